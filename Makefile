@@ -1,0 +1,49 @@
+# The README's two commands: `make book` and `make test`.
+# Both create .venv when it is missing and install what they need themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+# Verified MedMNIST files, when the shared folder exists next to the project
+# (never required: without it coursekit downloads, or falls back offline).
+SHARED_DATA := $(abspath ../shared/data/medmnist)
+ifneq ($(wildcard $(SHARED_DATA)/*.npz),)
+export COURSEKIT_DATA ?= $(SHARED_DATA)
+endif
+
+.PHONY: help book test assign grade-solutions benchmark clean
+
+help:
+	@echo "make book   - install, execute every notebook (quick profile), build _build/html"
+	@echo "make test   - install the dev extra and run the whole test suite"
+	@echo "make assign - regenerate exercises/ from solutions/"
+	@echo "make benchmark - run benchmarks/*.py in the active profile"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed-book: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[book]"
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[dev]"
+	touch $@ $(VENV)/.installed-book
+
+book: $(VENV)/.installed-book
+	COURSEKIT_PROFILE=quick $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "Site built: $(abspath _build/html/index.html)"
+
+test: $(VENV)/.installed-dev
+	COURSEKIT_PROFILE=quick $(BIN)/python -m pytest
+
+assign: $(VENV)/.installed-dev
+	$(BIN)/coursekit assign solutions/*.ipynb --out exercises --force
+
+benchmark: $(VENV)/.installed-dev
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,44 @@
+"""coursekit: the shared library of the course
+*Deep Learning for Medical Image Generation and Restoration*.
+
+One module per idea:
+
+=============  ==============================================================
+``profile``    the quick (CPU/CI) and full (GPU) switch, and notebook parameters
+``device``     device choice, mixed precision, seeding, ``print_config()``
+``data``       MedMNIST loading with checksums and an offline fallback; batching
+``metrics``    MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
+``models``     the small networks the chapters train
+``train``      one ``fit`` loop: progress, AMP, history, atomic checkpoints, resume
+``viz``        image grids, before/after comparisons, training curves
+``widgets``    pure demo functions with ipywidgets wrappers and static panels
+``bench``      read and write ``benchmarks/results/<name>.json``
+``grading``    ``check`` in the notebook; ``coursekit grade`` for instructors
+=============  ==============================================================
+
+Modules are imported on first use, so ``import coursekit`` stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
+            "widgets", "bench", "grading", "checks", "phantoms", "book")
+
+__all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "check":
+        return importlib.import_module(".grading", __name__).check
+    if name in ("print_config", "seed_everything"):
+        return getattr(importlib.import_module(".device", __name__), name)
+    raise AttributeError(f"module 'coursekit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

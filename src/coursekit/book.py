@@ -1,0 +1,40 @@
+"""Facts about the book itself: where the repository lives, and the setup cell.
+
+The repository URL lives in one place, ``_config.yml`` (``repository.url``).
+Every notebook starts with the same setup cell, generated here from that URL;
+a test checks that each committed notebook's first code cell is exactly
+:func:`setup_cell` so that the URL never drifts.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SETUP_TEMPLATE = '''\
+# Setup: on Colab (or anywhere coursekit is missing) install it; elsewhere do nothing.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("coursekit") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "coursekit @ git+{url}"], check=True)'''
+
+__all__ = ["repository_url", "setup_cell", "ROOT"]
+
+
+def repository_url(config: Path | str | None = None) -> str:
+    """The ``repository.url`` entry of ``_config.yml`` (read without a YAML library)."""
+    path = Path(config) if config else ROOT / "_config.yml"
+    text = path.read_text(encoding="utf-8")
+    block = re.search(r"^repository:\s*\n((?:[ \t]+.*\n?)+)", text, flags=re.M)
+    if not block:
+        raise ValueError(f"{path}: expected a 'repository:' section with a 'url:' entry")
+    url = re.search(r"^\s+url:\s*['\"]?([^'\"\s#]+)", block.group(1), flags=re.M)
+    if not url:
+        raise ValueError(f"{path}: the 'repository:' section has no 'url:' entry")
+    return url.group(1)
+
+
+def setup_cell(url: str | None = None) -> str:
+    """Source of the first code cell of every notebook."""
+    return SETUP_TEMPLATE.format(url=url or repository_url())

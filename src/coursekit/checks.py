@@ -1,0 +1,63 @@
+"""Input checks shared by every coursekit module.
+
+Each check raises a ``TypeError`` or ``ValueError`` whose message says what was
+expected and what arrived, so a learner can fix the call without reading our
+source. Nothing here converts silently.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["check_images", "check_same_shape", "check_unit_range"]
+
+
+def _describe(x) -> str:
+    if isinstance(x, torch.Tensor):
+        return f"tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
+    shape = getattr(x, "shape", None)
+    dtype = getattr(x, "dtype", None)
+    if shape is not None:
+        return f"{type(x).__name__} of shape {tuple(shape)} and dtype {dtype}"
+    return type(x).__name__
+
+
+def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4) -> torch.Tensor:
+    """Check that ``x`` is a floating-point image tensor of the expected rank.
+
+    Expected: a ``torch.Tensor`` of floats, by default ``(N, C, H, W)``
+    (``ndim=5`` for volumes ``(N, C, D, H, W)``), with no NaN or Inf.
+    Returns ``x`` unchanged so that calls can be chained.
+    """
+    ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    layout = {3: "(C, H, W)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
+    want = " or ".join(layout.get(d, f"{d}-D") for d in ndims)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor {want} of floats in [0, 1]; "
+                        f"got {_describe(x)}. Convert with torch.as_tensor(...).float().")
+    if not x.is_floating_point():
+        hint = " Divide uint8 images by 255." if x.dtype == torch.uint8 else ""
+        raise TypeError(f"{name}: expected a floating-point tensor with values in [0, 1]; "
+                        f"got dtype {x.dtype}.{hint}")
+    if x.ndim not in ndims:
+        raise ValueError(f"{name}: expected a {want} tensor; got shape {tuple(x.shape)}. "
+                         "Add a batch or channel axis with x[None] or x.unsqueeze(1).")
+    if not torch.isfinite(x).all():
+        n_bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name}: contains {n_bad} NaN or Inf values; expected finite numbers.")
+    return x
+
+
+def check_unit_range(x: torch.Tensor, name: str = "images", tol: float = 1e-6) -> torch.Tensor:
+    """Check that every value of ``x`` lies in [0, 1] (up to ``tol``)."""
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -tol or hi > 1 + tol:
+        raise ValueError(f"{name}: expected values in [0, 1]; got min {lo:.4g}, max {hi:.4g}. "
+                         "Rescale, e.g. (x - x.min()) / (x.max() - x.min()).")
+    return x
+
+
+def check_same_shape(x: torch.Tensor, y: torch.Tensor, names=("x", "y")) -> None:
+    """Check that two tensors have the same shape (metrics compare pixel by pixel)."""
+    if x.shape != y.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape; "
+                         f"got {tuple(x.shape)} and {tuple(y.shape)}.")

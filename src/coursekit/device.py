@@ -1,0 +1,126 @@
+"""Where tensors live and how fast they are computed.
+
+* :func:`get_device` picks CUDA, then Apple MPS, then the CPU
+  (override with ``COURSEKIT_DEVICE=cpu|cuda|cuda:1|mps``).
+* :func:`autocast` is mixed precision on CUDA (bfloat16 where the GPU supports
+  it, else float16) and does nothing on other devices.
+* :func:`grad_scaler` is the loss scaler that float16 needs (disabled otherwise).
+* :func:`seed_everything` fixes Python, NumPy and PyTorch seeds.
+* :func:`print_config` prints what a reader needs to reproduce a run.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+import sys
+
+import numpy as np
+import torch
+
+ENV_VAR = "COURSEKIT_DEVICE"
+
+__all__ = ["get_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Return the device to compute on: ``prefer``, else ``$COURSEKIT_DEVICE``,
+    else CUDA if available, else MPS if available, else CPU."""
+    name = prefer or os.environ.get(ENV_VAR, "").strip()
+    if name:
+        try:
+            dev = torch.device(name)
+        except RuntimeError as err:
+            raise ValueError(f"{name!r} is not a device; expected 'cpu', 'cuda', 'cuda:N' or 'mps'.") from err
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} was asked for, but no CUDA GPU is available here.")
+        if dev.type == "mps" and not _mps_available():
+            raise ValueError(f"device {name!r} was asked for, but Apple MPS is not available here.")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def amp_dtype(device: torch.device | str) -> torch.dtype | None:
+    """The autocast dtype used on ``device``: bfloat16 or float16 on CUDA, None elsewhere."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def autocast(device: torch.device | str, enabled: bool = True):
+    """Mixed-precision context for the forward pass; a no-op off CUDA or when disabled."""
+    dtype = amp_dtype(device)
+    if not enabled or dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type="cuda", dtype=dtype)
+
+
+def grad_scaler(device: torch.device | str, enabled: bool = True) -> torch.amp.GradScaler:
+    """A ``GradScaler`` that is active only for float16 autocast on CUDA."""
+    active = enabled and amp_dtype(device) == torch.float16
+    return torch.amp.GradScaler("cuda", enabled=active)
+
+
+def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and PyTorch (all devices). With ``deterministic=True``
+    also ask PyTorch for deterministic kernels (slower on a GPU)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def config() -> dict:
+    """The facts :func:`print_config` prints, as a dict."""
+    from . import __version__, data, profile
+
+    dev = get_device()
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "coursekit": __version__,
+        "device": str(dev),
+        "device_name": platform.processor() or platform.machine(),
+        "device_memory_gb": None,
+        "amp": str(amp_dtype(dev)).replace("torch.", "") if amp_dtype(dev) else "off",
+        "profile": profile.active(),
+        "data_dir": str(data.data_dir()),
+    }
+    if dev.type == "cuda":
+        props = torch.cuda.get_device_properties(dev)
+        info["device_name"] = props.name
+        info["device_memory_gb"] = round(props.total_memory / 2**30, 1)
+    elif dev.type == "cpu":
+        info["device_name"] = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    return info
+
+
+def print_config() -> None:
+    """Print Python/torch/coursekit versions, the device, the profile and the data folder."""
+    from . import profile
+
+    c = config()
+    mem = f", {c['device_memory_gb']} GiB" if c["device_memory_gb"] else ""
+    lines = [
+        f"coursekit {c['coursekit']} | Python {c['python']} | torch {c['torch']}",
+        f"device: {c['device']} ({c['device_name']}{mem}); mixed precision: {c['amp']}",
+        profile.describe(),
+        f"data folder: {c['data_dir']} (set COURSEKIT_DATA to change it)",
+    ]
+    print("\n".join(lines), file=sys.stdout)
