@@ -32,8 +32,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[dev]"
 	touch $@ $(VENV)/.installed-book
 
+# Notebooks execute in the quick profile, without live progress bars (static pages).
 book: $(VENV)/.installed-book
-	COURSEKIT_PROFILE=quick $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	COURSEKIT_PROFILE=quick COURSEKIT_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Site built: $(abspath _build/html/index.html)"
 
 test: $(VENV)/.installed-dev

@@ -25,7 +25,7 @@ import importlib
 __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
-            "widgets", "bench", "grading", "checks", "phantoms", "book")
+            "widgets", "bench", "grading", "checks", "phantoms", "book", "classify")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

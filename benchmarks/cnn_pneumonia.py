@@ -1,0 +1,104 @@
+"""Benchmark of the CNN chapter: PneumoniaMNIST (28 px), SmallCNN vs pixel
+logistic regression on the same test split, and the data path's speed.
+
+Writes ``benchmarks/results/cnn_pneumonia.json`` in the ``full`` profile
+(``cnn_pneumonia.quick.json`` in the ``quick`` one) with the keys
+``cnn_test_auc``, ``cnn_test_acc``, ``logreg_test_auc``, ``logreg_test_acc``,
+``loader_resident_img_per_s``, ``loader_dataloader_img_per_s`` (and a few more).
+
+Run: ``COURSEKIT_PROFILE=full python benchmarks/cnn_pneumonia.py``.
+The parameters are those of notebooks/02_cnn.ipynb (a test keeps them equal).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+
+import torch
+from torch import nn
+
+import coursekit as ck
+
+PARAMS = dict(
+    quick=dict(n_train=2000, epochs=8, width=16, batch_size=128),
+    full=dict(n_train=None, epochs=40, width=32, batch_size=128),
+)
+SEED = 0
+FLAG = "pneumoniamnist"
+
+
+def images_per_second(model, batches, device, n_images: int) -> float:
+    """Training throughput: forward, backward and an SGD step on every batch of one epoch."""
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    model.train()
+
+    def epoch():
+        for x, y in batches:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True).view(-1).long()
+            opt.zero_grad(set_to_none=True)
+            with ck.device.autocast(device):
+                loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    epoch()                       # warm-up: allocations, cuDNN autotuning, page cache
+    t0 = time.perf_counter()
+    epoch()
+    return n_images / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    P = ck.profile.params(**PARAMS)
+    ck.device.print_config()
+    ck.seed_everything(SEED)
+    device = ck.device.get_device()
+
+    train = ck.data.load_medmnist(FLAG, "train").subset(P.n_train, seed=SEED)
+    val = ck.data.load_medmnist(FLAG, "val")
+    test = ck.data.load_medmnist(FLAG, "test")
+    if "fallback" in (train.source, test.source):
+        print("refusing to write benchmark results computed on fallback phantoms", file=sys.stderr)
+        return 1
+
+    logreg = ck.classify.pixel_logistic_regression(train, test)
+    model = ck.models.SmallCNN(1, 2, width=P.width)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        history = ck.classify.train_classifier(model, train, val, epochs=P.epochs, batch_size=P.batch_size,
+                                               seed=SEED, checkpoint=os.path.join(tmp, "cnn.pt"), device=device,
+                                               progress=False)
+    train_s = time.perf_counter() - t0
+    cnn = ck.train.evaluate(model, ck.data.DeviceBatches(test.images, test.labels, batch_size=512, shuffle=False,
+                                                         device=device), test.task)
+
+    # The data path: the same model and images, device-resident batches vs a
+    # DataLoader over medmnist's own dataset with its default PIL -> ToTensor transform.
+    full_train = ck.data.load_medmnist(FLAG, "train")
+    n = len(full_train)
+    ck.seed_everything(SEED)
+    resident = images_per_second(ck.models.SmallCNN(1, 2, width=P.width).to(device),
+                                 ck.data.DeviceBatches(full_train.images, full_train.labels, batch_size=P.batch_size,
+                                                       device=device), device, n)
+    ck.seed_everything(SEED)
+    loader = images_per_second(ck.models.SmallCNN(1, 2, width=P.width).to(device),
+                               ck.data.medmnist_dataloader(FLAG, "train", batch_size=P.batch_size,
+                                                           num_workers=0, seed=SEED), device, n)
+
+    path = ck.bench.write_result("cnn_pneumonia", {
+        "cnn_test_auc": cnn["auc"], "cnn_test_acc": cnn["acc"],
+        "logreg_test_auc": logreg["auc"], "logreg_test_acc": logreg["acc"],
+        "cnn_best_epoch": history.best_epoch, "cnn_epochs": P.epochs, "cnn_train_seconds": train_s,
+        "cnn_parameters": ck.models.count_parameters(model), "n_train": len(train),
+        "loader_resident_img_per_s": resident, "loader_dataloader_img_per_s": loader,
+    })
+    print(f"wrote {path}")
+    print(open(path).read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Benchmark results: one convention for every chapter.
+
+``benchmarks/<name>.py`` measures and calls :func:`write_result`, which writes
+``benchmarks/results/<name>.json``: a flat JSON object of metric name to
+number, plus ``profile``, ``device`` and ``git_commit``. The book reads these
+files with :func:`load_result` (numbers are never typed into the text).
+
+The ``full`` profile's file is the one the book reports. A ``quick`` run writes
+``<name>.quick.json`` beside it, so that a smoke run never replaces full
+results.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from pathlib import Path
+from typing import Mapping
+
+from .book import ROOT
+
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+META_KEYS = ("profile", "device", "git_commit")
+
+__all__ = ["RESULTS_DIR", "git_commit", "device_description", "result_path", "write_result", "load_result"]
+
+
+def git_commit(root: Path = ROOT) -> str:
+    """The current commit hash (with ``-dirty`` when the tree has changes), or ``"unknown"``."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def device_description() -> str:
+    """E.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64, 2 cores"``."""
+    from .device import config
+
+    c = config()
+    return f"{c['device']}: {c['device_name']}"
+
+
+def result_path(name: str, profile: str, results_dir: Path | None = None) -> Path:
+    d = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    return d / (f"{name}.json" if profile == "full" else f"{name}.{profile}.json")
+
+
+def write_result(name: str, metrics: Mapping[str, float], profile: str | None = None,
+                 results_dir: Path | None = None, device: str | None = None) -> Path:
+    """Write ``metrics`` (name -> finite number) with the run's metadata; returns the path."""
+    from . import profile as _profile
+
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"benchmark name must be letters, digits and underscores; got {name!r}")
+    clean = {}
+    for key, value in metrics.items():
+        if key in META_KEYS:
+            raise ValueError(f"{key!r} is reserved for metadata; rename the metric")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
+        clean[key] = float(value) if isinstance(value, float) else int(value)
+    prof = profile or _profile.active()
+    record = {**clean, "profile": prof, "device": device or device_description(), "git_commit": git_commit()}
+    path = result_path(name, prof, results_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict:
+    """Read a benchmark's JSON; a clear error says how to produce it when missing."""
+    path = result_path(name, profile, results_dir)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist yet: run "
+                                f"`COURSEKIT_PROFILE={profile} python benchmarks/{name}.py`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def show_result(name: str, labels: Mapping[str, str], profile: str = "full", results_dir: Path | None = None):
+    """A table of selected metrics from a benchmark file, for a notebook cell.
+
+    ``labels`` maps metric keys to row labels. Returns a ``pandas.DataFrame``
+    with the value, and prints where the numbers came from (profile, device,
+    commit). Where the file is absent (e.g. a notebook opened alone on Colab),
+    says so and how to produce it, instead of failing the notebook.
+    """
+    import pandas as pd
+
+    try:
+        result = load_result(name, profile, results_dir)
+    except FileNotFoundError as err:
+        print(f"No {profile}-profile results here: {err}")
+        return None
+    missing = [k for k in labels if k not in result]
+    if missing:
+        raise KeyError(f"{name}.json has no keys {missing}; it has {sorted(result)}")
+    print(f"from benchmarks/results/{result_path(name, profile).name}: profile {result['profile']}, "
+          f"device {result['device']}, commit {result['git_commit'][:12]}")
+    return pd.DataFrame({"value": [result[k] for k in labels]}, index=list(labels.values())).round(4)

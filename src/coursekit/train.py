@@ -1,0 +1,344 @@
+"""One training loop for every chapter: :func:`fit`.
+
+What it does, and nothing more:
+
+* moves each batch to the device, runs ``loss_fn`` under mixed precision on
+  CUDA (see :mod:`coursekit.device`), steps the optimizer, records the mean
+  training loss and whatever ``val_fn`` returns after each epoch;
+* writes a checkpoint after every epoch *atomically* (temporary file, then
+  rename), with model, optimizer(s), scheduler, scaler, history and random
+  states;
+* ``resume=True`` continues an interrupted run from that checkpoint and ends
+  with the same weights and history as an uninterrupted run (on the CPU
+  exactly; on a GPU up to non-deterministic kernels). Colab disconnects: write
+  ``resume=True`` in every notebook, so re-running the cell picks up where the
+  session died;
+* optional model selection: ``monitor="val_auc"`` keeps the best epoch's
+  weights and restores them at the end.
+
+An existing checkpoint is never overwritten silently: with ``resume=False``
+:func:`fit` refuses to start and says how to continue or start over.
+
+Batches are ``(x, y)`` tuples (or anything :func:`to_device` can move);
+``loss_fn(model, batch) -> loss`` or ``(loss, {name: float})``. GAN-style
+training with several optimizers passes ``step_fn(model, batch) -> {name:
+float}`` instead, which does its own backward passes and steps.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import device as _device
+from . import metrics as _metrics
+
+__all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint"]
+
+CHECKPOINT_FORMAT = 1
+
+
+class History(dict):
+    """Per-epoch records: ``{"epoch": [1, 2, ...], "train_loss": [...], ...}``."""
+
+    def append(self, row: Mapping[str, float]) -> None:
+        for key, value in row.items():
+            self.setdefault(key, []).append(float(value))
+
+    def last(self, key: str) -> float:
+        return self[key][-1]
+
+    def __repr__(self) -> str:
+        n = len(self.get("epoch", []))
+        keys = ", ".join(k for k in self if k != "epoch")
+        return f"History({n} epochs: {keys})"
+
+
+def to_device(batch, device: torch.device):
+    """Move a tensor, or a tuple/list/dict of tensors, to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def _optimizers(optimizer) -> dict[str, torch.optim.Optimizer]:
+    if optimizer is None:
+        return {}
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return {"optimizer": optimizer}
+    if isinstance(optimizer, Mapping) and all(isinstance(o, torch.optim.Optimizer) for o in optimizer.values()):
+        return dict(optimizer)
+    raise TypeError("optimizer must be a torch.optim.Optimizer or a dict of them; "
+                    f"got {type(optimizer).__name__}")
+
+
+def _rng_state(train) -> dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    gen = getattr(train, "generator", None)
+    if isinstance(gen, torch.Generator):
+        state["loader"] = gen.get_state()
+    return state
+
+
+def _set_rng_state(state: dict, train) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    gen = getattr(train, "generator", None)
+    if "loader" in state and isinstance(gen, torch.Generator):
+        gen.set_state(state["loader"])
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
+    """Write ``state`` with ``torch.save`` atomically: a temporary file in the
+    same folder, flushed to disk, then renamed over ``path``. A crash mid-write
+    leaves the previous checkpoint intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a checkpoint written by :func:`fit` (a file you made yourself: it
+    holds random-number-generator states, so it is unpickled in full)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a coursekit checkpoint (format {CHECKPOINT_FORMAT}); "
+                         "was it written by coursekit.train.fit?")
+    return state
+
+
+def _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
+    if (loss_fn is None) == (step_fn is None):
+        raise ValueError("pass exactly one of loss_fn (fit does backward and step) "
+                         "or step_fn (your function does them, e.g. for GANs)")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint path to resume from")
+    if mode not in ("max", "min"):
+        raise ValueError(f"mode must be 'max' or 'min'; got {mode!r}")
+
+
+def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
+        optimizer=None, epochs: int, val_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
+        device: torch.device | str | None = None, amp: bool = True, scheduler=None,
+        checkpoint: str | os.PathLike | None = None, resume: bool = False,
+        monitor: str | None = None, mode: str = "max", restore_best: bool = True,
+        hparams: Mapping | None = None, clip_grad_norm: float | None = None,
+        step_fn: Callable | None = None, progress: bool | None = None, verbose: bool = True) -> History:
+    """Train ``model`` for ``epochs`` epochs over ``train`` and return the :class:`History`.
+
+    Arguments
+    ---------
+    train: iterable of batches, re-iterated every epoch (a
+        :class:`coursekit.data.DeviceBatches` or a ``DataLoader``). If it has
+        ``set_epoch(e)`` it is called before epoch ``e`` (0-based).
+    loss_fn: ``loss_fn(model, batch) -> loss`` (a scalar tensor) or
+        ``(loss, {name: float})``; the extra values are averaged over the epoch.
+    optimizer: a ``torch.optim.Optimizer`` (or a dict of them with ``step_fn``).
+    val_fn: ``val_fn(model) -> {name: float}``, run after every epoch with
+        the model in eval mode and gradients off.
+    scheduler: stepped once per epoch, after validation.
+    checkpoint: file written atomically after every epoch.
+    resume: continue from ``checkpoint`` if it exists (start fresh if not).
+    monitor / mode: a key of ``val_fn``'s result to select the best epoch by;
+        with ``restore_best`` the best weights are loaded at the end.
+    hparams: a dict saved in the checkpoint and compared on resume, so a
+        checkpoint of another configuration is not continued by mistake.
+    progress: tqdm bars (default: on unless ``COURSEKIT_PROGRESS=0``).
+    """
+    _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode)
+    opts = _optimizers(optimizer)
+    if loss_fn is not None and len(opts) != 1:
+        raise ValueError("with loss_fn, pass exactly one optimizer")
+    dev = torch.device(device) if device is not None else _device.get_device()
+    model.to(dev)
+    use_amp = amp and dev.type == "cuda"
+    scaler = _device.grad_scaler(dev, enabled=use_amp)
+    if progress is None:
+        progress = os.environ.get("COURSEKIT_PROGRESS", "1") != "0"
+    hparams = dict(hparams or {})
+
+    history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    if ckpt is not None and ckpt.exists():
+        if not resume:
+            raise FileExistsError(
+                f"checkpoint {ckpt} already exists. Pass resume=True to continue that run, "
+                "or pass another checkpoint path (or delete the file) to start over.")
+        state = load_checkpoint(ckpt)
+        if state.get("hparams", {}) != hparams:
+            raise ValueError(f"checkpoint {ckpt} was written with hparams {state.get('hparams')}, "
+                             f"but this run has {hparams}. Use another checkpoint path for a new configuration.")
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as err:
+            raise ValueError(f"checkpoint {ckpt} does not fit this model (did the architecture change? "
+                             "then use another checkpoint path): " + str(err).splitlines()[0]) from err
+        for name, opt in opts.items():
+            opt.load_state_dict(state["optimizers"][name])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        history = History(state["history"])
+        best = state["best"]
+        start = state["epoch"]
+        _set_rng_state(state["rng"], train)
+        if verbose:
+            print(f"resumed from {ckpt} after epoch {start}" +
+                  (f" (nothing left to do: {epochs} epochs asked)" if start >= epochs else ""))
+    elif resume and verbose:
+        print(f"no checkpoint at {ckpt} yet: starting from epoch 1")
+
+    bar_cls = None
+    if progress:
+        from tqdm.auto import tqdm as bar_cls
+
+    for epoch in range(start, epochs):
+        if hasattr(train, "set_epoch"):
+            train.set_epoch(epoch)
+        model.train()
+        t0 = time.perf_counter()
+        sums: dict[str, float] = {}
+        n_batches = 0
+        batches = bar_cls(train, desc=f"epoch {epoch + 1}/{epochs}", leave=False) if bar_cls else train
+        for batch in batches:
+            batch = to_device(batch, dev)
+            if step_fn is not None:
+                logs = dict(step_fn(model, batch))
+            else:
+                logs = _loss_step(model, batch, loss_fn, opts["optimizer"], dev, use_amp, scaler, clip_grad_norm)
+            for k, v in logs.items():  # tensors stay on the device: no sync per batch
+                sums[k] = sums.get(k, 0.0) + (v.detach().float() if isinstance(v, torch.Tensor) else float(v))
+            n_batches += 1
+        if n_batches == 0:
+            raise ValueError("the training iterable yielded no batches (is the dataset smaller than "
+                             "the batch size with drop_last=True?)")
+        row = {"epoch": epoch + 1}
+        row.update({(k if k.startswith("train_") else f"train_{k}"): float(v) / n_batches for k, v in sums.items()})
+        if val_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                row.update({k: float(v) for k, v in val_fn(model).items()})
+            model.train()
+        if any(not math.isfinite(v) for v in row.values()):
+            raise FloatingPointError(f"non-finite value after epoch {epoch + 1}: {row}. "
+                                     "Lower the learning rate or check the inputs.")
+        if scheduler is not None:
+            scheduler.step()
+        row["time_s"] = time.perf_counter() - t0
+        history.append(row)
+        if monitor is not None:
+            if monitor not in row:
+                raise KeyError(f"monitor={monitor!r} is not among the recorded values {sorted(row)}")
+            value = row[monitor]
+            better = best["value"] is None or (value > best["value"] if mode == "max" else value < best["value"])
+            if better:
+                best = {"value": value, "epoch": epoch + 1,
+                        "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+        if verbose:
+            print("  ".join(f"{k} {v:.4g}" if k != "epoch" else f"epoch {int(v):>3d}" for k, v in row.items()))
+        if ckpt is not None:
+            save_checkpoint(ckpt, {
+                "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "epochs": epochs, "hparams": hparams,
+                "model": model.state_dict(),
+                "optimizers": {n: o.state_dict() for n, o in opts.items()},
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                "history": dict(history), "best": best, "rng": _rng_state(train),
+            })
+
+    if monitor is not None and restore_best and best["state"] is not None:
+        model.load_state_dict(best["state"])
+        if verbose:
+            print(f"restored the best epoch by {monitor}: epoch {best['epoch']} ({best['value']:.4g})")
+    history.best_epoch = best["epoch"]
+    return history
+
+
+def _loss_step(model, batch, loss_fn, optimizer, dev, use_amp, scaler, clip_grad_norm) -> dict:
+    optimizer.zero_grad(set_to_none=True)
+    with _device.autocast(dev, enabled=use_amp):
+        out = loss_fn(model, batch)
+    loss, extra = (out if isinstance(out, tuple) else (out, {}))
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        raise TypeError("loss_fn must return a scalar tensor (or (scalar tensor, dict)); "
+                        f"got {type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else tuple(loss.shape)}")
+    scaler.scale(loss).backward()
+    if clip_grad_norm is not None:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    logs = {"loss": loss.detach()}
+    logs.update(extra)
+    return logs
+
+
+@torch.no_grad()
+def predict(model: nn.Module, batches: Iterable, device: torch.device | str | None = None,
+            activation: str = "softmax") -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities for every batch.
+
+    Returns ``(scores, labels)``: ``scores`` (N, n_classes) float64 numpy array
+    of softmax (or ``activation="sigmoid"`` for multi-label) probabilities and
+    the labels as given by the batches. The model's train/eval mode is restored.
+    """
+    if activation not in ("softmax", "sigmoid"):
+        raise ValueError(f"activation must be 'softmax' or 'sigmoid'; got {activation!r}")
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    scores, labels = [], []
+    try:
+        for x, y in batches:
+            logits = model(x.to(dev)).float()
+            p = logits.softmax(1) if activation == "softmax" else logits.sigmoid()
+            scores.append(p.cpu().double().numpy())
+            labels.append(y.cpu().numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(scores), np.concatenate(labels)
+
+
+def evaluate(model: nn.Module, batches: Iterable, task: str, device=None) -> dict[str, float]:
+    """Test AUC and accuracy, computed as ``medmnist.Evaluator`` does
+    (see :func:`coursekit.metrics.auc`)."""
+    activation = "sigmoid" if task.startswith("multi-label") else "softmax"
+    scores, labels = predict(model, batches, device=device, activation=activation)
+    return {"auc": float(_metrics.auc(labels, scores, task)),
+            "acc": float(_metrics.accuracy(labels, scores, task))}

@@ -1,0 +1,421 @@
+"""Figures the chapters share: image grids, before/after comparisons, curves.
+
+Every function builds a matplotlib figure with ``pyplot`` and returns the
+``Figure``; none calls ``plt.show()``. In a notebook the figure is shown at the
+end of the cell; when the call is the cell's last line, end it with ``;`` (or
+write ``fig = ...``) so that Jupyter does not show it a second time as the
+returned value. Figures render with any backend, including the headless
+``Agg`` used in tests and when the book is built.
+
+Colour conventions (colour-blind safe, used by every chapter):
+
+==================  ==========================================================
+``CMAP_IMAGE``      grayscale images (``"gray"``)
+``CMAP_HEAT``       maps and errors, e.g. ``|x - reference|`` (``"cividis"``)
+``CMAP_SIGNED``     signed differences and filter responses, centred at 0 (``"PuOr"``)
+``PALETTE``         curves: the 8 Okabe-Ito colours
+==================  ==========================================================
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from . import metrics
+from .checks import check_images
+
+__all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
+           "show_images", "compare", "plot_history", "plot_roc", "kernel_panel"]
+
+CMAP_IMAGE = "gray"
+CMAP_HEAT = "cividis"
+CMAP_SIGNED = "PuOr"
+
+# Okabe & Ito (2008), "Color Universal Design". Ordered for curves on a white
+# background: the strongest contrasts first, yellow last.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+
+TITLE_FONTSIZE = 9
+
+
+# --------------------------------------------------------------------------
+# Input helpers
+# --------------------------------------------------------------------------
+
+def _as_tensor(x, name: str) -> torch.Tensor:
+    """A detached CPU tensor from a tensor or a numpy array (no copy when possible)."""
+    if isinstance(x, np.ndarray):
+        return torch.from_numpy(x)
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu()
+    raise TypeError(f"{name}: expected a torch.Tensor or numpy array; got {type(x).__name__}.")
+
+
+def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
+    """Return a float32 ``(N, C, H, W)`` CPU tensor with C in (1, 3).
+
+    Accepts ``(N, C, H, W)``, volumes ``(N, C, D, H, W)`` (the middle slice
+    ``D // 2`` is taken) and, with ``allow_single``, one image ``(C, H, W)``.
+    """
+    x = _as_tensor(x, name)
+    if allow_single and x.ndim == 3:
+        x = x[None]
+    check_images(x, name, ndim=(4, 5))
+    if x.ndim == 5:
+        x = x[:, :, x.shape[2] // 2]
+    if x.shape[1] not in (1, 3):
+        raise ValueError(f"{name}: expected 1 (grayscale) or 3 (RGB) channels on axis 1; got "
+                         f"shape {tuple(x.shape)}. Images are (N, C, H, W), channels first: "
+                         "convert (N, H, W, C) with x.permute(0, 3, 1, 2).")
+    if len(x) == 0:
+        raise ValueError(f"{name}: got 0 images.")
+    return x.float()
+
+
+def _as_2d(x, name: str) -> torch.Tensor:
+    x = _as_tensor(x, name)
+    if x.ndim != 2:
+        raise ValueError(f"{name}: expected one 2-D image (H, W); got shape {tuple(x.shape)}. "
+                         "Select a channel or squeeze, e.g. x[0, 0] or x.squeeze().")
+    if not x.is_floating_point():
+        x = x.float()
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name}: contains NaN or Inf values.")
+    return x.float()
+
+
+def _check_titles(titles, n: int, name: str) -> list[str] | None:
+    if titles is None:
+        return None
+    if isinstance(titles, str) or not hasattr(titles, "__len__"):
+        raise TypeError(f"{name}: titles must be a list of {n} strings (or None); "
+                        f"got {type(titles).__name__}.")
+    if len(titles) != n:
+        raise ValueError(f"{name}: got {len(titles)} titles for {n} images; pass one per image.")
+    return [str(t) for t in titles]
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    return int(value)
+
+
+def _draw_image(ax, image: torch.Tensor, cmap=None, vmin: float = 0.0, vmax: float = 1.0):
+    """Draw one ``(C, H, W)`` image: C=1 with a colormap, C=3 as RGB clipped to [vmin, vmax]."""
+    if image.shape[0] == 1:
+        im = ax.imshow(image[0].numpy(), cmap=cmap or CMAP_IMAGE, vmin=vmin, vmax=vmax)
+    else:
+        rgb = ((image - vmin) / (vmax - vmin)).clamp(0, 1).permute(1, 2, 0)
+        im = ax.imshow(rgb.numpy())
+    ax.set_axis_off()
+    return im
+
+
+def _grid(n_cells: int, ncols: int, size: float, extra_height: float = 0.0):
+    nrows = math.ceil(n_cells / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + extra_height),
+                             squeeze=False, layout="constrained")
+    axes = list(axes.flat)
+    for ax in axes[n_cells:]:
+        fig.delaxes(ax)
+    return fig, axes[:n_cells]
+
+
+# --------------------------------------------------------------------------
+# Images
+# --------------------------------------------------------------------------
+
+def show_images(images, titles=None, ncols: int = 8, cmap=None, vmin: float = 0.0,
+                vmax: float = 1.0, size: float = 1.6, suptitle: str | None = None) -> Figure:
+    """A grid of images, row by row, ``ncols`` per row.
+
+    Args:
+        images: ``(N, C, H, W)`` float tensor or numpy array, C = 1 (grayscale,
+            drawn with ``cmap``, default :data:`CMAP_IMAGE`) or 3 (RGB). Volumes
+            ``(N, C, D, H, W)`` show their middle slice ``D // 2``.
+        titles: one title per image, or None.
+        ncols: images per row (fewer when N is smaller).
+        vmin, vmax: the values drawn black and white (RGB is clipped to them);
+            fixed, not per image, so that brightness is comparable.
+        size: inches per image.
+        suptitle: a title over the whole grid.
+
+    Returns:
+        The Figure, with one Axes per image.
+    """
+    x = _as_image_batch(images, "show_images: images")
+    titles = _check_titles(titles, len(x), "show_images")
+    ncols = min(_check_positive_int(ncols, "show_images: ncols"), len(x))
+    if not vmin < vmax:
+        raise ValueError(f"show_images: need vmin < vmax; got vmin={vmin}, vmax={vmax}.")
+    fig, axes = _grid(len(x), ncols, size, extra_height=0.3 if suptitle else 0.0)
+    for i, ax in enumerate(axes):
+        _draw_image(ax, x[i], cmap, vmin, vmax)
+        if titles:
+            ax.set_title(titles[i], fontsize=TITLE_FONTSIZE)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def compare(panels: Mapping, reference: str | None = None, ncols: int | None = None,
+            errors: bool = False, data_range: float = 1.0, vmin: float = 0.0,
+            vmax: float = 1.0, size: float = 2.0) -> Figure:
+    """Side-by-side columns, e.g. ``{"noisy": x, "denoised": y, "clean": z}``.
+
+    Args:
+        panels: name -> images, every value of the same shape, ``(C, H, W)`` or
+            ``(N, C, H, W)`` (tensor or numpy array, C = 1 or 3). One column per
+            panel, in the dict's order; one row per image when N > 1.
+        reference: the name of the panel the others are measured against. Each
+            other panel's title then gives its PSNR (dB) and SSIM with respect to
+            it, image by image, as :func:`coursekit.metrics.psnr` / ``ssim``
+            compute them (with ``data_range``). None: titles are just the names.
+        ncols: columns per row for a single image (N = 1), to wrap many panels;
+            with N > 1 every row is one image and ncols must stay None.
+        errors: add, for each non-reference panel, a column with the error map
+            ``|x - reference|`` (mean over channels) in :data:`CMAP_HEAT` with a
+            colorbar; all error maps share one colour scale. Needs ``reference``.
+        vmin, vmax: display range of the images (not of the error maps).
+        size: inches per panel.
+
+    Returns:
+        The Figure: one Axes per panel and image, plus one per error map and
+        one per colorbar.
+    """
+    if not isinstance(panels, Mapping) or len(panels) == 0:
+        raise TypeError("compare: panels must be a non-empty dict {name: images}; "
+                        f"got {type(panels).__name__}.")
+    images = {str(k): _as_image_batch(v, f"compare: panels[{k!r}]", allow_single=True)
+              for k, v in panels.items()}
+    shapes = {k: tuple(v.shape) for k, v in images.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"compare: every panel must have the same shape; got {shapes}.")
+    if reference is not None and reference not in images:
+        raise ValueError(f"compare: reference {reference!r} is not one of the panels {list(images)}.")
+    if errors and reference is None:
+        raise ValueError("compare: errors=True needs a reference panel to compute |x - reference|.")
+    n = len(next(iter(images.values())))
+    others = [k for k in images if k != reference]
+
+    titles = {k: [k] * n for k in images}
+    if reference is not None:
+        ref = images[reference]
+        for k in others:
+            p = metrics.psnr(images[k], ref, data_range=data_range, reduction="none")
+            s = metrics.ssim(images[k], ref, data_range=data_range, reduction="none")
+            titles[k] = [f"{k}\nPSNR {float(p[i]):.2f} dB, SSIM {float(s[i]):.3f}"
+                         for i in range(n)]
+        titles[reference] = [f"{reference} (reference)"] * n
+    error_maps = {}
+    if errors:
+        error_maps = {k: (images[k] - images[reference]).abs().mean(dim=1) for k in others}
+        err_max = max(float(e.max()) for e in error_maps.values()) or 1.0
+
+    # one "cell" per drawn panel, row by row (one row per image)
+    cells = [(i, k, "error" if j >= len(images) else "image")
+             for i in range(n) for j, k in enumerate(list(images) + list(error_maps))]
+    per_row = len(images) + len(error_maps)
+    if ncols is not None:
+        if n > 1:
+            raise ValueError(f"compare: ncols applies to a single image; with N={n} images every "
+                             "row is one image. Leave ncols=None.")
+        per_row = _check_positive_int(ncols, "compare: ncols")
+    fig, axes = _grid(len(cells), min(per_row, len(cells)), size, extra_height=0.4)
+    for ax, (i, k, kind) in zip(axes, cells):
+        if kind == "image":
+            _draw_image(ax, images[k][i], vmin=vmin, vmax=vmax)
+            ax.set_title(titles[k][i], fontsize=TITLE_FONTSIZE)
+        else:
+            im = ax.imshow(error_maps[k][i].numpy(), cmap=CMAP_HEAT, vmin=0.0, vmax=err_max)
+            ax.set_axis_off()
+            ax.set_title(f"|{k} - {reference}|", fontsize=TITLE_FONTSIZE)
+            fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = "input") -> Figure:
+    """One row: an input image and what several operations make of it.
+
+    Args:
+        image: ``(H, W)`` float tensor or array, drawn in :data:`CMAP_IMAGE`
+            with the title ``input_title``; None shows the outputs only.
+        outputs: name -> ``(H, W)`` result (shapes may differ from the input,
+            e.g. after a valid convolution). An output with negative values is
+            *signed*: drawn in :data:`CMAP_SIGNED` with 0 at the centre of the
+            scale. Values in [0, 1] use the fixed gray scale of the input.
+            Signed outputs and outputs outside [0, 1] get a colorbar.
+        size: inches per panel.
+
+    Returns:
+        The Figure: one Axes per panel (input first), plus one per colorbar.
+    """
+    if not isinstance(outputs, Mapping) or len(outputs) == 0:
+        raise TypeError("kernel_panel: outputs must be a non-empty dict {name: (H, W) image}; "
+                        f"got {type(outputs).__name__}.")
+    panels = {} if image is None else {input_title: _as_2d(image, "kernel_panel: image")}
+    panels.update({str(k): _as_2d(v, f"kernel_panel: outputs[{k!r}]") for k, v in outputs.items()})
+    fig, axes = _grid(len(panels), len(panels), size, extra_height=0.3)
+    for ax, (name, x) in zip(axes, panels.items()):
+        lo, hi = float(x.min()), float(x.max())
+        if lo < 0:
+            bound = max(-lo, hi) or 1.0
+            im = ax.imshow(x.numpy(), cmap=CMAP_SIGNED, vmin=-bound, vmax=bound)
+            fig.colorbar(im, ax=ax, shrink=0.8)
+        elif hi <= 1:
+            ax.imshow(x.numpy(), cmap=CMAP_IMAGE, vmin=0.0, vmax=1.0)
+        else:
+            im = ax.imshow(x.numpy(), cmap=CMAP_IMAGE, vmin=lo, vmax=hi)
+            fig.colorbar(im, ax=ax, shrink=0.8)
+        ax.set_axis_off()
+        ax.set_title(name, fontsize=TITLE_FONTSIZE)
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Curves
+# --------------------------------------------------------------------------
+
+def _as_curve(values, key: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"plot_history: history[{key!r}] must be a list of numbers.") from err
+    if arr.ndim != 1:
+        raise ValueError(f"plot_history: history[{key!r}] must be a flat list; got shape {arr.shape}.")
+    return arr
+
+
+def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 3.5) -> Figure:
+    """Training curves: losses on the left, other metrics (auc, acc, psnr...) on the right.
+
+    Args:
+        history: name -> list of floats, one per epoch, e.g. the ``History``
+            returned by :func:`coursekit.train.fit`. The x axis is
+            ``history["epoch"]`` when present, else 1, 2, ...
+        keys: the names to plot (default: all but ``"epoch"``). A name that
+            contains ``"loss"`` goes to the loss panel, any other to the
+            metrics panel.
+        logy: logarithmic y axis for the loss panel.
+        size: inches per panel (height).
+
+    Returns:
+        The Figure, with one Axes per non-empty panel (1 or 2).
+    """
+    if not isinstance(history, Mapping) or len(history) == 0:
+        raise TypeError("plot_history: history must be a non-empty dict {name: list of floats}; "
+                        f"got {type(history).__name__}.")
+    available = [k for k in history if k != "epoch"]
+    if keys is None:
+        keys = available
+    elif isinstance(keys, str):
+        keys = [keys]
+    missing = [k for k in keys if k not in available]
+    if missing or not keys:
+        raise ValueError(f"plot_history: keys {missing or keys} not in the history; "
+                         f"available: {available}.")
+    curves = {k: _as_curve(history[k], k) for k in keys}
+    lengths = {k: len(v) for k, v in curves.items()}
+    if "epoch" in history:
+        x = _as_curve(history["epoch"], "epoch")
+    else:
+        x = np.arange(1, max(lengths.values()) + 1)
+    if any(n != len(x) for n in lengths.values()):
+        raise ValueError(f"plot_history: every curve needs one value per epoch ({len(x)}); "
+                         f"got lengths {lengths}.")
+
+    groups = {"loss": [k for k in keys if "loss" in k.lower()],
+              "metrics": [k for k in keys if "loss" not in k.lower()]}
+    groups = {title: ks for title, ks in groups.items() if ks}
+    fig, axes = plt.subplots(1, len(groups), figsize=(1.4 * size * len(groups), size),
+                             squeeze=False, layout="constrained")
+    marker = "o" if len(x) <= 30 else None
+    for ax, (title, ks) in zip(axes.flat, groups.items()):
+        for k in ks:
+            ax.plot(x, curves[k], label=k, marker=marker, markersize=3,
+                    color=PALETTE[keys.index(k) % len(PALETTE)])
+        ax.set_title(title, fontsize=TITLE_FONTSIZE + 1)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if title == "loss" and logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=TITLE_FONTSIZE)
+    return fig
+
+
+def _binary_scores(scores, n: int, name: str) -> np.ndarray:
+    s = _as_tensor(scores, name).double().numpy()
+    if s.ndim == 2 and s.shape[1] in (1, 2):
+        s = s[:, -1]            # as metrics.auc: the last column is the positive class
+    if s.ndim != 1 or len(s) != n:
+        raise ValueError(f"{name}: expected {n} scores, shape (N,), (N, 1) or (N, 2); "
+                         f"got shape {tuple(s.shape)}.")
+    if not np.isfinite(s).all():
+        raise ValueError(f"{name}: contains NaN or Inf.")
+    return s
+
+
+def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.0) -> Figure:
+    """ROC curves of several models on one binary task, AUC in the legend.
+
+    Args:
+        y_true: ``(N,)`` or ``(N, 1)`` labels 0/1 (both present), array or tensor.
+        scores: model name -> its scores for the positive class: ``(N,)``,
+            ``(N, 1)`` or ``(N, 2)`` (then the last column, as
+            :func:`coursekit.metrics.auc`). Probabilities or any real score:
+            only the ranking matters. At most ``len(PALETTE)`` models.
+        title: axes title.
+        size: figure side in inches.
+
+    Returns:
+        The Figure, with one Axes: a curve per model in :data:`PALETTE` order,
+        labelled "name (AUC 0.912)", and the chance diagonal.
+    """
+    y = _as_tensor(y_true, "plot_roc: y_true").numpy()
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"plot_roc: y_true must be (N,) or (N, 1) binary labels; got shape {y.shape}.")
+    if set(np.unique(y).tolist()) != {0, 1}:
+        raise ValueError(f"plot_roc: y_true must contain both labels 0 and 1 (a binary task); "
+                         f"got labels {np.unique(y).tolist()}.")
+    if not isinstance(scores, Mapping) or len(scores) == 0:
+        raise TypeError("plot_roc: scores must be a non-empty dict {model name: scores}; "
+                        f"got {type(scores).__name__}.")
+    if len(scores) > len(PALETTE):
+        raise ValueError(f"plot_roc: at most {len(PALETTE)} curves stay distinguishable; "
+                         f"got {len(scores)}.")
+
+    fig, ax = plt.subplots(figsize=(size, size), layout="constrained")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="0.6", label="chance (AUC 0.5)")
+    for colour, (name, s) in zip(PALETTE, scores.items()):
+        s = _binary_scores(s, len(y), f"plot_roc: scores[{name!r}]")
+        fpr, tpr, _ = roc_curve(y, s)
+        ax.plot(fpr, tpr, color=colour, label=f"{name} (AUC {roc_auc_score(y, s):.3f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("false positive rate (1 - specificity)")
+    ax.set_ylabel("true positive rate (sensitivity)")
+    ax.set_title(title or "ROC", fontsize=TITLE_FONTSIZE + 1)
+    ax.legend(loc="lower right", fontsize=TITLE_FONTSIZE)
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,33 @@
+"""coursekit.bench: the benchmark-result convention."""
+import json
+
+import pytest
+
+from coursekit import bench
+
+
+def test_result_is_a_flat_object_with_profile_device_and_commit(tmp_path):
+    path = bench.write_result("demo", {"auc": 0.9, "n": 3}, profile="full", results_dir=tmp_path, device="cpu: test")
+    data = json.loads(path.read_text())
+    assert path.name == "demo.json"
+    assert data["auc"] == 0.9 and data["n"] == 3
+    assert data["profile"] == "full" and data["device"] == "cpu: test" and data["git_commit"]
+    assert all(not isinstance(v, (dict, list)) for v in data.values())
+
+
+def test_a_quick_run_never_replaces_full_results(tmp_path):
+    bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="x")
+    bench.write_result("demo", {"auc": 0.6}, profile="quick", results_dir=tmp_path, device="x")
+    assert bench.load_result("demo", results_dir=tmp_path)["auc"] == 0.95
+    assert bench.load_result("demo", "quick", results_dir=tmp_path)["auc"] == 0.6
+
+
+@pytest.mark.parametrize("metrics", [{"auc": float("nan")}, {"auc": "0.9"}, {"profile": 1.0}, {"ok": True}])
+def test_non_numeric_or_reserved_metrics_are_rejected(tmp_path, metrics):
+    with pytest.raises(ValueError):
+        bench.write_result("demo", metrics, profile="full", results_dir=tmp_path, device="x")
+
+
+def test_missing_result_says_how_to_produce_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="benchmarks/demo.py"):
+        bench.load_result("demo", results_dir=tmp_path)

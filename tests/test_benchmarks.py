@@ -1,0 +1,53 @@
+"""Benchmarks run the same parameters as the notebooks whose numbers they report."""
+import ast
+import importlib.util
+import json
+
+import pytest
+
+from coursekit import bench
+from coursekit.book import ROOT
+
+
+def literal(node):
+    """ast.literal_eval that also reads dict(a=1, ...) calls."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dict":
+        return {kw.arg: literal(kw.value) for kw in node.keywords}
+    return ast.literal_eval(node)
+
+
+def notebook_params(nb_path):
+    """The quick/full dicts of the notebook's one `ck.profile.params(...)` cell."""
+    for cell in json.loads(nb_path.read_text())["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "profile.params(" in src:
+            call = next(n for n in ast.walk(ast.parse(src))
+                        if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "params")
+            return {kw.arg: literal(kw.value) for kw in call.keywords}
+    raise AssertionError(f"{nb_path} has no parameters cell")
+
+
+def load_benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cnn_benchmark_uses_the_notebook_parameters():
+    assert load_benchmark("cnn_pneumonia").PARAMS == notebook_params(ROOT / "notebooks" / "02_cnn.ipynb")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "benchmarks" / "results").glob("*.json")), ids=lambda p: p.name)
+def test_committed_results_follow_the_convention(path):
+    data = json.loads(path.read_text())
+    assert {"profile", "device", "git_commit"} <= set(data)
+    assert all(isinstance(v, (int, float)) for k, v in data.items() if k not in bench.META_KEYS)
+    assert path.name.endswith(".json") and (data["profile"] == "full") == (path.name.count(".") == 1)
+
+
+def test_cnn_results_carry_the_keys_the_chapter_reads():
+    data = bench.load_result("cnn_pneumonia")
+    for key in ("cnn_test_auc", "cnn_test_acc", "logreg_test_auc", "logreg_test_acc",
+                "loader_resident_img_per_s", "loader_dataloader_img_per_s"):
+        assert key in data

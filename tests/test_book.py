@@ -1,0 +1,39 @@
+"""The book's structure: every notebook starts with the one setup cell, carries
+no outputs, and every page is in the table of contents."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from coursekit import book
+
+ROOT = book.ROOT
+NOTEBOOKS = sorted(p for d in ("notebooks", "exercises", "solutions") for p in (ROOT / d).glob("*.ipynb"))
+
+
+def test_repository_url_is_read_from_config():
+    assert book.repository_url().startswith("https://")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_starts_with_the_setup_cell(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    assert "".join(first_code["source"]) == book.setup_cell()
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_is_committed_without_outputs(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells if c["cell_type"] == "code")
+
+
+def test_every_page_and_lecture_notebook_is_in_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    listed = set(re.findall(r"(?:root|file):\s*(\S+)", toc))
+    pages = {str(p.relative_to(ROOT).with_suffix("")) for d in ("book", "notebooks", "exercises")
+             for p in (ROOT / d).glob("*") if p.suffix in (".md", ".ipynb")}
+    assert pages <= listed, f"not in _toc.yml: {sorted(pages - listed)}"
+    missing = {f for f in listed if not any((ROOT / (f + s)).exists() for s in (".md", ".ipynb", ""))}
+    assert not missing, f"_toc.yml lists missing files: {missing}"

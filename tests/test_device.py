@@ -1,0 +1,60 @@
+"""coursekit.device: device choice, mixed precision, seeding, print_config."""
+import numpy as np
+import pytest
+import torch
+
+from coursekit import device
+
+
+def test_cpu_is_chosen_when_no_accelerator(monkeypatch):
+    monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device, "_mps_available", lambda: False)
+    assert device.get_device() == torch.device("cpu")
+
+
+def test_cuda_is_preferred_over_mps(monkeypatch):
+    monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(device, "_mps_available", lambda: True)
+    assert device.get_device().type == "cuda"
+
+
+def test_env_var_overrides_the_device(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert device.get_device() == torch.device("cpu")
+
+
+def test_asking_for_a_missing_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        device.get_device("cuda")
+    with pytest.raises(ValueError, match="not a device"):
+        device.get_device("gpu0")
+
+
+def test_autocast_and_scaler_are_no_ops_on_cpu():
+    assert device.amp_dtype("cpu") is None
+    with device.autocast("cpu"):
+        y = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert y.dtype == torch.float32
+    assert not device.grad_scaler("cpu").is_enabled()
+
+
+def test_seed_everything_makes_runs_repeat():
+    device.seed_everything(7)
+    a = (torch.rand(3), np.random.rand(3))
+    device.seed_everything(7)
+    b = (torch.rand(3), np.random.rand(3))
+    assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(TypeError):
+        device.seed_everything("7")
+
+
+def test_print_config_reports_versions_device_profile_and_data(capsys, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_PROFILE", "quick")
+    device.print_config()
+    out = capsys.readouterr().out
+    for word in ("coursekit", "torch", "device:", "profile: quick", "data folder"):
+        assert word in out

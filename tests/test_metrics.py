@@ -1,0 +1,425 @@
+"""coursekit.metrics: image quality as skimage, classification as medmnist."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from medmnist.evaluator import getACC, getAUC
+from scipy.ndimage import gaussian_filter
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from coursekit import metrics
+from coursekit.metrics import TASKS, accuracy, auc, mse, psnr, ssim
+
+
+# --------------------------------------------------------------------------
+# Data: real MedMNIST images when COURSEKIT_DATA has them, generated otherwise
+# --------------------------------------------------------------------------
+
+def real_npz(flag: str):
+    root = os.environ.get("COURSEKIT_DATA")
+    if not root or not (Path(root) / f"{flag}.npz").exists():
+        pytest.skip(f"{flag}.npz not found (set COURSEKIT_DATA to the verified MedMNIST folder)")
+    return np.load(Path(root) / f"{flag}.npz")
+
+
+def real_images(flag: str, n: int = 16) -> np.ndarray:
+    """(n, C, H, W) float64 in [0, 1] from the test split."""
+    images = real_npz(flag)["test_images"][:n].astype(np.float64) / 255
+    return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+
+
+def generated_images(n: int = 6, channels: int = 1, size: int = 28, seed: int = 0) -> np.ndarray:
+    """Smooth random images with structure at several scales, (n, C, size, size) in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    x = gaussian_filter(rng.random((n, channels, size, size)), sigma=(0, 0, 2, 2))
+    x = (x - x.min()) / (x.max() - x.min())
+    return 0.7 * x + 0.3 * (rng.random(x.shape) > 0.97)   # plus a few bright spots
+
+
+def degrade(clean: np.ndarray, noise: float = 0.1, blur: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Gaussian blur then seeded Gaussian noise; NOT clipped, so values overshoot [0, 1]."""
+    rng = np.random.default_rng(seed)
+    spatial_blur = (0,) * (clean.ndim - 2) + (blur, blur)
+    return gaussian_filter(clean, sigma=spatial_blur) + rng.normal(0, noise, clean.shape)
+
+
+def skimage_ssim(a: np.ndarray, b: np.ndarray, **kw) -> np.ndarray:
+    return np.array([structural_similarity(x, y, channel_axis=0, **kw) for x, y in zip(a, b)])
+
+
+def skimage_psnr(a: np.ndarray, b: np.ndarray, **kw) -> np.ndarray:
+    return np.array([peak_signal_noise_ratio(y, x, **kw) for x, y in zip(a, b)])
+
+
+def t(a: np.ndarray, dtype=torch.float32) -> torch.Tensor:
+    return torch.tensor(a, dtype=dtype)
+
+
+# --------------------------------------------------------------------------
+# Agreement with skimage
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_ssim_matches_skimage_on_generated_images(channels):
+    clean = generated_images(channels=channels)
+    noisy = degrade(clean)
+    ours = ssim(t(noisy), t(clean), reduction="none")
+    np.testing.assert_allclose(ours.double().numpy(), skimage_ssim(noisy, clean, data_range=1.0),
+                               atol=1e-3)
+
+
+def test_ssim_in_float64_matches_skimage_to_rounding():
+    clean = generated_images(channels=3)
+    noisy = degrade(clean)
+    ours = ssim(t(noisy, torch.float64), t(clean, torch.float64), reduction="none")
+    np.testing.assert_allclose(ours.numpy(), skimage_ssim(noisy, clean, data_range=1.0), atol=1e-10)
+
+
+def test_ssim_matches_skimage_with_other_window_and_data_range():
+    clean = 255 * generated_images(channels=1, size=20)
+    noisy = degrade(clean, noise=20.0)
+    ours = ssim(t(noisy), t(clean), data_range=255, win_size=5, reduction="none")
+    ref = skimage_ssim(noisy, clean, data_range=255, win_size=5)
+    np.testing.assert_allclose(ours.double().numpy(), ref, atol=1e-3)
+
+
+def test_ssim_matches_skimage_on_volumes():
+    clean = gaussian_filter(np.random.default_rng(1).random((2, 1, 12, 12, 12)), sigma=(0, 0, 1, 1, 1))
+    noisy = degrade(clean, noise=0.05)
+    ours = ssim(t(noisy), t(clean), reduction="none")
+    ref = skimage_ssim(noisy, clean, data_range=1.0)
+    np.testing.assert_allclose(ours.double().numpy(), ref, atol=1e-3)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_psnr_matches_skimage_on_generated_images(channels):
+    clean = generated_images(channels=channels)
+    noisy = degrade(clean, noise=0.05)
+    ours = psnr(t(noisy), t(clean), reduction="none")
+    np.testing.assert_allclose(ours.double().numpy(), skimage_psnr(noisy, clean, data_range=1.0),
+                               atol=1e-3)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("flag", ["pneumoniamnist", "bloodmnist"])
+def test_ssim_matches_skimage_on_real_images(flag):
+    clean = real_images(flag)
+    noisy = degrade(clean, seed=1)
+    ours = ssim(t(noisy), t(clean), reduction="none")
+    np.testing.assert_allclose(ours.double().numpy(), skimage_ssim(noisy, clean, data_range=1.0),
+                               atol=1e-3)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("flag", ["pneumoniamnist", "bloodmnist"])
+def test_psnr_matches_skimage_on_real_images(flag):
+    clean = real_images(flag)
+    noisy = degrade(clean, seed=2)
+    ours = psnr(t(noisy), t(clean), reduction="none")
+    np.testing.assert_allclose(ours.double().numpy(), skimage_psnr(noisy, clean, data_range=1.0),
+                               atol=1e-3)
+
+
+@pytest.mark.realdata
+def test_ssim_matches_skimage_on_real_volumes():
+    clean = real_npz("adrenalmnist3d")["test_images"][:2, None].astype(np.float64) / 255
+    noisy = degrade(clean, seed=3)
+    ours = ssim(t(noisy), t(clean), reduction="none")
+    np.testing.assert_allclose(ours.double().numpy(), skimage_ssim(noisy, clean, data_range=1.0),
+                               atol=1e-3)
+
+
+# --------------------------------------------------------------------------
+# Values, reductions and special cases
+# --------------------------------------------------------------------------
+
+def test_mse_is_computed_per_image():
+    x = torch.zeros(3, 2, 8, 8)
+    y = torch.stack([torch.full((2, 8, 8), v) for v in (0.0, 0.1, 0.3)])
+    torch.testing.assert_close(mse(x, y, reduction="none"), torch.tensor([0.0, 0.01, 0.09]))
+
+
+def test_psnr_of_a_known_mse():
+    x = torch.zeros(1, 1, 8, 8)
+    y = torch.full((1, 1, 8, 8), 0.1)                      # MSE 0.01
+    assert psnr(x, y).item() == pytest.approx(20.0, abs=1e-4)
+    assert psnr(255 * x, 255 * y, data_range=255).item() == pytest.approx(20.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("metric", [mse, psnr, ssim])
+def test_reductions_none_mean_and_sum_agree(metric):
+    clean = t(generated_images(n=4))
+    noisy = t(degrade(generated_images(n=4)))
+    per_image = metric(noisy, clean, reduction="none")
+    assert per_image.shape == (4,)
+    torch.testing.assert_close(metric(noisy, clean), per_image.mean())
+    torch.testing.assert_close(metric(noisy, clean, reduction="sum"), per_image.sum())
+
+
+def test_metrics_accept_values_outside_unit_range():
+    clean = t(generated_images(n=2))
+    overshoot = clean.clone()
+    overshoot[..., :4, :] = -0.2                            # a restoration may undershoot 0
+    overshoot[..., -4:, :] = 1.2                            # ... and overshoot 1
+    assert torch.isfinite(psnr(overshoot, clean)) and torch.isfinite(ssim(overshoot, clean))
+
+
+def test_ssim_of_identical_images_is_one():
+    x = t(generated_images(n=2, channels=3))
+    torch.testing.assert_close(ssim(x, x.clone(), reduction="none"), torch.ones(2))
+
+
+def test_ssim_of_different_images_is_below_one():
+    clean = t(generated_images(n=2))
+    assert (ssim(t(degrade(clean.numpy())), clean, reduction="none") < 0.9).all()
+
+
+def test_psnr_of_identical_images_is_inf():
+    x = t(generated_images(n=2))
+    assert torch.isinf(psnr(x, x.clone(), reduction="none")).all()
+
+
+def test_psnr_gradient_is_finite_when_an_image_is_identical():
+    clean = t(generated_images(n=2))
+    restored = clean.clone()
+    restored[1] += 0.1                                     # image 0 identical, image 1 not
+    restored.requires_grad_(True)
+    (-psnr(restored, clean, reduction="sum")).backward()
+    assert torch.isfinite(restored.grad).all()
+    assert restored.grad[0].abs().sum() == 0 and restored.grad[1].abs().sum() > 0
+
+
+def test_half_precision_inputs_are_computed_in_float32():
+    clean = t(generated_images(n=2))
+    noisy = t(degrade(clean.numpy()))
+    value = ssim(noisy.bfloat16(), clean.bfloat16())
+    assert value.dtype == torch.float32
+    assert value.item() == pytest.approx(ssim(noisy.bfloat16().float(), clean.bfloat16().float()).item())
+
+
+# --------------------------------------------------------------------------
+# As losses
+# --------------------------------------------------------------------------
+
+def _descend(loss_fn, start: torch.Tensor, target: torch.Tensor, steps: int, lr: float):
+    x = start.clone().requires_grad_(True)
+    opt = torch.optim.SGD([x], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_fn(x, target).backward()
+        opt.step()
+    return x.detach()
+
+
+def test_gradient_steps_on_one_minus_ssim_increase_ssim():
+    clean = t(generated_images(n=2))
+    noisy = t(degrade(clean.numpy()))
+    before = ssim(noisy, clean).item()
+    after_x = _descend(lambda x, y: 1 - ssim(x, y), noisy, clean, steps=10, lr=20.0)
+    assert ssim(after_x, clean).item() > before + 0.05
+
+
+def test_gradient_steps_on_mse_decrease_mse():
+    clean = t(generated_images(n=2))
+    noisy = t(degrade(clean.numpy()))
+    before = mse(noisy, clean).item()
+    after_x = _descend(mse, noisy, clean, steps=10, lr=100.0)
+    assert mse(after_x, clean).item() < 0.5 * before
+
+
+# --------------------------------------------------------------------------
+# Bad image input
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("metric", [mse, psnr, ssim])
+def test_image_metrics_reject_mismatched_shapes(metric):
+    with pytest.raises(ValueError, match="same shape"):
+        metric(torch.rand(2, 1, 28, 28), torch.rand(2, 1, 27, 28))
+
+
+@pytest.mark.parametrize("metric", [mse, psnr, ssim])
+def test_image_metrics_reject_images_without_batch_axis(metric):
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        metric(torch.rand(1, 28, 28), torch.rand(1, 28, 28))
+
+
+@pytest.mark.parametrize("metric", [mse, psnr, ssim])
+def test_image_metrics_reject_numpy_arrays(metric):
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        metric(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 8, 8)))
+
+
+@pytest.mark.parametrize("metric", [mse, psnr, ssim])
+def test_image_metrics_reject_unknown_reduction(metric):
+    with pytest.raises(ValueError, match="reduction"):
+        metric(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), reduction="avg")
+
+
+@pytest.mark.parametrize("metric", [psnr, ssim])
+@pytest.mark.parametrize("data_range", [0, -1.0])
+def test_data_range_must_be_positive(metric, data_range):
+    with pytest.raises(ValueError, match="data_range must be a positive number"):
+        metric(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), data_range=data_range)
+
+
+@pytest.mark.parametrize("win_size", [4, 1])
+def test_ssim_window_must_be_odd_and_at_least_three(win_size):
+    with pytest.raises(ValueError, match="win_size must be odd"):
+        ssim(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), win_size=win_size)
+
+
+def test_ssim_window_larger_than_image_says_so():
+    with pytest.raises(ValueError, match=r"win_size=7 exceeds the image size 5x6"):
+        ssim(torch.rand(1, 1, 5, 6), torch.rand(1, 1, 5, 6))
+
+
+# --------------------------------------------------------------------------
+# Classification: exactly medmnist.evaluator.getAUC / getACC
+# --------------------------------------------------------------------------
+
+def random_case(task: str, n: int = 200, k: int = 4, seed: int = 0):
+    """(y_true, y_score) in the layout the MedMNIST files and models produce."""
+    rng = np.random.default_rng(seed)
+    if task == "multi-label, binary-class":
+        return rng.integers(0, 2, (n, k)), rng.random((n, k))
+    n_classes = 2 if task == "binary-class" else k
+    y_true = rng.integers(0, n_classes, (n, 1)).astype(np.uint8)
+    y_score = rng.dirichlet(np.ones(n_classes), n)
+    return y_true, y_score
+
+
+def structured_case(task: str, n: int = 60, k: int = 3):
+    """Informative scores with ties: 0.6 on the true class, except every 5th row (a wrong class)."""
+    idx = np.arange(n)
+    if task == "multi-label, binary-class":
+        y_true = np.stack([(idx // (j + 1)) % 2 for j in range(k)], axis=1)
+        y_score = np.where(idx[:, None] % 3 == 0, 1 - y_true, y_true) * 0.5 + 0.25
+        return y_true, y_score
+    n_classes = 2 if task == "binary-class" else k
+    y_true = (idx % n_classes)[:, None]
+    guess = np.where(idx % 5 != 0, idx % n_classes, (idx + 1) % n_classes)
+    y_score = np.full((n, n_classes), 0.4 / (n_classes - 1))
+    y_score[idx, guess] = 0.6
+    return y_true, y_score
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_auc_and_accuracy_equal_medmnist_on_random_inputs(task, seed):
+    y_true, y_score = random_case(task, seed=seed)
+    assert abs(auc(y_true, y_score, task) - getAUC(y_true, y_score, task)) <= 1e-12
+    assert abs(accuracy(y_true, y_score, task) - getACC(y_true, y_score, task)) <= 1e-12
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_auc_and_accuracy_equal_medmnist_on_structured_inputs(task):
+    y_true, y_score = structured_case(task)
+    ours_auc, ours_acc = auc(y_true, y_score, task), accuracy(y_true, y_score, task)
+    assert abs(ours_auc - getAUC(y_true, y_score, task)) <= 1e-12
+    assert abs(ours_acc - getACC(y_true, y_score, task)) <= 1e-12
+    assert 0.5 < ours_auc < 1 and 0.3 < ours_acc < 1       # informative but imperfect
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("flag, task", [("pneumoniamnist", "binary-class"),
+                                        ("bloodmnist", "multi-class")])
+def test_auc_and_accuracy_equal_medmnist_on_real_labels(flag, task):
+    y_true = real_npz(flag)["test_labels"]                     # (N, 1) uint8, as medmnist stores it
+    n_classes = int(y_true.max()) + 1
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(len(y_true), n_classes))
+    logits[np.arange(len(y_true)), y_true[:, 0]] += 1.0       # a weakly informative model
+    y_score = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    assert abs(auc(y_true, y_score, task) - getAUC(y_true, y_score, task)) <= 1e-12
+    assert abs(accuracy(y_true, y_score, task) - getACC(y_true, y_score, task)) <= 1e-12
+
+
+def test_perfect_scores_give_auc_and_accuracy_one():
+    y_true = np.array([0, 1, 2, 1, 0, 2])
+    y_score = np.eye(3)[y_true]
+    assert auc(y_true, y_score, "multi-class") == 1.0
+    assert accuracy(y_true, y_score, "multi-class") == 1.0
+
+
+def test_accuracy_threshold_is_used_as_in_medmnist():
+    y_true, y_score = random_case("multi-label, binary-class")
+    for threshold in (0.3, 0.7):
+        assert accuracy(y_true, y_score, "multi-label, binary-class", threshold=threshold) == \
+            getACC(y_true, y_score, "multi-label, binary-class", threshold=threshold)
+    assert accuracy(y_true, y_score, "multi-label, binary-class", threshold=0.3) != \
+        accuracy(y_true, y_score, "multi-label, binary-class", threshold=0.7)
+
+
+def test_torch_tensors_give_the_same_values_as_numpy():
+    y_true, y_score = random_case("multi-class")
+    as_torch = torch.from_numpy(y_true.astype(np.int64)), torch.from_numpy(y_score).float()
+    assert auc(*as_torch, "multi-class") == pytest.approx(auc(y_true, y_score.astype(np.float32),
+                                                              "multi-class"), abs=1e-12)
+    assert accuracy(*as_torch, "multi-class") == accuracy(y_true, y_score, "multi-class")
+
+
+def test_label_shapes_n_and_n_by_1_give_the_same_values():
+    y_true, y_score = random_case("ordinal-regression")
+    assert auc(y_true, y_score, "ordinal-regression") == auc(y_true[:, 0], y_score, "ordinal-regression")
+
+
+def test_binary_scores_with_two_columns_use_the_positive_column():
+    y_true, y_score = random_case("binary-class")
+    positive = y_score[:, 1]
+    assert auc(y_true, y_score, "binary-class") == auc(y_true, positive, "binary-class")
+    assert auc(y_true, y_score, "binary-class") == auc(y_true, positive[:, None], "binary-class")
+    assert accuracy(y_true, y_score, "binary-class") == accuracy(y_true, positive, "binary-class")
+
+
+# --------------------------------------------------------------------------
+# Bad classification input
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("metric", [auc, accuracy])
+def test_mismatched_number_of_samples_is_rejected(metric):
+    y_true, y_score = random_case("multi-class")
+    with pytest.raises(ValueError, match="y_true has 200 samples but y_score has 199"):
+        metric(y_true, y_score[:-1], "multi-class")
+
+
+@pytest.mark.parametrize("metric", [auc, accuracy])
+def test_logits_are_rejected_with_a_hint(metric):
+    y_true, _ = random_case("multi-class")
+    logits = np.random.default_rng(0).normal(0, 3, (200, 4))
+    with pytest.raises(ValueError, match="pass probabilities: softmax/sigmoid"):
+        metric(y_true, logits, "multi-class")
+
+
+@pytest.mark.parametrize("metric", [auc, accuracy])
+def test_unknown_task_is_rejected(metric):
+    y_true, y_score = random_case("multi-class")
+    with pytest.raises(ValueError, match="unknown task 'multiclass'"):
+        metric(y_true, y_score, "multiclass")
+
+
+def test_labels_beyond_the_score_columns_are_rejected():
+    y_true, y_score = random_case("multi-class", k=4)
+    with pytest.raises(ValueError, match="3 columns"):
+        auc(y_true, y_score[:, :3] / y_score[:, :3].sum(1, keepdims=True), "multi-class")
+
+
+def test_auc_with_a_missing_class_says_it_is_undefined():
+    y_true = np.array([0, 0, 1, 1])
+    y_score = np.full((4, 3), 1 / 3)
+    with pytest.raises(ValueError, match="class 2 .*only one class"):
+        auc(y_true, y_score, "multi-class")
+
+
+def test_multi_label_needs_matching_label_and_score_shapes():
+    y_true, y_score = random_case("multi-label, binary-class", k=4)
+    with pytest.raises(ValueError, match=r"same shape \(N, L\)"):
+        auc(y_true[:, :3], y_score, "multi-label, binary-class")
+
+
+def test_module_lists_the_medmnist_tasks():
+    from medmnist import INFO
+    assert {info["task"] for info in INFO.values()} == set(metrics.TASKS)

@@ -1,0 +1,190 @@
+"""coursekit.train.fit: the one training loop (history, checkpoints, resume)."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from coursekit import train
+from coursekit.data import DeviceBatches
+
+
+def make_problem(seed=0, n=96):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 8, 8, generator=g)
+    y = (x[:, 0, :4].mean((1, 2)) > x[:, 0, 4:].mean((1, 2))).long()   # learnable rule
+    return x, y
+
+
+def make_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Flatten(), nn.Linear(4 * 64, 2))
+
+
+def ce_loss(model, batch):
+    x, y = batch
+    return nn.functional.cross_entropy(model(x), y)
+
+
+def run(epochs, ckpt=None, resume=False, seed=0, init_seed=0):
+    x, y = make_problem()
+    model = make_model(init_seed)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.9)
+    batches = DeviceBatches(x, y, batch_size=16, seed=seed, device="cpu")
+    hist = train.fit(model, batches, loss_fn=ce_loss, optimizer=opt, epochs=epochs, device="cpu",
+                     scheduler=sched, checkpoint=ckpt, resume=resume, progress=False, verbose=False,
+                     val_fn=lambda m: {"val_acc": float((m(x).argmax(1) == y).float().mean())})
+    return model, hist
+
+
+def test_fit_records_one_row_per_epoch_and_loss_decreases():
+    _, hist = run(epochs=5)
+    assert hist["epoch"] == [1, 2, 3, 4, 5]
+    assert len(hist["train_loss"]) == len(hist["val_acc"]) == 5
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+
+
+def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
+    full_model, full_hist = run(epochs=4)
+    ckpt = tmp_path / "run.pt"
+    run(epochs=2, ckpt=ckpt)                       # "the Colab session died after epoch 2"
+    resumed_model, resumed_hist = run(epochs=4, ckpt=ckpt, resume=True, init_seed=123)  # a fresh process: other init
+    for (k, a), b in zip(full_model.state_dict().items(), resumed_model.state_dict().values()):
+        assert torch.equal(a, b), k
+    for key in ("train_loss", "val_acc"):
+        assert resumed_hist[key] == full_hist[key]
+
+
+def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    run(epochs=1, ckpt=ckpt)
+    before = ckpt.read_bytes()
+    with pytest.raises(FileExistsError, match="resume=True"):
+        run(epochs=2, ckpt=ckpt, resume=False)
+    assert ckpt.read_bytes() == before
+
+
+def test_resume_without_checkpoint_file_starts_fresh(tmp_path, capsys):
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, optimizer=opt,
+                     epochs=1, checkpoint=tmp_path / "new.pt", resume=True, progress=False, device="cpu")
+    assert hist["epoch"] == [1] and (tmp_path / "new.pt").is_file()
+    assert "starting from epoch 1" in capsys.readouterr().out
+
+
+def test_resume_refuses_a_checkpoint_with_other_hparams(tmp_path):
+    x, y = make_problem()
+    ckpt = tmp_path / "run.pt"
+    for lr, expect_error in ((0.1, False), (0.5, True)):
+        model = make_model()
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        call = lambda: train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                                 optimizer=opt, epochs=1, checkpoint=ckpt, resume=True, hparams={"lr": lr},
+                                 progress=False, verbose=False, device="cpu")
+        if expect_error:
+            with pytest.raises(ValueError, match="hparams"):
+                call()
+        else:
+            call()
+
+
+def test_checkpoint_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
+    ckpt = tmp_path / "run.pt"
+    train.save_checkpoint(ckpt, {"format": train.CHECKPOINT_FORMAT, "value": 1})
+    def broken_save(obj, f):
+        f.write(b"partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        train.save_checkpoint(ckpt, {"format": train.CHECKPOINT_FORMAT, "value": 2})
+    monkeypatch.undo()
+    assert train.load_checkpoint(ckpt)["value"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]
+
+
+def test_monitor_restores_the_best_epoch_weights():
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    scores = iter([0.5, 0.9, 0.7])
+    snapshots = []
+    def val_fn(m):
+        snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
+        return {"val_auc": next(scores)}
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, optimizer=opt,
+                     epochs=3, val_fn=val_fn, monitor="val_auc", progress=False, verbose=False, device="cpu")
+    assert hist.best_epoch == 2
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[1][k])
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(epochs=0), ValueError),
+    (dict(epochs=2.5), ValueError),
+    (dict(loss_fn=None), ValueError),
+    (dict(resume=True), ValueError),
+    (dict(optimizer="adam"), TypeError),
+])
+def test_fit_rejects_bad_arguments(kwargs, error):
+    x, y = make_problem()
+    model = make_model()
+    args = dict(loss_fn=ce_loss, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+                progress=False, device="cpu")
+    args.update(kwargs)
+    with pytest.raises(error):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), **args)
+
+
+def test_fit_stops_on_a_non_finite_loss():
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match="learning rate"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), optimizer=opt, epochs=1,
+                  loss_fn=lambda m, b: ce_loss(m, b) * float("nan"), progress=False, device="cpu")
+
+
+def test_step_fn_runs_a_custom_update_with_several_optimizers():
+    x, y = make_problem()
+    model = nn.ModuleDict({"a": nn.Linear(64, 2), "b": nn.Linear(64, 2)})
+    opts = {n: torch.optim.SGD(model[n].parameters(), lr=0.1) for n in ("a", "b")}
+    def step(m, batch):
+        xb, yb = batch
+        logs = {}
+        for n in ("a", "b"):
+            opts[n].zero_grad()
+            loss = nn.functional.cross_entropy(m[n](xb.flatten(1)), yb)
+            loss.backward()
+            opts[n].step()
+            logs[f"loss_{n}"] = loss.detach()
+        return logs
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), step_fn=step, optimizer=opts,
+                     epochs=2, progress=False, verbose=False, device="cpu")
+    assert set(hist) >= {"train_loss_a", "train_loss_b"}
+
+
+def test_predict_returns_probabilities_and_restores_train_mode():
+    x, y = make_problem()
+    model = make_model()
+    model.train()
+    scores, labels = train.predict(model, DeviceBatches(x, y, batch_size=40, shuffle=False, device="cpu"))
+    assert scores.shape == (96, 2) and labels.shape == (96,)
+    np.testing.assert_allclose(scores.sum(1), 1.0, atol=1e-6)
+    assert np.array_equal(labels, y.numpy())
+    assert model.training
+
+
+def test_evaluate_gives_auc_and_accuracy_of_a_perfect_model():
+    x, y = make_problem()
+    class Oracle(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dummy = nn.Parameter(torch.zeros(1))
+        def forward(self, xb):
+            s = xb[:, 0, :4].mean((1, 2)) - xb[:, 0, 4:].mean((1, 2))
+            return torch.stack([-s, s], 1) * 100
+    res = train.evaluate(Oracle(), DeviceBatches(x, y, batch_size=32, shuffle=False, device="cpu"), "binary-class")
+    assert res == {"auc": 1.0, "acc": 1.0}

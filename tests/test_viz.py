@@ -1,0 +1,351 @@
+"""coursekit.viz: every figure renders headless, with the expected panels and titles."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from coursekit import metrics, viz  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def rendered(fig) -> Figure:
+    """Draw the figure with Agg (errors in layout or colours surface only at draw time)."""
+    assert isinstance(fig, Figure)
+    fig.canvas.draw()
+    return fig
+
+
+def titles(fig) -> list[str]:
+    return [ax.get_title() for ax in fig.axes]
+
+
+def pair(n: int = 1, channels: int = 1, seed: int = 0):
+    """A smooth clean batch and a noisy copy, (n, C, 28, 28) float32."""
+    g = torch.Generator().manual_seed(seed)
+    clean = torch.nn.functional.avg_pool2d(torch.rand(n, channels, 32, 32, generator=g), 5, 1)
+    noisy = clean + 0.1 * torch.randn(clean.shape, generator=g)
+    return clean, noisy
+
+
+# --------------------------------------------------------------------------
+# Conventions
+# --------------------------------------------------------------------------
+
+def test_palette_is_the_eight_distinct_okabe_ito_colours():
+    okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    assert len(viz.PALETTE) == 8
+    assert len({mcolors.to_hex(c) for c in viz.PALETTE}) == 8
+    assert {c.upper() for c in viz.PALETTE} == okabe_ito
+
+
+def test_colormap_constants_name_colour_blind_safe_maps():
+    assert (viz.CMAP_IMAGE, viz.CMAP_HEAT, viz.CMAP_SIGNED) == ("gray", "cividis", "PuOr")
+    for name in (viz.CMAP_IMAGE, viz.CMAP_HEAT, viz.CMAP_SIGNED):
+        assert name in matplotlib.colormaps
+
+
+# --------------------------------------------------------------------------
+# show_images
+# --------------------------------------------------------------------------
+
+def test_show_images_has_one_titled_axes_per_image():
+    fig = rendered(viz.show_images(torch.rand(10, 1, 28, 28), titles=[f"#{i}" for i in range(10)],
+                                   ncols=4, suptitle="ten images"))
+    assert titles(fig) == [f"#{i}" for i in range(10)]
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (3, 4)
+    assert fig.get_suptitle() == "ten images"
+
+
+def test_show_images_draws_grayscale_in_cmap_image_on_a_fixed_range():
+    fig = rendered(viz.show_images(0.5 * torch.rand(2, 1, 28, 28)))
+    im = fig.axes[0].images[0]
+    assert im.get_cmap().name == viz.CMAP_IMAGE
+    assert im.get_clim() == (0.0, 1.0)
+
+
+def test_show_images_draws_three_channels_as_rgb():
+    x = torch.rand(2, 3, 28, 28)
+    fig = rendered(viz.show_images(x))
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), x[1].permute(1, 2, 0).numpy(),
+                               rtol=1e-6)
+
+
+def test_show_images_shows_the_middle_slice_of_volumes():
+    volume = torch.zeros(2, 1, 9, 16, 16)
+    volume[:, :, 4] = 0.7                                    # D // 2 = 4
+    fig = rendered(viz.show_images(volume))
+    assert len(fig.axes) == 2
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), np.full((16, 16), 0.7), rtol=1e-6)
+
+
+def test_show_images_accepts_numpy_arrays():
+    fig = rendered(viz.show_images(np.random.default_rng(0).random((3, 1, 28, 28))))
+    assert len(fig.axes) == 3
+
+
+@pytest.mark.realdata
+def test_show_images_renders_real_rgb_images():
+    root = os.environ.get("COURSEKIT_DATA")
+    if not root or not (Path(root) / "bloodmnist.npz").exists():
+        pytest.skip("bloodmnist.npz not found (set COURSEKIT_DATA)")
+    x = np.load(Path(root) / "bloodmnist.npz")["test_images"][:8].transpose(0, 3, 1, 2) / 255
+    fig = rendered(viz.show_images(x.astype(np.float32)))
+    assert len(fig.axes) == 8
+
+
+def test_show_images_rejects_a_single_image_without_batch_axis():
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        viz.show_images(torch.rand(1, 28, 28))
+
+
+@pytest.mark.parametrize("channels", [2, 4])
+def test_show_images_rejects_channel_counts_other_than_1_or_3(channels):
+    with pytest.raises(ValueError, match="1 \\(grayscale\\) or 3 \\(RGB\\)"):
+        viz.show_images(torch.rand(2, channels, 28, 28))
+
+
+def test_show_images_rejects_channels_last_images_with_a_hint():
+    with pytest.raises(ValueError, match="permute"):
+        viz.show_images(torch.rand(2, 28, 28, 3))
+
+
+def test_show_images_rejects_the_wrong_number_of_titles():
+    with pytest.raises(ValueError, match="2 titles for 3 images"):
+        viz.show_images(torch.rand(3, 1, 28, 28), titles=["a", "b"])
+
+
+def test_show_images_rejects_a_string_as_titles():
+    with pytest.raises(TypeError, match="list of 3 strings"):
+        viz.show_images(torch.rand(3, 1, 28, 28), titles="abc")
+
+
+def test_show_images_rejects_uint8_and_lists():
+    with pytest.raises(TypeError, match="255"):
+        viz.show_images(torch.zeros(2, 1, 8, 8, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="torch.Tensor or numpy array"):
+        viz.show_images([[0.0]])
+
+
+# --------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------
+
+def test_compare_titles_give_psnr_and_ssim_computed_by_coursekit_metrics():
+    clean, noisy = pair()
+    fig = rendered(viz.compare({"noisy": noisy[0], "clean": clean[0]}, reference="clean"))
+    p = metrics.psnr(noisy, clean).item()
+    s = metrics.ssim(noisy, clean).item()
+    assert titles(fig) == [f"noisy\nPSNR {p:.2f} dB, SSIM {s:.3f}", "clean (reference)"]
+
+
+def test_compare_has_one_row_per_image_with_that_images_metrics():
+    clean, noisy = pair(n=3)
+    noisy[2] = clean[2] + 0.3 * (noisy[2] - clean[2])     # image 2 is much less noisy
+    fig = rendered(viz.compare({"noisy": noisy, "blurred": clean * 0.9, "clean": clean},
+                               reference="clean"))
+    assert len(fig.axes) == 9
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (3, 3)
+    p = metrics.psnr(noisy, clean, reduction="none")
+    noisy_titles = titles(fig)[0::3]
+    assert all("PSNR" in title and "SSIM" in title for title in noisy_titles)
+    assert [f"PSNR {v:.2f} dB" in title for v, title in zip(p.tolist(), noisy_titles)] == [True] * 3
+    assert noisy_titles[0] != noisy_titles[2]
+
+
+def test_compare_error_maps_show_absolute_error_in_cmap_heat_with_colorbars():
+    clean, noisy = pair(channels=3)
+    fig = rendered(viz.compare({"noisy": noisy, "clean": clean}, reference="clean", errors=True))
+    error_ax = [ax for ax in fig.axes if ax.get_title() == "|noisy - clean|"]
+    assert len(error_ax) == 1
+    im = error_ax[0].images[0]
+    assert im.get_cmap().name == viz.CMAP_HEAT
+    np.testing.assert_allclose(im.get_array(), (noisy - clean).abs().mean(1)[0].numpy(), rtol=1e-6)
+    assert len(fig.axes) == 2 + 1 + 1                      # panels, error map, its colorbar
+
+
+def test_compare_without_reference_titles_are_the_names():
+    clean, noisy = pair()
+    fig = rendered(viz.compare({"before": noisy, "after": clean}))
+    assert titles(fig) == ["before", "after"]
+
+
+def test_compare_ncols_wraps_the_panels_of_a_single_image():
+    clean, noisy = pair()
+    panels = {f"step {i}": clean + i * 0.01 for i in range(6)}
+    fig = rendered(viz.compare(panels, ncols=3))
+    assert len(fig.axes) == 6
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (2, 3)
+
+
+def test_compare_rejects_an_unknown_reference():
+    clean, noisy = pair()
+    with pytest.raises(ValueError, match="reference 'target' is not one of the panels"):
+        viz.compare({"noisy": noisy, "clean": clean}, reference="target")
+
+
+def test_compare_rejects_panels_of_different_shapes():
+    clean, _ = pair()
+    with pytest.raises(ValueError, match="same shape"):
+        viz.compare({"small": clean[..., :20, :20], "clean": clean}, reference="clean")
+
+
+def test_compare_error_maps_need_a_reference():
+    clean, noisy = pair()
+    with pytest.raises(ValueError, match="needs a reference"):
+        viz.compare({"noisy": noisy, "clean": clean}, errors=True)
+
+
+def test_compare_rejects_ncols_with_several_images():
+    clean, noisy = pair(n=2)
+    with pytest.raises(ValueError, match="ncols applies to a single image"):
+        viz.compare({"noisy": noisy, "clean": clean}, ncols=2)
+
+
+def test_compare_rejects_a_list_of_panels():
+    clean, noisy = pair()
+    with pytest.raises(TypeError, match="non-empty dict"):
+        viz.compare([noisy, clean])
+
+
+# --------------------------------------------------------------------------
+# plot_history
+# --------------------------------------------------------------------------
+
+HISTORY = {"epoch": [1, 2, 3, 4], "train_loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.8, 0.6, 0.6],
+           "val_auc": [0.6, 0.7, 0.8, 0.82], "val_acc": [0.5, 0.6, 0.7, 0.71]}
+
+
+def labels(ax) -> list[str]:
+    return [line.get_label() for line in ax.get_lines()]
+
+
+def test_plot_history_puts_losses_and_metrics_on_two_panels():
+    fig = rendered(viz.plot_history(HISTORY))
+    assert titles(fig) == ["loss", "metrics"]
+    assert labels(fig.axes[0]) == ["train_loss", "val_loss"]
+    assert labels(fig.axes[1]) == ["val_auc", "val_acc"]
+
+
+def test_plot_history_uses_the_epoch_column_as_x():
+    history = dict(HISTORY, epoch=[5, 6, 7, 8])              # e.g. after resuming
+    fig = rendered(viz.plot_history(history))
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_xdata(), [5, 6, 7, 8])
+
+
+def test_plot_history_without_epoch_counts_from_one():
+    fig = rendered(viz.plot_history({"train_loss": [3.0, 2.0, 1.0]}))
+    assert len(fig.axes) == 1
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_xdata(), [1, 2, 3])
+
+
+def test_plot_history_keys_select_curves_and_logy_applies_to_losses():
+    fig = rendered(viz.plot_history(HISTORY, keys=["train_loss", "val_auc"], logy=True))
+    assert [labels(ax) for ax in fig.axes] == [["train_loss"], ["val_auc"]]
+    assert fig.axes[0].get_yscale() == "log" and fig.axes[1].get_yscale() == "linear"
+
+
+def test_plot_history_colours_curves_from_the_palette():
+    fig = rendered(viz.plot_history(HISTORY))
+    colours = [line.get_color() for ax in fig.axes for line in ax.get_lines()]
+    assert colours == list(viz.PALETTE[:4])
+
+
+def test_plot_history_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="available"):
+        viz.plot_history(HISTORY, keys=["val_psnr"])
+
+
+def test_plot_history_rejects_curves_of_the_wrong_length():
+    with pytest.raises(ValueError, match="one value per epoch"):
+        viz.plot_history(dict(HISTORY, val_auc=[0.5, 0.6]))
+
+
+# --------------------------------------------------------------------------
+# plot_roc
+# --------------------------------------------------------------------------
+
+def roc_case(n: int = 300, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    good = np.clip(0.35 * y + 0.65 * rng.random(n), 0, 1)
+    two_columns = np.stack([1 - good[::-1], good[::-1]], 1)     # a worse model, softmax layout
+    return y, {"CNN": good, "baseline": two_columns}
+
+
+def test_plot_roc_has_a_curve_per_model_with_the_course_auc_in_the_legend():
+    y, scores = roc_case()
+    fig = rendered(viz.plot_roc(y[:, None], scores, title="pneumonia"))
+    assert len(fig.axes) == 1 and titles(fig) == ["pneumonia"]
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    for name, s in scores.items():
+        expected = f"{name} (AUC {metrics.auc(y, s, 'binary-class'):.3f})"
+        assert expected in legend
+
+
+def test_plot_roc_uses_palette_colours_in_order():
+    y, scores = roc_case()
+    fig = rendered(viz.plot_roc(torch.from_numpy(y), scores))
+    model_lines = [line for line in fig.axes[0].get_lines() if "AUC 0.5)" not in line.get_label()]
+    assert [line.get_color() for line in model_lines] == list(viz.PALETTE[:2])
+
+
+def test_plot_roc_needs_both_classes():
+    with pytest.raises(ValueError, match="both labels 0 and 1"):
+        viz.plot_roc(np.ones(10), {"m": np.random.rand(10)})
+
+
+def test_plot_roc_rejects_scores_of_the_wrong_length():
+    y, scores = roc_case()
+    with pytest.raises(ValueError, match="expected 300 scores"):
+        viz.plot_roc(y, {"CNN": scores["CNN"][:-1]})
+
+
+# --------------------------------------------------------------------------
+# kernel_panel
+# --------------------------------------------------------------------------
+
+def test_kernel_panel_shows_signed_outputs_centred_at_zero():
+    image = torch.rand(28, 28)
+    gradient = image[:, 1:] - image[:, :-1]                 # signed, and one column narrower
+    fig = rendered(viz.kernel_panel(image, {"blur": 0.9 * image, "d/dx": gradient}))
+    assert titles(fig)[:3] == ["input", "blur", "d/dx"]
+    signed = fig.axes[2].images[0]
+    assert signed.get_cmap().name == viz.CMAP_SIGNED
+    low, high = signed.get_clim()
+    assert low == -high and high == pytest.approx(gradient.abs().max().item())
+    assert fig.axes[1].images[0].get_cmap().name == viz.CMAP_IMAGE
+    assert len(fig.axes) == 3 + 1                           # one colorbar, for the signed output
+
+
+def test_kernel_panel_accepts_numpy_arrays():
+    fig = rendered(viz.kernel_panel(np.zeros((8, 8)), {"x4": 4 * np.ones((8, 8))}))
+    assert titles(fig)[:2] == ["input", "x4"]
+    assert len(fig.axes) == 2 + 1                           # values beyond 1 get a colorbar
+
+
+def test_kernel_panel_without_an_input_shows_the_outputs_only():
+    fig = rendered(viz.kernel_panel(None, {"a": torch.rand(8, 8), "b": torch.rand(8, 8)}))
+    assert titles(fig) == ["a", "b"]
+
+
+def test_kernel_panel_rejects_images_that_are_not_2d():
+    with pytest.raises(ValueError, match=r"\(H, W\).*squeeze"):
+        viz.kernel_panel(torch.rand(1, 28, 28), {"same": torch.rand(28, 28)})
+    with pytest.raises(ValueError, match=r"outputs\['bad'\]"):
+        viz.kernel_panel(torch.rand(28, 28), {"bad": torch.rand(1, 1, 28, 28)})
