@@ -18,6 +18,7 @@ help:
 	@echo "make book   - install, execute every notebook (quick profile), build _build/html"
 	@echo "make test   - install the dev extra and run the whole test suite"
 	@echo "make assign - regenerate exercises/ from solutions/"
+	@echo "make grade-solutions - grade solutions/ (every task should get full marks)"
 	@echo "make benchmark - run benchmarks/*.py in the active profile"
 
 $(BIN)/python:
@@ -42,6 +43,9 @@ test: $(VENV)/.installed-dev
 
 assign: $(VENV)/.installed-dev
 	$(BIN)/coursekit assign solutions/*.ipynb --out exercises --force
+
+grade-solutions: $(VENV)/.installed-dev
+	$(BIN)/coursekit grade solutions/*.ipynb --out grading-output --force
 
 benchmark: $(VENV)/.installed-dev
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -188,3 +188,10 @@ def test_evaluate_gives_auc_and_accuracy_of_a_perfect_model():
             return torch.stack([-s, s], 1) * 100
     res = train.evaluate(Oracle(), DeviceBatches(x, y, batch_size=32, shuffle=False, device="cpu"), "binary-class")
     assert res == {"auc": 1.0, "acc": 1.0}
+
+
+def test_checkpoint_for_gives_each_configuration_its_own_file(tmp_path):
+    a = train.checkpoint_for(tmp_path / "cnn.pt", {"lr": 0.1, "epochs": 5})
+    assert a == train.checkpoint_for(tmp_path / "cnn.pt", {"epochs": 5, "lr": 0.1})
+    assert a != train.checkpoint_for(tmp_path / "cnn.pt", {"lr": 0.1, "epochs": 8})
+    assert a.parent == tmp_path and a.name.startswith("cnn-") and a.suffix == ".pt"

@@ -32,11 +32,11 @@ def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4) -> to
     layout = {3: "(C, H, W)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
     want = " or ".join(layout.get(d, f"{d}-D") for d in ndims)
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor {want} of floats in [0, 1]; "
+        raise TypeError(f"{name}: expected a torch.Tensor {want} of floats; "
                         f"got {_describe(x)}. Convert with torch.as_tensor(...).float().")
     if not x.is_floating_point():
         hint = " Divide uint8 images by 255." if x.dtype == torch.uint8 else ""
-        raise TypeError(f"{name}: expected a floating-point tensor with values in [0, 1]; "
+        raise TypeError(f"{name}: expected a floating-point tensor (images: float32 in [0, 1]); "
                         f"got dtype {x.dtype}.{hint}")
     if x.ndim not in ndims:
         raise ValueError(f"{name}: expected a {want} tensor; got shape {tuple(x.shape)}. "

@@ -60,7 +60,10 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
     AdamW with a cosine schedule over ``epochs``; ``random_shift`` augmentation
     (``max_shift=0`` turns it off); validation AUC/accuracy after each epoch;
     the weights of the epoch with the best validation AUC are restored at the
-    end. Returns the :class:`~coursekit.train.History`.
+    end. ``checkpoint`` gets a fingerprint of the hyperparameters added to its
+    name (:func:`coursekit.train.checkpoint_for`), so a changed setting starts
+    a new run instead of resuming an unrelated one. Returns the
+    :class:`~coursekit.train.History`.
     """
     if train_data.labels.ndim != 1:
         raise ValueError("train_classifier handles single-label tasks; "
@@ -80,6 +83,8 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
 
     hparams = dict(flag=train_data.flag, n_train=len(train_data), epochs=epochs, lr=lr,
                    weight_decay=weight_decay, batch_size=batch_size, max_shift=max_shift, seed=seed)
+    if checkpoint is not None:
+        checkpoint = train.checkpoint_for(checkpoint, hparams)
     return train.fit(model, batches, loss_fn=_cross_entropy, optimizer=opt, scheduler=sched, epochs=epochs,
                      val_fn=val_fn, monitor="val_auc", mode="max", checkpoint=checkpoint, resume=resume,
                      hparams=hparams, device=dev, **fit_kwargs)

@@ -41,7 +41,8 @@ from torch import nn
 from . import device as _device
 from . import metrics as _metrics
 
-__all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint"]
+__all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
+           "checkpoint_for"]
 
 CHECKPOINT_FORMAT = 1
 
@@ -103,6 +104,20 @@ def _set_rng_state(state: dict, train) -> None:
     gen = getattr(train, "generator", None)
     if "loader" in state and isinstance(gen, torch.Generator):
         gen.set_state(state["loader"])
+
+
+def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
+    """``path`` with a short fingerprint of ``hparams`` added to its name:
+    ``checkpoints/cnn.pt`` -> ``checkpoints/cnn-3f2a9c1e.pt``.
+
+    Changing a parameter then starts a new run in a new file, and the old
+    run's checkpoint stays where it was (nothing is overwritten)."""
+    import hashlib
+    import json
+
+    path = Path(path)
+    digest = hashlib.sha256(json.dumps(dict(hparams), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return path.with_name(f"{path.stem}-{digest}{path.suffix or '.pt'}")
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:

@@ -1,0 +1,63 @@
+"""The ``coursekit`` command.
+
+    coursekit assign solutions/02_cnn.ipynb [...] --out exercises [--force]
+    coursekit grade SUBMISSION.ipynb [...] --out DIR [--timeout S] [--hidden DIR] [--force]
+
+Exit status: 0 when the command completed (also when students score zero),
+2 for a usage problem (missing file, a report that already exists...).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coursekit", description="Course tools: exercises and grading.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("assign", help="generate exercise notebooks from solution notebooks")
+    a.add_argument("solutions", nargs="+", help="solution notebooks (solutions/NN_*.ipynb)")
+    a.add_argument("--out", default="exercises", help="folder for the exercises (default: exercises)")
+    a.add_argument("--force", action="store_true", help="replace exercises that differ")
+
+    g = sub.add_parser("grade", help="grade submitted notebooks")
+    g.add_argument("submissions", nargs="+", help="submitted notebooks (.ipynb)")
+    g.add_argument("--out", default="grading-output", help="folder for the reports (default: grading-output)")
+    g.add_argument("--timeout", type=_positive, default=None,
+                   help="wall-clock seconds per task (default: the task's own, 60 s)")
+    g.add_argument("--hidden", default=None, help="folder of instructor-only cases (<exercise>.py)")
+    g.add_argument("--memory", type=_positive, default=2048, help="memory limit per task in MiB (default: 2048)")
+    g.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    g.add_argument("--exercise", default=None, help="exercise name, when a notebook does not say (e.g. cnn)")
+    g.add_argument("--force", action="store_true", help="replace existing reports")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "assign":
+            from .grading.assign import assign
+            assign(args.solutions, args.out, force=args.force)
+        else:
+            from .grading.grade import grade
+            grade(args.submissions, args.out, timeout=args.timeout, hidden=args.hidden,
+                  memory_mb=args.memory, jobs=args.jobs, force=args.force, exercise=args.exercise)
+    except (ValueError, FileExistsError, FileNotFoundError) as err:
+        print(f"coursekit {args.command}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""What a graded task is made of: :class:`Task`, :class:`Case`, and the comparison
+that turns an (expected, got) pair into a pass or a message a student can act on.
+
+A task names the object a student writes (``conv2d``, ``PneumoniaCNN``...), its
+points and a reference implementation. Each case
+
+* builds its inputs from a seeded ``torch.Generator`` (``case.inputs(gen) -> dict``),
+* exercises an object on them (``case.run(obj, inputs) -> output``): the grader
+  runs this on the student's object in a separate process and on the reference
+  in its own process,
+* compares the two outputs (``case.compare(expected, got, inputs) -> None`` when
+  they agree, else a message).
+
+Outputs cross the process boundary as *data* only (see :func:`to_data`):
+tensors, numbers, strings, and tuples/lists/dicts of those.
+"""
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+__all__ = ["Case", "Task", "call", "execute", "judge", "compare_values", "to_data", "describe", "TOLERANCES"]
+
+# (rtol, atol) per dtype: float64 cases are held to near machine precision, so a
+# wrong formula cannot hide inside the tolerance.
+TOLERANCES = {
+    torch.float64: (1e-7, 1e-9),
+    torch.float32: (1e-4, 1e-5),
+    torch.float16: (1e-2, 1e-3),
+    torch.bfloat16: (2e-2, 1e-2),
+}
+PYTHON_FLOAT_TOL = (1e-7, 1e-9)
+
+
+def call(obj, inputs: dict):
+    """The default way to exercise a student's function: ``obj(**inputs)``."""
+    return obj(**inputs)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One graded case of a task.
+
+    name:       what the case tests, shown to the student ("stride 2, padding 1").
+    inputs:     ``inputs(gen) -> dict`` of keyword arguments, built from a seeded
+                ``torch.Generator`` (in the checker's process).
+    run:        ``run(obj, inputs) -> output``; must be a module-level function of
+                a ``coursekit.grading.tasks`` module, because the student's
+                process imports it by name. Default: :func:`call`.
+    compare:    ``compare(expected, got, inputs) -> None | str``; default
+                :func:`compare_values` with the per-dtype :data:`TOLERANCES`.
+    hint:       shown when the case fails.
+    seed:       seed of the generator passed to ``inputs``.
+    visibility: ``"visible"`` for public cases, ``"hidden"`` for instructor cases.
+    """
+
+    name: str
+    inputs: Callable[[torch.Generator], dict]
+    run: Callable[[Any, dict], Any] = call
+    compare: Callable[[Any, Any, dict], str | None] | None = None
+    hint: str = ""
+    seed: int = 0
+    visibility: str = "visible"
+
+    def make_inputs(self) -> dict:
+        """The case's inputs, identical on every call (seeded generator)."""
+        return self.inputs(torch.Generator().manual_seed(self.seed))
+
+    def check(self, expected, got, inputs: dict) -> str | None:
+        """None when ``got`` agrees with ``expected``, else a message."""
+        if self.compare is not None:
+            return self.compare(expected, got, inputs)
+        return compare_values(expected, got)
+
+    def hidden(self) -> "Case":
+        """This case with visibility "hidden"."""
+        return replace(self, visibility="hidden")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A graded task: the student writes ``name``; ``reference`` is the model answer.
+
+    id:        ``"<exercise>.<task>"``, e.g. ``"cnn.conv2d"``.
+    title:     one line for reports.
+    name:      the name the student's notebook defines (function or class).
+    points:    shared equally among all cases, public and hidden.
+    reference: the instructors' implementation (expected values come from it).
+    cases:     the public cases.
+    timeout:   default wall-clock limit in seconds for this task's cases.
+    """
+
+    id: str
+    title: str
+    name: str
+    points: float
+    reference: Any
+    cases: tuple[Case, ...] = field(default_factory=tuple)
+    timeout: float = 60.0
+
+
+# ---------------------------------------------------------------------------
+# Running a case on an object, and judging the outcome
+# ---------------------------------------------------------------------------
+
+def execute(run, obj, inputs: dict) -> dict:
+    """Run one case on ``obj``; never raises.
+
+    Returns a record ``{"ok": True, "value": data}`` or ``{"ok": False,
+    "error": "ValueError: ...", "not_implemented": bool}``. The record holds
+    only data (:func:`to_data`), so it can cross a process boundary safely.
+    """
+    try:
+        return {"ok": True, "value": to_data(run(obj, inputs))}
+    except BaseException as err:  # noqa: BLE001 - a student's code may raise anything, sys.exit included
+        return {"ok": False, "error": format_error(err), "not_implemented": isinstance(err, NotImplementedError)}
+
+
+def format_error(err: BaseException) -> str:
+    """``"TypeError: message (line 12 in conv2d: out = x @ w)"``, pointing at the
+    innermost frame outside torch and coursekit.grading."""
+    try:
+        text = f"{type(err).__name__}: {err}".strip()
+    except Exception:  # noqa: BLE001 - an exception whose __str__ fails
+        text = type(err).__name__
+    if isinstance(err, NotImplementedError):
+        return text[:2000]
+    if isinstance(err, SystemExit):
+        text = f"SystemExit({err.code!r}): the code called sys.exit() or exit()"
+    library = (str(Path(torch.__file__).parent), str(Path(__file__).parent))
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(library)]
+    if frames:
+        f = frames[-1]
+        text += f" (line {f.lineno} in {f.name}: {(f.line or '').strip()})"
+    return text[:2000]
+
+
+def judge(case: Case, expected, record: dict, inputs: dict) -> str | None:
+    """None when the case passed, else the message for the student (hint included)."""
+    if record.get("not_implemented") is True:
+        return f"not implemented yet ({record.get('error')})"
+    if record.get("ok") is not True:
+        msg = f"raised {record.get('error', 'an error')}"
+    else:
+        try:
+            msg = case.check(expected, record.get("value"), inputs)
+        except Exception as err:  # noqa: BLE001 - a malformed output must not stop grading
+            msg = f"could not compare the output: {type(err).__name__}: {err}"
+    if msg and case.hint:
+        msg += f"\n      hint: {case.hint}"
+    return msg
+
+
+# ---------------------------------------------------------------------------
+# Data that may cross the process boundary
+# ---------------------------------------------------------------------------
+
+def to_data(obj, depth: int = 0):
+    """Convert a returned value to plain data: tensors (detached, CPU, copied),
+    Python scalars, strings, None, and tuples/lists/dicts of those.
+
+    NumPy arrays become tensors and NumPy scalars Python numbers. Anything else
+    becomes ``{"unsupported type": "<type name>"}``, so a comparison can say what
+    arrived without the checker ever unpickling a student's object.
+    """
+    if depth > 8:
+        return {"unsupported type": "nesting deeper than 8 levels"}
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().clone()
+    if isinstance(obj, np.ndarray):
+        try:
+            return torch.from_numpy(np.array(obj))
+        except TypeError:
+            return {"unsupported type": f"numpy array of dtype {obj.dtype}"}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (tuple, list)):
+        items = [to_data(v, depth + 1) for v in obj]
+        return tuple(items) if isinstance(obj, tuple) else items
+    if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+        return {k: to_data(v, depth + 1) for k, v in obj.items()}
+    return {"unsupported type": type(obj).__name__}
+
+
+def describe(value) -> str:
+    """Short description of a value: type, shape and dtype for tensors."""
+    if isinstance(value, torch.Tensor):
+        return f"tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
+    if isinstance(value, dict) and "unsupported type" in value:
+        return f"an object of type {value['unsupported type']}"
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__} of length {len(value)}"
+    if isinstance(value, dict):
+        return f"dict with keys {sorted(value)}"
+    return f"{type(value).__name__} {value!r}"
+
+
+# ---------------------------------------------------------------------------
+# Comparison with messages
+# ---------------------------------------------------------------------------
+
+def compare_values(expected, got, where: str = "output") -> str | None:
+    """Compare a returned value with the expected one, recursively.
+
+    Tensors must agree in shape and dtype, then elementwise within the dtype's
+    tolerance; ints exactly (and must be ints); floats within a tolerance;
+    tuples/lists/dicts item by item. Returns None when they agree, else a
+    message with shapes, dtypes, the largest error and the first mismatching
+    element.
+    """
+    if isinstance(expected, torch.Tensor):
+        return _compare_tensors(expected, got, where)
+    if isinstance(expected, bool) or expected is None or isinstance(expected, str):
+        if got is expected or (type(got) is type(expected) and got == expected):
+            return None
+        return f"{where}: expected {expected!r}, got {describe(got)}"
+    if isinstance(expected, int):
+        if type(got) is int and got == expected:
+            return None
+        if isinstance(got, float) and got == expected:
+            return (f"{where}: expected the int {expected}, got the float {got!r}; "
+                    "use // (floor division) or int(...) so the result is an int")
+        return f"{where}: expected {expected}, got {describe(got)}"
+    if isinstance(expected, float):
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            return f"{where}: expected a Python float {expected:.6g}, got a {describe(got)}; use .item()"
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            return f"{where}: expected the float {expected:.6g}, got {describe(got)}"
+        rtol, atol = PYTHON_FLOAT_TOL
+        if math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected):
+            return None
+        return f"{where}: expected {expected:.10g}, got {got:.10g}"
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            return f"{where}: expected a {type(expected).__name__} of {len(expected)} items, got {describe(got)}"
+        if len(got) != len(expected):
+            return f"{where}: expected {len(expected)} items, got {len(got)}"
+        for i, (e, g) in enumerate(zip(expected, got)):
+            msg = compare_values(e, g, f"{where}[{i}]")
+            if msg:
+                return msg
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return f"{where}: expected a dict with keys {sorted(expected)}, got {describe(got)}"
+        for key in expected:
+            msg = compare_values(expected[key], got[key], f"{where}[{key!r}]")
+            if msg:
+                return msg
+        return None
+    raise TypeError(f"compare_values cannot compare an expected value of type {type(expected).__name__}")
+
+
+def _compare_tensors(expected: torch.Tensor, got, where: str) -> str | None:
+    if not isinstance(got, torch.Tensor):
+        return f"{where}: expected a {describe(expected)}; got {describe(got)}"
+    if got.shape != expected.shape:
+        return f"{where}: expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}"
+    if got.dtype != expected.dtype:
+        return (f"{where}: expected dtype {expected.dtype}, got {got.dtype} (shape {tuple(got.shape)} is right); "
+                "create new tensors with dtype=x.dtype so the input's precision is kept")
+    if not expected.is_floating_point():
+        bad = got != expected
+        tol_text = "exact match"
+    else:
+        rtol, atol = TOLERANCES.get(expected.dtype, TOLERANCES[torch.float32])
+        e, g = expected.double(), got.double()
+        bad = ~torch.isclose(g, e, rtol=rtol, atol=atol, equal_nan=False)
+        tol_text = f"rtol {rtol:g}, atol {atol:g}"
+    n_bad = int(bad.sum())
+    if n_bad == 0:
+        return None
+    first = tuple(int(i) for i in torch.nonzero(bad)[0]) if expected.ndim else ()
+    e_val, g_val = expected[first].item(), got[first].item()
+    msg = f"{where}: {n_bad} of {expected.numel()} elements differ"
+    if expected.is_floating_point():
+        err = (got.double() - expected.double()).abs()
+        err = torch.where(torch.isnan(err), torch.full_like(err, math.inf), err)
+        msg += f" (max abs error {float(err.max()):.3g})"
+    msg += (f"; first at index {first}: expected {e_val:.6g}, got {g_val:.6g} "
+            f"[shape {tuple(expected.shape)}, dtype {expected.dtype}, {tol_text}]")
+    return msg

@@ -1,0 +1,198 @@
+"""Read a submitted notebook and extract the student's definitions into a module.
+
+Nothing is executed here: each code cell is parsed with :mod:`ast` and only
+these top-level statements are kept, in notebook order:
+
+* imports;
+* function and class definitions (with their decorators);
+* assignments of constants to plain names (``K = 3``, ``EDGE = torch.tensor([[1., 0.], [0., -1.]])``):
+  literals, names defined earlier, arithmetic, and a few constructor calls
+  (:data:`SAFE_CALLS`).
+
+Everything else (data loading, training loops, plots, ``coursekit.check``
+calls) is dropped, so a long training cell costs nothing at grading time.
+IPython magics (``%...``, ``!...``, ``x?``) become ``pass``; a cell that still
+does not parse is skipped with a note, and the other cells are kept.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Extraction", "read_notebook", "exercise_of", "extract", "SAFE_CALLS"]
+
+# Calls allowed in a kept constant: cheap constructors of values.
+SAFE_CALLS = {
+    "torch.tensor", "torch.as_tensor", "torch.device", "torch.zeros", "torch.ones", "torch.eye",
+    "torch.arange", "torch.linspace", "np.array", "numpy.array", "np.asarray", "numpy.asarray",
+    "int", "float", "bool", "str", "tuple", "list", "dict", "set", "frozenset", "range", "slice",
+    "math.sqrt", "math.floor", "math.ceil", "math.log", "math.exp",
+}
+# Cell magics whose body is ordinary Python.
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+_CHECK_CALL = re.compile(r"""check\(\s*["']([A-Za-z0-9_]+)\.[A-Za-z0-9_]+["']""")
+
+
+@dataclass
+class Extraction:
+    """The extracted module ``source`` and ``notes`` about what could not be read."""
+
+    source: str
+    notes: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def read_notebook(path: str | Path) -> dict:
+    """The notebook at ``path`` as a dict (nbformat 4 JSON). Raises ValueError when it is not one."""
+    path = Path(path)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not a readable .ipynb notebook ({err})") from err
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError(f"{path}: not a Jupyter notebook (no 'cells' list)")
+    return nb
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def code_cells(nb: dict) -> list[tuple[int, str]]:
+    """``(cell number, source)`` of every code cell; numbers count all cells from 1."""
+    return [(i, _source(c)) for i, c in enumerate(nb["cells"], start=1) if c.get("cell_type") == "code"]
+
+
+def exercise_of(nb: dict) -> str | None:
+    """The exercise a notebook belongs to: its ``metadata.coursekit.exercise``,
+    else the prefix of the task ids in its ``coursekit.check("...")`` calls."""
+    meta = nb.get("metadata", {}).get("coursekit", {})
+    if isinstance(meta, dict) and isinstance(meta.get("exercise"), str):
+        return meta["exercise"]
+    for _, src in code_cells(nb):
+        found = _CHECK_CALL.search(src)
+        if found:
+            return found.group(1)
+    return None
+
+
+def strip_magics(source: str) -> str | None:
+    """Replace IPython-only lines by ``pass`` (same indentation); None for a
+    cell magic whose body is not Python (``%%bash``, ``%%writefile``...)."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split(maxsplit=1)
+        if not magic or magic[0] not in PYTHON_CELL_MAGICS:
+            return None
+        lines[0] = "pass"
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
+            line = line[: len(line) - len(line.lstrip())] + "pass"
+        out.append(line)
+    return "\n".join(out)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+_SIMPLE_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List,
+                 ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp,
+                 ast.keyword, ast.Starred, ast.Call, ast.expr_context, ast.operator, ast.unaryop,
+                 ast.boolop, ast.cmpop)
+
+
+def _is_constant(value: ast.AST, known: set[str], star_import: bool) -> bool:
+    """A value that is cheap to compute and refers only to names defined so far."""
+    if isinstance(value, ast.Lambda):
+        return True
+    for node in ast.walk(value):
+        if not isinstance(node, _SIMPLE_NODES):
+            return False
+        if isinstance(node, ast.Call) and _dotted(node.func) not in SAFE_CALLS:
+            return False
+        if isinstance(node, ast.Name) and node.id not in known and not star_import:
+            return False
+    return True
+
+
+def _target_names(targets: list[ast.AST]) -> list[str] | None:
+    names = []
+    for t in targets:
+        if isinstance(t, ast.Name):
+            names.append(t.id)
+        elif isinstance(t, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in t.elts):
+            names.extend(e.id for e in t.elts)
+        else:
+            return None
+    return names
+
+
+def _kept_names(node: ast.stmt, known: set[str], star_import: bool) -> list[str] | None:
+    """Names a statement defines if it is kept, None if it is dropped."""
+    if isinstance(node, ast.Import):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [a.asname or a.name for a in node.names]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        names = _target_names(node.targets)
+        if names and _is_constant(node.value, known, star_import):
+            return names
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        if _is_constant(node.value, known, star_import):
+            return [node.target.id]
+    return None
+
+
+def extract(nb: dict) -> Extraction:
+    """The student's definitions from every code cell of ``nb``, as module source."""
+    known = set(dir(builtins))
+    star_import = False
+    future, body, notes, names = [], [], [], []
+    for number, raw in code_cells(nb):
+        source = strip_magics(raw)
+        if source is None:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as err:
+            notes.append(f"cell {number} was skipped: it does not parse "
+                         f"(line {err.lineno}: {err.msg}); its definitions are missing from grading")
+            continue
+        lines = source.splitlines()
+        kept = []
+        for i, node in enumerate(tree.body):
+            defined = _kept_names(node, known, star_import)
+            if defined is None:
+                continue
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                star_import = True
+            known.update(defined)
+            names.extend(n for n in defined if n not in names and n != "*")
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            shares_a_line = ((i > 0 and tree.body[i - 1].end_lineno >= start)
+                             or (i + 1 < len(tree.body) and tree.body[i + 1].lineno <= node.end_lineno))
+            text = ast.unparse(node) if shares_a_line else "\n".join(lines[start - 1: node.end_lineno])
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                future.append(text)
+            else:
+                kept.append(text)
+        if kept:
+            body.append(f"# --- cell {number} ---\n" + "\n".join(kept))
+    header = "# Definitions extracted by coursekit grade from the submitted notebook.\n"
+    source = header + "".join(f + "\n" for f in future) + "\n\n".join(body) + "\n"
+    return Extraction(source=source, notes=notes, names=names)

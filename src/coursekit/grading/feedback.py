@@ -1,0 +1,83 @@
+"""``coursekit.check(task_id, obj)``: feedback while working in the notebook.
+
+It runs the task's public cases on ``obj`` in the notebook's own process (this
+is feedback, not a grade), prints one PASS/FAIL line per case with a message
+and a hint, and ends with the line "k/n public checks passed". It never raises: a
+student's exception, ``sys.exit()`` or even Ctrl-C/interrupt ends in a message.
+Instructors may grade with further hidden cases, so passing the public checks
+is a good sign, not a guarantee.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from .cases import execute, judge
+
+__all__ = ["CheckResult", "check"]
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` found: ``passed`` of ``total`` public cases."""
+
+    task_id: str
+    passed: int
+    total: int
+
+    @property
+    def all_passed(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.task_id!r}: {self.passed}/{self.total} public checks passed)"
+
+    def _ipython_display_(self):
+        """Show nothing in a notebook: check() has already printed its report."""
+
+
+def check(task_id: str, obj=None) -> CheckResult:
+    """Run the public cases of ``task_id`` (e.g. ``"cnn.conv2d"``) on ``obj``
+    (your function or class) and print what passed and what did not."""
+    try:
+        return _check(task_id, obj)
+    except BaseException as err:  # noqa: BLE001 - a check must never take the notebook down
+        print(f"coursekit.check stopped: {type(err).__name__}: {err}")
+        return _summary(str(task_id), 0, 0)
+
+
+def _check(task_id: str, obj) -> CheckResult:
+    from .tasks import get_task
+
+    try:
+        task = get_task(task_id)
+    except ValueError as err:
+        print(f"coursekit.check: {err}")
+        return _summary(str(task_id), 0, 0)
+    cases = task.cases
+    print(f"{task.id}: {task.title} ({task.points} points). {len(cases)} public checks; "
+          "the grade may also use hidden ones.")
+    if obj is None:
+        print(f"  pass your {task.name} as the second argument: coursekit.check({task.id!r}, {task.name})")
+        return _summary(task.id, 0, len(cases))
+    passed = 0
+    for case in cases:
+        inputs = case.make_inputs()
+        expected = execute(case.run, task.reference, copy.deepcopy(inputs))
+        record = execute(case.run, obj, copy.deepcopy(inputs))
+        if record.get("not_implemented"):
+            print(f"  not implemented yet: {record['error']}")
+            break
+        if str(record.get("error", "")).startswith("KeyboardInterrupt"):
+            print("  interrupted.")
+            break
+        msg = judge(case, expected["value"], record, inputs)
+        passed += msg is None
+        print(f"  PASS  {case.name}" if msg is None else f"  FAIL  {case.name}: {msg}")
+    return _summary(task.id, passed, len(cases))
+
+
+def _summary(task_id: str, passed: int, total: int) -> CheckResult:
+    """The last line: how many public checks passed (never a verdict on the code)."""
+    print(f"{passed}/{total} public checks passed")
+    return CheckResult(task_id, passed, total)

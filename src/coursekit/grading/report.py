@@ -1,0 +1,132 @@
+"""Grade reports: Gradescope's ``results.json``, a readable ``summary.txt`` and
+the class gradebook ``grades.csv``.
+
+``results.json`` follows the Gradescope autograder format: a total ``score`` and
+one entry in ``tests`` per task and visibility, each with ``name``, ``score``,
+``max_score``, ``output`` and ``visibility`` (``"visible"`` for the public
+cases, ``"hidden"`` for instructor cases).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .runner import TaskResult
+
+__all__ = ["Report", "results_json", "summary_text", "grades_csv"]
+
+
+@dataclass
+class Report:
+    """The grade of one submission."""
+
+    path: Path
+    exercise: str | None
+    tasks: list[TaskResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    output: str = ""      # what the student's code printed while it was loaded
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def score(self) -> float:
+        return sum(t.score() for t in self.tasks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score() for t in self.tasks)
+
+
+def fmt(x: float) -> str:
+    """Points for people: 3, 2.5, 1.67."""
+    return f"{round(x, 2):g}"
+
+
+def case_lines(result: TaskResult, visibility: str) -> list[str]:
+    """One PASS/FAIL line (with the message and hint) per case of this visibility."""
+    return [f"PASS  {c.case.name}" if c.passed else f"FAIL  {c.case.name}: {c.message}"
+            for c in result.cases if c.case.visibility == visibility]
+
+
+def task_output(result: TaskResult, visibility: str) -> str:
+    """The cases of one visibility, then notes, then (for students) what their code printed."""
+    lines = case_lines(result, visibility)
+    if result.notes:
+        lines += ["", "Notes:"] + [f"- {n}" for n in result.notes]
+    if visibility == "visible" and result.output.strip():
+        lines += ["", "Your code printed:", result.output.rstrip()]
+    return "\n".join(lines)
+
+
+def results_json(report: Report) -> str:
+    """The Gradescope ``results.json`` text of one submission."""
+    tests = []
+    for r in report.tasks:
+        for visibility, suffix in (("visible", ""), ("hidden", " (hidden cases)")):
+            if any(c.case.visibility == visibility for c in r.cases):
+                tests.append({"name": f"{r.task.id}: {r.task.title}{suffix}",
+                              "score": round(r.score(visibility), 4),
+                              "max_score": round(r.max_score(visibility), 4),
+                              "output": task_output(r, visibility),
+                              "visibility": visibility})
+    header = f"{report.path.name}: exercise {report.exercise or 'unknown'}"
+    output = "\n".join([header] + [f"- {n}" for n in report.notes])
+    if report.output.strip():
+        output += "\n\nYour code printed while it was loaded:\n" + report.output.rstrip()
+    data = {"score": round(report.score, 4), "execution_time": round(report.seconds, 1),
+            "output": output, "tests": tests}
+    return json.dumps(data, indent=2) + "\n"
+
+
+def summary_text(report: Report) -> str:
+    """A report for people: the total, one line per task, then every case."""
+    lines = ["coursekit grade report",
+             f"submission: {report.path}",
+             f"exercise:   {report.exercise or 'unknown'}",
+             f"score:      {fmt(report.score)} / {fmt(report.max_score)}", ""]
+    width = max([len(r.task.id) for r in report.tasks] + [4])
+    lines.append(f"{'task':<{width}}  {'score':>9}  cases passed")
+    for r in report.tasks:
+        passed = sum(c.passed for c in r.cases)
+        lines.append(f"{r.task.id:<{width}}  {fmt(r.score()) + ' / ' + fmt(r.max_score()):>9}  {passed}/{len(r.cases)}")
+    if report.notes:
+        lines += ["", "notes:"] + [f"  - {n}" for n in report.notes]
+    if report.output.strip():
+        lines += ["", "printed while loading the code:", report.output.rstrip()]
+    for r in report.tasks:
+        lines += ["", f"----- {r.task.id}: {r.task.title} -----"]
+        hidden = case_lines(r, "hidden")
+        lines += case_lines(r, "visible") + (["hidden cases:"] + hidden if hidden else [])
+        if r.notes:
+            lines += ["notes:"] + [f"- {n}" for n in r.notes]
+        if r.output.strip():
+            lines += ["printed output:", r.output.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def grades_csv(reports: list[Report]) -> str:
+    """The gradebook: one row per submission, one column per task, and the total."""
+    task_ids = []
+    for rep in reports:
+        task_ids += [r.task.id for r in rep.tasks if r.task.id not in task_ids]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["submission", *task_ids, "total"])
+    for rep in reports:
+        scores = {r.task.id: fmt(r.score()) for r in rep.tasks}
+        writer.writerow([rep.name, *(scores.get(t, "") for t in task_ids), fmt(rep.score)])
+    return buf.getvalue()
+
+
+def write_report(report: Report, folder: Path, module_source: str) -> None:
+    """``results.json``, ``summary.txt`` and the extracted ``submission.py`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(results_json(report), encoding="utf-8")
+    (folder / "summary.txt").write_text(summary_text(report), encoding="utf-8")
+    (folder / "submission.py").write_text(module_source, encoding="utf-8")

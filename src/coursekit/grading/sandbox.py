@@ -1,0 +1,130 @@
+"""The student's side of grading: ``python -I -m coursekit.grading.sandbox JOBDIR FIRST``.
+
+The grader (:mod:`coursekit.grading.runner`) starts this in a fresh process in
+a temporary folder ``JOBDIR`` that holds
+
+* ``job.json``: for every task, the name the student's code must define and
+  the ``run`` function of each case (``"module:function"`` in
+  ``coursekit.grading``); and the memory limit;
+* ``inputs.pt``: the cases' inputs (tensors and numbers), a list per task;
+* ``submission.py``: the definitions extracted from the notebook.
+
+This process loads the inputs, *then* runs the student's code (statement by
+statement: one failing definition does not take the others with it), and runs
+the tasks from number ``FIRST`` on. Before task ``k`` it writes ``k`` to
+``status`` (the grader's clock for the time limit starts) and sends printed
+output to ``output-k.txt``; after every case it writes ``outputs-k.pt``: plain
+data that the grader loads with ``torch.load(weights_only=True)``.
+
+Expected values never exist in this process, so nothing the student's code
+changes here (``torch.allclose``, ``coursekit.check``...) can touch the comparison.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import sys
+import time
+import types
+from pathlib import Path
+
+import torch
+
+from .cases import execute, format_error
+
+MAX_FILE_BYTES = 16 * 2**20   # per file written, printed output included
+
+
+def limit_resources(memory_mb: float) -> None:
+    """Allow ``memory_mb`` MiB of address space beyond what is mapped now (torch
+    maps a lot at import) and ``MAX_FILE_BYTES`` per file. Linux only; elsewhere a no-op."""
+    try:
+        import resource
+        vm_kb = int(Path("/proc/self/status").read_text().split("VmSize:")[1].split()[0])
+    except (ImportError, OSError, IndexError, ValueError):
+        return
+    limit = vm_kb * 1024 + int(memory_mb * 2**20)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+
+
+def print_to(path: Path) -> None:
+    """Send everything printed from now on (stdout and stderr) to ``path``."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a full output file, or a closed stream
+            pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def load_submission(path: Path) -> tuple[types.ModuleType, list[str]]:
+    """Execute ``path`` as module ``submission``, one top-level statement at a time.
+    Returns the module and a message per statement that raised."""
+    module = types.ModuleType("submission")
+    module.__file__ = str(path)
+    sys.modules["submission"] = module
+    errors = []
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        try:
+            exec(compile(ast.Module([node], type_ignores=[]), str(path), "exec"), module.__dict__)
+        except BaseException as err:  # noqa: BLE001 - sys.exit() at import is caught too
+            errors.append(f"loading your code: line {node.lineno} raised {format_error(err)}")
+    return module, errors
+
+
+def resolve(ref: str):
+    """``"coursekit.grading.tasks.cnn:run_forward"`` -> the function."""
+    module, _, name = ref.partition(":")
+    if not module.startswith("coursekit.grading"):
+        raise ValueError(f"run functions must live in coursekit.grading; got {ref}")
+    return getattr(importlib.import_module(module), name)
+
+
+def write(path: Path, text: str | None = None, data=None) -> None:
+    """Write atomically, so that the grader never reads half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    if text is not None:
+        tmp.write_text(text)
+    else:
+        torch.save(data, tmp)
+    os.replace(tmp, path)
+
+
+def main(jobdir: str, first: int) -> None:
+    job = Path(jobdir)
+    spec = json.loads((job / "job.json").read_text())
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    inputs = torch.load(job / "inputs.pt", weights_only=True)
+    runs = [[resolve(ref) for ref in task["runs"]] for task in spec["tasks"]]
+    limit_resources(spec["memory_mb"])
+
+    write(job / "status", "load")
+    print_to(job / "output-load.txt")
+    module, errors = load_submission(job / "submission.py")
+    write(job / "load.pt", data={"errors": errors})
+    for k in range(first, len(spec["tasks"])):
+        write(job / "status", str(k))
+        print_to(job / f"output-{k}.txt")
+        name = spec["tasks"][k]["name"]
+        obj = getattr(module, name, None)
+        records, start = [], time.monotonic()
+        for run, case_inputs in zip(runs[k], inputs[k]):
+            if obj is None:
+                records.append({"ok": False, "not_implemented": False,
+                                "error": f"NameError: the notebook does not define {name!r}"})
+            else:
+                records.append(execute(run, obj, case_inputs))
+            write(job / f"outputs-{k}.pt", data={"cases": records, "seconds": time.monotonic() - start})
+    write(job / "status", "done")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

@@ -1,0 +1,51 @@
+"""coursekit.classify: the shared classification recipe and its pixel baseline."""
+import numpy as np
+import pytest
+import torch
+
+from coursekit import classify, data, models
+
+
+@pytest.fixture(scope="module")
+def phantom_sets():
+    """Fallback pneumonia phantoms (learnable labels; no file or network needed)."""
+    with pytest.warns(data.FallbackDataWarning):
+        train = data.load_medmnist("pneumoniamnist", "train", root="/nonexistent-dir", download=False)
+        test = data.load_medmnist("pneumoniamnist", "test", root="/nonexistent-dir", download=False)
+    return train, test
+
+
+def test_random_shift_moves_content_without_changing_shape_and_repeats_with_the_seed():
+    x = torch.zeros(4, 1, 9, 9)
+    x[:, :, 4, 4] = 1
+    a, b = classify.random_shift(2, seed=3)(x), classify.random_shift(2, seed=3)(x)
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert (a.sum((1, 2, 3)) == 1).all()            # the bright pixel stays inside (shift <= 2)
+    assert not torch.equal(a, x)                     # and it does move (seeded, so this is fixed)
+
+
+def test_pixel_logistic_regression_beats_chance_on_learnable_phantoms(phantom_sets):
+    train, test = phantom_sets
+    res = classify.pixel_logistic_regression(train, test)
+    assert res["scores"].shape == (len(test), 2)
+    assert res["auc"] > 0.7
+
+
+def test_train_classifier_learns_and_keeps_one_checkpoint_per_configuration(phantom_sets, tmp_path):
+    train, test = phantom_sets
+    torch.manual_seed(0)
+    model = models.SmallCNN(1, 2, width=8)
+    hist = classify.train_classifier(model, train, test, epochs=3, checkpoint=tmp_path / "cnn.pt",
+                                     device="cpu", progress=False, verbose=False)
+    assert hist["epoch"] == [1, 2, 3] and max(hist["val_auc"]) > 0.6
+    classify.train_classifier(models.SmallCNN(1, 2, width=8), train, test, epochs=1,
+                              checkpoint=tmp_path / "cnn.pt", device="cpu", progress=False, verbose=False)
+    assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
+
+
+def test_train_classifier_rejects_multi_label_sets(phantom_sets):
+    train, _ = phantom_sets
+    from dataclasses import replace
+    multi = replace(train, labels=torch.zeros(len(train), 3, dtype=torch.int64))
+    with pytest.raises(ValueError, match="single-label"):
+        classify.train_classifier(models.SmallCNN(1, 2, width=8), multi, multi, epochs=1, device="cpu")

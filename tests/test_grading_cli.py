@@ -1,0 +1,260 @@
+"""`coursekit grade` end to end: real child processes, real reports.
+
+Each scenario is graded once (module-scoped fixtures) and several tests read
+its reports: the solutions, the untouched exercises, and a class of hostile
+submissions (an infinite loop, sys.exit/os._exit, monkeypatching the checker,
+output flooding, a memory hog).
+"""
+import csv
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from coursekit import book
+from coursekit.cli import main
+from coursekit.grading.runner import MAX_OUTPUT
+from coursekit.grading.tasks import exercise_tasks
+
+ROOT = book.ROOT
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+CNN_SOLUTION = ROOT / "solutions" / "02_cnn.ipynb"
+TASK_IDS = [t.id for t in exercise_tasks("cnn")]
+
+HIDDEN_CASES = '''
+from coursekit.grading.tasks.cnn import conv_case, size_case
+CASES = {
+    "cnn.conv2d": [conv_case("5x5 kernel, stride 3, padding 2", c_in=2, c_out=2, size=(11, 10),
+                             kernel=(5, 5), stride=3, padding=2, bias=True, seed=11)],
+    "cnn.output_size": [size_case("100 pixels, 7x7 kernel, stride 3, padding 3", 100, 7, stride=3, padding=3)],
+}
+'''
+
+
+def results(out: Path, name: str) -> dict:
+    return json.loads((out / name / "results.json").read_text())
+
+
+def task_scores(data: dict) -> dict[str, float]:
+    scores = {}
+    for test in data["tests"]:
+        task_id = test["name"].split(":")[0]
+        scores[task_id] = scores.get(task_id, 0) + test["score"]
+    return scores
+
+
+def submission(path: Path, **cells: str) -> Path:
+    """The CNN solution notebook with the cell defining each named function/class replaced."""
+    nb = json.loads(CNN_SOLUTION.read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        for name, new in cells.items():
+            if cell["cell_type"] == "code" and (f"def {name}(" in src or f"class {name}(" in src):
+                cell["source"] = new
+    path.write_text(json.dumps(nb))
+    return path
+
+
+# --------------------------------------------------------------- scenarios
+
+@pytest.fixture(scope="module")
+def solutions_run(tmp_path_factory):
+    """`coursekit grade solutions/*.ipynb --hidden DIR`."""
+    tmp = tmp_path_factory.mktemp("solutions")
+    (tmp / "hidden").mkdir()
+    (tmp / "hidden" / "cnn.py").write_text(HIDDEN_CASES)
+    out = tmp / "grades"
+    rc = main(["grade", *map(str, SOLUTIONS), "--out", str(out), "--hidden", str(tmp / "hidden")])
+    return rc, out
+
+
+@pytest.fixture(scope="module")
+def exercises_run(tmp_path_factory):
+    """`coursekit grade exercises/*.ipynb`, through the installed console script."""
+    out = tmp_path_factory.mktemp("exercises") / "grades"
+    script = Path(sys.executable).with_name("coursekit")
+    start = time.monotonic()
+    proc = subprocess.run([str(script), "grade", *map(str, EXERCISES), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    return proc, out, time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    subs = [
+        submission(tmp / "loop.ipynb", conv_output_size=(
+            "def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):\n"
+            "    while True:\n        pass\n")),
+        submission(tmp / "exits.ipynb", conv_output_size=(
+            "import os, sys\n"
+            "sys.exit('top-level exit: never run, calls are not extracted')\n"
+            "def at_import(_=sys.exit(2)):\n    pass\n"
+            "def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):\n"
+            "    sys.exit(3)\n"), channel_stats="import os\ndef channel_stats(images):\n    os._exit(0)\n"),
+        submission(tmp / "tamper.ipynb", conv2d=(
+            "import torch, coursekit\n"
+            "torch.allclose = lambda *a, **k: True\n"
+            "coursekit.check = lambda *a, **k: print('all good')\n"
+            "class Tamper:\n"
+            "    torch.allclose = staticmethod(lambda *a, **k: True)\n"
+            "    torch.isclose = lambda a, b, **k: torch.ones_like(a, dtype=torch.bool)\n"
+            "    coursekit.check = staticmethod(lambda *a, **k: None)\n"
+            "def conv2d(x, weight, bias=None, stride=1, padding=0,\n"
+            "           _=setattr(torch, 'equal', lambda *a: True)):\n"
+            "    n, h, w = x.shape[0], x.shape[2] + 2 * padding - weight.shape[2], x.shape[3] + 2 * padding - weight.shape[3]\n"
+            "    return torch.zeros(n, weight.shape[0], h // stride + 1, w // stride + 1, dtype=x.dtype)\n")),
+        submission(tmp / "flood.ipynb", channel_stats=(
+            "def channel_stats(images):\n    while True:\n        print('spam ' * 1000)\n"),
+            train_step=(
+            "import torch, torch.nn.functional as F\n"
+            "def train_step(model, x, y, optimizer):\n"
+            "    hog = torch.empty(2**33, dtype=torch.uint8)   # 8 GiB: over the memory limit\n"
+            "    optimizer.zero_grad()\n    loss = F.cross_entropy(model(x), y)\n"
+            "    loss.backward()\n    optimizer.step()\n    return loss.item()\n")),
+    ]
+    out = tmp / "grades"
+    start = time.monotonic()
+    rc = main(["grade", *map(str, subs), "--out", str(out), "--timeout", "5"])
+    return rc, out, time.monotonic() - start
+
+
+# ------------------------------------------------------------ solutions
+
+def test_solutions_get_full_marks_on_every_task(solutions_run):
+    rc, out = solutions_run
+    assert rc == 0
+    for sol in SOLUTIONS:
+        data = results(out, sol.stem)
+        max_total = sum(t["max_score"] for t in data["tests"])
+        assert data["score"] == pytest.approx(max_total) == pytest.approx(12)
+        assert all(t["score"] == pytest.approx(t["max_score"]) for t in data["tests"]), data
+
+
+def test_results_json_has_the_gradescope_fields(solutions_run):
+    data = results(solutions_run[1], "02_cnn")
+    assert isinstance(data["score"], (int, float)) and isinstance(data["tests"], list)
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+        assert test["visibility"] in ("visible", "hidden")
+    assert {t["name"].split(":")[0] for t in data["tests"]} == set(TASK_IDS)
+
+
+def test_hidden_cases_are_graded_with_visibility_hidden(solutions_run):
+    data = results(solutions_run[1], "02_cnn")
+    hidden = {t["name"].split(":")[0]: t for t in data["tests"] if t["visibility"] == "hidden"}
+    assert set(hidden) == {"cnn.conv2d", "cnn.output_size"}
+    assert all(t["max_score"] > 0 and t["score"] == t["max_score"] for t in hidden.values())
+    assert "100 pixels, 7x7 kernel" in hidden["cnn.output_size"]["output"]
+    visible = next(t for t in data["tests"] if t["name"].startswith("cnn.output_size") and t["visibility"] == "visible")
+    assert "100 pixels" not in visible["output"]
+    assert task_scores(data)["cnn.output_size"] == pytest.approx(2)   # points are shared, not added
+
+
+def test_summary_is_written_for_people(solutions_run):
+    text = (solutions_run[1] / "02_cnn" / "summary.txt").read_text()
+    assert "score:      12 / 12" in text
+    for task_id in TASK_IDS:
+        assert task_id in text
+
+
+def test_existing_reports_are_never_overwritten_silently(solutions_run, capsys):
+    out = solutions_run[1]
+    before = (out / "02_cnn" / "results.json").read_text()
+    assert main(["grade", str(CNN_SOLUTION), "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "02_cnn" / "results.json").read_text() == before
+
+
+def test_force_replaces_reports(tmp_path):
+    notes = tmp_path / "notes.ipynb"     # no exercise: graded 0 without starting a process
+    notes.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    out = tmp_path / "grades"
+    assert main(["grade", str(notes), "--out", str(out)]) == 0
+    assert main(["grade", str(notes), "--out", str(out)]) == 2
+    assert main(["grade", str(notes), "--out", str(out), "--force"]) == 0
+    assert "could not tell which exercise" in results(out, "notes")["output"]
+
+
+# ------------------------------------------------------------ exercises
+
+def test_untouched_exercises_grade_zero_quickly_without_crashing(exercises_run):
+    proc, out, seconds = exercises_run
+    assert proc.returncode == 0, proc.stderr
+    for ex in EXERCISES:
+        data = results(out, ex.stem)
+        assert data["score"] == 0
+        assert all(t["score"] == 0 and "not implemented yet" in t["output"] for t in data["tests"])
+    assert seconds < 60
+
+
+def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_run, hostile_run):
+    for out, n in ((exercises_run[1], len(EXERCISES)), (hostile_run[1], 4)):
+        rows = list(csv.reader((out / "grades.csv").open()))
+        assert rows[0] == ["submission", *TASK_IDS, "total"]
+        assert len(rows) == 1 + n
+        for row in rows[1:]:
+            assert float(row[-1]) == pytest.approx(sum(float(v) for v in row[1:-1]))
+
+
+# ------------------------------------------------------ hostile submissions
+
+def test_hostile_submissions_get_finite_reports_in_bounded_time(hostile_run):
+    rc, out, seconds = hostile_run
+    assert rc == 0
+    for name in ("loop", "exits", "tamper", "flood"):
+        data = results(out, name)
+        assert math.isfinite(data["score"]) and 0 <= data["score"] <= 12
+        assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+    assert seconds < 120
+
+
+def test_infinite_loop_costs_only_that_task(hostile_run):
+    data = results(hostile_run[1], "loop")
+    scores = task_scores(data)
+    assert scores.pop("cnn.output_size") == 0
+    assert data["score"] == pytest.approx(10) and all(s > 0 for s in scores.values())
+    test = next(t for t in data["tests"] if t["name"].startswith("cnn.output_size"))
+    assert "time limit" in test["output"]
+
+
+def test_sys_exit_and_os_exit_cost_only_their_tasks(hostile_run):
+    data = results(hostile_run[1], "exits")
+    scores = task_scores(data)
+    assert scores["cnn.output_size"] == 0 and scores["cnn.normalize"] == 0
+    assert data["score"] == pytest.approx(8)
+    outputs = {t["name"].split(":")[0]: t["output"] for t in data["tests"]}
+    assert "sys.exit()" in outputs["cnn.output_size"]
+    assert "process ended" in outputs["cnn.normalize"]
+    assert "SystemExit(2)" in data["output"]      # the exit at import time is reported, and survived
+
+
+def test_monkeypatching_the_checker_changes_nothing(hostile_run):
+    data = results(hostile_run[1], "tamper")
+    scores = task_scores(data)
+    assert scores.pop("cnn.conv2d") == 0           # zeros of the right shape, despite the patches
+    assert all(s > 0 for s in scores.values())
+    assert data["score"] == pytest.approx(9)
+
+
+def test_output_flooding_is_truncated_and_costs_only_that_task(hostile_run):
+    data = results(hostile_run[1], "flood")
+    scores = task_scores(data)
+    assert scores["cnn.normalize"] == 0
+    test = next(t for t in data["tests"] if t["name"].startswith("cnn.normalize"))
+    assert len(test["output"]) < 2 * MAX_OUTPUT + 5000
+    assert "more bytes of output cut" in test["output"]
+    assert scores["cnn.conv2d"] == 3 and scores["cnn.output_size"] == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory limit uses RLIMIT_AS (Linux)")
+def test_memory_limit_stops_a_memory_hog(hostile_run):
+    data = results(hostile_run[1], "flood")
+    assert task_scores(data)["cnn.train_step"] == 0
+    test = next(t for t in data["tests"] if t["name"].startswith("cnn.train_step"))
+    assert "memory" in test["output"].lower() or "allocate" in test["output"].lower()

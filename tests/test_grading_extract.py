@@ -1,0 +1,82 @@
+"""Extraction: a submitted notebook becomes a module of the student's
+definitions, statically, without running anything."""
+import ast
+
+from coursekit import book
+from coursekit.grading.extract import exercise_of, extract, read_notebook
+from coursekit.grading.tasks import exercise_tasks
+
+ROOT = book.ROOT
+
+
+def nb(*sources, metadata=None):
+    return {"cells": [{"cell_type": "code", "source": s, "metadata": {}, "outputs": []} for s in sources],
+            "metadata": metadata or {}}
+
+
+def kept_names(source):
+    return {n.name if hasattr(n, "name") else ast.unparse(n) for n in ast.parse(source).body}
+
+
+def test_keeps_imports_functions_classes_and_constants():
+    e = extract(nb("import torch\nimport torch.nn as nn\nK = 3\nEDGE = torch.tensor([[1.0, -1.0]])",
+                   "def f(x):\n    return x * K\n\nclass M(nn.Module):\n    pass"))
+    for line in ("import torch", "import torch.nn as nn", "K = 3", "EDGE = torch.tensor([[1.0, -1.0]])",
+                 "def f(x):", "class M(nn.Module):"):
+        assert line in e.source
+    assert e.names == ["torch", "nn", "K", "EDGE", "f", "M"]
+
+
+def test_drops_calls_loops_training_and_checks():
+    e = extract(nb("import coursekit\ntrain = coursekit.data.load_medmnist('pneumoniamnist', 'train')",
+                   "for epoch in range(100):\n    fit()\n",
+                   "coursekit.check('cnn.conv2d', conv2d)\nmodel = Net()\nX = train.images\nhistory = fit(model)"))
+    assert "load_medmnist" not in e.source and "range(100)" not in e.source
+    assert "check(" not in e.source and "Net()" not in e.source and "X =" not in e.source
+    assert e.names == ["coursekit"]
+
+
+def test_keeps_decorators_and_comments_of_functions():
+    e = extract(nb("import torch\n@torch.no_grad()\ndef f(x):\n    # a comment\n    return x"))
+    assert "@torch.no_grad()\ndef f(x):\n    # a comment\n    return x" in e.source
+
+
+def test_ipython_magics_and_shell_lines_are_stripped():
+    e = extract(nb("%matplotlib inline\n!pip install foo\ndef f(x):\n    !ls\n    return x\nf?",
+                   "%%time\ndef g():\n    return 1", "%%bash\nls -l"))
+    compile(e.source, "submission.py", "exec")
+    assert "def f(x):" in e.source and "def g():" in e.source and "ls -l" not in e.source
+    assert not e.notes
+
+
+def test_a_cell_that_does_not_parse_is_skipped_with_a_note_and_the_rest_kept():
+    e = extract(nb("def f(x):\n    return x", "def broken(:\n    pass", "def g(x):\n    return 2 * x"))
+    assert "def f(x)" in e.source and "def g(x)" in e.source and "broken" not in e.source
+    assert len(e.notes) == 1 and "cell 2" in e.notes[0]
+
+
+def test_statements_sharing_a_line_are_separated():
+    e = extract(nb("import sys; sys.exit(1)"))
+    assert "import sys" in e.source and "exit" not in e.source
+
+
+def test_extraction_executes_nothing(tmp_path):
+    marker = tmp_path / "ran.txt"
+    extract(nb(f"open({str(marker)!r}, 'w').write('x')", f"def f(_=open({str(marker)!r}, 'w')):\n    pass"))
+    assert not marker.exists()
+
+
+def test_exercise_comes_from_metadata_or_from_check_calls():
+    assert exercise_of(nb("x = 1", metadata={"coursekit": {"exercise": "cnn"}})) == "cnn"
+    assert exercise_of(nb("import coursekit", "coursekit.check('cnn.conv2d', conv2d)")) == "cnn"
+    assert exercise_of(nb("x = 1")) is None
+
+
+def test_solution_notebook_defines_every_task_and_nothing_expensive():
+    notebook = read_notebook(ROOT / "solutions" / "02_cnn.ipynb")
+    e = extract(notebook)
+    assert exercise_of(notebook) == "cnn"
+    assert {t.name for t in exercise_tasks("cnn")} <= set(e.names)
+    for expensive in ("load_medmnist", "fit(", "check(", "DeviceBatches"):
+        assert expensive not in e.source
+    compile(e.source, "submission.py", "exec")

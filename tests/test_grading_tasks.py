@@ -1,0 +1,327 @@
+"""The CNN exercise's tasks: the reference earns full marks, and every
+wrong-but-plausible implementation loses points.
+
+Implementations are scored in this process with the grader's own comparison
+(`expected_outputs`, `execute`, `score_cases`); the process boundary is tested
+end to end in test_grading_cli.py.
+"""
+import copy
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from coursekit.grading.cases import compare_values, execute
+from coursekit.grading.runner import TaskResult, expected_outputs, score_cases
+from coursekit.grading.tasks import cnn, exercise_tasks, exercises, get_task, load_hidden
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Grading runs single-threaded; so do these tests (steady timing on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def grade_in_process(task_id, obj) -> TaskResult:
+    task = get_task(task_id)
+    plan = expected_outputs(task, list(task.cases))
+    records = [execute(c.run, obj, copy.deepcopy(inp)) for c, inp in zip(plan.cases, plan.inputs)]
+    return TaskResult(task, score_cases(plan, records))
+
+
+# --------------------------------------------------------------- the tasks
+
+
+def test_cnn_exercise_has_at_least_three_tasks_with_points():
+    tasks = exercise_tasks("cnn")
+    assert "cnn" in exercises()
+    assert len(tasks) >= 3
+    assert all(t.id.startswith("cnn.") and t.points > 0 and t.cases for t in tasks)
+    assert sum(t.points for t in tasks) == 12
+
+
+@pytest.mark.parametrize("task", cnn.TASKS, ids=lambda t: t.id)
+def test_reference_implementation_earns_full_marks(task):
+    result = grade_in_process(task.id, task.reference)
+    assert result.score() == pytest.approx(task.points), [c.message for c in result.cases]
+
+
+@pytest.mark.parametrize("task", cnn.TASKS, ids=lambda t: t.id)
+def test_case_inputs_are_reproducible(task):
+    for case in task.cases:
+        a, b = case.make_inputs(), case.make_inputs()
+        assert compare_values(a, b) is None
+
+
+@pytest.mark.parametrize("task", [t for t in cnn.TASKS if t.id in ("cnn.conv2d", "cnn.normalize", "cnn.train_step")],
+                         ids=lambda t: t.id)
+def test_numeric_tasks_use_float64_inputs_where_the_task_allows(task):
+    dtypes = set()
+    for case in task.cases:
+        dtypes |= {v.dtype for v in _tensors(case.make_inputs())}
+    assert torch.float64 in dtypes
+
+
+def _tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensors(v)
+
+
+# ------------------------------------------ wrong-but-plausible implementations
+
+def conv_flipped_kernel(x, weight, bias=None, stride=1, padding=0):
+    """A true (flipped-kernel) convolution."""
+    return F.conv2d(x, weight.flip(-2, -1), bias, stride=stride, padding=padding)
+
+
+def conv_transposed_kernel(x, weight, bias=None, stride=1, padding=0):
+    """kH and kW swapped."""
+    return F.conv2d(x, weight.transpose(-2, -1), bias, stride=stride, padding=padding)
+
+
+def conv_off_by_one_padding(x, weight, bias=None, stride=1, padding=0):
+    """Pads only the top and left."""
+    x = F.pad(x, (padding, 0, padding, 0))
+    return F.conv2d(x, weight, bias, stride=stride)
+
+
+def conv_padding_plus_one(x, weight, bias=None, stride=1, padding=0):
+    return F.conv2d(x, weight, bias, stride=stride, padding=padding + 1 if padding else 0)
+
+
+def conv_ignores_stride(x, weight, bias=None, stride=1, padding=0):
+    return F.conv2d(x, weight, bias, padding=padding)
+
+
+def conv_missing_bias(x, weight, bias=None, stride=1, padding=0):
+    return F.conv2d(x, weight, None, stride=stride, padding=padding)
+
+
+def conv_always_float32(x, weight, bias=None, stride=1, padding=0):
+    """Builds the output with torch.zeros(...) and the default dtype."""
+    return F.conv2d(x, weight, bias, stride=stride, padding=padding).float()
+
+
+def size_missing_plus_one(size, kernel_size, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride
+
+
+def size_missing_floor(size, kernel_size, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1
+
+
+def size_ceil(size, kernel_size, stride=1, padding=0, dilation=1):
+    return math.ceil((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+
+
+def size_ignores_dilation(size, kernel_size, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def size_padding_once(size, kernel_size, stride=1, padding=0, dilation=1):
+    return (size + padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def stats_per_image(images):
+    return images.mean(dim=(2, 3)), images.std(dim=(2, 3), correction=0)
+
+
+def stats_unbiased_std(images):
+    return images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3))
+
+
+def stats_over_all_channels(images):
+    return images.mean(), images.std(correction=0)
+
+
+def stats_mean_of_per_image_std(images):
+    return images.mean(dim=(0, 2, 3)), images.std(dim=(2, 3), correction=0).mean(dim=0)
+
+
+def stats_wrong_axis(images):
+    return images.mean(dim=(0, 1, 2)), images.std(dim=(0, 1, 2), correction=0)
+
+
+def step_sum_not_mean(model, x, y, optimizer):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), y, reduction="sum")
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_missing_zero_grad(model, x, y, optimizer):
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_softmax_before_cross_entropy(model, x, y, optimizer):
+    optimizer.zero_grad()
+    loss = nn.CrossEntropyLoss()(model(x).softmax(dim=1), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_returns_tensor(model, x, y, optimizer):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def step_returns_loss_after_update(model, x, y, optimizer):
+    optimizer.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    with torch.no_grad():
+        return F.cross_entropy(model(x), y).item()
+
+
+def step_manual_sgd(model, x, y, optimizer):
+    """Ignores the optimizer (and its momentum)."""
+    model.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    return loss.item()
+
+
+class SingleLogit(cnn.PneumoniaCNNReference):
+    """One output for a two-class problem."""
+
+    def __init__(self):
+        super().__init__()
+        self.classifier[-1] = nn.Linear(64, 1)
+
+
+class NoPooling(nn.Module):
+    """Flattens full-resolution feature maps: far too many parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1),
+                                 nn.ReLU(), nn.Flatten(), nn.Linear(32 * 28 * 28, 64), nn.ReLU(), nn.Linear(64, 2))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class WrongFlattenSize(cnn.PneumoniaCNNReference):
+    """Forgot the second pooling when computing the flattened size."""
+
+    def __init__(self):
+        super().__init__()
+        self.classifier[1] = nn.Linear(32 * 14 * 14, 64)
+
+
+class ReluOnLogits(cnn.PneumoniaCNNReference):
+    """A ReLU after the last layer clamps the logits and stops learning."""
+
+    def forward(self, x):
+        return torch.relu(super().forward(x))
+
+
+class ExpectsRGB(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = cnn.PneumoniaCNNReference()
+        self.inner.features[0] = nn.Conv2d(3, 16, 3, padding=1)
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+WRONG = [
+    ("cnn.conv2d", conv_flipped_kernel), ("cnn.conv2d", conv_transposed_kernel),
+    ("cnn.conv2d", conv_off_by_one_padding), ("cnn.conv2d", conv_padding_plus_one),
+    ("cnn.conv2d", conv_ignores_stride), ("cnn.conv2d", conv_missing_bias), ("cnn.conv2d", conv_always_float32),
+    ("cnn.output_size", size_missing_plus_one), ("cnn.output_size", size_missing_floor),
+    ("cnn.output_size", size_ceil), ("cnn.output_size", size_ignores_dilation),
+    ("cnn.output_size", size_padding_once),
+    ("cnn.normalize", stats_per_image), ("cnn.normalize", stats_unbiased_std),
+    ("cnn.normalize", stats_over_all_channels), ("cnn.normalize", stats_mean_of_per_image_std),
+    ("cnn.normalize", stats_wrong_axis),
+    ("cnn.train_step", step_sum_not_mean), ("cnn.train_step", step_missing_zero_grad),
+    ("cnn.train_step", step_softmax_before_cross_entropy), ("cnn.train_step", step_returns_tensor),
+    ("cnn.train_step", step_returns_loss_after_update), ("cnn.train_step", step_manual_sgd),
+    ("cnn.model", SingleLogit), ("cnn.model", NoPooling), ("cnn.model", WrongFlattenSize),
+    ("cnn.model", ReluOnLogits), ("cnn.model", ExpectsRGB),
+]
+
+
+@pytest.mark.parametrize("task_id, wrong", WRONG, ids=lambda v: getattr(v, "__name__", v))
+def test_wrong_but_plausible_implementation_loses_points(task_id, wrong):
+    result = grade_in_process(task_id, wrong)
+    assert result.score() < result.task.points
+    failed = [c for c in result.cases if not c.passed]
+    assert all(c.message for c in failed)
+
+
+def test_every_task_has_wrong_implementations_in_the_tests():
+    assert {t.id for t in cnn.TASKS} <= {task_id for task_id, _ in WRONG}
+
+
+def test_missing_zero_grad_passes_one_step_but_fails_two():
+    result = grade_in_process("cnn.train_step", step_missing_zero_grad)
+    passed = {c.case.name: c.passed for c in result.cases}
+    assert passed["one SGD step on a batch of 8"] and not passed["two SGD steps in a row"]
+
+
+def test_mismatch_message_gives_shapes_dtypes_first_mismatch_and_hint():
+    result = grade_in_process("cnn.conv2d", conv_missing_bias)
+    msg = next(c.message for c in result.cases if not c.passed)
+    for part in ("first at index", "expected", "got", "max abs error", "torch.float64", "hint:"):
+        assert part in msg
+
+
+def test_shape_mismatch_message_names_both_shapes():
+    result = grade_in_process("cnn.normalize", stats_per_image)
+    assert "expected shape (3,), got shape (6, 3)" in result.cases[0].message
+
+
+def test_float_instead_of_int_is_explained():
+    result = grade_in_process("cnn.output_size", size_missing_floor)
+    assert "use // (floor division)" in result.cases[0].message
+
+
+# ----------------------------------------------------------- hidden cases
+
+def test_hidden_cases_load_with_hidden_visibility(tmp_path):
+    (tmp_path / "cnn.py").write_text(
+        "from coursekit.grading.tasks.cnn import size_case\n"
+        "CASES = {'cnn.output_size': [size_case('100 pixels, stride 3', 100, 7, stride=3, padding=3)]}\n")
+    hidden = load_hidden(tmp_path, "cnn")
+    assert [c.visibility for c in hidden["cnn.output_size"]] == ["hidden"]
+    assert load_hidden(tmp_path, "other") == {}
+
+
+def test_hidden_cases_for_an_unknown_task_are_refused(tmp_path):
+    (tmp_path / "cnn.py").write_text("CASES = {'cnn.nope': []}\n")
+    with pytest.raises(ValueError, match="unknown task"):
+        load_hidden(tmp_path, "cnn")
+
+
+def test_hidden_case_run_must_live_in_the_package(tmp_path):
+    (tmp_path / "cnn.py").write_text(
+        "from coursekit.grading import Case\n"
+        "def run(obj, inputs):\n    return obj(**inputs)\n"
+        "CASES = {'cnn.output_size': [Case('x', lambda g: {}, run=run)]}\n")
+    with pytest.raises(ValueError, match="run must be a function of coursekit.grading"):
+        load_hidden(tmp_path, "cnn")
