@@ -21,6 +21,7 @@ from torch import nn
 
 import coursekit as ck
 
+NOTEBOOK = "notebooks/02_cnn.ipynb"   # the notebook whose parameters cell PARAMS repeats
 PARAMS = dict(
     quick=dict(n_train=2000, epochs=8, width=16, batch_size=128),
     full=dict(n_train=None, epochs=40, width=32, batch_size=128),

@@ -34,8 +34,14 @@ def load_benchmark(name):
     return module
 
 
-def test_cnn_benchmark_uses_the_notebook_parameters():
-    assert load_benchmark("cnn_pneumonia").PARAMS == notebook_params(ROOT / "notebooks" / "02_cnn.ipynb")
+BENCHMARKS = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py"))
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_benchmark_uses_the_parameters_of_the_notebook_it_reports(name):
+    """Each benchmark names its notebook (NOTEBOOK) and runs exactly its PARAMS."""
+    module = load_benchmark(name)
+    assert module.PARAMS == notebook_params(ROOT / module.NOTEBOOK)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "benchmarks" / "results").glob("*.json")), ids=lambda p: p.name)

@@ -1,4 +1,4 @@
-"""Small networks that the chapters train.
+"""Convolutional classifiers (the CNN chapter) and the pixel logistic-regression model.
 
 Every model takes float32 images ``(N, C, H, W)`` in [0, 1] and returns logits
 (classification) or images (restoration). They are small on purpose: each one
