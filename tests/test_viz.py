@@ -349,3 +349,18 @@ def test_kernel_panel_rejects_images_that_are_not_2d():
         viz.kernel_panel(torch.rand(1, 28, 28), {"same": torch.rand(28, 28)})
     with pytest.raises(ValueError, match=r"outputs\['bad'\]"):
         viz.kernel_panel(torch.rand(28, 28), {"bad": torch.rand(1, 1, 28, 28)})
+
+
+def test_plot_history_leaves_out_timings_by_default():
+    fig = viz.plot_history({"epoch": [1, 2], "train_loss": [1.0, 0.5], "val_auc": [0.6, 0.7], "time_s": [3.0, 3.1]})
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert "val_auc" in labels and "time_s" not in labels
+    plt.close("all")
+
+
+def test_kernel_panel_wraps_into_rows_of_ncols():
+    outputs = {f"k{i}": np.zeros((5, 5)) for i in range(5)}
+    fig = viz.kernel_panel(None, outputs, ncols=3)
+    rows = {round(ax.get_position().y0, 3) for ax in fig.axes if ax.get_title()}
+    assert len(rows) == 2
+    plt.close("all")

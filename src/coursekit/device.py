@@ -108,6 +108,10 @@ def config() -> dict:
         info["device_memory_gb"] = round(props.total_memory / 2**30, 1)
     elif dev.type == "cpu":
         info["device_name"] = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+        try:   # physical memory, where the OS reports it (Linux, macOS)
+            info["device_memory_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+        except (AttributeError, ValueError, OSError):
+            pass
     return info
 
 

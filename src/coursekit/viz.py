@@ -251,8 +251,10 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
     return fig
 
 
-def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = "input") -> Figure:
-    """One row: an input image and what several operations make of it.
+def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = "input",
+                 ncols: int | None = None) -> Figure:
+    """An input image and what several operations make of it, in one row
+    (or in rows of ``ncols`` panels).
 
     Args:
         image: ``(H, W)`` float tensor or array, drawn in :data:`CMAP_IMAGE`
@@ -272,7 +274,7 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
                         f"got {type(outputs).__name__}.")
     panels = {} if image is None else {input_title: _as_2d(image, "kernel_panel: image")}
     panels.update({str(k): _as_2d(v, f"kernel_panel: outputs[{k!r}]") for k, v in outputs.items()})
-    fig, axes = _grid(len(panels), len(panels), size, extra_height=0.3)
+    fig, axes = _grid(len(panels), min(ncols or len(panels), len(panels)), size, extra_height=0.3)
     for ax, (name, x) in zip(axes, panels.items()):
         lo, hi = float(x.min()), float(x.max())
         if lo < 0:
@@ -310,7 +312,8 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
         history: name -> list of floats, one per epoch, e.g. the ``History``
             returned by :func:`coursekit.train.fit`. The x axis is
             ``history["epoch"]`` when present, else 1, 2, ...
-        keys: the names to plot (default: all but ``"epoch"``). A name that
+        keys: the names to plot (default: all but ``"epoch"`` and timings
+            such as ``"time_s"``). A name that
             contains ``"loss"`` goes to the loss panel, any other to the
             metrics panel.
         logy: logarithmic y axis for the loss panel.
@@ -324,7 +327,7 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
                         f"got {type(history).__name__}.")
     available = [k for k in history if k != "epoch"]
     if keys is None:
-        keys = available
+        keys = [k for k in available if not k.startswith("time")]
     elif isinstance(keys, str):
         keys = [keys]
     missing = [k for k in keys if k not in available]

@@ -74,16 +74,16 @@ def apply_kernel(image, k) -> np.ndarray:
 
 
 def static_panel(render: Callable[..., np.ndarray], settings: Sequence[Mapping], titles: Sequence[str] | None = None,
-                 original=None, suptitle: str | None = None):
-    """Pre-render ``render(**s)`` for every setting ``s`` into one figure row
-    (plus the ``original`` image first, if given). Returns the Figure."""
+                 original=None, suptitle: str | None = None, ncols: int | None = 5):
+    """Pre-render ``render(**s)`` for every setting ``s`` into one figure, in
+    rows of ``ncols`` panels (the ``original`` image first, if given). Returns the Figure."""
     from . import viz
 
     titles = list(titles) if titles is not None else [", ".join(f"{k}={v}" for k, v in s.items()) for s in settings]
     if len(titles) != len(settings):
         raise ValueError(f"got {len(titles)} titles for {len(settings)} settings")
     outputs = {t: render(**s) for t, s in zip(titles, settings)}
-    fig = viz.kernel_panel(np.asarray(original) if original is not None else None, outputs)
+    fig = viz.kernel_panel(np.asarray(original) if original is not None else None, outputs, ncols=ncols)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
