@@ -49,3 +49,17 @@ def test_train_classifier_rejects_multi_label_sets(phantom_sets):
     multi = replace(train, labels=torch.zeros(len(train), 3, dtype=torch.int64))
     with pytest.raises(ValueError, match="single-label"):
         classify.train_classifier(models.SmallCNN(1, 2, width=8), multi, multi, epochs=1, device="cpu")
+
+
+def test_checkpoints_of_phantom_and_real_runs_never_mix(phantom_sets, tmp_path):
+    from dataclasses import replace
+    train, test = phantom_sets
+    for source in ("fallback", "file"):
+        classify.train_classifier(models.SmallCNN(1, 2, width=8), replace(train, source=source), test, epochs=1,
+                                  checkpoint=tmp_path / "cnn.pt", device="cpu", progress=False, verbose=False)
+    assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
+
+
+def test_random_shift_rejects_volumes():
+    with pytest.raises(ValueError, match="max_shift=0"):
+        classify.random_shift(2)(torch.zeros(2, 1, 4, 8, 8))

@@ -3,18 +3,21 @@
 
 One module per idea:
 
-=============  ==============================================================
-``profile``    the quick (CPU/CI) and full (GPU) switch, and notebook parameters
-``device``     device choice, mixed precision, seeding, ``print_config()``
-``data``       MedMNIST loading with checksums and an offline fallback; batching
-``metrics``    MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
-``models``     the small networks the chapters train
-``train``      one ``fit`` loop: progress, AMP, history, atomic checkpoints, resume
-``viz``        image grids, before/after comparisons, training curves
-``widgets``    pure demo functions with ipywidgets wrappers and static panels
-``bench``      read and write ``benchmarks/results/<name>.json``
-``grading``    ``check`` in the notebook; ``coursekit grade`` for instructors
-=============  ==============================================================
+- ``profile``: the quick (CPU/CI) and full (GPU) switch, and notebook parameters
+- ``device``: device choice, mixed precision, seeding, ``print_config()``
+- ``data``: MedMNIST loading with checksums and an offline fallback; batching
+- ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
+- ``models``: the small networks the chapters train (one submodule per family)
+- ``train``: one ``fit`` loop: progress, AMP, history, atomic checkpoints, resume
+- ``optim``: optimizers and learning-rate schedules written by hand, checked against torch
+- ``classify``: the classification recipe and the pixel logistic-regression baseline
+- ``latent``: codes of autoencoders: PCA baseline, linear probe, anomaly scores
+- ``gan``: GAN losses, the training step, and the 1D theory
+- ``generative``: evaluating generators: FD, precision/recall, memorisation
+- ``viz``: image grids, before/after comparisons, training curves
+- ``widgets``: pure demo functions with ipywidgets wrappers and static panels
+- ``bench``: read and write ``benchmarks/results/<name>.json``
+- ``grading``: ``check`` in the notebook; ``coursekit grade`` for instructors
 
 Modules are imported on first use, so ``import coursekit`` stays fast.
 """
@@ -25,7 +28,8 @@ import importlib
 __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
-            "widgets", "bench", "grading", "checks", "phantoms", "book", "classify")
+            "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
+            "optim", "latent", "gan", "generative")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

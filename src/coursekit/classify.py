@@ -25,10 +25,14 @@ __all__ = ["random_shift", "train_classifier", "pixel_logistic_regression"]
 def random_shift(max_shift: int = 2, seed: int = 0):
     """A batch transform: shift every image by up to ``max_shift`` pixels in
     each direction (zero fill), drawn from a seeded generator on the batch's
-    device. Input and output ``(N, C, H, W)``."""
+    device. Input and output ``(N, C, H, W)`` (2D images only; for volumes
+    pass ``max_shift=0`` to :func:`train_classifier`)."""
     gens: dict = {}
 
     def transform(x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4:
+            raise ValueError(f"random_shift works on (N, C, H, W) images; got shape {tuple(x.shape)} "
+                             "(for volumes pass max_shift=0)")
         g = gens.get(x.device)
         if g is None:
             g = gens[x.device] = torch.Generator(device=x.device).manual_seed(seed)
@@ -81,7 +85,9 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
         res = train.evaluate(m, val_batches, val_data.task, device=dev)
         return {"val_auc": res["auc"], "val_acc": res["acc"]}
 
-    hparams = dict(flag=train_data.flag, n_train=len(train_data), epochs=epochs, lr=lr,
+    # The data source is part of a run's identity: a checkpoint trained on
+    # fallback phantoms must never be resumed by a run on the real files.
+    hparams = dict(flag=train_data.flag, source=train_data.source, n_train=len(train_data), epochs=epochs, lr=lr,
                    weight_decay=weight_decay, batch_size=batch_size, max_shift=max_shift, seed=seed)
     if checkpoint is not None:
         checkpoint = train.checkpoint_for(checkpoint, hparams)

@@ -1,0 +1,94 @@
+"""Benchmark of the RNN chapter: AdrenalMNIST3D (28^3) read as 28 slices.
+
+A CNN slice encoder + GRU (``SliceRNN``) against a 2D CNN on the middle slice,
+a small 3D CNN, logistic regression on the voxels and the majority class, all
+on the same test split; plus the vanishing-gradient measurement of the
+notebook at the longest sequence length.
+
+Writes ``benchmarks/results/rnn_adrenal.json`` in the ``full`` profile
+(``rnn_adrenal.quick.json`` in the ``quick`` one) with the keys
+``seq_test_auc``, ``seq_test_acc``, ``cnn2d_test_auc``, ``cnn2d_test_acc``,
+``cnn3d_test_auc``, ``cnn3d_test_acc``, ``logreg_test_auc``,
+``logreg_test_acc``, ``majority_test_acc`` and a few more.
+
+Run: ``COURSEKIT_PROFILE=full python benchmarks/rnn_adrenal.py``.
+The parameters are those of notebooks/03_rnn.ipynb (a test keeps them equal).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import coursekit as ck
+from coursekit.models import recurrent as R
+
+NOTEBOOK = "notebooks/03_rnn.ipynb"   # the notebook whose parameters cell PARAMS repeats
+PARAMS = dict(
+    quick=dict(n_train=200, epochs=3, width=8, hidden_size=32, batch_size=32, grad_seeds=2, grad_hidden=16),
+    full=dict(n_train=None, epochs=40, width=16, hidden_size=64, batch_size=32, grad_seeds=10, grad_hidden=32),
+)
+SEED = 0
+FLAG = "adrenalmnist3d"
+LENGTHS = [1, 2, 4, 8, 16, 32, 64]
+
+
+def main() -> int:
+    P = ck.profile.params(**PARAMS)
+    ck.device.print_config()
+    ck.seed_everything(SEED)
+    device = ck.device.get_device()
+
+    train = ck.data.load_medmnist(FLAG, "train").subset(P.n_train, seed=SEED)
+    val = ck.data.load_medmnist(FLAG, "val")
+    test = ck.data.load_medmnist(FLAG, "test")
+    if "fallback" in (train.source, val.source, test.source):
+        print("refusing to write benchmark results computed on fallback phantoms", file=sys.stderr)
+        return 1
+    y_test = test.labels.numpy()
+
+    prior = np.bincount(train.labels.numpy(), minlength=2) / len(train)
+    majority_acc = ck.metrics.accuracy(y_test, np.tile(prior, (len(test), 1)), test.task)
+    logreg = ck.classify.pixel_logistic_regression(train, test)
+
+    models = {
+        "seq": R.SliceRNN("gru", width=P.width, hidden_size=P.hidden_size),
+        "cnn2d": R.MiddleSliceCNN(width=P.width),
+        "cnn3d": R.SmallCNN3D(width=P.width),
+    }
+    metrics = {}
+    test_batches = ck.data.DeviceBatches(test.images, test.labels, batch_size=128, shuffle=False, device=device)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model in models.items():
+            ck.seed_everything(SEED)
+            t0 = time.perf_counter()
+            history = ck.classify.train_classifier(
+                model, train, val, epochs=P.epochs, batch_size=P.batch_size, max_shift=0, seed=SEED,
+                checkpoint=os.path.join(tmp, f"{name}.pt"), device=device, progress=False, verbose=False)
+            res = ck.train.evaluate(model, test_batches, test.task)
+            metrics.update({f"{name}_test_auc": res["auc"], f"{name}_test_acc": res["acc"],
+                            f"{name}_best_epoch": history.best_epoch,
+                            f"{name}_train_seconds": time.perf_counter() - t0,
+                            f"{name}_parameters": ck.models.count_parameters(model)})
+            print(f"{name}: {res} (best epoch {history.best_epoch})", flush=True)
+
+    for bias in (0.0, 2.0):
+        grads = R.vanishing_gradients(LENGTHS, hidden_size=P.grad_hidden, seeds=range(P.grad_seeds), carry_bias=bias)
+        for kind, norms in grads.items():
+            metrics[f"grad_{kind}_T{LENGTHS[-1]}_bias{int(bias)}"] = float(np.exp(np.log(norms[-1]).mean()))
+
+    path = ck.bench.write_result("rnn_adrenal", {
+        **metrics,
+        "logreg_test_auc": logreg["auc"], "logreg_test_acc": logreg["acc"],
+        "majority_test_acc": majority_acc, "epochs": P.epochs, "n_train": len(train),
+    })
+    print(f"wrote {path}")
+    print(open(path).read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

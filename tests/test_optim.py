@@ -1,0 +1,271 @@
+"""coursekit.optim (hand-written optimizers and schedules, checked against torch.optim)
+and coursekit.models.mlp (the hand-written MLP whose gradients they use)."""
+import copy
+import math
+import os
+from functools import partial
+
+import pytest
+import torch
+from torch import nn
+
+from coursekit import data, optim
+from coursekit.models import mlp
+
+
+def twin_models(seed=0):
+    """Two float64 MLPs with the same weights, and a fixed batch."""
+    torch.manual_seed(seed)
+    a = mlp.MLP(n_inputs=6, hidden=(5,), n_classes=3).double()
+    b = copy.deepcopy(a)
+    g = torch.Generator().manual_seed(seed)
+    batches = [(torch.randn(8, 6, generator=g, dtype=torch.float64), torch.randint(0, 3, (8,), generator=g))
+               for _ in range(6)]
+    return a, b, batches
+
+
+def max_difference_after_steps(ours_cls, theirs_cls, **kwargs):
+    a, b, batches = twin_models()
+    opt_a, opt_b = ours_cls(a.parameters(), **kwargs), theirs_cls(b.parameters(), **kwargs)
+    for x, y in batches:
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters()))
+
+
+# ------------------------------------------------------------- optimizers
+
+def test_sgd_matches_torch_sgd_step_by_step_in_float64():
+    assert max_difference_after_steps(optim.SGD, torch.optim.SGD, lr=0.1) < 1e-14
+
+
+def test_momentum_sgd_matches_torch_sgd_with_momentum():
+    assert max_difference_after_steps(optim.SGD, torch.optim.SGD, lr=0.05, momentum=0.9) < 1e-14
+
+
+def test_adam_matches_torch_adam_step_by_step_in_float64():
+    assert max_difference_after_steps(optim.Adam, torch.optim.Adam, lr=0.01, betas=(0.8, 0.99)) < 1e-13
+
+
+def test_optimizers_actually_move_the_weights():
+    """The comparison above would also pass if neither optimizer did anything."""
+    a, b, batches = twin_models()
+    opt = optim.Adam(a.parameters(), lr=0.01)
+    x, y = batches[0]
+    nn.functional.cross_entropy(a(x), y).backward()
+    opt.step()
+    assert max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters())) > 1e-3
+
+
+def test_first_adam_step_moves_every_weight_by_about_lr():
+    """Bias correction: on step 1, m_hat / sqrt(v_hat) = g / |g| = ±1."""
+    g = torch.Generator().manual_seed(0)
+    p, grad = torch.randn(50, generator=g, dtype=torch.float64), torch.randn(50, generator=g, dtype=torch.float64)
+    new, m, v = optim.adam_step(p, grad, torch.zeros_like(p), torch.zeros_like(p), 1, lr=0.01)
+    assert torch.allclose((p - new).abs(), torch.full_like(p, 0.01), rtol=1e-5)
+    assert torch.allclose(m, 0.1 * grad, rtol=1e-12) and torch.allclose(v, 0.001 * grad**2, rtol=1e-12)
+
+
+def test_sgd_step_without_momentum_keeps_no_buffer_and_does_not_modify_its_input():
+    p, grad = torch.ones(3), torch.full((3,), 2.0)
+    new, buf = optim.sgd_step(p, grad, lr=0.5)
+    assert buf is None and torch.equal(new, torch.zeros(3)) and torch.equal(p, torch.ones(3))
+
+
+def test_update_rules_reject_mismatched_tensors_and_step_zero():
+    with pytest.raises(ValueError, match="one shape and dtype"):
+        optim.sgd_step(torch.ones(3), torch.ones(4), lr=0.1)
+    with pytest.raises(ValueError, match="1 for the first"):
+        optim.adam_step(torch.ones(3), torch.ones(3), torch.zeros(3), torch.zeros(3), 0)
+
+
+# -------------------------------------------------------------- schedules
+
+def lrs_of_torch_scheduler(make, epochs=12, lr0=0.1):
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=lr0)
+    sched = make(opt)
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return lrs
+
+
+def lrs_of_schedule(schedule, epochs=12, lr0=0.1):
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=lr0)
+    sched = optim.ScheduledLR(opt, schedule)
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        sched.step()
+    return lrs
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (partial(optim.step_decay, lr0=0.1, every=4, gamma=0.5),
+     lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5)),
+    (partial(optim.exponential, lr0=0.1, gamma=0.95),
+     lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.95)),
+    (partial(optim.cosine, lr0=0.1, total=10, lr_min=0.001),
+     lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.001)),
+    (partial(optim.inverse_time, lr0=0.1, k=0.3),
+     lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: 1 / (1 + 0.3 * t))),
+    (partial(optim.constant, lr0=0.1), lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: 1.0)),
+], ids=["step", "exponential", "cosine", "inverse_time", "constant"])
+def test_schedules_match_torch_schedulers(ours, theirs):
+    assert lrs_of_schedule(ours, epochs=10) == pytest.approx(lrs_of_torch_scheduler(theirs, epochs=10), rel=1e-12)
+
+
+def test_article_schedule_grows_from_half_lr0_towards_lr0():
+    lrs = [optim.article_schedule(t, lr0=1e-3) for t in range(100)]
+    assert lrs[0] == pytest.approx(5e-4)
+    assert all(b > a for a, b in zip(lrs, lrs[1:]))
+    assert lrs[-1] == pytest.approx(1e-3, rel=0.01)
+
+
+@pytest.mark.parametrize("schedule", [partial(optim.step_decay, lr0=1.0, every=3), partial(optim.exponential, lr0=1.0),
+                                      partial(optim.inverse_time, lr0=1.0, k=0.1), partial(optim.cosine, lr0=1.0, total=50)],
+                         ids=["step", "exponential", "inverse_time", "cosine"])
+def test_real_decays_start_at_lr0_and_never_increase(schedule):
+    lrs = [schedule(t) for t in range(60)]
+    assert lrs[0] == 1.0 and lrs[-1] < 0.5
+    assert all(b <= a for a, b in zip(lrs, lrs[1:]))
+
+
+def test_scheduled_lr_state_dict_restores_the_epoch_and_the_rate():
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = optim.ScheduledLR(opt, partial(optim.exponential, lr0=1.0, gamma=0.5))
+    for _ in range(3):
+        sched.step()
+    opt2 = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched2 = optim.ScheduledLR(opt2, partial(optim.exponential, lr0=1.0, gamma=0.5))
+    sched2.load_state_dict(sched.state_dict())
+    assert sched2.get_last_lr() == [0.125] and opt2.param_groups[0]["lr"] == 0.125
+
+
+# --------------------------------------------------------- the training run
+
+@pytest.fixture(scope="module")
+def phantom_breast():
+    with pytest.warns(data.FallbackDataWarning):
+        train = data.load_medmnist("breastmnist", "train", root="/nonexistent-dir", download=False)
+        val = data.load_medmnist("breastmnist", "val", root="/nonexistent-dir", download=False)
+    return train.subset(128), val
+
+
+def test_fit_classifier_records_validation_metrics_and_the_scheduled_rate(phantom_breast, tmp_path):
+    train, val = phantom_breast
+    torch.manual_seed(0)
+    model = mlp.MLP(784, (16,), 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = optim.ScheduledLR(opt, partial(optim.exponential, lr0=0.1, gamma=0.5))
+    hist = optim.fit_classifier(model, train, val, opt, epochs=3, scheduler=sched, batch_size=32,
+                                checkpoint=tmp_path / "run.pt", hparams={"opt": "momentum"}, device="cpu",
+                                progress=False, verbose=False)
+    assert hist["lr"] == pytest.approx([0.1, 0.05, 0.025])
+    assert {"train_loss", "val_loss", "val_auc", "val_acc"} <= set(hist)
+    assert len(list(tmp_path.glob("run-*.pt"))) == 1
+
+
+def test_fit_classifier_resumes_a_finished_run_with_the_same_history(phantom_breast, tmp_path):
+    train, val = phantom_breast
+
+    def run():
+        torch.manual_seed(0)
+        model = mlp.MLP(784, (16,), 2)
+        return optim.fit_classifier(model, train, val, optim.Adam(model.parameters()), epochs=2, batch_size=32,
+                                    checkpoint=tmp_path / "run.pt", device="cpu", progress=False, verbose=False)
+
+    assert run()["val_loss"] == run()["val_loss"]
+
+
+# ------------------------------------------------------ the hand-written MLP
+
+def small_problem(seed=0, n=7, d=5, h=4, k=3):
+    params = mlp.init_params(d, h, k, seed=seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    return params, torch.randn(n, d, generator=g, dtype=torch.float64), torch.randint(0, k, (n,), generator=g)
+
+
+@pytest.mark.parametrize("act", mlp.ACTIVATIONS)
+def test_hand_written_backward_matches_autograd(act):
+    params, x, y = small_problem()
+    loss, grads = mlp.loss_and_grads(params, x, y, act)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    ref = nn.functional.cross_entropy(mlp.forward(leaves, x, act)[0], y)
+    auto = torch.autograd.grad(ref, list(leaves.values()))
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-14)
+    for name, g in zip(leaves, auto):
+        assert torch.allclose(grads[name], g, rtol=1e-12, atol=1e-15), name
+
+
+def test_hand_written_backward_matches_central_differences():
+    params, x, y = small_problem()
+    _, grads = mlp.loss_and_grads(params, x, y, "tanh")
+    numeric = mlp.numerical_gradient(lambda p: mlp.loss_and_grads(p, x, y, "tanh")[0], params)
+    for name in params:
+        assert mlp.relative_error(grads[name], numeric[name]) < 1e-8, name
+
+
+def test_numerical_gradient_leaves_the_weights_unchanged():
+    params, x, y = small_problem()
+    before = {k: v.clone() for k, v in params.items()}
+    mlp.numerical_gradient(lambda p: mlp.loss_and_grads(p, x, y)[0], params)
+    assert all(torch.equal(before[k], params[k]) for k in params)
+
+
+@pytest.mark.parametrize("act", mlp.ACTIVATIONS)
+def test_activation_grad_matches_autograd(act):
+    z = torch.linspace(-6, 6, 101, dtype=torch.float64).requires_grad_(True)
+    (auto,) = torch.autograd.grad(mlp.activation(act, z).sum(), z)
+    assert torch.allclose(mlp.activation_grad(act, z.detach()), auto, atol=1e-15)
+
+
+def test_sigmoid_derivative_peaks_at_one_quarter_and_stays_finite_far_out():
+    z = torch.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0], dtype=torch.float64)
+    d = mlp.activation_grad("sigmoid", z)
+    assert torch.isfinite(d).all() and d[2] == 0.25 and d.max() == 0.25
+
+
+def test_softmax_cross_entropy_is_finite_for_huge_and_widely_spread_logits():
+    logits = torch.tensor([[1000.0, 1001.0, 999.0], [0.0, 800.0, -5.0]], dtype=torch.float64)
+    y = torch.tensor([0, 0])
+    loss, d = mlp.softmax_cross_entropy(logits, y)
+    ref = nn.functional.cross_entropy(logits, y)
+    assert math.isfinite(loss.item()) and loss.item() == pytest.approx(ref.item(), rel=1e-12)
+    assert torch.isfinite(d).all()
+
+
+def test_params_of_reads_an_mlp_so_that_the_hand_written_forward_gives_its_logits():
+    torch.manual_seed(0)
+    model = mlp.MLP(12, (6,), 3).double()
+    x = torch.randn(4, 1, 3, 4, dtype=torch.float64)
+    logits, _ = mlp.forward(mlp.params_of(model), x.flatten(1))
+    assert torch.allclose(logits, model(x), atol=1e-14)
+
+
+def test_mlp_maps_images_to_logits_and_rejects_the_wrong_size():
+    model = mlp.MLP(784, (32, 16), 2, activation="tanh")
+    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 2)
+    with pytest.raises(ValueError, match="784 inputs"):
+        model(torch.rand(5, 1, 64, 64))
+    with pytest.raises(ValueError, match="unknown activation"):
+        mlp.MLP(activation="swish")
+
+
+def test_mlp_learns_real_breastmnist_better_than_chance():
+    """On the real data (when present): a few Adam epochs beat chance on the validation split."""
+    root = os.environ.get("COURSEKIT_DATA")
+    if not root or not os.path.isfile(os.path.join(root, "breastmnist.npz")):
+        pytest.skip("COURSEKIT_DATA with breastmnist.npz is not available")
+    train = data.load_medmnist("breastmnist", "train", root=root, download=False)
+    val = data.load_medmnist("breastmnist", "val", root=root, download=False)
+    torch.manual_seed(0)
+    model = mlp.MLP(784, (32,), 2)
+    hist = optim.fit_classifier(model, train, val, optim.Adam(model.parameters(), lr=1e-3), epochs=5,
+                                device="cpu", progress=False, verbose=False)
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+    assert hist.last("val_auc") > 0.65

@@ -1,0 +1,231 @@
+"""coursekit.models.recurrent: from-scratch cells equal torch's, BPTT measurements,
+slice-sequence models and the gate explorer."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from coursekit.models import recurrent as R
+
+TOL = 1e-10   # float64: the from-scratch cells must equal torch's to this (the chapter's claim)
+
+
+def _module(cls, input_size=5, hidden_size=7, bias=True, seed=0):
+    torch.manual_seed(seed)
+    return cls(input_size, hidden_size, bias=bias, batch_first=True).double()
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+def test_scratch_cells_match_torch_modules_in_float64(cls, bias):
+    module = _module(cls, bias=bias)
+    x = torch.randn(3, 11, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    out, state = module(x)
+    mine, my_state = R.scratch_forward(module, x)
+    assert (mine - out).abs().max().item() < TOL
+    if cls is nn.LSTM:
+        assert (my_state[0] - state[0][0]).abs().max().item() < TOL
+        assert (my_state[1] - state[1][0]).abs().max().item() < TOL
+    else:
+        assert (my_state - state[0]).abs().max().item() < TOL
+
+
+def test_scratch_forward_continues_from_a_given_state():
+    module = _module(nn.LSTM)
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 4, 5, dtype=torch.float64, generator=gen)
+    h0, c0 = (torch.randn(2, 7, dtype=torch.float64, generator=gen) for _ in range(2))
+    out, _ = module(x, (h0[None], c0[None]))
+    mine, _ = R.scratch_forward(module, x, (h0, c0))
+    assert (mine - out).abs().max().item() < TOL
+
+
+def test_gru_cell_matches_torch_gru_cell_with_large_weights():
+    gen = torch.Generator().manual_seed(3)
+    cell = nn.GRUCell(4, 6).double()
+    with torch.no_grad():
+        for p in cell.parameters():
+            p.copy_(2 * torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    x, h = torch.randn(5, 4, dtype=torch.float64, generator=gen), torch.randn(5, 6, dtype=torch.float64, generator=gen)
+    mine = R.gru_cell(x, h, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    assert (mine - cell(x, h)).abs().max().item() < TOL
+
+
+def test_cho_gru_differs_from_torch_gru_with_the_same_weights():
+    module = _module(nn.GRU)
+    gen = torch.Generator().manual_seed(4)
+    x, h = torch.randn(8, 5, dtype=torch.float64, generator=gen), torch.randn(8, 7, dtype=torch.float64, generator=gen)
+    w = R.cell_weights(module)
+    assert (R.gru_cell_cho(x, h, **w) - R.gru_cell(x, h, **w)).abs().max().item() > 1e-3
+
+
+def test_cho_gru_equals_torch_gru_when_the_hidden_bias_is_zero_and_reset_is_one():
+    """The two variants differ only by where r enters: with r = 1 they coincide."""
+    module = _module(nn.GRU)
+    w = R.cell_weights(module)
+    hidden = module.hidden_size
+    with torch.no_grad():
+        w["bias_ih"][:hidden] = 50.0          # r = sigmoid(50 + ...) = 1 in float64
+    gen = torch.Generator().manual_seed(5)
+    x, h = torch.randn(4, 5, dtype=torch.float64, generator=gen), torch.randn(4, 7, dtype=torch.float64, generator=gen)
+    assert (R.gru_cell_cho(x, h, **w) - R.gru_cell(x, h, **w)).abs().max().item() < 1e-12
+
+
+def test_gate_dicts_hold_gates_in_their_ranges():
+    module = _module(nn.LSTM)
+    x, h = torch.randn(3, 5, dtype=torch.float64), torch.zeros(3, 7, dtype=torch.float64)
+    s = R.lstm_gates(x, h, h, **R.cell_weights(module))
+    assert all(((s[k] > 0) & (s[k] < 1)).all() for k in "ifo")
+    assert (s["g"].abs() < 1).all()
+    g = R.gru_gates(x, h, **R.cell_weights(_module(nn.GRU)))
+    assert all(((g[k] > 0) & (g[k] < 1)).all() for k in "rz")
+
+
+def test_scratch_forward_refuses_modules_it_cannot_mirror():
+    with pytest.raises(ValueError, match="num_layers=1"):
+        R.scratch_forward(nn.GRU(3, 4, num_layers=2, batch_first=True), torch.zeros(1, 2, 3))
+    with pytest.raises(ValueError, match="batch_first"):
+        R.scratch_forward(nn.GRU(3, 4), torch.zeros(1, 2, 3))
+    with pytest.raises(TypeError, match="RNN, LSTM or GRU"):
+        R.scratch_forward(nn.Linear(3, 4), torch.zeros(1, 2, 3))
+
+
+# ---------------------------------------------------------------- BPTT
+
+
+def test_jacobian_norm_matches_autograd_jacobian():
+    module = _module(nn.GRU, input_size=3, hidden_size=4)
+    x = torch.randn(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    norms = R.input_jacobian_norms(module, x, [1, 3, 6])
+    for t, got in zip([1, 3, 6], norms):
+        jac = torch.autograd.functional.jacobian(lambda s: module(s[None])[0][0, -1], x[:t])   # (H, t, D)
+        assert got == pytest.approx(float(jac[:, 0].norm()), rel=1e-10)
+
+
+def test_rnn_gradient_to_the_first_input_vanishes_with_length():
+    res = R.vanishing_gradients([2, 32], kinds=("rnn",), hidden_size=8, input_size=4, seeds=range(2))
+    assert res["rnn"].shape == (2, 2)
+    assert (res["rnn"][1] < 1e-3 * res["rnn"][0]).all()
+
+
+def test_carry_bias_keeps_lstm_and_gru_gradients_alive_but_not_the_rnns():
+    kw = dict(hidden_size=8, input_size=4, seeds=range(2))
+    plain = R.vanishing_gradients([32], **kw)
+    carried = R.vanishing_gradients([32], carry_bias=3.0, **kw)
+    assert np.array_equal(plain["rnn"], carried["rnn"])
+    for kind in ("lstm", "gru"):
+        assert carried[kind].mean() > 100 * plain[kind].mean()
+
+
+def test_vanishing_gradients_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        R.vanishing_gradients([2], kinds=("transformer",), seeds=[0])
+
+
+# ---------------------------------------------------------------- volumes
+
+
+def test_volume_to_sequence_puts_slices_first_and_keeps_channels():
+    v = torch.rand(2, 3, 4, 5, 6)
+    seq = R.volume_to_sequence(v)
+    assert seq.shape == (2, 4, 3, 5, 6)
+    assert torch.equal(seq[1, 2], v[1, :, 2])
+
+
+def test_volume_to_sequence_rejects_2d_images():
+    with pytest.raises(ValueError, match=r"\(N, C, D, H, W\)"):
+        R.volume_to_sequence(torch.rand(2, 1, 28, 28))
+
+
+@pytest.mark.parametrize("make", [lambda: R.SliceRNN("gru", width=4, hidden_size=8),
+                                  lambda: R.SliceRNN("lstm", width=4, hidden_size=8),
+                                  lambda: R.MiddleSliceCNN(width=4), lambda: R.SmallCNN3D(width=4)],
+                         ids=["gru", "lstm", "cnn2d", "cnn3d"])
+def test_volume_models_map_volumes_to_logits(make):
+    model = make().eval()
+    out = model(torch.rand(3, 1, 28, 28, 28))
+    assert out.shape == (3, 2) and out.dtype == torch.float32
+
+
+def test_slice_rnn_sets_the_carry_gate_bias():
+    torch.manual_seed(0)
+    plain = R.SliceRNN("gru", width=4, hidden_size=8, carry_bias=0.0)
+    torch.manual_seed(0)
+    carried = R.SliceRNN("gru", width=4, hidden_size=8, carry_bias=1.5)
+    diff = carried.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0
+    assert torch.allclose(diff[8:16], torch.full((8,), 1.5)) and diff[:8].abs().max() == 0 and diff[16:].abs().max() == 0
+
+
+def test_middle_slice_cnn_sees_only_the_middle_slice():
+    model = R.MiddleSliceCNN(width=4).eval()
+    v = torch.rand(2, 1, 28, 28, 28)
+    w = v.clone()
+    w[:, :, :14] = 0
+    w[:, :, 15:] = 0
+    assert torch.allclose(model(v), model(w))
+
+
+def test_slice_rnn_rejects_2d_images():
+    with pytest.raises(ValueError, match=r"\(N, 1, D, H, W\)"):
+        R.SliceRNN(width=4, hidden_size=8)(torch.rand(2, 1, 28, 28))
+
+
+# ---------------------------------------------------------------- widget
+
+
+@pytest.mark.parametrize("kind, gates", [("gru", "rznhp"), ("lstm", "ifgochp")])
+def test_gate_trace_recomputes_the_models_own_prediction(kind, gates):
+    torch.manual_seed(0)
+    model = R.SliceRNN(kind, width=4, hidden_size=8).eval()
+    volume = torch.rand(1, 6, 28, 28)
+    trace = R.gate_trace(model, volume)
+    assert set(trace) == set(gates)
+    assert trace["h"].shape == (6, 8) and trace["p"].shape == (6,)
+    with torch.no_grad():
+        p = model(volume[None]).softmax(1)[0, 1].item()
+    assert trace["p"][-1] == pytest.approx(p, abs=1e-5)
+
+
+def test_gate_frame_shows_the_slice_and_only_the_gates_read_so_far():
+    depth, hidden = 6, 8
+    volume = torch.rand(1, depth, 5, 7)
+    trace = {"z": np.random.default_rng(0).uniform(0.1, 0.9, (depth, hidden)).astype(np.float32)}
+    frame = R.gate_frame(volume, trace, t=2)
+    assert frame.shape == (8, 7 + 1 + depth)
+    assert np.allclose(frame[:5, :7], volume[0, 2].numpy())
+    assert np.allclose(frame[:, 8:11], trace["z"][:3].T)
+    assert (frame[:, 11:] == 0).all()
+    assert frame.min() >= 0 and frame.max() <= 1
+
+
+def test_gate_frame_rejects_a_step_out_of_range_and_unbounded_gates():
+    volume = torch.rand(1, 4, 5, 5)
+    trace = {"z": np.full((4, 3), 0.5, np.float32), "h": np.full((4, 3), -0.5, np.float32)}
+    with pytest.raises(ValueError, match=r"t must be an int in \[0, 3\]"):
+        R.gate_frame(volume, trace, t=4)
+    with pytest.raises(ValueError, match="outside"):
+        R.gate_frame(volume, trace, t=0, gate="h")
+
+
+# ---------------------------------------------------------------- real data
+
+
+def _adrenal_available():
+    root = os.environ.get("COURSEKIT_DATA")
+    return bool(root) and (Path(root) / "adrenalmnist3d.npz").is_file()
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not _adrenal_available(), reason="needs COURSEKIT_DATA with adrenalmnist3d.npz")
+def test_adrenal_volumes_become_28_slices_of_28_by_28():
+    import coursekit as ck
+
+    data = ck.data.load_medmnist("adrenalmnist3d", "test").subset(4)
+    seq = R.volume_to_sequence(data.images)
+    assert data.source == "file" and seq.shape == (4, 28, 1, 28, 28)
+    trace = R.gate_trace(R.SliceRNN(width=4, hidden_size=8).eval(), data.images[0])
+    frame = R.gate_frame(data.images[0], trace, t=14)
+    assert frame.shape == (28, 28 + 1 + 28)
