@@ -1,0 +1,126 @@
+"""Benchmark of the autoencoder chapter, with the code and parameters of
+notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cell).
+
+* OrganAMNIST (28 px): a convolutional autoencoder vs PCA at the same latent
+  size, fitted on the same training images; test MSE on the same test images;
+  a linear probe (logistic regression) on both methods' codes.
+* Denoising (Gaussian noise of ``noise_sigma``): the denoising autoencoder vs a
+  Gaussian filter and total variation, tuned on validation images; test PSNR/SSIM.
+* A VAE: test reconstruction MSE (decoding mu) and KL per image.
+* PneumoniaMNIST: anomaly detection by reconstruction error, trained on normal
+  images only; test AUC (pneumonia positive) for the autoencoder and for PCA.
+
+Writes ``benchmarks/results/autoencoders.json`` (full profile) or
+``autoencoders.quick.json`` (quick). Refuses to write results of fallback data.
+Run: ``COURSEKIT_PROFILE=full python benchmarks/autoencoders.py``.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from sklearn.metrics import roc_auc_score
+
+import coursekit as ck
+from coursekit import latent
+from coursekit.models import autoencoders as aem
+
+NOTEBOOK = "notebooks/04_autoencoders.ipynb"   # the notebook whose parameters cell PARAMS repeats
+PARAMS = dict(
+    quick=dict(n_train=2000, n_val=300, n_test=1000, latent_dim=16, width=8, epochs=3, batch_size=32,
+               lr=2e-3, noise_sigma=0.1, beta=0.02, anomaly_epochs=4),
+    full=dict(n_train=None, n_val=None, n_test=None, latent_dim=16, width=32, epochs=30, batch_size=128,
+              lr=2e-3, noise_sigma=0.1, beta=0.02, anomaly_epochs=100),
+)
+SEED = 0
+GAUSS_SIGMAS = [0.5, 1.0, 1.5]       # the strengths the notebook tries, on validation images
+TV_WEIGHTS = [0.03, 0.06, 0.12]
+
+
+def main() -> int:
+    P = ck.profile.params(**PARAMS)
+    ck.device.print_config()
+    ck.seed_everything(SEED)
+    device = ck.device.get_device()
+    train = ck.data.load_medmnist("organamnist", "train").subset(P.n_train, seed=SEED)
+    val = ck.data.load_medmnist("organamnist", "val").subset(P.n_val, seed=SEED)
+    test = ck.data.load_medmnist("organamnist", "test").subset(P.n_test, seed=SEED)
+    pn = {s: ck.data.load_medmnist("pneumoniamnist", s) for s in ("train", "val", "test")}
+    if any(d.source == "fallback" for d in (train, val, test, *pn.values())):
+        print("refusing to write benchmark results computed on fallback phantoms", file=sys.stderr)
+        return 1
+    r: dict[str, float] = {"n_train": len(train), "n_test": len(test), "latent_dim": P.latent_dim}
+    tmp = Path(tempfile.mkdtemp(prefix="ae-bench-"))
+    common = dict(epochs=P.epochs, val_images=val.images, batch_size=P.batch_size, lr=P.lr, seed=SEED,
+                  device=device, progress=False)
+
+    # AE vs PCA at the same latent size
+    pca = latent.fit_pca(train.images, P.latent_dim, seed=SEED)
+    r["pca_test_mse"] = float(ck.metrics.mse(latent.pca_reconstruct(pca, test.images), test.images))
+    r["pca_probe_acc"] = latent.linear_probe(latent.pca_codes(pca, train.images), train.labels,
+                                             latent.pca_codes(pca, test.images), test.labels)["acc"]
+    mean_image = train.images.mean(dim=0, keepdim=True).expand_as(test.images)
+    r["mean_image_test_mse"] = float(ck.metrics.mse(mean_image, test.images))
+    ae = aem.ConvAutoencoder(P.latent_dim, width=P.width)
+    t0 = time.perf_counter()
+    h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=tmp / "ae.pt", **common)
+    r["ae_train_seconds"], r["ae_best_epoch"] = time.perf_counter() - t0, h.best_epoch
+    r["ae_test_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, test.images), test.images))
+    r["ae_probe_acc"] = latent.linear_probe(latent.encode(ae, train.images), train.labels,
+                                            latent.encode(ae, test.images), test.labels)["acc"]
+    r["ae_over_pca_mse"] = r["ae_test_mse"] / r["pca_test_mse"]
+    r["ae_parameters"] = ck.models.count_parameters(ae)
+
+    # denoising
+    dae = aem.ConvAutoencoder(latent_dim=None, width=P.width)
+    latent.train_autoencoder(dae, train.images, kind="dae", noise_sigma=P.noise_sigma,
+                             checkpoint=tmp / "dae.pt", **common)
+    noisy_val = latent.add_noise(val.images, P.noise_sigma, seed=SEED + 1)
+    noisy_test = latent.add_noise(test.images, P.noise_sigma, seed=SEED + 2)
+    best_gauss, _ = latent.tune_classical(noisy_val, val.images, "gaussian", GAUSS_SIGMAS)
+    best_tv, _ = latent.tune_classical(noisy_val, val.images, "tv", TV_WEIGHTS)
+    outputs = {"noisy": noisy_test, "gauss": latent.classical_denoise(noisy_test, "gaussian", best_gauss),
+               "tv": latent.classical_denoise(noisy_test, "tv", best_tv),
+               "dae": latent.reconstruct(dae, noisy_test, device=device)}
+    for name, out in outputs.items():
+        r[f"{name}_test_psnr"] = float(ck.metrics.psnr(out, test.images))
+        r[f"{name}_test_ssim"] = float(ck.metrics.ssim(out, test.images))
+    r["gauss_sigma"], r["tv_weight"], r["noise_sigma"] = best_gauss, best_tv, P.noise_sigma
+
+    # VAE
+    vae = aem.ConvVAE(P.latent_dim, width=P.width)
+    latent.train_autoencoder(vae, train.images, kind="vae", beta=P.beta, checkpoint=tmp / "vae.pt", **common)
+    vae.eval()
+    with torch.no_grad():
+        x_hat, mu, logvar = vae(test.images.to(device))
+        r["vae_test_mse"] = float(ck.metrics.mse(x_hat.cpu(), test.images))
+        r["vae_test_kl"] = float(aem.kl_divergence(mu, logvar))
+    r["vae_beta"] = P.beta
+
+    # anomaly detection on PneumoniaMNIST
+    normal_train = pn["train"].images[pn["train"].labels == 0]
+    normal_val = pn["val"].images[pn["val"].labels == 0]
+    anomaly_ae = aem.ConvAutoencoder(P.latent_dim, width=P.width)
+    latent.train_autoencoder(anomaly_ae, normal_train, kind="ae", epochs=P.anomaly_epochs, val_images=normal_val,
+                             batch_size=P.batch_size, lr=P.lr, seed=SEED, checkpoint=tmp / "anomaly.pt",
+                             device=device, progress=False)
+    y = pn["test"].labels.numpy()
+    x_test = pn["test"].images
+    pca_normal = latent.fit_pca(normal_train, P.latent_dim, seed=SEED)
+    r["anomaly_ae_auc"] = float(roc_auc_score(y, latent.reconstruction_errors(
+        latent.reconstruct(anomaly_ae, x_test, device=device), x_test)))
+    r["anomaly_pca_auc"] = float(roc_auc_score(y, latent.reconstruction_errors(
+        latent.pca_reconstruct(pca_normal, x_test), x_test)))
+    r["anomaly_n_normal_train"] = len(normal_train)
+
+    path = ck.bench.write_result("autoencoders", r)
+    print(f"wrote {path}")
+    print(path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

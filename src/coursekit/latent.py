@@ -1,0 +1,305 @@
+"""Latent codes: training autoencoders, and what their codes are measured against.
+
+The recipes of the autoencoder chapter, shared by its notebook and its
+benchmark (so that both compute the same numbers):
+
+* :func:`train_autoencoder` trains a :class:`~coursekit.models.autoencoders.ConvAutoencoder`
+  (``kind="ae"``), a denoising one (``"dae"``: Gaussian noise of ``noise_sigma``
+  on the input, the clean image as the target) or a
+  :class:`~coursekit.models.autoencoders.ConvVAE` (``"vae"``) with
+  :func:`coursekit.train.fit`.
+* :func:`encode`, :func:`reconstruct`: codes ``(N, k)`` and reconstructions of
+  a whole set, batch by batch, in eval mode (a VAE gives its mean code ``mu``).
+* :func:`fit_pca`, :func:`pca_codes`, :func:`pca_reconstruct`: the linear
+  baseline at the same latent size, fitted on the same training images.
+* :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy).
+* :func:`reconstruction_errors`: per-image MSE, the anomaly score.
+* :func:`add_noise`, :func:`classical_denoise`, :func:`tune_classical`: the
+  noise model and the classical denoisers a denoising autoencoder must beat.
+* :func:`latent_grid`, :func:`latent_explorer`: decode a grid over two latent
+  dimensions (the chapter's widget).
+
+Images are ``(N, C, H, W)`` float32 tensors in [0, 1] throughout.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import metrics, train
+from .checks import check_images, check_same_shape
+from .data import DeviceBatches
+from .device import get_device
+from .models.autoencoders import ConvVAE, vae_loss
+
+__all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "fit_pca", "pca_codes", "pca_reconstruct",
+           "linear_probe", "reconstruction_errors", "add_noise", "classical_denoise", "tune_classical",
+           "latent_grid", "latent_explorer"]
+
+KINDS = ("ae", "dae", "vae")
+DENOISERS = ("gaussian", "tv")
+
+
+# ----------------------------------------------------------------- training
+
+def _mse_loss(model, x):
+    return metrics.mse(model(x), x)
+
+
+def _dae_loss(sigma):
+    def loss(model, x):
+        return metrics.mse(model(x + sigma * torch.randn_like(x)), x)
+    return loss
+
+
+def _vae_loss(beta):
+    def loss(model, x):
+        x_hat, mu, logvar = model(x)
+        total = vae_loss(x_hat, x, mu, logvar, beta=beta)
+        return total, {"mse": metrics.mse(x_hat.detach(), x)}
+    return loss
+
+
+def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae", epochs: int,
+                      val_images: torch.Tensor | None = None, batch_size: int = 128, lr: float = 2e-3,
+                      noise_sigma: float = 0.1, beta: float = 1.0, seed: int = 0, checkpoint=None,
+                      resume: bool = True, device=None, **fit_kwargs) -> train.History:
+    """Train an autoencoder on ``images`` ``(N, C, H, W)`` in [0, 1].
+
+    kind: ``"ae"`` (loss: MSE between ``model(x)`` and ``x``), ``"dae"`` (MSE
+        between ``model(x + noise_sigma * eps)`` and the clean ``x``; fresh noise
+        every batch) or ``"vae"`` (:func:`~coursekit.models.autoencoders.vae_loss`
+        with ``beta``; the model must be a ``ConvVAE``).
+    val_images: if given, the validation MSE of the reconstructions (of the
+        noisy images for ``"dae"``, with a fixed noise seed) after each epoch, as
+        ``val_mse``; the best epoch by it is restored at the end.
+
+    Adam with a cosine learning-rate schedule; ``checkpoint`` gets a fingerprint
+    of the hyperparameters (:func:`coursekit.train.checkpoint_for`) and the run
+    resumes from it. Returns the :class:`~coursekit.train.History`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    if (kind == "vae") != isinstance(model, ConvVAE):
+        raise TypeError(f"kind={kind!r} needs {'a ConvVAE' if kind == 'vae' else 'a model that returns images'}; "
+                        f"got {type(model).__name__}")
+    check_images(images, "images")
+    dev = torch.device(device) if device is not None else get_device()
+    model.to(dev)
+    batches = DeviceBatches(images, batch_size=batch_size, seed=seed, device=dev)
+    loss_fn = {"ae": _mse_loss, "dae": _dae_loss(noise_sigma), "vae": _vae_loss(beta)}[kind]
+    val_fn = None
+    if val_images is not None:
+        check_images(val_images, "val_images")
+        val_in = add_noise(val_images, noise_sigma, seed=seed + 1) if kind == "dae" else val_images
+
+        def val_fn(m):
+            return {"val_mse": float(metrics.mse(reconstruct(m, val_in, device=dev), val_images))}
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    hparams = dict(kind=kind, epochs=epochs, n=len(images), batch_size=batch_size, lr=lr, seed=seed,
+                   model=type(model).__name__, latent_dim=getattr(model, "latent_dim", None),
+                   parameters=sum(p.numel() for p in model.parameters()),
+                   noise_sigma=noise_sigma if kind == "dae" else None, beta=beta if kind == "vae" else None)
+    if checkpoint is not None:
+        checkpoint = train.checkpoint_for(checkpoint, hparams)
+    torch.manual_seed(seed)
+    return train.fit(model, batches, loss_fn=loss_fn, optimizer=opt, epochs=epochs, val_fn=val_fn,
+                     scheduler=sched, checkpoint=checkpoint, resume=resume and checkpoint is not None,
+                     monitor="val_mse" if val_fn else None, mode="min", hparams=hparams, device=dev,
+                     **fit_kwargs)
+
+
+# ------------------------------------------------------- codes and outputs
+
+@torch.no_grad()
+def _batched(fn: Callable, model: nn.Module, images: torch.Tensor, batch_size: int, device) -> list:
+    check_images(images, "images")
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        return [fn(images[i:i + batch_size].to(dev)) for i in range(0, len(images), batch_size)]
+    finally:
+        model.train(was_training)
+
+
+def encode(model: nn.Module, images: torch.Tensor, batch_size: int = 512, device=None) -> np.ndarray:
+    """Codes of ``images`` ``(N, C, H, W)``: ``(N, latent_dim)`` float64 numpy (a VAE's mean ``mu``)."""
+    def code(x):
+        z = model.encode(x)
+        return (z[0] if isinstance(z, tuple) else z).float().cpu()
+    return torch.cat(_batched(code, model, images, batch_size, device)).double().numpy()
+
+
+def reconstruct(model: nn.Module, images: torch.Tensor, batch_size: int = 512, device=None) -> torch.Tensor:
+    """``model``'s reconstructions of ``images`` (eval mode; a VAE decodes its mean code):
+    ``(N, C, H, W)`` float32 on the CPU."""
+    def rec(x):
+        out = model(x)
+        return (out[0] if isinstance(out, tuple) else out).float().cpu()
+    return torch.cat(_batched(rec, model, images, batch_size, device))
+
+
+# --------------------------------------------------------------- PCA baseline
+
+def fit_pca(images: torch.Tensor, n_components: int, seed: int = 0):
+    """A ``sklearn.decomposition.PCA`` with ``n_components`` components fitted on the
+    flattened ``images`` ``(N, C, H, W)`` (centred on their mean image)."""
+    from sklearn.decomposition import PCA
+
+    check_images(images, "images")
+    if not isinstance(n_components, int) or not 1 <= n_components <= min(images.shape[0], images[0].numel()):
+        raise ValueError(f"n_components must be an int between 1 and min(N, C*H*W); got {n_components!r}")
+    return PCA(n_components=n_components, random_state=seed).fit(images.flatten(1).double().numpy())
+
+
+def pca_codes(pca, images: torch.Tensor) -> np.ndarray:
+    """PCA codes (projections on the components) of ``images``: ``(N, k)`` float64."""
+    check_images(images, "images")
+    return pca.transform(images.flatten(1).double().numpy())
+
+
+def pca_reconstruct(pca, images: torch.Tensor, clip: bool = True) -> torch.Tensor:
+    """Project ``images`` on the PCA subspace and back: ``(N, C, H, W)`` float32.
+
+    ``clip=True`` clips to [0, 1], the range of every image; this can only lower
+    the baseline's error (the autoencoder's sigmoid output is in [0, 1] too)."""
+    flat = pca.inverse_transform(pca_codes(pca, images))
+    out = torch.from_numpy(flat).float().view_as(images)
+    return out.clamp(0, 1) if clip else out
+
+
+# ---------------------------------------------------------------- the probe
+
+def linear_probe(train_codes, train_labels, test_codes, test_labels, C: float = 1.0,
+                 max_iter: int = 2000) -> dict:
+    """Multinomial logistic regression on codes, fitted on the training codes.
+
+    Codes ``(N, k)`` are standardised with the training mean and std; labels
+    ``(N,)`` class indices (array or tensor). Returns ``{"acc", "scores"}``:
+    the test accuracy (argmax of the probabilities, as MedMNIST computes it) and
+    the ``(N_test, n_classes)`` probabilities.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x_tr, x_te = np.asarray(train_codes, dtype=np.float64), np.asarray(test_codes, dtype=np.float64)
+    y_tr, y_te = np.asarray(train_labels).reshape(-1), np.asarray(test_labels).reshape(-1)
+    if x_tr.ndim != 2 or x_te.ndim != 2 or x_tr.shape[1] != x_te.shape[1]:
+        raise ValueError(f"codes must be (N, k) with the same k; got {x_tr.shape} and {x_te.shape}")
+    if len(x_tr) != len(y_tr) or len(x_te) != len(y_te):
+        raise ValueError("each set of codes needs one label per row")
+    scaler = StandardScaler().fit(x_tr)
+    clf = LogisticRegression(C=C, max_iter=max_iter).fit(scaler.transform(x_tr), y_tr)
+    scores = clf.predict_proba(scaler.transform(x_te))
+    acc = float((clf.classes_[scores.argmax(1)] == y_te).mean())
+    return {"acc": acc, "scores": scores}
+
+
+# ------------------------------------------------------- errors and noise
+
+def reconstruction_errors(reconstructions: torch.Tensor, images: torch.Tensor) -> np.ndarray:
+    """Per-image MSE ``(N,)`` float64: the anomaly score of reconstruction-based detection."""
+    return metrics.mse(reconstructions, images, reduction="none").double().numpy()
+
+
+def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
+    """``images + sigma * eps`` with ``eps ~ N(0, 1)`` drawn from a generator seeded
+    with ``seed`` (the same noise every call). Not clipped: the noise stays Gaussian."""
+    check_images(images, "images")
+    if not sigma >= 0:
+        raise ValueError(f"sigma must be >= 0; got {sigma!r}")
+    gen = torch.Generator().manual_seed(seed)
+    eps = torch.randn(images.shape, generator=gen, dtype=torch.float32)
+    return images + sigma * eps.to(images.device, images.dtype)
+
+
+def classical_denoise(noisy: torch.Tensor, method: str, strength: float) -> torch.Tensor:
+    """A classical denoiser, image by image and channel by channel.
+
+    method: ``"gaussian"`` (``scipy.ndimage.gaussian_filter``, ``strength`` =
+    the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
+    ``skimage.restoration.denoise_tv_chambolle``, ``strength`` = its weight).
+    ``noisy`` ``(N, C, H, W)`` float; returns the same shape, float32.
+    """
+    from scipy.ndimage import gaussian_filter
+    from skimage.restoration import denoise_tv_chambolle
+
+    check_images(noisy, "noisy")
+    if method not in DENOISERS:
+        raise ValueError(f"method must be one of {DENOISERS}; got {method!r}")
+    arr = noisy.detach().cpu().double().numpy()
+    out = np.empty_like(arr)
+    for i in range(arr.shape[0]):
+        for c in range(arr.shape[1]):
+            if method == "gaussian":
+                out[i, c] = gaussian_filter(arr[i, c], sigma=strength, mode="reflect")
+            else:
+                out[i, c] = denoise_tv_chambolle(arr[i, c], weight=strength)
+    return torch.from_numpy(out).float()
+
+
+def tune_classical(noisy: torch.Tensor, clean: torch.Tensor, method: str,
+                   strengths: Sequence[float]) -> tuple[float, dict[float, float]]:
+    """The strength with the best mean PSNR on (``noisy``, ``clean``) -- pass
+    *validation* images -- and the PSNR of every strength tried."""
+    check_same_shape(noisy, clean, ("noisy", "clean"))
+    psnrs = {float(s): float(metrics.psnr(classical_denoise(noisy, method, s), clean)) for s in strengths}
+    return max(psnrs, key=psnrs.get), psnrs
+
+
+# ------------------------------------------------------------------- widget
+
+@torch.no_grad()
+def latent_grid(decode: Callable[[torch.Tensor], torch.Tensor], z_base, dims: tuple[int, int] = (0, 1),
+                values: Sequence[float] = (-2.0, -1.0, 0.0, 1.0, 2.0)) -> np.ndarray:
+    """Decode a grid of codes that differ in two latent dimensions only.
+
+    decode: ``(M, k)`` codes -> ``(M, C, H, W)`` images (e.g. ``model.decode``).
+    z_base: ``(k,)`` code whose other dimensions stay fixed (e.g. zeros, the prior mean).
+    dims: the two dimensions ``(i, j)`` that vary; row r, column c of the grid has
+        ``z[i] = z_base[i] + values[r]`` and ``z[j] = z_base[j] + values[c]``.
+    Returns one ``(len(values) * H, len(values) * W)`` float32 mosaic (channel mean).
+    """
+    z0 = torch.as_tensor(np.asarray(z_base), dtype=torch.float32).reshape(-1)
+    i, j = int(dims[0]), int(dims[1])
+    k = z0.numel()
+    if not (0 <= i < k and 0 <= j < k) or i == j:
+        raise ValueError(f"dims must be two different latent dimensions in [0, {k}); got {dims}")
+    vals = torch.as_tensor(list(values), dtype=torch.float32)
+    n = len(vals)
+    z = z0.repeat(n * n, 1)
+    z[:, i] += vals.repeat_interleave(n)
+    z[:, j] += vals.repeat(n)
+    images = decode(z).float().cpu().mean(dim=1)                     # (n*n, H, W)
+    h, w = images.shape[1:]
+    return images.view(n, n, h, w).permute(0, 2, 1, 3).reshape(n * h, n * w).numpy()
+
+
+def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int = 7,
+                    settings: Sequence[tuple[int, int]] = ((0, 1), (2, 3))):
+    """The chapter's widget: a pre-rendered panel of :func:`latent_grid` for each
+    pair of dimensions in ``settings``, then live controls (two dimensions and
+    the span) when a kernel runs. ``z_base`` defaults to the zero code."""
+    from . import widgets
+
+    model.eval()
+    device = next(model.parameters()).device
+    k = model.latent_dim
+    z0 = np.zeros(k, dtype=np.float32) if z_base is None else np.asarray(z_base, dtype=np.float32)
+
+    def render(dim_x: int = 0, dim_y: int = 1, span: float = span):
+        if dim_x == dim_y:
+            dim_y = (dim_x + 1) % k
+        return latent_grid(lambda z: model.decode(z.to(device)), z0, (dim_y, dim_x),
+                           np.linspace(-span, span, steps))
+
+    return widgets.explore(render, {"dim_x": (0, k - 1), "dim_y": (0, k - 1), "span": (0.5, 4.0, 0.5)},
+                           settings=[{"dim_x": a, "dim_y": b} for a, b in settings],
+                           titles=[f"rows: z[{b}], columns: z[{a}]" for a, b in settings],
+                           suptitle=f"Decoded codes, z[others] fixed, {steps} steps from -{span} to {span}")

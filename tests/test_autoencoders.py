@@ -1,0 +1,260 @@
+"""coursekit.models.autoencoders and coursekit.latent: shapes, formulas, baselines, widget."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import latent, metrics
+from coursekit.models.autoencoders import (ConvAutoencoder, ConvVAE, kl_divergence, reconstruction_error,
+                                           reparameterize, vae_loss)
+
+DATA = os.environ.get("COURSEKIT_DATA", "")
+needs_pneumonia = pytest.mark.skipif(not (DATA and (Path(DATA) / "pneumoniamnist.npz").is_file()),
+                                     reason="needs COURSEKIT_DATA with pneumoniamnist.npz")
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    torch.manual_seed(0)
+
+
+def blobs(n=64, size=28, seed=0):
+    """Images in [0, 1] made of one Gaussian blob each: a 2-parameter family (the centre)."""
+    g = torch.Generator().manual_seed(seed)
+    centre = 7 + 14 * torch.rand(n, 2, 1, 1, generator=g)
+    r = torch.arange(size, dtype=torch.float32)
+    d2 = (r.view(1, size, 1) - centre[:, 0]) ** 2 + (r.view(1, 1, size) - centre[:, 1]) ** 2
+    return torch.exp(-d2 / (2 * 3.0**2)).unsqueeze(1)
+
+
+# ------------------------------------------------------------------ models
+
+@pytest.mark.parametrize("latent_dim, channels, size", [(16, 1, 28), (2, 3, 32)])
+def test_autoencoder_maps_images_to_codes_and_back_in_unit_range(latent_dim, channels, size):
+    model = ConvAutoencoder(latent_dim, in_channels=channels, width=8, size=size)
+    x = torch.rand(5, channels, size, size)
+    with torch.no_grad():
+        z = model.encode(x)
+        y = model.decode(z)
+    assert z.shape == (5, latent_dim)
+    assert y.shape == x.shape and y.dtype == torch.float32
+    assert 0 <= float(y.min()) and float(y.max()) <= 1
+
+
+def test_autoencoder_rejects_sizes_it_cannot_halve_twice():
+    with pytest.raises(ValueError, match="multiples of 4"):
+        ConvAutoencoder(4, width=4)(torch.rand(2, 1, 30, 30))
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
+        ConvAutoencoder(4, width=4)(torch.rand(2, 3, 28, 28))
+
+
+def test_vae_samples_in_training_mode_and_decodes_the_mean_in_eval_mode():
+    model = ConvVAE(4, width=4)
+    x = torch.rand(3, 1, 28, 28)
+    model.train()
+    a, mu, logvar = model(x)
+    b, _, _ = model(x)
+    assert mu.shape == logvar.shape == (3, 4)
+    assert not torch.equal(a, b)
+    model.eval()
+    c, mu, _ = model(x)
+    assert torch.equal(c, model(x)[0]) and torch.allclose(c, model.decode(mu))
+
+
+def test_vae_prior_samples_have_image_shape():
+    model = ConvVAE(4, width=4)
+    s = model.sample(6, torch.Generator().manual_seed(0))
+    assert s.shape == (6, 1, 28, 28) and 0 <= float(s.min()) and float(s.max()) <= 1
+
+
+# ------------------------------------------------------------- VAE formulas
+
+def test_reparameterize_uses_the_standard_deviation_exp_half_logvar():
+    mu, logvar, eps = torch.tensor([[1.0]]), torch.tensor([[np.log(4.0)]]), torch.tensor([[1.0]])
+    assert reparameterize(mu, logvar, eps).item() == pytest.approx(3.0)   # 1 + sqrt(4) * 1
+
+
+def test_reparameterized_samples_have_the_requested_mean_and_variance():
+    mu, logvar = torch.full((200_000, 1), 2.0), torch.full((200_000, 1), np.log(0.25))
+    z = reparameterize(mu, logvar, torch.randn_like(mu))
+    assert z.mean().item() == pytest.approx(2.0, abs=0.01)
+    assert z.var().item() == pytest.approx(0.25, rel=0.02)
+
+
+def test_kl_divergence_matches_torch_distributions_summed_over_dims_mean_over_batch():
+    mu, logvar = torch.randn(6, 5, dtype=torch.float64), torch.randn(6, 5, dtype=torch.float64)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    expected = torch.distributions.kl_divergence(q, p).sum(1).mean()
+    assert torch.allclose(kl_divergence(mu, logvar), expected)
+
+
+def test_kl_divergence_is_zero_exactly_at_the_prior():
+    assert kl_divergence(torch.zeros(3, 4), torch.zeros(3, 4)).item() == 0.0
+
+
+def test_vae_loss_is_summed_squared_error_plus_beta_kl():
+    x, x_hat = torch.rand(4, 1, 5, 5, dtype=torch.float64), torch.rand(4, 1, 5, 5, dtype=torch.float64)
+    mu, logvar = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    sse = ((x_hat - x) ** 2).sum() / 4
+    assert torch.allclose(reconstruction_error(x_hat, x).mean(), sse)
+    assert torch.allclose(vae_loss(x_hat, x, mu, logvar, beta=0.1), sse + 0.1 * kl_divergence(mu, logvar))
+
+
+# ------------------------------------------------------------- training
+
+def test_training_an_autoencoder_lowers_the_reconstruction_error():
+    x = blobs(128)
+    model = ConvAutoencoder(2, width=8)
+    before = float(metrics.mse(latent.reconstruct(model, x), x))
+    latent.train_autoencoder(model, x, kind="ae", epochs=6, batch_size=16, lr=3e-3, device="cpu",
+                             progress=False, verbose=False)
+    after = float(metrics.mse(latent.reconstruct(model, x), x))
+    assert after < 0.5 * before
+
+
+def test_train_autoencoder_refuses_a_plain_autoencoder_for_kind_vae():
+    with pytest.raises(TypeError, match="ConvVAE"):
+        latent.train_autoencoder(ConvAutoencoder(2, width=4), blobs(8), kind="vae", epochs=1)
+
+
+def test_vae_training_records_validation_mse_and_restores_the_best_epoch(tmp_path):
+    x = blobs(64)
+    h = latent.train_autoencoder(ConvVAE(2, width=4), x, kind="vae", epochs=2, val_images=x[:16], beta=0.1,
+                                 batch_size=16, device="cpu", checkpoint=tmp_path / "vae.pt",
+                                 progress=False, verbose=False)
+    assert len(h["val_mse"]) == 2 and "train_mse" in h
+    assert h.best_epoch in (1, 2) and len(list(tmp_path.glob("vae-*.pt"))) == 1
+
+
+# ------------------------------------------------------------ PCA baseline
+
+def test_pca_reconstruction_is_exact_with_all_components_and_clipped_to_unit_range():
+    x = torch.rand(20, 1, 4, 4)
+    pca = latent.fit_pca(x, 16)
+    assert torch.allclose(latent.pca_reconstruct(pca, x, clip=False), x, atol=1e-5)
+    low = latent.pca_reconstruct(latent.fit_pca(x, 2), x)
+    assert low.shape == x.shape and float(low.min()) >= 0 and float(low.max()) <= 1
+
+
+def test_pca_codes_have_the_latent_size():
+    x = blobs(30)
+    assert latent.pca_codes(latent.fit_pca(x, 5), x).shape == (30, 5)
+
+
+def test_fit_pca_rejects_more_components_than_pixels():
+    with pytest.raises(ValueError, match="n_components"):
+        latent.fit_pca(torch.rand(50, 1, 4, 4), 17)
+
+
+# ------------------------------------------------------------------ probe
+
+def test_linear_probe_is_perfect_on_separable_codes_and_chance_on_noise():
+    g = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 50)
+    codes = g.normal(size=(150, 4)) + 10 * np.eye(4)[y]
+    assert latent.linear_probe(codes[::2], y[::2], codes[1::2], y[1::2])["acc"] == 1.0
+    noise = g.normal(size=(150, 4))
+    assert latent.linear_probe(noise[::2], y[::2], noise[1::2], y[1::2])["acc"] < 0.6
+
+
+def test_linear_probe_rejects_codes_of_different_sizes():
+    with pytest.raises(ValueError, match="same k"):
+        latent.linear_probe(np.zeros((4, 3)), [0, 1, 0, 1], np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+# ------------------------------------------------------- noise and denoisers
+
+def test_add_noise_is_reproducible_and_has_the_stated_sigma():
+    x = torch.full((8, 1, 28, 28), 0.5)
+    a, b = latent.add_noise(x, 0.1, seed=3), latent.add_noise(x, 0.1, seed=3)
+    assert torch.equal(a, b)
+    assert (a - x).std().item() == pytest.approx(0.1, rel=0.05)
+
+
+def test_classical_denoisers_raise_psnr_on_noisy_smooth_images():
+    clean = blobs(8)
+    noisy = latent.add_noise(clean, 0.1)
+    for method, strength in (("gaussian", 1.0), ("tv", 0.1)):
+        out = latent.classical_denoise(noisy, method, strength)
+        assert out.shape == clean.shape
+        assert metrics.psnr(out, clean) > metrics.psnr(noisy, clean) + 3
+
+
+def test_tune_classical_returns_the_strength_with_the_best_psnr():
+    clean = blobs(8)
+    noisy = latent.add_noise(clean, 0.1)
+    best, psnrs = latent.tune_classical(noisy, clean, "gaussian", [0.3, 1.0, 1.5])
+    assert best == max(psnrs, key=psnrs.get) and set(psnrs) == {0.3, 1.0, 1.5}
+
+
+def test_classical_denoise_rejects_unknown_methods():
+    with pytest.raises(ValueError, match="method"):
+        latent.classical_denoise(torch.rand(1, 1, 8, 8), "median", 1.0)
+
+
+# ---------------------------------------------------------- anomaly scores
+
+def test_reconstruction_errors_are_per_image_mse():
+    x = torch.zeros(3, 1, 4, 4)
+    y = x.clone()
+    y[1] = 0.5
+    assert np.allclose(latent.reconstruction_errors(y, x), [0.0, 0.25, 0.0])
+
+
+@needs_pneumonia
+def test_pca_anomaly_scores_on_real_x_rays_give_a_valid_auc():
+    from sklearn.metrics import roc_auc_score
+
+    from coursekit import data
+
+    train = data.load_medmnist("pneumoniamnist", "train")
+    test = data.load_medmnist("pneumoniamnist", "test")
+    normal = train.images[train.labels == 0]
+    pca = latent.fit_pca(normal, 16)
+    scores = latent.reconstruction_errors(latent.pca_reconstruct(pca, test.images), test.images)
+    assert scores.shape == (len(test),) and np.isfinite(scores).all()
+    assert 0.0 <= roc_auc_score(test.labels.numpy(), scores) <= 1.0
+
+
+# ------------------------------------------------------------------ widget
+
+def test_latent_grid_varies_rows_and_columns_along_the_two_dimensions():
+    def decode(z):   # image = a constant: z[:, 0] in the top half, z[:, 1] in the bottom half
+        top = z[:, 0].view(-1, 1, 1, 1).expand(-1, 1, 2, 4)
+        bottom = z[:, 1].view(-1, 1, 1, 1).expand(-1, 1, 2, 4)
+        return torch.cat([top, bottom], dim=2)
+
+    mosaic = latent.latent_grid(decode, np.zeros(3), dims=(0, 1), values=[-1.0, 0.0, 1.0])
+    assert mosaic.shape == (3 * 4, 3 * 4)
+    assert mosaic[0, 0] == -1.0 and mosaic[8, 0] == 1.0                              # rows: dim 0
+    assert mosaic[2, 0] == -1.0 and mosaic[2, 8] == 1.0                              # columns: dim 1
+
+
+def test_latent_grid_keeps_the_other_dimensions_at_the_base_code():
+    seen = []
+    latent.latent_grid(lambda z: seen.append(z.clone()) or torch.zeros(len(z), 1, 2, 2),
+                       np.array([5.0, 0.0, 0.0]), dims=(1, 2), values=[-1.0, 1.0])
+    assert torch.all(seen[0][:, 0] == 5.0)
+
+
+def test_latent_grid_rejects_the_same_dimension_twice():
+    with pytest.raises(ValueError, match="two different"):
+        latent.latent_grid(lambda z: z, np.zeros(3), dims=(1, 1))
+
+
+def test_latent_explorer_draws_a_static_panel_without_a_kernel():
+    import matplotlib
+    matplotlib.use("Agg")
+    model = ConvVAE(4, width=4)
+    latent.latent_explorer(model, steps=3, settings=[(0, 1)])
+
+
+def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
+    model = ConvAutoencoder(None, width=4)
+    with torch.no_grad():
+        z = model.encode(torch.rand(2, 1, 28, 28))
+        assert z.shape == (2, 2 * 4 * 7 * 7) and model.latent_dim == 392
+        assert model.decode(z).shape == (2, 1, 28, 28)

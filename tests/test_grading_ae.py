@@ -1,0 +1,169 @@
+"""The autoencoder exercise's tasks: the reference earns full marks, and every
+wrong-but-plausible implementation loses points."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from coursekit.grading.cases import compare_values
+from coursekit.grading.tasks import ae, exercise_tasks, exercises
+from test_grading_tasks import grade_in_process, one_thread  # noqa: F401 (fixture)
+
+
+def test_ae_exercise_has_at_least_three_tasks_with_points():
+    tasks = exercise_tasks("ae")
+    assert "ae" in exercises()
+    assert len(tasks) >= 3
+    assert all(t.id.startswith("ae.") and t.points > 0 and t.cases for t in tasks)
+
+
+@pytest.mark.parametrize("task", ae.TASKS, ids=lambda t: t.id)
+def test_reference_implementation_earns_full_marks(task):
+    result = grade_in_process(task.id, task.reference)
+    assert result.score() == pytest.approx(task.points), [c.message for c in result.cases]
+
+
+@pytest.mark.parametrize("task", ae.TASKS, ids=lambda t: t.id)
+def test_case_inputs_are_reproducible(task):
+    for case in task.cases:
+        assert compare_values(case.make_inputs(), case.make_inputs()) is None
+
+
+def test_kl_reference_is_zero_for_the_prior_and_positive_otherwise():
+    zero = ae.KL_CASES[0].make_inputs()
+    assert ae.kl_divergence_reference(**zero).item() == 0.0
+    assert ae.kl_divergence_reference(**ae.KL_CASES[1].make_inputs()).item() > 0
+
+
+# ------------------------------------------ wrong-but-plausible implementations
+
+def reparam_variance_as_std(mu, logvar, eps):
+    return mu + torch.exp(logvar) * eps
+
+
+def reparam_logvar_as_std(mu, logvar, eps):
+    return mu + logvar * eps
+
+
+def reparam_inverse_std(mu, logvar, eps):
+    return mu + torch.exp(-0.5 * logvar) * eps
+
+
+def reparam_new_noise(mu, logvar, eps):
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+def reparam_returns_float32(mu, logvar, eps):
+    return (mu + torch.exp(0.5 * logvar) * eps).float()
+
+
+def kl_sign_flipped(mu, logvar):
+    return (0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
+
+
+def kl_missing_half(mu, logvar):
+    return (-(1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
+
+
+def kl_mean_over_latent_dims(mu, logvar):
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean()
+
+
+def kl_sum_over_batch(mu, logvar):
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum()
+
+
+def kl_std_for_variance(mu, logvar):
+    """exp(logvar / 2) (the std) where exp(logvar) (the variance) belongs."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - torch.exp(0.5 * logvar)).sum(1)).mean()
+
+
+def kl_forgets_mu(mu, logvar):
+    return (-0.5 * (1 + logvar - logvar.exp()).sum(1)).mean()
+
+
+def kl_returns_per_sample(mu, logvar):
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+
+
+def loss_mean_over_pixels(x_hat, x, mu, logvar, beta=1.0):
+    return F.mse_loss(x_hat, x) + beta * ae.kl_divergence_reference(mu, logvar)
+
+
+def loss_sum_over_batch(x_hat, x, mu, logvar, beta=1.0):
+    return (x_hat - x).pow(2).sum() + beta * ae.kl_divergence_reference(mu, logvar)
+
+
+def loss_beta_on_reconstruction(x_hat, x, mu, logvar, beta=1.0):
+    rec = (x_hat - x).pow(2).flatten(1).sum(1).mean()
+    return beta * rec + ae.kl_divergence_reference(mu, logvar)
+
+
+def loss_ignores_beta(x_hat, x, mu, logvar, beta=1.0):
+    return (x_hat - x).pow(2).flatten(1).sum(1).mean() + ae.kl_divergence_reference(mu, logvar)
+
+
+def loss_kl_subtracted(x_hat, x, mu, logvar, beta=1.0):
+    return (x_hat - x).pow(2).flatten(1).sum(1).mean() - beta * ae.kl_divergence_reference(mu, logvar)
+
+
+def loss_bce(x_hat, x, mu, logvar, beta=1.0):
+    rec = F.binary_cross_entropy(x_hat.clamp(1e-6, 1 - 1e-6), x, reduction="none").flatten(1).sum(1).mean()
+    return rec + beta * ae.kl_divergence_reference(mu, logvar)
+
+
+def pca_not_centred(x, mean, components):
+    return x @ components.T @ components
+
+
+def pca_forgets_mean_back(x, mean, components):
+    return (x - mean) @ components.T @ components
+
+
+def pca_returns_codes(x, mean, components):
+    return (x - mean) @ components.T
+
+
+def pca_wrong_orientation(x, mean, components):
+    """Treats the rows as columns: W W^T instead of W^T W (fails on shapes)."""
+    return ((x - mean).T[: components.shape[0]].T @ components @ components.T) + mean
+
+
+WRONG = [
+    ("ae.reparameterize", reparam_variance_as_std), ("ae.reparameterize", reparam_logvar_as_std),
+    ("ae.reparameterize", reparam_inverse_std), ("ae.reparameterize", reparam_new_noise),
+    ("ae.reparameterize", reparam_returns_float32),
+    ("ae.kl_divergence", kl_sign_flipped), ("ae.kl_divergence", kl_missing_half),
+    ("ae.kl_divergence", kl_mean_over_latent_dims), ("ae.kl_divergence", kl_sum_over_batch),
+    ("ae.kl_divergence", kl_std_for_variance), ("ae.kl_divergence", kl_forgets_mu),
+    ("ae.kl_divergence", kl_returns_per_sample),
+    ("ae.vae_loss", loss_mean_over_pixels), ("ae.vae_loss", loss_sum_over_batch),
+    ("ae.vae_loss", loss_beta_on_reconstruction), ("ae.vae_loss", loss_ignores_beta),
+    ("ae.vae_loss", loss_kl_subtracted), ("ae.vae_loss", loss_bce),
+    ("ae.pca_reconstruct", pca_not_centred), ("ae.pca_reconstruct", pca_forgets_mean_back),
+    ("ae.pca_reconstruct", pca_returns_codes), ("ae.pca_reconstruct", pca_wrong_orientation),
+]
+
+
+@pytest.mark.parametrize("task_id, wrong", WRONG, ids=lambda v: getattr(v, "__name__", v))
+def test_wrong_but_plausible_implementation_loses_points(task_id, wrong):
+    result = grade_in_process(task_id, wrong)
+    assert result.score() < result.task.points
+    failed = [c for c in result.cases if not c.passed]
+    assert all(c.message for c in failed)
+
+
+def test_every_task_has_wrong_implementations_in_the_tests():
+    assert {t.id for t in ae.TASKS} <= {task_id for task_id, _ in WRONG}
+
+
+def test_a_kl_that_is_right_on_the_prior_only_still_fails_the_other_cases():
+    result = grade_in_process("ae.kl_divergence", kl_missing_half)
+    passed = [c.passed for c in result.cases]
+    assert passed[0] and not any(passed[1:])
+
+
+def test_variance_for_std_is_caught_but_passes_where_logvar_is_zero():
+    result = grade_in_process("ae.reparameterize", reparam_variance_as_std)
+    passed = {c.case.name: c.passed for c in result.cases}
+    assert passed["logvar = 0 (sigma = 1): z = mu + eps"]
+    assert not passed["4 samples, 3 latent dimensions"]
