@@ -1,0 +1,322 @@
+"""Spec of coursekit.gan: losses, the training step, and the theory on a grid."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from coursekit import gan
+from coursekit.train import fit
+
+LOG2 = math.log(2.0)
+
+
+def softplus(v: float) -> float:
+    return math.log1p(math.exp(v))
+
+
+# ---------------------------------------------------------------- d_loss
+
+def test_d_loss_matches_hand_computation():
+    real, fake = torch.tensor([0.0, 2.0]), torch.tensor([-1.0, 1.0])
+    # -log sigmoid(l) = softplus(-l) for real; -log(1 - sigmoid(l)) = softplus(l) for fake
+    expected = (softplus(0.0) + softplus(-2.0)) / 2 + (softplus(-1.0) + softplus(1.0)) / 2
+    assert gan.d_loss(real, fake).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_d_loss_is_log4_when_discriminator_says_one_half_everywhere():
+    assert gan.d_loss(torch.zeros(5), torch.zeros(3)).item() == pytest.approx(2 * LOG2, rel=1e-6)
+
+
+def test_d_loss_is_minus_the_value_function():
+    real, fake = torch.randn(7, dtype=torch.float64), torch.randn(7, dtype=torch.float64)
+    value = torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean()
+    assert gan.d_loss(real, fake).item() == pytest.approx(-value.item(), rel=1e-10)
+
+
+def test_d_loss_smoothing_moves_only_the_real_target():
+    real, fake = torch.tensor([1.5]), torch.tensor([0.5])
+    # BCE(l, t) = softplus(l) - t * l
+    expected = (softplus(1.5) - 0.9 * 1.5) + softplus(0.5)
+    assert gan.d_loss(real, fake, smooth=0.1).item() == pytest.approx(expected, rel=1e-6)
+    assert gan.d_loss(real, fake, smooth=0.1).item() != pytest.approx(gan.d_loss(real, fake).item())
+
+
+def test_d_loss_with_smoothing_is_minimised_at_d_real_equal_one_minus_smooth():
+    logit = torch.tensor([math.log(0.9 / 0.1)], requires_grad=True)  # sigmoid = 0.9
+    gan.d_loss(logit, torch.tensor([-5.0]), smooth=0.1).backward()
+    assert abs(logit.grad.item()) < 1e-6
+
+
+def test_d_loss_is_finite_for_extreme_logits():
+    loss = gan.d_loss(torch.tensor([-200.0, 200.0]), torch.tensor([200.0, -200.0]))
+    assert math.isfinite(loss.item()) and loss.item() == pytest.approx(200.0, rel=1e-6)
+
+
+def test_d_loss_rejects_bad_input():
+    with pytest.raises(ValueError, match="smooth"):
+        gan.d_loss(torch.zeros(2), torch.zeros(2), smooth=1.0)
+    with pytest.raises(TypeError, match="logits"):
+        gan.d_loss(torch.zeros(2, dtype=torch.int64), torch.zeros(2))
+
+
+# ---------------------------------------------------------------- g_loss
+
+def test_g_loss_non_saturating_is_minus_mean_log_d():
+    logits = torch.tensor([-2.0, 0.0, 3.0])
+    expected = sum(softplus(-v) for v in (-2.0, 0.0, 3.0)) / 3
+    assert gan.g_loss(logits).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_g_loss_saturating_is_mean_log_one_minus_d():
+    logits = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64)
+    expected = torch.log(1 - torch.sigmoid(logits)).mean().item()
+    assert gan.g_loss(logits, saturating=True).item() == pytest.approx(expected, rel=1e-10)
+    assert expected < 0
+
+
+def test_saturating_gradient_vanishes_when_discriminator_rejects_the_fakes():
+    logits = torch.full((4,), -6.0, requires_grad=True)  # D(G(z)) = 0.0025
+    d = torch.sigmoid(torch.tensor(-6.0)).item()
+    (grad_sat,) = torch.autograd.grad(gan.g_loss(logits, saturating=True), logits)
+    (grad_ns,) = torch.autograd.grad(gan.g_loss(logits), logits)
+    # per logit, d/dl of log(1 - D) = -D; of -log D = -(1 - D); the mean divides by N = 4
+    assert torch.allclose(grad_sat, torch.full((4,), -d / 4))
+    assert torch.allclose(grad_ns, torch.full((4,), -(1 - d) / 4))
+    assert grad_ns.abs().min() > 100 * grad_sat.abs().max()
+
+
+def test_both_generator_losses_push_the_fakes_towards_real():
+    logits = torch.tensor([0.3], requires_grad=True)
+    for saturating in (False, True):
+        (g,) = torch.autograd.grad(gan.g_loss(logits, saturating=saturating), logits)
+        assert g.item() < 0  # gradient descent raises the logit: D calls the fake more real
+
+
+# ---------------------------------------------------------------- gan_step
+
+class TinyG(nn.Module):
+    def __init__(self, z_dim=3, n_classes=None):
+        super().__init__()
+        self.fc = nn.Linear(z_dim, 16)
+        self.emb = nn.Embedding(n_classes, z_dim) if n_classes else None
+        self.seen_y = []
+
+    def forward(self, z, y=None):
+        if self.emb is not None:
+            self.seen_y.append(y.clone())
+            z = z + self.emb(y)
+        return torch.sigmoid(self.fc(z)).view(-1, 1, 4, 4)
+
+
+class TinyD(nn.Module):
+    def __init__(self, n_classes=None):
+        super().__init__()
+        self.fc = nn.Linear(16, 1)
+        self.emb = nn.Embedding(n_classes, 16) if n_classes else None
+        self.seen_y = []
+
+    def forward(self, x, y=None):
+        h = x.flatten(1)
+        if self.emb is not None:
+            self.seen_y.append(y.clone())
+            h = h * (1 + self.emb(y))
+        return self.fc(h).squeeze(1)
+
+
+def _setup(n_classes=None, seed=0):
+    torch.manual_seed(seed)
+    G, D = TinyG(n_classes=n_classes), TinyD(n_classes=n_classes)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    return G, D, opt_g, opt_d
+
+
+def _batch(n=8, n_classes=3):
+    gen = torch.Generator().manual_seed(1)
+    return torch.rand(n, 1, 4, 4, generator=gen), torch.randint(0, n_classes, (n,), generator=gen)
+
+
+def test_gan_step_updates_discriminator_then_generator():
+    G, D, opt_g, opt_d = _setup()
+    order = []
+    for name, opt in (("D", opt_d), ("G", opt_g)):
+        step = opt.step
+        opt.step = (lambda step, name: lambda *a, **k: (order.append(name), step(*a, **k))[1])(step, name)
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, _batch())
+    assert order == ["D", "G"]
+
+
+def test_gan_step_puts_no_gradient_into_generator_during_the_discriminator_update():
+    G, D, opt_g, opt_d = _setup()
+    g_grads_at_d_step = []
+    d_step = opt_d.step
+
+    def spy(*args, **kwargs):
+        g_grads_at_d_step.append([p.grad for p in G.parameters()])
+        return d_step(*args, **kwargs)
+
+    opt_d.step = spy
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, _batch())
+    assert all(g is None or torch.count_nonzero(g) == 0 for g in g_grads_at_d_step[0])
+
+
+def test_gan_step_changes_the_parameters_of_both_networks():
+    G, D, opt_g, opt_d = _setup()
+    before_g = [p.detach().clone() for p in G.parameters()]
+    before_d = [p.detach().clone() for p in D.parameters()]
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, _batch())
+    assert all(not torch.equal(a, b) for a, b in zip(before_g, G.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(before_d, D.parameters()))
+
+
+def test_gan_step_reports_losses_and_mean_probabilities():
+    G, D, opt_g, opt_d = _setup()
+    logs = gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, _batch())
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(math.isfinite(float(v)) for v in logs.values())
+    assert 0 < float(logs["d_real"]) < 1 and 0 < float(logs["d_fake"]) < 1
+
+
+def test_gan_step_d_loss_is_computed_before_the_update():
+    G, D, opt_g, opt_d = _setup()
+    x, _ = _batch()
+    torch.manual_seed(5)
+    z = torch.randn(8, 3)
+    with torch.no_grad():
+        expected = gan.d_loss(D(x), D(G(z))).item()
+    torch.manual_seed(5)
+    logs = gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, (x, torch.zeros(8, dtype=torch.int64)))
+    assert float(logs["d_loss"]) == pytest.approx(expected, rel=1e-6)
+
+
+def test_gan_step_conditional_feeds_the_batch_labels_to_both_networks():
+    G, D, opt_g, opt_d = _setup(n_classes=3)
+    x, y = _batch()
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3, n_classes=3)(None, (x, y))
+    assert G.seen_y and all(torch.equal(s, y) for s in G.seen_y)
+    assert len(D.seen_y) == 3 and all(torch.equal(s, y) for s in D.seen_y)  # real, fake (D step), fake (G step)
+
+
+def test_gan_step_conditional_needs_labels():
+    G, D, opt_g, opt_d = _setup(n_classes=3)
+    with pytest.raises(ValueError, match="labels"):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3, n_classes=3)(None, _batch()[0])
+
+
+def test_gan_step_trains_through_fit():
+    G, D, opt_g, opt_d = _setup()
+    x, y = _batch(n=32)
+    batches = [(x[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8)]
+    history = fit(nn.ModuleDict({"G": G, "D": D}), batches, step_fn=gan.gan_step(G, D, opt_g, opt_d, z_dim=3),
+                  optimizer={"G": opt_g, "D": opt_d}, epochs=2, device="cpu", progress=False, verbose=False)
+    assert {"train_d_loss", "train_g_loss", "train_d_real", "train_d_fake"} <= set(history)
+    assert len(history["train_d_loss"]) == 2
+
+
+# ---------------------------------------------------------------- theory on a grid
+
+GRID = np.linspace(-10, 10, 8001)
+P_DATA = gan.Mixture1D([-1.5, 1.5], [0.5, 0.6])
+P_G = gan.Mixture1D([0.0], [1.3])
+
+
+def test_optimal_discriminator_formula():
+    d = gan.optimal_discriminator([1.0, 0.0, 3.0, 0.2], [1.0, 2.0, 1.0, 0.0])
+    assert np.allclose(d, [0.5, 0.0, 0.75, 1.0])
+
+
+def test_optimal_discriminator_is_nan_where_both_densities_vanish():
+    assert np.isnan(gan.optimal_discriminator([0.0], [0.0])[0])
+
+
+def test_value_at_optimal_discriminator_is_minus_log4_plus_twice_jsd():
+    p, q = P_DATA.pdf(GRID), P_G.pdf(GRID)
+    value = gan.value_function(gan.optimal_discriminator(p, q), p, q, GRID)
+    assert value == pytest.approx(-math.log(4) + 2 * gan.jsd(p, q, GRID), abs=1e-6)
+    assert value > -math.log(4) + 1e-3  # p_g != p_data: strictly above the minimum
+
+
+def test_value_at_equilibrium_is_minus_log4():
+    p = P_DATA.pdf(GRID)
+    assert gan.value_function(gan.optimal_discriminator(p, p), p, p, GRID) == pytest.approx(-math.log(4), abs=1e-6)
+
+
+def test_optimal_discriminator_maximises_the_value():
+    p, q = P_DATA.pdf(GRID), P_G.pdf(GRID)
+    d_star = gan.optimal_discriminator(p, q)
+    best = gan.value_function(d_star, p, q, GRID)
+    for eps in (0.05, -0.05):
+        assert gan.value_function(np.clip(d_star + eps, 0, 1), p, q, GRID) < best
+
+
+def test_jsd_bounds_and_symmetry():
+    assert gan.jsd([0.2, 0.8], [0.2, 0.8]) == pytest.approx(0.0, abs=1e-12)
+    assert gan.jsd([1.0, 0.0], [0.0, 1.0]) == pytest.approx(LOG2)
+    assert gan.jsd([0.3, 0.7], [0.6, 0.4]) == pytest.approx(gan.jsd([0.6, 0.4], [0.3, 0.7]))
+
+
+def test_jsd_normalises_masses():
+    assert gan.jsd([2.0, 8.0], [1.0, 4.0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_jsd_rejects_negative_densities():
+    with pytest.raises(ValueError, match="non-negative"):
+        gan.jsd([0.5, -0.1], [0.5, 0.5])
+
+
+# ---------------------------------------------------------------- theory on samples
+
+def test_mixture_samples_match_its_density():
+    samples = P_DATA.sample(50_000, torch.Generator().manual_seed(0)).squeeze(1).numpy()
+    hist, edges = np.histogram(samples, bins=40, range=(-3, 3), density=True)
+    centers = (edges[1:] + edges[:-1]) / 2
+    assert np.abs(hist * np.mean((samples > -3) & (samples < 3)) - P_DATA.pdf(centers)).max() < 0.05
+
+
+def test_trained_discriminator_approaches_the_optimal_one():
+    torch.manual_seed(0)
+    D, losses = gan.train_discriminator_1d(P_DATA, P_G, steps=600, batch_size=512, hidden=32, lr=1e-2)
+    x = np.linspace(-2.5, 2.5, 51)
+    gap = np.abs(gan.discriminator_on_grid(D, x) - gan.optimal_discriminator(P_DATA.pdf(x), P_G.pdf(x)))
+    assert gap.max() < 0.1
+    assert np.mean(losses[-20:]) < np.mean(losses[:20])
+
+
+def test_value_estimate_is_minus_d_loss_of_the_samples():
+    D = gan.Discriminator1D(hidden=4)
+    with torch.no_grad():
+        for p in D.parameters():
+            p.zero_()
+    assert gan.value_estimate(D, P_DATA, P_G, n=100) == pytest.approx(-math.log(4), abs=1e-6)
+
+
+def test_mixture_toward_interpolates_and_ends_at_the_target():
+    start = gan.Mixture1D([0.0, 0.0], [1.3, 1.3])
+    end = start.toward(P_DATA, 1.0)
+    assert end.means == pytest.approx(P_DATA.means) and end.stds == pytest.approx(P_DATA.stds)
+    half = start.toward(P_DATA, 0.5)
+    assert half.means == pytest.approx((-0.75, 0.75)) and half.stds == pytest.approx((0.9, 0.95))
+    with pytest.raises(ValueError, match="components"):
+        P_G.toward(P_DATA, 0.5)
+
+
+def test_kde_discriminator_approximates_the_optimal_one():
+    gen = torch.Generator().manual_seed(0)
+    real, fake = P_DATA.sample(4000, gen), P_G.sample(4000, gen)
+    x = np.linspace(-2, 2, 21)
+    gap = np.abs(gan.kde_discriminator(real, fake, x) - gan.optimal_discriminator(P_DATA.pdf(x), P_G.pdf(x)))
+    assert gap.max() < 0.1
+
+
+def test_generator_gradient_is_the_chain_rule_through_d():
+    D = gan.Discriminator1D(hidden=1)
+    with torch.no_grad():  # logit(x) = 2 x exactly: a single linear path
+        D.net = nn.Sequential(nn.Linear(1, 1))
+        D.net[0].weight.fill_(2.0)
+        D.net[0].bias.zero_()
+    x = np.array([-3.0, 0.0, 1.0])
+    d = 1 / (1 + np.exp(-2 * x))
+    assert np.allclose(gan.generator_gradient(D, x), -(1 - d) * 2, atol=1e-6)
+    assert np.allclose(gan.generator_gradient(D, x, saturating=True), -d * 2, atol=1e-6)

@@ -1,0 +1,327 @@
+"""The GAN exercise's tasks: the reference earns full marks, and every
+wrong-but-plausible implementation (sign errors, the saturating loss, a missing
+detach, unguarded logs, noise as data, mismatched shapes) loses points."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from coursekit.grading.cases import compare_values
+from coursekit.grading.tasks import exercise_tasks, exercises, gan
+from test_grading_tasks import grade_in_process, one_thread  # noqa: F401 - the fixture is used by pytest
+
+
+def test_gan_exercise_tasks_and_points():
+    tasks = exercise_tasks("gan")
+    assert "gan" in exercises()
+    assert all(t.id.startswith("gan.") and t.points > 0 and t.cases for t in tasks)
+    assert sum(t.points for t in tasks) == 17
+
+
+@pytest.mark.parametrize("task", gan.TASKS, ids=lambda t: t.id)
+def test_reference_implementation_earns_full_marks(task):
+    result = grade_in_process(task.id, task.reference)
+    assert result.score() == pytest.approx(task.points), [c.message for c in result.cases]
+
+
+@pytest.mark.parametrize("task", gan.TASKS, ids=lambda t: t.id)
+def test_case_inputs_are_reproducible(task):
+    for case in task.cases:
+        assert compare_values(case.make_inputs(), case.make_inputs()) is None
+
+
+# ------------------------------------------ wrong-but-plausible implementations
+
+def d_loss_wrong_sign(real_logits, fake_logits, smooth=0.0):
+    """The article's loss, mean(log D(x) + log(1 - D(G(z)))), minimised."""
+    return -gan.discriminator_loss_reference(real_logits, fake_logits, smooth)
+
+
+def d_loss_unguarded_log(real_logits, fake_logits, smooth=0.0):
+    """Probabilities through log, no guard."""
+    d_real, d_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    real = -((1 - smooth) * torch.log(d_real) + smooth * torch.log(1 - d_real)).mean()
+    return real - torch.log(1 - d_fake).mean()
+
+
+def d_loss_clamped_log(real_logits, fake_logits, smooth=0.0):
+    d_real, d_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    real = -((1 - smooth) * torch.log(d_real + 1e-8) + smooth * torch.log(1 - d_real + 1e-8)).mean()
+    return real - torch.log(1 - d_fake + 1e-8).mean()
+
+
+def d_loss_averaged(real_logits, fake_logits, smooth=0.0):
+    return gan.discriminator_loss_reference(real_logits, fake_logits, smooth) / 2
+
+
+def d_loss_one_mean_over_all(real_logits, fake_logits, smooth=0.0):
+    logits = torch.cat([real_logits, fake_logits])
+    targets = torch.cat([torch.full_like(real_logits, 1 - smooth), torch.zeros_like(fake_logits)])
+    return 2 * F.binary_cross_entropy_with_logits(logits, targets)
+
+
+def d_loss_two_sided_smoothing(real_logits, fake_logits, smooth=0.0):
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, 1 - smooth))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.full_like(fake_logits, smooth))
+    return real + fake
+
+
+def d_loss_smooth_as_target(real_logits, fake_logits, smooth=0.0):
+    target = torch.full_like(real_logits, smooth if smooth else 1.0)
+    return (F.binary_cross_entropy_with_logits(real_logits, target)
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def d_loss_targets_swapped(real_logits, fake_logits, smooth=0.0):
+    return gan.discriminator_loss_reference(fake_logits, real_logits, smooth)
+
+
+def g_loss_saturating(fake_logits):
+    """log(1 - D(G(z))), minimised: the saturating loss passed off as the non-saturating one."""
+    return -F.softplus(fake_logits).mean()
+
+
+def g_loss_wrong_sign(fake_logits):
+    """The article's generator: minimises mean log D(G(z))."""
+    return F.logsigmoid(fake_logits).mean()
+
+
+def g_loss_unguarded(fake_logits):
+    return -torch.log(torch.sigmoid(fake_logits)).mean()
+
+
+def g_loss_sum(fake_logits):
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits), reduction="sum")
+
+
+def dstar_swapped(p_data, p_g):
+    return p_g / (p_data + p_g)
+
+
+def dstar_ratio(p_data, p_g):
+    return p_data / p_g
+
+
+def dstar_difference(p_data, p_g):
+    return torch.sigmoid(p_data - p_g)
+
+
+def labels_as_scalar(t, y, n_classes):
+    """Appends the label itself as one number, not a one-hot code."""
+    extra = y.to(t.dtype).view(-1, *([1] * (t.ndim - 1))).expand(-1, 1, *t.shape[2:])
+    return torch.cat([t, extra], dim=1)
+
+
+def labels_no_num_classes(t, y, n_classes):
+    code = F.one_hot(y).to(t.dtype)
+    if t.ndim == 4:
+        code = code[:, :, None, None].expand(-1, -1, *t.shape[2:])
+    return torch.cat([t, code], dim=1)
+
+
+def labels_int_dtype(t, y, n_classes):
+    code = F.one_hot(y, n_classes).double()
+    if t.ndim == 4:
+        code = code[:, :, None, None].expand(-1, -1, *t.shape[2:])
+    return torch.cat([t.double(), code], dim=1)
+
+
+def labels_2d_only(t, y, n_classes):
+    return torch.cat([t.flatten(1), F.one_hot(y, n_classes).to(t.dtype)], dim=1)
+
+
+def _train_step_with(d_loss_fn, g_loss_fn, detach=True, g_first=False, zero_grad=True):
+    def train_step(G, D, opt_g, opt_d, real, z):
+        fake = G(z)
+
+        def d_update():
+            if zero_grad:
+                opt_d.zero_grad()
+            loss = d_loss_fn(D(real), D(fake.detach() if detach else fake))
+            loss.backward()
+            opt_d.step()
+            return loss.item()
+
+        def g_update():
+            if zero_grad:
+                opt_g.zero_grad()
+            loss = g_loss_fn(D(G(z)))
+            loss.backward()
+            opt_g.step()
+            return loss.item()
+
+        if g_first:
+            g = g_update()
+            return d_update(), g
+        d = d_update()
+        return d, g_update()
+    return train_step
+
+
+ref_d, ref_g = gan.discriminator_loss_reference, gan.generator_loss_reference
+step_missing_detach = _train_step_with(ref_d, ref_g, detach=False)
+step_missing_detach.__name__ = "step_missing_detach"
+step_saturating = _train_step_with(ref_d, g_loss_saturating)
+step_saturating.__name__ = "step_saturating"
+step_d_sign_error = _train_step_with(d_loss_wrong_sign, ref_g)
+step_d_sign_error.__name__ = "step_d_sign_error"
+step_g_sign_error = _train_step_with(ref_d, g_loss_wrong_sign)
+step_g_sign_error.__name__ = "step_g_sign_error"
+step_g_first = _train_step_with(ref_d, ref_g, g_first=True)
+step_g_first.__name__ = "step_g_first"
+step_no_zero_grad = _train_step_with(ref_d, ref_g, zero_grad=False)
+step_no_zero_grad.__name__ = "step_no_zero_grad"
+
+
+def step_missing_detach_but_zero_grad(G, D, opt_g, opt_d, real, z):
+    """No detach, but G's gradient is cleared before its own update: right numbers, wrong graph."""
+    fake = G(z)
+    opt_d.zero_grad()
+    d = ref_d(D(real), D(fake))
+    d.backward(retain_graph=True)
+    opt_d.step()
+    opt_g.zero_grad()
+    g = ref_g(D(fake))
+    g.backward()
+    opt_g.step()
+    return d.item(), g.item()
+
+
+def real_batch_uniform_noise(images, batch_size, generator):
+    """The article's 'real' images."""
+    return torch.rand(batch_size, *images.shape[1:], generator=generator)
+
+
+def real_batch_first_images(images, batch_size, generator):
+    return images[:batch_size]
+
+
+def real_batch_global_rng(images, batch_size, generator):
+    return images[torch.randint(0, images.shape[0], (batch_size,))]
+
+
+def real_batch_permutation(images, batch_size, generator):
+    """No replacement: breaks on a batch larger than the data set."""
+    return images[torch.randperm(images.shape[0], generator=generator)[:batch_size]]
+
+
+class ArticleGenerator(nn.Module):
+    """The article's generator: emits 8 x 8 images."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 256)
+        self.net = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 1, 3, padding=1), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.net(torch.relu(self.fc(z)).view(-1, 4, 8, 8))
+
+
+class TanhGenerator(gan.GeneratorReference):
+    """Ends in tanh: images in [-1, 1]."""
+
+    def forward(self, z):
+        return 2 * super().forward(z) - 1
+
+
+class IgnoresZGenerator(nn.Module):
+    """A learned constant image: z is never used."""
+
+    def __init__(self):
+        super().__init__()
+        self.image = nn.Parameter(torch.zeros(1, 1, 28, 28))
+
+    def forward(self, z):
+        return torch.sigmoid(self.image).expand(z.shape[0], -1, -1, -1)
+
+
+class UnusedLayerGenerator(gan.GeneratorReference):
+    def __init__(self):
+        super().__init__()
+        self.extra = nn.Linear(3, 3)
+
+
+class FlatDiscriminator(nn.Module):
+    """The article's discriminator: expects flattened (N, 784) vectors."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(28 * 28, 1)
+
+    def forward(self, x):
+        if x.ndim != 2:
+            raise ValueError("expected (N, 784)")
+        return self.fc(x).squeeze(1)
+
+
+class SigmoidDiscriminator(gan.DiscriminatorReference):
+    """Returns probabilities where logits are expected."""
+
+    def forward(self, x):
+        return torch.sigmoid(super().forward(x))
+
+
+class KeepdimDiscriminator(gan.DiscriminatorReference):
+    def forward(self, x):
+        return self.net(x)
+
+
+WRONG = [
+    ("gan.d_loss", d_loss_wrong_sign), ("gan.d_loss", d_loss_unguarded_log), ("gan.d_loss", d_loss_clamped_log),
+    ("gan.d_loss", d_loss_averaged), ("gan.d_loss", d_loss_one_mean_over_all),
+    ("gan.d_loss", d_loss_two_sided_smoothing), ("gan.d_loss", d_loss_smooth_as_target),
+    ("gan.d_loss", d_loss_targets_swapped),
+    ("gan.g_loss", g_loss_saturating), ("gan.g_loss", g_loss_wrong_sign), ("gan.g_loss", g_loss_unguarded),
+    ("gan.g_loss", g_loss_sum),
+    ("gan.optimal_d", dstar_swapped), ("gan.optimal_d", dstar_ratio), ("gan.optimal_d", dstar_difference),
+    ("gan.conditioning", labels_as_scalar), ("gan.conditioning", labels_no_num_classes),
+    ("gan.conditioning", labels_int_dtype), ("gan.conditioning", labels_2d_only),
+    ("gan.train_step", step_missing_detach), ("gan.train_step", step_saturating),
+    ("gan.train_step", step_d_sign_error), ("gan.train_step", step_g_sign_error), ("gan.train_step", step_g_first),
+    ("gan.train_step", step_no_zero_grad), ("gan.train_step", step_missing_detach_but_zero_grad),
+    ("gan.real_batch", real_batch_uniform_noise), ("gan.real_batch", real_batch_first_images),
+    ("gan.real_batch", real_batch_global_rng), ("gan.real_batch", real_batch_permutation),
+    ("gan.generator", ArticleGenerator), ("gan.generator", TanhGenerator), ("gan.generator", IgnoresZGenerator),
+    ("gan.generator", UnusedLayerGenerator),
+    ("gan.discriminator", FlatDiscriminator), ("gan.discriminator", SigmoidDiscriminator),
+    ("gan.discriminator", KeepdimDiscriminator),
+]
+
+
+@pytest.mark.parametrize("task_id, wrong", WRONG, ids=lambda v: getattr(v, "__name__", v))
+def test_wrong_but_plausible_implementation_loses_points(task_id, wrong):
+    result = grade_in_process(task_id, wrong)
+    assert result.score() < result.task.points
+    assert all(c.message for c in result.cases if not c.passed)
+
+
+def test_every_task_has_wrong_implementations_in_the_tests():
+    assert {t.id for t in gan.TASKS} <= {task_id for task_id, _ in WRONG}
+
+
+def _passed(task_id, obj):
+    return {c.case.name: c.passed for c in grade_in_process(task_id, obj).cases}
+
+
+def test_missing_detach_is_caught_even_when_the_numbers_are_right():
+    passed = _passed("gan.train_step", step_missing_detach_but_zero_grad)
+    assert passed["one step: losses, then both networks' parameters"]
+    assert not passed["the D update puts no gradient into G (detach the fakes)"]
+
+
+def test_saturating_loss_fails_the_vanishing_gradient_case_with_its_hint():
+    result = grade_in_process("gan.g_loss", g_loss_saturating)
+    failed = [c for c in result.cases if not c.passed]
+    assert any("must not vanish" in c.case.name and "saturating" in c.message for c in failed)
+
+
+def test_unguarded_log_passes_ordinary_logits_but_not_extreme_ones():
+    passed = _passed("gan.d_loss", d_loss_unguarded_log)
+    assert passed["logits of both signs, 6 real and 6 fake"]
+    assert not passed["a confident, wrong D in float32 (logits of +-120): finite loss"]
+
+
+def test_sigmoid_discriminator_passes_the_shape_case_but_cannot_learn():
+    passed = _passed("gan.discriminator", SigmoidDiscriminator)
+    assert passed["images (5, 1, 28, 28) -> logits (5,) float32"]
+    assert not all(passed.values())
