@@ -1,0 +1,586 @@
+"""Evaluating generative models honestly: features, distances, samples, and what they are good for.
+
+Nothing here trusts how samples *look*. Every measure compares generated
+images with real ones in a stated space:
+
+* :func:`features`: the penultimate-layer features of a classifier trained on
+  the *real training split* (e.g. :class:`coursekit.models.SmallCNN`). FID
+  uses an ImageNet Inception network; on 28 px medical images we use our own
+  classifier instead, so we call the result **FD**, not FID, and always show
+  the real-train versus real-test FD (the *floor*) beside it.
+* :func:`frechet_distance`: the Fréchet (2-Wasserstein) distance between
+  Gaussians fitted to two feature sets.
+* :func:`precision_recall`: the k-nearest-neighbour manifold precision and
+  recall of Kynkäänniemi et al. (2019): *are the samples realistic* and *do
+  they cover the data*, measured separately.
+* :func:`nearest_neighbour_distances` and :func:`fraction_closer`: the
+  memorisation check (are generated images closer to training images than
+  unseen real images are?).
+* :func:`class_accuracy`, :func:`train_on_synthetic`: for conditional models,
+  does a real-trained classifier recognise the intended class, and does a
+  classifier trained on synthetic images work on real ones (TSTR)?
+* :func:`generate`, :func:`interpolate`, :func:`class_samples`: sampling, and
+  the pure functions behind the chapter's widgets (:func:`latent_explorer`,
+  :func:`class_explorer`).
+* :func:`train_gan`: the training recipe of the chapter (Adam, :func:`coursekit.gan.gan_step`,
+  :func:`coursekit.train.fit` with checkpoint and resume).
+* :func:`gaussian_baseline`: a classical generative model (a Gaussian in PCA
+  space) to compare a GAN with.
+* :func:`imbalanced_subset`, :func:`classical_augment`,
+  :func:`train_weighted_classifier`: the class-imbalance experiment.
+
+Arrays: feature sets are ``(N, d)`` float arrays or tensors; images are
+``(N, C, H, W)`` float32 tensors in [0, 1].
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import train as _train
+from .checks import check_images, check_unit_range
+from .data import DeviceBatches, MedMNIST
+from .device import get_device
+
+__all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
+           "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
+           "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
+           "train_weighted_classifier"]
+
+
+# ------------------------------------------------------------------ training
+
+def _digest_tensors(*tensors) -> str:
+    """A short fingerprint of tensors' contents (names checkpoints by their data)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in tensors:
+        if t is not None:
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
+def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
+              epochs: int, batch_size: int = 128, lr: float = 2e-4, betas=(0.5, 0.999), smooth: float = 0.0,
+              seed: int = 0, checkpoint=None, device=None, **fit_kwargs) -> _train.History:
+    """Train a (conditional) GAN with :func:`coursekit.gan.gan_step` and :func:`coursekit.train.fit`.
+
+    images: ``(N, C, 28, 28)`` float32 in [0, 1]; labels: ``(N,)`` int64, given
+    exactly when ``G`` is conditional (has ``n_classes``). Adam with the DCGAN
+    settings (``lr=2e-4``, ``betas=(0.5, 0.999)``) for both networks; shuffled
+    batches of ``batch_size`` (the last incomplete one dropped: batch norm
+    needs more than one sample). ``checkpoint`` gets a fingerprint of the
+    hyperparameters and the data added to its name and is resumed when it
+    exists. Returns the :class:`~coursekit.train.History` (``train_d_loss``,
+    ``train_g_loss``, ``train_d_real``, ``train_d_fake`` per epoch).
+    """
+    from . import gan
+
+    check_images(images, "images")
+    check_unit_range(images, "images")
+    n_classes = getattr(G, "n_classes", None)
+    if (n_classes is None) != (labels is None):
+        raise ValueError("pass labels exactly when G is conditional: "
+                         f"G has n_classes={n_classes}, labels is {'None' if labels is None else 'given'}")
+    if len(images) < batch_size:
+        raise ValueError(f"need at least batch_size={batch_size} images; got {len(images)}")
+    dev = torch.device(device) if device is not None else get_device()
+    G.to(dev)
+    D.to(dev)
+    batches = DeviceBatches(images, labels, batch_size=batch_size, seed=seed, device=dev, drop_last=True)
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=tuple(betas))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=tuple(betas))
+    step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth)
+    hparams = dict(G=type(G).__name__, D=type(D).__name__,
+                   parameters=sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters()),
+                   n=len(images), data=_digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
+                   lr=lr, betas=list(betas), smooth=smooth, seed=seed)
+    if checkpoint is not None:
+        checkpoint = _train.checkpoint_for(checkpoint, hparams)
+    return _train.fit(nn.ModuleDict({"G": G, "D": D}), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},
+                      epochs=epochs, checkpoint=checkpoint, resume=checkpoint is not None, hparams=hparams,
+                      device=dev, **fit_kwargs)
+
+
+# ------------------------------------------------------------------ features
+
+def _as_features(x, name: str) -> np.ndarray:
+    """A float64 ``(N, d)`` numpy array from an array or tensor, with a clear error otherwise."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: expected a (N, d) numpy array or torch tensor; got {type(x).__name__}")
+    if x.ndim != 2:
+        raise ValueError(f"{name}: expected a (N, d) feature array; got shape {x.shape}. "
+                         "Flatten images with x.reshape(len(x), -1) or use coursekit.generative.features.")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: contains NaN or Inf")
+    return x.astype(np.float64, copy=False)
+
+
+def _last_linear(model: nn.Module) -> nn.Linear:
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer; features() takes the input "
+                         "of a classifier's last linear layer (its penultimate features)")
+    return linears[-1]
+
+
+@torch.no_grad()
+def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512, device=None) -> np.ndarray:
+    """Penultimate-layer features of ``classifier`` for ``images``.
+
+    The features are the *input of the classifier's last* ``nn.Linear`` *layer*
+    (for :class:`~coursekit.models.SmallCNN`: the ``4 * width`` globally pooled
+    activations), captured with a forward hook in eval mode (dropout off).
+
+    images: ``(N, C, H, W)`` float32 in [0, 1]. Returns ``(N, d)`` float64 numpy.
+    """
+    check_images(images, "images")
+    dev = torch.device(device) if device is not None else next(classifier.parameters()).device
+    captured = []
+    hook = _last_linear(classifier).register_forward_pre_hook(
+        lambda module, inputs: captured.append(inputs[0].flatten(1).float().cpu()))
+    was_training = classifier.training
+    classifier.eval()
+    try:
+        for i in range(0, len(images), batch_size):
+            classifier(images[i:i + batch_size].to(dev))
+    finally:
+        hook.remove()
+        classifier.train(was_training)
+    return torch.cat(captured).double().numpy()
+
+
+# ------------------------------------------------------------ Fréchet distance
+
+def frechet_distance(feats_a, feats_b) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets.
+
+    $$ \\mathrm{FD} = \\lVert \\mu_a - \\mu_b \\rVert^2 + \\operatorname{tr}\\big(\\Sigma_a + \\Sigma_b
+    - 2 (\\Sigma_a \\Sigma_b)^{1/2}\\big) $$
+
+    feats_a, feats_b: ``(N_a, d)`` and ``(N_b, d)`` (N >= 2 each). Means and
+    (unbiased) covariances are estimated from the samples, the matrix square
+    root is :func:`scipy.linalg.sqrtm` (its real part: tiny imaginary parts
+    are numerical noise). The estimate is biased upwards for small N, so only
+    compare FDs computed with the same numbers of samples.
+    """
+    from scipy import linalg
+
+    a, b = _as_features(feats_a, "feats_a"), _as_features(feats_b, "feats_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature sets must have the same dimension; got {a.shape[1]} and {b.shape[1]}")
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"need at least 2 samples per set to estimate a covariance; got {len(a)} and {len(b)}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a = np.atleast_2d(np.cov(a, rowvar=False))
+    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
+    with warnings.catch_warnings():      # a singular product warns; checked just below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(cov_a @ cov_b)
+        if not np.isfinite(covmean).all():   # regularise as pytorch-fid does
+            eps = 1e-6 * np.eye(len(cov_a))
+            covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
+    covmean = np.real(covmean)
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(covmean))
+
+
+# ------------------------------------------------------- precision and recall
+
+def _pairwise(x: torch.Tensor, y: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+    """Euclidean distances ``(len(x), len(y))`` in float64, computed in row chunks."""
+    return torch.cat([torch.cdist(x[i:i + chunk], y) for i in range(0, len(x), chunk)])
+
+
+def _kth_radius(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Distance of every row of ``x`` to its k-th nearest other row."""
+    d = _pairwise(x, x)
+    return d.kthvalue(k + 1, dim=1).values   # the 1st smallest is the point itself (0)
+
+
+def precision_recall(real_feats, fake_feats, k: int = 3) -> dict[str, float]:
+    """Improved precision and recall (Kynkäänniemi et al., 2019).
+
+    Each real sample gets a ball whose radius is the distance to its ``k``-th
+    nearest real neighbour; the union of the balls estimates the real
+    manifold. **Precision** is the fraction of generated samples inside it
+    (are they realistic?). **Recall** swaps the roles: the fraction of real
+    samples inside the generated manifold (is the data covered?).
+
+    real_feats, fake_feats: ``(N_r, d)``, ``(N_f, d)`` with ``k < N``.
+    Returns ``{"precision": float in [0, 1], "recall": float in [0, 1]}``.
+    """
+    r, f = _as_features(real_feats, "real_feats"), _as_features(fake_feats, "fake_feats")
+    if r.shape[1] != f.shape[1]:
+        raise ValueError(f"feature sets must have the same dimension; got {r.shape[1]} and {f.shape[1]}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k >= min(len(r), len(f)):
+        raise ValueError(f"k must be an int with 1 <= k < number of samples ({min(len(r), len(f))}); got {k!r}")
+    r, f = torch.from_numpy(r), torch.from_numpy(f)
+    r_radius, f_radius = _kth_radius(r, k), _kth_radius(f, k)
+    d = _pairwise(f, r)                                            # (N_f, N_r)
+    precision = (d <= r_radius[None, :]).any(dim=1).double().mean()
+    recall = (d.T <= f_radius[None, :]).any(dim=1).double().mean()
+    return {"precision": float(precision), "recall": float(recall)}
+
+
+# ----------------------------------------------------------- memorisation
+
+def _flat(x, name: str) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected images (N, C, H, W) or features (N, d) as a tensor or array; "
+                        f"got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"{name}: expected (N, ...) with N samples; got shape {tuple(x.shape)}")
+    return x.detach().cpu().flatten(1).double()
+
+
+def nearest_neighbour_distances(queries, reference, return_index: bool = False):
+    """Euclidean distance from each query to its nearest reference sample.
+
+    queries, reference: images ``(N, C, H, W)`` (compared pixel by pixel) or
+    features ``(N, d)``; tensors or arrays with the same size per sample.
+    Returns ``(N_q,)`` float64 numpy distances, and with ``return_index`` also
+    the ``(N_q,)`` int64 index of the nearest reference sample.
+    """
+    q, r = _flat(queries, "queries"), _flat(reference, "reference")
+    if q.shape[1] != r.shape[1]:
+        raise ValueError(f"queries and reference differ in size per sample: {q.shape[1]} vs {r.shape[1]}")
+    best_d, best_i = [], []
+    for i in range(0, len(q), 1024):
+        d, idx = _pairwise(q[i:i + 1024], r).min(dim=1)
+        best_d.append(d)
+        best_i.append(idx)
+    dist, index = torch.cat(best_d).numpy(), torch.cat(best_i).numpy()
+    return (dist, index) if return_index else dist
+
+
+def fraction_closer(gen_to_train, heldout_to_train, q: float = 0.5) -> float:
+    """Fraction of generated samples closer to the training set than the
+    ``q``-quantile of held-out real images' distances to it.
+
+    A generator that draws *new* samples from the data distribution puts about
+    a fraction ``q`` of its samples below that quantile, like unseen real
+    images do; a generator that copies (or nearly copies) training images puts
+    many more. ``q=0.5`` compares with the typical held-out image, a small
+    ``q`` (e.g. 0.05) looks for near-copies.
+    """
+    g = np.asarray(gen_to_train, dtype=np.float64).ravel()
+    h = np.asarray(heldout_to_train, dtype=np.float64).ravel()
+    if len(g) == 0 or len(h) == 0:
+        raise ValueError("both distance arrays must be non-empty")
+    if not 0 < q < 1:
+        raise ValueError(f"q must lie strictly between 0 and 1; got {q!r}")
+    return float((g < np.quantile(h, q)).mean())
+
+
+# ---------------------------------------------------- conditional models
+
+@torch.no_grad()
+def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classes: int | None = None,
+                   batch_size: int = 512, device=None) -> dict:
+    """How often ``classifier`` predicts ``labels`` for ``images``, overall and per class.
+
+    images ``(N, C, H, W)`` float32 in [0, 1]; labels ``(N,)`` int. Returns
+    ``{"accuracy": float, "per_class": (n_classes,) float64 numpy}`` (NaN for
+    a class with no images). For generated images, ``labels`` are the classes
+    the generator was asked for.
+    """
+    check_images(images, "images")
+    labels = torch.as_tensor(labels).long().cpu()
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(f"labels: expected shape ({len(images)},); got {tuple(labels.shape)}")
+    n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
+    dev = torch.device(device) if device is not None else next(classifier.parameters()).device
+    was_training = classifier.training
+    classifier.eval()
+    try:
+        pred = torch.cat([classifier(images[i:i + batch_size].to(dev)).argmax(1).cpu()
+                          for i in range(0, len(images), batch_size)])
+    finally:
+        classifier.train(was_training)
+    correct = (pred == labels).double()
+    per_class = np.array([correct[labels == c].mean().item() if (labels == c).any() else np.nan
+                          for c in range(n_classes)])
+    return {"accuracy": float(correct.mean()), "per_class": per_class}
+
+
+def as_dataset(template: MedMNIST, images: torch.Tensor, labels: torch.Tensor, source: str = "generated") -> MedMNIST:
+    """Wrap images and labels as a :class:`~coursekit.data.MedMNIST` with the
+    flag, task and label names of ``template`` (so that the classification
+    recipe of :mod:`coursekit.classify` applies to synthetic data)."""
+    check_images(images, "images")
+    check_unit_range(images, "images")
+    labels = torch.as_tensor(labels).long().cpu()
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels: expected shape ({len(images)},); got {tuple(labels.shape)}")
+    return replace(template, images=images.detach().float().cpu(), labels=labels, split="train",
+                   source=source, path=None)
+
+
+def train_on_synthetic(model: nn.Module, synthetic: MedMNIST, val: MedMNIST, test: MedMNIST, *,
+                       epochs: int, seed: int = 0, device=None, **kwargs) -> dict[str, float]:
+    """TSTR: train ``model`` on ``synthetic`` images only, test it on real ``test`` images.
+
+    Uses :func:`coursekit.classify.train_classifier` (the same recipe as the
+    real-data classifier; model selection on the *real* validation split) and
+    :func:`coursekit.train.evaluate`. Returns ``{"auc", "acc"}`` on ``test``.
+    """
+    from . import classify
+
+    dev = torch.device(device) if device is not None else get_device()
+    kwargs.setdefault("resume", kwargs.get("checkpoint") is not None)
+    classify.train_classifier(model, synthetic, val, epochs=epochs, seed=seed, device=dev, **kwargs)
+    batches = DeviceBatches(test.images, test.labels, batch_size=512, shuffle=False, device=dev)
+    return _train.evaluate(model, batches, test.task, device=dev)
+
+
+# ------------------------------------------------------------------ sampling
+
+def _latent(n: int, z_dim: int, seed: int) -> torch.Tensor:
+    """``(n, z_dim)`` standard normal noise from a seeded CPU generator (the same on every device)."""
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def _run_generator(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None, batch_size: int = 1024) -> torch.Tensor:
+    dev = _device_of(G)
+    was_training = G.training
+    G.eval()
+    try:
+        out = [G(z[i:i + batch_size].to(dev)) if y is None else
+               G(z[i:i + batch_size].to(dev), y[i:i + batch_size].to(dev))
+               for i in range(0, len(z), batch_size)]
+    finally:
+        G.train(was_training)
+    return torch.cat(out).float().cpu()
+
+
+def generate(G: nn.Module, n: int, labels=None, seed: int = 0, batch_size: int = 1024) -> torch.Tensor:
+    """``n`` samples of generator ``G`` (in eval mode) from seeded noise.
+
+    ``G.z_dim`` gives the noise size. For a conditional generator pass
+    ``labels`` ``(n,)`` int64 (e.g. ``torch.arange(n) % n_classes``).
+    Returns ``(n, C, H, W)`` float32 on the CPU, in [0, 1].
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int; got {n!r}")
+    if labels is not None:
+        labels = torch.as_tensor(labels).long().cpu()
+        if labels.shape != (n,):
+            raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
+    return _run_generator(G, _latent(n, G.z_dim, seed), labels, batch_size)
+
+
+def interpolate(G: nn.Module, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, y: int | None = None) -> torch.Tensor:
+    """Images along the straight line from ``z0`` to ``z1`` in latent space.
+
+    z0, z1: ``(z_dim,)`` noise vectors; ``steps`` >= 2 points, both ends
+    included; ``y``: a class index for a conditional generator.
+    Returns ``(steps, C, H, W)`` float32 in [0, 1]; row 0 is ``G(z0)``.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an int >= 2; got {steps!r}")
+    z0, z1 = torch.as_tensor(z0, dtype=torch.float32), torch.as_tensor(z1, dtype=torch.float32)
+    if z0.shape != (G.z_dim,) or z1.shape != (G.z_dim,):
+        raise ValueError(f"z0 and z1 must have shape ({G.z_dim},); got {tuple(z0.shape)} and {tuple(z1.shape)}")
+    t = torch.linspace(0, 1, steps)[:, None]
+    z = (1 - t) * z0 + t * z1
+    labels = None if y is None else torch.full((steps,), int(y), dtype=torch.int64)
+    return _run_generator(G, z, labels)
+
+
+def class_samples(G: nn.Module, y: int, n: int = 8, seed: int = 0) -> torch.Tensor:
+    """``n`` samples of class ``y`` from a conditional generator (seeded).
+    Returns ``(n, C, H, W)`` float32 in [0, 1]."""
+    n_classes = getattr(G, "n_classes", None)
+    if n_classes is None:
+        raise TypeError(f"class_samples needs a conditional generator (with n_classes); got {type(G).__name__}")
+    if not 0 <= int(y) < n_classes:
+        raise ValueError(f"y must lie in [0, {n_classes}); got {y!r}")
+    return generate(G, n, labels=torch.full((n,), int(y), dtype=torch.int64), seed=seed)
+
+
+def montage(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> np.ndarray:
+    """Tile grayscale images ``(N, 1, H, W)`` into one ``(rows * (H + pad) - pad, ...)`` float32
+    array in [0, 1] (the form :func:`coursekit.widgets.explore` draws)."""
+    check_images(images, "images")
+    if images.shape[1] != 1:
+        raise ValueError(f"montage draws grayscale images (N, 1, H, W); got {tuple(images.shape)}. "
+                         "Use coursekit.viz.show_images for RGB images.")
+    n, _, h, w = images.shape
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    out = np.ones((nrows * (h + pad) - pad, ncols * (w + pad) - pad), dtype=np.float32)
+    for i, img in enumerate(images[:, 0].detach().cpu().numpy()):
+        r, c = divmod(i, ncols)
+        out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = img
+    return out
+
+
+def latent_explorer(G: nn.Module, steps: int = 8, max_seed: int = 50, settings=((0, 1), (2, 3), (4, 5))):
+    """Widget: walk the straight line between the noise vectors of two seeds.
+
+    Static panel: one interpolation per ``(seed_a, seed_b)`` in ``settings``;
+    live controls: both seeds and the number of steps."""
+    from . import widgets
+
+    def render(seed_a: int, seed_b: int, steps: int = steps):
+        z = _latent(1, G.z_dim, seed_a)[0], _latent(1, G.z_dim, seed_b)[0]
+        return montage(interpolate(G, *z, steps=steps), ncols=steps)
+
+    return widgets.explore(render, {"seed_a": (0, max_seed), "seed_b": (0, max_seed), "steps": (2, 12)},
+                           settings=[{"seed_a": a, "seed_b": b} for a, b in settings],
+                           titles=[f"seed {a} -> seed {b}" for a, b in settings],
+                           suptitle="Straight lines in latent space")
+
+
+def class_explorer(G: nn.Module, label_names, n: int = 16, shown=None):
+    """Widget: pick a class and a seed, see ``n`` samples of the conditional generator.
+
+    Static panel: the classes in ``shown`` (default: the first four), seed 0."""
+    from . import widgets
+
+    names = list(label_names)
+    shown = names[:4] if shown is None else list(shown)
+
+    def render(name: str, seed: int = 0):
+        return montage(class_samples(G, names.index(name), n=n, seed=seed), ncols=int(math.sqrt(n)) or 1)
+
+    return widgets.explore(render, {"name": names, "seed": (0, 50)},
+                           settings=[{"name": s} for s in shown], titles=shown,
+                           suptitle="Conditional samples, one class per panel")
+
+
+# ------------------------------------------------------- classical baseline
+
+def gaussian_baseline(images: torch.Tensor, n: int, n_components: int = 32, seed: int = 0) -> torch.Tensor:
+    """A classical generative model: a Gaussian in PCA space.
+
+    Fits PCA with ``n_components`` on the flattened ``images`` ``(N, C, H, W)``,
+    draws ``n`` codes from a Gaussian with the codes' variances, decodes them
+    and clips to [0, 1]. Returns ``(n, C, H, W)`` float32 (blurry, and a fair
+    yardstick: a GAN should beat it).
+    """
+    from sklearn.decomposition import PCA
+
+    check_images(images, "images")
+    x = images.detach().cpu().flatten(1).numpy().astype(np.float64)
+    n_components = min(n_components, len(x) - 1, x.shape[1])
+    pca = PCA(n_components=n_components, random_state=seed).fit(x)
+    rng = np.random.default_rng(seed)
+    codes = rng.standard_normal((n, n_components)) * np.sqrt(pca.explained_variance_)
+    out = np.clip(pca.inverse_transform(codes), 0.0, 1.0)
+    return torch.from_numpy(out).float().view(n, *images.shape[1:])
+
+
+# --------------------------------------------------- the imbalance experiment
+
+def imbalanced_subset(data: MedMNIST, minority: int, fraction: float, n: int | None = None,
+                      seed: int = 0) -> MedMNIST:
+    """A training set in which class ``minority`` makes up ``fraction`` of the images.
+
+    The other classes: a stratified subset of ``n`` images of them (all if
+    None); the minority class: a seeded random choice of
+    ``round(fraction / (1 - fraction) * n_others)`` of its images.
+    """
+    if data.labels.ndim != 1:
+        raise ValueError("imbalanced_subset needs single-label data")
+    if not 0 <= minority < data.n_classes:
+        raise ValueError(f"minority must be a class index in [0, {data.n_classes}); got {minority!r}")
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie strictly between 0 and 1; got {fraction!r}")
+    is_min = data.labels == minority
+    others = replace(data, images=data.images[~is_min], labels=data.labels[~is_min]).subset(n, seed=seed)
+    k = max(1, round(fraction / (1 - fraction) * len(others)))
+    pool = torch.nonzero(is_min).flatten().numpy()
+    if k > len(pool):
+        raise ValueError(f"class {minority} has {len(pool)} images; {k} are needed for fraction {fraction}")
+    pick = np.sort(np.random.default_rng(seed).permutation(pool)[:k])
+    return replace(data, images=torch.cat([others.images, data.images[pick]]),
+                   labels=torch.cat([others.labels, data.labels[pick]]))
+
+
+def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: int = 2,
+                      max_degrees: float = 10.0, max_gain: float = 0.1) -> torch.Tensor:
+    """``n`` augmented copies of randomly chosen ``images`` ``(N, C, H, W)`` in [0, 1].
+
+    Each copy: a random rotation (up to ``max_degrees``), a random shift (up
+    to ``max_shift`` px) and a random intensity gain ``1 +- max_gain``; no
+    flips (a left-right flip turns a left kidney into a right one).
+    Returns ``(n, C, H, W)`` float32 in [0, 1].
+    """
+    check_images(images, "images")
+    g = torch.Generator().manual_seed(int(seed))
+    src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()
+    h, w = src.shape[-2:]
+    angle = (torch.rand(n, generator=g) * 2 - 1) * math.radians(max_degrees)
+    shift = (torch.rand(n, 2, generator=g) * 2 - 1) * max_shift
+    gain = 1 + (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * max_gain
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0] * 2 / w], 1),
+                         torch.stack([sin, cos, shift[:, 1] * 2 / h], 1)], 1)
+    grid = nn.functional.affine_grid(theta, list(src.shape), align_corners=False)
+    out = nn.functional.grid_sample(src, grid, padding_mode="zeros", align_corners=False)
+    return (out * gain).clamp(0, 1)
+
+
+def class_weights(labels, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency class weights ``N / (n_classes * count_c)``, float32 ``(n_classes,)``
+    (1 for every class when the classes are balanced)."""
+    counts = torch.bincount(torch.as_tensor(labels).long().cpu(), minlength=n_classes).float()
+    if (counts == 0).any():
+        raise ValueError(f"every class needs at least one image; counts {counts.int().tolist()}")
+    return counts.sum() / (n_classes * counts)
+
+
+def train_weighted_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST, *, epochs: int,
+                              class_weight: torch.Tensor | None = None, lr: float = 3e-3,
+                              weight_decay: float = 1e-4, batch_size: int = 128, seed: int = 0,
+                              checkpoint=None, device=None, **fit_kwargs) -> _train.History:
+    """Train ``model`` with (optionally class-weighted) cross-entropy through :func:`coursekit.train.fit`.
+
+    The recipe of :func:`coursekit.classify.train_classifier` (AdamW, cosine
+    schedule, model selection on validation AUC) *without* random shifts, so
+    that augmentation is only what the caller adds to ``train_data``.
+    ``class_weight``: ``(n_classes,)`` loss weights, e.g. :func:`class_weights`.
+    """
+    dev = torch.device(device) if device is not None else get_device()
+    model.to(dev)
+    weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32).to(dev)
+    batches = DeviceBatches(train_data.images, train_data.labels, batch_size=batch_size, seed=seed, device=dev)
+    val_batches = DeviceBatches(val_data.images, val_data.labels, batch_size=512, shuffle=False, device=dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+
+    def loss_fn(m, batch):
+        x, y = batch
+        return nn.functional.cross_entropy(m(x), y, weight=weight)
+
+    def val_fn(m):
+        res = _train.evaluate(m, val_batches, val_data.task, device=dev)
+        return {"val_auc": res["auc"], "val_acc": res["acc"]}
+
+    hparams = dict(flag=train_data.flag, n_train=len(train_data), data=_digest_tensors(train_data.images, train_data.labels),
+                   epochs=epochs, lr=lr, seed=seed, weight_decay=weight_decay, batch_size=batch_size,
+                   class_weight=None if weight is None else [round(float(v), 6) for v in weight])
+    if checkpoint is not None:
+        checkpoint = _train.checkpoint_for(checkpoint, hparams)
+    return _train.fit(model, batches, loss_fn=loss_fn, optimizer=opt, scheduler=sched, epochs=epochs,
+                      val_fn=val_fn, monitor="val_auc", mode="max", checkpoint=checkpoint,
+                      resume=checkpoint is not None,
+                      hparams=hparams, device=dev, **fit_kwargs)

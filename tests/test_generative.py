@@ -1,0 +1,277 @@
+"""coursekit.generative: evaluation of generative models (FD, precision/recall, memorisation, ...)."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import data, generative, models
+from coursekit.models.gan import ConditionalGenerator, Generator
+
+
+def exact_gaussian_sample(n, mean, cov, seed=0):
+    """n points whose sample mean and (unbiased) sample covariance are exactly mean and cov."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, len(mean)))
+    x -= x.mean(0)
+    x = x @ np.linalg.inv(np.linalg.cholesky(np.cov(x, rowvar=False))).T
+    return x @ np.linalg.cholesky(cov).T + mean
+
+
+# ------------------------------------------------------------------ Fréchet distance
+
+def test_frechet_distance_matches_the_closed_form_for_two_gaussians():
+    """Diagonal covariances: FD = |mu_a - mu_b|^2 + sum_i (sqrt(a_i) - sqrt(b_i))^2."""
+    mu_a, mu_b = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.5])
+    var_a, var_b = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    a = exact_gaussian_sample(200, mu_a, np.diag(var_a), seed=1)
+    b = exact_gaussian_sample(300, mu_b, np.diag(var_b), seed=2)
+    expected = np.sum((mu_a - mu_b) ** 2) + np.sum((np.sqrt(var_a) - np.sqrt(var_b)) ** 2)
+    assert generative.frechet_distance(a, b) == pytest.approx(expected, rel=1e-8)
+
+
+def test_frechet_distance_uses_the_matrix_square_root_for_correlated_features():
+    """Non-commuting covariances: FD = tr(A + B - 2 (A^1/2 B A^1/2)^1/2) (the symmetric form)."""
+    from scipy.linalg import sqrtm
+
+    A = np.array([[2.0, 0.9], [0.9, 1.0]])
+    B = np.array([[1.0, -0.5], [-0.5, 3.0]])
+    a = exact_gaussian_sample(100, np.zeros(2), A, seed=3)
+    b = exact_gaussian_sample(100, np.zeros(2), B, seed=4)
+    ra = np.real(sqrtm(A))
+    expected = np.trace(A + B - 2 * np.real(sqrtm(ra @ B @ ra)))
+    assert generative.frechet_distance(a, b) == pytest.approx(expected, rel=1e-8)
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero_and_accepts_tensors():
+    x = torch.randn(50, 4, dtype=torch.float64)
+    assert abs(generative.frechet_distance(x, x)) < 1e-8
+
+
+def test_frechet_distance_rejects_mismatched_dimensions():
+    with pytest.raises(ValueError, match="same dimension"):
+        generative.frechet_distance(np.zeros((5, 3)), np.zeros((5, 4)))
+
+
+# ---------------------------------------------------------- precision and recall
+
+def test_precision_and_recall_are_one_for_identical_sets():
+    x = np.random.default_rng(0).standard_normal((60, 5))
+    assert generative.precision_recall(x, x, k=3) == {"precision": 1.0, "recall": 1.0}
+
+
+def test_precision_and_recall_are_zero_for_disjoint_sets():
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((60, 5)), rng.standard_normal((60, 5)) + 100.0
+    assert generative.precision_recall(real, fake, k=3) == {"precision": 0.0, "recall": 0.0}
+
+
+def test_mode_collapse_keeps_precision_but_loses_recall():
+    """Fakes that cover one of two real clusters: realistic (precision ~1), half the data missed (recall ~0.5)."""
+    rng = np.random.default_rng(0)
+    real = np.concatenate([rng.standard_normal((100, 2)), rng.standard_normal((100, 2)) + 20])
+    fake = rng.standard_normal((200, 2))
+    res = generative.precision_recall(real, fake, k=3)
+    assert res["precision"] > 0.9 and 0.4 < res["recall"] < 0.55
+
+
+def test_precision_recall_rejects_k_not_smaller_than_the_sets():
+    with pytest.raises(ValueError, match="k must"):
+        generative.precision_recall(np.zeros((3, 2)), np.zeros((3, 2)), k=3)
+
+
+# ------------------------------------------------------------- memorisation
+
+def test_nearest_neighbour_distances_find_the_nearest_reference_image():
+    ref = torch.zeros(3, 1, 2, 2)
+    ref[1] += 0.5
+    ref[2] += 1.0
+    queries = torch.full((2, 1, 2, 2), 0.9)
+    dist, idx = generative.nearest_neighbour_distances(queries, ref, return_index=True)
+    assert idx.tolist() == [2, 2]
+    assert dist == pytest.approx([0.2, 0.2])        # sqrt(4 * 0.1^2)
+
+
+def test_fraction_closer_flags_copies_of_training_images_but_not_new_samples():
+    rng = np.random.default_rng(0)
+    train, heldout, fresh = (torch.from_numpy(rng.random((n, 1, 6, 6))).float() for n in (300, 200, 200))
+    copies = train[:200] + 0.01 * torch.from_numpy(rng.standard_normal((200, 1, 6, 6))).float()
+    held = generative.nearest_neighbour_distances(heldout, train)
+    f_copies = generative.fraction_closer(generative.nearest_neighbour_distances(copies, train), held)
+    f_fresh = generative.fraction_closer(generative.nearest_neighbour_distances(fresh, train), held)
+    assert f_copies == 1.0
+    assert 0.35 < f_fresh < 0.65
+
+
+# ----------------------------------------------------- features and classifiers
+
+class TwoLayer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3), torch.nn.ReLU())
+        self.head = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_features_are_the_input_of_the_last_linear_layer():
+    torch.manual_seed(0)
+    net = TwoLayer().train()
+    x = torch.rand(5, 1, 2, 2)
+    f = generative.features(net, x, batch_size=2)
+    assert f.shape == (5, 3) and f.dtype == np.float64
+    assert np.allclose(f, net.body(x).detach().numpy(), atol=1e-6)
+    assert net.training                                   # the mode is restored
+
+
+def test_features_of_smallcnn_have_4_width_dimensions_and_ignore_dropout():
+    net = models.SmallCNN(1, 3, width=4, dropout=0.9)
+    x = torch.rand(6, 1, 28, 28)
+    f1, f2 = generative.features(net, x), generative.features(net, x)
+    assert f1.shape == (6, 16) and np.array_equal(f1, f2)
+
+
+def test_class_accuracy_counts_per_class_and_marks_missing_classes():
+    class Fixed(torch.nn.Module):          # predicts class 0 for dark images, class 1 for bright ones
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Linear(1, 1)
+
+        def forward(self, x):
+            m = x.mean((1, 2, 3))[:, None]
+            return torch.cat([0.5 - m, m - 0.5, -torch.ones_like(m)], 1)
+
+    x = torch.cat([torch.zeros(3, 1, 4, 4), torch.ones(2, 1, 4, 4)])
+    res = generative.class_accuracy(Fixed(), x, torch.tensor([0, 0, 1, 1, 1]), n_classes=3)
+    assert res["accuracy"] == pytest.approx(4 / 5)
+    assert res["per_class"][:2] == pytest.approx([1.0, 2 / 3]) and np.isnan(res["per_class"][2])
+
+
+# ------------------------------------------------------------------- sampling
+
+def test_generate_is_repeatable_with_the_seed_and_in_the_unit_range():
+    G = Generator(z_dim=8, width=4)
+    a, b, c = generative.generate(G, 5, seed=1), generative.generate(G, 5, seed=1), generative.generate(G, 5, seed=2)
+    assert a.shape == (5, 1, 28, 28) and torch.equal(a, b) and not torch.equal(a, c)
+    assert float(a.min()) >= 0 and float(a.max()) <= 1
+
+
+def test_interpolate_starts_and_ends_at_the_two_codes():
+    torch.manual_seed(0)
+    G = Generator(z_dim=8, width=4)
+    z0, z1 = torch.randn(8), torch.randn(8)
+    path = generative.interpolate(G, z0, z1, steps=5)
+    G.eval()
+    with torch.no_grad():
+        ends = G(torch.stack([z0, z1]))
+    assert path.shape == (5, 1, 28, 28)
+    assert torch.allclose(path[0], ends[0], atol=1e-6) and torch.allclose(path[-1], ends[1], atol=1e-6)
+
+
+def test_class_samples_need_a_conditional_generator_and_a_valid_class():
+    G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
+    assert generative.class_samples(G, 2, n=4, seed=0).shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        generative.class_samples(G, 3)
+    with pytest.raises(TypeError, match="conditional"):
+        generative.class_samples(Generator(z_dim=8, width=4), 0)
+
+
+def test_montage_tiles_images_row_by_row_with_a_white_gap():
+    x = torch.stack([torch.full((1, 2, 2), v) for v in (0.0, 0.25, 0.5)])
+    m = generative.montage(x, ncols=2, pad=1)
+    assert m.shape == (5, 5)
+    assert m[0, 0] == 0.0 and m[0, 3] == 0.25 and m[3, 0] == 0.5 and m[0, 2] == 1.0 and m[3, 3] == 1.0
+
+
+def test_gaussian_baseline_samples_have_the_data_shape_and_mean():
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(0.3 + 0.1 * rng.random((200, 1, 8, 8))).float()
+    s = generative.gaussian_baseline(x, 500, n_components=5, seed=0)
+    assert s.shape == (500, 1, 8, 8) and float(s.min()) >= 0 and float(s.max()) <= 1
+    assert float((s.mean(0) - x.mean(0)).abs().max()) < 0.02
+
+
+# --------------------------------------------------------- imbalance helpers
+
+@pytest.fixture(scope="module")
+def organ_phantoms():
+    with pytest.warns(data.FallbackDataWarning):
+        return data.load_medmnist("organamnist", "val", root="/nonexistent-dir", download=False)
+
+
+def test_imbalanced_subset_keeps_the_minority_class_at_the_requested_fraction(organ_phantoms):
+    sub = generative.imbalanced_subset(organ_phantoms, minority=3, fraction=0.05, n=114, seed=0)
+    counts = torch.bincount(sub.labels, minlength=sub.n_classes)
+    assert counts.sum() - counts[3] == 114
+    assert counts[3] == round(0.05 / 0.95 * 114) == 6
+    assert sub.images.shape == (120, 1, 28, 28)
+
+
+def test_classical_augment_keeps_shape_and_range_and_never_flips():
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 10:18, 2:8] = 1.0                        # a bright block on the left
+    out = classical_augment = generative.classical_augment(x, 20, seed=0)
+    assert out.shape == (20, 1, 28, 28) and float(out.min()) >= 0 and float(out.max()) <= 1
+    left, right = out[..., :14].sum((1, 2, 3)), out[..., 14:].sum((1, 2, 3))
+    assert (left > 5 * right).all()                 # still on the left: no left-right flip
+    assert not torch.equal(classical_augment[0], classical_augment[1])
+
+
+def test_class_weights_are_inverse_frequencies_with_mean_one_on_balanced_data():
+    w = generative.class_weights(torch.tensor([0, 0, 0, 1]), 2)
+    assert w.tolist() == pytest.approx([4 / 6, 2.0])
+    assert generative.class_weights(torch.tensor([0, 1, 2]), 3).tolist() == [1.0, 1.0, 1.0]
+
+
+# ------------------------------------------------------------------ real data
+
+def _real(flag):
+    root = os.environ.get("COURSEKIT_DATA")
+    if not root or not (Path(root) / f"{flag}.npz").is_file():
+        pytest.skip(f"{flag}.npz not available (set COURSEKIT_DATA)")
+    return data.load_medmnist(flag, "train", root=root), data.load_medmnist(flag, "test", root=root)
+
+
+def test_training_slices_are_closer_to_the_training_set_than_test_slices_on_organamnist():
+    """Why the memorisation check compares with the *test* split: OrganAMNIST's splits are
+    patient-disjoint, and a training slice has neighbouring slices of the same patient in the
+    training set, so other training images are closer to it than held-out patients' images are."""
+    train, test = _real("organamnist")
+    ref, others = train.images[:3000], train.images[3000:3400]
+    held = generative.nearest_neighbour_distances(test.images[:400], ref)
+    f = generative.fraction_closer(generative.nearest_neighbour_distances(others, ref), held)
+    assert f > 0.6
+
+
+def test_pixel_fd_of_real_organamnist_splits_is_far_below_that_of_a_blurry_baseline():
+    train, test = _real("organamnist")
+    flat = lambda x: x.flatten(1)[:, ::8].double().numpy()            # 98 pixel features
+    floor = generative.frechet_distance(flat(train.images[:1000]), flat(test.images[:1000]))
+    blurry = generative.gaussian_baseline(train.images[:2000], 1000, n_components=8, seed=0)
+    assert generative.frechet_distance(flat(blurry), flat(test.images[:1000])) > 2 * floor
+
+
+# ------------------------------------------------------------------- training
+
+def test_train_gan_needs_labels_exactly_for_a_conditional_generator():
+    from coursekit.models.gan import ConditionalDiscriminator, Discriminator
+    x = torch.rand(8, 1, 28, 28)
+    with pytest.raises(ValueError, match="exactly when G is conditional"):
+        generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, torch.zeros(8, dtype=torch.long),
+                             epochs=1, batch_size=4, device="cpu")
+    with pytest.raises(ValueError, match="exactly when G is conditional"):
+        generative.train_gan(ConditionalGenerator(z_dim=4, n_classes=2, width=2),
+                             ConditionalDiscriminator(n_classes=2, width=2), x, epochs=1, batch_size=4, device="cpu")
+
+
+def test_train_gan_names_its_checkpoint_by_data_and_settings_and_resumes(tmp_path):
+    from coursekit.models.gan import Discriminator
+    x = torch.rand(8, 1, 28, 28)
+    kw = dict(epochs=1, batch_size=4, device="cpu", checkpoint=tmp_path / "g.pt", progress=False, verbose=False)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)      # resumes: no new file
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x.flip(0), **kw)  # other data
+    assert len(list(tmp_path.glob("g-*.pt"))) == 2
