@@ -6,7 +6,9 @@ import torch.nn.functional as F
 
 from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import ae, exercise_tasks, exercises
-from test_grading_tasks import grade_in_process, one_thread  # noqa: F401 (fixture)
+from grading_helpers import assert_every_task_has_wrong_implementations, assert_loses_points, grade_in_process
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_ae_exercise_has_at_least_three_tasks_with_points():
@@ -146,14 +148,11 @@ WRONG = [
 
 @pytest.mark.parametrize("task_id, wrong", WRONG, ids=lambda v: getattr(v, "__name__", v))
 def test_wrong_but_plausible_implementation_loses_points(task_id, wrong):
-    result = grade_in_process(task_id, wrong)
-    assert result.score() < result.task.points
-    failed = [c for c in result.cases if not c.passed]
-    assert all(c.message for c in failed)
+    assert_loses_points(task_id, wrong)
 
 
 def test_every_task_has_wrong_implementations_in_the_tests():
-    assert {t.id for t in ae.TASKS} <= {task_id for task_id, _ in WRONG}
+    assert_every_task_has_wrong_implementations(ae.TASKS, WRONG)
 
 
 def test_a_kl_that_is_right_on_the_prior_only_still_fails_the_other_cases():

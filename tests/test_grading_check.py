@@ -11,12 +11,7 @@ from coursekit.grading import CheckResult, check
 from coursekit.grading.tasks import cnn
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_check_is_available_as_coursekit_check():

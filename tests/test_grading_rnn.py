@@ -7,7 +7,9 @@ import torch
 from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import exercise_tasks, exercises, rnn
 from coursekit.models import recurrent as R
-from test_grading_tasks import grade_in_process, one_thread  # noqa: F401 - the fixture applies here too
+from grading_helpers import assert_every_task_has_wrong_implementations, assert_loses_points, grade_in_process
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_rnn_exercise_has_at_least_three_tasks_with_points():
@@ -231,10 +233,7 @@ WRONG = [
 
 @pytest.mark.parametrize("task_id, wrong", WRONG, ids=lambda v: getattr(v, "__name__", v))
 def test_wrong_but_plausible_implementation_loses_points(task_id, wrong):
-    result = grade_in_process(task_id, wrong)
-    assert result.score() < result.task.points
-    failed = [c for c in result.cases if not c.passed]
-    assert all(c.message for c in failed)
+    assert_loses_points(task_id, wrong)
 
 
 @pytest.mark.parametrize("task_id, wrong", [
@@ -248,7 +247,7 @@ def test_the_named_mistakes_fail_most_cases(task_id, wrong):
 
 
 def test_every_task_has_wrong_implementations_in_the_tests():
-    assert {t.id for t in rnn.TASKS} <= {task_id for task_id, _ in WRONG}
+    assert_every_task_has_wrong_implementations(rnn.TASKS, WRONG)
 
 
 def test_gru_mismatch_message_carries_the_reset_gate_hint():

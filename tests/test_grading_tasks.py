@@ -1,11 +1,6 @@
 """The CNN exercise's tasks: the reference earns full marks, and every
-wrong-but-plausible implementation loses points.
-
-Implementations are scored in this process with the grader's own comparison
-(`expected_outputs`, `execute`, `score_cases`); the process boundary is tested
-end to end in test_grading_cli.py.
-"""
-import copy
+wrong-but-plausible implementation loses points (scored in this process; see
+grading_helpers.py)."""
 import math
 
 import pytest
@@ -13,25 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.grading.cases import compare_values, execute
-from coursekit.grading.runner import TaskResult, expected_outputs, score_cases
+from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import cnn, exercise_tasks, exercises, get_task, load_hidden
+from grading_helpers import assert_every_task_has_wrong_implementations, assert_loses_points, grade_in_process
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Grading runs single-threaded; so do these tests (steady timing on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def grade_in_process(task_id, obj) -> TaskResult:
-    task = get_task(task_id)
-    plan = expected_outputs(task, list(task.cases))
-    records = [execute(c.run, obj, copy.deepcopy(inp)) for c, inp in zip(plan.cases, plan.inputs)]
-    return TaskResult(task, score_cases(plan, records))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --------------------------------------------------------------- the tasks
@@ -268,14 +249,11 @@ WRONG = [
 
 @pytest.mark.parametrize("task_id, wrong", WRONG, ids=lambda v: getattr(v, "__name__", v))
 def test_wrong_but_plausible_implementation_loses_points(task_id, wrong):
-    result = grade_in_process(task_id, wrong)
-    assert result.score() < result.task.points
-    failed = [c for c in result.cases if not c.passed]
-    assert all(c.message for c in failed)
+    assert_loses_points(task_id, wrong)
 
 
 def test_every_task_has_wrong_implementations_in_the_tests():
-    assert {t.id for t in cnn.TASKS} <= {task_id for task_id, _ in WRONG}
+    assert_every_task_has_wrong_implementations(cnn.TASKS, WRONG)
 
 
 def test_missing_zero_grad_passes_one_step_but_fails_two():

@@ -1,0 +1,31 @@
+"""Helpers for the exercise-task tests (tests/test_grading_<exercise>.py).
+
+Implementations are scored in the test process with the grader's own
+comparison (`expected_outputs`, `execute`, `score_cases`); the process
+boundary itself is tested end to end in test_grading_cli.py.
+"""
+import copy
+
+from coursekit.grading.cases import execute
+from coursekit.grading.runner import TaskResult, expected_outputs, score_cases
+from coursekit.grading.tasks import get_task
+
+
+def grade_in_process(task_id, obj) -> TaskResult:
+    """Score ``obj`` on every public case of ``task_id``."""
+    task = get_task(task_id)
+    plan = expected_outputs(task, list(task.cases))
+    records = [execute(c.run, obj, copy.deepcopy(inp)) for c, inp in zip(plan.cases, plan.inputs)]
+    return TaskResult(task, score_cases(plan, records))
+
+
+def assert_loses_points(task_id, wrong) -> None:
+    """``wrong`` scores below full marks, and every failed case says why."""
+    result = grade_in_process(task_id, wrong)
+    assert result.score() < result.task.points
+    failed = [c for c in result.cases if not c.passed]
+    assert all(c.message for c in failed)
+
+
+def assert_every_task_has_wrong_implementations(tasks, wrong_list) -> None:
+    assert {t.id for t in tasks} <= {task_id for task_id, _ in wrong_list}
