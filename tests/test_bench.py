@@ -3,7 +3,13 @@ import json
 
 import pytest
 
-from coursekit import bench
+from coursekit import bench, data
+
+
+@pytest.fixture(autouse=True)
+def only_real_data_so_far(monkeypatch):
+    """Other tests in this process load fallback phantoms; start each test clean."""
+    monkeypatch.setattr(data, "_FALLBACKS", set())
 
 
 def test_result_is_a_flat_object_with_profile_device_and_commit(tmp_path):
@@ -31,3 +37,14 @@ def test_non_numeric_or_reserved_metrics_are_rejected(tmp_path, metrics):
 def test_missing_result_says_how_to_produce_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="benchmarks/demo.py"):
         bench.load_result("demo", results_dir=tmp_path)
+
+
+def test_results_are_refused_after_any_fallback_data_in_the_process(tmp_path, monkeypatch):
+    with pytest.warns(data.FallbackDataWarning):
+        data.load_medmnist("pneumoniamnist", "test", root=tmp_path / "empty", download=False)
+    assert data.fallbacks_used() == [("pneumoniamnist", "test", 28)]
+    with pytest.raises(SystemExit, match="pneumoniamnist/test"):
+        bench.require_real_data()
+    with pytest.raises(RuntimeError, match="phantoms"):
+        bench.write_result("demo", {"auc": 0.9}, profile="full", results_dir=tmp_path, device="x")
+    assert not (tmp_path / "demo.json").exists()

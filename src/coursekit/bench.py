@@ -22,7 +22,8 @@ from .book import ROOT
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 META_KEYS = ("profile", "device", "git_commit")
 
-__all__ = ["RESULTS_DIR", "git_commit", "device_description", "result_path", "write_result", "load_result"]
+__all__ = ["RESULTS_DIR", "git_commit", "device_description", "result_path", "require_real_data",
+           "write_result", "load_result", "show_result"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -50,9 +51,32 @@ def result_path(name: str, profile: str, results_dir: Path | None = None) -> Pat
     return d / (f"{name}.json" if profile == "full" else f"{name}.{profile}.json")
 
 
+def _refusal() -> str | None:
+    from .data import fallbacks_used
+
+    used = fallbacks_used()
+    if not used:
+        return None
+    listed = ", ".join(f"{flag}/{split} ({size} px)" for flag, split, size in used)
+    return (f"refusing to write benchmark results: this process used generated phantoms instead of "
+            f"real data for {listed}. Put the MedMNIST files in $COURSEKIT_DATA (or go online) and re-run.")
+
+
+def require_real_data() -> None:
+    """Stop a benchmark early (``SystemExit`` with the reason) if any data it
+    loaded so far were fallback phantoms: their numbers say nothing about medicine."""
+    reason = _refusal()
+    if reason:
+        raise SystemExit(reason)
+
+
 def write_result(name: str, metrics: Mapping[str, float], profile: str | None = None,
                  results_dir: Path | None = None, device: str | None = None) -> Path:
-    """Write ``metrics`` (name -> finite number) with the run's metadata; returns the path."""
+    """Write ``metrics`` (name -> finite number) with the run's metadata; returns the path.
+
+    Refuses (``RuntimeError``) when this process loaded fallback phantoms
+    instead of real data (:func:`coursekit.data.fallbacks_used`).
+    """
     from . import profile as _profile
 
     if not name or not name.replace("_", "").isalnum():
@@ -64,6 +88,9 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
         clean[key] = float(value) if isinstance(value, float) else int(value)
+    reason = _refusal()
+    if reason:
+        raise RuntimeError(reason)
     prof = profile or _profile.active()
     record = {**clean, "profile": prof, "device": device or device_description(), "git_commit": git_commit()}
     path = result_path(name, prof, results_dir)

@@ -36,7 +36,7 @@ from . import phantoms
 from .checks import check_images
 
 __all__ = ["SPLITS", "FallbackDataWarning", "MedMNIST", "DeviceBatches", "data_dir",
-           "load_medmnist", "medmnist_dataloader", "available_sizes", "filename"]
+           "load_medmnist", "medmnist_dataloader", "available_sizes", "filename", "fallbacks_used"]
 
 SPLITS = ("train", "val", "test")
 ENV_DATA = "COURSEKIT_DATA"
@@ -192,6 +192,13 @@ def _to_tensors(images: np.ndarray, labels: np.ndarray, volumes: bool):
 
 _MD5_CACHE: dict[tuple[str, int, int], str] = {}
 _NOTICE_SHOWN: set[tuple[str, int]] = set()
+_FALLBACKS: set[tuple[str, str, int]] = set()   # (flag, split, size) served as phantoms in this process
+
+
+def fallbacks_used() -> list[tuple[str, str, int]]:
+    """Every ``(flag, split, size)`` that this process received as generated
+    phantoms instead of real data (empty when all data was real)."""
+    return sorted(_FALLBACKS)
 
 
 def _md5(path: Path) -> str:
@@ -273,8 +280,10 @@ def _locate(flag: str, size: int, root, download: bool) -> tuple[Path | None, st
     return path, "download"
 
 
-def _fallback_notice(flag: str, size: int, root, reason: str) -> None:
-    """Print (once per flag and size) and warn (every time) that phantoms replace the data."""
+def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> None:
+    """Print (once per flag and size) and warn (every time) that phantoms replace
+    the data; remember it for :func:`fallbacks_used`."""
+    _FALLBACKS.add((flag, split, size))
     name = filename(flag, size)
     folders = ", ".join(str(f) for f in _folders(root))
     url = _info()[flag][f"url{_key(size)}"]
@@ -312,7 +321,7 @@ def load_medmnist(flag: str, split: str, size: int = 28, root=None,
     volumes = phantoms.is_3d(flag)
     path, source = _locate(flag, size, root, download)
     if path is None:
-        _fallback_notice(flag, size, root, reason=source)
+        _fallback_notice(flag, split, size, root, reason=source)
         raw_images, raw_labels = phantoms.fallback_dataset(flag, split, size)
         source = "fallback"
     else:
@@ -453,7 +462,7 @@ def medmnist_dataloader(flag: str, split: str, size: int = 28, root=None,
         dataset = cls(split=split, root=str(path.parent), size=size, download=False,
                       transform=transform)
     else:
-        _fallback_notice(flag, size, root, reason)
+        _fallback_notice(flag, split, size, root, reason)
         images, labels = phantoms.fallback_dataset(flag, split, size)
         dataset = _FallbackDataset(images, labels, transform, volumes)
     generator = torch.Generator().manual_seed(seed) if shuffle else None
