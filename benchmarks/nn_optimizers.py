@@ -43,7 +43,8 @@ SCHEDULE_KEYS = {"step": "step", "exponential": "exponential", "inverse time": "
 
 def runs_for_seed(P, seed, train, val, test, device, workdir):
     """Test AUC/accuracy and final training loss of every configuration for one seed,
-    trained as the notebook trains them (optim.fit_classifier from one shared init)."""
+    trained as the notebook trains them (classify.train_classifier with the optimizer and
+    schedule of each configuration, from one shared init)."""
     torch.manual_seed(seed)
     init_state = mlp.MLP(784, (P.hidden,), 2).state_dict()
     test_batches = ck.data.DeviceBatches(test.images, test.labels, batch_size=512, shuffle=False, device=device)
@@ -59,9 +60,10 @@ def runs_for_seed(P, seed, train, val, test, device, workdir):
         model.load_state_dict(init_state)
         opt = optim.make_optimizer(opt_name, model.parameters(), lr=lr, momentum=P.momentum)
         sched = optim.ScheduledLR(opt, schedule) if schedule is not None else None
-        history = optim.fit_classifier(
-            model, train, val, opt, epochs=P.epochs, scheduler=sched, batch_size=P.batch_size, seed=seed,
-            checkpoint=os.path.join(workdir, "nn_mlp.pt"), verbose=False, progress=False, device=device,
+        history = ck.classify.train_classifier(
+            model, train, val, optimizer=opt, scheduler=sched, max_shift=0, select_best=False,
+            epochs=P.epochs, batch_size=P.batch_size, seed=seed, checkpoint=os.path.join(workdir, "nn_mlp.pt"),
+            verbose=False, progress=False, device=device,
             hparams=dict(optimizer=opt_name, lr=lr, schedule=sched_name, hidden=P.hidden))
         res = ck.train.evaluate(model, test_batches, test.task)
         out[key] = {"auc": res["auc"], "acc": res["acc"], "loss": history.last("train_loss")}

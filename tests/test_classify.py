@@ -63,3 +63,50 @@ def test_checkpoints_of_phantom_and_real_runs_never_mix(phantom_sets, tmp_path):
 def test_random_shift_rejects_volumes():
     with pytest.raises(ValueError, match="max_shift=0"):
         classify.random_shift(2)(torch.zeros(2, 1, 4, 8, 8))
+
+
+def test_runs_on_different_training_images_of_the_same_size_get_different_checkpoints(phantom_sets, tmp_path):
+    from dataclasses import replace
+    train, test = phantom_sets
+    small = train.subset(64, seed=0)
+    for other in (small, replace(small, images=small.images.flip(-1))):
+        classify.train_classifier(models.SmallCNN(1, 2, width=8), other, test, epochs=1,
+                                  checkpoint=tmp_path / "cnn.pt", device="cpu", progress=False, verbose=False)
+    assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
+
+
+def test_class_weights_change_the_training_loss(phantom_sets):
+    train, test = phantom_sets
+    small = train.subset(64, seed=0)
+
+    def first_loss(class_weight):
+        torch.manual_seed(0)
+        hist = classify.train_classifier(models.SmallCNN(1, 2, width=8), small, test.subset(64), epochs=1,
+                                         class_weight=class_weight, max_shift=0, batch_size=64,
+                                         device="cpu", progress=False, verbose=False)
+        return hist["train_loss"][0]
+
+    assert first_loss(None) == pytest.approx(first_loss(torch.tensor([1.0, 1.0])))
+    assert first_loss(None) != pytest.approx(first_loss(torch.tensor([1.0, 20.0])))
+
+
+def test_without_model_selection_the_last_epoch_is_kept(phantom_sets):
+    train, test = phantom_sets
+    torch.manual_seed(0)
+    model = models.SmallCNN(1, 2, width=8)
+    hist = classify.train_classifier(model, train.subset(128), test.subset(128), epochs=2, select_best=False,
+                                     device="cpu", progress=False, verbose=False)
+    assert hist.best_epoch is None
+    assert {"train_loss", "val_loss", "val_auc", "val_acc", "lr"} <= set(hist)
+
+
+def test_your_own_optimizer_comes_with_its_own_learning_rate(phantom_sets):
+    train, test = phantom_sets
+    model = models.SmallCNN(1, 2, width=8)
+    with pytest.raises(ValueError, match="set them on it"):
+        classify.train_classifier(model, train, test, epochs=1, lr=0.1, device="cpu",
+                                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match="pass optimizer="):
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        classify.train_classifier(model, train, test, epochs=1, device="cpu",
+                                  scheduler=torch.optim.lr_scheduler.StepLR(opt, 1))

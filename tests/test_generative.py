@@ -226,6 +226,50 @@ def test_class_weights_are_inverse_frequencies_with_mean_one_on_balanced_data():
     assert generative.class_weights(torch.tensor([0, 1, 2]), 3).tolist() == [1.0, 1.0, 1.0]
 
 
+def imbalance_rows(recall_by_arm):
+    """Rows as imbalance_trial returns them: {arm: [minority recall of seed 0, seed 1, ...]}."""
+    return [{"seed": seed, "arm": arm, "minority recall": r, "balanced accuracy": 0.8, "accuracy": 0.9}
+            for arm, recalls in recall_by_arm.items() for seed, r in enumerate(recalls)]
+
+
+def test_imbalance_summary_pairs_each_arm_with_plain_on_the_same_seed():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in generative.IMBALANCE_ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]              # +0.1 on every seed: no spread at all
+    s = generative.imbalance_summary(imbalance_rows(recalls))
+    assert s["n_seeds"] == 3
+    assert s["minority_recall_plain_mean"] == pytest.approx(0.4)
+    assert s["minority_recall_plain_std"] == pytest.approx(0.2)
+    assert s["minority_recall_cgan_diff_mean"] == pytest.approx(0.1)
+    assert s["minority_recall_cgan_diff_se"] == pytest.approx(0.0, abs=1e-12)
+    assert s["balanced_acc_reweight_diff_mean"] == 0.0
+
+
+def test_imbalance_table_calls_an_arm_better_only_beyond_two_standard_errors_with_three_seeds():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in generative.IMBALANCE_ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]              # consistently better
+    recalls["re-weighting"] = [0.5, 0.2, 0.6]              # +0.3, -0.2, 0: noise
+    recalls["classical augmentation"] = [0.1, 0.3, 0.5]     # consistently worse
+    verdict = generative.imbalance_table(generative.imbalance_summary(imbalance_rows(recalls)))[
+        "minority recall: verdict"]
+    assert verdict["cGAN samples"] == "better"
+    assert verdict["re-weighting"] == "not distinguishable"
+    assert verdict["classical augmentation"] == "worse"
+    assert verdict["plain"] == "-"
+
+
+def test_imbalance_table_refuses_a_verdict_with_fewer_than_three_seeds():
+    recalls = {arm: [0.2, 0.4] for arm in generative.IMBALANCE_ARMS}
+    recalls["cGAN samples"] = [0.9, 0.9]
+    table = generative.imbalance_table(generative.imbalance_summary(imbalance_rows(recalls)))
+    assert table.loc["cGAN samples", "minority recall: verdict"] == "too few seeds"
+
+
+def test_imbalance_summary_needs_every_arm_for_every_seed():
+    rows = imbalance_rows({arm: [0.2, 0.4] for arm in generative.IMBALANCE_ARMS})
+    with pytest.raises(ValueError, match="missing"):
+        generative.imbalance_summary(rows[1:])
+
+
 # ------------------------------------------------------------------ real data
 
 def _real(flag):

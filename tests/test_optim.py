@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit import data, optim
+from coursekit import classify, data, optim
 from coursekit.models import mlp
 
 
@@ -156,28 +156,29 @@ def phantom_breast():
     return train.subset(128), val
 
 
-def test_fit_classifier_records_validation_metrics_and_the_scheduled_rate(phantom_breast, tmp_path):
+def test_a_scheduled_training_run_records_validation_metrics_and_the_rate_of_each_epoch(phantom_breast, tmp_path):
     train, val = phantom_breast
     torch.manual_seed(0)
     model = mlp.MLP(784, (16,), 2)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     sched = optim.ScheduledLR(opt, partial(optim.exponential, lr0=0.1, gamma=0.5))
-    hist = optim.fit_classifier(model, train, val, opt, epochs=3, scheduler=sched, batch_size=32,
-                                checkpoint=tmp_path / "run.pt", hparams={"opt": "momentum"}, device="cpu",
-                                progress=False, verbose=False)
+    hist = classify.train_classifier(model, train, val, optimizer=opt, scheduler=sched, epochs=3, batch_size=32,
+                                     max_shift=0, select_best=False, checkpoint=tmp_path / "run.pt",
+                                     hparams={"opt": "momentum"}, device="cpu", progress=False, verbose=False)
     assert hist["lr"] == pytest.approx([0.1, 0.05, 0.025])
     assert {"train_loss", "val_loss", "val_auc", "val_acc"} <= set(hist)
     assert len(list(tmp_path.glob("run-*.pt"))) == 1
 
 
-def test_fit_classifier_resumes_a_finished_run_with_the_same_history(phantom_breast, tmp_path):
+def test_a_run_with_a_hand_written_optimizer_resumes_with_the_same_history(phantom_breast, tmp_path):
     train, val = phantom_breast
 
     def run():
         torch.manual_seed(0)
         model = mlp.MLP(784, (16,), 2)
-        return optim.fit_classifier(model, train, val, optim.Adam(model.parameters()), epochs=2, batch_size=32,
-                                    checkpoint=tmp_path / "run.pt", device="cpu", progress=False, verbose=False)
+        return classify.train_classifier(model, train, val, optimizer=optim.Adam(model.parameters()), epochs=2,
+                                         batch_size=32, max_shift=0, checkpoint=tmp_path / "run.pt", device="cpu",
+                                         progress=False, verbose=False)
 
     assert run()["val_loss"] == run()["val_loss"]
 
@@ -265,7 +266,8 @@ def test_mlp_learns_real_breastmnist_better_than_chance():
     val = data.load_medmnist("breastmnist", "val", root=root, download=False)
     torch.manual_seed(0)
     model = mlp.MLP(784, (32,), 2)
-    hist = optim.fit_classifier(model, train, val, optim.Adam(model.parameters(), lr=1e-3), epochs=5,
-                                device="cpu", progress=False, verbose=False)
+    hist = classify.train_classifier(model, train, val, optimizer=optim.Adam(model.parameters(), lr=1e-3),
+                                     epochs=5, max_shift=0, select_best=False, device="cpu", progress=False,
+                                     verbose=False)
     assert hist["train_loss"][-1] < hist["train_loss"][0]
     assert hist.last("val_auc") > 0.65

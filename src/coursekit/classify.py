@@ -1,8 +1,10 @@
 """Image classification on MedMNIST: the recipe shared by notebooks and benchmarks.
 
-* :func:`train_classifier` trains any logits model with :func:`coursekit.train.fit`
-  (AdamW, cosine learning-rate schedule, cross-entropy, optional random shifts,
-  model selection on validation AUC, checkpoint and resume).
+* :func:`train_classifier` trains any logits model with :func:`coursekit.train.fit`.
+  Its default is the course's recipe (AdamW, cosine learning-rate schedule,
+  cross-entropy, random shifts, model selection on validation AUC, checkpoint
+  and resume); chapter 1 passes its own optimizer and schedule to compare
+  them, the imbalance experiment passes class weights.
 * :func:`pixel_logistic_regression` is the classical baseline: logistic
   regression on standardised raw pixels (scikit-learn), fitted on the same
   training images and scored on the same test images.
@@ -50,50 +52,102 @@ def random_shift(max_shift: int = 2, seed: int = 0):
     return transform
 
 
-def _cross_entropy(model: nn.Module, batch) -> torch.Tensor:
-    x, y = batch
-    return nn.functional.cross_entropy(model(x), y)
+def _validate(model: nn.Module, batches, task: str, optimizer) -> dict[str, float]:
+    """Validation loss (mean cross-entropy), AUC and accuracy, and the learning rate of the epoch."""
+    logits, labels = [], []
+    for x, y in batches:
+        logits.append(model(x).float())
+        labels.append(y)
+    logits, labels = torch.cat(logits), torch.cat(labels)
+    scores, y = logits.softmax(1).cpu().double().numpy(), labels.cpu().numpy()
+    return {"val_loss": float(nn.functional.cross_entropy(logits, labels)),
+            "val_auc": float(metrics.auc(y, scores, task)),
+            "val_acc": float(metrics.accuracy(y, scores, task)),
+            "lr": optimizer.param_groups[0]["lr"]}
+
+
+def _optimizer_hparams(optimizer, scheduler) -> dict:
+    """What identifies a caller's optimizer and schedule in a checkpoint's fingerprint."""
+    simple = (int, float, bool, str, tuple, type(None))
+    return {"optimizer": type(optimizer).__name__,
+            "optimizer_defaults": {k: v for k, v in sorted(optimizer.defaults.items()) if isinstance(v, simple)},
+            "scheduler": None if scheduler is None else type(scheduler).__name__}
 
 
 def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST, *, epochs: int,
-                     lr: float = 3e-3, weight_decay: float = 1e-4, batch_size: int = 128,
-                     max_shift: int = 2, seed: int = 0, checkpoint=None, resume: bool = True,
-                     device=None, **fit_kwargs) -> train.History:
-    """Train ``model`` (images -> logits) on a single-label MedMNIST set.
+                     optimizer: torch.optim.Optimizer | None = None, scheduler=None,
+                     lr: float | None = None, weight_decay: float | None = None,
+                     class_weight: torch.Tensor | None = None, max_shift: int = 2, select_best: bool = True,
+                     batch_size: int = 128, seed: int = 0, checkpoint=None, resume: bool = True,
+                     hparams: dict | None = None, device=None, **fit_kwargs) -> train.History:
+    """Train ``model`` (images -> logits) on a single-label MedMNIST set with cross-entropy.
 
-    AdamW with a cosine schedule over ``epochs``; ``random_shift`` augmentation
-    (``max_shift=0`` turns it off); validation AUC/accuracy after each epoch;
-    the weights of the epoch with the best validation AUC are restored at the
-    end. ``checkpoint`` gets a fingerprint of the hyperparameters added to its
-    name (:func:`coursekit.train.checkpoint_for`), so a changed setting starts
-    a new run instead of resuming an unrelated one. Returns the
-    :class:`~coursekit.train.History`.
+    The default recipe: AdamW (``lr`` 3e-3, ``weight_decay`` 1e-4) with a
+    cosine schedule over ``epochs``, ``random_shift`` augmentation
+    (``max_shift=0`` turns it off) and, with ``select_best``, the weights of
+    the epoch with the best validation AUC restored at the end.
+
+    ``optimizer`` (and optionally ``scheduler``, stepped once per epoch; none
+    means a constant rate) replaces AdamW and the cosine schedule: set the
+    learning rate on the optimizer. Put what the fingerprint cannot see (e.g.
+    the name of a schedule) in ``hparams``.
+    ``class_weight``: ``(n_classes,)`` weights of the training loss (see
+    :func:`coursekit.generative.class_weights`); the validation loss stays unweighted.
+
+    Shuffled batches come from ``seed``. After each epoch the history gets
+    ``train_loss``, ``val_loss``, ``val_auc``, ``val_acc`` and ``lr`` (the rate
+    used in that epoch). ``checkpoint`` gets a fingerprint of the settings
+    and the training data added to its name (:func:`coursekit.train.checkpoint_for`),
+    so a changed setting starts a new run instead of resuming an unrelated one.
+    Returns the :class:`~coursekit.train.History`.
     """
     if train_data.labels.ndim != 1:
         raise ValueError("train_classifier handles single-label tasks; "
                          f"{train_data.flag} has labels of shape {tuple(train_data.labels.shape)}")
+    if optimizer is None and scheduler is not None:
+        raise ValueError("a scheduler needs the optimizer it schedules: pass optimizer= as well "
+                         "(without either, the default is AdamW with a cosine schedule)")
+    if optimizer is not None and (lr is not None or weight_decay is not None):
+        raise ValueError("lr and weight_decay configure the default AdamW; with your own optimizer, "
+                         "set them on it (e.g. torch.optim.SGD(model.parameters(), lr=0.1))")
     dev = torch.device(device) if device is not None else get_device()
     model.to(dev)
     transform = random_shift(max_shift, seed) if max_shift else None
     batches = DeviceBatches(train_data.images, train_data.labels, batch_size=batch_size, seed=seed,
                             device=dev, transform=transform)
     val_batches = DeviceBatches(val_data.images, val_data.labels, batch_size=512, shuffle=False, device=dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    # The data source and contents are part of a run's identity: a checkpoint trained on
+    # fallback phantoms (or on another subset) must never be resumed by this run.
+    run = dict(flag=train_data.flag, source=train_data.source, n_train=len(train_data),
+               data=train.digest_tensors(train_data.images, train_data.labels), epochs=epochs,
+               batch_size=batch_size, max_shift=max_shift, seed=seed, select_best=select_best)
+    if optimizer is None:
+        lr = 3e-3 if lr is None else lr
+        weight_decay = 1e-4 if weight_decay is None else weight_decay
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        run.update(recipe="adamw-cosine", lr=lr, weight_decay=weight_decay)
+    else:
+        run.update(_optimizer_hparams(optimizer, scheduler))
+    weight = None
+    if class_weight is not None:
+        weight = torch.as_tensor(class_weight, dtype=torch.float32).to(dev)
+        run["class_weight"] = [round(float(v), 6) for v in weight]
 
-    def val_fn(m):
-        res = train.evaluate(m, val_batches, val_data.task, device=dev)
-        return {"val_auc": res["auc"], "val_acc": res["acc"]}
+    def loss_fn(m, batch):
+        x, y = batch
+        return nn.functional.cross_entropy(m(x), y, weight=weight)
 
-    # The data source is part of a run's identity: a checkpoint trained on
-    # fallback phantoms must never be resumed by a run on the real files.
-    hparams = dict(flag=train_data.flag, source=train_data.source, n_train=len(train_data), epochs=epochs, lr=lr,
-                   weight_decay=weight_decay, batch_size=batch_size, max_shift=max_shift, seed=seed)
+    def val_fn(m):   # fit runs it after each epoch, before the scheduler steps
+        return _validate(m, val_batches, val_data.task, optimizer)
+
+    run.update(hparams or {})
     if checkpoint is not None:
-        checkpoint = train.checkpoint_for(checkpoint, hparams)
-    return train.fit(model, batches, loss_fn=_cross_entropy, optimizer=opt, scheduler=sched, epochs=epochs,
-                     val_fn=val_fn, monitor="val_auc", mode="max", checkpoint=checkpoint, resume=resume,
-                     hparams=hparams, device=dev, **fit_kwargs)
+        checkpoint = train.checkpoint_for(checkpoint, run)
+    return train.fit(model, batches, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler, epochs=epochs,
+                     val_fn=val_fn, monitor="val_auc" if select_best else None, mode="max",
+                     checkpoint=checkpoint, resume=resume and checkpoint is not None,
+                     hparams=run, device=dev, **fit_kwargs)
 
 
 def pixel_logistic_regression(train_data: MedMNIST, test_data: MedMNIST, C: float = 0.01,

@@ -26,8 +26,9 @@ images with real ones in a stated space:
   :func:`coursekit.train.fit` with checkpoint and resume).
 * :func:`gaussian_baseline`: a classical generative model (a Gaussian in PCA
   space) to compare a GAN with.
-* :func:`imbalanced_subset`, :func:`classical_augment`,
-  :func:`train_weighted_classifier`: the class-imbalance experiment.
+* :func:`imbalance_trial`: one seed of the class-imbalance experiment, built
+  from :func:`imbalanced_subset`, :func:`classical_augment` and
+  :func:`class_weights` (shared by notebook 05c and ``benchmarks/gan_imbalance.py``).
 
 Arrays: feature sets are ``(N, d)`` float arrays or tensors; images are
 ``(N, C, H, W)`` float32 tensors in [0, 1].
@@ -35,6 +36,7 @@ Arrays: feature sets are ``(N, d)`` float arrays or tensors; images are
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import replace
 
@@ -46,26 +48,16 @@ from . import train as _train
 from .checks import check_images, check_unit_range
 from .data import DeviceBatches, MedMNIST
 from .device import get_device
+from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
            "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
-           "train_weighted_classifier"]
+           "IMBALANCE_ARMS", "imbalance_trial"]
 
 
 # ------------------------------------------------------------------ training
-
-def _digest_tensors(*tensors) -> str:
-    """A short fingerprint of tensors' contents (names checkpoints by their data)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for t in tensors:
-        if t is not None:
-            h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:12]
-
 
 def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
               epochs: int, batch_size: int = 128, lr: float = 2e-4, betas=(0.5, 0.999), smooth: float = 0.0,
@@ -100,7 +92,7 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth)
     hparams = dict(G=type(G).__name__, D=type(D).__name__,
                    parameters=sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters()),
-                   n=len(images), data=_digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
+                   n=len(images), data=_train.digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
                    lr=lr, betas=list(betas), smooth=smooth, seed=seed)
     if checkpoint is not None:
         checkpoint = _train.checkpoint_for(checkpoint, hparams)
@@ -548,39 +540,147 @@ def class_weights(labels, n_classes: int) -> torch.Tensor:
     return counts.sum() / (n_classes * counts)
 
 
-def train_weighted_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST, *, epochs: int,
-                              class_weight: torch.Tensor | None = None, lr: float = 3e-3,
-                              weight_decay: float = 1e-4, batch_size: int = 128, seed: int = 0,
-                              checkpoint=None, device=None, **fit_kwargs) -> _train.History:
-    """Train ``model`` with (optionally class-weighted) cross-entropy through :func:`coursekit.train.fit`.
+IMBALANCE_ARMS = ("plain", "re-weighting", "classical augmentation", "cGAN samples", "more real images (reference)")
 
-    The recipe of :func:`coursekit.classify.train_classifier` (AdamW, cosine
-    schedule, model selection on validation AUC) *without* random shifts, so
-    that augmentation is only what the caller adds to ``train_data``.
-    ``class_weight``: ``(n_classes,)`` loss weights, e.g. :func:`class_weights`.
+
+def _with_extra(data: MedMNIST, images: torch.Tensor, label: int) -> MedMNIST:
+    labels = torch.full((len(images),), label, dtype=torch.int64)
+    return replace(data, images=torch.cat([data.images, images.detach().float().cpu()]),
+                   labels=torch.cat([data.labels, labels]))
+
+
+def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minority: int, seed: int, *,
+                    n_others: int, fraction: float, clf_width: int, clf_epochs: int, batch_size: int,
+                    z_dim: int, gan_width: int, gan_epochs: int, checkpoint_dir=None,
+                    device=None) -> list[dict]:
+    """One seed of the class-imbalance experiment (``notebooks/05c_gan_imbalance.ipynb``).
+
+    Draws the imbalanced training set (:func:`imbalanced_subset`: ``n_others``
+    images of the other classes, class ``minority`` at ``fraction``), trains a
+    conditional GAN on that set only, then trains the same
+    :class:`~coursekit.models.SmallCNN` recipe (:func:`coursekit.classify.train_classifier`,
+    no random shifts) once per arm of :data:`IMBALANCE_ARMS`:
+
+    * ``plain``: the imbalanced set as is;
+    * ``re-weighting``: cross-entropy weighted by :func:`class_weights`;
+    * ``classical augmentation`` / ``cGAN samples``: the set plus ``n_extra``
+      minority images from :func:`classical_augment` / the conditional GAN,
+      where ``n_extra`` brings the minority class up to the mean count of the others;
+    * ``more real images (reference)``: the same seed's subset with that many
+      *real* minority images (what collecting data would buy).
+
+    Every arm starts from the same seed. Returns one row per arm:
+    ``{"seed", "arm", "minority recall", "balanced accuracy", "accuracy"}``,
+    measured on the real ``test`` split (balanced accuracy: the mean of the
+    per-class recalls). Checkpoints go to ``checkpoint_dir`` (none if None).
     """
+    from . import classify
+    from .models import SmallCNN
+    from .models.gan import ConditionalDiscriminator, ConditionalGenerator
+
+    K = full_train.n_classes
     dev = torch.device(device) if device is not None else get_device()
-    model.to(dev)
-    weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32).to(dev)
-    batches = DeviceBatches(train_data.images, train_data.labels, batch_size=batch_size, seed=seed, device=dev)
-    val_batches = DeviceBatches(val_data.images, val_data.labels, batch_size=512, shuffle=False, device=dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    data = imbalanced_subset(full_train, minority, fraction, n=n_others, seed=seed)
+    n_target = len(data.labels[data.labels != minority]) // (K - 1)      # the mean count of the other classes
+    n_extra = n_target - int((data.labels == minority).sum())
+    if n_extra < 1:
+        raise ValueError(f"class {minority} is not a minority here: fraction {fraction} of {len(data)} images")
+    ckpt = (lambda name: None) if checkpoint_dir is None else (lambda name: os.path.join(checkpoint_dir, name))
 
-    def loss_fn(m, batch):
-        x, y = batch
-        return nn.functional.cross_entropy(m(x), y, weight=weight)
+    seed_everything(seed)
+    cG = ConditionalGenerator(z_dim=z_dim, n_classes=K, channels=1, width=gan_width)
+    cD = ConditionalDiscriminator(channels=1, n_classes=K, width=gan_width)
+    train_gan(cG, cD, data.images, data.labels, epochs=gan_epochs, batch_size=batch_size, seed=seed,
+              checkpoint=ckpt("05c_cgan.pt"), device=dev, progress=False, verbose=False)
 
-    def val_fn(m):
-        res = _train.evaluate(m, val_batches, val_data.task, device=dev)
-        return {"val_auc": res["auc"], "val_acc": res["acc"]}
+    def score(train_data: MedMNIST, class_weight=None) -> dict:
+        seed_everything(seed)
+        model = SmallCNN(1, K, width=clf_width)
+        classify.train_classifier(model, train_data, val, epochs=clf_epochs, class_weight=class_weight, max_shift=0,
+                                  batch_size=batch_size, seed=seed, checkpoint=ckpt("05c_classifier.pt"),
+                                  device=dev, progress=False, verbose=False)
+        res = class_accuracy(model, test.images, test.labels, n_classes=K)
+        return {"minority recall": float(res["per_class"][minority]),
+                "balanced accuracy": float(np.nanmean(res["per_class"])), "accuracy": res["accuracy"]}
 
-    hparams = dict(flag=train_data.flag, n_train=len(train_data), data=_digest_tensors(train_data.images, train_data.labels),
-                   epochs=epochs, lr=lr, seed=seed, weight_decay=weight_decay, batch_size=batch_size,
-                   class_weight=None if weight is None else [round(float(v), 6) for v in weight])
-    if checkpoint is not None:
-        checkpoint = _train.checkpoint_for(checkpoint, hparams)
-    return _train.fit(model, batches, loss_fn=loss_fn, optimizer=opt, scheduler=sched, epochs=epochs,
-                      val_fn=val_fn, monitor="val_auc", mode="max", checkpoint=checkpoint,
-                      resume=checkpoint is not None,
-                      hparams=hparams, device=dev, **fit_kwargs)
+    minority_images = data.images[data.labels == minority]
+    arms = {
+        "plain": lambda: score(data),
+        "re-weighting": lambda: score(data, class_weights(data.labels, K)),
+        "classical augmentation": lambda: score(_with_extra(data, classical_augment(minority_images, n_extra,
+                                                                                    seed=seed), minority)),
+        "cGAN samples": lambda: score(_with_extra(data, generate(cG, n_extra, labels=torch.full((n_extra,), minority),
+                                                                 seed=seed), minority)),
+        # the same seed's subset of the other classes, with more of the real minority images
+        "more real images (reference)": lambda: score(imbalanced_subset(
+            full_train, minority, n_target / (len(data) - len(minority_images) + n_target), n=n_others, seed=seed)),
+    }
+    return [{"seed": seed, "arm": arm, **arms[arm]()} for arm in IMBALANCE_ARMS]
+
+
+_ARM_KEYS = {"plain": "plain", "re-weighting": "reweight", "classical augmentation": "augment",
+             "cGAN samples": "cgan", "more real images (reference)": "real"}
+_METRIC_KEYS = {"minority recall": "minority_recall", "balanced accuracy": "balanced_acc", "accuracy": "acc"}
+
+
+def imbalance_summary(rows) -> dict[str, float]:
+    """Flatten the rows of :func:`imbalance_trial` over seeds into ``{key: number}``.
+
+    For every arm (``plain``, ``reweight``, ``augment``, ``cgan``, ``real``) and
+    metric (``minority_recall``, ``balanced_acc``, ``acc``): ``{metric}_{arm}_mean``
+    and ``_std`` over seeds; for every arm but plain, the *paired* difference
+    from plain on the same seed, ``{metric}_{arm}_diff_mean`` and its standard
+    error ``_diff_se``; plus ``n_seeds``. (The keys of ``benchmarks/results/gan_imbalance.json``.)
+    """
+    table = {(r["seed"], r["arm"]): r for r in rows}
+    seeds = sorted({seed for seed, _ in table})
+    missing = [(s, a) for s in seeds for a in IMBALANCE_ARMS if (s, a) not in table]
+    if not seeds or missing:
+        raise ValueError(f"every seed needs a row for every arm; missing (seed, arm): {missing or 'all'}")
+    out: dict[str, float] = {"n_seeds": len(seeds)}
+    ddof = 1 if len(seeds) > 1 else 0
+    for metric, mkey in _METRIC_KEYS.items():
+        plain = np.array([table[s, "plain"][metric] for s in seeds], dtype=float)
+        for arm, akey in _ARM_KEYS.items():
+            v = np.array([table[s, arm][metric] for s in seeds], dtype=float)
+            out[f"{mkey}_{akey}_mean"], out[f"{mkey}_{akey}_std"] = float(v.mean()), float(v.std(ddof=ddof))
+            if arm != "plain":
+                d = v - plain
+                out[f"{mkey}_{akey}_diff_mean"] = float(d.mean())
+                out[f"{mkey}_{akey}_diff_se"] = float(d.std(ddof=ddof) / np.sqrt(len(d)))
+    return out
+
+
+def _verdict(d: float, se: float, n: int) -> str:
+    if n < 3:
+        return "too few seeds"
+    return "better" if d > 2 * se else "worse" if d < -2 * se else "not distinguishable"
+
+
+def imbalance_table(summary):
+    """The summary of :func:`imbalance_summary` (or the benchmark's JSON) as a table, one row per arm.
+
+    Columns: mean and standard deviation over seeds of the minority recall and
+    the balanced accuracy, the mean accuracy, and for each of the first two the
+    paired difference from plain, its standard error and a verdict: *better* or
+    *worse* than plain only if the mean difference exceeds two standard errors,
+    and only with at least three seeds. Returns a ``pandas.DataFrame``.
+    """
+    import pandas as pd
+
+    n = int(summary["n_seeds"])
+    rows = {}
+    for arm, a in _ARM_KEYS.items():
+        row = {}
+        for metric, m in (("minority recall", "minority_recall"), ("balanced accuracy", "balanced_acc")):
+            row[metric], row[f"{metric} std"] = summary[f"{m}_{a}_mean"], summary[f"{m}_{a}_std"]
+        row["accuracy"] = summary[f"acc_{a}_mean"]
+        for metric, m in (("minority recall", "minority_recall"), ("balanced accuracy", "balanced_acc")):
+            paired = arm != "plain"
+            d, se = (summary[f"{m}_{a}_diff_mean"], summary[f"{m}_{a}_diff_se"]) if paired else (np.nan, np.nan)
+            row[f"Δ {metric} vs plain"], row[f"Δ {metric} se"] = d, se
+            row[f"{metric}: verdict"] = _verdict(d, se, n) if paired else "-"
+        rows[arm] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = f"arm ({n} seeds)"
+    return table.round(3)

@@ -17,7 +17,6 @@ schedules              ``constant``, ``step_decay``, ``exponential``,
 ``ScheduledLR``        sets an optimizer's rate from a schedule once per epoch
 ``make_optimizer``     "sgd", "momentum" or "adam" by name
 ``chapter_schedules``  the schedules the chapter compares, from one ``lr0``
-``fit_classifier``     the one training run every optimizer is compared with
 ``plot_schedules``,    figures: learning rate against epoch; one panel per
 ``plot_runs``          recorded quantity, one curve per run
 =====================  =========================================================
@@ -35,7 +34,7 @@ from torch import nn
 
 __all__ = ["sgd_step", "adam_step", "SGD", "Adam", "make_optimizer",
            "constant", "step_decay", "exponential", "inverse_time", "cosine", "article_schedule",
-           "chapter_schedules", "ScheduledLR", "fit_classifier", "plot_schedules", "plot_runs"]
+           "chapter_schedules", "ScheduledLR", "plot_schedules", "plot_runs"]
 
 
 # ---------------------------------------------------------------- update rules
@@ -260,51 +259,6 @@ class ScheduledLR:
     def load_state_dict(self, state: dict) -> None:
         self.t = int(state["t"])
         self._apply()
-
-
-# ------------------------------------------------------------- a training run
-
-def fit_classifier(model: nn.Module, train_data, val_data, optimizer: torch.optim.Optimizer, *,
-                   epochs: int, scheduler=None, batch_size: int = 64, seed: int = 0,
-                   checkpoint=None, hparams: dict | None = None, device=None, **fit_kwargs):
-    """Train a logits model with mean cross-entropy; record what an optimizer comparison needs.
-
-    ``train_data``, ``val_data``: single-label :class:`coursekit.data.MedMNIST`
-    splits. Shuffled batches come from ``seed`` (the same order for every
-    optimizer). After each epoch the history gets ``val_loss``, ``val_auc``,
-    ``val_acc`` and ``lr`` (the rate used in that epoch). ``checkpoint`` gets
-    a fingerprint of ``hparams`` in its name and the run resumes from it.
-    No model selection: the returned model is the last epoch's. Returns the
-    :class:`coursekit.train.History`.
-    """
-    from . import metrics, train
-    from .data import DeviceBatches
-    from .device import get_device
-
-    dev = torch.device(device) if device is not None else get_device()
-    model.to(dev)
-    batches = DeviceBatches(train_data.images, train_data.labels, batch_size=batch_size, seed=seed, device=dev)
-    x_val, y_val = val_data.images.to(dev), val_data.labels.to(dev)
-
-    def loss_fn(m, batch):
-        x, y = batch
-        return nn.functional.cross_entropy(m(x), y)
-
-    def val_fn(m):   # fit runs it after each epoch, before the scheduler steps
-        logits = m(x_val).float()
-        scores, y = logits.softmax(1).cpu().double().numpy(), y_val.cpu().numpy()
-        return {"val_loss": float(nn.functional.cross_entropy(logits, y_val)),
-                "val_auc": float(metrics.auc(y, scores, val_data.task)),
-                "val_acc": float(metrics.accuracy(y, scores, val_data.task)),
-                "lr": optimizer.param_groups[0]["lr"]}
-
-    hparams = {**(hparams or {}), "epochs": epochs, "seed": seed, "batch_size": batch_size,
-               "n_train": len(train_data), "flag": train_data.flag, "source": train_data.source}
-    if checkpoint is not None:
-        checkpoint = train.checkpoint_for(checkpoint, hparams)
-    return train.fit(model, batches, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler, epochs=epochs,
-                     val_fn=val_fn, checkpoint=checkpoint, resume=checkpoint is not None, hparams=hparams,
-                     device=dev, **fit_kwargs)
 
 
 # -------------------------------------------------------------------- figures

@@ -42,7 +42,7 @@ from . import device as _device
 from . import metrics as _metrics
 
 __all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
-           "checkpoint_for"]
+           "checkpoint_for", "digest_tensors"]
 
 CHECKPOINT_FORMAT = 1
 
@@ -104,6 +104,18 @@ def _set_rng_state(state: dict, train) -> None:
     gen = getattr(train, "generator", None)
     if "loader" in state and isinstance(gen, torch.Generator):
         gen.set_state(state["loader"])
+
+
+def digest_tensors(*tensors) -> str:
+    """A short fingerprint (12 hex digits) of tensors' contents; ``None`` entries are skipped.
+    Names checkpoints by their training data (:func:`checkpoint_for`)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in tensors:
+        if t is not None:
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
 
 
 def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
