@@ -48,3 +48,22 @@ def test_results_are_refused_after_any_fallback_data_in_the_process(tmp_path, mo
     with pytest.raises(RuntimeError, match="phantoms"):
         bench.write_result("demo", {"auc": 0.9}, profile="full", results_dir=tmp_path, device="x")
     assert not (tmp_path / "demo.json").exists()
+
+
+def test_git_commit_is_marked_dirty_by_changed_code_but_not_by_changed_results(tmp_path):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "results" / "a.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    assert not bench.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "benchmarks" / "results" / "a.json").write_text('{"x": 1}')
+    assert not bench.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert bench.git_commit(tmp_path).endswith("-dirty")

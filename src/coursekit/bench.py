@@ -27,11 +27,14 @@ __all__ = ["RESULTS_DIR", "git_commit", "device_description", "result_path", "re
 
 
 def git_commit(root: Path = ROOT) -> str:
-    """The current commit hash (with ``-dirty`` when the tree has changes), or ``"unknown"``."""
+    """The current commit hash, or ``"unknown"``; ``-dirty`` is appended when tracked files
+    differ from it, except the result files under ``benchmarks/results/`` (outputs, not code:
+    one benchmark writing its JSON must not mark the next one's run as modified)."""
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)benchmarks/results"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
