@@ -331,7 +331,6 @@ def train_on_synthetic(model: nn.Module, synthetic: MedMNIST, val: MedMNIST, tes
     from . import classify
 
     dev = torch.device(device) if device is not None else get_device()
-    kwargs.setdefault("resume", kwargs.get("checkpoint") is not None)
     classify.train_classifier(model, synthetic, val, epochs=epochs, seed=seed, device=dev, **kwargs)
     batches = DeviceBatches(test.images, test.labels, batch_size=512, shuffle=False, device=dev)
     return _train.evaluate(model, batches, test.task, device=dev)
