@@ -11,15 +11,17 @@ Writes ``benchmarks/results/gan_imbalance.json`` in the ``full`` profile
 ``augment``, ``cgan``, ``real``) ``minority_recall_<arm>_mean``/``_std``,
 ``balanced_acc_<arm>_mean``/``_std``, ``acc_<arm>_mean``/``_std``, the paired differences
 from plain ``<metric>_<arm>_diff_mean``/``_diff_se``, and ``n_seeds``, ``n_train``,
-``n_minority``, ``n_test_minority``, ``train_seconds``.
-Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_imbalance.py``.
+``n_minority``, ``n_test_minority``, ``train_seconds`` (the wall time of the run that
+finished, so less than the total when it resumed from checkpoints).
+Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_imbalance.py``. The checkpoints of every
+seed and arm are kept in :func:`coursekit.bench.checkpoint_dir` (``benchmarks/.cache/`` unless
+``COURSEKIT_BENCH_CACHE`` says otherwise), so a run that is stopped (about 25 minutes a seed on a
+2-core CPU, two hours in all) continues from the last finished epoch when started again.
 """
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
-
 
 import coursekit as ck
 from coursekit import generative
@@ -44,16 +46,17 @@ def main() -> int:
     m = full_train.label_names.index(P.minority)
     example = generative.imbalanced_subset(full_train, m, P.fraction, n=P.n_others, seed=P.seeds[0])
 
+    cache = ck.bench.checkpoint_dir("gan_imbalance")
+    print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
     rows, t0 = [], time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in P.seeds:
-            rows += generative.imbalance_trial(
-                full_train, val, test, m, seed, n_others=P.n_others, fraction=P.fraction, clf_width=P.clf_width,
-                clf_epochs=P.clf_epochs, batch_size=P.batch_size, z_dim=P.z_dim, gan_width=P.gan_width,
-                gan_epochs=P.gan_epochs, checkpoint_dir=tmp)
-            for row in rows[-len(generative.IMBALANCE_ARMS):]:
-                print(f"seed {seed} {row['arm']:<30} minority recall {row['minority recall']:.3f}  "
-                      f"balanced acc {row['balanced accuracy']:.3f}", flush=True)
+    for seed in P.seeds:
+        rows += generative.imbalance_trial(
+            full_train, val, test, m, seed, n_others=P.n_others, fraction=P.fraction, clf_width=P.clf_width,
+            clf_epochs=P.clf_epochs, batch_size=P.batch_size, z_dim=P.z_dim, gan_width=P.gan_width,
+            gan_epochs=P.gan_epochs, checkpoint_dir=cache)
+        for row in rows[-len(generative.IMBALANCE_ARMS):]:
+            print(f"seed {seed} {row['arm']:<30} minority recall {row['minority recall']:.3f}  "
+                  f"balanced acc {row['balanced accuracy']:.3f}", flush=True)
     out = generative.imbalance_summary(rows)
     out.update(n_train=len(example), n_minority=int((example.labels == m).sum()),
                n_test_minority=int((test.labels == m).sum()), train_seconds=time.perf_counter() - t0)

@@ -11,8 +11,10 @@ results.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import subprocess
 from pathlib import Path
 from typing import Mapping
@@ -20,10 +22,12 @@ from typing import Mapping
 from .book import ROOT
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
+CACHE_DIR = ROOT / "benchmarks" / ".cache"
+CACHE_ENV = "COURSEKIT_BENCH_CACHE"
 META_KEYS = ("profile", "device", "git_commit")
 
-__all__ = ["RESULTS_DIR", "git_commit", "device_description", "result_path", "require_real_data",
-           "write_result", "load_result", "show_result"]
+__all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
+           "result_path", "require_real_data", "write_result", "load_result", "show_result"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -39,6 +43,48 @@ def git_commit(root: Path = ROOT) -> str:
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def code_digest(paths) -> str:
+    """12 hex digits of a SHA-256 over the given files and the ``*.py`` files under the given
+    folders (names relative to each folder, and contents, in sorted order). Changes when any
+    of that code changes."""
+    h = hashlib.sha256()
+    for top in map(Path, paths):
+        if not top.exists():
+            raise FileNotFoundError(f"code_digest: {top} does not exist")
+        files = sorted(top.rglob("*.py")) if top.is_dir() else [top]
+        for f in files:
+            if "__pycache__" in f.parts:
+                continue
+            h.update(str(f.relative_to(top) if top.is_dir() else f.name).encode() + b"\0")
+            h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
+    """A folder (created) for the checkpoints of a long benchmark, kept between runs so that
+    an interrupted run resumes where it stopped instead of starting over.
+
+    ``<cache>/<name>-<profile>-<digest>``: ``<cache>`` is ``$COURSEKIT_BENCH_CACHE`` or
+    ``benchmarks/.cache`` (git-ignored); ``<digest>`` is :func:`code_digest` of ``code``
+    (default: the installed ``coursekit`` package and ``benchmarks/<name>.py``), so checkpoints
+    written by other code are never resumed by this code. Delete the folder to start over.
+    """
+    from . import profile as _profile
+
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
+        raise ValueError(f"name must be a benchmark name such as 'gan_imbalance'; got {name!r}")
+    prof = profile or _profile.active()
+    if code is None:
+        code = [Path(__file__).parent]
+        script = ROOT / "benchmarks" / f"{name}.py"
+        if script.exists():
+            code.append(script)
+    base = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else CACHE_DIR
+    folder = base / f"{name}-{prof}-{code_digest(code)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def device_description() -> str:
