@@ -67,3 +67,47 @@ def test_git_commit_is_marked_dirty_by_changed_code_but_not_by_changed_results(t
     assert not bench.git_commit(tmp_path).endswith("-dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert bench.git_commit(tmp_path).endswith("-dirty")
+
+
+def _code(tmp_path, text="x = 1\n"):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "mod.py").write_text(text)
+    return pkg
+
+
+def test_code_digest_changes_when_the_code_changes(tmp_path):
+    pkg = _code(tmp_path)
+    before = bench.code_digest([pkg])
+    assert bench.code_digest([pkg]) == before
+    (pkg / "mod.py").write_text("x = 2\n")
+    assert bench.code_digest([pkg]) != before
+
+
+def test_code_digest_of_a_missing_path_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        bench.code_digest([tmp_path / "nowhere"])
+
+
+def test_checkpoint_dir_is_the_same_folder_for_the_same_code(tmp_path, monkeypatch):
+    monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path / "cache"))
+    pkg = _code(tmp_path)
+    first = bench.checkpoint_dir("demo", "full", code=[pkg])
+    assert first.is_dir() and first.parent == tmp_path / "cache" and first.name.startswith("demo-full-")
+    assert bench.checkpoint_dir("demo", "full", code=[pkg]) == first
+
+
+def test_checkpoint_dir_changes_with_the_code_and_the_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path / "cache"))
+    pkg = _code(tmp_path)
+    full = bench.checkpoint_dir("demo", "full", code=[pkg])
+    assert bench.checkpoint_dir("demo", "quick", code=[pkg]) != full
+    (pkg / "mod.py").write_text("x = 2\n")
+    assert bench.checkpoint_dir("demo", "full", code=[pkg]) != full
+
+
+@pytest.mark.parametrize("name", ["", "a/b", None])
+def test_checkpoint_dir_needs_a_plain_benchmark_name(tmp_path, monkeypatch, name):
+    monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path))
+    with pytest.raises(ValueError, match="benchmark name"):
+        bench.checkpoint_dir(name, "full", code=[_code(tmp_path)])
