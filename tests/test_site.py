@@ -1,5 +1,5 @@
-"""The site builds strictly (warnings are errors), executing every notebook,
-and the CNN page carries executed outputs."""
+"""The site builds strictly (warnings are errors), executing every notebook;
+the CNN page carries executed outputs, and the equations typeset offline."""
 import os
 import subprocess
 import sys
@@ -10,17 +10,34 @@ import pytest
 from coursekit.book import ROOT
 
 
-@pytest.mark.slow
-def test_site_builds_strictly_with_executed_notebooks(tmp_path):
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """Build the whole site once (strict, executing the notebooks); the html folder."""
+    out = tmp_path_factory.mktemp("site")
     jb = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, COURSEKIT_PROFILE="quick", COURSEKIT_PROGRESS="0")
-    proc = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(tmp_path),
+    proc = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out),
                            "--warningiserror", "--nitpick", "--keep-going"],
                           capture_output=True, text=True, env=env, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    html = tmp_path / "_build" / "html"
+    return out / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_site_builds_strictly_with_executed_notebooks(built_site):
+    html = built_site
     assert (html / "index.html").is_file()
     page = (html / "notebooks" / "02_cnn.html").read_text(encoding="utf-8")
     assert page.count("<img") >= 4, "the CNN page should show its executed figures"
     assert "test AUC" in page and "logistic regression" in page
     assert "Traceback" not in page
+
+
+@pytest.mark.slow
+def test_site_serves_its_own_mathjax(built_site):
+    html = built_site
+    assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+    assert any((html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    page = (html / "book" / "05_gan.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-mml-chtml.js" in page
+    assert "cdn.jsdelivr.net/npm/mathjax" not in page
