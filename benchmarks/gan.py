@@ -6,7 +6,9 @@ Writes ``benchmarks/results/gan.json`` in the ``full`` profile (``gan.quick.json
 ``recall``, ``precision_floor``, ``recall_floor``, ``precision_gaussian``, ``recall_gaussian``,
 ``memo_frac_median_pixels``, ``memo_frac_p05_pixels``, ``memo_frac_median_features``,
 ``memo_frac_p05_features``, ``cgan_class_acc``, ``real_test_class_acc``,
-``cgan_class_acc_ratio``, ``tstr_acc``, ``trtr_acc`` (and a few more).
+``cgan_class_acc_ratio``, ``tstr_acc``, ``trtr_acc``, the DCGAN's FD after every fifth epoch
+``fd_gan_epoch_005``, ``fd_gan_epoch_010``, ... (is it still falling when training stops?)
+(and a few more).
 
 FD is the Fréchet distance in the penultimate features of a SmallCNN trained on the real
 training split (not FID); ``fd_real_floor`` is real train vs real test with the same number of
@@ -78,16 +80,24 @@ def main() -> int:
         pr = generative.precision_recall(f_ref, f_gauss, k=3)
         out["precision_gaussian"], out["recall_gaussian"] = pr["precision"], pr["recall"]
 
+        def fd_of(generator):   # FD of n_eval samples from fixed noise: the trajectory's and fd_gan's
+            return generative.frechet_distance(generative.features(clf, generative.generate(generator, P.n_eval,
+                                                                                            seed=SEED)), f_ref)
+
         ck.seed_everything(SEED)
         G = Generator(z_dim=P.z_dim, channels=1, width=P.gan_width)
         D = Discriminator(channels=1, width=P.gan_width)
         t0 = time.perf_counter()
-        generative.train_gan(G, D, train.images, epochs=P.gan_epochs, batch_size=P.batch_size, seed=SEED,
-                             checkpoint=os.path.join(tmp, "dcgan.pt"), progress=False)
-        out["gan_train_seconds"] = time.perf_counter() - t0
+        hist = generative.train_gan(G, D, train.images, epochs=P.gan_epochs, batch_size=P.batch_size, seed=SEED,
+                                    checkpoint=os.path.join(tmp, "dcgan.pt"), progress=False,
+                                    val_fn=lambda models: {"fd": fd_of(models["G"])})
+        out["gan_train_seconds"] = time.perf_counter() - t0   # with the FD after each epoch
+        for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
+            if epoch % 5 == 0 or epoch == P.gan_epochs:
+                out[f"fd_gan_epoch_{epoch:03d}"] = fd
         fake = generative.generate(G, P.n_eval, seed=SEED)
         f_fake = generative.features(clf, fake)
-        out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)
+        out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = fd_of(G), the last epoch's
         pr = generative.precision_recall(f_ref, f_fake, k=3)
         out["precision"], out["recall"] = pr["precision"], pr["recall"]
         for space in ("pixels", "features"):
