@@ -15,8 +15,8 @@ from plain ``<metric>_<arm>_diff_mean``/``_diff_se``, and ``n_seeds``, ``n_train
 finished, so less than the total when it resumed from checkpoints).
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_imbalance.py``. The checkpoints of every
 seed and arm are kept in :func:`coursekit.bench.checkpoint_dir` (``benchmarks/.cache/`` unless
-``COURSEKIT_BENCH_CACHE`` says otherwise), so a run that is stopped (about 25 minutes a seed on a
-2-core CPU, two hours in all) continues from the last finished epoch when started again.
+``COURSEKIT_BENCH_CACHE`` says otherwise), so a run that is stopped (about 35 minutes a seed on a
+2-core CPU, three hours in all) continues from the last finished epoch when started again.
 """
 from __future__ import annotations
 

@@ -55,9 +55,7 @@ def copy_mathjax(source: Path, static_dir: Path) -> Path:
 def _config_inited(app, config) -> None:
     from sphinx.util import logging
 
-    source = mathjax_source()
-    app.env_mathjax_source = source  # read again when the build finishes
-    if source is None:
+    if mathjax_source() is None:
         logging.getLogger(__name__).warning(
             "coursekit.offline_math: django-static-mathjax is not installed, so the equations load "
             "MathJax from a CDN and show as raw TeX offline. Install the book's dependencies: "
@@ -67,7 +65,7 @@ def _config_inited(app, config) -> None:
 
 
 def _build_finished(app, exception) -> None:
-    source = getattr(app, "env_mathjax_source", None)
+    source = mathjax_source()
     if exception is None and source is not None and app.builder.format == "html":
         copy_mathjax(source, Path(app.outdir) / "_static")
 
