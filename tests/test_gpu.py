@@ -1,0 +1,138 @@
+"""The accelerator code paths: every test runs on the CPU and again on CUDA where a GPU is present.
+
+CI has no GPU, so there these tests check the CPU path only. On a GPU machine, run
+``pytest tests/test_gpu.py`` to check what learners on Colab run: training with mixed precision
+(bfloat16, or float16 with a loss scaler), batches that live on the GPU, and checkpoints that move
+between a GPU and a laptop.
+"""
+import pytest
+import torch
+from torch import nn
+
+from coursekit import classify, data, device, generative, models, train
+from coursekit.models.gan import Discriminator, Generator
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.fixture(params=DEVICES)
+def dev(request):
+    return torch.device(request.param)
+
+
+def _regression_batches(dev, n=256, batch_size=32):
+    """y = 3x - 1 with a little noise: a task a linear layer learns in a few epochs."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(n, 1, 4, 4, generator=g)
+    y = 3 * x.mean((1, 2, 3)) - 1 + 0.01 * torch.randn(n, generator=g)
+    return data.DeviceBatches(x, y, batch_size=batch_size, seed=0, device=dev)
+
+
+def _mse(model, batch):
+    x, y = batch
+    return nn.functional.mse_loss(model(x).squeeze(1).float(), y)
+
+
+def _linear():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 1))
+
+
+def test_device_batches_live_on_the_device_and_cover_every_sample_once(dev):
+    x = torch.arange(10, dtype=torch.float32).view(10, 1, 1, 1)
+    batches = data.DeviceBatches(x, torch.arange(10), batch_size=4, seed=1, device=dev)
+    seen = [(xb.device.type, yb.device.type, yb) for xb, yb in batches]
+    assert {(a, b) for a, b, _ in seen} == {(dev.type, dev.type)}
+    assert sorted(torch.cat([yb for *_, yb in seen]).tolist()) == list(range(10))
+
+
+def test_device_batches_repeat_their_order_for_the_same_epoch(dev):
+    x = torch.arange(10, dtype=torch.float32).view(10, 1, 1, 1)
+    batches = data.DeviceBatches(x, torch.arange(10), batch_size=10, seed=1, device=dev)
+    batches.set_epoch(3)
+    first = next(iter(batches))[1].cpu()
+    second = next(iter(batches))[1].cpu()
+    batches.set_epoch(4)
+    other = next(iter(batches))[1].cpu()
+    assert torch.equal(first, second) and not torch.equal(first, other)
+
+
+def test_fit_learns_on_the_device_with_mixed_precision_where_it_applies(dev):
+    model = _linear()
+    hist = train.fit(model, _regression_batches(dev), loss_fn=_mse, epochs=15, device=dev,
+                     optimizer=torch.optim.Adam(model.parameters(), lr=0.05), progress=False, verbose=False)
+    assert hist["train_loss"][-1] < 0.1 * hist["train_loss"][0]
+    assert next(model.parameters()).device.type == dev.type
+    assert next(model.parameters()).dtype == torch.float32     # autocast leaves the weights in float32
+
+
+def test_autocast_uses_the_dtype_it_announces(dev):
+    expected = device.amp_dtype(dev)
+    with device.autocast(dev):
+        y = torch.ones(8, 8, device=dev) @ torch.ones(8, 8, device=dev)
+    assert y.dtype == (expected or torch.float32)
+
+
+def test_grad_scaler_is_on_exactly_for_float16(dev):
+    assert device.grad_scaler(dev).is_enabled() == (device.amp_dtype(dev) == torch.float16)
+
+
+def test_a_checkpoint_written_on_the_device_resumes_on_the_cpu(dev, tmp_path):
+    ckpt = tmp_path / "run.pt"
+    model = _linear()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    train.fit(model, _regression_batches(dev), loss_fn=_mse, optimizer=opt, epochs=2, device=dev,
+              checkpoint=ckpt, progress=False, verbose=False)
+    again = _linear()
+    hist = train.fit(again, _regression_batches("cpu"), loss_fn=_mse, epochs=4, device="cpu",
+                     optimizer=torch.optim.Adam(again.parameters(), lr=0.05),
+                     checkpoint=ckpt, resume=True, progress=False, verbose=False)
+    assert hist["epoch"] == [1, 2, 3, 4]
+    assert next(again.parameters()).device.type == "cpu"
+
+
+@needs_cuda
+def test_a_cpu_checkpoint_resumes_on_the_gpu(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    model = _linear()
+    train.fit(model, _regression_batches("cpu"), loss_fn=_mse, epochs=1, device="cpu", checkpoint=ckpt,
+              optimizer=torch.optim.Adam(model.parameters(), lr=0.05), progress=False, verbose=False)
+    again = _linear()
+    hist = train.fit(again, _regression_batches("cuda"), loss_fn=_mse, epochs=2, device="cuda",
+                     optimizer=torch.optim.Adam(again.parameters(), lr=0.05),
+                     checkpoint=ckpt, resume=True, progress=False, verbose=False)
+    assert hist["epoch"] == [1, 2] and next(again.parameters()).is_cuda
+
+
+def test_train_classifier_and_evaluate_run_on_the_device(dev):
+    with pytest.warns(data.FallbackDataWarning):
+        tr = data.load_medmnist("pneumoniamnist", "train", root="/nonexistent-dir", download=False)
+        te = data.load_medmnist("pneumoniamnist", "test", root="/nonexistent-dir", download=False)
+    torch.manual_seed(0)
+    model = models.SmallCNN(1, 2, width=8)
+    hist = classify.train_classifier(model, tr, te, epochs=2, device=dev, progress=False, verbose=False)
+    assert 0.5 <= max(hist["val_auc"]) <= 1
+    res = train.evaluate(model, data.DeviceBatches(te.images, te.labels, batch_size=256, shuffle=False,
+                                                   device=dev), te.task)
+    assert 0 <= res["acc"] <= 1 and 0 <= res["auc"] <= 1
+
+
+def test_gan_training_and_generation_run_on_the_device_and_samples_come_back_on_the_cpu(dev):
+    torch.manual_seed(0)
+    G, D = Generator(z_dim=8, width=8), Discriminator(width=8)
+    images = torch.rand(64, 1, 28, 28)
+    hist = generative.train_gan(G, D, images, epochs=1, batch_size=32, device=dev, progress=False,
+                                verbose=False)
+    assert len(hist["train_d_loss"]) == 1
+    fake = generative.generate(G, 10, seed=0)
+    assert fake.device.type == "cpu" and fake.shape == (10, 1, 28, 28)
+    assert 0 <= fake.min() and fake.max() <= 1
+
+
+def test_generated_samples_do_not_depend_on_the_device(dev):
+    torch.manual_seed(0)
+    G = Generator(z_dim=8, width=8)
+    on_cpu = generative.generate(G, 6, seed=3)
+    on_dev = generative.generate(G.to(dev), 6, seed=3)
+    assert torch.allclose(on_cpu, on_dev, atol=1e-4)      # the noise is drawn on the CPU, then moved
