@@ -2,6 +2,8 @@
 import pytest
 import torch
 
+from coursekit import data
+
 
 @pytest.fixture(scope="module")
 def one_thread():
@@ -11,3 +13,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def phantom_sets():
+    """Fallback pneumonia phantoms, (train, test) (learnable labels; no file or network needed)."""
+    with pytest.warns(data.FallbackDataWarning):
+        train = data.load_medmnist("pneumoniamnist", "train", root="/nonexistent-dir", download=False)
+        test = data.load_medmnist("pneumoniamnist", "test", root="/nonexistent-dir", download=False)
+    return train, test

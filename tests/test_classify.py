@@ -3,16 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from coursekit import classify, data, models
-
-
-@pytest.fixture(scope="module")
-def phantom_sets():
-    """Fallback pneumonia phantoms (learnable labels; no file or network needed)."""
-    with pytest.warns(data.FallbackDataWarning):
-        train = data.load_medmnist("pneumoniamnist", "train", root="/nonexistent-dir", download=False)
-        test = data.load_medmnist("pneumoniamnist", "test", root="/nonexistent-dir", download=False)
-    return train, test
+from coursekit import classify, models
 
 
 def test_random_shift_moves_content_without_changing_shape_and_repeats_with_the_seed():

@@ -105,10 +105,8 @@ def test_a_cpu_checkpoint_resumes_on_the_gpu(tmp_path):
     assert hist["epoch"] == [1, 2] and next(again.parameters()).is_cuda
 
 
-def test_train_classifier_and_evaluate_run_on_the_device(dev):
-    with pytest.warns(data.FallbackDataWarning):
-        tr = data.load_medmnist("pneumoniamnist", "train", root="/nonexistent-dir", download=False)
-        te = data.load_medmnist("pneumoniamnist", "test", root="/nonexistent-dir", download=False)
+def test_train_classifier_and_evaluate_run_on_the_device(dev, phantom_sets):
+    tr, te = phantom_sets
     torch.manual_seed(0)
     model = models.SmallCNN(1, 2, width=8)
     hist = classify.train_classifier(model, tr, te, epochs=2, device=dev, progress=False, verbose=False)
