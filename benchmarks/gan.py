@@ -6,8 +6,8 @@ Writes ``benchmarks/results/gan.json`` in the ``full`` profile (``gan.quick.json
 ``recall``, ``precision_floor``, ``recall_floor``, ``precision_gaussian``, ``recall_gaussian``,
 ``memo_frac_median_pixels``, ``memo_frac_p05_pixels``, ``memo_frac_median_features``,
 ``memo_frac_p05_features``, ``cgan_class_acc``, ``real_test_class_acc``,
-``cgan_class_acc_ratio``, ``tstr_acc``, ``trtr_acc``, the DCGAN's FD after every fifth epoch
-``fd_gan_epoch_005``, ``fd_gan_epoch_010``, ... (is it still falling when training stops?)
+``cgan_class_acc_ratio``, ``tstr_acc``, ``trtr_acc``, the DCGAN's FD after every epoch
+``fd_gan_epoch_001``, ``fd_gan_epoch_002``, ... (is it still falling when training stops?)
 (and a few more).
 
 FD is the Fréchet distance in the penultimate features of a SmallCNN trained on the real
@@ -93,8 +93,7 @@ def main() -> int:
                                     val_fn=lambda models: {"fd": fd_of(models["G"])})
         out["gan_train_seconds"] = time.perf_counter() - t0   # with the FD after each epoch
         for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
-            if epoch % 5 == 0 or epoch == P.gan_epochs:
-                out[f"fd_gan_epoch_{epoch:03d}"] = fd
+            out[f"fd_gan_epoch_{epoch:03d}"] = fd
         fake = generative.generate(G, P.n_eval, seed=SEED)
         f_fake = generative.features(clf, fake)
         out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = fd_of(G), the last epoch's
