@@ -6,6 +6,10 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
   a linear probe (logistic regression) on both methods' codes. The same MSE on
   training images (``ae_train_mse``, ``pca_train_mse``; a subset of the size of
   the test split) separates a weak model from one that does not generalise.
+  PCA's test MSE with more components (``pca_test_mse_k001`` ... ``_k256``) tells
+  how many linear components the autoencoder's code is worth
+  (``pca_k_matching_ae``: the fewest with an error at most the AE's) and how many
+  halve PCA's error at ``latent_dim`` (``pca_k_for_half``).
 * Denoising (Gaussian noise of ``noise_sigma``): the denoising autoencoder vs a
   Gaussian filter and total variation, tuned on validation images; test PSNR/SSIM.
 * A VAE: test reconstruction MSE (decoding mu) and KL per image.
@@ -76,6 +80,12 @@ def main() -> int:
     r["ae_train_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, seen), seen))
     r["pca_train_mse"] = float(ck.metrics.mse(latent.pca_reconstruct(pca, seen), seen))
     r["ae_parameters"] = ck.models.count_parameters(ae)
+    curve = latent.pca_error_curve(train.images, test.images, seed=SEED)   # k in latent.CURVE_KS
+    r.update({f"pca_test_mse_k{k:03d}": e for k, e in curve.items()})
+    for key, target in (("pca_k_matching_ae", r["ae_test_mse"]), ("pca_k_for_half", 0.5 * r["pca_test_mse"])):
+        k = latent.components_to_reach(curve, target)
+        if k is not None:            # None: not reached within latent.CURVE_KS, so the key is left out
+            r[key] = k
 
     # denoising
     dae = aem.ConvAutoencoder(latent_dim=None, width=P.width)

@@ -149,6 +149,33 @@ def test_fit_pca_rejects_more_components_than_pixels():
         latent.fit_pca(torch.rand(50, 1, 4, 4), 17)
 
 
+def test_pca_error_curve_equals_a_separate_pca_fit_at_every_k():
+    train, test = blobs(80, seed=1), blobs(40, seed=2)
+    curve = latent.pca_error_curve(train, test, [8, 2, 4])
+    assert list(curve) == [2, 4, 8]
+    for k, err in curve.items():
+        alone = latent.pca_reconstruct(latent.fit_pca(train, k), test)
+        assert err == pytest.approx(float(metrics.mse(alone, test)), rel=1e-4)
+
+
+def test_pca_error_falls_with_more_components():
+    curve = latent.pca_error_curve(blobs(80, seed=1), blobs(40, seed=2), [1, 2, 4, 8, 16])
+    errors = list(curve.values())
+    assert all(a > b for a, b in zip(errors, errors[1:]))
+
+
+def test_pca_error_curve_rejects_images_of_another_shape():
+    with pytest.raises(ValueError, match="same shape"):
+        latent.pca_error_curve(blobs(20), blobs(20, size=32), [2])
+
+
+def test_components_to_reach_is_the_smallest_k_at_or_below_the_error():
+    curve = {1: 0.5, 2: 0.3, 4: 0.2, 8: 0.1}
+    assert latent.components_to_reach(curve, 0.3) == 2
+    assert latent.components_to_reach(curve, 0.25) == 4
+    assert latent.components_to_reach(curve, 0.05) is None
+
+
 # ------------------------------------------------------------------ probe
 
 def test_linear_probe_is_perfect_on_separable_codes_and_chance_on_noise():

@@ -11,7 +11,9 @@ benchmark (so that both compute the same numbers):
 * :func:`encode`, :func:`reconstruct`: codes ``(N, k)`` and reconstructions of
   a whole set, batch by batch, in eval mode (a VAE gives its mean code ``mu``).
 * :func:`fit_pca`, :func:`pca_codes`, :func:`pca_reconstruct`: the linear
-  baseline at the same latent size, fitted on the same training images.
+  baseline at the same latent size, fitted on the same training images;
+  :func:`pca_error_curve` and :func:`components_to_reach`: how many PCA
+  components a code of k numbers is worth.
 * :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy).
 * :func:`reconstruction_errors`: per-image MSE, the anomaly score.
 * :func:`add_noise`, :func:`classical_denoise`, :func:`tune_classical`: the
@@ -36,8 +38,8 @@ from .device import get_device
 from .models.autoencoders import ConvVAE, vae_loss
 
 __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "fit_pca", "pca_codes", "pca_reconstruct",
-           "linear_probe", "reconstruction_errors", "add_noise", "classical_denoise", "tune_classical",
-           "latent_grid", "latent_explorer"]
+           "pca_error_curve", "components_to_reach", "linear_probe", "reconstruction_errors", "add_noise",
+           "classical_denoise", "tune_classical", "latent_grid", "latent_explorer"]
 
 KINDS = ("ae", "dae", "vae")
 DENOISERS = ("gaussian", "tv")
@@ -172,6 +174,50 @@ def pca_reconstruct(pca, images: torch.Tensor, clip: bool = True) -> torch.Tenso
     flat = pca.inverse_transform(pca_codes(pca, images))
     out = torch.from_numpy(flat).float().view_as(images)
     return out.clamp(0, 1) if clip else out
+
+
+CURVE_KS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+"""The numbers of components of :func:`pca_error_curve` by default (up to a third of 28 x 28 pixels)."""
+
+
+def pca_error_curve(train_images: torch.Tensor, test_images: torch.Tensor, ks: Sequence[int] | None = None,
+                    seed: int = 0) -> dict[int, float]:
+    """PCA's test MSE as a function of the number of components: ``{k: mse}``.
+
+    One PCA with ``max(ks)`` components is fitted on ``train_images``; the
+    reconstruction with k components keeps its k leading components (the
+    k-component PCA), clipped to [0, 1] as in :func:`pca_reconstruct`. Both
+    image sets ``(N, C, H, W)`` in [0, 1]; ``ks`` positive ints, at most
+    ``min(N_train, C * H * W)``; by default the :data:`CURVE_KS` that the
+    training set allows. Use it to ask how many linear components a nonlinear
+    code of k numbers is worth (:func:`components_to_reach`).
+    """
+    check_images(train_images, "train_images")
+    if ks is None:
+        ks = [k for k in CURVE_KS if k <= min(train_images.shape[0], train_images[0].numel())]
+    ks = sorted({int(k) for k in ks})
+    if not ks or ks[0] < 1:
+        raise ValueError(f"ks must be positive ints; got {ks!r}")
+    check_images(test_images, "test_images")
+    if tuple(train_images.shape[1:]) != tuple(test_images.shape[1:]):
+        raise ValueError(f"train and test images must have the same shape per image; got "
+                         f"{tuple(train_images.shape[1:])} and {tuple(test_images.shape[1:])}")
+    pca = fit_pca(train_images, ks[-1], seed=seed)
+    x = test_images.flatten(1).double().numpy()
+    codes = pca.transform(x)                                       # (N, max k), leading components first
+    curve = {}
+    for k in ks:
+        flat = codes[:, :k] @ pca.components_[:k] + pca.mean_
+        rec = torch.from_numpy(flat).float().view_as(test_images).clamp(0, 1)
+        curve[k] = float(metrics.mse(rec, test_images))
+    return curve
+
+
+def components_to_reach(curve: dict[int, float], mse: float) -> int | None:
+    """The smallest k of a :func:`pca_error_curve` whose PCA error is at most ``mse``
+    (``None`` when no k on the curve gets there: the curve is too short to tell)."""
+    reached = [k for k, e in curve.items() if e <= mse]
+    return min(reached) if reached else None
 
 
 # ---------------------------------------------------------------- the probe
