@@ -12,14 +12,15 @@ Writes ``benchmarks/results/gan.json`` in the ``full`` profile (``gan.quick.json
 
 FD is the Fréchet distance in the penultimate features of a SmallCNN trained on the real
 training split (not FID); ``fd_real_floor`` is real train vs real test with the same number of
-images. Run: ``COURSEKIT_PROFILE=full python benchmarks/gan.py`` (a GPU is needed: on a 2-core
-CPU one DCGAN epoch over the 34,561 training images takes minutes).
+images. Run: ``COURSEKIT_PROFILE=full python benchmarks/gan.py``. On a 2-core CPU one GAN
+epoch over the 34,561 training images takes minutes, so the checkpoints of the feature
+classifier and of both GANs are kept in :func:`coursekit.bench.checkpoint_dir`
+(``benchmarks/.cache/`` unless ``COURSEKIT_BENCH_CACHE`` says otherwise): a stopped run
+continues from its last finished epoch when started again with the same code.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -60,75 +61,76 @@ def main() -> int:
     K = train.n_classes
     out = {"n_train": len(train), "n_eval": P.n_eval, "gan_epochs": P.gan_epochs}
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ck.seed_everything(SEED)
-        clf = ck.models.SmallCNN(1, K, width=P.clf_width)
-        ck.classify.train_classifier(clf, train, val, epochs=P.clf_epochs, batch_size=P.batch_size, seed=SEED,
-                                     checkpoint=os.path.join(tmp, "clf.pt"), progress=False)
-        real_test = generative.class_accuracy(clf, test.images, test.labels, n_classes=K)
+    cache = ck.bench.checkpoint_dir("gan")
+    print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
+    ck.seed_everything(SEED)
+    clf = ck.models.SmallCNN(1, K, width=P.clf_width)
+    ck.classify.train_classifier(clf, train, val, epochs=P.clf_epochs, batch_size=P.batch_size, seed=SEED,
+                                 checkpoint=cache / "clf.pt", progress=False)
+    real_test = generative.class_accuracy(clf, test.images, test.labels, n_classes=K)
 
-        ref = test.subset(P.n_eval, seed=SEED)
-        train_eval = train.subset(P.n_eval, seed=SEED + 1)
-        f_ref, f_train = generative.features(clf, ref.images), generative.features(clf, train_eval.images)
-        out["fd_real_floor"] = generative.frechet_distance(f_train, f_ref)
-        pr = generative.precision_recall(f_ref, f_train, k=3)
-        out["precision_floor"], out["recall_floor"] = pr["precision"], pr["recall"]
+    ref = test.subset(P.n_eval, seed=SEED)
+    train_eval = train.subset(P.n_eval, seed=SEED + 1)
+    f_ref, f_train = generative.features(clf, ref.images), generative.features(clf, train_eval.images)
+    out["fd_real_floor"] = generative.frechet_distance(f_train, f_ref)
+    pr = generative.precision_recall(f_ref, f_train, k=3)
+    out["precision_floor"], out["recall_floor"] = pr["precision"], pr["recall"]
 
-        gauss = generative.gaussian_baseline(train.images, P.n_eval, n_components=32, seed=SEED)
-        f_gauss = generative.features(clf, gauss)
-        out["fd_gaussian"] = generative.frechet_distance(f_gauss, f_ref)
-        pr = generative.precision_recall(f_ref, f_gauss, k=3)
-        out["precision_gaussian"], out["recall_gaussian"] = pr["precision"], pr["recall"]
+    gauss = generative.gaussian_baseline(train.images, P.n_eval, n_components=32, seed=SEED)
+    f_gauss = generative.features(clf, gauss)
+    out["fd_gaussian"] = generative.frechet_distance(f_gauss, f_ref)
+    pr = generative.precision_recall(f_ref, f_gauss, k=3)
+    out["precision_gaussian"], out["recall_gaussian"] = pr["precision"], pr["recall"]
 
-        def fd_of(generator):   # FD of n_eval samples from fixed noise: the trajectory's and fd_gan's
-            return generative.frechet_distance(generative.features(clf, generative.generate(generator, P.n_eval,
-                                                                                            seed=SEED)), f_ref)
+    def fd_of(generator):   # FD of n_eval samples from fixed noise: the trajectory's and fd_gan's
+        return generative.frechet_distance(generative.features(clf, generative.generate(generator, P.n_eval,
+                                                                                        seed=SEED)), f_ref)
 
-        ck.seed_everything(SEED)
-        G = Generator(z_dim=P.z_dim, channels=1, width=P.gan_width)
-        D = Discriminator(channels=1, width=P.gan_width)
-        t0 = time.perf_counter()
-        hist = generative.train_gan(G, D, train.images, epochs=P.gan_epochs, batch_size=P.batch_size, seed=SEED,
-                                    checkpoint=os.path.join(tmp, "dcgan.pt"), progress=False,
-                                    val_fn=lambda models: {"fd": fd_of(models["G"])})
-        out["gan_train_seconds"] = time.perf_counter() - t0   # with the FD after each epoch
-        for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
-            out[f"fd_gan_epoch_{epoch:03d}"] = fd
-        fake = generative.generate(G, P.n_eval, seed=SEED)
-        f_fake = generative.features(clf, fake)
-        out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = fd_of(G), the last epoch's
-        pr = generative.precision_recall(f_ref, f_fake, k=3)
-        out["precision"], out["recall"] = pr["precision"], pr["recall"]
-        for space in ("pixels", "features"):
-            med, p05 = memorisation(clf, fake, train.images, ref.images, space)
-            out[f"memo_frac_median_{space}"], out[f"memo_frac_p05_{space}"] = med, p05
-            med, p05 = memorisation(clf, gauss, train.images, ref.images, space)
-            out[f"memo_gaussian_frac_median_{space}"], out[f"memo_gaussian_frac_p05_{space}"] = med, p05
+    ck.seed_everything(SEED)
+    G = Generator(z_dim=P.z_dim, channels=1, width=P.gan_width)
+    D = Discriminator(channels=1, width=P.gan_width)
+    t0 = time.perf_counter()
+    hist = generative.train_gan(G, D, train.images, epochs=P.gan_epochs, batch_size=P.batch_size, seed=SEED,
+                                checkpoint=cache / "dcgan.pt", progress=False,
+                                val_fn=lambda models: {"fd": fd_of(models["G"])})
+    out["gan_train_seconds"] = time.perf_counter() - t0   # with the FD after each epoch; this run's part only
+    for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
+        out[f"fd_gan_epoch_{epoch:03d}"] = fd
+    fake = generative.generate(G, P.n_eval, seed=SEED)
+    f_fake = generative.features(clf, fake)
+    out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = fd_of(G), the last epoch's
+    pr = generative.precision_recall(f_ref, f_fake, k=3)
+    out["precision"], out["recall"] = pr["precision"], pr["recall"]
+    for space in ("pixels", "features"):
+        med, p05 = memorisation(clf, fake, train.images, ref.images, space)
+        out[f"memo_frac_median_{space}"], out[f"memo_frac_p05_{space}"] = med, p05
+        med, p05 = memorisation(clf, gauss, train.images, ref.images, space)
+        out[f"memo_gaussian_frac_median_{space}"], out[f"memo_gaussian_frac_p05_{space}"] = med, p05
 
-        ck.seed_everything(SEED)
-        cG = ConditionalGenerator(z_dim=P.z_dim, n_classes=K, channels=1, width=P.gan_width)
-        cD = ConditionalDiscriminator(channels=1, n_classes=K, width=P.gan_width)
-        generative.train_gan(cG, cD, train.images, train.labels, epochs=P.gan_epochs, batch_size=P.batch_size,
-                             seed=SEED, checkpoint=os.path.join(tmp, "cgan.pt"), progress=False)
-        n_per_class = max(P.n_eval // K, 10)
-        y_gen = torch.arange(K).repeat_interleave(n_per_class)
-        gen_acc = generative.class_accuracy(clf, generative.generate(cG, len(y_gen), labels=y_gen, seed=SEED + 1),
-                                            y_gen, n_classes=K)
-        out["cgan_class_acc"] = float(np.nanmean(gen_acc["per_class"]))
-        out["real_test_class_acc"] = float(np.nanmean(real_test["per_class"]))
-        out["cgan_class_acc_ratio"] = out["cgan_class_acc"] / out["real_test_class_acc"]
-        out["trtr_acc"] = real_test["accuracy"]
-        f_cgan = generative.features(clf, generative.generate(cG, len(ref), labels=ref.labels, seed=SEED + 3))
-        out["fd_cgan"] = generative.frechet_distance(f_cgan, f_ref)
+    ck.seed_everything(SEED)
+    cG = ConditionalGenerator(z_dim=P.z_dim, n_classes=K, channels=1, width=P.gan_width)
+    cD = ConditionalDiscriminator(channels=1, n_classes=K, width=P.gan_width)
+    generative.train_gan(cG, cD, train.images, train.labels, epochs=P.gan_epochs, batch_size=P.batch_size,
+                         seed=SEED, checkpoint=cache / "cgan.pt", progress=False)
+    n_per_class = max(P.n_eval // K, 10)
+    y_gen = torch.arange(K).repeat_interleave(n_per_class)
+    gen_acc = generative.class_accuracy(clf, generative.generate(cG, len(y_gen), labels=y_gen, seed=SEED + 1),
+                                        y_gen, n_classes=K)
+    out["cgan_class_acc"] = float(np.nanmean(gen_acc["per_class"]))
+    out["real_test_class_acc"] = float(np.nanmean(real_test["per_class"]))
+    out["cgan_class_acc_ratio"] = out["cgan_class_acc"] / out["real_test_class_acc"]
+    out["trtr_acc"] = real_test["accuracy"]
+    f_cgan = generative.features(clf, generative.generate(cG, len(ref), labels=ref.labels, seed=SEED + 3))
+    out["fd_cgan"] = generative.frechet_distance(f_cgan, f_ref)
 
-        y_syn = torch.arange(K).repeat_interleave(P.n_tstr_per_class)
-        synthetic = generative.as_dataset(train, generative.generate(cG, len(y_syn), labels=y_syn, seed=SEED + 2),
-                                          y_syn)
-        ck.seed_everything(SEED)
-        tstr = generative.train_on_synthetic(ck.models.SmallCNN(1, K, width=P.clf_width), synthetic, val, test,
-                                             epochs=P.tstr_epochs, batch_size=P.batch_size, seed=SEED,
-                                             progress=False, verbose=False)
-        out["tstr_acc"] = tstr["acc"]
+    y_syn = torch.arange(K).repeat_interleave(P.n_tstr_per_class)
+    synthetic = generative.as_dataset(train, generative.generate(cG, len(y_syn), labels=y_syn, seed=SEED + 2),
+                                      y_syn)
+    ck.seed_everything(SEED)
+    tstr = generative.train_on_synthetic(ck.models.SmallCNN(1, K, width=P.clf_width), synthetic, val, test,
+                                         epochs=P.tstr_epochs, batch_size=P.batch_size, seed=SEED,
+                                         progress=False, verbose=False)
+    out["tstr_acc"] = tstr["acc"]
 
     path = ck.bench.write_result("gan", out)
     print(f"wrote {path}")

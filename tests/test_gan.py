@@ -94,6 +94,36 @@ def test_both_generator_losses_push_the_fakes_towards_real():
         assert g.item() < 0  # gradient descent raises the logit: D calls the fake more real
 
 
+# ---------------------------------------------------------------- hinge losses
+
+def test_d_hinge_loss_matches_hand_computation():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-3.0, 0.0])
+    expected = (0.0 + 0.5 + 2.0) / 3 + (0.0 + 1.0) / 2
+    assert gan.d_hinge_loss(real, fake).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_d_hinge_loss_gives_no_gradient_to_logits_beyond_the_margin():
+    real = torch.tensor([1.5, 0.5], requires_grad=True)
+    fake = torch.tensor([-1.5, -0.5], requires_grad=True)
+    gan.d_hinge_loss(real, fake).backward()
+    assert real.grad.tolist() == [0.0, -0.5] and fake.grad.tolist() == [0.0, 0.5]
+
+
+def test_g_hinge_loss_is_minus_the_mean_logit_with_a_constant_gradient():
+    logits = torch.tensor([-20.0, 0.0, 3.0], requires_grad=True)
+    loss = gan.g_hinge_loss(logits)
+    assert loss.item() == pytest.approx(17.0 / 3)
+    (grad,) = torch.autograd.grad(loss, logits)
+    assert torch.allclose(grad, torch.full((3,), -1.0 / 3))       # even where D rejects the fake
+
+
+def test_hinge_losses_reject_probabilities_of_the_wrong_type():
+    with pytest.raises(TypeError, match="logits"):
+        gan.d_hinge_loss(torch.zeros(2, dtype=torch.int64), torch.zeros(2))
+    with pytest.raises(ValueError, match="at least one"):
+        gan.g_hinge_loss(torch.zeros(0))
+
+
 # ---------------------------------------------------------------- gan_step
 
 class TinyG(nn.Module):
@@ -320,3 +350,26 @@ def test_generator_gradient_is_the_chain_rule_through_d():
     d = 1 / (1 + np.exp(-2 * x))
     assert np.allclose(gan.generator_gradient(D, x), -(1 - d) * 2, atol=1e-6)
     assert np.allclose(gan.generator_gradient(D, x, saturating=True), -d * 2, atol=1e-6)
+
+
+def test_gan_step_with_the_hinge_loss_reports_the_hinge_losses_before_the_update():
+    G, D, opt_g, opt_d = _setup()
+    x, _ = _batch()
+    torch.manual_seed(5)
+    z = torch.randn(8, 3)
+    with torch.no_grad():
+        expected = gan.d_hinge_loss(D(x), D(G(z))).item()
+    torch.manual_seed(5)
+    logs = gan.gan_step(G, D, opt_g, opt_d, z_dim=3, loss="hinge")(None, x)
+    assert float(logs["d_loss"]) == pytest.approx(expected, rel=1e-6)
+    assert float(logs["d_loss"]) != pytest.approx(gan.d_loss(D(x), D(G(z))).item(), rel=1e-3)
+
+
+def test_gan_step_rejects_an_unknown_loss_and_bce_options_with_the_hinge_loss():
+    G, D, opt_g, opt_d = _setup()
+    with pytest.raises(ValueError, match="bce"):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3, loss="wasserstein")
+    with pytest.raises(ValueError, match="cross-entropy"):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3, loss="hinge", smooth=0.1)
+    with pytest.raises(ValueError, match="cross-entropy"):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3, loss="hinge", saturating=True)

@@ -319,3 +319,20 @@ def test_train_gan_names_its_checkpoint_by_data_and_settings_and_resumes(tmp_pat
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)      # resumes: no new file
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x.flip(0), **kw)  # other data
     assert len(list(tmp_path.glob("g-*.pt"))) == 2
+
+
+def test_train_gan_gives_the_discriminator_its_own_learning_rate(tmp_path):
+    from coursekit.models.gan import Discriminator
+    x = torch.rand(8, 1, 28, 28)
+    kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, lr=1e-4, lr_d=4e-4,
+                         checkpoint=tmp_path / "ttur.pt", **kw)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, lr=3e-4, lr_d=None,
+                         checkpoint=tmp_path / "same.pt", **kw)
+    lrs = {}
+    for name in ("ttur", "same"):
+        (path,) = tmp_path.glob(f"{name}-*.pt")
+        opts = torch.load(path, weights_only=False)["optimizers"]
+        lrs[name] = {k: o["param_groups"][0]["lr"] for k, o in opts.items()}
+    assert lrs["ttur"] == {"G": 1e-4, "D": 4e-4}
+    assert lrs["same"] == {"G": 3e-4, "D": 3e-4}

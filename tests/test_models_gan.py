@@ -33,6 +33,39 @@ def test_spectral_norm_replaces_batch_norm_and_bounds_the_layer_gain():
     assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=1e-3)
 
 
+def test_discriminators_are_spectrally_normalised_by_default():
+    for D in (Discriminator(channels=1, width=8), ConditionalDiscriminator(n_classes=3, width=8)):
+        assert D.spectral_norm and not any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+        assert all(nn.utils.parametrize.is_parametrized(m, "weight")
+                   for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+
+
+def test_without_spectral_norm_the_discriminator_uses_batch_norm():
+    D = Discriminator(channels=1, width=8, spectral_norm=False)
+    assert any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    assert not any(nn.utils.parametrize.is_parametrized(m) for m in D.modules())
+
+
+def test_generator_has_a_convolution_at_every_scale_and_no_transposed_convolution():
+    """Upsampling then a 3x3 convolution, not a stride-2 transposed convolution (no checkerboard)."""
+    G = Generator(z_dim=8, width=8)
+    sizes = []
+    hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.shape[-1]))
+             for m in G.modules() if isinstance(m, nn.Conv2d)]
+    G.eval()(torch.randn(2, 8))
+    for h in hooks:
+        h.remove()
+    assert sizes == [7, 14, 28, 28]
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in G.modules())
+
+
+def test_models_reject_a_width_too_small_for_the_28px_layer():
+    with pytest.raises(ValueError, match="width"):
+        Generator(width=1)
+    with pytest.raises(ValueError, match="width"):
+        Discriminator(width=1)
+
+
 def test_discriminator_rejects_images_of_the_wrong_size():
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
         Discriminator(channels=1, width=8)(torch.rand(2, 1, 32, 32))

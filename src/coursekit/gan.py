@@ -16,6 +16,8 @@ Contents
 
 * :func:`d_loss`, :func:`g_loss`: discriminator and generator losses
   (non-saturating by default, the saturating one for the demonstration);
+  :func:`d_hinge_loss`, :func:`g_hinge_loss`: the hinge version used with
+  spectral normalisation (the recipe of the chapter's medical GANs);
 * :func:`gan_step`: a ``step_fn`` for :func:`coursekit.train.fit` doing one
   discriminator update, then one generator update;
 * the theory on a grid: :func:`optimal_discriminator`, :func:`jsd`,
@@ -34,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["d_loss", "g_loss", "gan_step", "optimal_discriminator", "jsd", "value_function", "MINUS_LOG4",
+__all__ = ["d_loss", "g_loss", "d_hinge_loss", "g_hinge_loss", "LOSSES", "gan_step", "optimal_discriminator", "jsd", "value_function", "MINUS_LOG4",
            "Mixture1D", "Discriminator1D", "train_discriminator_1d", "discriminator_on_grid", "value_estimate",
            "kde_discriminator", "generator_gradient"]
 
@@ -98,6 +100,33 @@ def g_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
+def d_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's hinge loss (Lim & Ye, 2017; Miyato et al., 2018), to be **minimised**:
+    ``mean relu(1 - D(x)) + mean relu(1 + D(G(z)))`` on logits ``(N,)`` and ``(M,)``.
+
+    A real logit above +1 or a fake one below -1 costs nothing and gets no
+    gradient: the discriminator stops pushing on images it already separates
+    with a margin, and spends its capacity on the others. A scalar >= 0.
+    """
+    _check_logits(real_logits, "real_logits")
+    _check_logits(fake_logits, "fake_logits")
+    return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
+
+
+def g_hinge_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The generator's loss that goes with :func:`d_hinge_loss`: ``-mean D(G(z))`` on logits ``(N,)``.
+
+    Its gradient with respect to every logit is ``-1/N``, however confidently
+    the discriminator rejects the fakes, so it does not saturate either.
+    """
+    _check_logits(fake_logits, "fake_logits")
+    return -fake_logits.mean()
+
+
+LOSSES = ("bce", "hinge")
+"""The loss pairs :func:`gan_step` knows: cross-entropy (:func:`d_loss`, :func:`g_loss`) and hinge."""
+
+
 # ---------------------------------------------------------------------------
 # One training step for coursekit.train.fit
 # ---------------------------------------------------------------------------
@@ -113,7 +142,7 @@ def _split_batch(batch):
 
 def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
              z_dim: int, n_classes: int | None = None, smooth: float = 0.0, device=None,
-             saturating: bool = False) -> Callable:
+             saturating: bool = False, loss: str = "bce") -> Callable:
     """A ``step_fn(model, batch) -> dict`` for :func:`coursekit.train.fit`.
 
     Use it as::
@@ -132,9 +161,14 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
     3. **G update**: ``g_loss(D(fake))`` (non-saturating unless
        ``saturating=True``), through the freshly updated D.
 
+    ``loss="hinge"`` uses :func:`d_hinge_loss` and :func:`g_hinge_loss` in
+    steps 2 and 3 instead (``smooth`` and ``saturating`` belong to the
+    cross-entropy loss and must keep their defaults).
+
     Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}`` as 0-dim tensors:
     the two losses and the mean probabilities ``D(x)`` and ``D(G(z))`` of the
-    D update. ``fit`` averages them over the epoch (as ``train_d_loss``...).
+    D update (``sigmoid`` of the logits; under the hinge loss a score in
+    (0, 1) that grows with the logit, not a calibrated probability). ``fit`` averages them over the epoch (as ``train_d_loss``...).
     ``model`` (what ``fit`` passes) is not used: ``G`` and ``D`` are.
     """
     if not isinstance(G, nn.Module) or not isinstance(D, nn.Module):
@@ -148,7 +182,19 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
         raise ValueError(f"n_classes must be None (unconditional) or an int >= 2; got {n_classes!r}")
     if not 0.0 <= smooth < 1.0:
         raise ValueError(f"smooth must be in [0, 1); got {smooth!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+    if loss == "hinge" and (smooth or saturating):
+        raise ValueError("smooth and saturating apply to the cross-entropy loss (loss='bce'), not to the hinge loss")
     conditional = n_classes is not None
+    if loss == "hinge":
+        loss_of_d, loss_of_g = d_hinge_loss, g_hinge_loss
+    else:
+        def loss_of_d(real, fake):
+            return d_loss(real, fake, smooth=smooth)
+
+        def loss_of_g(fake):
+            return g_loss(fake, saturating=saturating)
 
     def step_fn(model, batch) -> dict:
         x, y = _split_batch(batch)
@@ -168,14 +214,14 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
         opt_d.zero_grad(set_to_none=True)
         real_logits = D(x, y) if conditional else D(x)
         fake_logits = D(fake.detach(), y) if conditional else D(fake.detach())
-        loss_d = d_loss(real_logits, fake_logits, smooth=smooth)
+        loss_d = loss_of_d(real_logits, fake_logits)
         loss_d.backward()
         opt_d.step()
 
         # 2) the generator: make the updated D call the same fakes real
         opt_g.zero_grad(set_to_none=True)
         logits_g = D(fake, y) if conditional else D(fake)
-        loss_g = g_loss(logits_g, saturating=saturating)
+        loss_g = loss_of_g(logits_g)
         loss_g.backward()
         opt_g.step()
 

@@ -22,8 +22,9 @@ images with real ones in a stated space:
 * :func:`generate`, :func:`interpolate`, :func:`class_samples`: sampling, and
   the pure functions behind the chapter's widgets (:func:`latent_explorer`,
   :func:`class_explorer`).
-* :func:`train_gan`: the training recipe of the chapter (Adam, :func:`coursekit.gan.gan_step`,
-  :func:`coursekit.train.fit` with checkpoint and resume).
+* :func:`train_gan`: the training recipe of the chapter (hinge loss, Adam with two
+  time scales, :func:`coursekit.gan.gan_step`, :func:`coursekit.train.fit` with
+  checkpoint and resume).
 * :func:`gaussian_baseline`: a classical generative model (a Gaussian in PCA
   space) to compare a GAN with.
 * :func:`imbalance_trial`: one seed of the class-imbalance experiment, built
@@ -60,13 +61,18 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
 # ------------------------------------------------------------------ training
 
 def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
-              epochs: int, batch_size: int = 128, lr: float = 2e-4, betas=(0.5, 0.999), smooth: float = 0.0,
-              seed: int = 0, checkpoint=None, device=None, **fit_kwargs) -> _train.History:
+              epochs: int, batch_size: int = 128, loss: str = "hinge", lr: float = 1e-4, lr_d: float | None = 4e-4,
+              betas=(0.0, 0.9), smooth: float = 0.0, seed: int = 0, checkpoint=None, device=None,
+              **fit_kwargs) -> _train.History:
     """Train a (conditional) GAN with :func:`coursekit.gan.gan_step` and :func:`coursekit.train.fit`.
 
     images: ``(N, C, 28, 28)`` float32 in [0, 1]; labels: ``(N,)`` int64, given
-    exactly when ``G`` is conditional (has ``n_classes``). Adam with the DCGAN
-    settings (``lr=2e-4``, ``betas=(0.5, 0.999)``) for both networks; shuffled
+    exactly when ``G`` is conditional (has ``n_classes``). The defaults are the
+    chapter's recipe (SNGAN, Miyato et al., 2018, with spectrally normalised
+    discriminators): the hinge loss, and Adam with ``betas=(0.0, 0.9)`` and two
+    time scales (Heusel et al., 2017): ``lr`` for G, ``lr_d`` for D (``None``:
+    the same ``lr``). The original DCGAN recipe is ``loss="bce", lr=2e-4,
+    lr_d=None, betas=(0.5, 0.999)`` (``smooth`` applies to it only). Shuffled
     batches of ``batch_size`` (the last incomplete one dropped: batch norm
     needs more than one sample). ``checkpoint`` gets a fingerprint of the
     hyperparameters and the data added to its name and is resumed when it
@@ -87,13 +93,14 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     G.to(dev)
     D.to(dev)
     batches = DeviceBatches(images, labels, batch_size=batch_size, seed=seed, device=dev, drop_last=True)
+    lr_d = lr if lr_d is None else lr_d
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=tuple(betas))
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=tuple(betas))
-    step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth)
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=tuple(betas))
+    step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth, loss=loss)
     hparams = dict(G=type(G).__name__, D=type(D).__name__,
                    parameters=sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters()),
                    n=len(images), data=_train.digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
-                   lr=lr, betas=list(betas), smooth=smooth, seed=seed)
+                   loss=loss, lr=lr, lr_d=lr_d, betas=list(betas), smooth=smooth, seed=seed)
     if checkpoint is not None:
         checkpoint = _train.checkpoint_for(checkpoint, hparams)
     return _train.fit(nn.ModuleDict({"G": G, "D": D}), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},
