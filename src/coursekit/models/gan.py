@@ -12,8 +12,7 @@ training step):
 
 The architecture is DCGAN-style (Radford et al., 2016: all-convolutional,
 batch norm and ReLU in the generator, LeakyReLU in the discriminator), scaled to
-28 px, with two changes that the chapter's benchmark measured against the
-transposed-convolution original: the generator doubles the side by
+28 px, with two changes from the original: the generator doubles the side by
 nearest-neighbour upsampling followed by a 3x3 convolution (no checkerboard
 pattern: Odena et al., 2016), with one such convolution at every scale
 (7 -> 14 -> 28, ``2 * width``, ``width`` and ``width // 2`` channels); the
