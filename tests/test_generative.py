@@ -158,6 +158,23 @@ def test_generate_is_repeatable_with_the_seed_and_in_the_unit_range():
     assert float(a.min()) >= 0 and float(a.max()) <= 1
 
 
+def test_generate_with_truncation_feeds_the_same_noise_scaled_by_psi():
+    torch.manual_seed(0)
+    G = Generator(z_dim=8, width=4)
+    z = torch.randn(6, 8, generator=torch.Generator().manual_seed(3))
+    G.eval()
+    with torch.no_grad():
+        expected = G(0.5 * z)
+    assert torch.allclose(generative.generate(G, 6, seed=3, truncation=0.5), expected, atol=1e-6)
+    assert torch.equal(generative.generate(G, 6, seed=3, truncation=1.0), generative.generate(G, 6, seed=3))
+
+
+@pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "0.7", True])
+def test_generate_rejects_a_truncation_that_is_not_a_positive_number(bad):
+    with pytest.raises(ValueError, match="truncation must be a positive number"):
+        generative.generate(Generator(z_dim=8, width=4), 2, truncation=bad)
+
+
 def test_interpolate_starts_and_ends_at_the_two_codes():
     torch.manual_seed(0)
     G = Generator(z_dim=8, width=4)
