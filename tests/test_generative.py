@@ -243,6 +243,24 @@ def test_class_weights_are_inverse_frequencies_with_mean_one_on_balanced_data():
     assert generative.class_weights(torch.tensor([0, 1, 2]), 3).tolist() == [1.0, 1.0, 1.0]
 
 
+def test_imbalance_trial_returns_one_scored_row_per_arm_with_the_time_of_its_histories(organ_phantoms, tmp_path):
+    kw = dict(n_others=100, fraction=0.02, clf_width=4, clf_epochs=1, batch_size=16, z_dim=8, gan_width=4,
+              gan_epochs=1, device="cpu")
+    rows = generative.imbalance_trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0,
+                                      checkpoint_dir=str(tmp_path), **kw)
+    assert [r["arm"] for r in rows] == list(generative.IMBALANCE_ARMS)
+    for r in rows:
+        assert 0 <= r["minority recall"] <= 1 and 0 <= r["balanced accuracy"] <= 1 and 0 <= r["accuracy"] <= 1
+        assert r["train seconds"] > 0
+    seconds = {p.name: sum(torch.load(p, weights_only=False)["history"]["time_s"]) for p in tmp_path.glob("*.pt")}
+    assert len(seconds) == 1 + len(rows)                    # the cGAN and one classifier per arm
+    # every history counted once: the cGAN's in its arm only, each classifier's in its own arm
+    assert sum(r["train seconds"] for r in rows) == pytest.approx(sum(seconds.values()))
+    again = generative.imbalance_trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0,
+                                       checkpoint_dir=str(tmp_path), **kw)    # resumed: nothing trained
+    assert [r["train seconds"] for r in again] == pytest.approx([r["train seconds"] for r in rows])
+
+
 def imbalance_rows(recall_by_arm):
     """Rows as imbalance_trial returns them: {arm: [minority recall of seed 0, seed 1, ...]}."""
     return [{"seed": seed, "arm": arm, "minority recall": r, "balanced accuracy": 0.8, "accuracy": 0.9}

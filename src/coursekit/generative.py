@@ -583,9 +583,12 @@ def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minorit
       *real* minority images (what collecting data would buy).
 
     Every arm starts from the same seed. Returns one row per arm:
-    ``{"seed", "arm", "minority recall", "balanced accuracy", "accuracy"}``,
-    measured on the real ``test`` split (balanced accuracy: the mean of the
-    per-class recalls). Checkpoints go to ``checkpoint_dir`` (none if None).
+    ``{"seed", "arm", "minority recall", "balanced accuracy", "accuracy",
+    "train seconds"}``, measured on the real ``test`` split (balanced accuracy:
+    the mean of the per-class recalls); ``train seconds`` sums the per-epoch
+    times of the arm's classifier history (and, for ``cGAN samples``, of the
+    conditional GAN's), so epochs trained before a resume count too.
+    Checkpoints go to ``checkpoint_dir`` (none if None).
     """
     from . import classify
     from .models import SmallCNN
@@ -603,18 +606,20 @@ def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minorit
     seed_everything(seed)
     cG = ConditionalGenerator(z_dim=z_dim, n_classes=K, channels=1, width=gan_width)
     cD = ConditionalDiscriminator(channels=1, n_classes=K, width=gan_width)
-    train_gan(cG, cD, data.images, data.labels, epochs=gan_epochs, batch_size=batch_size, seed=seed,
-              checkpoint=ckpt("05c_cgan.pt"), device=dev, progress=False, verbose=False)
+    gan_hist = train_gan(cG, cD, data.images, data.labels, epochs=gan_epochs, batch_size=batch_size, seed=seed,
+                         checkpoint=ckpt("05c_cgan.pt"), device=dev, progress=False, verbose=False)
 
-    def score(train_data: MedMNIST, class_weight=None) -> dict:
+    def score(train_data: MedMNIST, class_weight=None, extra_seconds: float = 0.0) -> dict:
         seed_everything(seed)
         model = SmallCNN(1, K, width=clf_width)
-        classify.train_classifier(model, train_data, val, epochs=clf_epochs, class_weight=class_weight, max_shift=0,
-                                  batch_size=batch_size, seed=seed, checkpoint=ckpt("05c_classifier.pt"),
-                                  device=dev, progress=False, verbose=False)
+        hist = classify.train_classifier(model, train_data, val, epochs=clf_epochs, class_weight=class_weight,
+                                         max_shift=0, batch_size=batch_size, seed=seed,
+                                         checkpoint=ckpt("05c_classifier.pt"), device=dev, progress=False,
+                                         verbose=False)
         res = class_accuracy(model, test.images, test.labels, n_classes=K)
         return {"minority recall": float(res["per_class"][minority]),
-                "balanced accuracy": float(np.nanmean(res["per_class"])), "accuracy": res["accuracy"]}
+                "balanced accuracy": float(np.nanmean(res["per_class"])), "accuracy": res["accuracy"],
+                "train seconds": float(sum(hist["time_s"])) + extra_seconds}
 
     minority_images = data.images[data.labels == minority]
     arms = {
@@ -623,7 +628,8 @@ def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minorit
         "classical augmentation": lambda: score(_with_extra(data, classical_augment(minority_images, n_extra,
                                                                                     seed=seed), minority)),
         "cGAN samples": lambda: score(_with_extra(data, generate(cG, n_extra, labels=torch.full((n_extra,), minority),
-                                                                 seed=seed), minority)),
+                                                                 seed=seed), minority),
+                                      extra_seconds=float(sum(gan_hist["time_s"]))),
         # the same seed's subset of the other classes, with more of the real minority images
         "more real images (reference)": lambda: score(imbalanced_subset(
             full_train, minority, n_target / (len(data) - len(minority_images) + n_target), n=n_others, seed=seed)),
