@@ -104,12 +104,9 @@ def main() -> int:
     out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = fd_of(G), the last epoch's
     pr = generative.precision_recall(f_ref, f_fake, k=3)
     out["precision"], out["recall"] = pr["precision"], pr["recall"]
-    for psi in TRUNCATIONS:   # the same noise scaled by psi: what does precision cost in recall and FD?
-        f_psi = generative.features(clf, generative.generate(G, P.n_eval, seed=SEED, truncation=psi))
-        pr = generative.precision_recall(f_ref, f_psi, k=3)
-        key = f"trunc_psi{round(100 * psi):03d}"
-        out[f"{key}_fd"] = generative.frechet_distance(f_psi, f_ref)
-        out[f"{key}_precision"], out[f"{key}_recall"] = pr["precision"], pr["recall"]
+    # the same noise scaled by psi: what does precision cost in recall and FD?
+    for psi, m in generative.truncation_sweep(G, clf, f_ref, TRUNCATIONS, P.n_eval, seed=SEED).items():
+        out.update({f"trunc_psi{round(100 * psi):03d}_{name}": v for name, v in m.items()})
     for space in ("pixels", "features"):
         med, p05 = memorisation(clf, fake, train.images, ref.images, space)
         out[f"memo_frac_median_{space}"], out[f"memo_frac_p05_{space}"] = med, p05

@@ -169,6 +169,19 @@ def test_generate_with_truncation_feeds_the_same_noise_scaled_by_psi():
     assert torch.equal(generative.generate(G, 6, seed=3, truncation=1.0), generative.generate(G, 6, seed=3))
 
 
+def test_truncation_sweep_scores_the_same_noise_at_every_psi():
+    torch.manual_seed(0)
+    G, clf = Generator(z_dim=8, width=4), models.SmallCNN(1, 3, width=4)
+    f_ref = generative.features(clf, torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(1)))
+    sweep = generative.truncation_sweep(G, clf, f_ref, [1.0, 0.5], n=30, seed=2)
+    assert list(sweep) == [1.0, 0.5] and all(set(m) == {"fd", "precision", "recall"} for m in sweep.values())
+    for psi in (1.0, 0.5):
+        f = generative.features(clf, generative.generate(G, 30, seed=2, truncation=psi))
+        assert sweep[psi]["fd"] == pytest.approx(generative.frechet_distance(f, f_ref))
+        assert sweep[psi]["precision"] == generative.precision_recall(f_ref, f)["precision"]
+    assert sweep[1.0]["fd"] != sweep[0.5]["fd"]
+
+
 @pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "0.7", True])
 def test_generate_rejects_a_truncation_that_is_not_a_positive_number(bad):
     with pytest.raises(ValueError, match="truncation must be a positive number"):

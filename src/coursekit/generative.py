@@ -53,7 +53,7 @@ from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
-           "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "truncation_sweep",           "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial"]
 
@@ -389,6 +389,24 @@ def generate(G: nn.Module, n: int, labels=None, seed: int = 0, batch_size: int =
         if labels.shape != (n,):
             raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
     return _run_generator(G, float(truncation) * _latent(n, G.z_dim, seed), labels, batch_size)
+
+
+def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, psis, n: int, seed: int = 0,
+                     k: int = 3) -> dict[float, dict[str, float]]:
+    """FD, precision and recall of ``n`` samples of ``G`` at each truncation ``psi``.
+
+    For every psi in ``psis``: ``generate(G, n, seed=seed, truncation=psi)`` (the same
+    noise at every psi, only its scale changes), :func:`features` of ``classifier``,
+    then :func:`frechet_distance` and :func:`precision_recall` (``k``) against
+    ``reference_features`` ``(M, F)`` of real held-out images.
+    Returns ``{psi: {"fd": ..., "precision": ..., "recall": ...}}`` in the order of ``psis``.
+    """
+    sweep = {}
+    for psi in psis:
+        f = features(classifier, generate(G, n, seed=seed, truncation=psi))
+        sweep[float(psi)] = {"fd": frechet_distance(f, reference_features),
+                             **precision_recall(reference_features, f, k=k)}
+    return sweep
 
 
 def interpolate(G: nn.Module, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, y: int | None = None) -> torch.Tensor:
