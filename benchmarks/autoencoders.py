@@ -74,8 +74,7 @@ def main() -> int:
     r["mean_image_test_mse"] = float(ck.metrics.mse(mean_image, test.images))
     ae = aem.ConvAutoencoder(P.latent_dim, width=P.width)
     h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=cache / "ae.pt", **common)
-    # the history's per-epoch times, so epochs trained before a resume count too
-    r["ae_train_seconds"], r["ae_best_epoch"] = float(sum(h["time_s"])), h.best_epoch
+    r["ae_train_seconds"], r["ae_best_epoch"] = h.seconds(), h.best_epoch   # resumed epochs included
     for epoch, (loss, val_mse) in enumerate(zip(h["train_loss"], h["val_mse"]), start=1):
         r[f"ae_train_loss_epoch_{epoch:03d}"], r[f"ae_val_mse_epoch_{epoch:03d}"] = loss, val_mse
     r["ae_test_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, test.images), test.images))

@@ -95,8 +95,7 @@ def main() -> int:
     hist = generative.train_gan(G, D, train.images, epochs=P.gan_epochs, batch_size=P.batch_size, seed=SEED,
                                 checkpoint=cache / "dcgan.pt", progress=False,
                                 val_fn=lambda models: {"fd": fd_of(models["G"])})
-    # every epoch's time as the history records it (resumed epochs included), with the FD after each
-    out["gan_train_seconds"] = float(sum(hist["time_s"]))
+    out["gan_train_seconds"] = hist.seconds()   # every epoch, resumed ones included, with the FD after each
     for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
         out[f"fd_gan_epoch_{epoch:03d}"] = fd
     fake = generative.generate(G, P.n_eval, seed=SEED)

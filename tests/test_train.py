@@ -56,6 +56,14 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
         assert resumed_hist[key] == full_hist[key]
 
 
+def test_history_seconds_count_the_epochs_trained_before_a_resume(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    _, first = run(epochs=2, ckpt=ckpt)
+    _, resumed = run(epochs=3, ckpt=ckpt, resume=True)
+    assert len(resumed["time_s"]) == 3 and resumed["time_s"][:2] == first["time_s"]
+    assert resumed.seconds() == pytest.approx(sum(first["time_s"]) + resumed["time_s"][2])
+
+
 def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):
     ckpt = tmp_path / "run.pt"
     run(epochs=1, ckpt=ckpt)

@@ -53,7 +53,7 @@ from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
-           "truncation_sweep",           "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "truncation_sweep", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial"]
 
@@ -637,7 +637,7 @@ def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minorit
         res = class_accuracy(model, test.images, test.labels, n_classes=K)
         return {"minority recall": float(res["per_class"][minority]),
                 "balanced accuracy": float(np.nanmean(res["per_class"])), "accuracy": res["accuracy"],
-                "train seconds": float(sum(hist["time_s"])) + extra_seconds}
+                "train seconds": hist.seconds() + extra_seconds}
 
     minority_images = data.images[data.labels == minority]
     arms = {
@@ -647,7 +647,7 @@ def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minorit
                                                                                     seed=seed), minority)),
         "cGAN samples": lambda: score(_with_extra(data, generate(cG, n_extra, labels=torch.full((n_extra,), minority),
                                                                  seed=seed), minority),
-                                      extra_seconds=float(sum(gan_hist["time_s"]))),
+                                      extra_seconds=gan_hist.seconds()),
         # the same seed's subset of the other classes, with more of the real minority images
         "more real images (reference)": lambda: score(imbalanced_subset(
             full_train, minority, n_target / (len(data) - len(minority_images) + n_target), n=n_others, seed=seed)),

@@ -57,6 +57,11 @@ class History(dict):
     def last(self, key: str) -> float:
         return self[key][-1]
 
+    def seconds(self) -> float:
+        """The training time: the sum of the per-epoch ``time_s`` (validation included).
+        Epochs trained before a resume count too, since the history comes from the checkpoint."""
+        return float(sum(self["time_s"]))
+
     def __repr__(self) -> str:
         n = len(self.get("epoch", []))
         keys = ", ".join(k for k in self if k != "epoch")
