@@ -111,3 +111,30 @@ def test_checkpoint_dir_needs_a_plain_benchmark_name(tmp_path, monkeypatch, name
     monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path))
     with pytest.raises(ValueError, match="benchmark name"):
         bench.checkpoint_dir(name, "full", code=[_code(tmp_path)])
+
+
+def test_series_reads_numbered_keys_in_numeric_order():
+    result = {"fd_gan_epoch_10": 3.0, "fd_gan_epoch_2": 5.0, "fd_gan_epoch_001": 9.0, "fd_gan": 3.0,
+              "profile": "full"}   # 10 sorts before 2 as text
+    assert bench.series(result, "fd_gan_epoch_") == {1: 9.0, 2: 5.0, 10: 3.0}
+    assert list(bench.series(result, "fd_gan_epoch_")) == [1, 2, 10]
+
+
+def test_series_with_a_suffix_keeps_only_that_metric():
+    result = {"trunc_psi090_fd": 7.0, "trunc_psi090_precision": 0.4, "trunc_psi050_fd": 20.0,
+              "trunc_psi050_recall": 0.3}
+    assert bench.series(result, "trunc_psi", "_fd") == {50: 20.0, 90: 7.0}
+
+
+def test_series_ignores_keys_whose_middle_is_not_a_number():
+    result = {"ae_val_mse_epoch_003": 0.1, "ae_val_mse_epoch_best": 0.1, "ae_val_mse_epoch_": 0.2}
+    assert bench.series(result, "ae_val_mse_epoch_") == {3: 0.1}
+
+
+def test_series_of_a_file_without_the_curve_is_empty():
+    assert bench.series({"fd_gan": 5.0}, "fd_gan_epoch_") == {}
+
+
+def test_series_needs_a_prefix():
+    with pytest.raises(ValueError, match="prefix"):
+        bench.series({"a1": 1.0}, "")

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Mapping
@@ -27,7 +28,7 @@ CACHE_ENV = "COURSEKIT_BENCH_CACHE"
 META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
-           "result_path", "require_real_data", "write_result", "load_result", "show_result"]
+           "result_path", "require_real_data", "write_result", "load_result", "series", "show_result"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -157,6 +158,27 @@ def load_result(name: str, profile: str = "full", results_dir: Path | None = Non
         raise FileNotFoundError(f"{path} does not exist yet: run "
                                 f"`COURSEKIT_PROFILE={profile} python benchmarks/{name}.py`")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def series(result: Mapping[str, float], prefix: str, suffix: str = "") -> dict[int, float]:
+    """The numbered keys ``<prefix><digits><suffix>`` of a result, as ``{number: value}`` in
+    increasing order of the number.
+
+    Benchmarks write a curve as one key per point (``fd_gan_epoch_001``, ``fd_gan_epoch_002``,
+    ...; ``trunc_psi090_fd``, ``trunc_psi080_fd``, ...), which keeps the files flat. So
+    ``series(r, "fd_gan_epoch_")`` is ``{1: ..., 2: ...}`` and ``series(r, "trunc_psi", "_fd")``
+    is ``{50: ..., 90: ...}``; ``trunc_psi090_precision`` is not part of the latter. Empty when
+    the file has no such keys (one written before the curve was recorded).
+    """
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError(f"prefix must be a non-empty string such as 'fd_gan_epoch_'; got {prefix!r}")
+    pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix))
+    found = {}
+    for key, value in result.items():
+        m = pattern.fullmatch(key)
+        if m:
+            found[int(m.group(1))] = value
+    return dict(sorted(found.items()))
 
 
 def show_result(name: str, labels: Mapping[str, str], profile: str = "full", results_dir: Path | None = None):
