@@ -37,3 +37,29 @@ def test_every_page_and_lecture_notebook_is_in_the_toc():
     assert pages <= listed, f"not in _toc.yml: {sorted(pages - listed)}"
     missing = {f for f in listed if not any((ROOT / (f + s)).exists() for s in (".md", ".ipynb", ""))}
     assert not missing, f"_toc.yml lists missing files: {missing}"
+
+
+PAGES = sorted((ROOT / "book").glob("*.md")) + [ROOT / "README.md"]
+# Control characters that a backslash escape leaves behind when LaTeX passes through a
+# non-raw Python string ("\b" in "\big", "\t" in "\text", "\f" in "\frac", "\r" in "\rho").
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\t")
+
+
+def control_characters(text: str) -> list[str]:
+    return [repr(text[max(0, m.start() - 15):m.end() + 10]) for m in CONTROL.finditer(text)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_has_no_control_characters(page):
+    assert not control_characters(page.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_markdown_has_no_control_characters(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    found = [hit for c in cells if c["cell_type"] == "markdown" for hit in control_characters("".join(c["source"]))]
+    assert not found
+
+
+def test_control_characters_are_found_where_a_backslash_escape_went_wrong():
+    assert control_characters("$p_\text{data}$ and \bigl[") and not control_characters("$p_\\text{data}$\n")
