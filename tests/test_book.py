@@ -42,7 +42,7 @@ def test_every_page_and_lecture_notebook_is_in_the_toc():
 PAGES = sorted((ROOT / "book").glob("*.md")) + [ROOT / "README.md"]
 # Control characters that a backslash escape leaves behind when LaTeX passes through a
 # non-raw Python string ("\b" in "\big", "\t" in "\text", "\f" in "\frac", "\r" in "\rho").
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\t")
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")   # every control character but the newline
 
 
 def control_characters(text: str) -> list[str]:
