@@ -74,9 +74,9 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     2017): ``lr`` for G, ``lr_d`` for D (``None``: the same ``lr``). The original
     DCGAN recipe is ``loss="bce", lr=2e-4, lr_d=None, betas=(0.5, 0.999)``
     (``smooth`` applies to it only). Shuffled batches of ``batch_size`` (the last
-    incomplete one dropped: batch norm needs more than one sample). ``checkpoint`` gets a fingerprint of the
-    hyperparameters and the data added to its name and is resumed when it
-    exists. Returns the :class:`~coursekit.train.History` (``train_d_loss``,
+    incomplete one dropped: batch norm needs more than one sample). ``checkpoint``
+    gets a fingerprint of the hyperparameters and the data added to its name and
+    is resumed when it exists. Returns the :class:`~coursekit.train.History` (``train_d_loss``,
     ``train_g_loss``, ``train_d_real``, ``train_d_fake`` per epoch).
     """
     from . import gan
