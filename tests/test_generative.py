@@ -384,3 +384,41 @@ def test_train_gan_gives_the_discriminator_its_own_learning_rate(tmp_path):
         lrs[name] = {k: o["param_groups"][0]["lr"] for k, o in opts.items()}
     assert lrs["ttur"] == {"G": 1e-4, "D": 4e-4}
     assert lrs["same"] == {"G": 3e-4, "D": 3e-4}
+
+
+def test_train_gan_lr_decay_lowers_both_rates_only_after_the_given_fraction(monkeypatch):
+    from coursekit.models.gan import Discriminator
+    used = {}                                          # optimizer -> the rate of each of its steps
+    adam_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        used.setdefault(id(self), []).append(self.param_groups[0]["lr"])
+        return adam_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
+                         epochs=4, batch_size=4, lr=1e-4, lr_d=4e-4, lr_decay_from=0.5, device="cpu",
+                         progress=False, verbose=False)
+    by_rate = {rates[0]: rates for rates in used.values()}   # two steps an epoch for each of G and D
+    for lr0 in (1e-4, 4e-4):                                  # epochs 1-2 at lr0, then 3/4 and 1/4 of it
+        assert by_rate[lr0] == pytest.approx([lr0] * 4 + [0.75 * lr0] * 2 + [0.25 * lr0] * 2)
+
+
+def test_train_gan_lr_decay_changes_the_results(tmp_path):
+    from coursekit.models.gan import Discriminator
+    x = torch.rand(16, 1, 28, 28)
+    out = {}
+    for decay in (None, 0.0):
+        G = Generator(z_dim=4, width=2)
+        generative.train_gan(G, Discriminator(width=2), x, epochs=2, batch_size=4, device="cpu", seed=0,
+                             lr=1e-2, lr_d=1e-2, lr_decay_from=decay, progress=False, verbose=False)
+        out[decay] = generative.generate(G, 4, seed=0)
+    assert not torch.allclose(out[None], out[0.0])
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, True, 2])
+def test_train_gan_rejects_an_lr_decay_start_outside_the_run(bad):
+    from coursekit.models.gan import Discriminator
+    with pytest.raises(ValueError, match="lr_decay_from"):
+        generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
+                             epochs=2, batch_size=4, device="cpu", lr_decay_from=bad)

@@ -135,6 +135,20 @@ def test_real_decays_start_at_lr0_and_never_increase(schedule):
     assert all(b <= a for a, b in zip(lrs, lrs[1:]))
 
 
+def test_linear_tail_holds_lr0_then_falls_linearly_to_zero_at_the_end():
+    lrs = [optim.linear_tail(t, lr0=1.0, total=30, start=20) for t in range(32)]
+    assert lrs[:20] == [1.0] * 20
+    assert lrs[20] == pytest.approx(0.95) and lrs[29] == pytest.approx(0.05)
+    assert all(b - a == pytest.approx(-0.1) for a, b in zip(lrs[20:30], lrs[21:30]))
+    assert lrs[30] == lrs[31] == 0.0
+
+
+@pytest.mark.parametrize("start, total", [(30, 30), (-1, 30), (5, 0)])
+def test_linear_tail_rejects_a_start_outside_the_run(start, total):
+    with pytest.raises(ValueError, match="0 <= start < total"):
+        optim.linear_tail(0, lr0=1.0, total=total, start=start)
+
+
 def test_scheduled_lr_state_dict_restores_the_epoch_and_the_rate():
     opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
     sched = optim.ScheduledLR(opt, partial(optim.exponential, lr0=1.0, gamma=0.5))

@@ -56,6 +56,53 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
         assert resumed_hist[key] == full_hist[key]
 
 
+def run_two_optimizers(epochs, ckpt=None, resume=False):
+    """Two halves of one model, each with its own optimizer and scheduler (as a GAN's G and D)."""
+    x, y = make_problem()
+    model = make_model()
+    opts = {"conv": torch.optim.SGD(model[0].parameters(), lr=0.1),
+            "head": torch.optim.SGD(model[4].parameters(), lr=0.2)}
+    scheds = {"conv": torch.optim.lr_scheduler.StepLR(opts["conv"], step_size=1, gamma=0.5),
+              "head": torch.optim.lr_scheduler.StepLR(opts["head"], step_size=1, gamma=0.9)}
+
+    def step_fn(m, batch):
+        for o in opts.values():
+            o.zero_grad()
+        loss = ce_loss(m, batch)
+        loss.backward()
+        for o in opts.values():
+            o.step()
+        return {"loss": loss.detach()}
+
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=16, seed=0, device="cpu"), step_fn=step_fn,
+                     optimizer=opts, scheduler=scheds, epochs=epochs, device="cpu", checkpoint=ckpt,
+                     resume=resume, progress=False, verbose=False)
+    return model, hist, {k: o.param_groups[0]["lr"] for k, o in opts.items()}
+
+
+def test_a_dict_of_schedulers_steps_each_once_per_epoch():
+    _, _, lrs = run_two_optimizers(epochs=3)
+    assert lrs == {"conv": pytest.approx(0.1 * 0.5**3), "head": pytest.approx(0.2 * 0.9**3)}
+
+
+def test_a_dict_of_schedulers_resumes_where_it_stopped(tmp_path):
+    full_model, _, full_lrs = run_two_optimizers(epochs=4)
+    run_two_optimizers(epochs=2, ckpt=tmp_path / "run.pt")
+    resumed_model, _, resumed_lrs = run_two_optimizers(epochs=4, ckpt=tmp_path / "run.pt", resume=True)
+    assert resumed_lrs == full_lrs
+    for (k, a), b in zip(full_model.state_dict().items(), resumed_model.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_a_scheduler_without_step_is_refused_with_what_was_expected():
+    x, y = make_problem()
+    model = make_model()
+    with pytest.raises(TypeError, match="torch.optim.lr_scheduler"):
+        train.fit(model, DeviceBatches(x, y, batch_size=16, device="cpu"), loss_fn=ce_loss,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), scheduler=0.95, epochs=1,
+                  device="cpu", progress=False, verbose=False)
+
+
 def test_history_seconds_count_the_epochs_trained_before_a_resume(tmp_path):
     ckpt = tmp_path / "run.pt"
     _, first = run(epochs=2, ckpt=ckpt)

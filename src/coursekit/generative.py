@@ -40,11 +40,13 @@ import math
 import os
 import warnings
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
 from torch import nn
 
+from . import optim
 from . import train as _train
 from .checks import check_images, check_unit_range
 from .data import DeviceBatches, MedMNIST
@@ -62,8 +64,8 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
 
 def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
               epochs: int, batch_size: int = 128, loss: str = "hinge", lr: float = 1e-4, lr_d: float | None = 4e-4,
-              betas=(0.0, 0.9), smooth: float = 0.0, seed: int = 0, checkpoint=None, device=None,
-              **fit_kwargs) -> _train.History:
+              betas=(0.0, 0.9), smooth: float = 0.0, lr_decay_from: float | None = None, seed: int = 0,
+              checkpoint=None, device=None, **fit_kwargs) -> _train.History:
     """Train a (conditional) GAN with :func:`coursekit.gan.gan_step` and :func:`coursekit.train.fit`.
 
     images: ``(N, C, 28, 28)`` float32 in [0, 1]; labels: ``(N,)`` int64, given
@@ -73,7 +75,9 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     loss, and Adam with ``betas=(0.0, 0.9)`` and two time scales (Heusel et al.,
     2017): ``lr`` for G, ``lr_d`` for D (``None``: the same ``lr``). The original
     DCGAN recipe is ``loss="bce", lr=2e-4, lr_d=None, betas=(0.5, 0.999)``
-    (``smooth`` applies to it only). Shuffled batches of ``batch_size`` (the last
+    (``smooth`` applies to it only). ``lr_decay_from``, a fraction of ``epochs`` in
+    [0, 1) (default ``None``: constant rates), keeps both rates until that epoch and
+    then lowers them linearly towards 0 (:func:`coursekit.optim.linear_tail`). Shuffled batches of ``batch_size`` (the last
     incomplete one dropped: batch norm needs more than one sample). ``checkpoint``
     gets a fingerprint of the hyperparameters and the data added to its name and
     is resumed when it exists. Returns the :class:`~coursekit.train.History` (``train_d_loss``,
@@ -96,15 +100,25 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     lr_d = lr if lr_d is None else lr_d
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=tuple(betas))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=tuple(betas))
+    schedulers = None
+    if lr_decay_from is not None:
+        if isinstance(lr_decay_from, bool) or not 0 <= lr_decay_from < 1:
+            raise ValueError(f"lr_decay_from must be a fraction of the epochs in [0, 1), or None for "
+                             f"constant learning rates; got {lr_decay_from!r}")
+        start = min(round(lr_decay_from * epochs), epochs - 1)
+        schedulers = {name: optim.ScheduledLR(opt, partial(optim.linear_tail, lr0=rate, total=epochs, start=start))
+                      for name, opt, rate in (("G", opt_g, lr), ("D", opt_d, lr_d))}
     step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth, loss=loss)
     hparams = dict(G=type(G).__name__, D=type(D).__name__,
                    parameters=sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters()),
                    n=len(images), data=_train.digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
                    loss=loss, lr=lr, lr_d=lr_d, betas=list(betas), smooth=smooth, seed=seed)
+    if lr_decay_from is not None:   # only then, so that the fingerprint of a constant-rate run is unchanged
+        hparams["lr_decay_from"] = lr_decay_from
     if checkpoint is not None:
         checkpoint = _train.checkpoint_for(checkpoint, hparams)
     return _train.fit(nn.ModuleDict({"G": G, "D": D}), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},
-                      epochs=epochs, checkpoint=checkpoint, resume=checkpoint is not None, hparams=hparams,
+                      epochs=epochs, scheduler=schedulers, checkpoint=checkpoint, resume=checkpoint is not None, hparams=hparams,
                       device=dev, **fit_kwargs)
 
 

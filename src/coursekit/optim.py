@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 __all__ = ["sgd_step", "adam_step", "SGD", "Adam", "make_optimizer",
-           "constant", "step_decay", "exponential", "inverse_time", "cosine", "article_schedule",
+           "constant", "step_decay", "exponential", "inverse_time", "cosine", "linear_tail", "article_schedule",
            "chapter_schedules", "ScheduledLR", "plot_schedules", "plot_runs"]
 
 
@@ -199,6 +199,19 @@ def cosine(t: int, lr0: float, total: int, lr_min: float = 0.0) -> float:
     (``CosineAnnealingLR`` with ``T_max=total``): from ``lr0`` to ``lr_min`` in ``total`` epochs."""
     t = min(t, total)
     return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / total)) / 2
+
+
+def linear_tail(t: int, lr0: float, total: int, start: int) -> float:
+    """``lr0`` for the epochs ``t < start``, then a straight line down to 0 at the end of
+    epoch ``total``, read at the middle of each epoch: ``lr0 (total - t - 1/2) / (total - start)``
+    (0 from ``t = total`` on). With ``total=30, start=20`` epochs 1-20 train at ``lr0``,
+    epoch 21 at ``0.95 lr0`` and epoch 30 at ``0.05 lr0``. A GAN's generator oscillates at a
+    constant rate; decaying over the last epochs lets it settle (``train_gan(lr_decay_from=...)``)."""
+    if not 0 <= start < total:
+        raise ValueError(f"need 0 <= start < total; got start={start}, total={total}")
+    if t < start:
+        return float(lr0)
+    return lr0 * max(0.0, total - t - 0.5) / (total - start)
 
 
 def article_schedule(t: int, lr0: float, rate: float = 0.95) -> float:

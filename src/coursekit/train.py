@@ -90,6 +90,27 @@ def _optimizers(optimizer) -> dict[str, torch.optim.Optimizer]:
                     f"got {type(optimizer).__name__}")
 
 
+def _schedulers(scheduler) -> dict:
+    """``{name: scheduler}``: one scheduler as ``{"scheduler": it}``, a dict (one per optimizer) as it is."""
+    if scheduler is None:
+        return {}
+    scheds = dict(scheduler) if isinstance(scheduler, Mapping) else {"scheduler": scheduler}
+    for name, sched in scheds.items():
+        if not all(hasattr(sched, a) for a in ("step", "state_dict", "load_state_dict")):
+            raise TypeError(f"scheduler {name!r} must be a torch.optim.lr_scheduler (step, state_dict, "
+                            f"load_state_dict); got {type(sched).__name__}")
+    return scheds
+
+
+def _scheduler_state(scheduler, scheds: dict):
+    """What a checkpoint keeps: ``None``, one state dict, or ``{name: state dict}`` for a dict of schedulers."""
+    if not scheds:
+        return None
+    if isinstance(scheduler, Mapping):
+        return {name: sched.state_dict() for name, sched in scheds.items()}
+    return scheds["scheduler"].state_dict()
+
+
 def _rng_state(train) -> dict:
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -203,7 +224,9 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     optimizer: a ``torch.optim.Optimizer`` (or a dict of them with ``step_fn``).
     val_fn: ``val_fn(model) -> {name: float}``, run after every epoch with
         the model in eval mode and gradients off.
-    scheduler: stepped once per epoch, after validation.
+    scheduler: stepped once per epoch, after validation; a dict of them
+        (one per optimizer of a dict, e.g. ``{"G": ..., "D": ...}``) is stepped
+        together.
     checkpoint: file written atomically after every epoch.
     resume: continue from ``checkpoint`` if it exists (start fresh if not).
     monitor / mode: a key of ``val_fn``'s result to select the best epoch by;
@@ -214,6 +237,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     """
     _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode)
     opts = _optimizers(optimizer)
+    scheds = _schedulers(scheduler)
     if loss_fn is not None and len(opts) != 1:
         raise ValueError("with loss_fn, pass exactly one optimizer")
     dev = torch.device(device) if device is not None else _device.get_device()
@@ -242,8 +266,10 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                              "then use another checkpoint path): " + str(err).splitlines()[0]) from err
         for name, opt in opts.items():
             opt.load_state_dict(state["optimizers"][name])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
+        saved = state.get("scheduler")
+        if saved is not None and scheds:
+            for name, sched in scheds.items():
+                sched.load_state_dict(saved[name] if isinstance(scheduler, Mapping) else saved)
         if state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
         history = History(state["history"])
@@ -290,8 +316,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         if any(not math.isfinite(v) for v in row.values()):
             raise FloatingPointError(f"non-finite value after epoch {epoch + 1}: {row}. "
                                      "Lower the learning rate or check the inputs.")
-        if scheduler is not None:
-            scheduler.step()
+        for sched in scheds.values():
+            sched.step()
         row["time_s"] = time.perf_counter() - t0
         history.append(row)
         if monitor is not None:
@@ -309,7 +335,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                 "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "epochs": epochs, "hparams": hparams,
                 "model": model.state_dict(),
                 "optimizers": {n: o.state_dict() for n, o in opts.items()},
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "scheduler": _scheduler_state(scheduler, scheds),
                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
                 "history": dict(history), "best": best, "rng": _rng_state(train),
             })
