@@ -24,6 +24,7 @@ continues from its last finished epoch when started again with the same code.
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -53,31 +54,56 @@ def memorisation(clf, images, reference, heldout, space):
     return generative.fraction_closer(mine, held, 0.5), generative.fraction_closer(mine, held, 0.05)
 
 
-def main() -> int:
-    P = ck.profile.params(**PARAMS)
-    ck.device.print_config()
+def setup(P):
+    """The data, the feature classifier and the reference features that every GAN here is scored
+    against (shared with benchmarks/gan_recipes.py, whose runs reuse this folder's checkpoints)."""
     ck.seed_everything(SEED)
     train = ck.data.load_medmnist(FLAG, "train").subset(P.n_train, seed=SEED)
     val = ck.data.load_medmnist(FLAG, "val").subset(P.n_val, seed=SEED)
     test = ck.data.load_medmnist(FLAG, "test").subset(P.n_test, seed=SEED)
     ck.bench.require_real_data()
-    K = train.n_classes
-    out = {"n_train": len(train), "n_eval": P.n_eval, "gan_epochs": P.gan_epochs}
-
     cache = ck.bench.checkpoint_dir("gan")
     print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
     ck.seed_everything(SEED)
-    clf = ck.models.SmallCNN(1, K, width=P.clf_width)
+    clf = ck.models.SmallCNN(1, train.n_classes, width=P.clf_width)
     ck.classify.train_classifier(clf, train, val, epochs=P.clf_epochs, batch_size=P.batch_size, seed=SEED,
                                  checkpoint=cache / "clf.pt", progress=False)
-    real_test = generative.class_accuracy(clf, test.images, test.labels, n_classes=K)
-
     ref = test.subset(P.n_eval, seed=SEED)
-    train_eval = train.subset(P.n_eval, seed=SEED + 1)
-    f_ref, f_train = generative.features(clf, ref.images), generative.features(clf, train_eval.images)
-    out["fd_real_floor"] = generative.frechet_distance(f_train, f_ref)
-    pr = generative.precision_recall(f_ref, f_train, k=3)
-    out["precision_floor"], out["recall_floor"] = pr["precision"], pr["recall"]
+    return SimpleNamespace(train=train, val=val, test=test, cache=cache, clf=clf, ref=ref,
+                           f_ref=generative.features(clf, ref.images))
+
+
+def floor(S, P) -> dict:
+    """FD, precision and recall of real training images against the reference (the same number)."""
+    f_train = generative.features(S.clf, S.train.subset(P.n_eval, seed=SEED + 1).images)
+    pr = generative.precision_recall(S.f_ref, f_train, k=3)
+    return {"fd_real_floor": generative.frechet_distance(f_train, S.f_ref),
+            "precision_floor": pr["precision"], "recall_floor": pr["recall"]}
+
+
+def train_dcgan(S, P, width: int, epochs: int, **recipe):
+    """Seeded DCGAN on the training split, its FD after every epoch in the history; resumes."""
+    def fd_of(generator):   # FD of n_eval samples from fixed noise: the trajectory's and the final one
+        fake = generative.generate(generator, P.n_eval, seed=SEED)
+        return generative.frechet_distance(generative.features(S.clf, fake), S.f_ref)
+
+    ck.seed_everything(SEED)
+    G = Generator(z_dim=P.z_dim, channels=1, width=width)
+    D = Discriminator(channels=1, width=width)
+    hist = generative.train_gan(G, D, S.train.images, epochs=epochs, batch_size=P.batch_size, seed=SEED,
+                                checkpoint=S.cache / "dcgan.pt", progress=False,
+                                val_fn=lambda models: {"fd": fd_of(models["G"])}, **recipe)
+    return G, hist
+
+
+def main() -> int:
+    P = ck.profile.params(**PARAMS)
+    ck.device.print_config()
+    S = setup(P)
+    train, val, test, clf, ref, f_ref = S.train, S.val, S.test, S.clf, S.ref, S.f_ref
+    K = train.n_classes
+    out = {"n_train": len(train), "n_eval": P.n_eval, "gan_epochs": P.gan_epochs, **floor(S, P)}
+    real_test = generative.class_accuracy(clf, test.images, test.labels, n_classes=K)
 
     gauss = generative.gaussian_baseline(train.images, P.n_eval, n_components=32, seed=SEED)
     f_gauss = generative.features(clf, gauss)
@@ -85,22 +111,13 @@ def main() -> int:
     pr = generative.precision_recall(f_ref, f_gauss, k=3)
     out["precision_gaussian"], out["recall_gaussian"] = pr["precision"], pr["recall"]
 
-    def fd_of(generator):   # FD of n_eval samples from fixed noise: the trajectory's and fd_gan's
-        return generative.frechet_distance(generative.features(clf, generative.generate(generator, P.n_eval,
-                                                                                        seed=SEED)), f_ref)
-
-    ck.seed_everything(SEED)
-    G = Generator(z_dim=P.z_dim, channels=1, width=P.gan_width)
-    D = Discriminator(channels=1, width=P.gan_width)
-    hist = generative.train_gan(G, D, train.images, epochs=P.gan_epochs, batch_size=P.batch_size, seed=SEED,
-                                checkpoint=cache / "dcgan.pt", progress=False,
-                                val_fn=lambda models: {"fd": fd_of(models["G"])})
+    G, hist = train_dcgan(S, P, width=P.gan_width, epochs=P.gan_epochs)
     out["gan_train_seconds"] = hist.seconds()   # every epoch, resumed ones included, with the FD after each
     for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
         out[f"fd_gan_epoch_{epoch:03d}"] = fd
     fake = generative.generate(G, P.n_eval, seed=SEED)
     f_fake = generative.features(clf, fake)
-    out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = fd_of(G), the last epoch's
+    out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = the last epoch's in the history
     pr = generative.precision_recall(f_ref, f_fake, k=3)
     out["precision"], out["recall"] = pr["precision"], pr["recall"]
     # the same noise scaled by psi: what does precision cost in recall and FD?
@@ -116,7 +133,7 @@ def main() -> int:
     cG = ConditionalGenerator(z_dim=P.z_dim, n_classes=K, channels=1, width=P.gan_width)
     cD = ConditionalDiscriminator(channels=1, n_classes=K, width=P.gan_width)
     generative.train_gan(cG, cD, train.images, train.labels, epochs=P.gan_epochs, batch_size=P.batch_size,
-                         seed=SEED, checkpoint=cache / "cgan.pt", progress=False)
+                         seed=SEED, checkpoint=S.cache / "cgan.pt", progress=False)
     n_per_class = max(P.n_eval // K, 10)
     y_gen = torch.arange(K).repeat_interleave(n_per_class)
     gen_acc = generative.class_accuracy(clf, generative.generate(cG, len(y_gen), labels=y_gen, seed=SEED + 1),

@@ -57,3 +57,34 @@ def test_cnn_results_carry_the_keys_the_chapter_reads():
     for key in ("cnn_test_auc", "cnn_test_acc", "logreg_test_auc", "logreg_test_acc",
                 "loader_resident_img_per_s", "loader_dataloader_img_per_s"):
         assert key in data
+
+
+# ------------------------------------------------------- gan_recipes.py's command line and file
+
+def test_gan_recipes_runs_every_recipe_when_none_is_named_and_only_the_named_ones_otherwise():
+    recipes = load_benchmark("gan_recipes")
+    assert recipes.chosen([]) == list(recipes.RECIPES)
+    assert recipes.chosen(["long", "base"]) == ["base", "long"]          # in the table's order
+
+
+def test_gan_recipes_refuses_an_unknown_recipe_and_lists_the_known_ones():
+    recipes = load_benchmark("gan_recipes")
+    with pytest.raises(SystemExit, match="choose among.*'decay'"):
+        recipes.chosen(["base", "deacy"])
+
+
+def test_gan_recipes_base_is_the_chapter_dcgan_and_the_others_differ_from_it():
+    recipes = load_benchmark("gan_recipes")
+    assert recipes.RECIPES["base"] == (1, 1, {})
+    settings = [repr(v) for v in recipes.RECIPES.values()]
+    assert len(set(settings)) == len(settings)
+
+
+def test_gan_recipes_keeps_earlier_recipes_only_from_the_same_commit_and_device(tmp_path):
+    recipes = load_benchmark("gan_recipes")
+    path = tmp_path / "gan_recipes.json"
+    path.write_text(json.dumps({"base_fd": 5.0, "profile": "full", "device": "cuda: H200", "git_commit": "abc"}))
+    assert recipes.kept(path, "abc", "cuda: H200") == {"base_fd": 5.0}
+    assert recipes.kept(path, "def", "cuda: H200") == {}
+    assert recipes.kept(path, "abc", "cpu: x86_64") == {}
+    assert recipes.kept(tmp_path / "absent.json", "abc", "cuda: H200") == {}
