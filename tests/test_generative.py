@@ -422,3 +422,38 @@ def test_train_gan_rejects_an_lr_decay_start_outside_the_run(bad):
     with pytest.raises(ValueError, match="lr_decay_from"):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                              epochs=2, batch_size=4, device="cpu", lr_decay_from=bad)
+
+
+def test_imbalance_table_for_one_metric_has_its_five_columns_and_the_same_verdicts():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in generative.IMBALANCE_ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]
+    summary = generative.imbalance_summary(imbalance_rows(recalls))
+    narrow = generative.imbalance_table(summary, "minority recall")
+    assert list(narrow.columns) == ["mean", "std", "Δ vs plain", "se", "verdict"]
+    wide = generative.imbalance_table(summary)
+    assert narrow["verdict"].equals(wide["minority recall: verdict"].rename("verdict"))
+    assert narrow["mean"].equals(wide["minority recall"].rename("mean"))
+
+
+def test_imbalance_table_refuses_an_unknown_metric():
+    summary = generative.imbalance_summary(imbalance_rows({arm: [0.2, 0.4, 0.6] for arm in generative.IMBALANCE_ARMS}))
+    with pytest.raises(ValueError, match="minority recall"):
+        generative.imbalance_table(summary, "recall")
+
+
+def test_imbalance_findings_state_each_arms_verdict_with_its_paired_difference():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in generative.IMBALANCE_ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]                  # +0.1 on every seed
+    recalls["classical augmentation"] = [0.1, 0.3, 0.5]         # -0.1 on every seed
+    text = generative.imbalance_findings(generative.imbalance_summary(imbalance_rows(recalls)), "kidney-left")
+    assert text.startswith("Over 3 seeds")
+    assert "recall of kidney-left" in text
+    assert "cGAN samples: better (+0.100 ± 0.000)" in text
+    assert "classical augmentation: worse (-0.100 ± 0.000)" in text
+
+
+def test_imbalance_findings_name_no_winner_with_fewer_than_three_seeds():
+    recalls = {arm: [0.2, 0.4] for arm in generative.IMBALANCE_ARMS}
+    recalls["cGAN samples"] = [0.9, 0.9]
+    text = generative.imbalance_findings(generative.imbalance_summary(imbalance_rows(recalls)))
+    assert "With 2 seeds" in text and "better" not in text

@@ -57,7 +57,7 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
            "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
            "truncation_sweep", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
-           "IMBALANCE_ARMS", "imbalance_trial"]
+           "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
 
 
 # ------------------------------------------------------------------ training
@@ -708,30 +708,62 @@ def _verdict(d: float, se: float, n: int) -> str:
     return "better" if d > 2 * se else "worse" if d < -2 * se else "not distinguishable"
 
 
-def imbalance_table(summary):
+def _paired(summary, metric: str, arm: str) -> tuple[float, float]:
+    m, a = _METRIC_KEYS[metric], _ARM_KEYS[arm]
+    return summary[f"{m}_{a}_diff_mean"], summary[f"{m}_{a}_diff_se"]
+
+
+def imbalance_table(summary, metric: str | None = None):
     """The summary of :func:`imbalance_summary` (or the benchmark's JSON) as a table, one row per arm.
 
     Columns: mean and standard deviation over seeds of the minority recall and
     the balanced accuracy, the mean accuracy, and for each of the first two the
     paired difference from plain, its standard error and a verdict: *better* or
     *worse* than plain only if the mean difference exceeds two standard errors,
-    and only with at least three seeds. Returns a ``pandas.DataFrame``.
+    and only with at least three seeds. With ``metric`` (``"minority recall"`` or
+    ``"balanced accuracy"``) only that metric's five columns, named ``mean``,
+    ``std``, ``Δ vs plain``, ``se`` and ``verdict`` (narrow enough for a page).
+    Returns a ``pandas.DataFrame``.
     """
     import pandas as pd
 
+    if metric is not None and metric not in ("minority recall", "balanced accuracy"):
+        raise ValueError(f"metric must be 'minority recall', 'balanced accuracy' or None (all); got {metric!r}")
     n = int(summary["n_seeds"])
     rows = {}
     for arm, a in _ARM_KEYS.items():
         row = {}
-        for metric, m in (("minority recall", "minority_recall"), ("balanced accuracy", "balanced_acc")):
-            row[metric], row[f"{metric} std"] = summary[f"{m}_{a}_mean"], summary[f"{m}_{a}_std"]
+        for name, m in (("minority recall", "minority_recall"), ("balanced accuracy", "balanced_acc")):
+            row[name], row[f"{name} std"] = summary[f"{m}_{a}_mean"], summary[f"{m}_{a}_std"]
         row["accuracy"] = summary[f"acc_{a}_mean"]
-        for metric, m in (("minority recall", "minority_recall"), ("balanced accuracy", "balanced_acc")):
+        for name in ("minority recall", "balanced accuracy"):
             paired = arm != "plain"
-            d, se = (summary[f"{m}_{a}_diff_mean"], summary[f"{m}_{a}_diff_se"]) if paired else (np.nan, np.nan)
-            row[f"Δ {metric} vs plain"], row[f"Δ {metric} se"] = d, se
-            row[f"{metric}: verdict"] = _verdict(d, se, n) if paired else "-"
+            d, se = _paired(summary, name, arm) if paired else (np.nan, np.nan)
+            row[f"Δ {name} vs plain"], row[f"Δ {name} se"] = d, se
+            row[f"{name}: verdict"] = _verdict(d, se, n) if paired else "-"
         rows[arm] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
+    if metric is not None:
+        table = table[[metric, f"{metric} std", f"Δ {metric} vs plain", f"Δ {metric} se", f"{metric}: verdict"]]
+        table.columns = ["mean", "std", "Δ vs plain", "se", "verdict"]
     table.index.name = f"arm ({n} seeds)"
     return table.round(3)
+
+
+def imbalance_findings(summary, minority: str = "the rare class") -> str:
+    """The experiment's answer in words, generated from the summary with the verdict rule of
+    :func:`imbalance_table`: for the minority recall and the balanced accuracy, each arm's
+    verdict against plain with its paired difference and standard error."""
+    n = int(summary["n_seeds"])
+    if n < 3:
+        return (f"With {n} seed{'s' if n != 1 else ''}, no arm can be told apart from the plain classifier "
+                "(the rule needs at least three): this run shows that the pipeline works, not which arm wins.")
+    parts = []
+    for metric, what in (("minority recall", f"the recall of {minority}"), ("balanced accuracy", "balanced accuracy")):
+        said = []
+        for arm in IMBALANCE_ARMS[1:]:
+            d, se = _paired(summary, metric, arm)
+            said.append(f"{arm}: {_verdict(d, se, n)} ({d:+.3f} ± {se:.3f})")
+        parts.append(f"On {what}, compared with the plain classifier: " + "; ".join(said) + ".")
+    return (f"Over {n} seeds (paired difference ± its standard error; 'better' or 'worse' only beyond two "
+            "standard errors). " + " ".join(parts))
