@@ -15,7 +15,9 @@ so epochs trained before a resume count too) (and a few more).
 
 FD is the Fréchet distance in the penultimate features of a SmallCNN trained on the real
 training split (not FID); ``fd_real_floor`` is real train vs real test with the same number of
-images. Run: ``COURSEKIT_PROFILE=full python benchmarks/gan.py``. On a 2-core CPU one GAN
+images. It also saves 40 DCGAN samples (``gan_samples.png``) and 8 conditional samples per organ,
+one row each (``gan_cgan_samples.png``), beside the JSON, for the notebook to show. Run:
+``COURSEKIT_PROFILE=full python benchmarks/gan.py``. On a 2-core CPU one GAN
 epoch over the 34,561 training images takes minutes, so the checkpoints of the feature
 classifier and of both GANs are kept in :func:`coursekit.bench.checkpoint_dir`
 (``benchmarks/.cache/`` unless ``COURSEKIT_BENCH_CACHE`` says otherwise): a stopped run
@@ -120,6 +122,7 @@ def main() -> int:
     out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = the last epoch's in the history
     pr = generative.precision_recall(f_ref, f_fake, k=3)
     out["precision"], out["recall"] = pr["precision"], pr["recall"]
+    ck.bench.write_image("gan_samples", generative.montage(fake[:40], ncols=10))   # what the numbers measured
     # the same noise scaled by psi: what does precision cost in recall and FD?
     for psi, m in generative.truncation_sweep(G, clf, f_ref, TRUNCATIONS, P.n_eval, seed=SEED).items():
         out.update({f"trunc_psi{round(100 * psi):03d}_{name}": v for name, v in m.items()})
@@ -138,6 +141,9 @@ def main() -> int:
     y_gen = torch.arange(K).repeat_interleave(n_per_class)
     gen_acc = generative.class_accuracy(clf, generative.generate(cG, len(y_gen), labels=y_gen, seed=SEED + 1),
                                         y_gen, n_classes=K)
+    y_show = torch.arange(K).repeat_interleave(8)                                  # one row of 8 per organ
+    ck.bench.write_image("gan_cgan_samples", generative.montage(
+        generative.generate(cG, len(y_show), labels=y_show, seed=SEED + 4), ncols=8))
     out["cgan_class_acc"] = float(np.nanmean(gen_acc["per_class"]))
     out["real_test_class_acc"] = float(np.nanmean(real_test["per_class"]))
     out["cgan_class_acc_ratio"] = out["cgan_class_acc"] / out["real_test_class_acc"]

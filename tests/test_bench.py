@@ -1,6 +1,7 @@
 """coursekit.bench: the benchmark-result convention."""
 import json
 
+import numpy as np
 import pytest
 
 from coursekit import bench, data
@@ -34,6 +35,25 @@ def test_non_numeric_or_reserved_metrics_are_rejected(tmp_path, metrics):
         bench.write_result("demo", metrics, profile="full", results_dir=tmp_path, device="x")
 
 
+def test_a_benchmark_image_is_saved_as_a_grayscale_png_named_by_profile(tmp_path):
+    from PIL import Image
+    image = np.linspace(0, 1, 12).reshape(3, 4)
+    full = bench.write_image("demo_samples", image, profile="full", results_dir=tmp_path)
+    quick = bench.write_image("demo_samples", image * 0, profile="quick", results_dir=tmp_path)
+    assert (full.name, quick.name) == ("demo_samples.png", "demo_samples.quick.png")
+    pixels = np.asarray(Image.open(full))
+    assert pixels.shape == (3, 4) and pixels[0, 0] == 0 and pixels[-1, -1] == 255
+    assert np.asarray(Image.open(quick)).max() == 0
+
+
+@pytest.mark.parametrize("image", [np.full((3, 4), 1.5), np.zeros((2, 3, 4)), np.full((3, 4), np.nan)],
+                         ids=["above 1", "not 2-D", "nan"])
+def test_a_benchmark_image_outside_unit_range_or_not_2d_is_refused(tmp_path, image):
+    with pytest.raises(ValueError, match=r"\(H, W\) array with values in \[0, 1\]"):
+        bench.write_image("demo_samples", image, profile="full", results_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
 def test_missing_result_says_how_to_produce_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="benchmarks/demo.py"):
         bench.load_result("demo", results_dir=tmp_path)
@@ -47,7 +67,9 @@ def test_results_are_refused_after_any_fallback_data_in_the_process(tmp_path, mo
         bench.require_real_data()
     with pytest.raises(RuntimeError, match="phantoms"):
         bench.write_result("demo", {"auc": 0.9}, profile="full", results_dir=tmp_path, device="x")
-    assert not (tmp_path / "demo.json").exists()
+    with pytest.raises(RuntimeError, match="phantoms"):
+        bench.write_image("demo", np.zeros((2, 2)), profile="full", results_dir=tmp_path)
+    assert not (tmp_path / "demo.json").exists() and not (tmp_path / "demo.png").exists()
 
 
 def test_git_commit_is_marked_dirty_by_changed_code_but_not_by_changed_results(tmp_path):

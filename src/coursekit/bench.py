@@ -28,7 +28,8 @@ CACHE_ENV = "COURSEKIT_BENCH_CACHE"
 META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
-           "result_path", "require_real_data", "write_result", "load_result", "series", "show_result"]
+           "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
+           "show_result"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -148,6 +149,37 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(path)
+    return path
+
+
+def image_path(name: str, profile: str, results_dir: Path | None = None) -> Path:
+    """``benchmarks/results/<name>.png`` for the full profile, ``<name>.<profile>.png`` otherwise."""
+    d = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    return d / (f"{name}.png" if profile == "full" else f"{name}.{profile}.png")
+
+
+def write_image(name: str, image, profile: str | None = None, results_dir: Path | None = None) -> Path:
+    """Save a benchmark's figure, a grayscale ``(H, W)`` array in [0, 1] (e.g. a
+    :func:`coursekit.generative.montage` of samples), as a PNG beside its results, so that the
+    book can show what the measured model produces; returns the path. Refuses, as
+    :func:`write_result` does, when this process loaded fallback phantoms."""
+    import numpy as np
+    from PIL import Image
+
+    from . import profile as _profile
+
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"image name must be letters, digits and underscores; got {name!r}")
+    arr = np.asarray(image, dtype=np.float64)
+    if arr.ndim != 2 or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+        raise ValueError(f"image must be a grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
+                         + (f", range [{arr.min():.3g}, {arr.max():.3g}]" if arr.size and arr.ndim == 2 else ""))
+    reason = _refusal()
+    if reason:
+        raise RuntimeError(reason)
+    path = image_path(name, profile or _profile.active(), results_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L").save(path)
     return path
 
 
