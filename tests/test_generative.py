@@ -430,6 +430,7 @@ def test_imbalance_table_for_one_metric_has_its_five_columns_and_the_same_verdic
     summary = generative.imbalance_summary(imbalance_rows(recalls))
     narrow = generative.imbalance_table(summary, "minority recall")
     assert list(narrow.columns) == ["mean", "std", "Δ vs plain", "se", "verdict"]
+    assert narrow.index.name == "minority recall, by arm (3 seeds)"
     wide = generative.imbalance_table(summary)
     assert narrow["verdict"].equals(wide["minority recall: verdict"].rename("verdict"))
     assert narrow["mean"].equals(wide["minority recall"].rename("mean"))

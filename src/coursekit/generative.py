@@ -722,7 +722,8 @@ def imbalance_table(summary, metric: str | None = None):
     *worse* than plain only if the mean difference exceeds two standard errors,
     and only with at least three seeds. With ``metric`` (``"minority recall"`` or
     ``"balanced accuracy"``) only that metric's five columns, named ``mean``,
-    ``std``, ``Δ vs plain``, ``se`` and ``verdict`` (narrow enough for a page).
+    ``std``, ``Δ vs plain``, ``se`` and ``verdict`` (narrow enough for a page), and
+    the metric named above the arms.
     Returns a ``pandas.DataFrame``.
     """
     import pandas as pd
@@ -746,7 +747,7 @@ def imbalance_table(summary, metric: str | None = None):
     if metric is not None:
         table = table[[metric, f"{metric} std", f"Δ {metric} vs plain", f"Δ {metric} se", f"{metric}: verdict"]]
         table.columns = ["mean", "std", "Δ vs plain", "se", "verdict"]
-    table.index.name = f"arm ({n} seeds)"
+    table.index.name = f"arm ({n} seeds)" if metric is None else f"{metric}, by arm ({n} seeds)"
     return table.round(3)
 
 
