@@ -344,6 +344,15 @@ def test_kernel_panel_without_an_input_shows_the_outputs_only():
     assert titles(fig) == ["a", "b"]
 
 
+def test_kernel_panel_gives_a_wide_strip_a_wide_cell_within_the_page_width():
+    square = viz.kernel_panel(None, {"a": np.zeros((28, 28))})
+    strip = viz.kernel_panel(None, {"a": np.zeros((28, 231)), "b": np.zeros((28, 231))}, ncols=1)
+    assert tuple(square.get_size_inches()) == pytest.approx((2.2, 2.5))     # square cells as before
+    width, height = strip.get_size_inches()
+    assert width == pytest.approx(10.0) and width > 3 * height             # as wide as the page allows
+    plt.close("all")
+
+
 def test_kernel_panel_rejects_images_that_are_not_2d():
     with pytest.raises(ValueError, match=r"\(H, W\).*squeeze"):
         viz.kernel_panel(torch.rand(1, 28, 28), {"same": torch.rand(28, 28)})
@@ -356,6 +365,12 @@ def test_plot_history_leaves_out_timings_by_default():
     labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert "val_auc" in labels and "time_s" not in labels
     plt.close("all")
+
+
+def test_plot_history_leaves_out_the_learning_rate_by_default_but_plots_it_on_request():
+    history = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "val_auc": [0.6, 0.7], "lr": [3e-3, 1e-3]}
+    assert [labels(ax) for ax in rendered(viz.plot_history(history)).axes] == [["train_loss"], ["val_auc"]]
+    assert [labels(ax) for ax in rendered(viz.plot_history(history, keys=["lr"])).axes] == [["lr"]]
 
 
 def test_kernel_panel_wraps_into_rows_of_ncols():

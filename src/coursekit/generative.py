@@ -483,7 +483,7 @@ def latent_explorer(G: nn.Module, steps: int = 8, max_seed: int = 50, settings=(
     return widgets.explore(render, {"seed_a": (0, max_seed), "seed_b": (0, max_seed), "steps": (2, 12)},
                            settings=[{"seed_a": a, "seed_b": b} for a, b in settings],
                            titles=[f"seed {a} -> seed {b}" for a, b in settings],
-                           suptitle="Straight lines in latent space")
+                           suptitle="Straight lines in latent space", ncols=1)   # one strip per row
 
 
 def class_explorer(G: nn.Module, label_names, n: int = 16, shown=None):

@@ -348,4 +348,5 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
     return widgets.explore(render, {"dim_x": (0, k - 1), "dim_y": (0, k - 1), "span": (0.5, 4.0, 0.5)},
                            settings=[{"dim_x": a, "dim_y": b} for a, b in settings],
                            titles=[f"rows: z[{b}], columns: z[{a}]" for a, b in settings],
-                           suptitle=f"Decoded codes, z[others] fixed, {steps} steps from -{span} to {span}")
+                           suptitle=f"Decoded codes, z[others] fixed, {steps} steps from -{span} to {span}",
+                           size=4.0)   # a grid of steps x steps images per panel

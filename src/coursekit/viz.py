@@ -128,9 +128,14 @@ def _draw_image(ax, image: torch.Tensor, cmap=None, vmin: float = 0.0, vmax: flo
     return im
 
 
-def _grid(n_cells: int, ncols: int, size: float, extra_height: float = 0.0):
+def _grid(n_cells: int, ncols: int, size: float, extra_height: float = 0.0, aspect: float = 1.0,
+          max_width: float = 10.0):
+    """``size``-inch cells; cells of wide images (``aspect`` = width / height > 1) are as wide as
+    the image, the whole figure shrunk to at most ``max_width`` inches."""
     nrows = math.ceil(n_cells / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + extra_height),
+    cell_w = size * max(aspect, 1.0)
+    scale = min(1.0, max_width / (cell_w * ncols)) if aspect > 1 else 1.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_w * ncols * scale, size * nrows * scale + extra_height),
                              squeeze=False, layout="constrained")
     axes = list(axes.flat)
     for ax in axes[n_cells:]:
@@ -274,7 +279,8 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
                         f"got {type(outputs).__name__}.")
     panels = {} if image is None else {input_title: _as_2d(image, "kernel_panel: image")}
     panels.update({str(k): _as_2d(v, f"kernel_panel: outputs[{k!r}]") for k, v in outputs.items()})
-    fig, axes = _grid(len(panels), min(ncols or len(panels), len(panels)), size, extra_height=0.3)
+    aspect = max(x.shape[1] / x.shape[0] for x in panels.values())   # strips get wide cells
+    fig, axes = _grid(len(panels), min(ncols or len(panels), len(panels)), size, extra_height=0.3, aspect=aspect)
     for ax, (name, x) in zip(axes, panels.items()):
         lo, hi = float(x.min()), float(x.max())
         if lo < 0:
@@ -312,8 +318,10 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
         history: name -> list of floats, one per epoch, e.g. the ``History``
             returned by :func:`coursekit.train.fit`. The x axis is
             ``history["epoch"]`` when present, else 1, 2, ...
-        keys: the names to plot (default: all but ``"epoch"`` and timings
-            such as ``"time_s"``). A name that
+        keys: the names to plot (default: all but ``"epoch"``, timings such
+            as ``"time_s"`` and the learning rate ``"lr"``, whose scale would
+            flatten it to a line at 0 next to accuracies; ask for
+            ``keys=["lr"]`` to see it). A name that
             contains ``"loss"`` goes to the loss panel, any other to the
             metrics panel.
         logy: logarithmic y axis for the loss panel.
@@ -327,7 +335,7 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
                         f"got {type(history).__name__}.")
     available = [k for k in history if k != "epoch"]
     if keys is None:
-        keys = [k for k in available if not k.startswith("time")]
+        keys = [k for k in available if not k.startswith("time") and k != "lr"]
     elif isinstance(keys, str):
         keys = [keys]
     missing = [k for k in keys if k not in available]

@@ -74,35 +74,39 @@ def apply_kernel(image, k) -> np.ndarray:
 
 
 def static_panel(render: Callable[..., np.ndarray], settings: Sequence[Mapping], titles: Sequence[str] | None = None,
-                 original=None, suptitle: str | None = None, ncols: int | None = 5):
+                 original=None, suptitle: str | None = None, ncols: int | None = 5, size: float = 2.2):
     """Pre-render ``render(**s)`` for every setting ``s`` into one figure, in
-    rows of ``ncols`` panels (the ``original`` image first, if given). Returns the Figure."""
+    rows of ``ncols`` panels of ``size`` inches (the ``original`` image first, if given).
+    Returns the Figure."""
     from . import viz
 
     titles = list(titles) if titles is not None else [", ".join(f"{k}={v}" for k, v in s.items()) for s in settings]
     if len(titles) != len(settings):
         raise ValueError(f"got {len(titles)} titles for {len(settings)} settings")
     outputs = {t: render(**s) for t, s in zip(titles, settings)}
-    fig = viz.kernel_panel(np.asarray(original) if original is not None else None, outputs, ncols=ncols)
+    fig = viz.kernel_panel(np.asarray(original) if original is not None else None, outputs, ncols=ncols, size=size)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
 
 
 def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
-            settings: Sequence[Mapping], titles=None, original=None, suptitle=None):
+            settings: Sequence[Mapping], titles=None, original=None, suptitle=None, ncols: int | None = 5,
+            size: float = 2.2):
     """Show the static panel, then live controls when a kernel runs.
 
     render: the pure function ``render(**values) -> (H, W) array``.
     controls: ``ipywidgets.interactive`` abbreviations, e.g.
         ``{"name": list_of_names, "size": (3, 9, 2)}``.
     settings: the parameter sets pre-rendered for the static page.
+    ncols, size: panels per row and inches per panel of that page (a montage
+        of many small images wants fewer, larger panels).
     Returns the ``interactive`` widget (or None without ipywidgets).
     """
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    fig = static_panel(render, settings, titles, original, suptitle)
+    fig = static_panel(render, settings, titles, original, suptitle, ncols=ncols, size=size)
     display(fig)
     plt.close(fig)
     try:
@@ -111,7 +115,7 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
         return None
 
     def _show(**values):
-        out = static_panel(render, [values], ["output"], original)
+        out = static_panel(render, [values], ["output"], original, size=size)
         display(out)
         plt.close(out)
 
