@@ -97,9 +97,15 @@ def device_description() -> str:
     return f"{c['device']}: {c['device_name']}"
 
 
-def result_path(name: str, profile: str, results_dir: Path | None = None) -> Path:
+def result_path(name: str, profile: str, results_dir: Path | None = None, suffix: str = "json") -> Path:
+    """``benchmarks/results/<name>.<suffix>`` for the full profile, ``<name>.<profile>.<suffix>`` otherwise."""
     d = Path(results_dir) if results_dir is not None else RESULTS_DIR
-    return d / (f"{name}.json" if profile == "full" else f"{name}.{profile}.json")
+    return d / (f"{name}.{suffix}" if profile == "full" else f"{name}.{profile}.{suffix}")
+
+
+def _check_name(name: str, what: str) -> None:
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"{what} name must be letters, digits and underscores; got {name!r}")
 
 
 def _refusal() -> str | None:
@@ -111,6 +117,13 @@ def _refusal() -> str | None:
     listed = ", ".join(f"{flag}/{split} ({size} px)" for flag, split, size in used)
     return (f"refusing to write benchmark results: this process used generated phantoms instead of "
             f"real data for {listed}. Put the MedMNIST files in $COURSEKIT_DATA (or go online) and re-run.")
+
+
+def _raise_if_fallback() -> None:
+    """``RuntimeError`` with the reason when this process used fallback phantoms: nothing is written."""
+    reason = _refusal()
+    if reason:
+        raise RuntimeError(reason)
 
 
 def require_real_data() -> None:
@@ -130,8 +143,7 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
     """
     from . import profile as _profile
 
-    if not name or not name.replace("_", "").isalnum():
-        raise ValueError(f"benchmark name must be letters, digits and underscores; got {name!r}")
+    _check_name(name, "benchmark")
     clean = {}
     for key, value in metrics.items():
         if key in META_KEYS:
@@ -139,9 +151,7 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
         clean[key] = float(value) if isinstance(value, float) else int(value)
-    reason = _refusal()
-    if reason:
-        raise RuntimeError(reason)
+    _raise_if_fallback()
     prof = profile or _profile.active()
     record = {**clean, "profile": prof, "device": device or device_description(), "git_commit": git_commit()}
     path = result_path(name, prof, results_dir)
@@ -154,8 +164,7 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
 
 def image_path(name: str, profile: str, results_dir: Path | None = None) -> Path:
     """``benchmarks/results/<name>.png`` for the full profile, ``<name>.<profile>.png`` otherwise."""
-    d = Path(results_dir) if results_dir is not None else RESULTS_DIR
-    return d / (f"{name}.png" if profile == "full" else f"{name}.{profile}.png")
+    return result_path(name, profile, results_dir, suffix="png")
 
 
 def write_image(name: str, image, profile: str | None = None, results_dir: Path | None = None) -> Path:
@@ -168,15 +177,12 @@ def write_image(name: str, image, profile: str | None = None, results_dir: Path 
 
     from . import profile as _profile
 
-    if not name or not name.replace("_", "").isalnum():
-        raise ValueError(f"image name must be letters, digits and underscores; got {name!r}")
+    _check_name(name, "image")
     arr = np.asarray(image, dtype=np.float64)
     if arr.ndim != 2 or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
         raise ValueError(f"image must be a grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
                          + (f", range [{arr.min():.3g}, {arr.max():.3g}]" if arr.size and arr.ndim == 2 else ""))
-    reason = _refusal()
-    if reason:
-        raise RuntimeError(reason)
+    _raise_if_fallback()
     path = image_path(name, profile or _profile.active(), results_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L").save(path)
