@@ -78,9 +78,8 @@ def setup(P):
 def floor(S, P) -> dict:
     """FD, precision and recall of real training images against the reference (the same number)."""
     f_train = generative.features(S.clf, S.train.subset(P.n_eval, seed=SEED + 1).images)
-    pr = generative.precision_recall(S.f_ref, f_train, k=3)
-    return {"fd_real_floor": generative.frechet_distance(f_train, S.f_ref),
-            "precision_floor": pr["precision"], "recall_floor": pr["recall"]}
+    q = generative.sample_quality(S.f_ref, f_train, k=3)
+    return {"fd_real_floor": q["fd"], "precision_floor": q["precision"], "recall_floor": q["recall"]}
 
 
 def train_dcgan(S, P, width: int, epochs: int, **recipe):
@@ -108,20 +107,16 @@ def main() -> int:
     real_test = generative.class_accuracy(clf, test.images, test.labels, n_classes=K)
 
     gauss = generative.gaussian_baseline(train.images, P.n_eval, n_components=32, seed=SEED)
-    f_gauss = generative.features(clf, gauss)
-    out["fd_gaussian"] = generative.frechet_distance(f_gauss, f_ref)
-    pr = generative.precision_recall(f_ref, f_gauss, k=3)
-    out["precision_gaussian"], out["recall_gaussian"] = pr["precision"], pr["recall"]
+    q = generative.sample_quality(f_ref, generative.features(clf, gauss), k=3)
+    out["fd_gaussian"], out["precision_gaussian"], out["recall_gaussian"] = q["fd"], q["precision"], q["recall"]
 
     G, hist = train_dcgan(S, P, width=P.gan_width, epochs=P.gan_epochs)
     out["gan_train_seconds"] = hist.seconds()   # every epoch, resumed ones included, with the FD after each
     for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
         out[f"fd_gan_epoch_{epoch:03d}"] = fd
     fake = generative.generate(G, P.n_eval, seed=SEED)
-    f_fake = generative.features(clf, fake)
-    out["fd_gan"] = generative.frechet_distance(f_fake, f_ref)   # = the last epoch's in the history
-    pr = generative.precision_recall(f_ref, f_fake, k=3)
-    out["precision"], out["recall"] = pr["precision"], pr["recall"]
+    q = generative.sample_quality(f_ref, generative.features(clf, fake), k=3)   # fd = the history's last
+    out["fd_gan"], out["precision"], out["recall"] = q["fd"], q["precision"], q["recall"]
     ck.bench.write_image("gan_samples", generative.montage(fake[:40], ncols=10))   # what the numbers measured
     # the same noise scaled by psi: what does precision cost in recall and FD?
     for psi, m in generative.truncation_sweep(G, clf, f_ref, TRUNCATIONS, P.n_eval, seed=SEED).items():

@@ -82,14 +82,13 @@ def run_recipe(S, P, name: str) -> dict:
     width_factor, epoch_factor, recipe = RECIPES[name]
     G, hist = chapter.train_dcgan(S, P, width=width_factor * P.gan_width, epochs=epoch_factor * P.gan_epochs,
                                   **recipe)
-    f_fake = generative.features(S.clf, generative.generate(G, P.n_eval, seed=chapter.SEED))
-    pr = generative.precision_recall(S.f_ref, f_fake, k=3)
-    out = {f"{name}_fd": generative.frechet_distance(f_fake, S.f_ref),
-           f"{name}_precision": pr["precision"], f"{name}_recall": pr["recall"],
-           f"{name}_epochs": len(hist["epoch"]), f"{name}_parameters": sum(p.numel() for p in G.parameters()),
-           f"{name}_train_seconds": hist.seconds()}
+    q = generative.sample_quality(S.f_ref, generative.features(S.clf, generative.generate(G, P.n_eval,
+                                                                                         seed=chapter.SEED)), k=3)
+    out = {f"{name}_{m}": v for m, v in q.items()}
+    out.update({f"{name}_epochs": len(hist["epoch"]), f"{name}_parameters": ck.models.count_parameters(G),
+                f"{name}_train_seconds": hist.seconds()})
     out.update({f"{name}_fd_epoch_{e:03d}": fd for e, fd in enumerate(hist["fd"], start=1)})
-    print(f"{name}: FD {out[f'{name}_fd']:.2f}, precision {pr['precision']:.3f}, recall {pr['recall']:.3f}")
+    print(f"{name}: FD {q['fd']:.2f}, precision {q['precision']:.3f}, recall {q['recall']:.3f}")
     return out
 
 

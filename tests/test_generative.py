@@ -76,6 +76,16 @@ def test_mode_collapse_keeps_precision_but_loses_recall():
     assert res["precision"] > 0.9 and 0.4 < res["recall"] < 0.55
 
 
+def test_sample_quality_scores_the_sample_against_the_reference_not_the_other_way_round():
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(400, 4))
+    collapsed = reference[reference[:, 0] > 1.0]                      # real images of one tail only
+    q = generative.sample_quality(reference, collapsed, k=3)
+    assert q["fd"] == generative.frechet_distance(collapsed, reference)
+    assert q["precision"] > 0.9 and q["recall"] < 0.5
+    assert {k: q[k] for k in ("precision", "recall")} == generative.precision_recall(reference, collapsed, k=3)
+
+
 def test_precision_recall_rejects_k_not_smaller_than_the_sets():
     with pytest.raises(ValueError, match="k must"):
         generative.precision_recall(np.zeros((3, 2)), np.zeros((3, 2)), k=3)

@@ -54,7 +54,7 @@ from .device import get_device
 from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
-           "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
+           "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
            "truncation_sweep", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
@@ -77,10 +77,11 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     DCGAN recipe is ``loss="bce", lr=2e-4, lr_d=None, betas=(0.5, 0.999)``
     (``smooth`` applies to it only). ``lr_decay_from``, a fraction of ``epochs`` in
     [0, 1) (default ``None``: constant rates), keeps both rates until that epoch and
-    then lowers them linearly towards 0 (:func:`coursekit.optim.linear_tail`). Shuffled batches of ``batch_size`` (the last
-    incomplete one dropped: batch norm needs more than one sample). ``checkpoint``
-    gets a fingerprint of the hyperparameters and the data added to its name and
-    is resumed when it exists. Returns the :class:`~coursekit.train.History` (``train_d_loss``,
+    then lowers them linearly towards 0 (:func:`coursekit.optim.linear_tail`).
+    Shuffled batches of ``batch_size`` (the last incomplete one dropped: batch norm
+    needs more than one sample). ``checkpoint`` gets a fingerprint of the
+    hyperparameters and the data added to its name and is resumed when it exists.
+    Returns the :class:`~coursekit.train.History` (``train_d_loss``,
     ``train_g_loss``, ``train_d_real``, ``train_d_fake`` per epoch).
     """
     from . import gan
@@ -118,8 +119,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     if checkpoint is not None:
         checkpoint = _train.checkpoint_for(checkpoint, hparams)
     return _train.fit(nn.ModuleDict({"G": G, "D": D}), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},
-                      epochs=epochs, scheduler=schedulers, checkpoint=checkpoint, resume=checkpoint is not None, hparams=hparams,
-                      device=dev, **fit_kwargs)
+                      epochs=epochs, scheduler=schedulers, checkpoint=checkpoint, resume=checkpoint is not None,
+                      hparams=hparams, device=dev, **fit_kwargs)
 
 
 # ------------------------------------------------------------------ features
@@ -243,6 +244,14 @@ def precision_recall(real_feats, fake_feats, k: int = 3) -> dict[str, float]:
     precision = (d <= r_radius[None, :]).any(dim=1).double().mean()
     recall = (d.T <= f_radius[None, :]).any(dim=1).double().mean()
     return {"precision": float(precision), "recall": float(recall)}
+
+
+def sample_quality(reference_features, sample_features, k: int = 3) -> dict[str, float]:
+    """FD and precision/recall of a sample's features against the real reference's:
+    ``{"fd": frechet_distance(sample, reference), "precision": ..., "recall": ...}``, the three
+    numbers by which the chapter scores a generator (and the real-vs-real floor)."""
+    return {"fd": frechet_distance(sample_features, reference_features),
+            **precision_recall(reference_features, sample_features, k=k)}
 
 
 # ----------------------------------------------------------- memorisation
@@ -415,12 +424,9 @@ def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, ps
     ``reference_features`` ``(M, F)`` of real held-out images.
     Returns ``{psi: {"fd": ..., "precision": ..., "recall": ...}}`` in the order of ``psis``.
     """
-    sweep = {}
-    for psi in psis:
-        f = features(classifier, generate(G, n, seed=seed, truncation=psi))
-        sweep[float(psi)] = {"fd": frechet_distance(f, reference_features),
-                             **precision_recall(reference_features, f, k=k)}
-    return sweep
+    return {float(psi): sample_quality(reference_features,
+                                       features(classifier, generate(G, n, seed=seed, truncation=psi)), k=k)
+            for psi in psis}
 
 
 def interpolate(G: nn.Module, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, y: int | None = None) -> torch.Tensor:
@@ -672,6 +678,7 @@ def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minorit
 _ARM_KEYS = {"plain": "plain", "re-weighting": "reweight", "classical augmentation": "augment",
              "cGAN samples": "cgan", "more real images (reference)": "real"}
 _METRIC_KEYS = {"minority recall": "minority_recall", "balanced accuracy": "balanced_acc", "accuracy": "acc"}
+_COMPARED = ("minority recall", "balanced accuracy")   # the metrics each arm is compared with plain on
 
 
 def imbalance_summary(rows) -> dict[str, float]:
@@ -728,16 +735,17 @@ def imbalance_table(summary, metric: str | None = None):
     """
     import pandas as pd
 
-    if metric is not None and metric not in ("minority recall", "balanced accuracy"):
+    if metric is not None and metric not in _COMPARED:
         raise ValueError(f"metric must be 'minority recall', 'balanced accuracy' or None (all); got {metric!r}")
     n = int(summary["n_seeds"])
     rows = {}
     for arm, a in _ARM_KEYS.items():
         row = {}
-        for name, m in (("minority recall", "minority_recall"), ("balanced accuracy", "balanced_acc")):
+        for name in _COMPARED:
+            m = _METRIC_KEYS[name]
             row[name], row[f"{name} std"] = summary[f"{m}_{a}_mean"], summary[f"{m}_{a}_std"]
         row["accuracy"] = summary[f"acc_{a}_mean"]
-        for name in ("minority recall", "balanced accuracy"):
+        for name in _COMPARED:
             paired = arm != "plain"
             d, se = _paired(summary, name, arm) if paired else (np.nan, np.nan)
             row[f"Δ {name} vs plain"], row[f"Δ {name} se"] = d, se
@@ -760,7 +768,7 @@ def imbalance_findings(summary, minority: str = "the rare class") -> str:
         return (f"With {n} seed{'s' if n != 1 else ''}, no arm can be told apart from the plain classifier "
                 "(the rule needs at least three): this run shows that the pipeline works, not which arm wins.")
     parts = []
-    for metric, what in (("minority recall", f"the recall of {minority}"), ("balanced accuracy", "balanced accuracy")):
+    for metric, what in zip(_COMPARED, (f"the recall of {minority}", "balanced accuracy")):
         said = []
         for arm in IMBALANCE_ARMS[1:]:
             d, se = _paired(summary, metric, arm)
