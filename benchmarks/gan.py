@@ -25,6 +25,7 @@ continues from its last finished epoch when started again with the same code.
 """
 from __future__ import annotations
 
+import copy
 import sys
 from types import SimpleNamespace
 
@@ -82,8 +83,11 @@ def floor(S, P) -> dict:
     return {"fd_real_floor": q["fd"], "precision_floor": q["precision"], "recall_floor": q["recall"]}
 
 
-def train_dcgan(S, P, width: int, epochs: int, **recipe):
-    """Seeded DCGAN on the training split, its FD after every epoch in the history; resumes."""
+def train_dcgan(S, P, width: int, epochs: int, ema_decay: float | None = None, **recipe):
+    """Seeded DCGAN on the training split; resumes. Returns the generator to sample from and the
+    history with its FD after every epoch. With ``ema_decay`` that generator is the running
+    average of G's weights (``train_gan(ema=...)``), and the history also has ``fd_raw``, the FD
+    of G itself, which trains exactly as without the average: both curves from one run."""
     def fd_of(generator):   # FD of n_eval samples from fixed noise: the trajectory's and the final one
         fake = generative.generate(generator, P.n_eval, seed=SEED)
         return generative.frechet_distance(generative.features(S.clf, fake), S.f_ref)
@@ -91,10 +95,18 @@ def train_dcgan(S, P, width: int, epochs: int, **recipe):
     ck.seed_everything(SEED)
     G = Generator(z_dim=P.z_dim, channels=1, width=width)
     D = Discriminator(channels=1, width=width)
+    sampled = G if ema_decay is None else copy.deepcopy(G)
+    if ema_decay is not None:
+        recipe.update(ema=sampled, ema_decay=ema_decay)
+
+    def val_fn(models):
+        if ema_decay is None:
+            return {"fd": fd_of(models["G"])}
+        return {"fd": fd_of(models["G_ema"]), "fd_raw": fd_of(models["G"])}
+
     hist = generative.train_gan(G, D, S.train.images, epochs=epochs, batch_size=P.batch_size, seed=SEED,
-                                checkpoint=S.cache / "dcgan.pt", progress=False,
-                                val_fn=lambda models: {"fd": fd_of(models["G"])}, **recipe)
-    return G, hist
+                                checkpoint=S.cache / "dcgan.pt", progress=False, val_fn=val_fn, **recipe)
+    return sampled, hist
 
 
 def main() -> int:

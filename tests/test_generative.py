@@ -434,6 +434,97 @@ def test_train_gan_rejects_an_lr_decay_start_outside_the_run(bad):
                              epochs=2, batch_size=4, device="cpu", lr_decay_from=bad)
 
 
+def ema_run(tmp_path=None, ema=True, decay=0.5, epochs=2, **kw):
+    """A tiny seeded DCGAN run: (G, its average or None, the history)."""
+    import copy
+    from coursekit.models.gan import Discriminator
+    torch.manual_seed(0)
+    G = Generator(z_dim=4, width=2)
+    G_ema = copy.deepcopy(G) if ema else None
+    hist = generative.train_gan(G, Discriminator(width=2), torch.rand(16, 1, 28, 28, generator=torch.Generator()
+                                                                         .manual_seed(1)),
+                                epochs=epochs, batch_size=4, lr=1e-2, lr_d=1e-2, device="cpu", seed=0, ema=G_ema,
+                                ema_decay=decay, progress=False, verbose=False,
+                                checkpoint=None if tmp_path is None else tmp_path / "g.pt", **kw)
+    return G, G_ema, hist
+
+
+def test_train_gan_with_an_average_trains_g_exactly_as_without_it():
+    G_with, G_ema, _ = ema_run(ema=True)
+    G_without, _, _ = ema_run(ema=False)
+    for a, b in zip(G_with.parameters(), G_without.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, b) for a, b in zip(G_ema.parameters(), G_with.parameters()))
+
+
+def test_train_gan_keeps_the_average_of_g_after_every_step(monkeypatch):
+    steps = []                                        # G's weights after each of its Adam steps
+    adam_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        out = adam_step(self, *args, **kwargs)
+        if self.param_groups[0]["params"][0].shape == G_params[0].shape:   # G's optimizer, not D's
+            steps.append([p.detach().clone() for p in self.param_groups[0]["params"]])
+        return out
+
+    from coursekit.models.gan import Discriminator
+    torch.manual_seed(0)
+    G, D = Generator(z_dim=4, width=2), Discriminator(width=2)
+    G_params = list(G.parameters())
+    expected = [p.detach().clone() for p in G_params]   # the average starts at G's initial weights
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    import copy
+    G_ema = copy.deepcopy(G)
+    generative.train_gan(G, D, torch.rand(16, 1, 28, 28), epochs=2, batch_size=4, lr=1e-2, lr_d=1e-2,
+                         device="cpu", ema=G_ema, ema_decay=0.5, progress=False, verbose=False)
+    assert len(steps) == 8                            # 4 batches, 2 epochs
+    for t, weights in enumerate(steps, start=1):      # the decay ramps up: 2/11, 3/12, ... then 0.5
+        d = min(0.5, (1 + t) / (10 + t))
+        expected = [d * e + (1 - d) * w for e, w in zip(expected, weights)]
+    for e, a in zip(expected, G_ema.parameters()):
+        assert torch.allclose(e, a, atol=1e-6)
+
+
+def test_train_gan_with_decay_zero_leaves_the_average_equal_to_g():
+    G, G_ema, _ = ema_run(decay=0.0)
+    for k, v in G.state_dict().items():
+        assert torch.equal(G_ema.state_dict()[k], v)
+
+
+def test_train_gan_saves_the_average_in_the_checkpoint_and_resumes_it(tmp_path):
+    def stop_after_one_epoch(models):
+        if len(list(tmp_path.glob("a/g-*.pt"))):
+            raise KeyboardInterrupt
+        return {}
+
+    (tmp_path / "a").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        ema_run(tmp_path / "a", val_fn=stop_after_one_epoch)            # epoch 1 saved, epoch 2 stopped
+    _, resumed, hist = ema_run(tmp_path / "a")
+    _, whole, _ = ema_run()
+    assert len(hist["epoch"]) == 2
+    for a, b in zip(resumed.parameters(), whole.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_train_gan_gives_runs_with_and_without_an_average_different_checkpoints(tmp_path):
+    ema_run(tmp_path, ema=False, epochs=1)
+    ema_run(tmp_path, ema=True, epochs=1)
+    assert len(list(tmp_path.glob("g-*.pt"))) == 2
+
+
+def test_train_gan_rejects_g_itself_another_architecture_or_a_decay_of_one_for_the_average():
+    from coursekit.models.gan import Discriminator
+    G, x = Generator(z_dim=4, width=2), torch.rand(8, 1, 28, 28)
+    kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)
+    with pytest.raises(TypeError, match="separate copy of G"):
+        generative.train_gan(G, Discriminator(width=2), x, ema=G, **kw)
+    with pytest.raises(ValueError, match="G's architecture"):
+        generative.train_gan(G, Discriminator(width=2), x, ema=Generator(z_dim=4, width=4), **kw)
+    with pytest.raises(ValueError, match="decay must be a number in"):
+        generative.train_gan(G, Discriminator(width=2), x, ema=Generator(z_dim=4, width=2), ema_decay=1.0, **kw)
+
+
 def test_imbalance_table_for_one_metric_has_its_five_columns_and_the_same_verdicts():
     recalls = {arm: [0.2, 0.4, 0.6] for arm in generative.IMBALANCE_ARMS}
     recalls["cGAN samples"] = [0.3, 0.5, 0.7]

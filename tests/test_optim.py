@@ -160,6 +160,65 @@ def test_scheduled_lr_state_dict_restores_the_epoch_and_the_rate():
     assert sched2.get_last_lr() == [0.125] and opt2.param_groups[0]["lr"] == 0.125
 
 
+# ------------------------------------------------------------ weight averaging
+
+def batchnorm_net(fill: float) -> nn.Module:
+    net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    with torch.no_grad():
+        for t in list(net.parameters()) + [net[1].running_mean, net[1].running_var]:
+            t.fill_(fill)
+        net[1].num_batches_tracked.fill_(int(10 * fill))
+    return net
+
+
+def test_ema_update_moves_every_weight_the_fraction_one_minus_decay_towards_the_model():
+    average, model = batchnorm_net(0.0), batchnorm_net(1.0)
+    optim.ema_update(average, model, decay=0.9)
+    optim.ema_update(average, model, decay=0.9)
+    for a in average.parameters():                            # 1 - 0.9^2 of the way after two steps
+        assert torch.allclose(a, torch.full_like(a, 0.19))
+
+
+def test_ema_update_averages_batchnorm_statistics_and_copies_its_step_counter():
+    average, model = batchnorm_net(0.0), batchnorm_net(1.0)
+    optim.ema_update(average, model, decay=0.75)
+    assert torch.allclose(average[1].running_mean, torch.full((2,), 0.25))
+    assert torch.allclose(average[1].running_var, torch.full((2,), 0.25))
+    assert int(average[1].num_batches_tracked) == 10
+
+
+def test_ema_update_with_decay_zero_copies_the_model_and_leaves_it_alone():
+    average, model = batchnorm_net(0.0), batchnorm_net(1.0)
+    before = copy.deepcopy(model.state_dict())
+    optim.ema_update(average, model, decay=0.0)
+    for k, v in model.state_dict().items():
+        assert torch.equal(average.state_dict()[k], v) and torch.equal(before[k], v)
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, True, "0.9"])
+def test_ema_update_rejects_a_decay_outside_zero_to_one(bad):
+    with pytest.raises(ValueError, match="decay must be a number in"):
+        optim.ema_update(batchnorm_net(0.0), batchnorm_net(1.0), decay=bad)
+
+
+def test_ema_decay_ramps_up_from_two_elevenths_to_the_asked_decay():
+    assert optim.ema_decay_at(1, 0.999) == pytest.approx(2 / 11)
+    assert optim.ema_decay_at(90, 0.999) == pytest.approx(0.91)
+    assert optim.ema_decay_at(100_000, 0.999) == 0.999
+    assert optim.ema_decay_at(5, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("bad", [0, -3, 1.5, True])
+def test_ema_decay_rejects_a_step_count_below_one(bad):
+    with pytest.raises(ValueError, match="step must be"):
+        optim.ema_decay_at(bad, 0.999)
+
+
+def test_ema_update_rejects_a_model_of_another_architecture():
+    with pytest.raises(ValueError, match="architecture"):
+        optim.ema_update(nn.Linear(2, 3), nn.Linear(2, 2), decay=0.9)
+
+
 # --------------------------------------------------------- the training run
 
 @pytest.fixture(scope="module")

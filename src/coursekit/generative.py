@@ -64,7 +64,8 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
 
 def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
               epochs: int, batch_size: int = 128, loss: str = "hinge", lr: float = 1e-4, lr_d: float | None = 4e-4,
-              betas=(0.0, 0.9), smooth: float = 0.0, lr_decay_from: float | None = None, seed: int = 0,
+              betas=(0.0, 0.9), smooth: float = 0.0, lr_decay_from: float | None = None,
+              ema: nn.Module | None = None, ema_decay: float = 0.999, seed: int = 0,
               checkpoint=None, device=None, **fit_kwargs) -> _train.History:
     """Train a (conditional) GAN with :func:`coursekit.gan.gan_step` and :func:`coursekit.train.fit`.
 
@@ -78,6 +79,13 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     (``smooth`` applies to it only). ``lr_decay_from``, a fraction of ``epochs`` in
     [0, 1) (default ``None``: constant rates), keeps both rates until that epoch and
     then lowers them linearly towards 0 (:func:`coursekit.optim.linear_tail`).
+    ``ema``, a module with G's architecture (``copy.deepcopy(G)``), is set to G's
+    weights and then kept their running average over about the last
+    ``1 / (1 - ema_decay)`` steps (:func:`coursekit.optim.ema_update` after every
+    step, with the decay ramped up over the first steps by
+    :func:`coursekit.optim.ema_decay_at`; saved and resumed with the checkpoint;
+    ``val_fn`` finds it as ``models["G_ema"]``). Sample from it; G and D train
+    exactly as without it.
     Shuffled batches of ``batch_size`` (the last incomplete one dropped: batch norm
     needs more than one sample). ``checkpoint`` gets a fingerprint of the
     hyperparameters and the data added to its name and is resumed when it exists.
@@ -109,21 +117,44 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
         start = min(round(lr_decay_from * epochs), epochs - 1)
         schedulers = {name: optim.ScheduledLR(opt, partial(optim.linear_tail, lr0=rate, total=epochs, start=start))
                       for name, opt, rate in (("G", opt_g, lr), ("D", opt_d, lr_d))}
+    models = {"G": G, "D": D}
     step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth, loss=loss)
+    if ema is not None:
+        if ema is G or not isinstance(ema, nn.Module):
+            raise TypeError("ema must be a separate copy of G (copy.deepcopy(G) before training); "
+                            f"got {'G itself' if ema is G else type(ema).__name__}")
+        ema.to(dev)
+        try:
+            ema.load_state_dict(G.state_dict())   # the average starts at G's weights (a checkpoint may replace them)
+        except RuntimeError as err:
+            raise ValueError("ema must have G's architecture (copy.deepcopy(G)): "
+                             + str(err).splitlines()[0]) from err
+        optim.ema_update(ema, G, ema_decay)   # checks ema_decay; changes nothing while the weights are equal
+        models["G_ema"] = ema
+        step = partial(_step_then_average, step, ema, G, opt_g, ema_decay)
     hparams = dict(G=type(G).__name__, D=type(D).__name__,
                    parameters=sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters()),
                    n=len(images), data=_train.digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
                    loss=loss, lr=lr, lr_d=lr_d, betas=list(betas), smooth=smooth, seed=seed)
     if lr_decay_from is not None:   # only then, so that the fingerprint of a constant-rate run is unchanged
         hparams["lr_decay_from"] = lr_decay_from
+    if ema is not None:
+        hparams["ema_decay"] = ema_decay
     if checkpoint is not None:
         checkpoint = _train.checkpoint_for(checkpoint, hparams)
-    return _train.fit(nn.ModuleDict({"G": G, "D": D}), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},
+    return _train.fit(nn.ModuleDict(models), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},
                       epochs=epochs, scheduler=schedulers, checkpoint=checkpoint, resume=checkpoint is not None,
                       hparams=hparams, device=dev, **fit_kwargs)
 
 
 # ------------------------------------------------------------------ features
+
+def _step_then_average(step, ema: nn.Module, G: nn.Module, opt_g, decay: float, model, batch) -> dict:
+    logs = step(model, batch)
+    n_updates = int(opt_g.state[next(iter(G.parameters()))]["step"])   # Adam's count: checkpointed with it
+    optim.ema_update(ema, G, optim.ema_decay_at(n_updates, decay))
+    return logs
+
 
 def _as_features(x, name: str) -> np.ndarray:
     """A float64 ``(N, d)`` numpy array from an array or tensor, with a clear error otherwise."""

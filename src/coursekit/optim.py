@@ -15,6 +15,8 @@ schedules              ``constant``, ``step_decay``, ``exponential``,
                        of the epoch; ``article_schedule`` is the misnamed
                        "decay" ``lr0 / (1 + 0.95**t)``, which *grows*
 ``ScheduledLR``        sets an optimizer's rate from a schedule once per epoch
+``ema_update``,        a running average of a model's weights (Polyak averaging),
+``ema_decay_at``       and its decay, ramped up over the first steps
 ``make_optimizer``     "sgd", "momentum" or "adam" by name
 ``chapter_schedules``  the schedules the chapter compares, from one ``lr0``
 ``plot_schedules``,    figures: learning rate against epoch; one panel per
@@ -34,7 +36,7 @@ from torch import nn
 
 __all__ = ["sgd_step", "adam_step", "SGD", "Adam", "make_optimizer",
            "constant", "step_decay", "exponential", "inverse_time", "cosine", "linear_tail", "article_schedule",
-           "chapter_schedules", "ScheduledLR", "plot_schedules", "plot_runs"]
+           "chapter_schedules", "ScheduledLR", "ema_update", "ema_decay_at", "plot_schedules", "plot_runs"]
 
 
 # ---------------------------------------------------------------- update rules
@@ -272,6 +274,48 @@ class ScheduledLR:
     def load_state_dict(self, state: dict) -> None:
         self.t = int(state["t"])
         self._apply()
+
+
+# ------------------------------------------------------------ weight averaging
+
+@torch.no_grad()
+def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """One step of an exponential moving average of ``model``'s weights, in place:
+    ``a <- decay * a + (1 - decay) * w`` for every parameter and every floating-point buffer
+    (batch-norm running statistics); other buffers (batch-norm's step counter) are copied.
+
+    ``average`` has ``model``'s architecture and starts as a copy of it
+    (``copy.deepcopy(model)`` before training). With ``decay`` in [0, 1) it averages about
+    the last ``1 / (1 - decay)`` steps (0.999: a thousand). A GAN's generator, trained at a
+    constant rate, circles around a good solution instead of settling on it; the average of
+    its recent weights is usually the better generator (Yazici et al., 2019), which is why
+    StyleGAN and BigGAN sample from such an average (``train_gan(ema=...)``).
+    """
+    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
+        raise ValueError(f"decay must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
+    theirs = dict(model.state_dict())
+    mine = average.state_dict()
+    if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
+        raise ValueError(f"average must have the architecture of model (a copy.deepcopy of it): "
+                         f"{type(average).__name__} and {type(model).__name__} have different weights")
+    for name, a in mine.items():
+        w = theirs[name].detach()
+        if a.is_floating_point():
+            a.lerp_(w.to(a.dtype), 1.0 - decay)
+        else:
+            a.copy_(w)
+
+
+def ema_decay_at(step: int, decay: float) -> float:
+    """The decay to average with after ``step`` >= 1 updates: ``min(decay, (1 + step) / (10 + step))``.
+
+    A fixed decay of 0.999 keeps the starting weights at ``0.999**step`` of the average, more
+    than a third after a thousand steps; the ramp (the one of TensorFlow's
+    ``ExponentialMovingAverage``) averages roughly the last tenth of the steps so far until
+    that reaches ``1 / (1 - decay)``, so short runs get a useful average too."""
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise ValueError(f"step must be the number of updates so far, an int >= 1; got {step!r}")
+    return min(decay, (1 + step) / (10 + step))
 
 
 # -------------------------------------------------------------------- figures
