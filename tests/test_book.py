@@ -63,3 +63,28 @@ def test_notebook_markdown_has_no_control_characters(nb):
 
 def test_control_characters_are_found_where_a_backslash_escape_went_wrong():
     assert control_characters("$p_\text{data}$ and \bigl[") and not control_characters("$p_\\text{data}$\n")
+
+
+
+ALPHA_LABEL = re.compile(r"[A-Za-z]{1,5}\+?\d{2}")   # initials (a "+" after four authors) and a 2-digit year
+
+
+def alpha_labels(entries) -> dict[str, str]:
+    """Key -> the label the site prints for pybtex ``entries`` (sphinxcontrib-bibtex's default
+    ``alpha`` style), e.g. ``KB15``."""
+    from pybtex.plugin import find_plugin
+    return {e.key: e.label for e in find_plugin("pybtex.style.formatting", "alpha")().format_entries(entries.values())}
+
+
+def test_bibliography_labels_are_initials_and_year_even_for_accented_names():
+    # LaTeX accents such as R{\"a}tsch made pybtex print [EHRatsch17]; UTF-8 names give [EHR17]
+    pybtex_database = pytest.importorskip("pybtex.database")
+    labels = alpha_labels(pybtex_database.parse_file(str(ROOT / "book" / "references.bib")).entries)
+    assert labels and not {k: v for k, v in labels.items() if not ALPHA_LABEL.fullmatch(v)}
+
+
+def test_bibliography_label_check_catches_a_latex_accent():
+    pybtex_database = pytest.importorskip("pybtex.database")
+    entry = '@article{x, author = {R{\\"a}tsch, Gunnar and Esteban, C.}, title = {T}, journal = {J}, year = {2017}}'
+    (label,) = alpha_labels(pybtex_database.parse_string(entry, "bibtex").entries).values()
+    assert not ALPHA_LABEL.fullmatch(label)
