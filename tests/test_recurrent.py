@@ -210,6 +210,26 @@ def test_gate_frame_rejects_a_step_out_of_range_and_unbounded_gates():
         R.gate_frame(volume, trace, t=0, gate="h")
 
 
+def test_plot_gate_trace_draws_the_slices_and_a_labelled_heat_map_marking_them():
+    import matplotlib.pyplot as plt
+    depth, hidden = 6, 8
+    trace = {"z": np.random.default_rng(0).uniform(0, 1, (depth, hidden)).astype(np.float32)}
+    fig = R.plot_gate_trace(torch.rand(1, depth, 5, 7), trace, gate="z", slices=[1, 4], label="update gate z")
+    heat = [ax for ax in fig.axes if ax.get_xlabel() == "slice t"]
+    assert len(heat) == 1 and heat[0].get_ylabel() == "hidden unit"
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["slice 1", "slice 4"]
+    assert sorted(line.get_xdata()[0] for line in heat[0].lines) == [1, 4]
+    assert any(ax.get_ylabel() == "update gate z" for ax in fig.axes)   # the colour bar
+    assert heat[0].images[0].get_array().shape == (hidden, depth)
+    plt.close(fig)
+
+
+def test_plot_gate_trace_rejects_a_slice_outside_the_volume():
+    trace = {"z": np.full((4, 3), 0.5, np.float32)}
+    with pytest.raises(ValueError, match=r"t must be an int in \[0, 3\]"):
+        R.plot_gate_trace(torch.rand(1, 4, 5, 5), trace, slices=[0, 4])
+
+
 # ---------------------------------------------------------------- real data
 
 

@@ -57,3 +57,18 @@ def test_kernel_explorer_shows_a_panel_and_returns_live_controls(image, monkeypa
     assert isinstance(shown[0], matplotlib.figure.Figure)
     assert {c.description for c in w.children if hasattr(c, "description")} >= {"name", "size"}
     plt.close("all")
+
+
+def test_live_shows_only_the_controls_and_renders_the_chosen_setting(image, monkeypatch):
+    shown, rendered = [], []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+
+    def render(t):
+        rendered.append(t)
+        return np.full((4, 4), t / 10, np.float32)
+
+    w = widgets.live(render, {"t": (0, 9, 1)})
+    figures = [obj for obj in shown if isinstance(obj, matplotlib.figure.Figure)]
+    assert shown[-1] is w and rendered == [4]           # only the slider's start (its middle), no static panel
+    assert len(figures) == 1 and [ax.get_title() for ax in figures[0].axes] == ["output"]
+    plt.close("all")

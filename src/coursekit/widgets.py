@@ -5,7 +5,8 @@ any other code) plus :func:`explore`, which shows
 
 1. a pre-rendered panel of several settings (a matplotlib figure), so the
    page is useful on the static site where no kernel runs, and
-2. the live controls (``ipywidgets.interactive``) when a kernel is running.
+2. the live controls (``ipywidgets.interactive``) when a kernel is running
+   (:func:`live` alone, when the static figure is drawn another way).
 
 The first demo is the kernel explorer of the CNN chapter.
 """
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["KERNELS", "kernel", "apply_kernel", "static_panel", "explore", "kernel_explorer"]
+__all__ = ["KERNELS", "kernel", "apply_kernel", "static_panel", "explore", "live", "kernel_explorer"]
 
 # Classic 3x3 kernels as the deep-learning libraries apply them (cross-correlation).
 KERNELS = {
@@ -109,9 +110,19 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
     fig = static_panel(render, settings, titles, original, suptitle, ncols=ncols, size=size)
     display(fig)
     plt.close(fig)
+    return live(render, controls, original=original, size=size)
+
+
+def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], original=None, size: float = 2.2):
+    """Live controls only, for a page whose static figure is drawn another way: ``render``,
+    ``controls``, ``original`` and ``size`` as in :func:`explore`. Returns the
+    ``interactive`` widget (or None without ipywidgets: the static figure is the whole demo)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
     try:
         import ipywidgets
-    except ImportError:  # the static panel above is the whole demo
+    except ImportError:
         return None
 
     def _show(**values):

@@ -39,7 +39,7 @@ __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "gru_cell_cho", "gru_gates", "lstm_gates",
     "cell_weights", "scratch_forward", "input_jacobian_norm", "input_jacobian_norms", "vanishing_gradients",
     "volume_to_sequence", "SliceEncoder", "SliceRNN", "MiddleSliceCNN", "SmallCNN3D",
-    "gate_trace", "gate_frame",
+    "gate_trace", "gate_frame", "plot_gate_trace",
 ]
 
 KINDS = ("rnn", "lstm", "gru")
@@ -445,3 +445,35 @@ def gate_frame(volume, trace: dict, t: int, gate: str = "z") -> np.ndarray:
     frame[: vol.shape[1], : vol.shape[2]] = vol[t].clamp(0, 1).numpy()
     frame[: heat.shape[0], vol.shape[2] + 1:] = heat
     return frame
+
+
+def plot_gate_trace(volume, trace: dict, gate: str = "z", slices=(0,), label: str | None = None):
+    """The gate explorer's static page: a few slices, and one gate of every hidden unit at every slice.
+
+    volume ``(C, D, H, W)`` or ``(D, H, W)`` in [0, 1]; ``trace`` from :func:`gate_trace`;
+    ``gate`` one of its sigmoid gates, ``(D, H_rnn)`` in [0, 1]; ``slices``: the slice
+    indices drawn in the top row, marked by dashed lines in the heat map below (hidden units
+    as rows, slices as columns, a colour bar from 0 to 1, titled ``label``).
+    Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import viz
+
+    slices = list(slices)
+    frames = [gate_frame(volume, trace, t, gate) for t in slices]   # checks volume, gate and every t
+    vol = np.asarray(volume)[0] if np.ndim(volume) == 4 else np.asarray(volume)
+    g = np.asarray(trace[gate], dtype=np.float32)
+    fig = plt.figure(figsize=(max(6.0, 1.3 * len(slices)), 4.6), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1, 1.6))
+    for ax, t, frame in zip(np.atleast_1d(top.subplots(1, len(slices))), slices, frames):
+        ax.imshow(vol[t], cmap=viz.CMAP_IMAGE, vmin=0, vmax=1)
+        ax.set_title(f"slice {t}", fontsize=viz.TITLE_FONTSIZE)
+        ax.axis("off")
+    ax = bottom.subplots()
+    im = ax.imshow(g.T, cmap=viz.CMAP_HEAT, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    for t in slices:
+        ax.axvline(t, color="white", lw=1, ls="--")
+    ax.set(xlabel="slice t", ylabel="hidden unit")
+    bottom.colorbar(im, ax=ax, label=label or f"gate {gate}")
+    return fig
