@@ -250,3 +250,8 @@ def test_checkpoint_for_gives_each_configuration_its_own_file(tmp_path):
     assert a == train.checkpoint_for(tmp_path / "cnn.pt", {"epochs": 5, "lr": 0.1})
     assert a != train.checkpoint_for(tmp_path / "cnn.pt", {"lr": 0.1, "epochs": 8})
     assert a.parent == tmp_path and a.name.startswith("cnn-") and a.suffix == ".pt"
+
+
+def test_the_epoch_log_gives_every_value_the_same_number_of_decimals():
+    line = train.epoch_line({"epoch": 3, "train_loss": 0.5, "val_auc": 0.91234567, "lr": 0.003, "time_s": 12.345})
+    assert line == "epoch   3  train_loss 0.5000  val_auc 0.9123  lr 3.00e-03  time_s 12.3"

@@ -42,7 +42,7 @@ from . import device as _device
 from . import metrics as _metrics
 
 __all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
-           "checkpoint_for", "digest_tensors"]
+           "checkpoint_for", "digest_tensors", "epoch_line"]
 
 CHECKPOINT_FORMAT = 1
 
@@ -329,7 +329,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                 best = {"value": value, "epoch": epoch + 1,
                         "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
         if verbose:
-            print("  ".join(f"{k} {v:.4g}" if k != "epoch" else f"epoch {int(v):>3d}" for k, v in row.items()))
+            print(epoch_line(row))
         if ckpt is not None:
             save_checkpoint(ckpt, {
                 "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "epochs": epochs, "hparams": hparams,
@@ -346,6 +346,20 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
             print(f"restored the best epoch by {monitor}: epoch {best['epoch']} ({best['value']:.4g})")
     history.best_epoch = best["epoch"]
     return history
+
+
+def epoch_line(row: Mapping[str, float]) -> str:
+    """One epoch of the log, in fixed columns: ``epoch   3  train_loss 0.4213  val_auc 0.9120
+    lr 3.00e-03  time_s 12.4`` (values to 4 decimals, the rate in scientific notation)."""
+    def fmt(k, v):
+        if k == "epoch":
+            return f"epoch {int(v):>3d}"
+        if k == "lr":
+            return f"lr {v:.2e}"
+        if k == "time_s":
+            return f"time_s {v:.1f}"
+        return f"{k} {v:.4f}"
+    return "  ".join(fmt(k, v) for k, v in row.items())
 
 
 def _loss_step(model, batch, loss_fn, optimizer, dev, use_amp, scaler, clip_grad_norm) -> dict:
