@@ -362,3 +362,41 @@ def test_generator_gradient_is_the_chain_rule_through_d():
     assert np.allclose(gan.generator_gradient(D, x), -(1 - d) * 2, atol=1e-6)
     assert np.allclose(gan.generator_gradient(D, x, saturating=True), -d * 2, atol=1e-6)
 
+
+
+# ------------------------------------------------------------ the game's dynamics
+
+def distances(path):
+    return np.hypot(path[:, 0], path[:, 1])
+
+
+def test_alternating_steps_on_the_bilinear_game_orbit_the_equilibrium_without_reaching_it():
+    r = distances(gan.bilinear_game(5000, lr=0.1, start=(1.0, 0.0)))
+    assert 0.9 < r.min() and r.max() < 1.1             # a closed orbit of radius about 1
+    half = r[len(r) // 2:]
+    assert half.min() < r[0] < half.max() * 1.01       # still going round after 2500 steps
+
+
+def test_simultaneous_steps_spiral_out_by_sqrt_one_plus_lr_squared_per_step():
+    r = distances(gan.bilinear_game(50, lr=0.2, start=(0.6, 0.8), alternating=False))
+    assert r == pytest.approx(1.04 ** (np.arange(51) / 2), rel=1e-12)
+
+
+def test_the_running_average_of_the_orbit_ends_near_the_equilibrium():
+    path = gan.bilinear_game(20000, lr=0.1, start=(1.0, 0.0))
+    average = gan.running_average(path, decay=0.999)
+    assert distances(average)[-1] < 0.1 * distances(path).min()
+
+
+def test_running_average_starts_at_the_first_point_and_ramps_its_decay_up():
+    path = np.array([[0.0], [1.0], [1.0]])
+    average = gan.running_average(path, decay=0.999)
+    first = 1 - 2 / 11                                  # decay 2/11 after one step
+    assert average[:, 0] == pytest.approx([0.0, first, 1 - (3 / 12) * (1 - first)])
+
+
+@pytest.mark.parametrize("kwargs, match", [({"steps": 0}, "steps"), ({"steps": 10, "lr": 2.0}, "lr"),
+                                           ({"steps": 10, "lr": 0.0}, "lr")])
+def test_bilinear_game_rejects_no_steps_and_a_rate_outside_zero_to_two(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        gan.bilinear_game(**kwargs)

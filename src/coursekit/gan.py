@@ -23,7 +23,10 @@ Contents
 * the theory on a grid: :func:`optimal_discriminator`, :func:`jsd`,
   :func:`value_function`; and on samples: :class:`Mixture1D`,
   :class:`Discriminator1D`, :func:`train_discriminator_1d`,
-  :func:`value_estimate`.
+  :func:`value_estimate`;
+* the dynamics of the game: :func:`bilinear_game` (gradient play on
+  ``V(x, y) = x y``) and :func:`running_average` (why the chapter samples from
+  an average of the generator's weights).
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ from torch import nn
 
 __all__ = ["d_loss", "g_loss", "d_hinge_loss", "g_hinge_loss", "LOSSES", "gan_step", "optimal_discriminator", "jsd", "value_function", "MINUS_LOG4",
            "Mixture1D", "Discriminator1D", "train_discriminator_1d", "discriminator_on_grid", "value_estimate",
-           "kde_discriminator", "generator_gradient"]
+           "kde_discriminator", "generator_gradient", "bilinear_game", "running_average"]
 
 MINUS_LOG4 = -math.log(4.0)
 """The value of the game at its equilibrium p_g = p_data, D = 1/2: log(1/2) + log(1/2)."""
@@ -472,3 +475,53 @@ def generator_gradient(D: nn.Module, x, saturating: bool = False) -> np.ndarray:
     loss = g_loss(logits, saturating=saturating) * logits.numel()
     (grad,) = torch.autograd.grad(loss, xt)
     return grad.squeeze(1).double().numpy()
+
+
+# ---------------------------------------------------------------------------
+# The dynamics of the game: orbits, and their averages
+# ---------------------------------------------------------------------------
+
+def bilinear_game(steps: int, lr: float = 0.1, start=(1.0, 1.0), alternating: bool = True) -> np.ndarray:
+    """Gradient play on the simplest zero-sum game, ``V(x, y) = x * y``.
+
+    The generator's parameter ``x`` descends ``V``, the discriminator's ``y``
+    ascends it; the only equilibrium is ``(0, 0)``. With ``alternating`` (the
+    order of :func:`gan_step`) ``y`` steps first, ``y <- y + lr x``, then ``x``
+    against the updated ``y``, ``x <- x - lr y``: a linear map of determinant 1,
+    so for ``lr < 2`` the point circles the equilibrium on a closed orbit and
+    never reaches it. Without it both step from the same point, and the distance
+    to ``(0, 0)`` grows by ``sqrt(1 + lr**2)`` every step.
+    Returns ``(steps + 1, 2)`` float64: ``(x, y)`` at the start and after each step.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int; got {steps!r}")
+    if not 0 < lr < 2:
+        raise ValueError(f"lr must be in (0, 2) (at 2 and above even alternating steps diverge); got {lr!r}")
+    out = np.empty((steps + 1, 2))
+    x, y = out[0] = np.asarray(start, dtype=np.float64)
+    for t in range(1, steps + 1):
+        if alternating:
+            y = y + lr * x
+            x = x - lr * y
+        else:
+            x, y = x - lr * y, y + lr * x
+        out[t] = x, y
+    return out
+
+
+def running_average(path, decay: float = 0.999) -> np.ndarray:
+    """The exponential moving average of the points of ``path`` ``(T + 1, d)``, as
+    ``train_gan(ema=...)`` keeps it of a generator's weights: it starts at ``path[0]`` and
+    after step ``t`` moves ``1 - decay_t`` of the way to ``path[t]``, with ``decay_t`` from
+    :func:`coursekit.optim.ema_decay_at`. Returns an array of ``path``'s shape."""
+    from .optim import ema_decay_at
+
+    path = np.asarray(path, dtype=np.float64)
+    if path.ndim != 2 or len(path) < 1:
+        raise ValueError(f"path must be (T + 1, d) points; got shape {path.shape}")
+    out = np.empty_like(path)
+    out[0] = path[0]
+    for t in range(1, len(path)):
+        d = ema_decay_at(t, decay)
+        out[t] = d * out[t - 1] + (1 - d) * path[t]
+    return out

@@ -315,6 +315,8 @@ def ema_decay_at(step: int, decay: float) -> float:
     that reaches ``1 / (1 - decay)``, so short runs get a useful average too."""
     if isinstance(step, bool) or not isinstance(step, int) or step < 1:
         raise ValueError(f"step must be the number of updates so far, an int >= 1; got {step!r}")
+    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
+        raise ValueError(f"decay must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
     return min(decay, (1 + step) / (10 + step))
 
 
