@@ -134,3 +134,15 @@ def test_generated_samples_do_not_depend_on_the_device(dev):
     on_cpu = generative.generate(G, 6, seed=3)
     on_dev = generative.generate(G.to(dev), 6, seed=3)
     assert torch.allclose(on_cpu, on_dev, atol=1e-4)      # the noise is drawn on the CPU, then moved
+
+
+def test_the_generator_average_lives_on_the_device_and_its_samples_come_back_on_the_cpu(dev):
+    import copy
+    torch.manual_seed(0)
+    G, D = Generator(z_dim=8, width=8), Discriminator(width=8)
+    G_ema = copy.deepcopy(G)                                  # on the CPU: train_gan moves it
+    generative.train_gan(G, D, torch.rand(64, 1, 28, 28), epochs=1, batch_size=32, device=dev, progress=False,
+                         verbose=False, ema=G_ema, ema_decay=0.9)
+    assert all(p.device.type == dev.type for p in G_ema.parameters())
+    fake = generative.generate(G_ema, 4, seed=0)
+    assert fake.device.type == "cpu" and torch.isfinite(fake).all()
