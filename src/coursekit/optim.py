@@ -278,6 +278,11 @@ class ScheduledLR:
 
 # ------------------------------------------------------------ weight averaging
 
+def _check_decay(decay) -> None:
+    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
+        raise ValueError(f"decay must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
+
+
 @torch.no_grad()
 def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
     """One step of an exponential moving average of ``model``'s weights, in place:
@@ -291,8 +296,7 @@ def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
     its recent weights is usually the better generator (Yazici et al., 2019), which is why
     StyleGAN and BigGAN sample from such an average (``train_gan(ema=...)``).
     """
-    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
-        raise ValueError(f"decay must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
+    _check_decay(decay)
     theirs = dict(model.state_dict())
     mine = average.state_dict()
     if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
@@ -315,8 +319,7 @@ def ema_decay_at(step: int, decay: float) -> float:
     that reaches ``1 / (1 - decay)``, so short runs get a useful average too."""
     if isinstance(step, bool) or not isinstance(step, int) or step < 1:
         raise ValueError(f"step must be the number of updates so far, an int >= 1; got {step!r}")
-    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
-        raise ValueError(f"decay must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
+    _check_decay(decay)
     return min(decay, (1 + step) / (10 + step))
 
 
