@@ -413,16 +413,9 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
     return {k: torch.cat([r[k] for r in rows]).cpu().numpy() for k in rows[0]}
 
 
-def gate_frame(volume, trace: dict, t: int, gate: str = "z") -> np.ndarray:
-    """One frame of the gate explorer: slice ``t`` next to a gate's heat map.
-
-    volume ``(C, D, H, W)`` or ``(D, H, W)`` in [0, 1]; ``trace`` from
-    :func:`gate_trace`; ``gate`` one of its ``(D, H_rnn)`` entries with values
-    in [0, 1] ("z", "r", "i", "f", "o"). Returns an ``(max(H, H_rnn), W + 1 + D)``
-    float32 array in [0, 1]: the slice on the left; on the right the gate value
-    of every hidden unit (rows) for slices 0..t (columns), zero for the slices
-    the recurrence has not read yet.
-    """
+def _slices_and_gate(volume, trace: dict, gate: str, steps) -> tuple[torch.Tensor, np.ndarray]:
+    """The volume as ``(D, H, W)`` float32 and ``trace[gate]`` as ``(D, H_rnn)``, checked: a
+    sigmoid gate in [0, 1], one row per slice, and every step of ``steps`` a slice index."""
     vol = torch.as_tensor(np.asarray(volume), dtype=torch.float32)
     if vol.ndim == 4:
         vol = vol[0]
@@ -436,8 +429,24 @@ def gate_frame(volume, trace: dict, t: int, gate: str = "z") -> np.ndarray:
         raise ValueError(f"trace[{gate!r}] must be (D={depth}, H_rnn); got shape {g.shape}")
     if g.min() < 0 or g.max() > 1:
         raise ValueError(f"gate {gate!r} has values outside [0, 1]; show a sigmoid gate (z, r, i, f, o)")
-    if not (isinstance(t, (int, np.integer)) and 0 <= t < depth):
-        raise ValueError(f"t must be an int in [0, {depth - 1}]; got {t!r}")
+    for t in steps:
+        if not (isinstance(t, (int, np.integer)) and 0 <= t < depth):
+            raise ValueError(f"t must be an int in [0, {depth - 1}]; got {t!r}")
+    return vol, g
+
+
+def gate_frame(volume, trace: dict, t: int, gate: str = "z") -> np.ndarray:
+    """One frame of the gate explorer: slice ``t`` next to a gate's heat map.
+
+    volume ``(C, D, H, W)`` or ``(D, H, W)`` in [0, 1]; ``trace`` from
+    :func:`gate_trace`; ``gate`` one of its ``(D, H_rnn)`` entries with values
+    in [0, 1] ("z", "r", "i", "f", "o"). Returns an ``(max(H, H_rnn), W + 1 + D)``
+    float32 array in [0, 1]: the slice on the left; on the right the gate value
+    of every hidden unit (rows) for slices 0..t (columns), zero for the slices
+    the recurrence has not read yet.
+    """
+    vol, g = _slices_and_gate(volume, trace, gate, [t])
+    depth = vol.shape[0]
     heat = g.T.copy()                                                      # (H_rnn, D)
     heat[:, t + 1:] = 0.0
     rows = max(vol.shape[1], heat.shape[0])
@@ -461,13 +470,11 @@ def plot_gate_trace(volume, trace: dict, gate: str = "z", slices=(0,), label: st
     from .. import viz
 
     slices = list(slices)
-    frames = [gate_frame(volume, trace, t, gate) for t in slices]   # checks volume, gate and every t
-    vol = np.asarray(volume)[0] if np.ndim(volume) == 4 else np.asarray(volume)
-    g = np.asarray(trace[gate], dtype=np.float32)
+    vol, g = _slices_and_gate(volume, trace, gate, slices)
     fig = plt.figure(figsize=(max(6.0, 1.3 * len(slices)), 4.6), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=(1, 1.6))
-    for ax, t, frame in zip(np.atleast_1d(top.subplots(1, len(slices))), slices, frames):
-        ax.imshow(vol[t], cmap=viz.CMAP_IMAGE, vmin=0, vmax=1)
+    for ax, t in zip(np.atleast_1d(top.subplots(1, len(slices))), slices):
+        ax.imshow(vol[t].numpy(), cmap=viz.CMAP_IMAGE, vmin=0, vmax=1)
         ax.set_title(f"slice {t}", fontsize=viz.TITLE_FONTSIZE)
         ax.axis("off")
     ax = bottom.subplots()
