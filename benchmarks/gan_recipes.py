@@ -14,12 +14,17 @@ from the chapter's in one or two ways, and scores each the same way:
 * ``ema``: the chapter's recipe, sampled from the running average of the generator's weights
   over about the last 1000 steps (``train_gan(ema=..., ema_decay=0.999)``) instead of from its
   last weights. G trains exactly as in ``base``, so the same run also records G's own FD after
-  every epoch (``ema_raw_fd_epoch_001``, ...): the averaged and the raw curves of one run.
+  every epoch (``ema_raw_fd_epoch_001``, ...): the averaged and the raw curves of one run;
+* ``dsteps``: two discriminator updates, each on its own batch, per generator update
+  (``train_gan(d_steps=2)``), with twice the epochs so that G is updated as often as in ``base``.
+  In ``base`` the discriminator's hinge loss climbs towards 2 (a D that scores everything 0):
+  does a discriminator that keeps up give the generator a better signal?
 
 Writes ``benchmarks/results/gan_recipes.json`` (``gan_recipes.quick.json`` in the quick profile)
 with ``fd_real_floor``, ``precision_floor``, ``recall_floor`` and, for each recipe ``r`` that ran,
 ``r_fd``, ``r_precision``, ``r_recall``, ``r_epochs``, ``r_parameters``, ``r_train_seconds`` and
-its FD after every epoch ``r_fd_epoch_001``, ... (and ``ema_raw_fd_epoch_001``, ...).
+its FD and the discriminator's mean training loss after every epoch ``r_fd_epoch_001``, ...,
+``r_d_loss_epoch_001``, ... (and ``ema_raw_fd_epoch_001``, ...).
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_recipes.py [recipe ...]`` (default: all).
 Recipes already in the results file from the same commit, profile and device are kept, so the
@@ -58,6 +63,7 @@ RECIPES = {   # name -> (width factor, epoch factor, train_gan keyword arguments
     "wide": (2, 1, {"lr_decay_from": 2 / 3}),
     "long": (1, 3, {"lr_decay_from": 2 / 3}),
     "ema": (1, 1, {"ema_decay": 0.999}),
+    "dsteps": (1, 2, {"d_steps": 2}),
 }
 
 
@@ -93,6 +99,7 @@ def run_recipe(S, P, name: str) -> dict:
     out.update({f"{name}_epochs": len(hist["epoch"]), f"{name}_parameters": ck.models.count_parameters(G),
                 f"{name}_train_seconds": hist.seconds()})
     out.update({f"{name}_fd_epoch_{e:03d}": fd for e, fd in enumerate(hist["fd"], start=1)})
+    out.update({f"{name}_d_loss_epoch_{e:03d}": v for e, v in enumerate(hist["train_d_loss"], start=1)})
     out.update({f"{name}_raw_fd_epoch_{e:03d}": fd for e, fd in enumerate(hist.get("fd_raw", ()), start=1)})
     print(f"{name}: FD {q['fd']:.2f}, precision {q['precision']:.3f}, recall {q['recall']:.3f}")
     return out

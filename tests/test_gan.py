@@ -246,6 +246,50 @@ def test_gan_step_conditional_needs_labels():
         gan.gan_step(G, D, opt_g, opt_d, z_dim=3, n_classes=3)(None, _batch()[0])
 
 
+def test_gan_step_with_d_steps_updates_the_discriminator_that_many_times_then_the_generator_once():
+    G, D, opt_g, opt_d = _setup()
+    order = []
+    for name, opt in (("D", opt_d), ("G", opt_g)):
+        step = opt.step
+        opt.step = (lambda step, name: lambda *a, **k: (order.append(name), step(*a, **k))[1])(step, name)
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3, d_steps=3)(None, _batch(n=12))
+    assert order == ["D", "D", "D", "G"]
+
+
+def test_gan_step_with_d_steps_gives_each_discriminator_update_its_own_real_images():
+    G, D, opt_g, opt_d = _setup()
+    x, _ = _batch(n=8)
+    seen = []
+    D.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone()))
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3, d_steps=2)(None, x)
+    assert len(seen) == 5                  # (real, fake) per D update, then the fakes for G's update
+    assert torch.equal(seen[0], x[:4]) and torch.equal(seen[2], x[4:])
+    assert torch.equal(seen[3], seen[4])   # G learns from the fakes of the last D update
+
+
+def test_gan_step_with_d_steps_reports_the_mean_of_its_discriminator_losses(monkeypatch):
+    losses = []
+    hinge = gan.d_hinge_loss
+    monkeypatch.setattr(gan, "d_hinge_loss", lambda r, f: (losses.append(hinge(r, f).item()), hinge(r, f))[1])
+    G, D, opt_g, opt_d = _setup()
+    logs = gan.gan_step(G, D, opt_g, opt_d, z_dim=3, loss="hinge", d_steps=2)(None, _batch(n=8))
+    assert len(losses) == 2 and losses[0] != losses[1]
+    assert float(logs["d_loss"]) == pytest.approx(sum(losses) / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_gan_step_rejects_a_d_steps_that_is_not_a_positive_int(bad):
+    G, D, opt_g, opt_d = _setup()
+    with pytest.raises(ValueError, match="d_steps"):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3, d_steps=bad)
+
+
+def test_gan_step_with_d_steps_rejects_a_batch_that_does_not_split_into_equal_parts():
+    G, D, opt_g, opt_d = _setup()
+    with pytest.raises(ValueError, match="d_steps=3 splits each batch into 3 equal parts.*got a batch of 8"):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3, d_steps=3)(None, _batch(n=8))
+
+
 def test_gan_step_trains_through_fit():
     G, D, opt_g, opt_d = _setup()
     x, y = _batch(n=32)

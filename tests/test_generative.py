@@ -521,8 +521,44 @@ def test_train_gan_rejects_g_itself_another_architecture_or_a_decay_of_one_for_t
         generative.train_gan(G, Discriminator(width=2), x, ema=G, **kw)
     with pytest.raises(ValueError, match="G's architecture"):
         generative.train_gan(G, Discriminator(width=2), x, ema=Generator(z_dim=4, width=4), **kw)
-    with pytest.raises(ValueError, match="decay must be a number in"):
+    with pytest.raises(ValueError, match="ema_decay must be a number in"):
         generative.train_gan(G, Discriminator(width=2), x, ema=Generator(z_dim=4, width=2), ema_decay=1.0, **kw)
+
+
+def test_train_gan_with_d_steps_updates_d_that_many_times_per_update_of_g(monkeypatch):
+    from coursekit.models.gan import Discriminator
+    counts = {}                                        # optimizer -> its number of steps
+    adam_step = torch.optim.Adam.step
+
+    def counting_step(self, *args, **kwargs):
+        counts[self.param_groups[0]["lr"]] = counts.get(self.param_groups[0]["lr"], 0) + 1
+        return adam_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", counting_step)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(16, 1, 28, 28),
+                         epochs=2, batch_size=4, lr=1e-4, lr_d=4e-4, d_steps=2, device="cpu",
+                         progress=False, verbose=False)
+    assert counts == {1e-4: 4, 4e-4: 8}                # 16 images: 2 batches of 2 x 4 per epoch
+
+
+def test_train_gan_gives_runs_with_other_d_steps_different_checkpoints(tmp_path):
+    from coursekit.models.gan import Discriminator
+    for d_steps in (1, 2):
+        generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(16, 1, 28, 28),
+                             epochs=1, batch_size=4, d_steps=d_steps, device="cpu", checkpoint=tmp_path / "g.pt",
+                             progress=False, verbose=False)
+    assert len(list(tmp_path.glob("g-*.pt"))) == 2
+
+
+def test_train_gan_rejects_a_bad_d_steps_and_too_few_images_for_it():
+    from coursekit.models.gan import Discriminator
+    kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)
+    with pytest.raises(ValueError, match="d_steps .* must be a positive int"):
+        generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
+                             d_steps=0, **kw)
+    with pytest.raises(ValueError, match="batch_size \\* d_steps = 12 images; got 8"):
+        generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
+                             d_steps=3, **kw)
 
 
 def test_imbalance_table_for_one_metric_has_its_five_columns_and_the_same_verdicts():

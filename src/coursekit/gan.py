@@ -145,7 +145,7 @@ def _split_batch(batch):
 
 def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
              z_dim: int, n_classes: int | None = None, smooth: float = 0.0, device=None,
-             saturating: bool = False, loss: str = "bce") -> Callable:
+             saturating: bool = False, loss: str = "bce", d_steps: int = 1) -> Callable:
     """A ``step_fn(model, batch) -> dict`` for :func:`coursekit.train.fit`.
 
     Use it as::
@@ -168,10 +168,19 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
     steps 2 and 3 instead (``smooth`` and ``saturating`` belong to the
     cross-entropy loss and must keep their defaults).
 
+    ``d_steps`` > 1 gives the discriminator that many updates per generator
+    update, each on its own real images (as SN-GAN and WGAN-GP train their
+    critics): the batch, ``d_steps * B`` images, is split into ``d_steps``
+    parts of ``B``; steps 1 and 2 run on each part in turn with fresh noise,
+    and step 3 runs once, on the last part's fakes. Per pass over the data G
+    is then updated ``d_steps`` times less often.
+
     Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}`` as 0-dim tensors:
     the two losses and the mean probabilities ``D(x)`` and ``D(G(z))`` of the
     D update (``sigmoid`` of the logits; under the hinge loss a score in
-    (0, 1) that grows with the logit, not a calibrated probability). ``fit`` averages them over the epoch (as ``train_d_loss``...).
+    (0, 1) that grows with the logit, not a calibrated probability; with
+    ``d_steps`` > 1, means over the D updates). ``fit`` averages them over the
+    epoch (as ``train_d_loss``...).
     ``model`` (what ``fit`` passes) is not used: ``G`` and ``D`` are.
     """
     if not isinstance(G, nn.Module) or not isinstance(D, nn.Module):
@@ -189,6 +198,9 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
         raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
     if loss == "hinge" and (smooth or saturating):
         raise ValueError("smooth and saturating apply to the cross-entropy loss (loss='bce'), not to the hinge loss")
+    if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
+        raise ValueError(f"d_steps (discriminator updates per generator update) must be a positive int; "
+                         f"got {d_steps!r}")
     conditional = n_classes is not None
     if loss == "hinge":
         loss_of_d, loss_of_g = d_hinge_loss, g_hinge_loss
@@ -210,27 +222,38 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
             if y.dtype != torch.int64 or y.ndim != 1:
                 raise TypeError(f"labels must be (N,) int64 class indices; got shape {tuple(y.shape)}, "
                                 f"dtype {y.dtype}")
-        z = torch.randn(x.shape[0], z_dim, device=x.device)
-        fake = G(z, y) if conditional else G(z)
+        if x.shape[0] % d_steps:
+            raise ValueError(f"d_steps={d_steps} splits each batch into {d_steps} equal parts, one per "
+                             f"discriminator update; got a batch of {x.shape[0]} images")
+        part = x.shape[0] // d_steps
+        d_logs = []
+        for i in range(d_steps):
+            xi = x[i * part:(i + 1) * part]
+            yi = y[i * part:(i + 1) * part] if conditional else None
+            last = i == d_steps - 1
+            z = torch.randn(part, z_dim, device=x.device)
+            with torch.set_grad_enabled(last):   # only the last part's fakes train G: no graph for the others
+                fake = G(z, yi) if conditional else G(z)
 
-        # 1) the discriminator: real -> 1 (or 1 - smooth), fake -> 0; G is frozen by detach()
-        opt_d.zero_grad(set_to_none=True)
-        real_logits = D(x, y) if conditional else D(x)
-        fake_logits = D(fake.detach(), y) if conditional else D(fake.detach())
-        loss_d = loss_of_d(real_logits, fake_logits)
-        loss_d.backward()
-        opt_d.step()
+            # 1) the discriminator: real -> 1 (or 1 - smooth), fake -> 0; G is frozen by detach()
+            opt_d.zero_grad(set_to_none=True)
+            real_logits = D(xi, yi) if conditional else D(xi)
+            fake_logits = D(fake.detach(), yi) if conditional else D(fake.detach())
+            loss_d = loss_of_d(real_logits, fake_logits)
+            loss_d.backward()
+            opt_d.step()
+            d_logs.append(torch.stack([loss_d.detach(), torch.sigmoid(real_logits.detach()).mean(),
+                                       torch.sigmoid(fake_logits.detach()).mean()]))
 
         # 2) the generator: make the updated D call the same fakes real
         opt_g.zero_grad(set_to_none=True)
-        logits_g = D(fake, y) if conditional else D(fake)
+        logits_g = D(fake, yi) if conditional else D(fake)
         loss_g = loss_of_g(logits_g)
         loss_g.backward()
         opt_g.step()
 
-        return {"d_loss": loss_d.detach(), "g_loss": loss_g.detach(),
-                "d_real": torch.sigmoid(real_logits.detach()).mean(),
-                "d_fake": torch.sigmoid(fake_logits.detach()).mean()}
+        d_loss_mean, d_real, d_fake = torch.stack(d_logs).mean(0)
+        return {"d_loss": d_loss_mean, "g_loss": loss_g.detach(), "d_real": d_real, "d_fake": d_fake}
 
     return step_fn
 

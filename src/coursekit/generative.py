@@ -65,7 +65,7 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
 def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
               epochs: int, batch_size: int = 128, loss: str = "hinge", lr: float = 1e-4, lr_d: float | None = 4e-4,
               betas=(0.0, 0.9), smooth: float = 0.0, lr_decay_from: float | None = None,
-              ema: nn.Module | None = None, ema_decay: float = 0.999, seed: int = 0,
+              ema: nn.Module | None = None, ema_decay: float = 0.999, d_steps: int = 1, seed: int = 0,
               checkpoint=None, device=None, **fit_kwargs) -> _train.History:
     """Train a (conditional) GAN with :func:`coursekit.gan.gan_step` and :func:`coursekit.train.fit`.
 
@@ -85,7 +85,10 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     step, with the decay ramped up over the first steps by
     :func:`coursekit.optim.ema_decay_at`; saved and resumed with the checkpoint;
     ``val_fn`` finds it as ``models["G_ema"]``). Sample from it; G and D train
-    exactly as without it.
+    exactly as without it. ``d_steps`` > 1 updates D that many times, on as
+    many batches, per update of G (``gan_step(d_steps=...)``): an epoch then
+    updates G ``d_steps`` times less often, so give it ``d_steps`` times the
+    epochs for the same number of generator updates.
     Shuffled batches of ``batch_size`` (the last incomplete one dropped: batch norm
     needs more than one sample). ``checkpoint`` gets a fingerprint of the
     hyperparameters and the data added to its name and is resumed when it exists.
@@ -100,12 +103,16 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     if (n_classes is None) != (labels is None):
         raise ValueError("pass labels exactly when G is conditional: "
                          f"G has n_classes={n_classes}, labels is {'None' if labels is None else 'given'}")
-    if len(images) < batch_size:
-        raise ValueError(f"need at least batch_size={batch_size} images; got {len(images)}")
+    if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
+        raise ValueError(f"d_steps (discriminator updates per generator update) must be a positive int; "
+                         f"got {d_steps!r}")
+    if len(images) < batch_size * d_steps:
+        raise ValueError(f"need at least batch_size * d_steps = {batch_size * d_steps} images; got {len(images)}")
     dev = torch.device(device) if device is not None else get_device()
     G.to(dev)
     D.to(dev)
-    batches = DeviceBatches(images, labels, batch_size=batch_size, seed=seed, device=dev, drop_last=True)
+    batches = DeviceBatches(images, labels, batch_size=batch_size * d_steps, seed=seed, device=dev,
+                            drop_last=True)   # gan_step splits each into d_steps batches, one per D update
     lr_d = lr if lr_d is None else lr_d
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=tuple(betas))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=tuple(betas))
@@ -118,7 +125,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
         schedulers = {name: optim.ScheduledLR(opt, partial(optim.linear_tail, lr0=rate, total=epochs, start=start))
                       for name, opt, rate in (("G", opt_g, lr), ("D", opt_d, lr_d))}
     models = {"G": G, "D": D}
-    step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth, loss=loss)
+    step = gan.gan_step(G, D, opt_g, opt_d, z_dim=G.z_dim, n_classes=n_classes, smooth=smooth, loss=loss,
+                        d_steps=d_steps)
     if ema is not None:
         if ema is G or not isinstance(ema, nn.Module):
             raise TypeError("ema must be a separate copy of G (copy.deepcopy(G) before training); "
@@ -129,7 +137,7 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
         except RuntimeError as err:
             raise ValueError("ema must have G's architecture (copy.deepcopy(G)): "
                              + str(err).splitlines()[0]) from err
-        optim.ema_update(ema, G, ema_decay)   # checks ema_decay; changes nothing while the weights are equal
+        optim._check_decay(ema_decay, "ema_decay")
         models["G_ema"] = ema
         step = partial(_step_then_average, step, ema, G, opt_g, ema_decay)
     hparams = dict(G=type(G).__name__, D=type(D).__name__,
@@ -140,6 +148,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
         hparams["lr_decay_from"] = lr_decay_from
     if ema is not None:
         hparams["ema_decay"] = ema_decay
+    if d_steps != 1:
+        hparams["d_steps"] = d_steps
     if checkpoint is not None:
         checkpoint = _train.checkpoint_for(checkpoint, hparams)
     return _train.fit(nn.ModuleDict(models), batches, step_fn=step, optimizer={"G": opt_g, "D": opt_d},

@@ -278,9 +278,9 @@ class ScheduledLR:
 
 # ------------------------------------------------------------ weight averaging
 
-def _check_decay(decay) -> None:
+def _check_decay(decay, name: str = "decay") -> None:
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
-        raise ValueError(f"decay must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
+        raise ValueError(f"{name} must be a number in [0, 1) (0.999 averages about 1000 steps); got {decay!r}")
 
 
 @torch.no_grad()
