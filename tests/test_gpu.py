@@ -116,12 +116,13 @@ def test_train_classifier_and_evaluate_run_on_the_device(dev, phantom_sets):
     assert 0 <= res["acc"] <= 1 and 0 <= res["auc"] <= 1
 
 
-def test_gan_training_and_generation_run_on_the_device_and_samples_come_back_on_the_cpu(dev):
+@pytest.mark.parametrize("d_steps", [1, 2])
+def test_gan_training_and_generation_run_on_the_device_and_samples_come_back_on_the_cpu(dev, d_steps):
     torch.manual_seed(0)
     G, D = Generator(z_dim=8, width=8), Discriminator(width=8)
     images = torch.rand(64, 1, 28, 28)
-    hist = generative.train_gan(G, D, images, epochs=1, batch_size=32, device=dev, progress=False,
-                                verbose=False)
+    hist = generative.train_gan(G, D, images, epochs=1, batch_size=16, d_steps=d_steps, device=dev,
+                                progress=False, verbose=False)
     assert len(hist["train_d_loss"]) == 1
     fake = generative.generate(G, 10, seed=0)
     assert fake.device.type == "cpu" and fake.shape == (10, 1, 28, 28)
