@@ -330,13 +330,29 @@ def test_kernel_panel_shows_signed_outputs_centred_at_zero():
     low, high = signed.get_clim()
     assert low == -high and high == pytest.approx(gradient.abs().max().item())
     assert fig.axes[1].images[0].get_cmap().name == viz.CMAP_IMAGE
-    assert len(fig.axes) == 3 + 1                           # one colorbar, for the signed output
+    assert len(fig.axes) == 3 + 3                           # a signed output: every panel shows its scale
 
 
 def test_kernel_panel_accepts_numpy_arrays():
     fig = rendered(viz.kernel_panel(np.zeros((8, 8)), {"x4": 4 * np.ones((8, 8))}))
     assert titles(fig)[:2] == ["input", "x4"]
-    assert len(fig.axes) == 2 + 1                           # values beyond 1 get a colorbar
+    assert len(fig.axes) == 2 + 2                           # values beyond 1: every panel shows its scale
+
+
+def test_kernel_panel_gives_every_panel_a_colorbar_when_one_output_needs_a_scale():
+    """Cells with and without a colorbar differ in width, which left uneven gaps between panels."""
+    image = torch.rand(28, 28)
+    fig = rendered(viz.kernel_panel(image, {"blur": 0.9 * image, "d/dx": image - 0.5, "same": image}))
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    colorbars = [ax for ax in fig.axes if not ax.get_title()]
+    assert len(panels) == len(colorbars) == 4
+    widths = {round(ax.get_position().width, 3) for ax in panels}
+    assert len(widths) == 1
+
+
+def test_kernel_panel_of_images_in_the_unit_range_has_no_colorbar_at_all():
+    fig = rendered(viz.kernel_panel(torch.rand(8, 8), {"a": torch.rand(8, 8)}))
+    assert len(fig.axes) == 2
 
 
 def test_kernel_panel_without_an_input_shows_the_outputs_only():

@@ -268,7 +268,9 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
             e.g. after a valid convolution). An output with negative values is
             *signed*: drawn in :data:`CMAP_SIGNED` with 0 at the centre of the
             scale. Values in [0, 1] use the fixed gray scale of the input.
-            Signed outputs and outputs outside [0, 1] get a colorbar.
+            When any output is signed or leaves [0, 1], every panel gets a
+            colorbar (so all cells have the same size and the gaps between
+            them stay even); otherwise none does.
         size: inches per panel.
 
     Returns:
@@ -281,16 +283,17 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
     panels.update({str(k): _as_2d(v, f"kernel_panel: outputs[{k!r}]") for k, v in outputs.items()})
     aspect = max(x.shape[1] / x.shape[0] for x in panels.values())   # strips get wide cells
     fig, axes = _grid(len(panels), min(ncols or len(panels), len(panels)), size, extra_height=0.3, aspect=aspect)
+    scaled = any(float(x.min()) < 0 or float(x.max()) > 1 for x in panels.values())   # then all get a colorbar
     for ax, (name, x) in zip(axes, panels.items()):
         lo, hi = float(x.min()), float(x.max())
         if lo < 0:
             bound = max(-lo, hi) or 1.0
             im = ax.imshow(x.numpy(), cmap=CMAP_SIGNED, vmin=-bound, vmax=bound)
-            fig.colorbar(im, ax=ax, shrink=0.8)
         elif hi <= 1:
-            ax.imshow(x.numpy(), cmap=CMAP_IMAGE, vmin=0.0, vmax=1.0)
+            im = ax.imshow(x.numpy(), cmap=CMAP_IMAGE, vmin=0.0, vmax=1.0)
         else:
             im = ax.imshow(x.numpy(), cmap=CMAP_IMAGE, vmin=lo, vmax=hi)
+        if scaled:
             fig.colorbar(im, ax=ax, shrink=0.8)
         ax.set_axis_off()
         ax.set_title(name, fontsize=TITLE_FONTSIZE)
