@@ -160,3 +160,32 @@ def test_series_of_a_file_without_the_curve_is_empty():
 def test_series_needs_a_prefix():
     with pytest.raises(ValueError, match="prefix"):
         bench.series({"a1": 1.0}, "")
+
+
+def test_find_result_says_where_the_numbers_come_from(tmp_path, capsys):
+    bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="cpu: test")
+    result = bench.find_result("demo", results_dir=tmp_path)
+    assert result["auc"] == 0.95
+    assert "demo.json: profile full, device cpu: test, commit" in capsys.readouterr().out
+
+
+def test_find_result_without_a_file_says_how_to_produce_it_and_gives_none(tmp_path, capsys):
+    assert bench.find_result("demo", results_dir=tmp_path) is None
+    assert "No full-profile results here" in capsys.readouterr().out
+
+
+def test_result_table_lists_the_labelled_metrics_in_the_given_order():
+    table = bench.result_table({"b": 2.0, "a": 1.23456, "c": 3.0}, {"a": "first", "b": "second"})
+    assert list(table.index) == ["first", "second"]
+    assert list(table["value"]) == [1.2346, 2.0]
+
+
+def test_result_table_names_the_keys_a_result_lacks():
+    with pytest.raises(KeyError, match=r"no keys \['fd'\]"):
+        bench.result_table({"auc": 0.9}, {"auc": "AUC", "fd": "FD"})
+
+
+def test_show_result_is_the_table_of_the_file_or_none(tmp_path):
+    bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="x")
+    assert bench.show_result("demo", {"auc": "AUC"}, results_dir=tmp_path)["value"].tolist() == [0.95]
+    assert bench.show_result("absent", {"auc": "AUC"}, results_dir=tmp_path) is None

@@ -3,7 +3,8 @@
 ``benchmarks/<name>.py`` measures and calls :func:`write_result`, which writes
 ``benchmarks/results/<name>.json``: a flat JSON object of metric name to
 number, plus ``profile``, ``device`` and ``git_commit``. The book reads these
-files with :func:`load_result` (numbers are never typed into the text).
+files with :func:`load_result`, or in a notebook :func:`find_result` and
+:func:`result_table` (numbers are never typed into the text).
 
 The ``full`` profile's file is the one the book reports. A ``quick`` run writes
 ``<name>.quick.json`` beside it, so that a smoke run never replaces full
@@ -29,7 +30,7 @@ META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
-           "show_result"]
+           "find_result", "result_table", "show_result"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -219,24 +220,38 @@ def series(result: Mapping[str, float], prefix: str, suffix: str = "") -> dict[i
     return dict(sorted(found.items()))
 
 
-def show_result(name: str, labels: Mapping[str, str], profile: str = "full", results_dir: Path | None = None):
-    """A table of selected metrics from a benchmark file, for a notebook cell.
-
-    ``labels`` maps metric keys to row labels. Returns a ``pandas.DataFrame``
-    with the value, and prints where the numbers came from (profile, device,
-    commit). Where the file is absent (e.g. a notebook opened alone on Colab),
-    says so and how to produce it, instead of failing the notebook.
-    """
-    import pandas as pd
-
+def find_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict | None:
+    """A benchmark's results for a notebook cell: :func:`load_result`'s dict, after printing where
+    the numbers came from (file, profile, device, commit). Where the file is absent (e.g. a
+    notebook opened alone on Colab), says so and how to produce it and returns ``None``, instead
+    of failing the notebook."""
     try:
         result = load_result(name, profile, results_dir)
     except FileNotFoundError as err:
         print(f"No {profile}-profile results here: {err}")
         return None
-    missing = [k for k in labels if k not in result]
-    if missing:
-        raise KeyError(f"{name}.json has no keys {missing}; it has {sorted(result)}")
     print(f"from benchmarks/results/{result_path(name, profile).name}: profile {result['profile']}, "
           f"device {result['device']}, commit {result['git_commit'][:12]}")
+    return result
+
+
+def result_table(result: Mapping[str, float], labels: Mapping[str, str]):
+    """A table of selected metrics of a result (:func:`find_result`), for a notebook cell.
+
+    ``labels`` maps metric keys to row labels. Returns a ``pandas.DataFrame`` with
+    one column, the value (rounded to 4 decimals), in the order of ``labels``; a
+    ``KeyError`` names the keys the result lacks.
+    """
+    import pandas as pd
+
+    missing = [k for k in labels if k not in result]
+    if missing:
+        raise KeyError(f"the result has no keys {missing}; it has {sorted(result)}")
     return pd.DataFrame({"value": [result[k] for k in labels]}, index=list(labels.values())).round(4)
+
+
+def show_result(name: str, labels: Mapping[str, str], profile: str = "full", results_dir: Path | None = None):
+    """:func:`result_table` of :func:`find_result`: the table of a benchmark file's metrics named
+    in ``labels``, or ``None`` (having said why) where the file is absent."""
+    result = find_result(name, profile, results_dir)
+    return None if result is None else result_table(result, labels)
