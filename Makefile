@@ -12,7 +12,7 @@ ifneq ($(wildcard $(SHARED_DATA)/*.npz),)
 export COURSEKIT_DATA ?= $(SHARED_DATA)
 endif
 
-.PHONY: help book test assign grade-solutions benchmark clean
+.PHONY: help book test assign grade-solutions benchmark gpu-prep clean
 
 help:
 	@echo "make book   - install, execute every notebook (quick profile), build _build/html"
@@ -20,6 +20,7 @@ help:
 	@echo "make assign - regenerate exercises/ from solutions/"
 	@echo "make grade-solutions - grade solutions/ (every task should get full marks)"
 	@echo "make benchmark - run benchmarks/*.py in the active profile"
+	@echo "make gpu-prep - gather what benchmarks/gpu_session.sh needs on a GPU machine without internet"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,17 @@ grade-solutions: $(VENV)/.installed-dev
 
 benchmark: $(VENV)/.installed-dev
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+# What benchmarks/gpu_session.sh needs on a GPU machine that has PyTorch but no internet and no
+# data: the medmnist wheel (for its file names and checksums) in .whl/, and the verified
+# OrganAMNIST file in .devdata/ (both git-ignored; carry them with the command).
+gpu-prep: $(VENV)/.installed-dev
+	rm -rf .whl .devdata && $(PIP) download -q --no-deps --only-binary=:all: -d .whl \
+		"medmnist==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("medmnist"))')"
+	mkdir -p .devdata && cp "$$($(BIN)/python -c 'from coursekit import data; print(data.data_dir())')/organamnist.npz" .devdata/
+	$(BIN)/python -c "from coursekit import data; import os; os.environ['COURSEKIT_DATA'] = '.devdata'; \
+		print(len(data.load_medmnist('organamnist', 'train')), 'OrganAMNIST training images in .devdata, verified')"
+	@echo "ready: run 'bash benchmarks/gpu_session.sh' there, carrying .whl and .devdata"
 
 clean:
 	rm -rf _build .pytest_cache

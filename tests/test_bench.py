@@ -1,5 +1,6 @@
 """coursekit.bench: the benchmark-result convention."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -89,6 +90,28 @@ def test_git_commit_is_marked_dirty_by_changed_code_but_not_by_changed_results(t
     assert not bench.git_commit(tmp_path).endswith("-dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert bench.git_commit(tmp_path).endswith("-dirty")
+
+
+def test_git_commit_outside_a_checkout_is_the_given_hash_or_unknown(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSEKIT_GIT_COMMIT", raising=False)
+    assert bench.git_commit(tmp_path) == "unknown"
+    monkeypatch.setenv("COURSEKIT_GIT_COMMIT", "3806a07c0ffee")
+    assert bench.git_commit(tmp_path) == "3806a07c0ffee"
+
+
+def test_git_commit_refuses_a_given_hash_that_is_not_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_GIT_COMMIT", "HEAD")
+    with pytest.raises(ValueError, match="git rev-parse HEAD"):
+        bench.git_commit(tmp_path)
+
+
+def test_git_commit_inside_a_checkout_ignores_a_given_hash(tmp_path, monkeypatch):
+    import subprocess
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
+                   cwd=tmp_path, check=True)
+    monkeypatch.setenv("COURSEKIT_GIT_COMMIT", "0000000")
+    assert re.fullmatch(r"[0-9a-f]{40}", bench.git_commit(tmp_path))
 
 
 def _code(tmp_path, text="x = 1\n"):

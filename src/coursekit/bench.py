@@ -26,6 +26,7 @@ from .book import ROOT
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 CACHE_DIR = ROOT / "benchmarks" / ".cache"
 CACHE_ENV = "COURSEKIT_BENCH_CACHE"
+COMMIT_ENV = "COURSEKIT_GIT_COMMIT"
 META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
@@ -34,9 +35,13 @@ __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_
 
 
 def git_commit(root: Path = ROOT) -> str:
-    """The current commit hash, or ``"unknown"``; ``-dirty`` is appended when tracked files
-    differ from it, except the result files under ``benchmarks/results/`` (outputs, not code:
-    one benchmark writing its JSON must not mark the next one's run as modified)."""
+    """The current commit hash; ``-dirty`` is appended when tracked files differ from it,
+    except the result files under ``benchmarks/results/`` (outputs, not code: one benchmark
+    writing its JSON must not mark the next one's run as modified).
+
+    Outside a git checkout (a copy of the tree sent to a GPU machine without ``.git``), the
+    hash in ``$COURSEKIT_GIT_COMMIT`` when set (the caller's word, for a copy of a clean
+    checkout), else ``"unknown"``."""
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
@@ -45,7 +50,11 @@ def git_commit(root: Path = ROOT) -> str:
                                capture_output=True, text=True, check=True).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        given = os.environ.get(COMMIT_ENV, "").strip()
+        if given and not re.fullmatch(r"[0-9a-f]{7,40}(-dirty)?", given):
+            raise ValueError(f"${COMMIT_ENV} must be a commit hash such as the output of `git rev-parse HEAD`; "
+                             f"got {given!r}")
+        return given or "unknown"
 
 
 def code_digest(paths) -> str:

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The checks that need a GPU, in the order the open issues need them, as one command for a short
+# lease of a GPU machine that has PyTorch but no internet and no copy of the data.
+#
+# Here, first:  make gpu-prep      (the medmnist wheel into .whl/, OrganAMNIST into .devdata/;
+#                                   both git-ignored, about 40 MB to carry)
+# There:        bash benchmarks/gpu_session.sh [seconds]   (default 540), carrying .whl and .devdata
+#
+# Steps run while time is left, each limited to the time that is left; after every step the
+# result files of these steps (gan.json, gan_recipes.json, gan_imbalance.json and the two GAN sample
+# PNGs) and one log are copied to $OUT (./gpu-out without it), so a step that is cut short still
+# leaves the earlier results. A copy of the tree without .git cannot tell which commit it is: pass
+# it, as COURSEKIT_GIT_COMMIT=$(git rev-parse HEAD) before the command, from a clean checkout.
+# Each gan_recipes.py call trains one recipe and adds it to the file (same commit and device).
+# The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
+# diagnosis (dsteps, wide); the chapter's own benchmark; the remaining recipes; the imbalance
+# experiment. Commit the JSON files and PNGs that come back, with the log's numbers.
+set -u
+budget=${1:-540}
+start=$SECONDS
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+log="$out/gpu_session.log"
+
+if ls .whl/*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+        .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+export COURSEKIT_DATA="${COURSEKIT_DATA:-$PWD/.devdata}" COURSEKIT_PROFILE=full PYTHONUNBUFFERED=1
+export COURSEKIT_PROGRESS=0
+PY=${PYTHON:-python3}
+
+{ date; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1; git log --oneline -1 2>&1
+  "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"; } >>"$log" 2>&1
+
+step() {   # step NAME COMMAND...: run it if time is left, within the time left; then copy the results
+    local name=$1 left=$((budget - (SECONDS - start)))
+    shift
+    if [ "$left" -lt 20 ]; then
+        echo "== $name: skipped, ${left}s left" >>"$log"
+        return
+    fi
+    echo "== $name ($(date +%T), ${left}s left): $*" >>"$log"
+    timeout "$left" "$@" >>"$log" 2>&1
+    echo "== $name: exit status $? after $((SECONDS - start))s in all" >>"$log"
+    for f in $RESULTS; do   # at most 8 files come back: these five and the log
+        [ -f "benchmarks/results/$f" ] && cp "benchmarks/results/$f" "$out"/
+    done
+}
+RESULTS="gan.json gan_recipes.json gan_imbalance.json gan_samples.png gan_cgan_samples.png"
+
+step test_gpu "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu.py
+step dsteps "$PY" benchmarks/gan_recipes.py dsteps
+step wide "$PY" benchmarks/gan_recipes.py wide
+step gan "$PY" benchmarks/gan.py
+step decay "$PY" benchmarks/gan_recipes.py decay
+step ema "$PY" benchmarks/gan_recipes.py ema
+step long "$PY" benchmarks/gan_recipes.py long
+step imbalance "$PY" benchmarks/gan_imbalance.py
+exit 0
