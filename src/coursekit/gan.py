@@ -143,6 +143,12 @@ def _split_batch(batch):
                     + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
 
 
+def _check_d_steps(d_steps) -> None:
+    if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
+        raise ValueError(f"d_steps (discriminator updates per generator update) must be a positive int; "
+                         f"got {d_steps!r}")
+
+
 def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
              z_dim: int, n_classes: int | None = None, smooth: float = 0.0, device=None,
              saturating: bool = False, loss: str = "bce", d_steps: int = 1) -> Callable:
@@ -198,9 +204,7 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
         raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
     if loss == "hinge" and (smooth or saturating):
         raise ValueError("smooth and saturating apply to the cross-entropy loss (loss='bce'), not to the hinge loss")
-    if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
-        raise ValueError(f"d_steps (discriminator updates per generator update) must be a positive int; "
-                         f"got {d_steps!r}")
+    _check_d_steps(d_steps)
     conditional = n_classes is not None
     if loss == "hinge":
         loss_of_d, loss_of_g = d_hinge_loss, g_hinge_loss

@@ -103,9 +103,7 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     if (n_classes is None) != (labels is None):
         raise ValueError("pass labels exactly when G is conditional: "
                          f"G has n_classes={n_classes}, labels is {'None' if labels is None else 'given'}")
-    if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
-        raise ValueError(f"d_steps (discriminator updates per generator update) must be a positive int; "
-                         f"got {d_steps!r}")
+    gan._check_d_steps(d_steps)
     if len(images) < batch_size * d_steps:
         raise ValueError(f"need at least batch_size * d_steps = {batch_size * d_steps} images; got {len(images)}")
     dev = torch.device(device) if device is not None else get_device()
