@@ -168,14 +168,19 @@ def _batch(n=8, n_classes=3):
     return torch.rand(n, 1, 4, 4, generator=gen), torch.randint(0, n_classes, (n,), generator=gen)
 
 
-def test_gan_step_updates_discriminator_then_generator():
+def update_order(batch, **kwargs) -> list:
+    """Which optimizer stepped, in order ("D" or "G"), in one gan_step call on ``batch``."""
     G, D, opt_g, opt_d = _setup()
     order = []
     for name, opt in (("D", opt_d), ("G", opt_g)):
         step = opt.step
         opt.step = (lambda step, name: lambda *a, **k: (order.append(name), step(*a, **k))[1])(step, name)
-    gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, _batch())
-    assert order == ["D", "G"]
+    gan.gan_step(G, D, opt_g, opt_d, z_dim=3, **kwargs)(None, batch)
+    return order
+
+
+def test_gan_step_updates_discriminator_then_generator():
+    assert update_order(_batch()) == ["D", "G"]
 
 
 def test_gan_step_puts_no_gradient_into_generator_during_the_discriminator_update():
@@ -247,13 +252,7 @@ def test_gan_step_conditional_needs_labels():
 
 
 def test_gan_step_with_d_steps_updates_the_discriminator_that_many_times_then_the_generator_once():
-    G, D, opt_g, opt_d = _setup()
-    order = []
-    for name, opt in (("D", opt_d), ("G", opt_g)):
-        step = opt.step
-        opt.step = (lambda step, name: lambda *a, **k: (order.append(name), step(*a, **k))[1])(step, name)
-    gan.gan_step(G, D, opt_g, opt_d, z_dim=3, d_steps=3)(None, _batch(n=12))
-    assert order == ["D", "D", "D", "G"]
+    assert update_order(_batch(n=12), d_steps=3) == ["D", "D", "D", "G"]
 
 
 def test_gan_step_with_d_steps_gives_each_discriminator_update_its_own_real_images():
