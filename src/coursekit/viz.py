@@ -283,9 +283,9 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
     panels.update({str(k): _as_2d(v, f"kernel_panel: outputs[{k!r}]") for k, v in outputs.items()})
     aspect = max(x.shape[1] / x.shape[0] for x in panels.values())   # strips get wide cells
     fig, axes = _grid(len(panels), min(ncols or len(panels), len(panels)), size, extra_height=0.3, aspect=aspect)
-    scaled = any(float(x.min()) < 0 or float(x.max()) > 1 for x in panels.values())   # then all get a colorbar
-    for ax, (name, x) in zip(axes, panels.items()):
-        lo, hi = float(x.min()), float(x.max())
+    ranges = [(float(x.min()), float(x.max())) for x in panels.values()]
+    scaled = any(lo < 0 or hi > 1 for lo, hi in ranges)   # then every panel gets a colorbar
+    for ax, (name, x), (lo, hi) in zip(axes, panels.items(), ranges):
         if lo < 0:
             bound = max(-lo, hi) or 1.0
             im = ax.imshow(x.numpy(), cmap=CMAP_SIGNED, vmin=-bound, vmax=bound)
