@@ -22,15 +22,15 @@ out=${OUT:-gpu-out}
 mkdir -p "$out"
 log="$out/gpu_session.log"
 
+PY=${PYTHON:-python3}
 if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
         .whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site
 fi
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 export COURSEKIT_DATA="${COURSEKIT_DATA:-$PWD/.devdata}" COURSEKIT_PROFILE=full PYTHONUNBUFFERED=1
 export COURSEKIT_PROGRESS=0
-PY=${PYTHON:-python3}
 
 { date; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1; git log --oneline -1 2>&1
   "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"; } >>"$log" 2>&1
