@@ -28,7 +28,8 @@ its FD and the discriminator's mean training loss after every epoch ``r_fd_epoch
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_recipes.py [recipe ...]`` (default: all).
 Recipes already in the results file from the same commit, profile and device are kept, so the
-recipes can be run one command at a time. The checkpoints live in gan.py's folder of
+recipes can be run one command at a time; a file from another commit or device is renamed
+``gan_recipes@<commit>-<device>.json``, and the chapter shows its recipes beside the new ones. The checkpoints live in gan.py's folder of
 :func:`coursekit.bench.checkpoint_dir` (each file is named by its recipe's settings), so a
 stopped run resumes. On a 2-core CPU one epoch takes about three minutes (``long`` is 90 epochs):
 this is a GPU job.
@@ -77,13 +78,16 @@ def chosen(argv) -> list[str]:
 
 def kept(path: Path, commit: str, device: str) -> dict:
     """The recipe results already in ``path`` when that file is from the same commit and device
-    (so runs of single recipes add up to one table); otherwise nothing."""
+    (so runs of single recipes add up to one table). A file from another commit or device is set
+    aside whole (:func:`coursekit.bench.archive_result`; the book shows its rows too, labelled by
+    run) and nothing is kept."""
     if not path.is_file():
         return {}
     old = json.loads(path.read_text(encoding="utf-8"))
     if old.get("git_commit") != commit or old.get("device") != device:
+        moved = ck.bench.archive_result(path)
         print(f"{path.name} is from commit {old.get('git_commit', '?')[:12]} on {old.get('device')}: "
-              "its recipes are not kept")
+              f"set aside as {moved.name}; this run starts a new {path.name}")
         return {}
     return {k: v for k, v in old.items() if k not in ck.bench.META_KEYS}
 

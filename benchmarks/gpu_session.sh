@@ -8,8 +8,8 @@
 #
 # Steps run while time is left, each limited to the time that is left; after every step the
 # result files of these steps (gan.json, gan_recipes.json, gan_imbalance.json and the two GAN sample
-# PNGs) and one log are copied to $OUT (./gpu-out without it), so a step that is cut short still
-# leaves the earlier results. A copy of the tree without .git cannot tell which commit it is: pass
+# PNGs; gan_recipes@*.json, the earlier run that gan_recipes.py set aside) and one log are copied
+# to $OUT (./gpu-out without it), so a step that is cut short still leaves the earlier results. A copy of the tree without .git cannot tell which commit it is: pass
 # it, as COURSEKIT_GIT_COMMIT=$(git rev-parse HEAD) before the command, from a clean checkout.
 # Each gan_recipes.py call trains one recipe and adds it to the file (same commit and device).
 # The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
@@ -45,11 +45,13 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     echo "== $name ($(date +%T), ${left}s left): $*" >>"$log"
     timeout "$left" "$@" >>"$log" 2>&1
     echo "== $name: exit status $? after $((SECONDS - start))s in all" >>"$log"
-    for f in $RESULTS; do   # at most 8 files come back: these five and the log
-        [ -f "benchmarks/results/$f" ] && cp "benchmarks/results/$f" "$out"/
+    for f in $RESULTS; do   # these five, the archive of the carried gan_recipes.json and the log
+        for p in benchmarks/results/$f; do   # unquoted: gan_recipes@*.json is a pattern
+            [ -f "$p" ] && cp "$p" "$out"/
+        done
     done
 }
-RESULTS="gan.json gan_recipes.json gan_imbalance.json gan_samples.png gan_cgan_samples.png"
+RESULTS="gan.json gan_recipes.json gan_recipes@*.json gan_imbalance.json gan_samples.png gan_cgan_samples.png"
 
 step test_gpu "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu.py
 step dsteps "$PY" benchmarks/gan_recipes.py dsteps

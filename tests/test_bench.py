@@ -212,3 +212,66 @@ def test_show_result_is_the_table_of_the_file_or_none(tmp_path):
     bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="x")
     assert bench.show_result("demo", {"auc": "AUC"}, results_dir=tmp_path)["value"].tolist() == [0.95]
     assert bench.show_result("absent", {"auc": "AUC"}, results_dir=tmp_path) is None
+
+
+# ------------------------------------------------ earlier runs set aside, not lost
+
+def write_run(folder, name, device, profile="full", **metrics):
+    return bench.write_result(name, metrics or {"fd": 1.0}, profile=profile, results_dir=folder, device=device)
+
+
+def test_archive_result_renames_the_file_by_its_commit_and_device_kind(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "git_commit", lambda: "fb913b477b8ce71092080531b5b46fade12ab833")
+    path = write_run(tmp_path, "demo", "cpu: x86_64 CPU, 2 cores", fd=5.0)
+    moved = bench.archive_result(path)
+    assert moved == tmp_path / "demo@fb913b4-cpu.json"
+    assert not path.exists() and json.loads(moved.read_text())["fd"] == 5.0
+
+
+def test_archive_result_never_overwrites_an_earlier_archive(tmp_path):
+    first = bench.archive_result(write_run(tmp_path, "demo", "cuda: H200", fd=1.0))
+    second = bench.archive_result(write_run(tmp_path, "demo", "cuda: H200", fd=2.0))
+    assert first != second and second.name.endswith("-2.json")
+    assert [json.loads(p.read_text())["fd"] for p in (first, second)] == [1.0, 2.0]
+
+
+def test_archive_result_keeps_the_profile_in_the_name(tmp_path):
+    moved = bench.archive_result(write_run(tmp_path, "demo", "cpu: x", profile="quick"))
+    assert moved.name.startswith("demo@") and moved.name.endswith("-cpu.quick.json")
+
+
+def test_archive_result_without_a_file_does_nothing(tmp_path):
+    assert bench.archive_result(tmp_path / "demo.json") is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_archive_result_refuses_to_archive_an_archive(tmp_path):
+    moved = bench.archive_result(write_run(tmp_path, "demo", "cpu: x"))
+    with pytest.raises(ValueError, match="already an archive"):
+        bench.archive_result(moved)
+
+
+def test_find_results_gives_the_current_run_first_then_the_archived_ones(tmp_path, capsys):
+    bench.archive_result(write_run(tmp_path, "demo", "cpu: x", fd=5.0))
+    write_run(tmp_path, "demo", "cuda: H200", fd=2.0)
+    write_run(tmp_path, "demo", "cpu: x", profile="quick", fd=9.0)      # another profile
+    write_run(tmp_path, "demo_more", "cpu: x", fd=7.0)                 # another benchmark
+    assert [r["fd"] for r in bench.find_results("demo", results_dir=tmp_path)] == [2.0, 5.0]
+    out = capsys.readouterr().out
+    assert "demo.json: profile full, device cuda: H200" in out and "demo@" in out
+
+
+def test_find_results_reads_archives_even_without_a_current_file(tmp_path):
+    bench.archive_result(write_run(tmp_path, "demo", "cpu: x", fd=5.0))
+    assert [r["fd"] for r in bench.find_results("demo", results_dir=tmp_path)] == [5.0]
+
+
+def test_find_results_of_the_quick_profile_reads_only_quick_files(tmp_path):
+    bench.archive_result(write_run(tmp_path, "demo", "cpu: x", profile="quick", fd=9.0))
+    write_run(tmp_path, "demo", "cpu: x", fd=5.0)
+    assert [r["fd"] for r in bench.find_results("demo", profile="quick", results_dir=tmp_path)] == [9.0]
+
+
+def test_find_results_without_any_file_says_how_to_produce_one_and_gives_an_empty_list(tmp_path, capsys):
+    assert bench.find_results("demo", results_dir=tmp_path) == []
+    assert "No full-profile results here" in capsys.readouterr().out

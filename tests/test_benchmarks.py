@@ -83,8 +83,18 @@ def test_gan_recipes_base_is_the_chapter_dcgan_and_the_others_differ_from_it():
 def test_gan_recipes_keeps_earlier_recipes_only_from_the_same_commit_and_device(tmp_path):
     recipes = load_benchmark("gan_recipes")
     path = tmp_path / "gan_recipes.json"
-    path.write_text(json.dumps({"base_fd": 5.0, "profile": "full", "device": "cuda: H200", "git_commit": "abc"}))
-    assert recipes.kept(path, "abc", "cuda: H200") == {"base_fd": 5.0}
-    assert recipes.kept(path, "def", "cuda: H200") == {}
-    assert recipes.kept(path, "abc", "cpu: x86_64") == {}
+    for commit, device in (("def", "cuda: H200"), ("abc", "cpu: x86_64")):
+        path.write_text(json.dumps({"base_fd": 5.0, "profile": "full", "device": "cuda: H200", "git_commit": "abc"}))
+        assert recipes.kept(path, "abc", "cuda: H200") == {"base_fd": 5.0}
+        assert recipes.kept(path, commit, device) == {}
+        path.unlink(missing_ok=True)
     assert recipes.kept(tmp_path / "absent.json", "abc", "cuda: H200") == {}
+
+
+def test_gan_recipes_sets_a_file_from_another_commit_aside_instead_of_dropping_its_recipes(tmp_path):
+    recipes = load_benchmark("gan_recipes")
+    path = tmp_path / "gan_recipes.json"
+    path.write_text(json.dumps({"ema_fd": 5.4, "profile": "full", "device": "cpu: x86_64", "git_commit": "fb913b4"}))
+    assert recipes.kept(path, "cad2296", "cpu: x86_64") == {}
+    assert not path.exists()
+    assert json.loads((tmp_path / "gan_recipes@fb913b4-cpu.json").read_text())["ema_fd"] == 5.4

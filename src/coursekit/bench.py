@@ -8,7 +8,9 @@ files with :func:`load_result`, or in a notebook :func:`find_result` and
 
 The ``full`` profile's file is the one the book reports. A ``quick`` run writes
 ``<name>.quick.json`` beside it, so that a smoke run never replaces full
-results.
+results. A benchmark that adds runs to one file sets an earlier file from other
+code or another device aside with :func:`archive_result` (``<name>@<commit>-<device>.json``)
+instead of deleting it; :func:`find_results` reads the file and those archives.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
-           "find_result", "result_table", "show_result"]
+           "find_result", "result_table", "show_result", "archive_result", "find_results"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -239,9 +241,13 @@ def find_result(name: str, profile: str = "full", results_dir: Path | None = Non
     except FileNotFoundError as err:
         print(f"No {profile}-profile results here: {err}")
         return None
-    print(f"from benchmarks/results/{result_path(name, profile).name}: profile {result['profile']}, "
-          f"device {result['device']}, commit {result['git_commit'][:12]}")
+    _say_where(result_path(name, profile), result)
     return result
+
+
+def _say_where(path: Path, result: Mapping) -> None:
+    print(f"from benchmarks/results/{path.name}: profile {result['profile']}, "
+          f"device {result['device']}, commit {result['git_commit'][:12]}")
 
 
 def result_table(result: Mapping[str, float], labels: Mapping[str, str]):
@@ -264,3 +270,51 @@ def show_result(name: str, labels: Mapping[str, str], profile: str = "full", res
     in ``labels``, or ``None`` (having said why) where the file is absent."""
     result = find_result(name, profile, results_dir)
     return None if result is None else result_table(result, labels)
+
+
+def _tag(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", text) or "unknown"
+
+
+def archive_result(path: Path) -> Path | None:
+    """Set a results file aside before a run with other code or on another device replaces it,
+    so that no measured number is lost: ``<name>.json`` becomes ``<name>@<commit>-<device>.json``
+    (``<name>.quick.json`` becomes ``<name>@<commit>-<device>.quick.json``), where ``<commit>`` is
+    the first 7 characters of its ``git_commit`` and ``<device>`` the kind of device before the
+    colon of its ``device`` (``cpu``, ``cuda``); ``-2``, ``-3``, ... are added when that name is
+    taken. Returns the new path, or ``None`` when there is no file. :func:`find_results` reads
+    the file and its archives together."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    old = json.loads(path.read_text(encoding="utf-8"))
+    stem, rest = path.name.split(".", 1)
+    if "@" in stem:
+        raise ValueError(f"{path.name} is already an archive (its name has '@'); archive <name>.json")
+    tag = f"{_tag(str(old.get('git_commit', ''))[:7])}-{_tag(str(old.get('device', '')).split(':')[0])}"
+    n = 1
+    while (target := path.with_name(f"{stem}@{tag}{f'-{n}' if n > 1 else ''}.{rest}")).exists():
+        n += 1
+    path.rename(target)
+    return target
+
+
+def find_results(name: str, profile: str = "full", results_dir: Path | None = None) -> list[dict]:
+    """A benchmark's current results and its archived earlier runs (:func:`archive_result`), for a
+    notebook cell: the current file's dict first (when there is one), then each archive's in the
+    order of their names, each after printing where it came from. An empty list, having said so,
+    when there are none."""
+    _check_name(name, "benchmark")
+    d = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    current = result_path(name, profile, d)
+    ending = current.name[len(name):]                        # ".json" or ".quick.json"
+    paths = [current] if current.is_file() else []
+    paths += sorted(p for p in d.glob(f"{name}@*{ending}") if p.name.count(".") == ending.count("."))
+    if not paths:
+        print(f"No {profile}-profile results here: {current} does not exist yet: run "
+              f"`COURSEKIT_PROFILE={profile} python benchmarks/{name}.py`")
+    results = []
+    for p in paths:
+        results.append(json.loads(p.read_text(encoding="utf-8")))
+        _say_where(p, results[-1])
+    return results
