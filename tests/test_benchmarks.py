@@ -80,6 +80,25 @@ def test_gan_recipes_base_is_the_chapter_dcgan_and_the_others_differ_from_it():
     assert len(set(settings)) == len(settings)
 
 
+def notebook_assignment(nb_path, name):
+    """The literal value assigned to ``name`` in the notebook's code cells."""
+    for cell in json.loads(nb_path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == name for t in node.targets):
+                return literal(node.value)
+    raise AssertionError(f"{nb_path} assigns no {name}")
+
+
+def test_the_recipe_plot_counts_generator_updates_with_the_d_steps_of_the_benchmark():
+    """05b puts each recipe's curve on an axis of G updates by dividing its epochs by its d_steps:
+    the notebook's D_STEPS must name exactly the recipes that update D more than once."""
+    recipes = load_benchmark("gan_recipes")
+    d_steps = {name: kw["d_steps"] for name, (_, _, kw) in recipes.RECIPES.items() if kw.get("d_steps", 1) != 1}
+    assert notebook_assignment(ROOT / recipes.NOTEBOOK, "D_STEPS") == d_steps
+
+
 def test_gan_recipes_keeps_earlier_recipes_only_from_the_same_commit_and_device(tmp_path):
     recipes = load_benchmark("gan_recipes")
     path = tmp_path / "gan_recipes.json"
