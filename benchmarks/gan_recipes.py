@@ -36,7 +36,6 @@ this is a GPU job.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -45,15 +44,7 @@ import coursekit as ck
 from coursekit import generative
 
 
-def _load_gan_benchmark():
-    """benchmarks/gan.py as a module: its parameters, data, feature classifier and DCGAN."""
-    spec = importlib.util.spec_from_file_location("gan_benchmark", Path(__file__).resolve().with_name("gan.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-chapter = _load_gan_benchmark()
+chapter = ck.bench.load_benchmark("gan")   # its parameters, data, feature classifier and DCGAN
 
 NOTEBOOK = chapter.NOTEBOOK
 PARAMS = chapter.PARAMS

@@ -275,3 +275,23 @@ def test_find_results_of_the_quick_profile_reads_only_quick_files(tmp_path):
 def test_find_results_without_any_file_says_how_to_produce_one_and_gives_an_empty_list(tmp_path, capsys):
     assert bench.find_results("demo", results_dir=tmp_path) == []
     assert "No full-profile results here" in capsys.readouterr().out
+
+
+def test_load_benchmark_imports_a_benchmark_without_running_it(tmp_path):
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "tiny.py").write_text("PARAMS = {'a': 1}\ndef main():\n    raise SystemExit('ran')\n")
+    module = bench.load_benchmark("tiny", root=tmp_path)
+    assert module.PARAMS == {"a": 1} and callable(module.main)
+
+
+def test_load_benchmark_names_the_benchmarks_there_when_one_is_missing(tmp_path):
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "gan.py").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"no benchmark 'gna'.*\['gan'\]"):
+        bench.load_benchmark("gna", root=tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["../gan", "gan.py", ""])
+def test_load_benchmark_refuses_a_name_that_is_not_a_benchmark_name(bad, tmp_path):
+    with pytest.raises(ValueError, match="benchmark name must be letters, digits and underscores"):
+        bench.load_benchmark(bad, root=tmp_path)

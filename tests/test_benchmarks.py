@@ -1,6 +1,5 @@
 """Benchmarks run the same parameters as the notebooks whose numbers they report."""
 import ast
-import importlib.util
 import json
 
 import pytest
@@ -27,20 +26,13 @@ def notebook_params(nb_path):
     raise AssertionError(f"{nb_path} has no parameters cell")
 
 
-def load_benchmark(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 BENCHMARKS = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py"))
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_uses_the_parameters_of_the_notebook_it_reports(name):
     """Each benchmark names its notebook (NOTEBOOK) and runs exactly its PARAMS."""
-    module = load_benchmark(name)
+    module = bench.load_benchmark(name)
     assert module.PARAMS == notebook_params(ROOT / module.NOTEBOOK)
 
 
@@ -62,19 +54,19 @@ def test_cnn_results_carry_the_keys_the_chapter_reads():
 # ------------------------------------------------------- gan_recipes.py's command line and file
 
 def test_gan_recipes_runs_every_recipe_when_none_is_named_and_only_the_named_ones_otherwise():
-    recipes = load_benchmark("gan_recipes")
+    recipes = bench.load_benchmark("gan_recipes")
     assert recipes.chosen([]) == list(recipes.RECIPES)
     assert recipes.chosen(["long", "base"]) == ["base", "long"]          # in the table's order
 
 
 def test_gan_recipes_refuses_an_unknown_recipe_and_lists_the_known_ones():
-    recipes = load_benchmark("gan_recipes")
+    recipes = bench.load_benchmark("gan_recipes")
     with pytest.raises(SystemExit, match="choose among.*'decay'"):
         recipes.chosen(["base", "deacy"])
 
 
 def test_gan_recipes_base_is_the_chapter_dcgan_and_the_others_differ_from_it():
-    recipes = load_benchmark("gan_recipes")
+    recipes = bench.load_benchmark("gan_recipes")
     assert recipes.RECIPES["base"] == (1, 1, {})
     settings = [repr(v) for v in recipes.RECIPES.values()]
     assert len(set(settings)) == len(settings)
@@ -94,13 +86,13 @@ def notebook_assignment(nb_path, name):
 def test_the_recipe_plot_counts_generator_updates_with_the_d_steps_of_the_benchmark():
     """05b puts each recipe's curve on an axis of G updates by dividing its epochs by its d_steps:
     the notebook's D_STEPS must name exactly the recipes that update D more than once."""
-    recipes = load_benchmark("gan_recipes")
+    recipes = bench.load_benchmark("gan_recipes")
     d_steps = {name: kw["d_steps"] for name, (_, _, kw) in recipes.RECIPES.items() if kw.get("d_steps", 1) != 1}
     assert notebook_assignment(ROOT / recipes.NOTEBOOK, "D_STEPS") == d_steps
 
 
 def test_gan_recipes_keeps_earlier_recipes_only_from_the_same_commit_and_device(tmp_path):
-    recipes = load_benchmark("gan_recipes")
+    recipes = bench.load_benchmark("gan_recipes")
     path = tmp_path / "gan_recipes.json"
     for commit, device in (("def", "cuda: H200"), ("abc", "cpu: x86_64")):
         path.write_text(json.dumps({"base_fd": 5.0, "profile": "full", "device": "cuda: H200", "git_commit": "abc"}))
@@ -111,9 +103,21 @@ def test_gan_recipes_keeps_earlier_recipes_only_from_the_same_commit_and_device(
 
 
 def test_gan_recipes_sets_a_file_from_another_commit_aside_instead_of_dropping_its_recipes(tmp_path):
-    recipes = load_benchmark("gan_recipes")
+    recipes = bench.load_benchmark("gan_recipes")
     path = tmp_path / "gan_recipes.json"
     path.write_text(json.dumps({"ema_fd": 5.4, "profile": "full", "device": "cpu: x86_64", "git_commit": "fb913b4"}))
     assert recipes.kept(path, "cad2296", "cpu: x86_64") == {}
     assert not path.exists()
     assert json.loads((tmp_path / "gan_recipes@fb913b4-cpu.json").read_text())["ema_fd"] == 5.4
+
+
+# ------------------------------------------------------- gan_calibration.py's keys
+
+def test_gan_calibration_names_the_floor_as_gan_json_does_and_each_degradation_by_its_sigma():
+    calibration = bench.load_benchmark("gan_calibration")
+    q = {"fd": 1.0, "precision": 0.6, "recall": 0.7}
+    keys = calibration.keys_of({("none", 0.0): q, ("blur", 0.5): q, ("noise", 0.02): q})
+    assert set(keys) == {"fd_real_floor", "precision_floor", "recall_floor",
+                         "blur_s050_fd", "blur_s050_precision", "blur_s050_recall",
+                         "noise_s002_fd", "noise_s002_precision", "noise_s002_recall"}
+    assert bench.series(keys, "blur_s", "_fd") == {50: 1.0}

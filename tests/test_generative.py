@@ -192,6 +192,101 @@ def test_truncation_sweep_scores_the_same_noise_at_every_psi():
     assert sweep[1.0]["fd"] != sweep[0.5]["fd"]
 
 
+def ladder_setup(n=30):
+    torch.manual_seed(0)
+    clf = models.SmallCNN(1, 3, width=4)
+    f_ref = generative.features(clf, torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(1)))
+    images = torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    return clf, f_ref, images
+
+
+def test_degradation_ladder_starts_with_the_images_as_they_are_then_each_degradation_in_order():
+    clf, f_ref, images = ladder_setup()
+    ladder = generative.degradation_ladder(clf, f_ref, images, {"blur": [0.5, 1.0], "noise": [0.1]})
+    assert list(ladder) == [("none", 0.0), ("blur", 0.5), ("blur", 1.0), ("noise", 0.1)]
+    assert ladder[("none", 0.0)] == generative.sample_quality(f_ref, generative.features(clf, images))
+
+
+def test_degradation_ladder_blurs_with_the_classical_gaussian_filter():
+    from coursekit.latent import classical_denoise
+
+    clf, f_ref, images = ladder_setup()
+    ladder = generative.degradation_ladder(clf, f_ref, images, {"blur": [0.7]})
+    blurred = generative.features(clf, classical_denoise(images, "gaussian", 0.7))
+    assert ladder[("blur", 0.7)] == generative.sample_quality(f_ref, blurred)
+    assert ladder[("blur", 0.7)]["fd"] != ladder[("none", 0.0)]["fd"]
+
+
+def test_degradation_ladder_adds_seeded_noise_clipped_to_the_unit_range():
+    from coursekit.latent import add_noise
+
+    clf, f_ref, images = ladder_setup()
+    ladder = generative.degradation_ladder(clf, f_ref, images, {"noise": [0.3]}, seed=5)
+    noisy = add_noise(images, 0.3, seed=5).clamp(0, 1)
+    assert ladder[("noise", 0.3)] == generative.sample_quality(f_ref, generative.features(clf, noisy))
+    again = generative.degradation_ladder(clf, f_ref, images, {"noise": [0.3]}, seed=5)
+    other = generative.degradation_ladder(clf, f_ref, images, {"noise": [0.3]}, seed=6)
+    assert again == ladder and other[("noise", 0.3)] != ladder[("noise", 0.3)]
+
+
+def test_degradation_ladder_defaults_to_the_chapter_s_blurs_and_noises():
+    clf, f_ref, images = ladder_setup(n=12)
+    ladder = generative.degradation_ladder(clf, f_ref, images)
+    expected = [("none", 0.0)] + [(kind, s) for kind, sigmas in generative.DEGRADATIONS.items() for s in sigmas]
+    assert list(ladder) == expected
+
+
+@pytest.mark.parametrize("degradations, message", [
+    ({"jpeg": [0.5]}, "expected the kinds 'blur' and/or 'noise'"),
+    ({"blur": [0]}, "expected positive sigmas"),
+    ({"blur": [-1.0]}, "expected positive sigmas"),
+    ({"noise": [float("nan")]}, "expected positive sigmas"),
+    ({"noise": ["0.1"]}, "expected positive sigmas"),
+])
+def test_degradation_ladder_rejects_unknown_kinds_and_sigmas_that_are_not_positive(degradations, message):
+    clf, f_ref, images = ladder_setup(n=4)
+    with pytest.raises(ValueError, match=message):
+        generative.degradation_ladder(clf, f_ref, images, degradations)
+
+
+def test_degradation_ladder_rejects_images_outside_the_unit_range():
+    clf, f_ref, images = ladder_setup(n=4)
+    with pytest.raises(ValueError, match=r"images: expected values in \[0, 1\]"):
+        generative.degradation_ladder(clf, f_ref, images * 255)
+
+
+LADDER = {("none", 0.0): {"fd": 1.0, "precision": 0.6, "recall": 0.7},
+          ("blur", 0.5): {"fd": 3.0, "precision": 0.5, "recall": 0.3},
+          ("blur", 1.0): {"fd": 11.0, "precision": 0.3, "recall": 0.1},
+          ("noise", 0.1): {"fd": 2.0, "precision": 0.55, "recall": 0.6}}
+
+
+def test_equivalent_degradation_interpolates_linearly_between_the_two_sigmas_around_the_value():
+    assert generative.equivalent_degradation(LADDER, "blur", "fd", 2.0) == pytest.approx(0.25)
+    assert generative.equivalent_degradation(LADDER, "blur", "fd", 7.0) == pytest.approx(0.75)
+    assert generative.equivalent_degradation(LADDER, "blur", "precision", 0.4) == pytest.approx(0.75)
+    assert generative.equivalent_degradation(LADDER, "noise", "fd", 1.5) == pytest.approx(0.05)
+
+
+def test_equivalent_degradation_is_nan_outside_the_range_of_the_ladder():
+    assert np.isnan(generative.equivalent_degradation(LADDER, "blur", "fd", 0.5))    # better than the floor
+    assert np.isnan(generative.equivalent_degradation(LADDER, "blur", "fd", 20.0))   # worse than sigma 1
+
+
+def test_equivalent_degradation_takes_the_smallest_sigma_when_the_metric_turns_back():
+    ladder = {**LADDER, ("blur", 1.5): {"fd": 2.0, "precision": 0.4, "recall": 0.1}}
+    assert generative.equivalent_degradation(ladder, "blur", "fd", 2.0) == pytest.approx(0.25)
+
+
+def test_equivalent_degradation_refuses_a_kind_or_metric_the_ladder_does_not_have():
+    with pytest.raises(ValueError, match="no 'jpeg' degradation; it has \\['blur', 'noise'\\]"):
+        generative.equivalent_degradation(LADDER, "jpeg", "fd", 2.0)
+    with pytest.raises(ValueError, match="metric must be"):
+        generative.equivalent_degradation(LADDER, "blur", "FD", 2.0)
+    with pytest.raises(ValueError, match="no undegraded images"):
+        generative.equivalent_degradation({k: v for k, v in LADDER.items() if k[0] != "none"}, "blur", "fd", 2.0)
+
+
 @pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "0.7", True])
 def test_generate_rejects_a_truncation_that_is_not_a_positive_number(bad):
     with pytest.raises(ValueError, match="truncation must be a positive number"):

@@ -33,7 +33,7 @@ META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
-           "find_result", "result_table", "show_result", "archive_result", "find_results"]
+           "find_result", "result_table", "show_result", "archive_result", "find_results", "load_benchmark"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -318,3 +318,20 @@ def find_results(name: str, profile: str = "full", results_dir: Path | None = No
         results.append(json.loads(p.read_text(encoding="utf-8")))
         _say_where(p, results[-1])
     return results
+
+
+def load_benchmark(name: str, root: Path = ROOT):
+    """``benchmarks/<name>.py`` imported as a module (without running its ``main``), so that one
+    benchmark reuses another's parameters, data and checkpoints (``gan_recipes`` and
+    ``gan_calibration`` build on ``gan``)."""
+    import importlib.util
+
+    _check_name(str(name), "benchmark")
+    path = Path(root) / "benchmarks" / f"{name}.py"
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.py")) if path.parent.is_dir() else []
+        raise FileNotFoundError(f"no benchmark {name!r}: {path} does not exist (benchmarks here: {known})")
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -55,7 +55,7 @@ from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
-           "truncation_sweep", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "truncation_sweep", "DEGRADATIONS", "degradation_ladder", "equivalent_degradation", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
 
@@ -466,6 +466,65 @@ def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, ps
     return {float(psi): sample_quality(reference_features,
                                        features(classifier, generate(G, n, seed=seed, truncation=psi)), k=k)
             for psi in psis}
+
+
+DEGRADATIONS = {"blur": (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 1.0), "noise": (0.02, 0.05, 0.1, 0.2)}   # sigmas, in pixels / in [0, 1] units
+
+
+def degradation_ladder(classifier: nn.Module, reference_features, images: torch.Tensor, degradations=None,
+                       seed: int = 0, k: int = 3) -> dict[tuple[str, float], dict[str, float]]:
+    """FD, precision and recall of *real* images made slightly worse in known ways: a scale on
+    which a generator's scores can be read ("as far from the data as real images blurred by
+    half a pixel").
+
+    ``images`` ``(N, C, H, W)`` float in [0, 1], real images that are not in the reference
+    (the floor's training images); ``reference_features`` ``(M, F)`` the :func:`features` of
+    the held-out reference. ``degradations`` maps ``"blur"`` (Gaussian filter of that sigma in
+    pixels, ``latent.classical_denoise(images, "gaussian", sigma)``) and ``"noise"`` (Gaussian
+    noise of that standard deviation, seeded with ``seed``, clipped to [0, 1]) to the sigmas
+    to try; default :data:`DEGRADATIONS`. Returns ``{(kind, sigma): {"fd", "precision",
+    "recall"}}``, starting with ``("none", 0.0)`` (the images as they are: the floor).
+    """
+    from .latent import add_noise, classical_denoise
+
+    check_images(images, "images")
+    check_unit_range(images, "images")
+    degradations = DEGRADATIONS if degradations is None else degradations
+    unknown = set(degradations) - {"blur", "noise"}
+    if unknown:
+        raise ValueError(f"degradations: expected the kinds 'blur' and/or 'noise'; got {sorted(unknown)}")
+    made = {"blur": lambda s: classical_denoise(images, "gaussian", s),
+            "noise": lambda s: add_noise(images, s, seed=seed).clamp(0, 1)}
+    out = {("none", 0.0): sample_quality(reference_features, features(classifier, images), k=k)}
+    for kind, sigmas in degradations.items():
+        for sigma in sigmas:
+            if not (isinstance(sigma, (int, float)) and not isinstance(sigma, bool) and 0 < sigma < float("inf")):
+                raise ValueError(f"degradations[{kind!r}]: expected positive sigmas; got {sigma!r}")
+            out[(kind, float(sigma))] = sample_quality(reference_features, features(classifier, made[kind](sigma)),
+                                                       k=k)
+    return out
+
+
+def equivalent_degradation(ladder, kind: str, metric: str, value: float) -> float:
+    """The smallest sigma of degradation ``kind`` at which real images score ``value`` on
+    ``metric`` (``"fd"``, ``"precision"`` or ``"recall"``), by linear interpolation between the
+    points of a :func:`degradation_ladder` (the undegraded images at sigma 0). ``nan`` when no
+    sigma in the ladder's range reaches ``value`` (better than the floor, or worse than the
+    largest degradation tried). E.g. ``equivalent_degradation(ladder, "blur", "fd", fd_gan)``:
+    the generator is as far from the data, in FD, as real images blurred by that many pixels.
+    """
+    if metric not in ("fd", "precision", "recall"):
+        raise ValueError(f"metric must be 'fd', 'precision' or 'recall'; got {metric!r}")
+    points = sorted((sigma, q[metric]) for (k, sigma), q in ladder.items() if k in (kind, "none"))
+    if not any(k == kind for k, _ in ladder):
+        raise ValueError(f"the ladder has no {kind!r} degradation; it has {sorted({k for k, _ in ladder} - {'none'})}")
+    if points[0][0] != 0.0:
+        raise ValueError("the ladder has no undegraded images (('none', 0.0)), where sigma 0 starts")
+    value = float(value)
+    for (s0, v0), (s1, v1) in zip(points, points[1:]):
+        if min(v0, v1) <= value <= max(v0, v1):
+            return s0 if v1 == v0 else s0 + (s1 - s0) * (value - v0) / (v1 - v0)
+    return float("nan")
 
 
 def interpolate(G: nn.Module, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, y: int | None = None) -> torch.Tensor:
