@@ -33,19 +33,6 @@ PARAMS = chapter.PARAMS
 NAME = "gan_calibration"
 
 
-def keys_of(ladder) -> dict:
-    """The JSON keys of a :func:`coursekit.generative.degradation_ladder`: ``blur_s050_fd``, ...;
-    the undegraded images give ``fd_real_floor``, ``precision_floor`` and ``recall_floor``."""
-    out = {}
-    for (kind, sigma), quality in ladder.items():
-        for metric, value in quality.items():
-            if kind == "none":
-                out["fd_real_floor" if metric == "fd" else f"{metric}_floor"] = value
-            else:
-                out[f"{kind}_s{round(100 * sigma):03d}_{metric}"] = value
-    return out
-
-
 def main() -> int:
     P = ck.profile.params(**PARAMS)
     ck.device.print_config()
@@ -54,7 +41,7 @@ def main() -> int:
     ladder = generative.degradation_ladder(S.clf, S.f_ref, images, seed=chapter.SEED)
     for (kind, sigma), q in ladder.items():
         print(f"{kind:>5} {sigma:4.2f}: FD {q['fd']:7.3f}, precision {q['precision']:.3f}, recall {q['recall']:.3f}")
-    path = ck.bench.write_result(NAME, {"n_eval": P.n_eval, **keys_of(ladder)})
+    path = ck.bench.write_result(NAME, {"n_eval": P.n_eval, **generative.ladder_to_keys(ladder)})
     print(f"wrote {path}")
     return 0
 

@@ -110,14 +110,3 @@ def test_gan_recipes_sets_a_file_from_another_commit_aside_instead_of_dropping_i
     assert not path.exists()
     assert json.loads((tmp_path / "gan_recipes@fb913b4-cpu.json").read_text())["ema_fd"] == 5.4
 
-
-# ------------------------------------------------------- gan_calibration.py's keys
-
-def test_gan_calibration_names_the_floor_as_gan_json_does_and_each_degradation_by_its_sigma():
-    calibration = bench.load_benchmark("gan_calibration")
-    q = {"fd": 1.0, "precision": 0.6, "recall": 0.7}
-    keys = calibration.keys_of({("none", 0.0): q, ("blur", 0.5): q, ("noise", 0.02): q})
-    assert set(keys) == {"fd_real_floor", "precision_floor", "recall_floor",
-                         "blur_s050_fd", "blur_s050_precision", "blur_s050_recall",
-                         "noise_s002_fd", "noise_s002_precision", "noise_s002_recall"}
-    assert bench.series(keys, "blur_s", "_fd") == {50: 1.0}

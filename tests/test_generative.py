@@ -261,6 +261,30 @@ LADDER = {("none", 0.0): {"fd": 1.0, "precision": 0.6, "recall": 0.7},
           ("noise", 0.1): {"fd": 2.0, "precision": 0.55, "recall": 0.6}}
 
 
+def test_ladder_keys_name_the_floor_as_gan_json_does_and_each_degradation_by_its_sigma():
+    keys = generative.ladder_to_keys(LADDER)
+    assert set(keys) == {"fd_real_floor", "precision_floor", "recall_floor",
+                         *(f"{d}_{m}" for d in ("blur_s050", "blur_s100", "noise_s010") for m in ("fd", "precision", "recall"))}
+    assert keys["blur_s050_precision"] == 0.5 and keys["fd_real_floor"] == 1.0
+
+
+def test_ladder_from_keys_reads_back_the_ladder_that_was_written():
+    keys = {**generative.ladder_to_keys(LADDER), "n_eval": 500, "profile": "full"}
+    back = generative.ladder_from_keys(keys)
+    assert back == LADDER and list(back) == list(LADDER)
+
+
+def test_ladder_from_the_committed_calibration_has_the_floor_of_gan_json():
+    from coursekit import bench
+
+    calibration, gan = bench.find_result("gan_calibration"), bench.find_result("gan")
+    if calibration is None or gan is None:
+        pytest.skip("benchmarks/results/gan_calibration.json or gan.json is not here")
+    ladder = generative.ladder_from_keys(calibration)
+    assert ladder[("none", 0.0)]["fd"] == pytest.approx(gan["fd_real_floor"], rel=1e-9)
+    assert [k for k in ladder if k[0] == "blur"] == [("blur", s) for s in generative.DEGRADATIONS["blur"]]
+
+
 def test_equivalent_degradation_interpolates_linearly_between_the_two_sigmas_around_the_value():
     assert generative.equivalent_degradation(LADDER, "blur", "fd", 2.0) == pytest.approx(0.25)
     assert generative.equivalent_degradation(LADDER, "blur", "fd", 7.0) == pytest.approx(0.75)

@@ -395,3 +395,42 @@ def test_kernel_panel_wraps_into_rows_of_ncols():
     rows = {round(ax.get_position().y0, 3) for ax in fig.axes if ax.get_title()}
     assert len(rows) == 2
     plt.close("all")
+
+
+# ----------------------------------------------------------------- plot_ladder
+
+LADDER = {("none", 0.0): {"fd": 1.0, "precision": 0.6, "recall": 0.7},
+          ("blur", 1.0): {"fd": 11.0, "precision": 0.3, "recall": 0.1},
+          ("blur", 0.5): {"fd": 3.0, "precision": 0.5, "recall": 0.3},
+          ("noise", 0.1): {"fd": 2.0, "precision": 0.55, "recall": 0.6}}
+
+
+def test_plot_ladder_draws_fd_precision_and_recall_over_sigma_from_the_undegraded_images():
+    fig = viz.plot_ladder(LADDER)
+    fd, precision, recall = fig.axes
+    x, y = fd.lines[0].get_data()
+    assert list(x) == [0.0, 0.5, 1.0] and list(y) == [1.0, 3.0, 11.0]       # in sigma order, blur only
+    assert list(recall.lines[0].get_ydata()) == [0.7, 0.3, 0.1]
+    assert fd.get_yscale() == "log" and precision.get_ylim() == (0, 1)
+    plt.close(fig)
+
+
+def test_plot_ladder_draws_each_mark_and_target_as_a_horizontal_line_in_its_own_style():
+    marks = {"DCGAN": {"fd": 5.0, "precision": 0.4, "recall": 0.65}, "EMA": {"fd": 4.0, "precision": 0.45, "recall": 0.6}}
+    fig = viz.plot_ladder(LADDER, marks=marks, targets={"fd": 2.0, "precision": 0.5})
+    fd, precision, recall = fig.axes
+    assert [line.get_ydata()[0] for line in fd.lines[1:]] == [5.0, 4.0, 2.0]
+    assert [line.get_label() for line in fd.lines[1:]] == ["DCGAN", "EMA", "target"]
+    assert mcolors.same_color(fd.lines[1].get_color(), precision.lines[1].get_color())
+    assert len(recall.lines) == 3                                          # no recall target asked for
+    plt.close(fig)
+
+
+def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics():
+    with pytest.raises(ValueError, match="no 'jpeg' degradation"):
+        viz.plot_ladder(LADDER, kind="jpeg")
+    with pytest.raises(ValueError, match="'DCGAN' must give"):
+        viz.plot_ladder(LADDER, marks={"DCGAN": {"fd": 5.0}})
+    with pytest.raises(ValueError, match="'targets' must give"):
+        viz.plot_ladder(LADDER, targets={"FD": 2.0})
+    plt.close("all")

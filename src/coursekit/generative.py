@@ -55,7 +55,7 @@ from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
-           "truncation_sweep", "DEGRADATIONS", "degradation_ladder", "equivalent_degradation", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "truncation_sweep", "DEGRADATIONS", "degradation_ladder", "ladder_to_keys", "ladder_from_keys", "equivalent_degradation", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
 
@@ -503,6 +503,34 @@ def degradation_ladder(classifier: nn.Module, reference_features, images: torch.
             out[(kind, float(sigma))] = sample_quality(reference_features, features(classifier, made[kind](sigma)),
                                                        k=k)
     return out
+
+
+def ladder_to_keys(ladder) -> dict[str, float]:
+    """A :func:`degradation_ladder` as flat benchmark keys: ``blur_s050_fd``, ``blur_s050_precision``,
+    ... (the sigma times 100, in three digits); the undegraded images give ``fd_real_floor``,
+    ``precision_floor`` and ``recall_floor``, the names gan.json uses for the same numbers."""
+    out = {}
+    for (kind, sigma), quality in ladder.items():
+        for metric, value in quality.items():
+            if kind == "none":
+                out["fd_real_floor" if metric == "fd" else f"{metric}_floor"] = value
+            else:
+                out[f"{kind}_s{round(100 * sigma):03d}_{metric}"] = value
+    return out
+
+
+def ladder_from_keys(result) -> dict[tuple[str, float], dict[str, float]]:
+    """The ladder back from a benchmark file written with :func:`ladder_to_keys` (other keys are
+    ignored), in the order of :func:`degradation_ladder`: the floor, then each kind by sigma."""
+    from .bench import series
+
+    metrics = ("fd", "precision", "recall")
+    ladder = {("none", 0.0): {m: result["fd_real_floor" if m == "fd" else f"{m}_floor"] for m in metrics}}
+    for kind in DEGRADATIONS:
+        per_metric = {m: series(result, f"{kind}_s", f"_{m}") for m in metrics}
+        for s in per_metric["fd"]:
+            ladder[(kind, s / 100)] = {m: per_metric[m][s] for m in metrics}
+    return ladder
 
 
 def equivalent_degradation(ladder, kind: str, metric: str, value: float) -> float:

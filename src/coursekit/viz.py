@@ -25,14 +25,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from . import metrics
 from .checks import check_images
 
 __all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
-           "show_images", "compare", "plot_history", "plot_roc", "kernel_panel"]
+           "show_images", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder"]
 
 CMAP_IMAGE = "gray"
 CMAP_HEAT = "cividis"
@@ -373,6 +373,68 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
         ax.grid(alpha=0.3)
         ax.legend(fontsize=TITLE_FONTSIZE)
     return fig
+
+
+LADDER_METRICS = ("fd", "precision", "recall")
+
+
+def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping | None = None,
+                kind: str = "blur", size: float = 3.0) -> Figure:
+    """A generator's scores read on a yardstick of degraded real images: three panels (FD on a
+    log scale, precision, recall) over the sigma of ``kind``.
+
+    Args:
+        ladder: ``{(kind, sigma): {"fd", "precision", "recall"}}`` from
+            :func:`coursekit.generative.degradation_ladder`; ``("none", 0.0)``, the images as
+            they are, is drawn at sigma 0.
+        marks: label -> ``{"fd", "precision", "recall"}`` (e.g. a generator's
+            ``generative.sample_quality``), each drawn as a dashed horizontal line in its
+            colour. At most ``len(PALETTE) - 1`` of them.
+        targets: metric -> value, drawn dotted in grey (e.g. ``{"fd": 2 * floor, "precision": 0.5}``).
+        kind: the degradation on the x axis.
+        size: inches per panel (height).
+
+    Returns:
+        The Figure, with its three Axes in the order fd, precision, recall.
+    """
+    marks, targets = dict(marks or {}), dict(targets or {})
+    points = sorted((sigma, q) for (k, sigma), q in ladder.items() if k in (kind, "none"))
+    if not any(k == kind for k, _ in ladder):
+        raise ValueError(f"plot_ladder: the ladder has no {kind!r} degradation; "
+                         f"it has {sorted({k for k, _ in ladder} - {'none'})}.")
+    if len(marks) > len(PALETTE) - 1:
+        raise ValueError(f"plot_ladder: at most {len(PALETTE) - 1} marks; got {len(marks)}.")
+    for label, q in {**marks, "targets": targets}.items():
+        extra = set(q) - set(LADDER_METRICS)
+        if extra or (label != "targets" and set(q) != set(LADDER_METRICS)):
+            raise ValueError(f"plot_ladder: {label!r} must give {LADDER_METRICS}"
+                             f"{' (or some of them)' if label == 'targets' else ''}; got {sorted(q)}.")
+    fig, axes = plt.subplots(1, 3, figsize=(3 * 1.2 * size, size), layout="constrained")
+    x = [sigma for sigma, _ in points]
+    for ax, metric in zip(axes, LADDER_METRICS):
+        ax.plot(x, [q[metric] for _, q in points], marker="o", markersize=3, color=PALETTE[6],
+                label=f"real images, {kind}")
+        for i, (label, q) in enumerate(marks.items()):
+            ax.axhline(q[metric], ls="--", color=PALETTE[i], label=label)
+        if metric in targets:
+            ax.axhline(targets[metric], ls=":", color="grey", label="target")
+        ax.set_xlabel(f"{kind} sigma" + (" (px)" if kind == "blur" else ""))
+        ax.set_title("FD to the reference" if metric == "fd" else metric, fontsize=TITLE_FONTSIZE + 1)
+        if metric == "fd":
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(FuncFormatter(_label_2_and_5))
+        else:
+            ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=TITLE_FONTSIZE - 1)
+    return fig
+
+
+def _label_2_and_5(value: float, _) -> str:
+    """Minor tick labels of a log axis: 2 and 5 times a power of ten, plainly written."""
+    mantissa = value / 10 ** math.floor(math.log10(value)) if value > 0 else 0
+    return f"{value:g}" if round(mantissa) in (2, 5) and abs(mantissa - round(mantissa)) < 1e-6 else ""
 
 
 def _binary_scores(scores, n: int, name: str) -> np.ndarray:
