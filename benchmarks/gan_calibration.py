@@ -13,7 +13,8 @@ Writes ``benchmarks/results/gan_calibration.json`` (``gan_calibration.quick.json
 profile) with ``fd_real_floor``, ``precision_floor``, ``recall_floor`` (the images as they are:
 the same numbers as gan.json's), ``n_eval`` and, for every degradation, ``blur_s030_fd``,
 ``blur_s030_precision``, ``blur_s030_recall`` (sigma 0.3 px), ... and ``noise_s002_*`` (noise of
-standard deviation 0.02), ...: the sigma times 100, in three digits.
+standard deviation 0.02), ...: the sigma times 100, in three digits. A file from another
+device (another classifier, another yardstick) is set aside as ``gan_calibration@<commit>-<device>.json``.
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_calibration.py``. It trains nothing but
 the feature classifier, and reuses gan.py's checkpoint of it when gan.py has run with the same
@@ -21,6 +22,7 @@ code; after that it takes a few minutes on a 2-core CPU.
 """
 from __future__ import annotations
 
+import json
 import sys
 
 import coursekit as ck
@@ -33,9 +35,21 @@ PARAMS = chapter.PARAMS
 NAME = "gan_calibration"
 
 
+def set_aside_another_device(path, device: str):
+    """Archive the results file (:func:`coursekit.bench.archive_result`) when it comes from
+    another device, whose classifier (and so whose yardstick) differs: the chapter reads a
+    generator on the ladder of its own classifier. Returns the archive's path, or None."""
+    if not path.is_file() or json.loads(path.read_text(encoding="utf-8")).get("device") == device:
+        return None
+    moved = ck.bench.archive_result(path)
+    print(f"{path.name} is from another device: set aside as {moved.name}")
+    return moved
+
+
 def main() -> int:
     P = ck.profile.params(**PARAMS)
     ck.device.print_config()
+    set_aside_another_device(ck.bench.result_path(NAME, ck.profile.active()), ck.bench.device_description())
     S = chapter.setup(P)
     images = S.train.subset(P.n_eval, seed=chapter.SEED + 1).images   # the floor's images (gan.floor)
     ladder = generative.degradation_ladder(S.clf, S.f_ref, images, seed=chapter.SEED)

@@ -7,13 +7,14 @@
 # There:        bash benchmarks/gpu_session.sh [seconds]   (default 540), carrying .whl and .devdata
 #
 # Steps run while time is left, each limited to the time that is left; after every step the
-# result files of these steps (gan.json, gan_recipes.json, gan_imbalance.json and the two GAN sample
-# PNGs; gan_recipes@*.json, the earlier run that gan_recipes.py set aside) and one log are copied
+# result files of these steps (gan.json, gan_recipes.json, gan_calibration.json, gan_imbalance.json and
+# the two GAN sample PNGs; gan_recipes@*.json and gan_calibration@*.json, the earlier runs that the
+# scripts set aside) and one log are copied
 # to $OUT (./gpu-out without it), so a step that is cut short still leaves the earlier results. A copy of the tree without .git cannot tell which commit it is: pass
 # it, as COURSEKIT_GIT_COMMIT=$(git rev-parse HEAD) before the command, from a clean checkout.
 # Each gan_recipes.py call trains one recipe and adds it to the file (same commit and device).
 # The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
-# diagnosis (dsteps, wide); the chapter's own benchmark; the remaining recipes; the imbalance
+# diagnosis (dsteps, then the yardstick of the classifier that dsteps trained, wide); the chapter's own benchmark; the remaining recipes; the imbalance
 # experiment. Commit the JSON files and PNGs that come back, with the log's numbers.
 set -u
 budget=${1:-540}
@@ -45,16 +46,18 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     echo "== $name ($(date +%T), ${left}s left): $*" >>"$log"
     timeout "$left" "$@" >>"$log" 2>&1
     echo "== $name: exit status $? after $((SECONDS - start))s in all" >>"$log"
-    for f in $RESULTS; do   # these five, the archive of the carried gan_recipes.json and the log
+    for f in $RESULTS; do   # these six, the archives of the carried files and the log
         for p in benchmarks/results/$f; do   # unquoted: gan_recipes@*.json is a pattern
             [ -f "$p" ] && cp "$p" "$out"/
         done
     done
 }
-RESULTS="gan.json gan_recipes.json gan_recipes@*.json gan_imbalance.json gan_samples.png gan_cgan_samples.png"
+RESULTS="gan.json gan_recipes.json gan_recipes@*.json gan_calibration.json gan_calibration@*.json gan_imbalance.json
+         gan_samples.png gan_cgan_samples.png"
 
 step test_gpu "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu.py
 step dsteps "$PY" benchmarks/gan_recipes.py dsteps
+step calibration "$PY" benchmarks/gan_calibration.py
 step wide "$PY" benchmarks/gan_recipes.py wide
 step gan "$PY" benchmarks/gan.py
 step decay "$PY" benchmarks/gan_recipes.py decay
