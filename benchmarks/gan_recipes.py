@@ -36,9 +36,7 @@ this is a GPU job.
 """
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import coursekit as ck
 from coursekit import generative
@@ -67,22 +65,6 @@ def chosen(argv) -> list[str]:
     return [r for r in RECIPES if r in argv or not argv]
 
 
-def kept(path: Path, commit: str, device: str) -> dict:
-    """The recipe results already in ``path`` when that file is from the same commit and device
-    (so runs of single recipes add up to one table). A file from another commit or device is set
-    aside whole (:func:`coursekit.bench.archive_result`; the book shows its rows too, labelled by
-    run) and nothing is kept."""
-    if not path.is_file():
-        return {}
-    old = json.loads(path.read_text(encoding="utf-8"))
-    if old.get("git_commit") != commit or old.get("device") != device:
-        moved = ck.bench.archive_result(path)
-        print(f"{path.name} is from commit {old.get('git_commit', '?')[:12]} on {old.get('device')}: "
-              f"set aside as {moved.name}; this run starts a new {path.name}")
-        return {}
-    return {k: v for k, v in old.items() if k not in ck.bench.META_KEYS}
-
-
 def run_recipe(S, P, name: str) -> dict:
     """Train one recipe's DCGAN (or resume it) and score it: FD, precision, recall."""
     width_factor, epoch_factor, recipe = RECIPES[name]
@@ -105,7 +87,7 @@ def main(argv=None) -> int:
     P = ck.profile.params(**PARAMS)
     ck.device.print_config()
     path = ck.bench.result_path(NAME, ck.profile.active())
-    out = kept(path, ck.bench.git_commit(), ck.bench.device_description())
+    out = ck.bench.kept_results(path, ck.bench.git_commit(), ck.bench.device_description())
     S = chapter.setup(P)
     out.update(chapter.floor(S, P))
     for name in names:

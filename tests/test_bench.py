@@ -295,3 +295,21 @@ def test_load_benchmark_names_the_benchmarks_there_when_one_is_missing(tmp_path)
 def test_load_benchmark_refuses_a_name_that_is_not_a_benchmark_name(bad, tmp_path):
     with pytest.raises(ValueError, match="benchmark name must be letters, digits and underscores"):
         bench.load_benchmark(bad, root=tmp_path)
+
+
+def test_kept_results_keeps_earlier_metrics_only_from_the_same_commit_and_device(tmp_path):
+    path = tmp_path / "gan_recipes.json"
+    for commit, device in (("def", "cuda: H200"), ("abc", "cpu: x86_64")):
+        path.write_text(json.dumps({"base_fd": 5.0, "profile": "full", "device": "cuda: H200", "git_commit": "abc"}))
+        assert bench.kept_results(path, "abc", "cuda: H200") == {"base_fd": 5.0}
+        assert bench.kept_results(path, commit, device) == {}
+        path.unlink(missing_ok=True)
+    assert bench.kept_results(tmp_path / "absent.json", "abc", "cuda: H200") == {}
+
+
+def test_kept_results_sets_a_file_from_another_commit_aside_instead_of_dropping_its_metrics(tmp_path):
+    path = tmp_path / "gan_recipes.json"
+    path.write_text(json.dumps({"ema_fd": 5.4, "profile": "full", "device": "cpu: x86_64", "git_commit": "fb913b4"}))
+    assert bench.kept_results(path, "cad2296", "cpu: x86_64") == {}
+    assert not path.exists()
+    assert json.loads((tmp_path / "gan_recipes@fb913b4-cpu.json").read_text())["ema_fd"] == 5.4

@@ -91,27 +91,6 @@ def test_the_recipe_plot_counts_generator_updates_with_the_d_steps_of_the_benchm
     assert notebook_assignment(ROOT / recipes.NOTEBOOK, "D_STEPS") == d_steps
 
 
-def test_gan_recipes_keeps_earlier_recipes_only_from_the_same_commit_and_device(tmp_path):
-    recipes = bench.load_benchmark("gan_recipes")
-    path = tmp_path / "gan_recipes.json"
-    for commit, device in (("def", "cuda: H200"), ("abc", "cpu: x86_64")):
-        path.write_text(json.dumps({"base_fd": 5.0, "profile": "full", "device": "cuda: H200", "git_commit": "abc"}))
-        assert recipes.kept(path, "abc", "cuda: H200") == {"base_fd": 5.0}
-        assert recipes.kept(path, commit, device) == {}
-        path.unlink(missing_ok=True)
-    assert recipes.kept(tmp_path / "absent.json", "abc", "cuda: H200") == {}
-
-
-def test_gan_recipes_sets_a_file_from_another_commit_aside_instead_of_dropping_its_recipes(tmp_path):
-    recipes = bench.load_benchmark("gan_recipes")
-    path = tmp_path / "gan_recipes.json"
-    path.write_text(json.dumps({"ema_fd": 5.4, "profile": "full", "device": "cpu: x86_64", "git_commit": "fb913b4"}))
-    assert recipes.kept(path, "cad2296", "cpu: x86_64") == {}
-    assert not path.exists()
-    assert json.loads((tmp_path / "gan_recipes@fb913b4-cpu.json").read_text())["ema_fd"] == 5.4
-
-
-
 # ------------------------------------------------------- gan_calibration.py's file
 
 def test_gan_calibration_sets_aside_a_file_from_another_device_and_keeps_one_from_this_device(tmp_path):
@@ -123,3 +102,23 @@ def test_gan_calibration_sets_aside_a_file_from_another_device_and_keeps_one_fro
     assert moved == tmp_path / "gan_calibration@abc1234-cpu.json" and not path.exists()
     assert json.loads(moved.read_text())["fd_real_floor"] == 1.27
     assert calibration.set_aside_another_device(tmp_path / "absent.json", "cuda: H200") is None
+
+
+# ------------------------------------------------------- ae_latent.py's command line
+
+def test_ae_latent_runs_every_size_when_none_is_named_and_the_named_ones_smallest_first():
+    sweep = bench.load_benchmark("ae_latent")
+    assert sweep.chosen([]) == list(sweep.LATENTS)
+    assert sweep.chosen(["8", "2", "8"]) == [2, 8]
+
+
+@pytest.mark.parametrize("argv", [["two"], ["0"], ["4", "-1"], ["2.5"]])
+def test_ae_latent_refuses_a_size_that_is_not_a_positive_whole_number(argv):
+    sweep = bench.load_benchmark("ae_latent")
+    with pytest.raises(SystemExit, match="sizes must"):
+        sweep.chosen(argv)
+
+
+def test_ae_latent_includes_the_chapter_s_latent_size_so_the_two_benchmarks_can_be_compared():
+    sweep = bench.load_benchmark("ae_latent")
+    assert sweep.PARAMS["full"]["latent_dim"] in sweep.LATENTS

@@ -33,7 +33,7 @@ META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
-           "find_result", "result_table", "show_result", "archive_result", "find_results", "load_benchmark"]
+           "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results", "load_benchmark"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -318,6 +318,23 @@ def find_results(name: str, profile: str = "full", results_dir: Path | None = No
         results.append(json.loads(p.read_text(encoding="utf-8")))
         _say_where(p, results[-1])
     return results
+
+
+def kept_results(path: Path, commit: str, device: str) -> dict:
+    """The metrics already in the results file ``path`` when it is from the same commit and
+    device, so that a benchmark run in parts (one recipe, one latent size per command) adds up to
+    one file. A file from another commit or device is set aside whole (:func:`archive_result`;
+    the book shows its rows too, labelled by run) and nothing is kept."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text(encoding="utf-8"))
+    if old.get("git_commit") != commit or old.get("device") != device:
+        moved = archive_result(path)
+        print(f"{path.name} is from commit {str(old.get('git_commit', '?'))[:12]} on {old.get('device')}: "
+              f"set aside as {moved.name}; this run starts a new {path.name}")
+        return {}
+    return {k: v for k, v in old.items() if k not in META_KEYS}
 
 
 def load_benchmark(name: str, root: Path = ROOT):

@@ -1,0 +1,95 @@
+"""Benchmark of the autoencoder chapter over the size of the code: where does a nonlinear
+autoencoder beat PCA, and by how much?
+
+benchmarks/autoencoders.py compares the convolutional autoencoder with PCA at one latent size
+(16). This script repeats that comparison at several sizes, with the same data, recipe
+(``PARAMS`` of notebooks/04_autoencoders.ipynb, seed, epochs, the best validation epoch
+restored) and test images: for each size ``d`` it fits PCA with ``d`` components and trains a
+``ConvAutoencoder(d)``, then scores both on the test split.
+
+Writes ``benchmarks/results/ae_latent.json`` (``ae_latent.quick.json`` in the quick profile) with,
+for each size that ran (``d`` in three digits: ``d002``, ``d004``, ...), ``ae_test_mse_d002``,
+``pca_test_mse_d002``, ``ae_over_pca_mse_d002``, ``ae_probe_acc_d002``, ``pca_probe_acc_d002``,
+``ae_best_epoch_d002`` and ``ae_train_seconds_d002``.
+
+Run: ``COURSEKIT_PROFILE=full python benchmarks/ae_latent.py [size ...]`` (default: all of
+``LATENTS``). Sizes already in the results file from the same commit and device are kept, so
+the sizes can be run one command at a time; a file from another commit or device is set aside
+as ``ae_latent@<commit>-<device>.json``. Each size's checkpoint is kept in
+:func:`coursekit.bench.checkpoint_dir`, so a stopped run resumes. On a 2-core CPU one size takes
+about 25 minutes in the full profile.
+"""
+from __future__ import annotations
+
+import sys
+
+import coursekit as ck
+from coursekit import latent
+from coursekit.models import autoencoders as aem
+
+chapter = ck.bench.load_benchmark("autoencoders")   # its parameters and seed
+
+NOTEBOOK = chapter.NOTEBOOK
+PARAMS = chapter.PARAMS
+SEED = chapter.SEED
+NAME = "ae_latent"
+LATENTS = (2, 4, 8, 16, 32)
+
+
+def chosen(argv) -> list[int]:
+    """The sizes named on the command line (all of LATENTS when none), smallest first."""
+    try:
+        sizes = sorted({int(a) for a in argv})
+    except ValueError:
+        raise SystemExit(f"sizes must be whole numbers of latent dimensions such as {list(LATENTS)}; got {argv}")
+    if any(d < 1 for d in sizes):
+        raise SystemExit(f"sizes must be at least 1; got {sizes}")
+    return sizes or list(LATENTS)
+
+
+def one_size(d: int, train, val, test, P, cache, device) -> dict:
+    """PCA with ``d`` components and a ConvAutoencoder(d) on the same images: test MSE and a
+    linear probe on each method's codes."""
+    pca = latent.fit_pca(train.images, d, seed=SEED)
+    ck.seed_everything(SEED)
+    ae = aem.ConvAutoencoder(d, width=P.width)
+    h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=cache / f"ae-d{d:03d}.pt", epochs=P.epochs,
+                                 val_images=val.images, batch_size=P.batch_size, lr=P.lr, seed=SEED, device=device,
+                                 progress=False)
+    scores = {
+        "ae_test_mse": float(ck.metrics.mse(latent.reconstruct(ae, test.images), test.images)),
+        "pca_test_mse": float(ck.metrics.mse(latent.pca_reconstruct(pca, test.images), test.images)),
+        "ae_probe_acc": latent.linear_probe(latent.encode(ae, train.images), train.labels,
+                                            latent.encode(ae, test.images), test.labels)["acc"],
+        "pca_probe_acc": latent.linear_probe(latent.pca_codes(pca, train.images), train.labels,
+                                             latent.pca_codes(pca, test.images), test.labels)["acc"],
+        "ae_best_epoch": h.best_epoch, "ae_train_seconds": h.seconds(),
+    }
+    scores["ae_over_pca_mse"] = scores["ae_test_mse"] / scores["pca_test_mse"]
+    print(f"latent {d}: AE {scores['ae_test_mse']:.5f}, PCA {scores['pca_test_mse']:.5f} "
+          f"(AE / PCA {scores['ae_over_pca_mse']:.3f}); probe AE {scores['ae_probe_acc']:.3f}, "
+          f"PCA {scores['pca_probe_acc']:.3f}", flush=True)
+    return {f"{name}_d{d:03d}": v for name, v in scores.items()}
+
+
+def main(argv=None) -> int:
+    sizes = chosen(sys.argv[1:] if argv is None else argv)
+    P = ck.profile.params(**PARAMS)
+    ck.device.print_config()
+    path = ck.bench.result_path(NAME, ck.profile.active())
+    out = ck.bench.kept_results(path, ck.bench.git_commit(), ck.bench.device_description())
+    train = ck.data.load_medmnist("organamnist", "train").subset(P.n_train, seed=SEED)
+    val = ck.data.load_medmnist("organamnist", "val").subset(P.n_val, seed=SEED)
+    test = ck.data.load_medmnist("organamnist", "test").subset(P.n_test, seed=SEED)
+    ck.bench.require_real_data()
+    cache = ck.bench.checkpoint_dir(NAME)
+    print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
+    for d in sizes:
+        out.update(one_size(d, train, val, test, P, cache, ck.device.get_device()))
+        ck.bench.write_result(NAME, out)   # after every size, so that a stopped run keeps the finished ones
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
