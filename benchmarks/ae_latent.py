@@ -76,8 +76,7 @@ def main(argv=None) -> int:
     sizes = chosen(sys.argv[1:] if argv is None else argv)
     P = ck.profile.params(**PARAMS)
     ck.device.print_config()
-    path = ck.bench.result_path(NAME, ck.profile.active())
-    out = ck.bench.kept_results(path, ck.bench.git_commit(), ck.bench.device_description())
+    out = ck.bench.kept_results(ck.bench.result_path(NAME, ck.profile.active()))
     train = ck.data.load_medmnist("organamnist", "train").subset(P.n_train, seed=SEED)
     val = ck.data.load_medmnist("organamnist", "val").subset(P.n_val, seed=SEED)
     test = ck.data.load_medmnist("organamnist", "test").subset(P.n_test, seed=SEED)
@@ -86,8 +85,8 @@ def main(argv=None) -> int:
     print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
     for d in sizes:
         out.update(one_size(d, train, val, test, P, cache, ck.device.get_device()))
-        ck.bench.write_result(NAME, out)   # after every size, so that a stopped run keeps the finished ones
-    print(f"wrote {path}")
+        path = ck.bench.write_result(NAME, out)   # after every size, so that a stopped run keeps the finished ones
+        print(f"wrote {path}")
     return 0
 
 

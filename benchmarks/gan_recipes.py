@@ -86,8 +86,7 @@ def main(argv=None) -> int:
     names = chosen(sys.argv[1:] if argv is None else argv)
     P = ck.profile.params(**PARAMS)
     ck.device.print_config()
-    path = ck.bench.result_path(NAME, ck.profile.active())
-    out = ck.bench.kept_results(path, ck.bench.git_commit(), ck.bench.device_description())
+    out = ck.bench.kept_results(ck.bench.result_path(NAME, ck.profile.active()))
     S = chapter.setup(P)
     out.update(chapter.floor(S, P))
     for name in names:

@@ -22,3 +22,12 @@ def phantom_sets():
         train = data.load_medmnist("pneumoniamnist", "train", root="/nonexistent-dir", download=False)
         test = data.load_medmnist("pneumoniamnist", "test", root="/nonexistent-dir", download=False)
     return train, test
+
+
+@pytest.fixture
+def ladder():
+    """A small generative.degradation_ladder: the floor, two blurs and one noise."""
+    return {("none", 0.0): {"fd": 1.0, "precision": 0.6, "recall": 0.7},
+            ("blur", 0.5): {"fd": 3.0, "precision": 0.5, "recall": 0.3},
+            ("blur", 1.0): {"fd": 11.0, "precision": 0.3, "recall": 0.1},
+            ("noise", 0.1): {"fd": 2.0, "precision": 0.55, "recall": 0.6}}

@@ -313,3 +313,10 @@ def test_kept_results_sets_a_file_from_another_commit_aside_instead_of_dropping_
     assert bench.kept_results(path, "cad2296", "cpu: x86_64") == {}
     assert not path.exists()
     assert json.loads((tmp_path / "gan_recipes@fb913b4-cpu.json").read_text())["ema_fd"] == 5.4
+
+
+def test_kept_results_compares_with_this_checkout_and_machine_by_default(tmp_path):
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps({"a": 1.0, "profile": "full", "device": bench.device_description(),
+                                "git_commit": bench.git_commit()}))
+    assert bench.kept_results(path) == {"a": 1.0}

@@ -255,23 +255,17 @@ def test_degradation_ladder_rejects_images_outside_the_unit_range():
         generative.degradation_ladder(clf, f_ref, images * 255)
 
 
-LADDER = {("none", 0.0): {"fd": 1.0, "precision": 0.6, "recall": 0.7},
-          ("blur", 0.5): {"fd": 3.0, "precision": 0.5, "recall": 0.3},
-          ("blur", 1.0): {"fd": 11.0, "precision": 0.3, "recall": 0.1},
-          ("noise", 0.1): {"fd": 2.0, "precision": 0.55, "recall": 0.6}}
-
-
-def test_ladder_keys_name_the_floor_as_gan_json_does_and_each_degradation_by_its_sigma():
-    keys = generative.ladder_to_keys(LADDER)
+def test_ladder_keys_name_the_floor_as_gan_json_does_and_each_degradation_by_its_sigma(ladder):
+    keys = generative.ladder_to_keys(ladder)
     assert set(keys) == {"fd_real_floor", "precision_floor", "recall_floor",
                          *(f"{d}_{m}" for d in ("blur_s050", "blur_s100", "noise_s010") for m in ("fd", "precision", "recall"))}
     assert keys["blur_s050_precision"] == 0.5 and keys["fd_real_floor"] == 1.0
 
 
-def test_ladder_from_keys_reads_back_the_ladder_that_was_written():
-    keys = {**generative.ladder_to_keys(LADDER), "n_eval": 500, "profile": "full"}
+def test_ladder_from_keys_reads_back_the_ladder_that_was_written(ladder):
+    keys = {**generative.ladder_to_keys(ladder), "n_eval": 500, "profile": "full"}
     back = generative.ladder_from_keys(keys)
-    assert back == LADDER and list(back) == list(LADDER)
+    assert back == ladder and list(back) == list(ladder)
 
 
 def test_ladder_from_the_committed_calibration_has_the_floor_of_gan_json():
@@ -285,30 +279,30 @@ def test_ladder_from_the_committed_calibration_has_the_floor_of_gan_json():
     assert [k for k in ladder if k[0] == "blur"] == [("blur", s) for s in generative.DEGRADATIONS["blur"]]
 
 
-def test_equivalent_degradation_interpolates_linearly_between_the_two_sigmas_around_the_value():
-    assert generative.equivalent_degradation(LADDER, "blur", "fd", 2.0) == pytest.approx(0.25)
-    assert generative.equivalent_degradation(LADDER, "blur", "fd", 7.0) == pytest.approx(0.75)
-    assert generative.equivalent_degradation(LADDER, "blur", "precision", 0.4) == pytest.approx(0.75)
-    assert generative.equivalent_degradation(LADDER, "noise", "fd", 1.5) == pytest.approx(0.05)
+def test_equivalent_degradation_interpolates_linearly_between_the_two_sigmas_around_the_value(ladder):
+    assert generative.equivalent_degradation(ladder, "blur", "fd", 2.0) == pytest.approx(0.25)
+    assert generative.equivalent_degradation(ladder, "blur", "fd", 7.0) == pytest.approx(0.75)
+    assert generative.equivalent_degradation(ladder, "blur", "precision", 0.4) == pytest.approx(0.75)
+    assert generative.equivalent_degradation(ladder, "noise", "fd", 1.5) == pytest.approx(0.05)
 
 
-def test_equivalent_degradation_is_nan_outside_the_range_of_the_ladder():
-    assert np.isnan(generative.equivalent_degradation(LADDER, "blur", "fd", 0.5))    # better than the floor
-    assert np.isnan(generative.equivalent_degradation(LADDER, "blur", "fd", 20.0))   # worse than sigma 1
+def test_equivalent_degradation_is_nan_outside_the_range_of_the_ladder(ladder):
+    assert np.isnan(generative.equivalent_degradation(ladder, "blur", "fd", 0.5))    # better than the floor
+    assert np.isnan(generative.equivalent_degradation(ladder, "blur", "fd", 20.0))   # worse than sigma 1
 
 
-def test_equivalent_degradation_takes_the_smallest_sigma_when_the_metric_turns_back():
-    ladder = {**LADDER, ("blur", 1.5): {"fd": 2.0, "precision": 0.4, "recall": 0.1}}
+def test_equivalent_degradation_takes_the_smallest_sigma_when_the_metric_turns_back(ladder):
+    ladder = {**ladder, ("blur", 1.5): {"fd": 2.0, "precision": 0.4, "recall": 0.1}}
     assert generative.equivalent_degradation(ladder, "blur", "fd", 2.0) == pytest.approx(0.25)
 
 
-def test_equivalent_degradation_refuses_a_kind_or_metric_the_ladder_does_not_have():
+def test_equivalent_degradation_refuses_a_kind_or_metric_the_ladder_does_not_have(ladder):
     with pytest.raises(ValueError, match="no 'jpeg' degradation; it has \\['blur', 'noise'\\]"):
-        generative.equivalent_degradation(LADDER, "jpeg", "fd", 2.0)
+        generative.equivalent_degradation(ladder, "jpeg", "fd", 2.0)
     with pytest.raises(ValueError, match="metric must be"):
-        generative.equivalent_degradation(LADDER, "blur", "FD", 2.0)
+        generative.equivalent_degradation(ladder, "blur", "FD", 2.0)
     with pytest.raises(ValueError, match="no undegraded images"):
-        generative.equivalent_degradation({k: v for k, v in LADDER.items() if k[0] != "none"}, "blur", "fd", 2.0)
+        generative.equivalent_degradation({k: v for k, v in ladder.items() if k[0] != "none"}, "blur", "fd", 2.0)
 
 
 @pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "0.7", True])

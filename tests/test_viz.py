@@ -399,14 +399,8 @@ def test_kernel_panel_wraps_into_rows_of_ncols():
 
 # ----------------------------------------------------------------- plot_ladder
 
-LADDER = {("none", 0.0): {"fd": 1.0, "precision": 0.6, "recall": 0.7},
-          ("blur", 1.0): {"fd": 11.0, "precision": 0.3, "recall": 0.1},
-          ("blur", 0.5): {"fd": 3.0, "precision": 0.5, "recall": 0.3},
-          ("noise", 0.1): {"fd": 2.0, "precision": 0.55, "recall": 0.6}}
-
-
-def test_plot_ladder_draws_fd_precision_and_recall_over_sigma_from_the_undegraded_images():
-    fig = viz.plot_ladder(LADDER)
+def test_plot_ladder_draws_fd_precision_and_recall_over_sigma_from_the_undegraded_images(ladder):
+    fig = viz.plot_ladder(dict(reversed(ladder.items())))                     # any order in, sigma order out
     fd, precision, recall = fig.axes
     x, y = fd.lines[0].get_data()
     assert list(x) == [0.0, 0.5, 1.0] and list(y) == [1.0, 3.0, 11.0]       # in sigma order, blur only
@@ -415,9 +409,9 @@ def test_plot_ladder_draws_fd_precision_and_recall_over_sigma_from_the_undegrade
     plt.close(fig)
 
 
-def test_plot_ladder_draws_each_mark_and_target_as_a_horizontal_line_in_its_own_style():
+def test_plot_ladder_draws_each_mark_and_target_as_a_horizontal_line_in_its_own_style(ladder):
     marks = {"DCGAN": {"fd": 5.0, "precision": 0.4, "recall": 0.65}, "EMA": {"fd": 4.0, "precision": 0.45, "recall": 0.6}}
-    fig = viz.plot_ladder(LADDER, marks=marks, targets={"fd": 2.0, "precision": 0.5})
+    fig = viz.plot_ladder(ladder, marks=marks, targets={"fd": 2.0, "precision": 0.5})
     fd, precision, recall = fig.axes
     assert [line.get_ydata()[0] for line in fd.lines[1:]] == [5.0, 4.0, 2.0]
     assert [line.get_label() for line in fd.lines[1:]] == ["DCGAN", "EMA", "target"]
@@ -426,11 +420,11 @@ def test_plot_ladder_draws_each_mark_and_target_as_a_horizontal_line_in_its_own_
     plt.close(fig)
 
 
-def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics():
+def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics(ladder):
     with pytest.raises(ValueError, match="no 'jpeg' degradation"):
-        viz.plot_ladder(LADDER, kind="jpeg")
+        viz.plot_ladder(ladder, kind="jpeg")
     with pytest.raises(ValueError, match="'DCGAN' must give"):
-        viz.plot_ladder(LADDER, marks={"DCGAN": {"fd": 5.0}})
+        viz.plot_ladder(ladder, marks={"DCGAN": {"fd": 5.0}})
     with pytest.raises(ValueError, match="'targets' must give"):
-        viz.plot_ladder(LADDER, targets={"FD": 2.0})
+        viz.plot_ladder(ladder, targets={"FD": 2.0})
     plt.close("all")

@@ -320,12 +320,15 @@ def find_results(name: str, profile: str = "full", results_dir: Path | None = No
     return results
 
 
-def kept_results(path: Path, commit: str, device: str) -> dict:
+def kept_results(path: Path, commit: str | None = None, device: str | None = None) -> dict:
     """The metrics already in the results file ``path`` when it is from the same commit and
-    device, so that a benchmark run in parts (one recipe, one latent size per command) adds up to
-    one file. A file from another commit or device is set aside whole (:func:`archive_result`;
-    the book shows its rows too, labelled by run) and nothing is kept."""
+    device (default: this checkout's :func:`git_commit` and this machine's
+    :func:`device_description`), so that a benchmark run in parts (one recipe, one latent size
+    per command) adds up to one file. A file from another commit or device is set aside whole
+    (:func:`archive_result`; the book shows its rows too, labelled by run) and nothing is kept."""
     path = Path(path)
+    commit = git_commit() if commit is None else commit
+    device = device_description() if device is None else device
     if not path.is_file():
         return {}
     old = json.loads(path.read_text(encoding="utf-8"))
