@@ -14,8 +14,9 @@
 # it, as COURSEKIT_GIT_COMMIT=$(git rev-parse HEAD) before the command, from a clean checkout.
 # Each gan_recipes.py call trains one recipe and adds it to the file (same commit and device).
 # The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
-# diagnosis (dsteps, then the yardstick of the classifier that dsteps trained, wide); the chapter's own benchmark; the remaining recipes; the imbalance
-# experiment. Commit the JSON files and PNGs that come back, with the log's numbers.
+# diagnosis (dsteps; then the yardstick of the classifier that dsteps trained; wide); the chapter's
+# own benchmark; the remaining recipes; the imbalance experiment. Commit the JSON files and PNGs
+# that come back, with the log's numbers.
 set -u
 budget=${1:-540}
 start=$SECONDS

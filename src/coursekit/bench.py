@@ -33,7 +33,8 @@ META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
-           "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results", "load_benchmark"]
+           "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
+           "load_benchmark"]
 
 
 def git_commit(root: Path = ROOT) -> str:

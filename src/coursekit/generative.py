@@ -55,7 +55,8 @@ from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
-           "truncation_sweep", "DEGRADATIONS", "degradation_ladder", "ladder_to_keys", "ladder_from_keys", "equivalent_degradation", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "truncation_sweep", "DEGRADATIONS", "degradation_ladder", "ladder_to_keys", "ladder_from_keys",
+           "equivalent_degradation", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
 
@@ -468,7 +469,8 @@ def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, ps
             for psi in psis}
 
 
-DEGRADATIONS = {"blur": (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 1.0), "noise": (0.02, 0.05, 0.1, 0.2)}   # sigmas, in pixels / in [0, 1] units
+# The degradation_ladder's default sigmas: blur in pixels; noise in the units of images in [0, 1].
+DEGRADATIONS = {"blur": (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 1.0), "noise": (0.02, 0.05, 0.1, 0.2)}
 
 
 def degradation_ladder(classifier: nn.Module, reference_features, images: torch.Tensor, degradations=None,
