@@ -56,15 +56,7 @@ def one_size(d: int, train, val, test, P, cache, device) -> dict:
     h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=cache / f"ae-d{d:03d}.pt", epochs=P.epochs,
                                  val_images=val.images, batch_size=P.batch_size, lr=P.lr, seed=SEED, device=device,
                                  progress=False)
-    scores = {
-        "ae_test_mse": float(ck.metrics.mse(latent.reconstruct(ae, test.images), test.images)),
-        "pca_test_mse": float(ck.metrics.mse(latent.pca_reconstruct(pca, test.images), test.images)),
-        "ae_probe_acc": latent.linear_probe(latent.encode(ae, train.images), train.labels,
-                                            latent.encode(ae, test.images), test.labels)["acc"],
-        "pca_probe_acc": latent.linear_probe(latent.pca_codes(pca, train.images), train.labels,
-                                             latent.pca_codes(pca, test.images), test.labels)["acc"],
-        "ae_best_epoch": h.best_epoch, "ae_train_seconds": h.seconds(),
-    }
+    scores = {**latent.versus_pca(ae, pca, train, test), "ae_best_epoch": h.best_epoch, "ae_train_seconds": h.seconds()}
     scores["ae_over_pca_mse"] = scores["ae_test_mse"] / scores["pca_test_mse"]
     print(f"latent {d}: AE {scores['ae_test_mse']:.5f}, PCA {scores['pca_test_mse']:.5f} "
           f"(AE / PCA {scores['ae_over_pca_mse']:.3f}); probe AE {scores['ae_probe_acc']:.3f}, "

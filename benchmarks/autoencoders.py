@@ -67,9 +67,6 @@ def main() -> int:
 
     # AE vs PCA at the same latent size
     pca = latent.fit_pca(train.images, P.latent_dim, seed=SEED)
-    r["pca_test_mse"] = float(ck.metrics.mse(latent.pca_reconstruct(pca, test.images), test.images))
-    r["pca_probe_acc"] = latent.linear_probe(latent.pca_codes(pca, train.images), train.labels,
-                                             latent.pca_codes(pca, test.images), test.labels)["acc"]
     mean_image = train.images.mean(dim=0, keepdim=True).expand_as(test.images)
     r["mean_image_test_mse"] = float(ck.metrics.mse(mean_image, test.images))
     ae = aem.ConvAutoencoder(P.latent_dim, width=P.width)
@@ -77,9 +74,7 @@ def main() -> int:
     r["ae_train_seconds"], r["ae_best_epoch"] = h.seconds(), h.best_epoch   # resumed epochs included
     for epoch, (loss, val_mse) in enumerate(zip(h["train_loss"], h["val_mse"]), start=1):
         r[f"ae_train_loss_epoch_{epoch:03d}"], r[f"ae_val_mse_epoch_{epoch:03d}"] = loss, val_mse
-    r["ae_test_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, test.images), test.images))
-    r["ae_probe_acc"] = latent.linear_probe(latent.encode(ae, train.images), train.labels,
-                                            latent.encode(ae, test.images), test.labels)["acc"]
+    r.update(latent.versus_pca(ae, pca, train, test))   # test MSE and probe accuracy of both methods
     r["ae_over_pca_mse"] = r["ae_test_mse"] / r["pca_test_mse"]
     seen = train.subset(len(test), seed=SEED).images
     r["ae_train_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, seen), seen))

@@ -285,3 +285,17 @@ def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
         z = model.encode(torch.rand(2, 1, 28, 28))
         assert z.shape == (2, 2 * 4 * 7 * 7) and model.latent_dim == 392
         assert model.decode(z).shape == (2, 1, 28, 28)
+
+
+def test_versus_pca_scores_both_methods_on_the_same_test_images_and_probes_their_codes(phantom_sets):
+    train, test = (d.subset(120, seed=0) for d in phantom_sets)
+    torch.manual_seed(0)
+    model, pca = ConvAutoencoder(4, width=4), latent.fit_pca(train.images, 4)
+    scores = latent.versus_pca(model, pca, train, test)
+    assert scores["ae_test_mse"] == float(metrics.mse(latent.reconstruct(model, test.images), test.images))
+    assert scores["pca_test_mse"] == float(metrics.mse(latent.pca_reconstruct(pca, test.images), test.images))
+    assert scores["ae_probe_acc"] == latent.linear_probe(latent.encode(model, train.images), train.labels,
+                                                         latent.encode(model, test.images), test.labels)["acc"]
+    assert scores["pca_probe_acc"] == latent.linear_probe(latent.pca_codes(pca, train.images), train.labels,
+                                                          latent.pca_codes(pca, test.images), test.labels)["acc"]
+    assert scores["ae_test_mse"] != scores["pca_test_mse"]

@@ -38,7 +38,7 @@ from .device import get_device
 from .models.autoencoders import ConvVAE, vae_loss
 
 __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "fit_pca", "pca_codes", "pca_reconstruct",
-           "pca_error_curve", "components_to_reach", "linear_probe", "reconstruction_errors", "add_noise",
+           "pca_error_curve", "components_to_reach", "linear_probe", "versus_pca", "reconstruction_errors", "add_noise",
            "classical_denoise", "tune_classical", "latent_grid", "latent_explorer"]
 
 KINDS = ("ae", "dae", "vae")
@@ -245,6 +245,21 @@ def linear_probe(train_codes, train_labels, test_codes, test_labels, C: float = 
     scores = clf.predict_proba(scaler.transform(x_te))
     acc = float((clf.classes_[scores.argmax(1)] == y_te).mean())
     return {"acc": acc, "scores": scores}
+
+
+def versus_pca(model: nn.Module, pca, train, test) -> dict[str, float]:
+    """An autoencoder and a fitted PCA scored the same way on the same images: test MSE of
+    each reconstruction and test accuracy of a :func:`linear_probe` fitted on each method's
+    training codes. ``train``/``test`` are MedMNIST splits (``.images`` ``(N, 1, 28, 28)`` in
+    [0, 1], ``.labels``). Returns ``{"ae_test_mse", "pca_test_mse", "ae_probe_acc", "pca_probe_acc"}``."""
+    return {
+        "ae_test_mse": float(metrics.mse(reconstruct(model, test.images), test.images)),
+        "pca_test_mse": float(metrics.mse(pca_reconstruct(pca, test.images), test.images)),
+        "ae_probe_acc": linear_probe(encode(model, train.images), train.labels,
+                                     encode(model, test.images), test.labels)["acc"],
+        "pca_probe_acc": linear_probe(pca_codes(pca, train.images), train.labels,
+                                      pca_codes(pca, test.images), test.labels)["acc"],
+    }
 
 
 # ------------------------------------------------------- errors and noise
