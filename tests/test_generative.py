@@ -255,6 +255,14 @@ def test_degradation_ladder_rejects_images_outside_the_unit_range():
         generative.degradation_ladder(clf, f_ref, images * 255)
 
 
+def test_ladder_points_are_one_kind_from_the_undegraded_images_up_in_sigma_order(ladder):
+    points = generative.ladder_points(dict(reversed(ladder.items())), "blur")
+    assert [sigma for sigma, _ in points] == [0.0, 0.5, 1.0]
+    assert points[0][1] == ladder[("none", 0.0)] and points[2][1] == ladder[("blur", 1.0)]
+    with pytest.raises(ValueError, match="no 'jpeg' degradation"):
+        generative.ladder_points(ladder, "jpeg")
+
+
 def test_ladder_keys_name_the_floor_as_gan_json_does_and_each_degradation_by_its_sigma(ladder):
     keys = generative.ladder_to_keys(ladder)
     assert set(keys) == {"fd_real_floor", "precision_floor", "recall_floor",

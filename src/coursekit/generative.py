@@ -55,8 +55,9 @@ from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
-           "truncation_sweep", "DEGRADATIONS", "degradation_ladder", "ladder_to_keys", "ladder_from_keys",
-           "equivalent_degradation", "interpolate", "class_samples", "montage", "latent_explorer", "class_explorer",
+           "truncation_sweep", "DEGRADATIONS", "LADDER_METRICS", "degradation_ladder", "ladder_points",
+           "ladder_to_keys", "ladder_from_keys", "equivalent_degradation", "interpolate", "class_samples", "montage",
+           "latent_explorer", "class_explorer",
            "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
 
@@ -471,6 +472,7 @@ def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, ps
 
 # The degradation_ladder's default sigmas: blur in pixels; noise in the units of images in [0, 1].
 DEGRADATIONS = {"blur": (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 1.0), "noise": (0.02, 0.05, 0.1, 0.2)}
+LADDER_METRICS = ("fd", "precision", "recall")   # what each rung of a ladder scores (sample_quality)
 
 
 def degradation_ladder(classifier: nn.Module, reference_features, images: torch.Tensor, degradations=None,
@@ -507,6 +509,20 @@ def degradation_ladder(classifier: nn.Module, reference_features, images: torch.
     return out
 
 
+def ladder_points(ladder, kind: str) -> list[tuple[float, dict[str, float]]]:
+    """The rungs of one degradation ``kind`` of a :func:`degradation_ladder`, with the
+    undegraded images (``("none", 0.0)``) where present, as ``[(sigma, quality), ...]`` sorted by
+    sigma. Raises ``ValueError`` when the ladder has no ``kind``."""
+    if not any(k == kind for k, _ in ladder):
+        raise ValueError(f"the ladder has no {kind!r} degradation; it has {sorted({k for k, _ in ladder} - {'none'})}")
+    return sorted(((sigma, q) for (k, sigma), q in ladder.items() if k in (kind, "none")), key=lambda p: p[0])
+
+
+def _floor_key(metric: str) -> str:
+    """The key of the undegraded images' score in a benchmark file (gan.json's names)."""
+    return "fd_real_floor" if metric == "fd" else f"{metric}_floor"
+
+
 def ladder_to_keys(ladder) -> dict[str, float]:
     """A :func:`degradation_ladder` as flat benchmark keys: ``blur_s050_fd``, ``blur_s050_precision``,
     ... (the sigma times 100, in three digits); the undegraded images give ``fd_real_floor``,
@@ -515,7 +531,7 @@ def ladder_to_keys(ladder) -> dict[str, float]:
     for (kind, sigma), quality in ladder.items():
         for metric, value in quality.items():
             if kind == "none":
-                out["fd_real_floor" if metric == "fd" else f"{metric}_floor"] = value
+                out[_floor_key(metric)] = value
             else:
                 out[f"{kind}_s{round(100 * sigma):03d}_{metric}"] = value
     return out
@@ -526,12 +542,11 @@ def ladder_from_keys(result) -> dict[tuple[str, float], dict[str, float]]:
     ignored), in the order of :func:`degradation_ladder`: the floor, then each kind by sigma."""
     from .bench import series
 
-    metrics = ("fd", "precision", "recall")
-    ladder = {("none", 0.0): {m: result["fd_real_floor" if m == "fd" else f"{m}_floor"] for m in metrics}}
+    ladder = {("none", 0.0): {m: result[_floor_key(m)] for m in LADDER_METRICS}}
     for kind in DEGRADATIONS:
-        per_metric = {m: series(result, f"{kind}_s", f"_{m}") for m in metrics}
+        per_metric = {m: series(result, f"{kind}_s", f"_{m}") for m in LADDER_METRICS}
         for s in per_metric["fd"]:
-            ladder[(kind, s / 100)] = {m: per_metric[m][s] for m in metrics}
+            ladder[(kind, s / 100)] = {m: per_metric[m][s] for m in LADDER_METRICS}
     return ladder
 
 
@@ -543,11 +558,9 @@ def equivalent_degradation(ladder, kind: str, metric: str, value: float) -> floa
     largest degradation tried). E.g. ``equivalent_degradation(ladder, "blur", "fd", fd_gan)``:
     the generator is as far from the data, in FD, as real images blurred by that many pixels.
     """
-    if metric not in ("fd", "precision", "recall"):
+    if metric not in LADDER_METRICS:
         raise ValueError(f"metric must be 'fd', 'precision' or 'recall'; got {metric!r}")
-    points = sorted((sigma, q[metric]) for (k, sigma), q in ladder.items() if k in (kind, "none"))
-    if not any(k == kind for k, _ in ladder):
-        raise ValueError(f"the ladder has no {kind!r} degradation; it has {sorted({k for k, _ in ladder} - {'none'})}")
+    points = [(sigma, q[metric]) for sigma, q in ladder_points(ladder, kind)]
     if points[0][0] != 0.0:
         raise ValueError("the ladder has no undegraded images (('none', 0.0)), where sigma 0 starts")
     value = float(value)

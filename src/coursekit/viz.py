@@ -375,9 +375,6 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
     return fig
 
 
-LADDER_METRICS = ("fd", "precision", "recall")
-
-
 def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping | None = None,
                 kind: str = "blur", size: float = 3.0) -> Figure:
     """A generator's scores read on a yardstick of degraded real images: three panels (FD on a
@@ -397,11 +394,13 @@ def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping 
     Returns:
         The Figure, with its three Axes in the order fd, precision, recall.
     """
+    from .generative import LADDER_METRICS, ladder_points
+
     marks, targets = dict(marks or {}), dict(targets or {})
-    points = sorted((sigma, q) for (k, sigma), q in ladder.items() if k in (kind, "none"))
-    if not any(k == kind for k, _ in ladder):
-        raise ValueError(f"plot_ladder: the ladder has no {kind!r} degradation; "
-                         f"it has {sorted({k for k, _ in ladder} - {'none'})}.")
+    try:
+        points = ladder_points(ladder, kind)
+    except ValueError as err:
+        raise ValueError(f"plot_ladder: {err}.") from None
     if len(marks) > len(PALETTE) - 1:
         raise ValueError(f"plot_ladder: at most {len(PALETTE) - 1} marks; got {len(marks)}.")
     for label, q in {**marks, "targets": targets}.items():
