@@ -22,7 +22,6 @@ code; after that it takes a few minutes on a 2-core CPU.
 """
 from __future__ import annotations
 
-import json
 import sys
 
 import coursekit as ck
@@ -35,21 +34,11 @@ PARAMS = chapter.PARAMS
 NAME = "gan_calibration"
 
 
-def set_aside_another_device(path, device: str):
-    """Archive the results file (:func:`coursekit.bench.archive_result`) when it comes from
-    another device, whose classifier (and so whose yardstick) differs: the chapter reads a
-    generator on the ladder of its own classifier. Returns the archive's path, or None."""
-    if not path.is_file() or json.loads(path.read_text(encoding="utf-8")).get("device") == device:
-        return None
-    moved = ck.bench.archive_result(path)
-    print(f"{path.name} is from another device: set aside as {moved.name}")
-    return moved
-
-
 def main() -> int:
     P = ck.profile.params(**PARAMS)
     ck.device.print_config()
-    set_aside_another_device(ck.bench.result_path(NAME, ck.profile.active()), ck.bench.device_description())
+    # another device trains another classifier, so its ladder reads other runs: keep it, set aside
+    ck.bench.set_aside_unless(ck.bench.result_path(NAME, ck.profile.active()), device=ck.bench.device_description())
     S = chapter.setup(P)
     images = S.train.subset(P.n_eval, seed=chapter.SEED + 1).images   # the floor's images (gan.floor)
     ladder = generative.degradation_ladder(S.clf, S.f_ref, images, seed=chapter.SEED)

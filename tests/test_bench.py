@@ -320,3 +320,13 @@ def test_kept_results_compares_with_this_checkout_and_machine_by_default(tmp_pat
     path.write_text(json.dumps({"a": 1.0, "profile": "full", "device": bench.device_description(),
                                 "git_commit": bench.git_commit()}))
     assert bench.kept_results(path) == {"a": 1.0}
+
+
+def test_set_aside_unless_moves_only_a_file_whose_metadata_differs_from_what_is_given(tmp_path):
+    path = tmp_path / "gan_calibration.json"
+    path.write_text(json.dumps({"fd_real_floor": 1.27, "profile": "full", "device": "cpu: x86_64", "git_commit": "abc1234"}))
+    assert bench.set_aside_unless(path, device="cpu: x86_64") is None and path.exists()
+    moved = bench.set_aside_unless(path, device="cuda: H200")
+    assert moved == tmp_path / "gan_calibration@abc1234-cpu.json" and not path.exists()
+    assert json.loads(moved.read_text())["fd_real_floor"] == 1.27
+    assert bench.set_aside_unless(tmp_path / "absent.json", device="cuda: H200") is None

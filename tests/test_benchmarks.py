@@ -91,19 +91,6 @@ def test_the_recipe_plot_counts_generator_updates_with_the_d_steps_of_the_benchm
     assert notebook_assignment(ROOT / recipes.NOTEBOOK, "D_STEPS") == d_steps
 
 
-# ------------------------------------------------------- gan_calibration.py's file
-
-def test_gan_calibration_sets_aside_a_file_from_another_device_and_keeps_one_from_this_device(tmp_path):
-    calibration = bench.load_benchmark("gan_calibration")
-    path = tmp_path / "gan_calibration.json"
-    path.write_text(json.dumps({"fd_real_floor": 1.27, "profile": "full", "device": "cpu: x86_64", "git_commit": "abc1234"}))
-    assert calibration.set_aside_another_device(path, "cpu: x86_64") is None and path.exists()
-    moved = calibration.set_aside_another_device(path, "cuda: H200")
-    assert moved == tmp_path / "gan_calibration@abc1234-cpu.json" and not path.exists()
-    assert json.loads(moved.read_text())["fd_real_floor"] == 1.27
-    assert calibration.set_aside_another_device(tmp_path / "absent.json", "cuda: H200") is None
-
-
 # ------------------------------------------------------- ae_latent.py's command line
 
 def test_ae_latent_runs_every_size_when_none_is_named_and_the_named_ones_smallest_first():

@@ -34,7 +34,7 @@ META_KEYS = ("profile", "device", "git_commit")
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
            "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
-           "load_benchmark"]
+           "set_aside_unless", "load_benchmark"]
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -330,15 +330,25 @@ def kept_results(path: Path, commit: str | None = None, device: str | None = Non
     path = Path(path)
     commit = git_commit() if commit is None else commit
     device = device_description() if device is None else device
+    if set_aside_unless(path, git_commit=commit, device=device) or not path.is_file():
+        return {}
+    return {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in META_KEYS}
+
+
+def set_aside_unless(path: Path, **metadata: str) -> Path | None:
+    """Set the results file ``path`` aside (:func:`archive_result`) unless its metadata equals
+    every value given, e.g. ``set_aside_unless(path, device=...)`` keeps a file from this device
+    whatever its commit. Returns the archive's path, or ``None`` when nothing was moved."""
+    path = Path(path)
     if not path.is_file():
-        return {}
+        return None
     old = json.loads(path.read_text(encoding="utf-8"))
-    if old.get("git_commit") != commit or old.get("device") != device:
-        moved = archive_result(path)
-        print(f"{path.name} is from commit {str(old.get('git_commit', '?'))[:12]} on {old.get('device')}: "
-              f"set aside as {moved.name}; this run starts a new {path.name}")
-        return {}
-    return {k: v for k, v in old.items() if k not in META_KEYS}
+    if all(old.get(key) == value for key, value in metadata.items()):
+        return None
+    moved = archive_result(path)
+    print(f"{path.name} is from commit {str(old.get('git_commit', '?'))[:12]} on {old.get('device')}: "
+          f"set aside as {moved.name}; this run starts a new {path.name}")
+    return moved
 
 
 def load_benchmark(name: str, root: Path = ROOT):
