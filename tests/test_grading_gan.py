@@ -26,6 +26,92 @@ def test_reference_implementation_earns_full_marks(task):
     assert result.score() == pytest.approx(task.points), [c.message for c in result.cases]
 
 
+# The reference also computes the expected outputs, so grading it against itself cannot tell
+# whether it is right. These implementations take another road to the same answer.
+
+def d_loss_by_logsigmoid(real_logits, fake_logits, smooth=0.0):
+    """-[(1 - s) log sigma(l) + s log(1 - sigma(l))] on real logits, -log(1 - sigma(l)) on fakes."""
+    real = (1 - smooth) * F.logsigmoid(real_logits) + smooth * F.logsigmoid(-real_logits)
+    return -real.mean() - F.logsigmoid(-fake_logits).mean()
+
+
+def g_loss_by_softplus(fake_logits):
+    return F.softplus(-fake_logits).mean()   # -log sigma(l) = log(1 + e^-l)
+
+
+def dstar_by_log_odds(p_data, p_g):
+    return torch.sigmoid(torch.log(p_data) - torch.log(p_g))   # D* = sigma(log p_data - log p_g)
+
+
+def labels_by_identity_rows(t, y, n_classes):
+    code = torch.eye(n_classes, dtype=t.dtype)[y]
+    if t.ndim == 4:
+        code = code.view(*code.shape, 1, 1).repeat(1, 1, *t.shape[2:])
+    return torch.cat([t, code], dim=1)
+
+
+def step_by_softplus(G, D, opt_g, opt_d, real, z):
+    fake = G(z)
+    opt_d.zero_grad(set_to_none=True)
+    d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad(set_to_none=True)
+    g_loss = F.softplus(-D(fake)).mean()
+    g_loss.backward()
+    opt_g.step()
+    return float(d_loss.detach()), float(g_loss.detach())
+
+
+def real_batch_by_index_select(images, batch_size, generator):
+    return images.index_select(0, torch.randint(len(images), (batch_size,), generator=generator))
+
+
+class UpsamplingGenerator(nn.Module):
+    """Nearest-neighbour upsampling and 3x3 convolutions instead of transposed convolutions."""
+
+    def __init__(self, z_dim=64, width=32):
+        super().__init__()
+        self.width = width
+        self.fc = nn.Linear(z_dim, width * 7 * 7)
+        self.net = nn.Sequential(
+            nn.ReLU(), nn.Upsample(scale_factor=2), nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+            nn.Upsample(scale_factor=2), nn.Conv2d(width, 1, 3, padding=1), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.net(self.fc(z).view(-1, self.width, 7, 7))
+
+
+class PoolingDiscriminator(nn.Module):
+    """3x3 convolutions and max-pooling instead of strided 4x4 convolutions."""
+
+    def __init__(self, width=32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+INDEPENDENT = [("gan.d_loss", d_loss_by_logsigmoid), ("gan.g_loss", g_loss_by_softplus),
+               ("gan.optimal_d", dstar_by_log_odds), ("gan.conditioning", labels_by_identity_rows),
+               ("gan.train_step", step_by_softplus), ("gan.real_batch", real_batch_by_index_select),
+               ("gan.generator", UpsamplingGenerator), ("gan.discriminator", PoolingDiscriminator)]
+
+
+@pytest.mark.parametrize("task_id, impl", INDEPENDENT, ids=[t for t, _ in INDEPENDENT])
+def test_an_independent_implementation_earns_full_marks(task_id, impl):
+    result = grade_in_process(task_id, impl)
+    assert result.score() == pytest.approx(result.task.points), [c.message for c in result.cases]
+
+
+def test_every_task_has_an_independent_implementation():
+    assert {t.id for t in gan.TASKS} == {task_id for task_id, _ in INDEPENDENT}
+
+
 @pytest.mark.parametrize("task", gan.TASKS, ids=lambda t: t.id)
 def test_case_inputs_are_reproducible(task):
     for case in task.cases:
@@ -325,3 +411,32 @@ def test_sigmoid_discriminator_passes_the_shape_case_but_cannot_learn():
     passed = _passed("gan.discriminator", SigmoidDiscriminator)
     assert passed["images (5, 1, 28, 28) -> logits (5,) float32"]
     assert not all(passed.values())
+
+
+def _learning_message(model_class):
+    result = grade_in_process("gan.discriminator", model_class)
+    return next(c.message for c in result.cases if c.case.run is gan.run_d_learns)
+
+
+def test_a_discriminator_that_ends_in_a_sigmoid_is_told_so():
+    assert "ends in a sigmoid" in _learning_message(SigmoidDiscriminator)
+
+
+class GlobalAverageDiscriminator(nn.Module):
+    """Raw logits, but a global average over space: it learns, too slowly for the case."""
+
+    def __init__(self, width=32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1), nn.LeakyReLU(0.2), nn.AvgPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.LeakyReLU(0.2), nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(), nn.Linear(2 * width, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def test_a_slow_discriminator_without_a_sigmoid_is_not_told_to_remove_one():
+    message = _learning_message(GlobalAverageDiscriminator)
+    assert "too slowly" in message
+    assert "ends in a sigmoid" not in message
