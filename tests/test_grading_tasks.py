@@ -32,6 +32,66 @@ def test_reference_implementation_earns_full_marks(task):
     assert result.score() == pytest.approx(task.points), [c.message for c in result.cases]
 
 
+# The reference also computes the expected outputs, so grading it against itself cannot tell
+# whether it is right. These implementations take another road to the same answer.
+
+def conv2d_by_unfold(x, weight, bias=None, stride=1, padding=0):
+    """Convolution as one matrix product over the unfolded patches."""
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)
+    out = (weight.reshape(c_out, -1) @ cols).reshape(n, c_out, (h + 2 * padding - kh) // stride + 1,
+                                                    (w + 2 * padding - kw) // stride + 1)
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
+
+
+def output_size_by_torch(size, kernel_size, stride=1, padding=0, dilation=1):
+    """The size of what nn.Conv2d returns on a (1, 1, size, 1) input."""
+    conv = nn.Conv2d(1, 1, (kernel_size, 1), (stride, 1), (padding, 0), (dilation, 1))
+    with torch.no_grad():
+        return conv(torch.zeros(1, 1, size, 1)).shape[2]
+
+
+def stats_by_channel_rows(images):
+    """One row per channel: mean and sqrt of the population variance."""
+    rows = images.transpose(0, 1).flatten(1)
+    return rows.mean(1), rows.var(1, correction=0).sqrt()
+
+
+def step_with_loss_module(model, x, y, optimizer):
+    optimizer.zero_grad(set_to_none=True)
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+class MLPInsteadOfCNN(nn.Module):
+    """Another design that meets the task's spec (shape, size, able to learn)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 2))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+INDEPENDENT = [("cnn.conv2d", conv2d_by_unfold), ("cnn.output_size", output_size_by_torch),
+               ("cnn.normalize", stats_by_channel_rows), ("cnn.train_step", step_with_loss_module),
+               ("cnn.model", MLPInsteadOfCNN)]
+
+
+@pytest.mark.parametrize("task_id, impl", INDEPENDENT, ids=[t for t, _ in INDEPENDENT])
+def test_an_independent_implementation_earns_full_marks(task_id, impl):
+    result = grade_in_process(task_id, impl)
+    assert result.score() == pytest.approx(result.task.points), [c.message for c in result.cases]
+
+
+def test_every_task_has_an_independent_implementation():
+    assert {t.id for t in cnn.TASKS} == {task_id for task_id, _ in INDEPENDENT}
+
+
 @pytest.mark.parametrize("task", cnn.TASKS, ids=lambda t: t.id)
 def test_case_inputs_are_reproducible(task):
     for case in task.cases:
