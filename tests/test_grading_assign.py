@@ -7,7 +7,7 @@ import pytest
 
 from coursekit import book
 from coursekit.cli import main
-from coursekit.grading.assign import BEGIN, END, exercise_text, stub_cell
+from coursekit.grading.assign import BEGIN, END, HINT, exercise_text, stub_cell
 
 ROOT = book.ROOT
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -43,6 +43,9 @@ def test_exercise_has_no_solution_code_and_keeps_everything_else(solution):
         assert (s["cell_type"], s.get("id"), s["metadata"]) == (e["cell_type"], e.get("id"), e["metadata"])
         if BEGIN not in s_src:
             assert e_src == s_src
+        else:   # not one line of solution code is left behind, markers or not
+            e_lines = {ln.strip() for ln in e_src.splitlines()}
+            assert not [ln for ln in _solution_lines(s_src) if ln in e_lines]
         if e["cell_type"] == "code":
             assert e["outputs"] == [] and e["execution_count"] is None
 
@@ -68,6 +71,19 @@ def test_unbalanced_markers_are_an_error():
         stub_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n")
     with pytest.raises(ValueError, match="without"):
         stub_cell("x = 1\n### END SOLUTION\n")
+
+
+def _solution_lines(source):
+    """The stripped, non-blank code lines between the markers (hints excluded)."""
+    lines, inside = [], False
+    for ln in source.splitlines():
+        if ln.strip() == BEGIN:
+            inside = True
+        elif ln.strip() == END:
+            inside = False
+        elif inside and ln.strip() and not ln.strip().startswith(HINT):
+            lines.append(ln.strip())
+    return lines
 
 
 def _notebook(path, *sources, outputs=True):
@@ -104,8 +120,9 @@ def test_assign_refuses_to_overwrite_a_different_exercise_without_force(tmp_path
 
 def test_assign_never_overwrites_the_solution_itself(tmp_path):
     sol = _notebook(tmp_path / "01_x.ipynb", "x = 1")
+    before = sol.read_bytes()   # with outputs, which the exercise would strip
     assert main(["assign", str(sol), "--out", str(tmp_path), "--force"]) == 2
-    assert "x = 1" in sol.read_text()
+    assert sol.read_bytes() == before
 
 
 def test_a_solution_region_that_is_not_whole_statements_is_refused(tmp_path):

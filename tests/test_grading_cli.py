@@ -183,9 +183,10 @@ def test_force_replaces_reports(tmp_path):
     notes.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     out = tmp_path / "grades"
     assert main(["grade", str(notes), "--out", str(out)]) == 0
+    (out / "notes" / "results.json").write_text("stale")
     assert main(["grade", str(notes), "--out", str(out)]) == 2
     assert main(["grade", str(notes), "--out", str(out), "--force"]) == 0
-    assert "could not tell which exercise" in results(out, "notes")["output"]
+    assert "could not tell which exercise" in results(out, "notes")["output"]   # "stale" would not parse
 
 
 # ------------------------------------------------------------ exercises
@@ -195,6 +196,7 @@ def test_untouched_exercises_grade_zero_quickly_without_crashing(exercises_run):
     assert proc.returncode == 0, proc.stderr
     for ex in EXERCISES:
         data = results(out, ex.stem)
+        assert {t["name"].split(":")[0] for t in data["tests"]} == {t.id for t in exercise_tasks(exercise_of(ex))}
         assert data["score"] == 0
         assert all(t["score"] == 0 and "not implemented yet" in t["output"] for t in data["tests"])
     assert seconds < 60
