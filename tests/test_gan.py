@@ -369,6 +369,18 @@ def test_trained_discriminator_approaches_the_optimal_one():
 
 
 def test_value_estimate_is_minus_d_loss_of_the_samples():
+    torch.manual_seed(0)
+    D = gan.Discriminator1D(hidden=4)
+    gen = torch.Generator().manual_seed(7)
+    real, fake = P_DATA.sample(500, gen), P_G.sample(500, gen)
+    with torch.no_grad():
+        expected = -float(gan.d_loss(D(real), D(fake)))
+        swapped = -float(gan.d_loss(D(fake), D(real)))
+    assert abs(expected - swapped) > 1e-3   # the case tells real from fake
+    assert gan.value_estimate(D, P_DATA, P_G, n=500, seed=7) == pytest.approx(expected, rel=1e-6)
+
+
+def test_value_of_an_undecided_discriminator_is_minus_log_4():
     D = gan.Discriminator1D(hidden=4)
     with torch.no_grad():
         for p in D.parameters():
