@@ -337,6 +337,10 @@ def test_subset_of_multilabel_is_a_seeded_random_subset():
     sub = ds.subset(10, seed=3)
     assert sub.labels.shape == (10, 4)
     assert torch.equal(sub.images, ds.subset(10, seed=3).images)
+    assert not torch.equal(sub.images, ds.images[:10])                     # not the first ten
+    assert not torch.equal(sub.images, ds.subset(10, seed=4).images)       # the seed matters
+    index = (sub.images.flatten() * 50).round().long()                     # toy image i holds i / 50
+    assert torch.equal(sub.labels, ds.labels[index])                       # labels travel with their images
 
 
 @pytest.mark.parametrize("n", [0, -5, 2.5])
@@ -507,5 +511,9 @@ def test_dataloader_shuffle_is_seeded(offline, tmp_path):
     with pytest.warns(FallbackDataWarning):
         a = data.medmnist_dataloader("bloodmnist", "val", root=tmp_path, batch_size=32, seed=5)
         b = data.medmnist_dataloader("bloodmnist", "val", root=tmp_path, batch_size=32, seed=5)
+        other_seed = data.medmnist_dataloader("bloodmnist", "val", root=tmp_path, batch_size=32, seed=6)
+        in_order = data.medmnist_dataloader("bloodmnist", "val", root=tmp_path, batch_size=32, shuffle=False)
     assert torch.equal(next(iter(a))[0], next(iter(b))[0])
     assert next(iter(a))[0].shape == (32, 3, 28, 28)
+    assert not torch.equal(next(iter(a))[0], next(iter(other_seed))[0])
+    assert not torch.equal(next(iter(a))[0], next(iter(in_order))[0])

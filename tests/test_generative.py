@@ -494,8 +494,9 @@ def test_train_gan_names_its_checkpoint_by_data_and_settings_and_resumes(tmp_pat
     from coursekit.models.gan import Discriminator
     x = torch.rand(8, 1, 28, 28)
     kw = dict(epochs=1, batch_size=4, device="cpu", checkpoint=tmp_path / "g.pt", progress=False, verbose=False)
-    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)
-    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)      # resumes: no new file
+    first = generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)
+    again = generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)  # resumes: no new file
+    assert again["time_s"] == first["time_s"]   # nothing retrained
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x.flip(0), **kw)  # other data
     assert len(list(tmp_path.glob("g-*.pt"))) == 2
 
@@ -621,9 +622,11 @@ def test_train_gan_saves_the_average_in_the_checkpoint_and_resumes_it(tmp_path):
     (tmp_path / "a").mkdir()
     with pytest.raises(KeyboardInterrupt):
         ema_run(tmp_path / "a", val_fn=stop_after_one_epoch)            # epoch 1 saved, epoch 2 stopped
+    saved = torch.load(next(tmp_path.glob("a/g-*.pt")), weights_only=False)
     _, resumed, hist = ema_run(tmp_path / "a")
     _, whole, _ = ema_run()
     assert len(hist["epoch"]) == 2
+    assert hist["time_s"][:1] == saved["history"]["time_s"]   # epoch 1 came from the checkpoint
     for a, b in zip(resumed.parameters(), whole.parameters()):
         assert torch.allclose(a, b, atol=1e-6)
 

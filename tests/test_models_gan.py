@@ -136,8 +136,9 @@ def test_one_gan_step_through_fit_changes_both_networks_and_resumes_exactly(tmp_
 
     straight, hist = run(2, tmp_path / "a.pt")
     assert {"train_d_loss", "train_g_loss", "train_d_real", "train_d_fake"} <= set(hist)
-    run(1, tmp_path / "b.pt")
-    resumed, _ = run(2, tmp_path / "b.pt")
+    _, first = run(1, tmp_path / "b.pt")
+    resumed, hist_resumed = run(2, tmp_path / "b.pt")
+    assert hist_resumed["time_s"][:1] == first["time_s"]   # epoch 1 came from the checkpoint
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
     torch.manual_seed(0)
