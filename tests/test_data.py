@@ -285,6 +285,13 @@ def test_unknown_flag_lists_flags_and_suggests_one():
     assert "bloodmnist" in str(err.value) and "organmnist3d" in str(err.value)
 
 
+def test_an_ambiguous_flag_suggests_every_equally_close_set_not_just_the_first():
+    with pytest.raises(ValueError) as err:   # axial, coronal and sagittal sets are equally close
+        load_medmnist("organmnist", "train")
+    assert "Did you mean one of" in str(err.value)
+    assert all(repr(f) in str(err.value) for f in ("organamnist", "organcmnist", "organsmnist"))
+
+
 def test_bad_split_is_rejected():
     with pytest.raises(ValueError, match="split must be one of .*'training'"):
         load_medmnist("pneumoniamnist", "training")

@@ -83,8 +83,16 @@ def _key(size: int) -> str:
 def _check_flag(flag) -> dict:
     info = _info()
     if not isinstance(flag, str) or flag not in info:
-        close = difflib.get_close_matches(str(flag).lower(), list(info), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        wanted = str(flag).lower()
+        close = difflib.get_close_matches(wanted, list(info), n=4)
+        ratio = lambda known: difflib.SequenceMatcher(None, wanted, known).ratio()
+        close = [c for c in close if ratio(c) >= ratio(close[0]) - 1e-9]   # only the equally close ones
+        if len(close) == 1:
+            hint = f" Did you mean {close[0]!r}?"
+        elif close:   # e.g. 'organmnist': the axial, coronal and sagittal sets are equally close
+            hint = f" Did you mean one of {', '.join(map(repr, close))}? Check which one your task needs."
+        else:
+            hint = ""
         raise ValueError(f"unknown MedMNIST flag {flag!r}.{hint} "
                          f"Known flags: {', '.join(sorted(info))}.")
     return info[flag]
