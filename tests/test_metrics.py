@@ -277,6 +277,45 @@ def test_ssim_window_larger_than_image_says_so():
         ssim(torch.rand(1, 1, 5, 6), torch.rand(1, 1, 5, 6))
 
 
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_0_255_images_scored_with_the_default_data_range_are_refused(metric):
+    x, y = 255 * torch.rand(2, 1, 16, 16), 255 * torch.rand(2, 1, 16, 16)
+    with pytest.raises(ValueError, match="0-255 images.*data_range=255"):
+        metric(x, y)
+
+
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_unit_images_scored_with_data_range_255_are_refused(metric):
+    x, y = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
+    with pytest.raises(ValueError, match=r"Images in \[0, 1\]\? Pass data_range=1.0"):
+        metric(x, y, data_range=255)
+
+
+def test_a_restored_image_that_overshoots_is_still_scored():
+    clean = torch.rand(2, 1, 16, 16)
+    overshoot = 1.6 * clean - 0.3   # values in [-0.3, 1.3]
+    assert torch.isfinite(psnr(overshoot, clean)) and torch.isfinite(ssim(overshoot, clean))
+
+
+def test_ssim_says_when_images_look_channels_last():
+    x = torch.rand(2, 28, 28, 3)
+    with pytest.raises(ValueError, match=r"channels-last.*permute\(0, 3, 1, 2\)"):
+        ssim(x, x)
+
+
+def test_ssim_on_images_under_3_pixels_does_not_suggest_an_impossible_window():
+    x = torch.rand(1, 2, 8, 2)
+    with pytest.raises(ValueError, match="at least 3 pixels") as err:
+        ssim(x, x)
+    assert "<= 2" not in str(err.value)
+
+
+@pytest.mark.parametrize("metric", [mse, psnr, ssim])
+def test_an_empty_batch_is_refused(metric):
+    with pytest.raises(ValueError, match="got 0 images"):
+        metric(torch.rand(0, 1, 16, 16), torch.rand(0, 1, 16, 16))
+
+
 # --------------------------------------------------------------------------
 # Classification: exactly medmnist.evaluator.getAUC / getACC
 # --------------------------------------------------------------------------

@@ -12,7 +12,10 @@ work too), computed **per image** and then reduced over the batch:
 
 All three are differentiable PyTorch code, so ``mse(x, y)`` and
 ``1 - ssim(x, y)`` are training losses. Values are *not* required to lie in
-[0, 1]: a restored image may overshoot, and the metric should say so.
+[0, 1]: a restored image may overshoot, and the metric should say so. Only a
+mix-up of units is refused: images that reach ten times ``data_range`` (0-255
+images scored with ``data_range=1``), or a ``data_range`` of 10 or more for
+images that stay within a fiftieth of it ([0, 1] images with ``data_range=255``).
 
 Classification, exactly as ``medmnist.evaluator.getACC`` / ``getAUC`` (so our
 numbers are comparable with the MedMNIST benchmark tables):
@@ -53,10 +56,23 @@ def _check_pair(x, y, fn: str) -> tuple[torch.Tensor, torch.Tensor]:
     check_images(x, f"{fn}: x", ndim=(4, 5))
     check_images(y, f"{fn}: y", ndim=(4, 5))
     check_same_shape(x, y, names=(f"{fn}: x", "y"))
+    if x.shape[0] == 0:
+        raise ValueError(f"{fn}: got 0 images; x and y need at least one image each.")
     dtype = torch.promote_types(x.dtype, y.dtype)
     if dtype in (torch.float16, torch.bfloat16):
         dtype = torch.float32
     return x.to(dtype), y.to(dtype)
+
+
+def _check_scale(x: torch.Tensor, y: torch.Tensor, data_range: float, fn: str) -> None:
+    """Refuse the two unit mix-ups that give a plausible-looking wrong number."""
+    peak = float(torch.maximum(x.detach().abs().max(), y.detach().abs().max()))
+    if peak > 10 * data_range:
+        raise ValueError(f"{fn}: the images reach {peak:.4g}, far beyond data_range={data_range:g}. "
+                         "0-255 images? Pass data_range=255, or divide the images by 255.")
+    if data_range >= 10 and peak <= data_range / 50:
+        raise ValueError(f"{fn}: data_range={data_range:g}, but the images stay within {peak:.4g} of 0. "
+                         "Images in [0, 1]? Pass data_range=1.0 (the default).")
 
 
 def _check_data_range(data_range, fn: str) -> float:
@@ -119,6 +135,7 @@ def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0,
     _check_reduction(reduction, "psnr")
     data_range = _check_data_range(data_range, "psnr")
     x, y = _check_pair(x, y, "psnr")
+    _check_scale(x, y, data_range, "psnr")
     err = (x - y).pow(2).flatten(1).mean(dim=1)
     # torch.where alone would give NaN gradients (inf * 0) where err == 0;
     # dividing by a safe value keeps the unused branch finite.
@@ -157,15 +174,20 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: in
     _check_reduction(reduction, "ssim")
     data_range = _check_data_range(data_range, "ssim")
     x, y = _check_pair(x, y, "ssim")
+    _check_scale(x, y, data_range, "ssim")
     spatial = tuple(x.shape[2:])
+    if x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
+        raise ValueError(f"ssim: x looks channels-last, (N, H, W, C) = {tuple(x.shape)}; images are (N, C, H, W): "
+                         "convert with x.permute(0, 3, 1, 2) (and y alike).")
     if isinstance(win_size, bool) or not isinstance(win_size, (int, np.integer)):
         raise TypeError(f"ssim: win_size must be an odd int; got {type(win_size).__name__}.")
     if win_size < 3 or win_size % 2 == 0:
         raise ValueError(f"ssim: win_size must be odd and at least 3; got {win_size}.")
     if win_size > min(spatial):
         size = "x".join(map(str, spatial))
-        raise ValueError(f"ssim: win_size={win_size} exceeds the image size {size}; "
-                         f"pass an odd win_size <= {min(spatial)}, or use larger images.")
+        fix = (f"pass an odd win_size <= {min(spatial)}, or use larger images" if min(spatial) >= 3
+               else "SSIM needs images of at least 3 pixels along every axis")
+        raise ValueError(f"ssim: win_size={win_size} exceeds the image size {size}; {fix}.")
 
     # Uniform window = average pooling with stride 1 and no padding ("valid").
     pool = F.avg_pool2d if x.ndim == 4 else F.avg_pool3d
