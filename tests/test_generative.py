@@ -143,6 +143,20 @@ def test_features_of_smallcnn_have_4_width_dimensions_and_ignore_dropout():
     assert f1.shape == (6, 16) and np.array_equal(f1, f2)
 
 
+@pytest.mark.parametrize("scale, fix", [(lambda x: 255 * x, "Divide by 255"),
+                                        (lambda x: 2 * x - 1, r"\(x \+ 1\) / 2")])
+def test_features_refuse_images_outside_0_1_and_say_how_to_map_them(scale, fix):
+    with pytest.raises(ValueError, match=fix):
+        generative.features(TwoLayer(), scale(torch.rand(4, 1, 2, 2)))
+
+
+def test_features_refuse_an_empty_batch_and_a_zero_batch_size():
+    with pytest.raises(ValueError, match="got 0 images"):
+        generative.features(TwoLayer(), torch.rand(0, 1, 2, 2))
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        generative.features(TwoLayer(), torch.rand(4, 1, 2, 2), batch_size=0)
+
+
 def test_class_accuracy_counts_per_class_and_marks_missing_classes():
     class Fixed(torch.nn.Module):          # predicts class 0 for dark images, class 1 for bright ones
         def __init__(self):
@@ -317,6 +331,29 @@ def test_equivalent_degradation_refuses_a_kind_or_metric_the_ladder_does_not_hav
 def test_generate_rejects_a_truncation_that_is_not_a_positive_number(bad):
     with pytest.raises(ValueError, match="truncation must be a positive number"):
         generative.generate(Generator(z_dim=8, width=4), 2, truncation=bad)
+
+
+def test_generate_asks_a_conditional_generator_for_its_labels():
+    cG = ConditionalGenerator(z_dim=4, n_classes=3, width=2)
+    with pytest.raises(ValueError, match=r"conditional \(3 classes\): pass labels of shape \(4,\)"):
+        generative.generate(cG, 4)
+    with pytest.raises(ValueError, match="conditional"):
+        generative.interpolate(cG, torch.zeros(4), torch.ones(4))
+
+
+def test_generate_refuses_labels_for_an_unconditional_generator():
+    with pytest.raises(ValueError, match="unconditional.*drop the labels"):
+        generative.generate(Generator(z_dim=4, width=2), 4, labels=torch.zeros(4, dtype=torch.long))
+
+
+@pytest.mark.parametrize("labels, error, says", [
+    (torch.full((4,), 1.7), TypeError, "integer class indices"),
+    (torch.tensor([0, 1, 2, 3]), ValueError, r"in \[0, 3\); got min 0, max 3"),
+    (torch.tensor([0, -1, 2, 1]), ValueError, r"in \[0, 3\); got min -1"),
+])
+def test_generate_refuses_labels_that_are_not_class_indices(labels, error, says):
+    with pytest.raises(error, match=says):
+        generative.generate(ConditionalGenerator(z_dim=4, n_classes=3, width=2), 4, labels=labels)
 
 
 def test_interpolate_starts_and_ends_at_the_two_codes():

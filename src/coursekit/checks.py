@@ -51,8 +51,13 @@ def check_unit_range(x: torch.Tensor, name: str = "images", tol: float = 1e-6) -
     """Check that every value of ``x`` lies in [0, 1] (up to ``tol``)."""
     lo, hi = float(x.min()), float(x.max())
     if lo < -tol or hi > 1 + tol:
-        raise ValueError(f"{name}: expected values in [0, 1]; got min {lo:.4g}, max {hi:.4g}. "
-                         "Rescale, e.g. (x - x.min()) / (x.max() - x.min()).")
+        if lo >= -tol and hi > 1.5:
+            fix = "0-255 images? Divide by 255."
+        elif lo >= -1 - tol and hi <= 1 + tol:
+            fix = "A tanh output in [-1, 1]? Map it with (x + 1) / 2."
+        else:
+            fix = "Rescale, e.g. (x - x.min()) / (x.max() - x.min())."
+        raise ValueError(f"{name}: expected values in [0, 1]; got min {lo:.4g}, max {hi:.4g}. {fix}")
     return x
 
 

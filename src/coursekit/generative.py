@@ -36,6 +36,7 @@ Arrays: feature sets are ``(N, d)`` float arrays or tensors; images are
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import warnings
@@ -199,6 +200,11 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
     images: ``(N, C, H, W)`` float32 in [0, 1]. Returns ``(N, d)`` float64 numpy.
     """
     check_images(images, "images")
+    if len(images) == 0:
+        raise ValueError("features: got 0 images.")
+    check_unit_range(images, "features: images")   # the classifier learned [0, 1] images
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"features: batch_size must be a positive int; got {batch_size!r}")
     dev = torch.device(device) if device is not None else next(classifier.parameters()).device
     captured = []
     hook = _last_linear(classifier).register_forward_pre_hook(
@@ -448,11 +454,32 @@ def generate(G: nn.Module, n: int, labels=None, seed: int = 0, batch_size: int =
         raise ValueError(f"n must be a positive int; got {n!r}")
     if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < float("inf"):
         raise ValueError(f"truncation must be a positive number (1: no truncation); got {truncation!r}")
-    if labels is not None:
-        labels = torch.as_tensor(labels).long().cpu()
-        if labels.shape != (n,):
-            raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
+    labels = _labels_for(G, labels, n)
     return _run_generator(G, float(truncation) * _latent(n, G.z_dim, seed), labels, batch_size)
+
+
+def _labels_for(G: nn.Module, labels, n: int) -> torch.Tensor | None:
+    """``labels`` checked against ``G``: ``(n,)`` int64 class indices for a conditional
+    generator (one with ``n_classes``), None for an unconditional one."""
+    n_classes = getattr(G, "n_classes", None)
+    name = type(G).__name__
+    if labels is None:
+        if n_classes is not None:
+            raise ValueError(f"{name} is conditional ({n_classes} classes): pass labels of shape ({n},), "
+                             f"integers in [0, {n_classes}), e.g. torch.arange({n}) % {n_classes}")
+        return None
+    if n_classes is None and len(inspect.signature(G.forward).parameters) < 2:
+        raise ValueError(f"{name} is unconditional (its forward takes z only): drop the labels")
+    labels = torch.as_tensor(labels)
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise TypeError(f"labels: expected integer class indices (int64); got {labels.dtype}")
+    labels = labels.long().cpu()
+    if labels.shape != (n,):
+        raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
+    if n_classes is not None and n and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError(f"labels: expected class indices in [0, {n_classes}); "
+                         f"got min {int(labels.min())}, max {int(labels.max())}")
+    return labels
 
 
 def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, psis, n: int, seed: int = 0,
@@ -584,7 +611,7 @@ def interpolate(G: nn.Module, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8
         raise ValueError(f"z0 and z1 must have shape ({G.z_dim},); got {tuple(z0.shape)} and {tuple(z1.shape)}")
     t = torch.linspace(0, 1, steps)[:, None]
     z = (1 - t) * z0 + t * z1
-    labels = None if y is None else torch.full((steps,), int(y), dtype=torch.int64)
+    labels = _labels_for(G, None if y is None else torch.full((steps,), int(y), dtype=torch.int64), steps)
     return _run_generator(G, z, labels)
 
 
