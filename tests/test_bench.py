@@ -203,6 +203,33 @@ def test_result_table_lists_the_labelled_metrics_in_the_given_order():
     assert list(table["value"]) == [1.2346, 2.0]
 
 
+def test_result_table_of_a_missing_file_says_to_check_for_none():
+    with pytest.raises(TypeError, match="results file is missing.*show_result"):
+        bench.result_table(None, {"x": "x"})
+
+
+def test_a_result_name_with_its_extension_is_refused_with_the_name_to_use(tmp_path):
+    with pytest.raises(ValueError, match="'gan', not 'gan.json'"):
+        bench.find_result("gan.json", results_dir=tmp_path)
+
+
+def test_an_unknown_profile_is_refused_not_reported_missing(tmp_path):
+    with pytest.raises(ValueError, match="profile must be one of"):
+        bench.find_result("gan", profile="Quick", results_dir=tmp_path)
+
+
+def test_a_corrupt_results_file_is_named_with_what_to_do(tmp_path):
+    (tmp_path / "demo.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"demo.json is not a valid results file.*benchmarks/demo.py"):
+        bench.load_result("demo", results_dir=tmp_path)
+
+
+def test_a_results_file_without_metadata_is_still_shown(tmp_path, capsys):
+    (tmp_path / "demo.json").write_text('{"x": 1.0}')
+    assert bench.find_result("demo", results_dir=tmp_path) == {"x": 1.0}
+    assert "device not recorded" in capsys.readouterr().out
+
+
 def test_result_table_names_the_keys_a_result_lacks():
     with pytest.raises(KeyError, match=r"no keys \['fd'\]"):
         bench.result_table({"auc": 0.9}, {"auc": "AUC", "fd": "FD"})

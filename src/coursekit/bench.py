@@ -117,7 +117,9 @@ def result_path(name: str, profile: str, results_dir: Path | None = None, suffix
 
 
 def _check_name(name: str, what: str) -> None:
-    if not name or not name.replace("_", "").isalnum():
+    if isinstance(name, str) and name.endswith(".json") and name[:-5].replace("_", "").isalnum():
+        raise ValueError(f"{what} name without the file's extension: {name[:-5]!r}, not {name!r}")
+    if not isinstance(name, str) or not name or not name.replace("_", "").isalnum():
         raise ValueError(f"{what} name must be letters, digits and underscores; got {name!r}")
 
 
@@ -204,11 +206,22 @@ def write_image(name: str, image, profile: str | None = None, results_dir: Path 
 
 def load_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict:
     """Read a benchmark's JSON; a clear error says how to produce it when missing."""
+    from .profile import PROFILES
+
+    _check_name(name, "benchmark")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}; got {profile!r}")
     path = result_path(name, profile, results_dir)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist yet: run "
                                 f"`COURSEKIT_PROFILE={profile} python benchmarks/{name}.py`")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not a valid results file ({err}); run benchmarks/{name}.py again") from None
+    if not isinstance(result, dict):
+        raise ValueError(f"{path} is not a valid results file: expected a JSON object of metric name to number")
+    return result
 
 
 def series(result: Mapping[str, float], prefix: str, suffix: str = "") -> dict[int, float]:
@@ -247,8 +260,8 @@ def find_result(name: str, profile: str = "full", results_dir: Path | None = Non
 
 
 def _say_where(path: Path, result: Mapping) -> None:
-    print(f"from benchmarks/results/{path.name}: profile {result['profile']}, "
-          f"device {result['device']}, commit {result['git_commit'][:12]}")
+    print(f"from benchmarks/results/{path.name}: profile {result.get('profile', 'not recorded')}, "
+          f"device {result.get('device', 'not recorded')}, commit {str(result.get('git_commit', 'not recorded'))[:12]}")
 
 
 def result_table(result: Mapping[str, float], labels: Mapping[str, str]):
@@ -260,6 +273,9 @@ def result_table(result: Mapping[str, float], labels: Mapping[str, str]):
     """
     import pandas as pd
 
+    if result is None:
+        raise TypeError("result_table got None: the results file is missing (find_result said so above). "
+                        "Check for None first, or use show_result, which does.")
     missing = [k for k in labels if k not in result]
     if missing:
         raise KeyError(f"the result has no keys {missing}; it has {sorted(result)}")
