@@ -157,6 +157,18 @@ def test_features_refuse_an_empty_batch_and_a_zero_batch_size():
         generative.features(TwoLayer(), torch.rand(4, 1, 2, 2), batch_size=0)
 
 
+@pytest.mark.parametrize("labels, says", [([0, 1, 7, 1], r"in \[0, 2\); got min 0, max 7"),
+                                          ([0, -1, 1, 1], r"got min -1"), ([0.0, 1.0, 1.0, 0.0], "integer")])
+def test_class_accuracy_refuses_labels_that_are_not_class_indices(labels, says):
+    with pytest.raises((ValueError, TypeError), match=says):
+        generative.class_accuracy(TwoLayer(), torch.rand(4, 1, 2, 2), labels, n_classes=2)
+
+
+def test_class_weights_refuse_labels_beyond_n_classes():
+    with pytest.raises(ValueError, match=r"in \[0, 2\); got min 0, max 3"):
+        generative.class_weights(torch.tensor([0, 1, 2, 3]), 2)
+
+
 def test_class_accuracy_counts_per_class_and_marks_missing_classes():
     class Fixed(torch.nn.Module):          # predicts class 0 for dark images, class 1 for bright ones
         def __init__(self):

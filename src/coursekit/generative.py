@@ -366,9 +366,9 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     the generator was asked for.
     """
     check_images(images, "images")
-    labels = torch.as_tensor(labels).long().cpu()
-    if labels.ndim != 1 or len(labels) != len(images):
-        raise ValueError(f"labels: expected shape ({len(images)},); got {tuple(labels.shape)}")
+    if len(images) == 0:
+        raise ValueError("class_accuracy: got 0 images.")
+    labels = _class_indices(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
     dev = torch.device(device) if device is not None else next(classifier.parameters()).device
     was_training = classifier.training
@@ -470,14 +470,21 @@ def _labels_for(G: nn.Module, labels, n: int) -> torch.Tensor | None:
         return None
     if n_classes is None and len(inspect.signature(G.forward).parameters) < 2:
         raise ValueError(f"{name} is unconditional (its forward takes z only): drop the labels")
+    return _class_indices(labels, n, n_classes)
+
+
+def _class_indices(labels, n: int, n_classes: int | None) -> torch.Tensor:
+    """``labels`` as ``(n,)`` int64 on the CPU, refused unless they are integer class
+    indices in ``[0, n_classes)`` (``None``: any non-negative index)."""
     labels = torch.as_tensor(labels)
-    if labels.is_floating_point() or labels.dtype == torch.bool:
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise TypeError(f"labels: expected integer class indices (int64); got {labels.dtype}")
     labels = labels.long().cpu()
     if labels.shape != (n,):
         raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
-    if n_classes is not None and n and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
-        raise ValueError(f"labels: expected class indices in [0, {n_classes}); "
+    top = "" if n_classes is None else f", {n_classes}"
+    if n and (int(labels.min()) < 0 or (n_classes is not None and int(labels.max()) >= n_classes)):
+        raise ValueError(f"labels: expected class indices in [0{top}); "
                          f"got min {int(labels.min())}, max {int(labels.max())}")
     return labels
 
@@ -753,7 +760,10 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
 def class_weights(labels, n_classes: int) -> torch.Tensor:
     """Inverse-frequency class weights ``N / (n_classes * count_c)``, float32 ``(n_classes,)``
     (1 for every class when the classes are balanced)."""
-    counts = torch.bincount(torch.as_tensor(labels).long().cpu(), minlength=n_classes).float()
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+        raise ValueError(f"n_classes must be a positive int; got {n_classes!r}")
+    labels = torch.as_tensor(labels)
+    counts = torch.bincount(_class_indices(labels, labels.numel(), n_classes), minlength=n_classes).float()
     if (counts == 0).any():
         raise ValueError(f"every class needs at least one image; counts {counts.int().tolist()}")
     return counts.sum() / (n_classes * counts)
