@@ -115,6 +115,24 @@ def test_training_an_autoencoder_lowers_the_reconstruction_error():
     assert after < 0.5 * before
 
 
+def test_reconstruction_errors_take_a_model_output_that_tracks_gradients():
+    x = blobs(4)
+    errors = latent.reconstruction_errors(ConvAutoencoder(2, width=4)(x), x)
+    assert errors.shape == (4,) and np.isfinite(errors).all()
+
+
+def test_train_autoencoder_refuses_0_255_images():
+    with pytest.raises(ValueError, match="Divide by 255"):
+        latent.train_autoencoder(ConvAutoencoder(2, width=4), 255 * blobs(8), kind="ae", epochs=1)
+
+
+def test_autoencoder_built_for_28_pixels_names_its_size_when_given_64():
+    with pytest.raises(ValueError, match=r"built for 28x28 images \(size=28\); got 64x64"):
+        ConvAutoencoder(2, width=4).encode(torch.rand(2, 1, 64, 64))
+    with pytest.raises(ValueError, match="built for 28x28"):
+        ConvVAE(2, width=4).encode(torch.rand(2, 1, 64, 64))
+
+
 def test_train_autoencoder_refuses_a_plain_autoencoder_for_kind_vae():
     with pytest.raises(TypeError, match="ConvVAE"):
         latent.train_autoencoder(ConvAutoencoder(2, width=4), blobs(8), kind="vae", epochs=1)

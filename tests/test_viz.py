@@ -125,6 +125,22 @@ def test_show_images_rejects_channels_last_images_with_a_hint():
         viz.show_images(torch.rand(2, 28, 28, 3))
 
 
+def test_show_images_refuses_0_255_images_that_would_be_drawn_white():
+    with pytest.raises(ValueError, match="0-255 images\\? Divide by 255"):
+        viz.show_images(255 * torch.rand(2, 1, 28, 28))
+
+
+def test_show_images_still_draws_images_that_overshoot_a_little():
+    assert isinstance(viz.show_images(1.3 * torch.rand(2, 1, 28, 28) - 0.1), Figure)
+
+
+def test_compare_given_a_batch_of_grayscale_images_without_channel_axis_says_unsqueeze():
+    clean = torch.rand(4, 16, 16)
+    with pytest.raises(ValueError, match=r"unsqueeze\(1\)") as err:
+        viz.compare({"noisy": clean + 0.1, "clean": clean}, reference="clean")
+    assert "permute" not in str(err.value)
+
+
 def test_show_images_rejects_the_wrong_number_of_titles():
     with pytest.raises(ValueError, match="2 titles for 3 images"):
         viz.show_images(torch.rand(3, 1, 28, 28), titles=["a", "b"])
@@ -233,6 +249,12 @@ HISTORY = {"epoch": [1, 2, 3, 4], "train_loss": [1.0, 0.6, 0.4, 0.3], "val_loss"
 
 def labels(ax) -> list[str]:
     return [line.get_label() for line in ax.get_lines()]
+
+
+def test_plot_history_takes_losses_appended_as_tensors_that_track_gradients():
+    w = torch.ones(1, requires_grad=True)
+    fig = viz.plot_history({"train_loss": [(w * 2).sum(), (w * 1).sum()]})
+    assert list(fig.axes[0].lines[0].get_ydata()) == [2.0, 1.0]
 
 
 def test_plot_history_puts_losses_and_metrics_on_two_panels():

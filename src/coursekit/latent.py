@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from . import metrics, train
-from .checks import check_images, check_same_shape
+from .checks import check_images, check_same_shape, check_unit_range
 from .data import DeviceBatches
 from .device import get_device
 from .models.autoencoders import ConvVAE, vae_loss
@@ -89,6 +89,7 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
         raise TypeError(f"kind={kind!r} needs {'a ConvVAE' if kind == 'vae' else 'a model that returns images'}; "
                         f"got {type(model).__name__}")
     check_images(images, "images")
+    check_unit_range(images, "images")   # the decoder ends in a sigmoid
     dev = torch.device(device) if device is not None else get_device()
     model.to(dev)
     batches = DeviceBatches(images, batch_size=batch_size, seed=seed, device=dev)
@@ -96,6 +97,7 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
     val_fn = None
     if val_images is not None:
         check_images(val_images, "val_images")
+        check_unit_range(val_images, "val_images")
         val_in = add_noise(val_images, noise_sigma, seed=seed + 1) if kind == "dae" else val_images
 
         def val_fn(m):
@@ -265,8 +267,9 @@ def versus_pca(model: nn.Module, pca, train, test) -> dict[str, float]:
 # ------------------------------------------------------- errors and noise
 
 def reconstruction_errors(reconstructions: torch.Tensor, images: torch.Tensor) -> np.ndarray:
-    """Per-image MSE ``(N,)`` float64: the anomaly score of reconstruction-based detection."""
-    return metrics.mse(reconstructions, images, reduction="none").double().numpy()
+    """Per-image MSE ``(N,)`` float64: the anomaly score of reconstruction-based detection.
+    (Detached: a model's output may still carry gradients.)"""
+    return metrics.mse(reconstructions.detach(), images.detach(), reduction="none").double().cpu().numpy()
 
 
 def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:

@@ -74,15 +74,22 @@ def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
     ``D // 2`` is taken) and, with ``allow_single``, one image ``(C, H, W)``.
     """
     x = _as_tensor(x, name)
-    if allow_single and x.ndim == 3:
+    single = allow_single and x.ndim == 3
+    if single:
         x = x[None]
     check_images(x, name, ndim=(4, 5))
     if x.ndim == 5:
         x = x[:, :, x.shape[2] // 2]
     if x.shape[1] not in (1, 3):
-        raise ValueError(f"{name}: expected 1 (grayscale) or 3 (RGB) channels on axis 1; got "
-                         f"shape {tuple(x.shape)}. Images are (N, C, H, W), channels first: "
-                         "convert (N, H, W, C) with x.permute(0, 3, 1, 2).")
+        if single:
+            fix = (f"one image is (C, H, W) with C = 1 or 3; a batch of grayscale images (N, H, W) needs "
+                   "its channel axis: x.unsqueeze(1).")
+        elif x.shape[-1] in (1, 3):
+            fix = "images are (N, C, H, W), channels first: convert (N, H, W, C) with x.permute(0, 3, 1, 2)."
+        else:
+            fix = "images are (N, C, H, W), channels first, with C = 1 (grayscale) or 3 (RGB)."
+        shape = tuple(x.shape[1:]) if single else tuple(x.shape)
+        raise ValueError(f"{name}: expected 1 (grayscale) or 3 (RGB) channels on axis 1; got shape {shape}: {fix}")
     if len(x) == 0:
         raise ValueError(f"{name}: got 0 images.")
     return x.float()
@@ -170,6 +177,10 @@ def show_images(images, titles=None, ncols: int = 8, cmap=None, vmin: float = 0.
     ncols = min(_check_positive_int(ncols, "show_images: ncols"), len(x))
     if not vmin < vmax:
         raise ValueError(f"show_images: need vmin < vmax; got vmin={vmin}, vmax={vmax}.")
+    hi = float(x.max())
+    if hi > vmin + 10 * (vmax - vmin):   # every pixel would be drawn white
+        raise ValueError(f"show_images: the images reach {hi:.4g}, far above vmax={vmax:g}, so every pixel "
+                         f"would be white. 0-255 images? Divide by 255, or pass vmax={hi:.4g}.")
     fig, axes = _grid(len(x), ncols, size, extra_height=0.3 if suptitle else 0.0)
     for i, ax in enumerate(axes):
         _draw_image(ax, x[i], cmap, vmin, vmax)
@@ -305,6 +316,8 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
 # --------------------------------------------------------------------------
 
 def _as_curve(values, key: str) -> np.ndarray:
+    if isinstance(values, (list, tuple)):   # losses appended as tensors (perhaps still tracking gradients)
+        values = [float(v.detach()) if isinstance(v, torch.Tensor) and v.numel() == 1 else v for v in values]
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as err:

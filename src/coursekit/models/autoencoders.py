@@ -23,13 +23,17 @@ __all__ = ["ConvAutoencoder", "ConvVAE", "reparameterize", "kl_divergence", "vae
            "reconstruction_error"]
 
 
-def _check_input(x: torch.Tensor, in_channels: int, who: str) -> None:
+def _check_input(x: torch.Tensor, in_channels: int, who: str, size: int | None = None) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != in_channels:
         got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{who} expects (N, {in_channels}, H, W) images; got {got}")
     if x.shape[2] % 4 or x.shape[3] % 4:
         raise ValueError(f"{who} halves the image twice, so H and W must be multiples of 4; "
                          f"got {tuple(x.shape[2:])}")
+    if size is not None and tuple(x.shape[2:]) != (size, size):
+        raise ValueError(f"{who} was built for {size}x{size} images (size={size}); got "
+                         f"{x.shape[2]}x{x.shape[3]}. Build it with size={x.shape[2]} for these images, "
+                         "or load the data at the model's size.")
 
 
 class _Encoder(nn.Module):
@@ -103,7 +107,7 @@ class ConvAutoencoder(nn.Module):
         self.decoder = _Decoder(in_channels, width, latent_dim, size)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_channels, type(self).__name__)
+        _check_input(x, self.in_channels, type(self).__name__, None if self.spatial else self.size)
         return self.to_code(self.features(x).flatten(1))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -133,7 +137,7 @@ class ConvVAE(ConvAutoencoder):
         self.to_code = nn.Linear(2 * width * (size // 4) ** 2, 2 * latent_dim)   # mu and logvar
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, self.in_channels, type(self).__name__)
+        _check_input(x, self.in_channels, type(self).__name__, self.size)
         mu, logvar = self.to_code(self.features(x).flatten(1)).chunk(2, dim=1)
         return mu, logvar
 
