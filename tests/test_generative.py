@@ -164,6 +164,19 @@ def test_class_accuracy_refuses_labels_that_are_not_class_indices(labels, says):
         generative.class_accuracy(TwoLayer(), torch.rand(4, 1, 2, 2), labels, n_classes=2)
 
 
+@pytest.mark.parametrize("make, n", [(generative.gaussian_baseline, 0), (generative.classical_augment, -1)])
+def test_baseline_and_augmentation_refuse_a_count_that_is_not_positive(make, n):
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        make(torch.rand(5, 1, 8, 8), n)
+
+
+def test_baseline_and_augmentation_say_when_they_have_too_few_images():
+    with pytest.raises(ValueError, match="at least 2 images"):
+        generative.gaussian_baseline(torch.rand(1, 1, 8, 8), 2)
+    with pytest.raises(ValueError, match="got 0 images"):
+        generative.classical_augment(torch.rand(0, 1, 8, 8), 2)
+
+
 def test_class_weights_refuse_labels_beyond_n_classes():
     with pytest.raises(ValueError, match=r"in \[0, 2\); got min 0, max 3"):
         generative.class_weights(torch.tensor([0, 1, 2, 3]), 2)

@@ -450,12 +450,16 @@ def generate(G: nn.Module, n: int, labels=None, seed: int = 0, batch_size: int =
     (recall) for typical-looking samples (precision). 1: the model as trained.
     Returns ``(n, C, H, W)`` float32 on the CPU, in [0, 1].
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int; got {n!r}")
+    _check_n(n)
     if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < float("inf"):
         raise ValueError(f"truncation must be a positive number (1: no truncation); got {truncation!r}")
     labels = _labels_for(G, labels, n)
     return _run_generator(G, float(truncation) * _latent(n, G.z_dim, seed), labels, batch_size)
+
+
+def _check_n(n, name: str = "n") -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive int; got {n!r}")
 
 
 def _labels_for(G: nn.Module, labels, n: int) -> torch.Tensor | None:
@@ -697,6 +701,10 @@ def gaussian_baseline(images: torch.Tensor, n: int, n_components: int = 32, seed
     from sklearn.decomposition import PCA
 
     check_images(images, "images")
+    _check_n(n)
+    _check_n(n_components, "n_components")
+    if len(images) < 2:
+        raise ValueError(f"gaussian_baseline: fitting PCA needs at least 2 images; got {len(images)}")
     x = images.detach().cpu().flatten(1).numpy().astype(np.float64)
     n_components = min(n_components, len(x) - 1, x.shape[1])
     pca = PCA(n_components=n_components, random_state=seed).fit(x)
@@ -743,6 +751,9 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
     Returns ``(n, C, H, W)`` float32 in [0, 1].
     """
     check_images(images, "images")
+    _check_n(n)
+    if len(images) == 0:
+        raise ValueError("classical_augment: got 0 images to augment")
     g = torch.Generator().manual_seed(int(seed))
     src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()
     h, w = src.shape[-2:]
