@@ -177,6 +177,17 @@ def test_baseline_and_augmentation_say_when_they_have_too_few_images():
         generative.classical_augment(torch.rand(0, 1, 8, 8), 2)
 
 
+def test_fraction_closer_refuses_the_distances_and_indices_tuple():
+    d = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="pass the distances only"):
+        generative.fraction_closer((d, np.array([0, 1, 2])), d)
+
+
+def test_fraction_closer_refuses_nan_distances():
+    with pytest.raises(ValueError, match="NaN"):
+        generative.fraction_closer(np.array([np.nan, 1.0]), np.array([1.0, 2.0]))
+
+
 def test_class_weights_refuse_labels_beyond_n_classes():
     with pytest.raises(ValueError, match=r"in \[0, 2\); got min 0, max 3"):
         generative.class_weights(torch.tensor([0, 1, 2, 3]), 2)

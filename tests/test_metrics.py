@@ -462,3 +462,9 @@ def test_multi_label_needs_matching_label_and_score_shapes():
 def test_module_lists_the_medmnist_tasks():
     from medmnist import INFO
     assert {info["task"] for info in INFO.values()} == set(metrics.TASKS)
+
+
+def test_predicted_labels_passed_as_scores_are_recognised_as_such():
+    y = np.array([0, 1, 2, 3, 1])
+    with pytest.raises(ValueError, match=r"predicted labels\? .*not logits.argmax\(1\)"):
+        accuracy(y, y, "multi-class")

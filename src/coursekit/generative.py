@@ -344,10 +344,17 @@ def fraction_closer(gen_to_train, heldout_to_train, q: float = 0.5) -> float:
     many more. ``q=0.5`` compares with the typical held-out image, a small
     ``q`` (e.g. 0.05) looks for near-copies.
     """
+    for name, d in (("gen_to_train", gen_to_train), ("heldout_to_train", heldout_to_train)):
+        if isinstance(d, tuple):
+            raise TypeError(f"{name}: expected an array of distances; got a tuple. "
+                            "nearest_neighbour_distances(..., return_index=True) returns (distances, indices): "
+                            "pass the distances only.")
     g = np.asarray(gen_to_train, dtype=np.float64).ravel()
     h = np.asarray(heldout_to_train, dtype=np.float64).ravel()
     if len(g) == 0 or len(h) == 0:
         raise ValueError("both distance arrays must be non-empty")
+    if not (np.isfinite(g).all() and np.isfinite(h).all()):
+        raise ValueError("the distances contain NaN or Inf; check the images they were computed from")
     if not 0 < q < 1:
         raise ValueError(f"q must lie strictly between 0 and 1; got {q!r}")
     return float((g < np.quantile(h, q)).mean())

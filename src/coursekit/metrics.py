@@ -247,6 +247,11 @@ def _prepare(y_true, y_score, task: str, fn: str) -> tuple[np.ndarray, np.ndarra
     if not np.all(np.isfinite(y_score)):
         raise ValueError(f"{fn}: y_score contains NaN or Inf.")
     lo, hi = float(y_score.min()), float(y_score.max())
+    if task in ("multi-class", "ordinal-regression") and y_score.ndim == 1 and hi > 1 \
+            and np.all(y_score == np.round(y_score)):
+        raise ValueError(f"{fn}: y_score of shape {y_score.shape} holds whole numbers up to {hi:.0f}: predicted "
+                         "labels? Pass the class probabilities, shape (N, n_classes): "
+                         "torch.softmax(logits, 1), not logits.argmax(1).")
     if lo < 0 or hi > 1:
         raise ValueError(f"{fn}: y_score has values in [{lo:.4g}, {hi:.4g}], outside [0, 1]: these "
                          "look like logits; pass probabilities: softmax/sigmoid "
