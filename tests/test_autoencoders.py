@@ -121,6 +121,23 @@ def test_reconstruction_errors_take_a_model_output_that_tracks_gradients():
     assert errors.shape == (4,) and np.isfinite(errors).all()
 
 
+@pytest.mark.parametrize("method, strength", [("gaussian", -1.0), ("tv", 0.0), ("tv", -0.1)])
+def test_classical_denoise_refuses_a_strength_it_cannot_use(method, strength):
+    with pytest.raises(ValueError, match="strength"):
+        latent.classical_denoise(torch.rand(1, 1, 8, 8), method, strength)
+
+
+def test_classical_denoise_with_gaussian_sigma_0_leaves_the_image_as_it_is():
+    x = torch.rand(1, 1, 8, 8)
+    assert torch.allclose(latent.classical_denoise(x, "gaussian", 0.0), x)
+
+
+def test_tune_classical_refuses_an_empty_list_of_strengths():
+    x = torch.rand(1, 1, 8, 8)
+    with pytest.raises(ValueError, match="strengths is empty"):
+        latent.tune_classical(x, x, "tv", [])
+
+
 def test_train_autoencoder_refuses_0_255_images():
     with pytest.raises(ValueError, match="Divide by 255"):
         latent.train_autoencoder(ConvAutoencoder(2, width=4), 255 * blobs(8), kind="ae", epochs=1)

@@ -651,6 +651,9 @@ def montage(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> np.ndarray:
     if images.shape[1] != 1:
         raise ValueError(f"montage draws grayscale images (N, 1, H, W); got {tuple(images.shape)}. "
                          "Use coursekit.viz.show_images for RGB images.")
+    _check_n(ncols, "ncols")
+    if len(images) == 0:
+        raise ValueError("montage: got 0 images")
     n, _, h, w = images.shape
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)

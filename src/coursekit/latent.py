@@ -297,6 +297,11 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float) -> torc
     check_images(noisy, "noisy")
     if method not in DENOISERS:
         raise ValueError(f"method must be one of {DENOISERS}; got {method!r}")
+    numeric = not isinstance(strength, bool) and isinstance(strength, (int, float, np.number))
+    # sigma 0 leaves the image as it is; TV divides by its weight
+    if not numeric or not (strength >= 0 if method == "gaussian" else strength > 0):
+        what = "the filter's sigma in pixels, >= 0" if method == "gaussian" else "the TV weight, > 0"
+        raise ValueError(f"strength ({what}) must be a number; got {strength!r}")
     arr = noisy.detach().cpu().double().numpy()
     out = np.empty_like(arr)
     for i in range(arr.shape[0]):
@@ -313,6 +318,9 @@ def tune_classical(noisy: torch.Tensor, clean: torch.Tensor, method: str,
     """The strength with the best mean PSNR on (``noisy``, ``clean``) -- pass
     *validation* images -- and the PSNR of every strength tried."""
     check_same_shape(noisy, clean, ("noisy", "clean"))
+    strengths = list(strengths)
+    if not strengths:
+        raise ValueError("tune_classical: strengths is empty; give the strengths to try, e.g. [0.5, 1.0, 1.5]")
     psnrs = {float(s): float(metrics.psnr(classical_denoise(noisy, method, s), clean)) for s in strengths}
     return max(psnrs, key=psnrs.get), psnrs
 
