@@ -6,6 +6,8 @@ boundary itself is tested end to end in test_grading_cli.py.
 """
 import copy
 
+import pytest
+
 from coursekit.grading.cases import execute
 from coursekit.grading.runner import TaskResult, expected_outputs, score_cases
 from coursekit.grading.tasks import get_task
@@ -29,3 +31,15 @@ def assert_loses_points(task_id, wrong) -> None:
 
 def assert_every_task_has_wrong_implementations(tasks, wrong_list) -> None:
     assert {t.id for t in tasks} <= {task_id for task_id, _ in wrong_list}
+
+
+def assert_full_marks(task_id, obj) -> None:
+    """``obj`` earns every point of ``task_id``; a failure lists the cases' messages."""
+    result = grade_in_process(task_id, obj)
+    assert result.score() == pytest.approx(result.task.points), [c.message for c in result.cases]
+
+
+def assert_every_task_has_an_independent_implementation(tasks, independent) -> None:
+    """The reference computes the expected outputs, so only an implementation that takes
+    another road can show that it is right: every task needs one."""
+    assert {t.id for t in tasks} == {task_id for task_id, _ in independent}

@@ -10,7 +10,9 @@ from torch import nn
 
 from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import cnn, exercise_tasks, exercises, get_task, load_hidden
-from grading_helpers import assert_every_task_has_wrong_implementations, assert_loses_points, grade_in_process
+from grading_helpers import (assert_every_task_has_an_independent_implementation,
+                             assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
+                             grade_in_process)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -84,12 +86,11 @@ INDEPENDENT = [("cnn.conv2d", conv2d_by_unfold), ("cnn.output_size", output_size
 
 @pytest.mark.parametrize("task_id, impl", INDEPENDENT, ids=[t for t, _ in INDEPENDENT])
 def test_an_independent_implementation_earns_full_marks(task_id, impl):
-    result = grade_in_process(task_id, impl)
-    assert result.score() == pytest.approx(result.task.points), [c.message for c in result.cases]
+    assert_full_marks(task_id, impl)
 
 
 def test_every_task_has_an_independent_implementation():
-    assert {t.id for t in cnn.TASKS} == {task_id for task_id, _ in INDEPENDENT}
+    assert_every_task_has_an_independent_implementation(cnn.TASKS, INDEPENDENT)
 
 
 @pytest.mark.parametrize("task", cnn.TASKS, ids=lambda t: t.id)
