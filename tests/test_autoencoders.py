@@ -138,6 +138,14 @@ def test_tune_classical_refuses_an_empty_list_of_strengths():
         latent.tune_classical(x, x, "tv", [])
 
 
+def test_autoencoder_runs_on_other_images_of_the_same_size_get_other_checkpoints(tmp_path):
+    x = blobs(16)
+    for images in (x, x.flip(-1)):   # e.g. fallback phantoms, then the real files
+        latent.train_autoencoder(ConvAutoencoder(2, width=4), images, kind="ae", epochs=1, batch_size=8,
+                                 device="cpu", checkpoint=tmp_path / "ae.pt", progress=False, verbose=False)
+    assert len(list(tmp_path.glob("ae-*.pt"))) == 2
+
+
 def test_train_autoencoder_refuses_0_255_images():
     with pytest.raises(ValueError, match="Divide by 255"):
         latent.train_autoencoder(ConvAutoencoder(2, width=4), 255 * blobs(8), kind="ae", epochs=1)

@@ -66,6 +66,17 @@ def test_runs_on_different_training_images_of_the_same_size_get_different_checkp
     assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
 
 
+def test_a_model_changed_only_in_its_dropout_never_resumes_the_other_models_run(phantom_sets, tmp_path):
+    train, test = phantom_sets
+    small = train.subset(64, seed=0)
+    for dropout in (0.2, 0.5):   # same class, same number of parameters
+        hist = classify.train_classifier(models.SmallCNN(1, 2, width=4, dropout=dropout), small, test.subset(64),
+                                         epochs=1, checkpoint=tmp_path / "cnn.pt", device="cpu", progress=False,
+                                         verbose=False)
+        assert hist["epoch"] == [1]
+    assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
+
+
 def test_class_weights_change_the_training_loss(phantom_sets):
     train, test = phantom_sets
     small = train.subset(64, seed=0)

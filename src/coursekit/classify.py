@@ -97,8 +97,10 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
     Shuffled batches come from ``seed``. After each epoch the history gets
     ``train_loss``, ``val_loss``, ``val_auc``, ``val_acc`` and ``lr`` (the rate
     used in that epoch). ``checkpoint`` gets a fingerprint of the settings
-    and the training data added to its name (:func:`coursekit.train.checkpoint_for`),
-    so a changed setting starts a new run instead of resuming an unrelated one.
+    the training data and the model (:func:`coursekit.train.model_fingerprint`) added to its
+    name (:func:`coursekit.train.checkpoint_for`), so a changed setting, data set or model starts
+    a new run instead of resuming an unrelated one; ``resume`` (default True) continues a run
+    with the same fingerprint from its last epoch.
     Returns the :class:`~coursekit.train.History`.
     """
     if train_data.labels.ndim != 1:
@@ -120,7 +122,8 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
     # fallback phantoms (or on another subset) must never be resumed by this run.
     run = dict(flag=train_data.flag, source=train_data.source, n_train=len(train_data),
                data=train.digest_tensors(train_data.images, train_data.labels), epochs=epochs,
-               batch_size=batch_size, max_shift=max_shift, seed=seed, select_best=select_best)
+               batch_size=batch_size, max_shift=max_shift, seed=seed, select_best=select_best,
+               **train.model_fingerprint(model))
     if optimizer is None:
         lr = 3e-3 if lr is None else lr
         weight_decay = 1e-4 if weight_decay is None else weight_decay

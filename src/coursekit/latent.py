@@ -80,8 +80,8 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
         ``val_mse``; the best epoch by it is restored at the end.
 
     Adam with a cosine learning-rate schedule; ``checkpoint`` gets a fingerprint
-    of the hyperparameters (:func:`coursekit.train.checkpoint_for`) and the run
-    resumes from it. Returns the :class:`~coursekit.train.History`.
+    of the hyperparameters, the images and the model (:func:`coursekit.train.checkpoint_for`)
+    and the run resumes from it. Returns the :class:`~coursekit.train.History`.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
@@ -105,9 +105,11 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
 
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    hparams = dict(kind=kind, epochs=epochs, n=len(images), batch_size=batch_size, lr=lr, seed=seed,
-                   model=type(model).__name__, latent_dim=getattr(model, "latent_dim", None),
-                   parameters=sum(p.numel() for p in model.parameters()),
+    # The images' contents are part of a run's identity: a run on fallback phantoms (or on
+    # another subset of the same size) must never be resumed by this one.
+    hparams = dict(kind=kind, epochs=epochs, n=len(images), data=train.digest_tensors(images),
+                   batch_size=batch_size, lr=lr, seed=seed, latent_dim=getattr(model, "latent_dim", None),
+                   **train.model_fingerprint(model),
                    noise_sigma=noise_sigma if kind == "dae" else None, beta=beta if kind == "vae" else None)
     if checkpoint is not None:
         checkpoint = train.checkpoint_for(checkpoint, hparams)

@@ -42,7 +42,7 @@ from . import device as _device
 from . import metrics as _metrics
 
 __all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
-           "checkpoint_for", "digest_tensors", "epoch_line"]
+           "checkpoint_for", "digest_tensors", "model_fingerprint", "epoch_line"]
 
 CHECKPOINT_FORMAT = 1
 
@@ -142,6 +142,16 @@ def digest_tensors(*tensors) -> str:
         if t is not None:
             h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:12]
+
+
+def model_fingerprint(model: nn.Module) -> dict:
+    """What identifies an architecture in a checkpoint's name: the class, the number of
+    parameters and a digest of ``repr(model)`` (layer sizes, dropout rates, ...), so that a
+    model changed in any of these never resumes another model's run."""
+    import hashlib
+
+    return {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
+            "architecture": hashlib.sha256(repr(model).encode()).hexdigest()[:8]}
 
 
 def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
