@@ -8,8 +8,8 @@ images with real ones in a stated space:
   uses an ImageNet Inception network; on 28 px medical images we use our own
   classifier instead, so we call the result **FD**, not FID, and always show
   the real-train versus real-test FD (the *floor*) beside it.
-* :func:`frechet_distance`: the Fréchet (2-Wasserstein) distance between
-  Gaussians fitted to two feature sets.
+* :func:`frechet_distance`: the squared Fréchet (2-Wasserstein) distance
+  between Gaussians fitted to two feature sets (what FID reports).
 * :func:`precision_recall`: the k-nearest-neighbour manifold precision and
   recall of Kynkäänniemi et al. (2019): *are the samples realistic* and *do
   they cover the data*, measured separately.
@@ -223,7 +223,7 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
 # ------------------------------------------------------------ Fréchet distance
 
 def frechet_distance(feats_a, feats_b) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets.
+    """Squared Fréchet (2-Wasserstein) distance between Gaussians fitted to two feature sets.
 
     $$ \\mathrm{FD} = \\lVert \\mu_a - \\mu_b \\rVert^2 + \\operatorname{tr}\\big(\\Sigma_a + \\Sigma_b
     - 2 (\\Sigma_a \\Sigma_b)^{1/2}\\big) $$

@@ -24,11 +24,11 @@ def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
 class SmallCNN(nn.Module):
     """A compact CNN for 28 x 28 (or larger) images.
 
-    Three stages of two conv blocks each (the second block of a stage pools),
-    widths ``width, 2*width, 4*width``, global average pooling, dropout and a
-    linear head. Input ``(N, in_channels, H, W)`` float32; output
-    ``(N, n_classes)`` logits. Receptive field at the last conv: 36 px on a
-    28 px image, so the head sees the whole X-ray.
+    Three stages of two conv blocks each (the second block of the first two
+    stages pools: 28 -> 14 -> 7), widths ``width, 2*width, 4*width``, global
+    average pooling, dropout and a linear head. Input ``(N, in_channels, H, W)``
+    float32; output ``(N, n_classes)`` logits. Receptive field at the last
+    conv: 32 px, more than a 28 px image, so the head sees the whole X-ray.
     """
 
     def __init__(self, in_channels: int = 1, n_classes: int = 2, width: int = 32, dropout: float = 0.2):
