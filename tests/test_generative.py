@@ -413,6 +413,11 @@ def test_class_samples_need_a_conditional_generator_and_a_valid_class():
         generative.class_samples(Generator(z_dim=8, width=4), 0)
 
 
+def test_montage_refuses_images_outside_0_1():
+    with pytest.raises(ValueError, match="expected values in \\[0, 1\\]"):
+        generative.montage(torch.rand(2, 1, 4, 4) * 3 - 1)
+
+
 def test_montage_tiles_images_row_by_row_with_a_white_gap():
     x = torch.stack([torch.full((1, 2, 2), v) for v in (0.0, 0.25, 0.5)])
     m = generative.montage(x, ncols=2, pad=1)

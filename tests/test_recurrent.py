@@ -105,6 +105,12 @@ def test_jacobian_norm_matches_autograd_jacobian():
         assert got == pytest.approx(float(jac[:, 0].norm()), rel=1e-10)
 
 
+def test_jacobian_norms_leave_no_gradients_on_the_module():
+    module = _module(nn.GRU, input_size=3, hidden_size=4)
+    R.input_jacobian_norms(module, torch.randn(5, 3, dtype=torch.float64), [2, 5])
+    assert all(p.grad is None for p in module.parameters())
+
+
 def test_rnn_gradient_to_the_first_input_vanishes_with_length():
     res = R.vanishing_gradients([2, 32], kinds=("rnn",), hidden_size=8, input_size=4, seeds=range(2))
     assert res["rnn"].shape == (2, 2)

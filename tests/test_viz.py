@@ -442,6 +442,15 @@ def test_plot_ladder_draws_each_mark_and_target_as_a_horizontal_line_in_its_own_
     plt.close(fig)
 
 
+def test_plot_ladder_never_draws_a_mark_in_the_ladders_own_colour(ladder):
+    marks = {f"run {i}": {"fd": 5.0 + i, "precision": 0.4, "recall": 0.6} for i in range(len(viz.PALETTE) - 1)}
+    fd = viz.plot_ladder(ladder, marks=marks).axes[0]
+    ladder_colour, mark_colours = fd.lines[0].get_color(), [line.get_color() for line in fd.lines[1:]]
+    assert not any(mcolors.same_color(ladder_colour, c) for c in mark_colours)
+    assert len({mcolors.to_hex(c) for c in mark_colours}) == len(marks)
+    plt.close("all")
+
+
 def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics(ladder):
     with pytest.raises(ValueError, match="no 'jpeg' degradation"):
         viz.plot_ladder(ladder, kind="jpeg")

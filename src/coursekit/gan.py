@@ -328,8 +328,10 @@ def value_function(d, p_data, p_g, x=None) -> float:
 
     ``d``: discriminator probabilities in [0, 1] at the grid points (NaN only
     where both densities are 0). Densities and ``x`` as in :func:`jsd`
-    (``x=None``: masses). With ``d = optimal_discriminator(p_data, p_g)`` the
-    result is ``-log 4 + 2 JSD(p_data || p_g)``.
+    (``x=None``: masses, normalised here to sum to 1). With
+    ``d = optimal_discriminator(p_data, p_g)`` the result is
+    ``-log 4 + 2 JSD(p_data || p_g)`` when the two carry equal total mass (true
+    densities, or normalised masses); ``optimal_discriminator`` does not normalise.
     """
     p, q = _densities(p_data, p_g)
     d = np.asarray(d, dtype=np.float64)

@@ -654,6 +654,7 @@ def montage(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> np.ndarray:
     _check_n(ncols, "ncols")
     if len(images) == 0:
         raise ValueError("montage: got 0 images")
+    check_unit_range(images, "montage: images")   # the padding is white, 1
     n, _, h, w = images.shape
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)

@@ -315,7 +315,7 @@ def ema_decay_at(step: int, decay: float) -> float:
 
     A fixed decay of 0.999 keeps the starting weights at ``0.999**step`` of the average, more
     than a third after a thousand steps; the ramp (the one of TensorFlow's
-    ``ExponentialMovingAverage``) averages roughly the last tenth of the steps so far until
+    ``ExponentialMovingAverage``) averages roughly the last ninth of the steps so far until
     that reaches ``1 / (1 - decay)``, so short runs get a useful average too."""
     if isinstance(step, bool) or not isinstance(step, int) or step < 1:
         raise ValueError(f"step must be the number of updates so far, an int >= 1; got {step!r}")

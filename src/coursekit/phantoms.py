@@ -24,7 +24,7 @@ How a fallback split encodes its labels (so that a classifier can learn them):
   abnormal class (the class whose name is not "normal"/"benign"; class 1 when
   neither name says so);
 * multi-class and ordinal tasks (2D): an ellipse whose orientation depends on
-  the class, plus 1-3 small blobs (count = class mod 3); RGB sets also get a
+  the class, plus 1-3 small blobs (count = (class mod 3) + 1); RGB sets also get a
   class-dependent stain colour;
 * multi-label tasks: a chest phantom with an independent finding per label
   (a small opacity at a label-specific place, present with probability 0.15);

@@ -243,7 +243,17 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         with ``restore_best`` the best weights are loaded at the end.
     hparams: a dict saved in the checkpoint and compared on resume, so a
         checkpoint of another configuration is not continued by mistake.
+    device: where to train (default :func:`coursekit.device.get_device`); the
+        model is moved there.
+    amp: mixed precision for ``loss_fn`` steps, on CUDA only (bfloat16, or
+        float16 with a gradient scaler, as :mod:`coursekit.device` chooses);
+        ignored on the CPU. A ``step_fn`` manages its own precision.
+    clip_grad_norm: with ``loss_fn``, the gradient norm is clipped to it before
+        every optimizer step (a ``step_fn`` clips, if it wants to, itself).
+    step_fn: ``step_fn(model, batch) -> {name: float}`` does a whole training
+        step itself (e.g. a GAN's two updates) instead of ``loss_fn``.
     progress: tqdm bars (default: on unless ``COURSEKIT_PROGRESS=0``).
+    verbose: print one line per epoch (and where a run resumes).
     """
     _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode)
     opts = _optimizers(optimizer)

@@ -426,8 +426,9 @@ def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping 
     for ax, metric in zip(axes, LADDER_METRICS):
         ax.plot(x, [q[metric] for _, q in points], marker="o", markersize=3, color=PALETTE[6],
                 label=f"real images, {kind}")
-        for i, (label, q) in enumerate(marks.items()):
-            ax.axhline(q[metric], ls="--", color=PALETTE[i], label=label)
+        mark_colours = [c for c in PALETTE if c != PALETTE[6]]   # black is the ladder's
+        for colour, (label, q) in zip(mark_colours, marks.items()):
+            ax.axhline(q[metric], ls="--", color=colour, label=label)
         if metric in targets:
             ax.axhline(targets[metric], ls=":", color="grey", label="target")
         ax.set_xlabel(f"{kind} sigma" + (" (px)" if kind == "blur" else ""))

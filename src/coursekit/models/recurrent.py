@@ -220,8 +220,8 @@ def input_jacobian_norms(module: nn.Module, x: torch.Tensor, lengths) -> np.ndar
     out, _ = module(xs)                                                  # (L*H, T_max, H)
     out = out.view(n_len, hidden, out.shape[1], hidden)
     picked = torch.stack([out[l, :, t - 1].diagonal() for l, t in enumerate(lengths)])
-    picked.sum().backward()
-    grads = xs.grad[:, 0].view(n_len, hidden, -1)                        # rows of each Jacobian
+    (grad,) = torch.autograd.grad(picked.sum(), xs)   # leaves no .grad on the module's weights
+    grads = grad[:, 0].view(n_len, hidden, -1)                           # rows of each Jacobian
     return grads.flatten(1).norm(dim=1).double().numpy()
 
 
@@ -408,6 +408,10 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
             h = s["h"]
             s["p"] = model.head(h).softmax(1)[:, 1]
             rows.append(s)
+        out, _ = model.rnn(feats[None])   # the check the docstring promises: same last state as the library
+        if not torch.allclose(out[0, -1:], h, atol=1e-5, rtol=1e-4):
+            raise RuntimeError("gate_trace: the from-scratch cells disagree with model.rnn "
+                               f"(largest difference {float((out[0, -1:] - h).abs().max()):.3g})")
     finally:
         model.train(was_training)
     return {k: torch.cat([r[k] for r in rows]).cpu().numpy() for k in rows[0]}
