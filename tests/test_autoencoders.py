@@ -343,6 +343,12 @@ def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
         assert model.decode(z).shape == (2, 1, 28, 28)
 
 
+def test_linear_probe_refuses_labels_that_are_not_class_indices():
+    codes = np.random.default_rng(0).random((10, 2))
+    with pytest.raises(ValueError, match="train_labels: expected class indices"):
+        latent.linear_probe(codes, np.linspace(0, 1, 10), codes, np.arange(10) % 2)
+
+
 def test_versus_pca_scores_both_methods_on_the_same_test_images_and_probes_their_codes(phantom_sets):
     train, test = (d.subset(120, seed=0) for d in phantom_sets)
     torch.manual_seed(0)

@@ -451,6 +451,11 @@ def test_plot_ladder_never_draws_a_mark_in_the_ladders_own_colour(ladder):
     plt.close("all")
 
 
+def test_plot_ladder_given_something_else_than_a_ladder_says_what_a_ladder_is():
+    with pytest.raises(TypeError, match="a ladder is the dict"):
+        viz.plot_ladder([1.0, 2.0])
+
+
 def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics(ladder):
     with pytest.raises(ValueError, match="no 'jpeg' degradation"):
         viz.plot_ladder(ladder, kind="jpeg")

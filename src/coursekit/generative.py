@@ -558,6 +558,9 @@ def ladder_points(ladder, kind: str) -> list[tuple[float, dict[str, float]]]:
     """The rungs of one degradation ``kind`` of a :func:`degradation_ladder`, with the
     undegraded images (``("none", 0.0)``) where present, as ``[(sigma, quality), ...]`` sorted by
     sigma. Raises ``ValueError`` when the ladder has no ``kind``."""
+    if not isinstance(ladder, dict) or not all(isinstance(k, tuple) and len(k) == 2 for k in ladder):
+        raise TypeError("a ladder is the dict {(kind, sigma): {'fd', 'precision', 'recall'}} that "
+                        f"degradation_ladder (or ladder_from_keys) returns; got {type(ladder).__name__}")
     if not any(k == kind for k, _ in ladder):
         raise ValueError(f"the ladder has no {kind!r} degradation; it has {sorted({k for k, _ in ladder} - {'none'})}")
     return sorted(((sigma, q) for (k, sigma), q in ladder.items() if k in (kind, "none")), key=lambda p: p[0])

@@ -244,6 +244,10 @@ def linear_probe(train_codes, train_labels, test_codes, test_labels, C: float = 
         raise ValueError(f"codes must be (N, k) with the same k; got {x_tr.shape} and {x_te.shape}")
     if len(x_tr) != len(y_tr) or len(x_te) != len(y_te):
         raise ValueError("each set of codes needs one label per row")
+    for name, y in (("train_labels", y_tr), ("test_labels", y_te)):
+        if not (np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating) and
+                                                        np.array_equal(y, np.round(y)))):
+            raise ValueError(f"{name}: expected class indices (integers); got values such as {y[:3].tolist()}")
     scaler = StandardScaler().fit(x_tr)
     clf = LogisticRegression(C=C, max_iter=max_iter).fit(scaler.transform(x_tr), y_tr)
     scores = clf.predict_proba(scaler.transform(x_te))
