@@ -343,6 +343,11 @@ def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
         assert model.decode(z).shape == (2, 1, 28, 28)
 
 
+def test_add_noise_refuses_a_seed_that_would_not_repeat():
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        latent.add_noise(torch.rand(2, 1, 4, 4), 0.1, seed=None)
+
+
 def test_linear_probe_refuses_labels_that_are_not_class_indices():
     codes = np.random.default_rng(0).random((10, 2))
     with pytest.raises(ValueError, match="train_labels: expected class indices"):

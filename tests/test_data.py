@@ -350,6 +350,12 @@ def test_subset_of_multilabel_is_a_seeded_random_subset():
     assert torch.equal(sub.labels, ds.labels[index])                       # labels travel with their images
 
 
+@pytest.mark.parametrize("seed", [None, "a", -1, 1.5])
+def test_subset_refuses_a_seed_that_would_not_repeat(seed):
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        toy(np.arange(10) % 3).subset(5, seed=seed)
+
+
 @pytest.mark.parametrize("n", [0, -5, 2.5])
 def test_subset_rejects_bad_n(n):
     with pytest.raises(ValueError, match="positive int"):

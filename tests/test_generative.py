@@ -369,6 +369,14 @@ def test_generate_rejects_a_truncation_that_is_not_a_positive_number(bad):
         generative.generate(Generator(z_dim=8, width=4), 2, truncation=bad)
 
 
+@pytest.mark.parametrize("seed", [None, "0"])
+def test_generate_and_augment_refuse_a_seed_that_would_not_repeat(seed):
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        generative.generate(Generator(z_dim=4, width=2), 2, seed=seed)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        generative.classical_augment(torch.rand(4, 1, 8, 8), 2, seed=seed)
+
+
 def test_generate_asks_a_conditional_generator_for_its_labels():
     cG = ConditionalGenerator(z_dim=4, n_classes=3, width=2)
     with pytest.raises(ValueError, match=r"conditional \(3 classes\): pass labels of shape \(4,\)"):

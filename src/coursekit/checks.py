@@ -6,9 +6,10 @@ source. Nothing here converts silently.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-__all__ = ["check_images", "check_same_shape", "check_unit_range"]
+__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed"]
 
 
 def _describe(x) -> str:
@@ -59,6 +60,14 @@ def check_unit_range(x: torch.Tensor, name: str = "images", tol: float = 1e-6) -
             fix = "Rescale, e.g. (x - x.min()) / (x.max() - x.min())."
         raise ValueError(f"{name}: expected values in [0, 1]; got min {lo:.4g}, max {hi:.4g}. {fix}")
     return x
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int; refused unless it is an int >= 0 (``None`` would draw a fresh,
+    unrepeatable seed, which is exactly what a seed argument is there to prevent)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be an int >= 0, so that the result can be repeated; got {seed!r}")
+    return int(seed)
 
 
 def check_same_shape(x: torch.Tensor, y: torch.Tensor, names=("x", "y")) -> None:

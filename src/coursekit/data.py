@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from . import phantoms
-from .checks import check_images
+from .checks import check_images, check_seed
 
 __all__ = ["SPLITS", "FallbackDataWarning", "MedMNIST", "DeviceBatches", "data_dir",
            "load_medmnist", "medmnist_dataloader", "available_sizes", "filename", "fallbacks_used"]
@@ -163,7 +163,7 @@ class MedMNIST:
             raise ValueError(f"n must be a positive int or None; got {n!r}.")
         if n is None or n >= len(self):
             return self
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         if self.multi_label:
             keep = rng.permutation(len(self))[:n]
         else:

@@ -49,7 +49,7 @@ from torch import nn
 
 from . import optim
 from . import train as _train
-from .checks import check_images, check_unit_range
+from .checks import check_images, check_seed, check_unit_range
 from .data import DeviceBatches, MedMNIST
 from .device import get_device
 from .device import seed_everything
@@ -424,7 +424,7 @@ def train_on_synthetic(model: nn.Module, synthetic: MedMNIST, val: MedMNIST, tes
 
 def _latent(n: int, z_dim: int, seed: int) -> torch.Tensor:
     """``(n, z_dim)`` standard normal noise from a seeded CPU generator (the same on every device)."""
-    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(int(seed)))
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(check_seed(seed)))
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -768,7 +768,7 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
     _check_n(n)
     if len(images) == 0:
         raise ValueError("classical_augment: got 0 images to augment")
-    g = torch.Generator().manual_seed(int(seed))
+    g = torch.Generator().manual_seed(check_seed(seed))
     src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()
     h, w = src.shape[-2:]
     angle = (torch.rand(n, generator=g) * 2 - 1) * math.radians(max_degrees)

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from . import metrics, train
-from .checks import check_images, check_same_shape, check_unit_range
+from .checks import check_images, check_same_shape, check_seed, check_unit_range
 from .data import DeviceBatches
 from .device import get_device
 from .models.autoencoders import ConvVAE, vae_loss
@@ -284,7 +284,7 @@ def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor
     check_images(images, "images")
     if not sigma >= 0:
         raise ValueError(f"sigma must be >= 0; got {sigma!r}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     eps = torch.randn(images.shape, generator=gen, dtype=torch.float32)
     return images + sigma * eps.to(images.device, images.dtype)
 
