@@ -464,3 +464,8 @@ def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics(
     with pytest.raises(ValueError, match="'targets' must give"):
         viz.plot_ladder(ladder, targets={"FD": 2.0})
     plt.close("all")
+
+
+def test_kernel_panel_refuses_an_empty_image():
+    with pytest.raises(ValueError, match="the image is empty"):
+        viz.kernel_panel(torch.rand(0, 5), {"blur": torch.rand(3, 3)})

@@ -72,3 +72,8 @@ def test_live_shows_only_the_controls_and_renders_the_chosen_setting(image, monk
     assert shown[-1] is w and rendered == [4]           # only the slider's start (its middle), no static panel
     assert len(figures) == 1 and [ax.get_title() for ax in figures[0].axes] == ["output"]
     plt.close("all")
+
+
+def test_apply_kernel_says_when_the_image_is_too_small_for_the_kernel():
+    with pytest.raises(ValueError, match="too small for a 3x3 kernel"):
+        widgets.apply_kernel(np.random.default_rng(0).random((1, 1)), "box blur")

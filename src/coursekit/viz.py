@@ -100,6 +100,8 @@ def _as_2d(x, name: str) -> torch.Tensor:
     if x.ndim != 2:
         raise ValueError(f"{name}: expected one 2-D image (H, W); got shape {tuple(x.shape)}. "
                          "Select a channel or squeeze, e.g. x[0, 0] or x.squeeze().")
+    if x.numel() == 0:
+        raise ValueError(f"{name}: the image is empty, shape {tuple(x.shape)}.")
     if not x.is_floating_point():
         x = x.float()
     if not torch.isfinite(x).all():

@@ -70,6 +70,9 @@ def apply_kernel(image, k) -> np.ndarray:
     if k.ndim != 2 or k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         raise ValueError(f"kernel must be 2D with odd sides; got shape {k.shape}")
     ph, pw = k.shape[0] // 2, k.shape[1] // 2
+    if x.shape[0] <= ph or x.shape[1] <= pw:
+        raise ValueError(f"image of {x.shape[0]}x{x.shape[1]} px is too small for a {k.shape[0]}x{k.shape[1]} kernel "
+                         f"with reflect padding: it needs at least {ph + 1}x{pw + 1} px")
     xp = F.pad(x[None, None], (pw, pw, ph, ph), mode="reflect")
     return F.conv2d(xp, torch.from_numpy(k)[None, None])[0, 0].numpy()
 
