@@ -10,7 +10,8 @@ Writes ``benchmarks/results/gan.json`` in the ``full`` profile (``gan.quick.json
 ``fd_gan_epoch_001``, ``fd_gan_epoch_002``, ... (is it still falling when training stops?),
 the DCGAN's FD, precision and recall with truncated noise ``trunc_psi090_fd``,
 ``trunc_psi090_precision``, ``trunc_psi090_recall``, ... down to ``trunc_psi050_*`` (what
-precision costs), ``gan_train_seconds`` (the sum of the per-epoch times in the DCGAN's history,
+precision costs), the same against validation images ``dev_fd_gan``, ``dev_precision``,
+``dev_recall`` and ``trunc_psi090_dev_fd``, ... (to choose on, leaving the test scores to report), ``gan_train_seconds`` (the sum of the per-epoch times in the DCGAN's history,
 so epochs trained before a resume count too) (and a few more).
 
 FD is the Fréchet distance in the penultimate features of a SmallCNN trained on the real
@@ -72,8 +73,13 @@ def setup(P):
     ck.classify.train_classifier(clf, train, val, epochs=P.clf_epochs, batch_size=P.batch_size, seed=SEED,
                                  checkpoint=cache / "clf.pt", progress=False)
     ref = test.subset(P.n_eval, seed=SEED)
+    # Choices between generators (a recipe, a truncation psi) are made on validation images, the
+    # development reference; the test reference scores the chosen one. (The per-epoch FD curve
+    # stays on the test reference: it is a diagnostic, and changing it would mix references in
+    # runs resumed from earlier checkpoints.)
+    dev = val.subset(P.n_eval, seed=SEED)
     return SimpleNamespace(train=train, val=val, test=test, cache=cache, clf=clf, ref=ref,
-                           f_ref=generative.features(clf, ref.images))
+                           f_ref=generative.features(clf, ref.images), f_dev=generative.features(clf, dev.images))
 
 
 def floor(S, P) -> dict:
@@ -127,12 +133,17 @@ def main() -> int:
     for epoch, fd in enumerate(hist["fd"], start=1):   # was FD still falling when training stopped?
         out[f"fd_gan_epoch_{epoch:03d}"] = fd
     fake = generative.generate(G, P.n_eval, seed=SEED)
-    q = generative.sample_quality(f_ref, generative.features(clf, fake), k=3)   # fd = the history's last
+    f_fake = generative.features(clf, fake)
+    q = generative.sample_quality(f_ref, f_fake, k=3)   # fd = the history's last
     out["fd_gan"], out["precision"], out["recall"] = q["fd"], q["precision"], q["recall"]
+    q = generative.sample_quality(S.f_dev, f_fake, k=3)   # the same samples against validation images
+    out["dev_fd_gan"], out["dev_precision"], out["dev_recall"] = q["fd"], q["precision"], q["recall"]
     ck.bench.write_image("gan_samples", generative.montage(fake[:40], ncols=10))   # what the numbers measured
     # the same noise scaled by psi: what does precision cost in recall and FD?
     for psi, m in generative.truncation_sweep(G, clf, f_ref, TRUNCATIONS, P.n_eval, seed=SEED).items():
         out.update({f"trunc_psi{round(100 * psi):03d}_{name}": v for name, v in m.items()})
+    for psi, m in generative.truncation_sweep(G, clf, S.f_dev, TRUNCATIONS, P.n_eval, seed=SEED).items():
+        out.update({f"trunc_psi{round(100 * psi):03d}_dev_{name}": v for name, v in m.items()})   # to choose psi
     for space in ("pixels", "features"):
         med, p05 = memorisation(clf, fake, train.images, ref.images, space)
         out[f"memo_frac_median_{space}"], out[f"memo_frac_p05_{space}"] = med, p05
