@@ -469,3 +469,8 @@ def test_plot_ladder_refuses_a_missing_kind_and_marks_without_the_three_metrics(
 def test_kernel_panel_refuses_an_empty_image():
     with pytest.raises(ValueError, match="the image is empty"):
         viz.kernel_panel(torch.rand(0, 5), {"blur": torch.rand(3, 3)})
+
+
+def test_show_images_refuses_an_empty_batch():
+    with pytest.raises(ValueError, match="got 0 images"):
+        viz.show_images(torch.rand(0, 1, 28, 28))

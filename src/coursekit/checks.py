@@ -22,11 +22,12 @@ def _describe(x) -> str:
     return type(x).__name__
 
 
-def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4) -> torch.Tensor:
+def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4, min_count: int = 0) -> torch.Tensor:
     """Check that ``x`` is a floating-point image tensor of the expected rank.
 
     Expected: a ``torch.Tensor`` of floats, by default ``(N, C, H, W)``
-    (``ndim=5`` for volumes ``(N, C, D, H, W)``), with no NaN or Inf.
+    (``ndim=5`` for volumes ``(N, C, D, H, W)``), with no NaN or Inf, and at
+    least ``min_count`` images along the first axis.
     Returns ``x`` unchanged so that calls can be chained.
     """
     ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
@@ -42,6 +43,9 @@ def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4) -> to
     if x.ndim not in ndims:
         raise ValueError(f"{name}: expected a {want} tensor; got shape {tuple(x.shape)}. "
                          "Add a batch or channel axis with x[None] or x.unsqueeze(1).")
+    if len(x) < min_count:
+        need = "1 image is" if min_count == 1 else f"{min_count} images are"
+        raise ValueError(f"{name}: got {len(x)} images; at least {need} needed.")
     if not torch.isfinite(x).all():
         n_bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"{name}: contains {n_bad} NaN or Inf values; expected finite numbers.")

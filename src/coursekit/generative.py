@@ -199,9 +199,7 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
 
     images: ``(N, C, H, W)`` float32 in [0, 1]. Returns ``(N, d)`` float64 numpy.
     """
-    check_images(images, "images")
-    if len(images) == 0:
-        raise ValueError("features: got 0 images.")
+    check_images(images, "features: images", min_count=1)
     check_unit_range(images, "features: images")   # the classifier learned [0, 1] images
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"features: batch_size must be a positive int; got {batch_size!r}")
@@ -372,9 +370,7 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     a class with no images). For generated images, ``labels`` are the classes
     the generator was asked for.
     """
-    check_images(images, "images")
-    if len(images) == 0:
-        raise ValueError("class_accuracy: got 0 images.")
+    check_images(images, "class_accuracy: images", min_count=1)
     labels = _class_indices(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
     dev = torch.device(device) if device is not None else next(classifier.parameters()).device
@@ -650,13 +646,11 @@ def class_samples(G: nn.Module, y: int, n: int = 8, seed: int = 0) -> torch.Tens
 def montage(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> np.ndarray:
     """Tile grayscale images ``(N, 1, H, W)`` into one ``(rows * (H + pad) - pad, ...)`` float32
     array in [0, 1] (the form :func:`coursekit.widgets.explore` draws)."""
-    check_images(images, "images")
+    check_images(images, "montage: images", min_count=1)
     if images.shape[1] != 1:
         raise ValueError(f"montage draws grayscale images (N, 1, H, W); got {tuple(images.shape)}. "
                          "Use coursekit.viz.show_images for RGB images.")
     _check_n(ncols, "ncols")
-    if len(images) == 0:
-        raise ValueError("montage: got 0 images")
     check_unit_range(images, "montage: images")   # the padding is white, 1
     n, _, h, w = images.shape
     ncols = min(ncols, n)
@@ -714,11 +708,9 @@ def gaussian_baseline(images: torch.Tensor, n: int, n_components: int = 32, seed
     """
     from sklearn.decomposition import PCA
 
-    check_images(images, "images")
+    check_images(images, "gaussian_baseline: images, to fit PCA", min_count=2)
     _check_n(n)
     _check_n(n_components, "n_components")
-    if len(images) < 2:
-        raise ValueError(f"gaussian_baseline: fitting PCA needs at least 2 images; got {len(images)}")
     x = images.detach().cpu().flatten(1).numpy().astype(np.float64)
     n_components = min(n_components, len(x) - 1, x.shape[1])
     pca = PCA(n_components=n_components, random_state=seed).fit(x)
@@ -764,10 +756,8 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
     flips (a left-right flip turns a left kidney into a right one).
     Returns ``(n, C, H, W)`` float32 in [0, 1].
     """
-    check_images(images, "images")
+    check_images(images, "classical_augment: images", min_count=1)
     _check_n(n)
-    if len(images) == 0:
-        raise ValueError("classical_augment: got 0 images to augment")
     g = torch.Generator().manual_seed(check_seed(seed))
     src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()
     h, w = src.shape[-2:]

@@ -53,11 +53,9 @@ def _check_pair(x, y, fn: str) -> tuple[torch.Tensor, torch.Tensor]:
     Half precision (from autocast) is promoted to float32: the squares and the
     differences of squares in SSIM lose too many digits in 16 bits.
     """
-    check_images(x, f"{fn}: x", ndim=(4, 5))
-    check_images(y, f"{fn}: y", ndim=(4, 5))
+    check_images(x, f"{fn}: x", ndim=(4, 5), min_count=1)
+    check_images(y, f"{fn}: y", ndim=(4, 5), min_count=1)
     check_same_shape(x, y, names=(f"{fn}: x", "y"))
-    if x.shape[0] == 0:
-        raise ValueError(f"{fn}: got 0 images; x and y need at least one image each.")
     dtype = torch.promote_types(x.dtype, y.dtype)
     if dtype in (torch.float16, torch.bfloat16):
         dtype = torch.float32

@@ -77,7 +77,7 @@ def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
     single = allow_single and x.ndim == 3
     if single:
         x = x[None]
-    check_images(x, name, ndim=(4, 5))
+    check_images(x, name, ndim=(4, 5), min_count=1)
     if x.ndim == 5:
         x = x[:, :, x.shape[2] // 2]
     if x.shape[1] not in (1, 3):
@@ -90,8 +90,6 @@ def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
             fix = "images are (N, C, H, W), channels first, with C = 1 (grayscale) or 3 (RGB)."
         shape = tuple(x.shape[1:]) if single else tuple(x.shape)
         raise ValueError(f"{name}: expected 1 (grayscale) or 3 (RGB) channels on axis 1; got shape {shape}: {fix}")
-    if len(x) == 0:
-        raise ValueError(f"{name}: got 0 images.")
     return x.float()
 
 
