@@ -31,7 +31,6 @@ from __future__ import annotations
 import sys
 
 import torch
-from sklearn.metrics import roc_auc_score
 
 import coursekit as ck
 from coursekit import latent
@@ -123,10 +122,10 @@ def main() -> int:
     y = pn["test"].labels.numpy()
     x_test = pn["test"].images
     pca_normal = latent.fit_pca(normal_train, P.latent_dim, seed=SEED)
-    r["anomaly_ae_auc"] = float(roc_auc_score(y, latent.reconstruction_errors(
-        latent.reconstruct(anomaly_ae, x_test, device=device), x_test)))
-    r["anomaly_pca_auc"] = float(roc_auc_score(y, latent.reconstruction_errors(
-        latent.pca_reconstruct(pca_normal, x_test), x_test)))
+    r["anomaly_ae_auc"] = ck.metrics.roc_auc(y, latent.reconstruction_errors(
+        latent.reconstruct(anomaly_ae, x_test, device=device), x_test))
+    r["anomaly_pca_auc"] = ck.metrics.roc_auc(y, latent.reconstruction_errors(
+        latent.pca_reconstruct(pca_normal, x_test), x_test))
     r["anomaly_n_normal_train"] = len(normal_train)
 
     path = ck.bench.write_result("autoencoders", r)

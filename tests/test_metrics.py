@@ -468,3 +468,52 @@ def test_predicted_labels_passed_as_scores_are_recognised_as_such():
     y = np.array([0, 1, 2, 3, 1])
     with pytest.raises(ValueError, match=r"predicted labels\? .*not logits.argmax\(1\)"):
         accuracy(y, y, "multi-class")
+
+
+# --------------------------------------------------------------------------
+# roc_auc: any real-valued score for one binary label
+# --------------------------------------------------------------------------
+
+def pairwise_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """The AUC by its definition: P(positive scores higher than negative), ties one half."""
+    pos, neg = s[y == 1][:, None], s[y == 0][None, :]
+    return float(((pos > neg) + 0.5 * (pos == neg)).mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_roc_auc_is_the_chance_that_a_positive_outscores_a_negative(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 300)
+    s = np.round(rng.normal(y * 0.7, 1.0) * 4) * 3.1   # unbounded, with ties
+    assert metrics.roc_auc(y, s) == pytest.approx(pairwise_auc(y, s), abs=1e-12)
+
+
+def test_roc_auc_depends_only_on_the_order_of_the_scores():
+    rng = np.random.default_rng(0)
+    y, s = rng.integers(0, 2, 200), rng.normal(size=200)
+    assert metrics.roc_auc(y, np.exp(3 * s) + 50) == pytest.approx(metrics.roc_auc(y, s))
+    assert metrics.roc_auc(y, -s) == pytest.approx(1 - metrics.roc_auc(y, s))
+
+
+def test_roc_auc_equals_auc_on_binary_probabilities():
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 2, 200), rng.random(200)
+    assert metrics.roc_auc(y, p) == pytest.approx(auc(y, p, "binary-class"))
+
+
+def test_roc_auc_accepts_tensors_and_n_by_1_columns():
+    y = torch.tensor([[0], [1], [0], [1]])
+    s = torch.tensor([[0.5], [2.0], [-1.0], [0.1]])
+    assert metrics.roc_auc(y, s) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("y, s, message", [
+    ([0, 0, 0], [1.0, 2.0, 3.0], "only one class"),
+    ([0, 1, 2], [1.0, 2.0, 3.0], "must be 0"),
+    ([0, 1], [1.0, 2.0, 3.0], "same samples"),
+    ([0, 1], [1.0, np.nan], "NaN"),
+    ([0, 1], [[0.2, 0.8], [0.6, 0.4]], "auc\\(y_true, y_score, task\\)"),
+])
+def test_roc_auc_refuses_what_it_cannot_score(y, s, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.roc_auc(np.array(y), np.array(s))

@@ -22,6 +22,9 @@ numbers are comparable with the MedMNIST benchmark tables):
 
 * :func:`accuracy` and :func:`auc` for the four MedMNIST tasks in :data:`TASKS`,
   from *probabilities* (softmax or sigmoid outputs), not logits.
+* :func:`roc_auc` for one binary label and *any* real-valued score (a
+  reconstruction error, a distance, a logit): the chance that a positive sample
+  scores higher than a negative one. Both AUCs are the same computation.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from .checks import check_images, check_same_shape
 
-__all__ = ["mse", "psnr", "ssim", "accuracy", "auc", "TASKS", "REDUCTIONS"]
+__all__ = ["mse", "psnr", "ssim", "accuracy", "auc", "roc_auc", "TASKS", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "none", "sum")
 TASKS = ("binary-class", "multi-class", "multi-label, binary-class", "ordinal-regression")
@@ -291,9 +294,9 @@ def _prepare(y_true, y_score, task: str, fn: str) -> tuple[np.ndarray, np.ndarra
     return y_true, y_score
 
 
-def _roc_auc(y_binary: np.ndarray, score: np.ndarray, what: str) -> float:
+def _roc_auc(y_binary: np.ndarray, score: np.ndarray, what: str, fn: str = "auc") -> float:
     if len(np.unique(y_binary)) < 2:
-        raise ValueError(f"auc: {what} has only one class in y_true ({len(y_binary)} samples), so "
+        raise ValueError(f"{fn}: {what} has only one class in y_true ({len(y_binary)} samples), so "
                          "its ROC AUC is undefined; evaluate on more samples (a stratified subset).")
     return roc_auc_score(y_binary, score)
 
@@ -324,6 +327,44 @@ def auc(y_true, y_score, task: str) -> float:
         else:
             total += _roc_auc((y_true == i).astype(float), y_score[:, i], f"class {i} (one-vs-rest)")
     return float(total / y_score.shape[1])
+
+
+def roc_auc(y_true, score) -> float:
+    """Area under the ROC curve of a real-valued score for one binary label.
+
+    The score need not be a probability: a reconstruction error for anomaly
+    detection, a distance, a logit. The AUC is the probability that a randomly
+    drawn positive sample scores higher than a randomly drawn negative one (ties
+    count one half), so it depends only on the order of the scores: 0.5 is
+    chance, and a value below 0.5 means that the score ranks the wrong way round.
+
+    Args:
+        y_true: ``(N,)`` or ``(N, 1)`` labels, 0 (negative) and 1 (positive),
+            both present; numpy array or torch tensor.
+        score: ``(N,)`` or ``(N, 1)`` finite real numbers, higher meaning "more
+            likely positive".
+
+    Returns:
+        The AUC in [0, 1]. For the probabilities of a classifier on a MedMNIST
+        task, :func:`auc` gives the same number (and knows the other tasks).
+    """
+    y_true = _to_numpy(y_true, "roc_auc: y_true")
+    score = _to_numpy(score, "roc_auc: score")
+    shapes = (y_true.shape, score.shape)
+    y_true, score = (a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a for a in (y_true, score))
+    if y_true.ndim != 1 or score.ndim != 1:
+        raise ValueError(f"roc_auc: expected one label and one score per sample, shapes (N,) or (N, 1); got "
+                         f"{shapes[0]} and {shapes[1]}. For class probabilities of shape (N, n_classes) use "
+                         "auc(y_true, y_score, task).")
+    if len(y_true) != len(score):
+        raise ValueError(f"roc_auc: y_true has {len(y_true)} samples but score has {len(score)}; they must "
+                         "describe the same samples.")
+    if not np.all(np.isfinite(score)):
+        raise ValueError("roc_auc: score contains NaN or Inf.")
+    if not np.isin(y_true, (0, 1)).all():
+        raise ValueError(f"roc_auc: y_true must be 0 (negative) or 1 (positive); got labels "
+                         f"{np.unique(y_true)[:10].tolist()}.")
+    return float(_roc_auc(y_true.astype(int), score, "y_true", fn="roc_auc"))
 
 
 def accuracy(y_true, y_score, task: str, threshold: float = 0.5) -> float:

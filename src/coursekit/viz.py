@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import roc_curve
 
 from . import metrics
 from .checks import check_images
@@ -498,7 +498,7 @@ def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.
     for colour, (name, s) in zip(PALETTE, scores.items()):
         s = _binary_scores(s, len(y), f"plot_roc: scores[{name!r}]")
         fpr, tpr, _ = roc_curve(y, s)
-        ax.plot(fpr, tpr, color=colour, label=f"{name} (AUC {roc_auc_score(y, s):.3f})")
+        ax.plot(fpr, tpr, color=colour, label=f"{name} (AUC {metrics.roc_auc(y, s):.3f})")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     ax.set_aspect("equal")
