@@ -66,6 +66,31 @@ def test_control_characters_are_found_where_a_backslash_escape_went_wrong():
 
 
 
+# Math that renders on the site but not in LaTeX, or not in MathJax: a bare "_" inside \text{}
+# (LaTeX reads a subscript; write \mathrm{kernel\_size}) and \mathbb{1} (MathJax has no glyph).
+NON_PORTABLE_MATH = re.compile(r"\\text\{[^{}]*(?<!\\)_[^{}]*\}|\\mathbb\{1\}")
+
+
+def non_portable_math(text: str) -> list[str]:
+    return [m.group(0) for m in NON_PORTABLE_MATH.finditer(text)]
+
+
+def markdown_of(path: Path) -> str:
+    if path.suffix == ".md":
+        return path.read_text(encoding="utf-8")
+    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", PAGES + NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_math_renders_both_in_mathjax_and_in_latex(path):
+    assert not non_portable_math(markdown_of(path))
+
+
+def test_non_portable_math_is_found():
+    assert non_portable_math(r"$\text{kernel_size}$, $\mathbb{1}[x > 0]$") == [r"\text{kernel_size}", r"\mathbb{1}"]
+    assert not non_portable_math(r"$\mathrm{kernel\_size}$, $p_\text{data}$, $\text{lr}_0$, $\mathbf{1}$")
+
+
 ALPHA_LABEL = re.compile(r"[A-Za-z]{1,5}\+?\d{2}")   # initials (a "+" after four authors) and a 2-digit year
 
 
