@@ -760,6 +760,27 @@ def test_train_gan_gives_runs_with_other_d_steps_different_checkpoints(tmp_path)
     assert len(list(tmp_path.glob("g-*.pt"))) == 2
 
 
+def test_a_generator_changed_only_in_its_activation_never_resumes_the_other_generators_run(tmp_path):
+    from coursekit.models.gan import Discriminator
+
+    def generator(activation):   # same class name, same parameters, another network
+        G = Generator(z_dim=4, width=2)
+        for name, module in G.named_modules():
+            for child_name, child in module.named_children():
+                if isinstance(child, torch.nn.ReLU):
+                    setattr(module, child_name, activation())
+        return G
+
+    images, finals = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)), []
+    for activation in (torch.nn.ReLU, torch.nn.ELU):
+        G = generator(activation)
+        hist = generative.train_gan(G, Discriminator(width=2), images, epochs=1, batch_size=4,
+                                    device="cpu", checkpoint=tmp_path / "g.pt", progress=False, verbose=False)
+        finals.append(hist["train_g_loss"][-1])
+    assert len(list(tmp_path.glob("g-*.pt"))) == 2
+    assert finals[0] != finals[1]   # the second run trained; it did not return the first run's history
+
+
 def test_train_gan_rejects_a_bad_d_steps_and_too_few_images_for_it():
     from coursekit.models.gan import Discriminator
     kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)

@@ -94,7 +94,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     epochs for the same number of generator updates.
     Shuffled batches of ``batch_size`` (the last incomplete one dropped: batch norm
     needs more than one sample). ``checkpoint`` gets a fingerprint of the
-    hyperparameters and the data added to its name and is resumed when it exists.
+    hyperparameters, the data and both networks (:func:`coursekit.train.model_fingerprint`)
+    added to its name and is resumed when it exists.
     Returns the :class:`~coursekit.train.History` (``train_d_loss``,
     ``train_g_loss``, ``train_d_real``, ``train_d_fake`` per epoch).
     """
@@ -141,8 +142,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
         optim._check_decay(ema_decay, "ema_decay")
         models["G_ema"] = ema
         step = partial(_step_then_average, step, ema, G, opt_g, ema_decay)
-    hparams = dict(G=type(G).__name__, D=type(D).__name__,
-                   parameters=sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters()),
+    hparams = dict(**{f"G_{k}": v for k, v in _train.model_fingerprint(G).items()},   # so that a changed G or D
+                   **{f"D_{k}": v for k, v in _train.model_fingerprint(D).items()},   # never resumes another run
                    n=len(images), data=_train.digest_tensors(images, labels), epochs=epochs, batch_size=batch_size,
                    loss=loss, lr=lr, lr_d=lr_d, betas=list(betas), smooth=smooth, seed=seed)
     if lr_decay_from is not None:   # only then, so that the fingerprint of a constant-rate run is unchanged
