@@ -109,3 +109,22 @@ def test_ae_latent_refuses_a_size_that_is_not_a_positive_whole_number(argv):
 def test_ae_latent_includes_the_chapter_s_latent_size_so_the_two_benchmarks_can_be_compared():
     sweep = bench.load_benchmark("ae_latent")
     assert sweep.PARAMS["full"]["latent_dim"] in sweep.LATENTS
+
+
+# ------------------------------------------------------- ae_datasets.py's command line
+
+def test_ae_datasets_runs_every_set_when_none_is_named_and_the_named_ones_in_their_order():
+    sets = bench.load_benchmark("ae_datasets")
+    assert sets.chosen([]) == list(sets.DATASETS)
+    assert sets.chosen(["bloodmnist", "pneumoniamnist", "bloodmnist"]) == ["pneumoniamnist", "bloodmnist"]
+
+
+def test_ae_datasets_refuses_a_set_it_does_not_know():
+    sets = bench.load_benchmark("ae_datasets")
+    with pytest.raises(SystemExit, match=r"unknown data set\(s\) \['chestmnist'\]"):
+        sets.chosen(["pneumoniamnist", "chestmnist"])
+
+
+def test_ae_datasets_includes_the_chapter_s_set_with_the_chapter_s_recipe():
+    sets, chapter = bench.load_benchmark("ae_datasets"), bench.load_benchmark("autoencoders")
+    assert sets.DATASETS[0] == "organamnist" and sets.PARAMS == chapter.PARAMS and sets.SEED == chapter.SEED
