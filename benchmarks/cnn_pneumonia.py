@@ -3,7 +3,8 @@ logistic regression on the same test split, and the data path's speed.
 
 Writes ``benchmarks/results/cnn_pneumonia.json`` in the ``full`` profile
 (``cnn_pneumonia.quick.json`` in the ``quick`` one) with the keys
-``cnn_test_auc``, ``cnn_test_acc``, ``logreg_test_auc``, ``logreg_test_acc``,
+``cnn_test_auc``, ``cnn_test_acc``, ``logreg_test_auc``, ``logreg_test_acc`` (at ``logreg_C``, the
+L2 strength chosen on validation AUC, ``logreg_val_auc``),
 ``loader_resident_img_per_s``, ``loader_dataloader_img_per_s`` (and a few more).
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/cnn_pneumonia.py``.
@@ -63,7 +64,8 @@ def main() -> int:
     test = ck.data.load_medmnist(FLAG, "test")
     ck.bench.require_real_data()
 
-    logreg = ck.classify.pixel_logistic_regression(train, test)
+    logreg_C, logreg_val = ck.classify.choose_logistic_c(train, val)   # on validation images, as the CNN's epoch
+    logreg = ck.classify.pixel_logistic_regression(train, test, C=logreg_C)
     model = ck.models.SmallCNN(1, 2, width=P.width)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,6 +92,7 @@ def main() -> int:
     path = ck.bench.write_result("cnn_pneumonia", {
         "cnn_test_auc": cnn["auc"], "cnn_test_acc": cnn["acc"],
         "logreg_test_auc": logreg["auc"], "logreg_test_acc": logreg["acc"],
+        "logreg_C": logreg_C, "logreg_val_auc": logreg_val[logreg_C],
         "cnn_best_epoch": history.best_epoch, "cnn_epochs": P.epochs, "cnn_train_seconds": train_s,
         "cnn_parameters": ck.models.count_parameters(model), "n_train": len(train),
         "loader_resident_img_per_s": resident, "loader_dataloader_img_per_s": loader,

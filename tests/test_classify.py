@@ -22,6 +22,38 @@ def test_pixel_logistic_regression_beats_chance_on_learnable_phantoms(phantom_se
     assert res["auc"] > 0.7
 
 
+def test_choose_logistic_c_takes_the_strength_with_the_best_validation_auc(phantom_sets):
+    train, val = phantom_sets
+    best, val_auc = classify.choose_logistic_c(train, val, Cs=[1.0, 1e-4, 1e-2])
+    assert sorted(val_auc) == [1e-4, 1e-2, 1.0]
+    for c, a in val_auc.items():   # each score is the baseline fitted with that C, scored on val
+        assert a == pytest.approx(classify.pixel_logistic_regression(train, val, C=c)["auc"])
+    assert val_auc[best] == max(val_auc.values())
+
+
+def test_choose_logistic_c_never_looks_at_anything_but_the_two_sets_it_is_given(phantom_sets, monkeypatch):
+    train, val = phantom_sets
+    seen = []
+    fit = classify.pixel_logistic_regression
+    monkeypatch.setattr(classify, "pixel_logistic_regression",
+                        lambda tr, te, C: seen.append((tr is train, te is val)) or fit(tr, te, C=C))
+    classify.choose_logistic_c(train, val, Cs=[0.1, 1.0])
+    assert seen == [(True, True), (True, True)]
+
+
+def test_choose_logistic_c_breaks_a_tie_towards_the_stronger_penalty(phantom_sets, monkeypatch):
+    train, val = phantom_sets
+    monkeypatch.setattr(classify, "pixel_logistic_regression", lambda tr, te, C: {"auc": 0.8})
+    assert classify.choose_logistic_c(train, val, Cs=[1.0, 0.1, 0.01])[0] == 0.01
+
+
+@pytest.mark.parametrize("Cs", [[], [0.0, 1.0], [-1.0], [float("nan")], 0.1, [True], ["0.1"]])
+def test_choose_logistic_c_refuses_strengths_that_are_not_positive_numbers(phantom_sets, Cs):
+    train, val = phantom_sets
+    with pytest.raises(ValueError, match="Cs must be a non-empty list of positive numbers"):
+        classify.choose_logistic_c(train, val, Cs=Cs)
+
+
 def test_train_classifier_learns_and_keeps_one_checkpoint_per_configuration(phantom_sets, tmp_path):
     train, test = phantom_sets
     torch.manual_seed(0)
