@@ -30,13 +30,12 @@ import sys
 
 import coursekit as ck
 from coursekit import latent
-from coursekit.models import autoencoders as aem
 
-chapter = ck.bench.load_benchmark("autoencoders")   # its parameters and seed
+sweep = ck.bench.load_benchmark("ae_latent")   # the chapter's comparison at one size, with its parameters and seed
 
-NOTEBOOK = chapter.NOTEBOOK
-PARAMS = chapter.PARAMS
-SEED = chapter.SEED
+NOTEBOOK = sweep.NOTEBOOK
+PARAMS = sweep.PARAMS
+SEED = sweep.SEED
 NAME = "ae_datasets"
 DATASETS = ("organamnist", "pneumoniamnist", "bloodmnist")   # the chapter's set first
 
@@ -55,21 +54,11 @@ def one_set(flag: str, P, cache, device) -> dict:
     val = ck.data.load_medmnist(flag, "val").subset(P.n_val, seed=SEED)
     test = ck.data.load_medmnist(flag, "test").subset(P.n_test, seed=SEED)
     ck.bench.require_real_data()
-    pca = latent.fit_pca(train.images, P.latent_dim, seed=SEED)
-    ck.seed_everything(SEED)
-    ae = aem.ConvAutoencoder(P.latent_dim, in_channels=train.images.shape[1], width=P.width)
-    h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=cache / f"ae-{flag}.pt", epochs=P.epochs,
-                                 val_images=val.images, batch_size=P.batch_size, lr=P.lr, seed=SEED, device=device,
-                                 progress=False)
-    scores = {**latent.versus_pca(ae, pca, train, test), "ae_best_epoch": h.best_epoch,
-              "ae_train_seconds": h.seconds(), "n_train": len(train)}
-    scores["ae_over_pca_mse"] = scores["ae_test_mse"] / scores["pca_test_mse"]
+    scores, ae, pca = sweep.compare(P.latent_dim, train, val, test, P, cache / f"ae-{flag}.pt", device, flag)
     seen = train.subset(len(test), seed=SEED).images
     scores["ae_train_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, seen, device=device), seen))
     scores["pca_train_mse"] = float(ck.metrics.mse(latent.pca_reconstruct(pca, seen), seen))
-    print(f"{flag}: AE {scores['ae_test_mse']:.5f}, PCA {scores['pca_test_mse']:.5f} "
-          f"(AE / PCA {scores['ae_over_pca_mse']:.3f}); probe AE {scores['ae_probe_acc']:.3f}, "
-          f"PCA {scores['pca_probe_acc']:.3f}", flush=True)
+    scores["n_train"] = len(train)
     return {f"{name}_{flag}": v for name, v in scores.items()}
 
 

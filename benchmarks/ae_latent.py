@@ -47,20 +47,28 @@ def chosen(argv) -> list[int]:
     return sizes or list(LATENTS)
 
 
-def one_size(d: int, train, val, test, P, cache, device) -> dict:
-    """PCA with ``d`` components and a ConvAutoencoder(d) on the same images: test MSE and a
-    linear probe on each method's codes."""
+def compare(d: int, train, val, test, P, checkpoint, device, label: str) -> tuple[dict, aem.ConvAutoencoder, object]:
+    """PCA with ``d`` components and a ConvAutoencoder(d) (notebook 04's recipe ``P``, as many input
+    channels as the images have) on the same images: test MSE and a linear probe on each method's
+    codes, the ratio, the AE's best epoch and training time; prints one line headed ``label``.
+    Returns ``(scores, autoencoder, pca)``. benchmarks/ae_datasets.py calls it too."""
     pca = latent.fit_pca(train.images, d, seed=SEED)
     ck.seed_everything(SEED)
-    ae = aem.ConvAutoencoder(d, width=P.width)
-    h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=cache / f"ae-d{d:03d}.pt", epochs=P.epochs,
+    ae = aem.ConvAutoencoder(d, in_channels=train.images.shape[1], width=P.width)
+    h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=checkpoint, epochs=P.epochs,
                                  val_images=val.images, batch_size=P.batch_size, lr=P.lr, seed=SEED, device=device,
                                  progress=False)
     scores = {**latent.versus_pca(ae, pca, train, test), "ae_best_epoch": h.best_epoch, "ae_train_seconds": h.seconds()}
     scores["ae_over_pca_mse"] = scores["ae_test_mse"] / scores["pca_test_mse"]
-    print(f"latent {d}: AE {scores['ae_test_mse']:.5f}, PCA {scores['pca_test_mse']:.5f} "
+    print(f"{label}: AE {scores['ae_test_mse']:.5f}, PCA {scores['pca_test_mse']:.5f} "
           f"(AE / PCA {scores['ae_over_pca_mse']:.3f}); probe AE {scores['ae_probe_acc']:.3f}, "
           f"PCA {scores['pca_probe_acc']:.3f}", flush=True)
+    return scores, ae, pca
+
+
+def one_size(d: int, train, val, test, P, cache, device) -> dict:
+    """:func:`compare` at latent size ``d``, its keys suffixed ``_d002``, ``_d004``, ..."""
+    scores, _, _ = compare(d, train, val, test, P, cache / f"ae-d{d:03d}.pt", device, f"latent {d}")
     return {f"{name}_d{d:03d}": v for name, v in scores.items()}
 
 
