@@ -128,3 +128,16 @@ def test_ae_datasets_refuses_a_set_it_does_not_know():
 def test_ae_datasets_includes_the_chapter_s_set_with_the_chapter_s_recipe():
     sets, chapter = bench.load_benchmark("ae_datasets"), bench.load_benchmark("autoencoders")
     assert sets.DATASETS[0] == "organamnist" and sets.PARAMS == chapter.PARAMS and sets.SEED == chapter.SEED
+
+
+def test_committed_ae_results_agree_where_they_measure_the_same_model():
+    # one recipe, one seed, one device: the chapter's autoencoder in three scripts is one model
+    ae, sweep, sets = (bench.find_result(n) for n in ("autoencoders", "ae_latent", "ae_datasets"))
+    if ae is None:
+        pytest.skip("benchmarks/results/autoencoders.json is not here")
+    k = int(ae["latent_dim"])
+    for other, suffix in ((sweep, f"_d{k:03d}"), (sets, "_organamnist")):
+        if other is None or other.get("device") != ae["device"]:
+            continue
+        for key in ("ae_test_mse", "pca_test_mse", "ae_probe_acc", "pca_probe_acc", "ae_best_epoch"):
+            assert other[key + suffix] == pytest.approx(ae[key], rel=1e-6), key + suffix
