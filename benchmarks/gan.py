@@ -5,7 +5,8 @@ Writes ``benchmarks/results/gan.json`` in the ``full`` profile (``gan.quick.json
 ``quick`` one) with the keys ``fd_gan``, ``fd_real_floor``, ``fd_gaussian``, ``precision``,
 ``recall``, ``precision_floor``, ``recall_floor``, ``precision_gaussian``, ``recall_gaussian``,
 ``memo_frac_median_pixels``, ``memo_frac_p05_pixels``, ``memo_frac_median_features``,
-``memo_frac_p05_features``, ``cgan_class_acc``, ``real_test_class_acc``,
+``memo_frac_p05_features``, ``gauss_components`` (the Gaussian-PCA baseline's number of
+components, chosen by FD to validation images, ``dev_fd_gaussian_k008``, ...), ``cgan_class_acc``, ``real_test_class_acc``,
 ``cgan_class_acc_ratio``, ``tstr_acc``, ``trtr_acc``, the DCGAN's FD after every epoch
 ``fd_gan_epoch_001``, ``fd_gan_epoch_002``, ... (is it still falling when training stops?),
 the DCGAN's FD, precision and recall with truncated noise ``trunc_psi090_fd``,
@@ -124,7 +125,11 @@ def main() -> int:
     out = {"n_train": len(train), "n_eval": P.n_eval, "gan_epochs": P.gan_epochs, **floor(S, P)}
     real_test = generative.class_accuracy(clf, test.images, test.labels, n_classes=K)
 
-    gauss = generative.gaussian_baseline(train.images, P.n_eval, n_components=32, seed=SEED)
+    # the classical baseline's one setting, chosen by FD to validation images
+    gauss_k, gauss_dev = generative.choose_gaussian_components(clf, train.images, S.f_dev, P.n_eval, seed=SEED)
+    out["gauss_components"] = gauss_k
+    out.update({f"dev_fd_gaussian_k{k:03d}": fd for k, fd in gauss_dev.items()})
+    gauss = generative.gaussian_baseline(train.images, P.n_eval, n_components=gauss_k, seed=SEED)
     q = generative.sample_quality(f_ref, generative.features(clf, gauss), k=3)
     out["fd_gaussian"], out["precision_gaussian"], out["recall_gaussian"] = q["fd"], q["precision"], q["recall"]
 

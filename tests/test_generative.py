@@ -441,6 +441,44 @@ def test_gaussian_baseline_samples_have_the_data_shape_and_mean():
     assert float((s.mean(0) - x.mean(0)).abs().max()) < 0.02
 
 
+class PixelFeatures(torch.nn.Module):
+    """A 'classifier' whose features (the input of its last linear layer) are the 8x8 pixels."""
+    def __init__(self):
+        super().__init__()
+        self.body, self.head = torch.nn.Flatten(), torch.nn.Linear(64, 2)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_choose_gaussian_components_takes_the_k_whose_samples_are_nearest_the_validation_features():
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(6, 64))
+    make = lambda n: torch.from_numpy(np.clip(0.5 + 0.05 * rng.normal(size=(n, 6)) @ basis
+                                              + 0.01 * rng.normal(size=(n, 64)), 0, 1).reshape(n, 1, 8, 8)).float()
+    train, val = make(400), make(300)
+    f_val = val.flatten(1).double().numpy()
+    best, fd = generative.choose_gaussian_components(PixelFeatures(), train, f_val, 300, ks=[2, 6, 32], seed=1)
+    for k, v in fd.items():   # each score: that k's samples against the validation features, nothing else
+        samples = generative.gaussian_baseline(train, 300, n_components=k, seed=1).flatten(1).double().numpy()
+        assert v == pytest.approx(generative.frechet_distance(samples, f_val))
+    assert sorted(fd) == [2, 6, 32] and fd[best] == min(fd.values())
+    assert fd[2] > fd[6]   # two components miss four of the six directions the images vary in
+
+
+def test_choose_gaussian_components_breaks_a_tie_towards_fewer_components(monkeypatch):
+    monkeypatch.setattr(generative, "frechet_distance", lambda a, b: 1.0)
+    best, _ = generative.choose_gaussian_components(PixelFeatures(), torch.rand(20, 1, 8, 8), np.zeros((5, 64)), 10,
+                                                    ks=[16, 4, 8])
+    assert best == 4
+
+
+@pytest.mark.parametrize("ks", [[], [0, 8], [2.5], [True], 8, ["8"]])
+def test_choose_gaussian_components_refuses_what_is_not_a_list_of_positive_ints(ks):
+    with pytest.raises(ValueError, match="ks must be a non-empty list of positive ints"):
+        generative.choose_gaussian_components(PixelFeatures(), torch.rand(20, 1, 8, 8), np.zeros((5, 64)), 10, ks=ks)
+
+
 # --------------------------------------------------------- imbalance helpers
 
 @pytest.fixture(scope="module")

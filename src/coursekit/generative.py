@@ -26,7 +26,8 @@ images with real ones in a stated space:
   time scales, :func:`coursekit.gan.gan_step`, :func:`coursekit.train.fit` with
   checkpoint and resume).
 * :func:`gaussian_baseline`: a classical generative model (a Gaussian in PCA
-  space) to compare a GAN with.
+  space) to compare a GAN with; :func:`choose_gaussian_components` sets its one
+  parameter on validation images.
 * :func:`imbalance_trial`: one seed of the class-imbalance experiment, built
   from :func:`imbalanced_subset`, :func:`classical_augment` and
   :func:`class_weights` (shared by notebook 05c and ``benchmarks/gan_imbalance.py``).
@@ -59,7 +60,7 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
            "truncation_sweep", "DEGRADATIONS", "LADDER_METRICS", "degradation_ladder", "ladder_points",
            "ladder_to_keys", "ladder_from_keys", "equivalent_degradation", "interpolate", "class_samples", "montage",
            "latent_explorer", "class_explorer",
-           "gaussian_baseline", "imbalanced_subset", "classical_augment", "class_weights",
+           "gaussian_baseline", "GAUSS_COMPONENTS", "choose_gaussian_components", "imbalanced_subset", "classical_augment", "class_weights",
            "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
 
 
@@ -719,6 +720,31 @@ def gaussian_baseline(images: torch.Tensor, n: int, n_components: int = 32, seed
     codes = rng.standard_normal((n, n_components)) * np.sqrt(pca.explained_variance_)
     out = np.clip(pca.inverse_transform(codes), 0.0, 1.0)
     return torch.from_numpy(out).float().view(n, *images.shape[1:])
+
+
+# The numbers of principal components choose_gaussian_components tries.
+GAUSS_COMPONENTS = (8, 16, 32, 64, 128)
+
+
+def choose_gaussian_components(classifier: nn.Module, images: torch.Tensor, f_val, n: int,
+                               ks=GAUSS_COMPONENTS, seed: int = 0) -> tuple[int, dict[int, float]]:
+    """The number of components of :func:`gaussian_baseline`, chosen on validation images.
+
+    A baseline deserves the same care as the model it is compared with: each ``k`` in ``ks``
+    gives ``n`` samples of ``gaussian_baseline(images, n, k, seed)``, scored by their FD to
+    ``f_val``, the :func:`features` of *validation* images (never the test reference). Few
+    components give blurry averages; many give noisy ones.
+
+    Returns ``(best_k, {k: FD to validation})``; on a tie the smaller ``k`` wins.
+    """
+    ks = list(ks) if isinstance(ks, (list, tuple, range)) else ks
+    if not isinstance(ks, list) or not ks or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1
+                                                 for k in ks):
+        raise ValueError(f"ks must be a non-empty list of positive ints (numbers of components) such as "
+                         f"{list(GAUSS_COMPONENTS)}; got {ks!r}")
+    fd = {int(k): frechet_distance(features(classifier, gaussian_baseline(images, n, int(k), seed=seed)), f_val)
+          for k in sorted(set(ks))}
+    return min(fd, key=lambda k: (fd[k], k)), fd
 
 
 # --------------------------------------------------- the imbalance experiment
