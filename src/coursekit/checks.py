@@ -6,10 +6,12 @@ source. Nothing here converts silently.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
-__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed"]
+__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_candidates"]
 
 
 def _describe(x) -> str:
@@ -79,3 +81,16 @@ def check_same_shape(x: torch.Tensor, y: torch.Tensor, names=("x", "y")) -> None
     if x.shape != y.shape:
         raise ValueError(f"{names[0]} and {names[1]} must have the same shape; "
                          f"got {tuple(x.shape)} and {tuple(y.shape)}.")
+
+
+def check_candidates(values, name: str, what: str, example, integer: bool = False) -> list:
+    """The settings a selection on validation images tries (a list, tuple, range or array of
+    positive numbers, ints when ``integer``), as a sorted list without repeats. Anything else is
+    refused with a message that says ``what`` they are and gives ``example``."""
+    values = list(values) if isinstance(values, (list, tuple, range, np.ndarray)) else values
+    kinds = (int, np.integer) if integer else (int, float, np.number)
+    if not isinstance(values, list) or not values or any(
+            isinstance(v, bool) or not isinstance(v, kinds) or not math.isfinite(v) or v <= 0 for v in values):
+        raise ValueError(f"{name} must be a non-empty list of positive {'ints' if integer else 'numbers'} "
+                         f"({what}) such as {list(example)}; got {values!r}")
+    return sorted(set(values))

@@ -14,13 +14,12 @@ Both report AUC and accuracy exactly as ``medmnist.Evaluator`` does.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
 from . import metrics, train
+from .checks import check_candidates
 from .data import DeviceBatches, MedMNIST
 from .device import get_device
 
@@ -189,11 +188,7 @@ def choose_logistic_c(train_data: MedMNIST, val_data: MedMNIST, Cs=LOGISTIC_CS) 
     scored on ``val_data``; the test images play no part. Returns ``(best_C, {C: val AUC})``;
     on a tie the smaller C (the stronger regulariser) wins.
     """
-    Cs = list(Cs) if isinstance(Cs, (list, tuple, np.ndarray)) else Cs
-    if not isinstance(Cs, list) or not Cs or any(isinstance(c, bool) or not isinstance(c, (int, float, np.number))
-                                                 or not math.isfinite(c) or c <= 0 for c in Cs):
-        raise ValueError(f"Cs must be a non-empty list of positive numbers (inverse L2 strengths) such as "
-                         f"{list(LOGISTIC_CS)}; got {Cs!r}")
-    val_auc = {float(c): pixel_logistic_regression(train_data, val_data, C=float(c))["auc"] for c in sorted(Cs)}
+    Cs = check_candidates(Cs, "Cs", "inverse L2 strengths", LOGISTIC_CS)
+    val_auc = {float(c): pixel_logistic_regression(train_data, val_data, C=float(c))["auc"] for c in Cs}
     best = max(val_auc, key=lambda c: (val_auc[c], -c))
     return best, val_auc

@@ -50,7 +50,7 @@ from torch import nn
 
 from . import optim
 from . import train as _train
-from .checks import check_images, check_seed, check_unit_range
+from .checks import check_candidates, check_images, check_seed, check_unit_range
 from .data import DeviceBatches, MedMNIST
 from .device import get_device
 from .device import seed_everything
@@ -737,13 +737,9 @@ def choose_gaussian_components(classifier: nn.Module, images: torch.Tensor, f_va
 
     Returns ``(best_k, {k: FD to validation})``; on a tie the smaller ``k`` wins.
     """
-    ks = list(ks) if isinstance(ks, (list, tuple, range)) else ks
-    if not isinstance(ks, list) or not ks or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1
-                                                 for k in ks):
-        raise ValueError(f"ks must be a non-empty list of positive ints (numbers of components) such as "
-                         f"{list(GAUSS_COMPONENTS)}; got {ks!r}")
+    ks = check_candidates(ks, "ks", "numbers of components", GAUSS_COMPONENTS, integer=True)
     fd = {int(k): frechet_distance(features(classifier, gaussian_baseline(images, n, int(k), seed=seed)), f_val)
-          for k in sorted(set(ks))}
+          for k in ks}
     return min(fd, key=lambda k: (fd[k], k)), fd
 
 
