@@ -357,3 +357,26 @@ def test_set_aside_unless_moves_only_a_file_whose_metadata_differs_from_what_is_
     assert moved == tmp_path / "gan_calibration@abc1234-cpu.json" and not path.exists()
     assert json.loads(moved.read_text())["fd_real_floor"] == 1.27
     assert bench.set_aside_unless(tmp_path / "absent.json", device="cuda: H200") is None
+
+
+def test_agreement_says_same_model_when_the_numbers_match():
+    text = bench.agreement("The sweep's autoencoder", 0.027561, 0.027561, "autoencoders.json")
+    assert text.startswith("The sweep's autoencoder scores 0.02756 and the one of `autoencoders.json` 0.02756:")
+    assert "same model" in text and "apart" not in text
+
+
+def test_agreement_gives_the_gap_when_the_runs_differ():
+    text = bench.agreement("The sweep's autoencoder", 0.0303, 0.03, "autoencoders.json")
+    assert "1.0% apart" in text and "the two runs differ" in text
+    assert "same model" not in text
+
+
+def test_agreement_tolerates_only_rounding():
+    assert "same model" in bench.agreement("A", 1.0 + 1e-9, 1.0, "x.json")
+    assert "apart" in bench.agreement("A", 1.0 + 1e-4, 1.0, "x.json")
+
+
+@pytest.mark.parametrize("value, reference", [(float("nan"), 1.0), (1.0, None), (True, 1.0), (1.0, 0.0)])
+def test_agreement_refuses_what_is_not_a_comparable_number(value, reference):
+    with pytest.raises(ValueError, match="must be"):
+        bench.agreement("A", value, reference, "x.json")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
 import re
 import subprocess
@@ -243,6 +244,27 @@ def series(result: Mapping[str, float], prefix: str, suffix: str = "") -> dict[i
         if m:
             found[int(m.group(1))] = value
     return dict(sorted(found.items()))
+
+
+def agreement(subject: str, value: float, reference: float, reference_file: str, rtol: float = 1e-6) -> str:
+    """A sentence for a notebook: does ``value``, one file's number for a model, agree with
+    ``reference``, another file's number for what should be the same model?
+
+    E.g. ``agreement("At k = 16 the sweep's autoencoder", 0.02756, 0.02756, "autoencoders.json")``.
+    Equal within ``rtol`` (relative): the same recipe gave the same model in both scripts; otherwise
+    the sentence gives the relative gap and says that the two runs differ, so a table built from
+    the one file is not the other's result.
+    """
+    for name, x in (("value", value), ("reference", reference)):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+            raise ValueError(f"{name} must be a finite number (a metric read from a results file); got {x!r}")
+    if reference == 0:
+        raise ValueError("reference must be non-zero: the gap is relative to it")
+    head = f"{subject} scores {value:.5f} and the one of `{reference_file}` {reference:.5f}: "
+    if abs(value - reference) <= rtol * abs(reference):
+        return head + "the same recipe gives the same model in both scripts."
+    return head + (f"{abs(value / reference - 1):.1%} apart, so the two runs differ (compare their commits "
+                   "and devices), and each table is one run's result, not the other's.")
 
 
 def find_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict | None:
