@@ -14,6 +14,7 @@ One module per idea:
 - ``latent``: codes of autoencoders: PCA baseline, linear probe, anomaly scores
 - ``gan``: GAN losses, the training step, and the 1D theory
 - ``generative``: evaluating generators: FD, precision/recall, memorisation
+- ``gan_report``: the GAN chapter's results against its targets; recipes chosen on validation
 - ``viz``: image grids, before/after comparisons, training curves
 - ``widgets``: pure demo functions with ipywidgets wrappers and static panels
 - ``bench``: read and write ``benchmarks/results/<name>.json``
@@ -29,7 +30,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "latent", "gan", "generative")
+            "optim", "latent", "gan", "generative", "gan_report")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

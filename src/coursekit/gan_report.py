@@ -1,0 +1,221 @@
+"""The GAN chapter's full-profile results, read against the targets set before the runs.
+
+Notebook 05b reads ``benchmarks/results/gan.json`` (the chapter's DCGAN and conditional GAN)
+and ``gan_recipes.json`` (the same DCGAN under other training recipes, with earlier runs set
+aside as ``gan_recipes@<commit>-<device>.json``). This module turns those flat dicts into
+tables and generated sentences, so that the notebook's cells stay short and the rules the
+chapter promises are tested:
+
+* the targets: FD at most :data:`FD_OVER_FLOOR` times the real-train versus real-test floor,
+  precision and recall each at least :data:`MIN_PRECISION_RECALL`, and the conditional samples
+  recognised at least :data:`MIN_CLASS_ACC_RATIO` times as often as real test images;
+* a recipe is *chosen on validation images* (its FD against validation features, the key
+  ``<recipe>_dev_fd``) and only that recipe's *test* scores are read against the targets: the
+  lowest of several test FDs is the best of several looks at the test set, and optimistic;
+* scores are compared only on one yardstick: FDs made with different classifiers (another
+  device trains another one) have different floors and are not comparable.
+
+Every function takes the dicts that :func:`coursekit.bench.find_result` and
+:func:`coursekit.bench.find_results` return.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+FD_OVER_FLOOR = 2.0          # FD at most this many times the floor
+MIN_PRECISION_RECALL = 0.5   # precision and recall each at least this
+MIN_CLASS_ACC_RATIO = 0.8    # cGAN samples recognised at least this often, relative to real test images
+
+# Discriminator updates per generator update in benchmarks/gan_recipes.py (1 where not named):
+# an epoch of such a recipe updates G fewer times, which matters when curves are compared.
+D_STEPS = {"dsteps": 2}
+
+
+def meets_targets(fd: float, floor: float, precision: float, recall: float) -> bool:
+    """Whether an unconditional generator meets the chapter's targets: ``fd <= 2 floor`` and
+    precision and recall each at least 0.5 (scores against the test reference, at psi = 1)."""
+    return fd <= FD_OVER_FLOOR * floor and min(precision, recall) >= MIN_PRECISION_RECALL
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def targets_findings(result: Mapping[str, float]) -> str:
+    """A paragraph (Markdown) reading ``gan.json`` against the targets, met or **missed**, and
+    what a classifier trained on conditional samples alone learns (TSTR against TRTR)."""
+    r = result
+    fd_x, tstr_x = r["fd_gan"] / r["fd_real_floor"], r["tstr_acc"] / r["trtr_acc"]
+    return (
+        f"Against the targets set before the run: the DCGAN's FD is {fd_x:.1f} times the floor (at most "
+        f"{FD_OVER_FLOOR:g}: {_met(fd_x <= FD_OVER_FLOOR)}); its precision is {r['precision']:.2f} and its recall "
+        f"{r['recall']:.2f} (each at least {MIN_PRECISION_RECALL:g}: "
+        f"{_met(min(r['precision'], r['recall']) >= MIN_PRECISION_RECALL)}); the conditional samples are "
+        f"recognised {r['cgan_class_acc_ratio']:.2f} times as often as real test images (at least "
+        f"{MIN_CLASS_ACC_RATIO:g}: {_met(r['cgan_class_acc_ratio'] >= MIN_CLASS_ACC_RATIO)}). A classifier trained "
+        f"on conditional samples alone reaches {r['tstr_acc']:.2f} accuracy on real test images, {tstr_x:.0%} of "
+        f"the {r['trtr_acc']:.2f} it reaches when trained on real ones: "
+        + ("the samples teach nearly what the real images teach." if tstr_x >= 0.9
+           else "the samples teach only part of what the real images teach."))
+
+
+def gaussian_baseline_note(result: Mapping[str, float]) -> str:
+    """How the Gaussian-in-PCA baseline of ``gan.json`` got its number of components."""
+    if "gauss_components" in result:
+        return (f"Gaussian-PCA baseline: {int(result['gauss_components'])} components, chosen by FD to "
+                "validation images")
+    return "Gaussian-PCA baseline: 32 components, fixed (this file predates choosing them on validation images)"
+
+
+# ------------------------------------------------------------ recipes
+
+def _recipes_in(run: Mapping[str, float]) -> list[str]:
+    """The recipes a ``gan_recipes`` run scored: those with a ``<recipe>_fd`` key."""
+    return [k[:-len("_fd")] for k in run if k.endswith("_fd") and not k.endswith("_dev_fd")]
+
+
+def recipe_runs(runs: Sequence[Mapping[str, float]]) -> dict[str, tuple[Mapping[str, float], str]]:
+    """``{label: (run, recipe)}`` for every recipe of every run, in the order of ``runs`` (the
+    current file first, as :func:`coursekit.bench.find_results` returns them). A recipe that an
+    earlier run measured again is labelled ``"<recipe> (<commit[:7]>)"`` there."""
+    which: dict[str, tuple[Mapping[str, float], str]] = {}
+    for run in runs:
+        for name in _recipes_in(run):
+            seen = any(name == other for _, other in which.values())
+            which[f"{name} ({str(run['git_commit'])[:7]})" if seen else name] = (run, name)
+    return which
+
+
+def recipe_table(runs: Sequence[Mapping[str, float]]) -> pd.DataFrame:
+    """One row per recipe and run (labels of :func:`recipe_runs`), with its test scores, whether
+    they meet the targets, its FD on validation images (NaN for runs that predate that score), the
+    floor of its classifier and the run (commit and device) it comes from."""
+    rows = {}
+    for label, (run, name) in recipe_runs(runs).items():
+        fd, floor = run[f"{name}_fd"], run["fd_real_floor"]
+        precision, recall = run[f"{name}_precision"], run[f"{name}_recall"]
+        rows[label] = {"FD": fd, "FD / floor": fd / floor, "precision": precision, "recall": recall,
+                       "epochs": run[f"{name}_epochs"], "G parameters": run[f"{name}_parameters"],
+                       "meets the targets": meets_targets(fd, floor, precision, recall),
+                       "FD on validation": run.get(f"{name}_dev_fd", math.nan),
+                       "floor": floor,
+                       "run": f"{str(run['git_commit'])[:7]} on {str(run['device']).split(':')[0]}"}
+    columns = ["FD", "FD / floor", "precision", "recall", "epochs", "G parameters", "meets the targets",
+               "FD on validation", "floor", "run"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("recipe")
+
+
+def same_yardstick(floor: float, other: float) -> bool:
+    """Whether two FD floors come from the same classifier and reference (equal up to rounding)."""
+    return abs(floor - other) <= 1e-6 * abs(other)
+
+
+def chosen_recipe(table: pd.DataFrame) -> str | None:
+    """The recipe to report: the lowest FD on validation images among the rows that have one and
+    share the first row's yardstick (its floor; the first row comes from the current results
+    file). ``None`` when no row qualifies, e.g. when every run predates the validation score.
+    The choice never looks at a test score."""
+    if not len(table):
+        return None
+    floor = table["floor"].iloc[0]
+    ok = table["FD on validation"].notna() & table["floor"].map(lambda f: same_yardstick(f, floor))
+    return None if not ok.any() else table.loc[ok, "FD on validation"].astype(float).idxmin()
+
+
+def recipe_curves(which: Mapping[str, tuple[Mapping[str, float], str]]) -> tuple[dict, dict]:
+    """The curves of each recipe (labels of :func:`recipe_runs`) against generator updates counted
+    in epochs of ``base`` (an epoch of a recipe with ``d_steps`` discriminator updates per
+    generator update counts ``1 / d_steps``): ``(fd, d_loss)``, each ``{label: {x: value}}``.
+    ``fd`` also holds ``"<label>, G's own weights"`` for an ``ema`` run that recorded them;
+    ``d_loss`` only the runs that recorded the discriminator's loss."""
+    from .bench import series
+
+    def per_update(curve, name):
+        return {epoch / D_STEPS.get(name, 1): v for epoch, v in curve.items()}
+
+    fd, d_loss = {}, {}
+    for label, (run, name) in which.items():
+        fd[label] = per_update(series(run, f"{name}_fd_epoch_"), name)
+        raw = series(run, "ema_raw_fd_epoch_") if name == "ema" else {}
+        if raw:
+            fd[f"{label}, G's own weights"] = per_update(raw, name)
+        losses = series(run, f"{name}_d_loss_epoch_")
+        if losses:
+            d_loss[label] = per_update(losses, name)
+    return fd, d_loss
+
+
+def recipe_findings(table: pd.DataFrame, which: Mapping[str, tuple[Mapping[str, float], str]]) -> str:
+    """A paragraph (Markdown) on the recipes: the one chosen on validation images and its test
+    scores against the targets; where no run has validation scores, whether any recipe meets the
+    targets on the test images (said to be optimistic); and, for an ``ema`` run, the averaged
+    generator against G's own weights."""
+    if not len(table):
+        return "No recipe has been run yet."
+    chosen = chosen_recipe(table)
+    if chosen is not None:
+        c = table.loc[chosen]
+        candidates = int((table["FD on validation"].notna()
+                          & table["floor"].map(lambda f: same_yardstick(f, c["floor"]))).sum())
+        among = "" if candidates == len(table) else (
+            f" among the {candidates} of {len(table)} rows scored on validation images with this classifier")
+        words = (f"Chosen on the validation images, where its FD is the lowest ({c['FD on validation']:.2f}{among}), "
+                 f"`{chosen}` scores on the test images an FD of {c['FD']:.2f} ({c['FD / floor']:.1f} times the floor), "
+                 f"precision {c['precision']:.2f} and recall {c['recall']:.2f}: it "
+                 + ("meets both targets." if c["meets the targets"] else "misses the targets."))
+    else:
+        met = table.index[table["meets the targets"].astype(bool)].tolist()
+        lowest = table["FD"].astype(float).idxmin()
+        low = table.loc[lowest]
+        words = ("These runs predate the validation reference (FD on validation), so no recipe is chosen. "
+                 + (f"On the test images {', '.join(met)} {'meets' if len(met) == 1 else 'meet'} both targets, "
+                    f"the best of {len(table)} looks at the test set: an optimistic result until a choice on "
+                    "validation images confirms it." if met else
+                    f"No recipe run so far ({', '.join(table.index)}) meets both targets on the test images, not "
+                    f"even the lowest test FD, {lowest}'s: {low['FD / floor']:.1f} times the floor, with precision "
+                    f"{low['precision']:.2f} and recall {low['recall']:.2f}."))
+    from .bench import series
+
+    for label, (run, name) in which.items():
+        raw = series(run, "ema_raw_fd_epoch_") if name == "ema" else {}
+        if raw:
+            last = max(raw)
+            words += (f" In the `{label}` run, after epoch {last}, the averaged generator's FD is "
+                      f"{run[f'ema_fd_epoch_{last:03d}']:.2f} and that of G's own last weights "
+                      f"{raw[last]:.2f}: the same training, sampled two ways.")
+    return words
+
+
+# ------------------------------------------------------------ truncation
+
+def truncation_table(result: Mapping[str, float]) -> pd.DataFrame | None:
+    """The truncation sweep of ``gan.json`` on the test images: FD, precision and recall indexed by
+    psi, from 1 (the model as trained: ``fd_gan``, ``precision``, ``recall``) down; ``None`` for a
+    file that predates the sweep (no ``trunc_psi*`` keys)."""
+    from .bench import series
+
+    sweep = pd.DataFrame({m: series(result, "trunc_psi", f"_{m}") for m in ("fd", "precision", "recall")})
+    if not len(sweep):
+        return None
+    sweep.index = sweep.index / 100
+    sweep.loc[1.0] = [result["fd_gan"], result["precision"], result["recall"]]
+    return sweep.sort_index(ascending=False).rename_axis("psi")
+
+
+def truncation_findings(sweep: pd.DataFrame, floor: float) -> str:
+    """One statement about the whole sweep (not a psi picked on the test images): which psi meet
+    all three targets, or, where precision and recall both reach 0.5, how low FD gets."""
+    both = sweep[(sweep["precision"] >= MIN_PRECISION_RECALL) & (sweep["recall"] >= MIN_PRECISION_RECALL)]
+    meets = both[both["fd"] <= FD_OVER_FLOOR * floor]
+    psis = lambda frame: ", ".join(f"{float(p):g}" for p in sorted(frame.index))
+    if len(meets):
+        return (f"On the test images psi = {psis(meets)} meets all three targets; choose psi on the "
+                "validation images (keys trunc_psi*_dev_*) before quoting one.")
+    if len(both):
+        return (f"No psi tried meets all three targets. Where precision and recall both reach "
+                f"{MIN_PRECISION_RECALL:g} (psi = {psis(both)}), FD is at least {both['fd'].min():.2f}, "
+                f"{both['fd'].min() / floor:.1f} times the floor.")
+    return f"No psi tried gives precision and recall both at least {MIN_PRECISION_RECALL:g}."

@@ -1,0 +1,182 @@
+"""coursekit.gan_report: the GAN chapter's results read against its targets, and a training
+recipe chosen on validation images, never on the test images."""
+import math
+
+import pytest
+
+from coursekit import gan_report
+
+
+def recipes_run(commit="aaaaaaa1", device="cuda: H200", floor=1.0, **recipes):
+    """A gan_recipes results dict: recipes maps name -> (test fd, precision, recall, dev fd or None)."""
+    run = {"git_commit": commit, "device": device, "profile": "full", "fd_real_floor": floor}
+    for name, (fd, precision, recall, dev_fd) in recipes.items():
+        run.update({f"{name}_fd": fd, f"{name}_precision": precision, f"{name}_recall": recall,
+                    f"{name}_epochs": 30, f"{name}_parameters": 1000})
+        if dev_fd is not None:
+            run[f"{name}_dev_fd"] = dev_fd
+    return run
+
+
+def gan_result(fd=5.0, floor=1.0, precision=0.4, recall=0.6, ratio=0.9, tstr=0.5, trtr=0.9):
+    return {"fd_gan": fd, "fd_real_floor": floor, "precision": precision, "recall": recall,
+            "cgan_class_acc_ratio": ratio, "tstr_acc": tstr, "trtr_acc": trtr}
+
+
+# ------------------------------------------------------------ targets
+
+def test_meets_targets_at_exactly_twice_the_floor_and_one_half():
+    assert gan_report.meets_targets(fd=2.0, floor=1.0, precision=0.5, recall=0.5)
+
+
+@pytest.mark.parametrize("fd, precision, recall", [(2.01, 0.9, 0.9), (1.0, 0.49, 0.9), (1.0, 0.9, 0.49)])
+def test_missing_any_one_target_misses_them(fd, precision, recall):
+    assert not gan_report.meets_targets(fd, 1.0, precision, recall)
+
+
+def test_targets_findings_say_which_target_is_missed():
+    text = gan_report.targets_findings(gan_result(fd=5.0, precision=0.4, recall=0.6, ratio=0.9))
+    assert "5.0 times the floor (at most 2: **missed**)" in text
+    assert "(each at least 0.5: **missed**)" in text
+    assert "(at least 0.8: met)" in text
+
+
+def test_targets_findings_say_met_when_all_are():
+    text = gan_report.targets_findings(gan_result(fd=1.5, precision=0.6, recall=0.7, ratio=0.95, tstr=0.85, trtr=0.9))
+    assert "missed" not in text and text.count(": met") == 3
+    assert "teach nearly what the real images teach" in text
+
+
+def test_gaussian_note_reports_the_chosen_number_of_components():
+    assert "16 components, chosen by FD to validation" in gan_report.gaussian_baseline_note({"gauss_components": 16.0})
+    assert "32 components, fixed" in gan_report.gaussian_baseline_note({})
+
+
+# ------------------------------------------------------------ recipes
+
+def test_a_recipe_measured_again_in_an_earlier_run_is_labelled_by_its_commit():
+    new = recipes_run("bbbbbbb2", base=(5.0, 0.4, 0.6, 5.1))
+    old = recipes_run("aaaaaaa1", base=(6.0, 0.4, 0.6, None), ema=(5.5, 0.4, 0.6, None))
+    assert list(gan_report.recipe_runs([new, old])) == ["base", "base (aaaaaaa)", "ema"]
+
+
+def test_recipe_runs_ignores_the_validation_and_floor_keys():
+    run = recipes_run(dsteps=(5.0, 0.4, 0.6, 5.2))
+    assert list(gan_report.recipe_runs([run])) == ["dsteps"]
+
+
+def test_recipe_table_has_one_row_per_recipe_with_its_scores():
+    table = gan_report.recipe_table([recipes_run(floor=2.0, base=(5.0, 0.4, 0.6, 5.1), wide=(3.0, 0.5, 0.5, None))])
+    assert table.loc["base", "FD / floor"] == pytest.approx(2.5)
+    assert table.loc["base", "FD on validation"] == 5.1
+    assert math.isnan(table.loc["wide", "FD on validation"])
+    assert table.loc["wide", "meets the targets"] and not table.loc["base", "meets the targets"]
+    assert table.loc["base", "run"] == "aaaaaaa on cuda"
+
+
+def test_the_recipe_is_chosen_by_validation_fd_not_by_test_fd():
+    # wide has the lowest test FD, base the lowest FD on validation: base is reported.
+    run = recipes_run(base=(5.0, 0.4, 0.6, 4.0), wide=(3.0, 0.5, 0.5, 4.5))
+    table = gan_report.recipe_table([run])
+    assert gan_report.chosen_recipe(table) == "base"
+    text = gan_report.recipe_findings(table, gan_report.recipe_runs([run]))
+    assert text.startswith("Chosen on the validation images, where its FD is the lowest (4.00)")
+    assert "`base` scores on the test images an FD of 5.00" in text and "misses the targets" in text
+
+
+def test_the_chosen_recipe_that_meets_the_targets_is_said_to():
+    run = recipes_run(base=(5.0, 0.4, 0.6, 6.0), wide=(1.8, 0.55, 0.6, 2.0))
+    table = gan_report.recipe_table([run])
+    assert gan_report.chosen_recipe(table) == "wide"
+    assert gan_report.recipe_findings(table, gan_report.recipe_runs([run])).endswith("meets both targets.")
+
+
+def test_no_recipe_is_chosen_when_no_run_has_validation_scores():
+    table = gan_report.recipe_table([recipes_run(base=(5.0, 0.4, 0.6, None), wide=(1.8, 0.6, 0.6, None))])
+    assert gan_report.chosen_recipe(table) is None
+    text = gan_report.recipe_findings(table, {})
+    assert "no recipe is chosen" in text
+    assert "wide meets both targets" in text and "optimistic" in text
+
+
+def test_without_validation_scores_the_lowest_test_fd_is_only_described():
+    table = gan_report.recipe_table([recipes_run(base=(5.0, 0.4, 0.6, None), ema=(4.0, 0.4, 0.6, None))])
+    text = gan_report.recipe_findings(table, {})
+    assert "No recipe run so far (base, ema) meets both targets" in text and "ema's: 4.0 times the floor" in text
+
+
+def test_older_runs_without_validation_scores_are_left_out_of_the_choice():
+    new = recipes_run("bbbbbbb2", wide=(4.0, 0.4, 0.6, 4.2))
+    old = recipes_run("aaaaaaa1", base=(3.0, 0.5, 0.6, None))
+    table = gan_report.recipe_table([new, old])
+    assert gan_report.chosen_recipe(table) == "wide"
+    assert "among the 1 of 2 rows scored on validation images" in gan_report.recipe_findings(table, {})
+
+
+def test_a_run_scored_with_another_classifier_is_left_out_of_the_choice():
+    # The earlier run's classifier came from another device: its floor, and so its FDs, differ.
+    new = recipes_run("bbbbbbb2", device="cuda: H200", floor=1.0, base=(5.0, 0.4, 0.6, 5.0))
+    old = recipes_run("aaaaaaa1", device="cpu: 2 cores", floor=1.3, ema=(2.0, 0.6, 0.6, 1.0))
+    assert gan_report.chosen_recipe(gan_report.recipe_table([new, old])) == "base"
+
+
+def test_no_recipe_is_chosen_from_an_empty_table():
+    table = gan_report.recipe_table([])
+    assert gan_report.chosen_recipe(table) is None
+    assert gan_report.recipe_findings(table, {}) == "No recipe has been run yet."
+
+
+def test_recipe_curves_count_generator_updates_and_keep_the_ema_raw_weights():
+    run = recipes_run(dsteps=(5.0, 0.4, 0.6, None), ema=(5.0, 0.4, 0.6, None))
+    run.update({"dsteps_fd_epoch_001": 9.0, "dsteps_fd_epoch_002": 8.0, "dsteps_d_loss_epoch_002": 1.5,
+                "ema_fd_epoch_001": 7.0, "ema_raw_fd_epoch_001": 7.5})
+    fd, d_loss = gan_report.recipe_curves(gan_report.recipe_runs([run]))
+    assert fd["dsteps"] == {0.5: 9.0, 1.0: 8.0}       # two D updates per G update: half an epoch of base
+    assert fd["ema"] == {1.0: 7.0} and fd["ema, G's own weights"] == {1.0: 7.5}
+    assert d_loss == {"dsteps": {1.0: 1.5}}
+
+
+def test_recipe_findings_compare_the_averaged_generator_with_its_own_weights():
+    run = recipes_run(ema=(5.0, 0.4, 0.6, None))
+    run.update({"ema_fd_epoch_001": 7.0, "ema_fd_epoch_002": 5.37, "ema_raw_fd_epoch_001": 7.5,
+                "ema_raw_fd_epoch_002": 5.87})
+    text = gan_report.recipe_findings(gan_report.recipe_table([run]), gan_report.recipe_runs([run]))
+    assert "after epoch 2, the averaged generator's FD is 5.37 and that of G's own last weights 5.87" in text
+
+
+# ------------------------------------------------------------ truncation
+
+def test_truncation_table_starts_with_the_model_as_trained():
+    r = {**gan_result(fd=5.0, precision=0.4, recall=0.6), "trunc_psi090_fd": 7.0, "trunc_psi090_precision": 0.45,
+         "trunc_psi090_recall": 0.55, "trunc_psi050_fd": 40.0, "trunc_psi050_precision": 0.6,
+         "trunc_psi050_recall": 0.2, "trunc_psi090_dev_fd": 99.0}
+    sweep = gan_report.truncation_table(r)
+    assert list(sweep.index) == [1.0, 0.9, 0.5]
+    assert list(sweep.loc[1.0]) == [5.0, 0.4, 0.6] and sweep.loc[0.9, "fd"] == 7.0   # test scores, not dev
+
+
+def test_truncation_table_is_none_for_a_file_without_the_sweep():
+    assert gan_report.truncation_table(gan_result()) is None
+
+
+def test_truncation_findings_name_the_psi_that_meet_all_targets():
+    sweep = gan_report.truncation_table({**gan_result(fd=1.9, precision=0.5, recall=0.7), "trunc_psi090_fd": 3.0,
+                                         "trunc_psi090_precision": 0.6, "trunc_psi090_recall": 0.6})
+    text = gan_report.truncation_findings(sweep, floor=1.0)
+    assert text.startswith("On the test images psi = 1 meets all three targets") and "validation" in text
+
+
+def test_truncation_findings_give_the_lowest_fd_where_precision_and_recall_reach_one_half():
+    sweep = gan_report.truncation_table({**gan_result(fd=5.0, precision=0.4, recall=0.6), "trunc_psi070_fd": 19.46,
+                                         "trunc_psi070_precision": 0.51, "trunc_psi070_recall": 0.51})
+    assert gan_report.truncation_findings(sweep, floor=1.27) == (
+        "No psi tried meets all three targets. Where precision and recall both reach 0.5 (psi = 0.7), "
+        "FD is at least 19.46, 15.3 times the floor.")
+
+
+def test_truncation_findings_when_no_psi_balances_precision_and_recall():
+    sweep = gan_report.truncation_table(gan_result(fd=5.0, precision=0.4, recall=0.6))
+    assert sweep is None
+    sweep = gan_report.truncation_table({**gan_result(precision=0.4), "trunc_psi050_fd": 40.0,
+                                         "trunc_psi050_precision": 0.6, "trunc_psi050_recall": 0.2})
+    assert gan_report.truncation_findings(sweep, floor=1.0) == "No psi tried gives precision and recall both at least 0.5."
