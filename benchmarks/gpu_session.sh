@@ -7,11 +7,13 @@
 # There:        bash benchmarks/gpu_session.sh [seconds]   (default 540), carrying .whl and .devdata
 #
 # Steps run while time is left, each limited to the time that is left; after every step the
-# result files of these steps (gan.json, gan_recipes.json, gan_calibration.json, gan_imbalance.json and
-# the two GAN sample PNGs; gan_recipes@*.json and gan_calibration@*.json, the earlier runs that the
-# scripts set aside) and one log are copied
-# to $OUT (./gpu-out without it), so a step that is cut short still leaves the earlier results. A copy of the tree without .git cannot tell which commit it is: pass
-# it, as COURSEKIT_GIT_COMMIT=$(git rev-parse HEAD) before the command, from a clean checkout.
+# result files that this session wrote (gan.json, gan_recipes.json, gan_calibration.json,
+# gan_imbalance.json and the two GAN sample PNGs), the earlier runs that the scripts set aside to
+# make room for them (gan_recipes@*.json, gan_calibration@*.json) and one log are copied to $OUT
+# (./gpu-out without it), so a step that is cut short still leaves the earlier results, and no
+# file comes back that this session did not replace. A copy of the tree without .git cannot tell
+# which commit it is: pass it, as COURSEKIT_GIT_COMMIT=$(git rev-parse HEAD) before the command,
+# from a clean checkout.
 # Each gan_recipes.py call trains one recipe and adds it to the file (same commit and device).
 # The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
 # diagnosis (dsteps; then the yardstick of the classifier that dsteps trained; wide); the chapter's
@@ -23,6 +25,7 @@ start=$SECONDS
 out=${OUT:-gpu-out}
 mkdir -p "$out"
 log="$out/gpu_session.log"
+started=$(mktemp)   # its time stamp marks the start: results files newer than it are this session's
 
 PY=${PYTHON:-python3}
 if ls .whl/*.whl >/dev/null 2>&1; then
@@ -49,7 +52,12 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     echo "== $name: exit status $? after $((SECONDS - start))s in all" >>"$log"
     for f in $RESULTS; do   # these six, the archives of the carried files and the log
         for p in benchmarks/results/$f; do   # unquoted: gan_recipes@*.json is a pattern
-            [ -f "$p" ] && cp "$p" "$out"/
+            [ -f "$p" ] || continue
+            # Only what this session wrote: a carried file left as it was is already committed. An
+            # archive (name@commit-device.json) comes back only with the new file that replaced it,
+            # so that a step stopped before writing its file brings back no copy of the old rows.
+            case $p in *@*) new="${p%%@*}.json" ;; *) new=$p ;; esac
+            [ "$new" -nt "$started" ] && cp "$p" "$out"/
         done
     done
 }
