@@ -180,3 +180,71 @@ def test_truncation_findings_when_no_psi_balances_precision_and_recall():
     sweep = gan_report.truncation_table({**gan_result(precision=0.4), "trunc_psi050_fd": 40.0,
                                          "trunc_psi050_precision": 0.6, "trunc_psi050_recall": 0.2})
     assert gan_report.truncation_findings(sweep, floor=1.0) == "No psi tried gives precision and recall both at least 0.5."
+
+
+# ------------------------------------------------------------ the yardstick
+
+def ladder(floor=1.0):
+    """A small blur ladder: FD rises and precision falls with the blur; recall falls more slowly."""
+    return {("none", 0.0): {"fd": floor, "precision": 0.64, "recall": 0.72},
+            ("blur", 0.4): {"fd": 2.0 * floor, "precision": 0.54, "recall": 0.52},
+            ("blur", 0.8): {"fd": 6.0 * floor, "precision": 0.24, "recall": 0.32},
+            ("noise", 0.05): {"fd": 0.8 * floor, "precision": 0.7, "recall": 0.7}}
+
+
+def test_as_blur_names_the_blur_that_scores_the_same():
+    assert gan_report.as_blur(ladder(), "fd", 4.0) == "a 0.60 px blur"
+    assert gan_report.as_blur(ladder(), "fd", 9.0) == "none of the ladder's blurs (outside their range)"
+
+
+def test_only_generators_scored_with_the_ladders_classifier_are_read_on_it():
+    table = gan_report.recipe_table([recipes_run("bbbbbbb2", floor=1.0, base=(4.0, 0.4, 0.7, 4.1)),
+                                     recipes_run("aaaaaaa1", floor=1.3, ema=(3.0, 0.4, 0.7, None))])
+    scored, left_out = gan_report.on_ladder(ladder(1.0), gan_result(fd=5.0, floor=1.0), table)
+    assert list(scored) == ["DCGAN (gan.json)", "base"] and left_out == ["ema"]
+    assert scored["base"] == {"fd": 4.0, "precision": 0.4, "recall": 0.7}
+
+
+def test_the_chapters_dcgan_from_another_classifier_is_left_off_the_ladder():
+    scored, _ = gan_report.on_ladder(ladder(1.0), gan_result(floor=1.27), gan_report.recipe_table([]))
+    assert scored == {}
+
+
+def test_ladder_table_puts_the_targets_first_with_their_blurs():
+    table = gan_report.ladder_table(ladder(), {"base": {"fd": 4.0, "precision": 0.39, "recall": 0.6}})
+    assert list(table.index) == ["target", "base"]
+    assert table.loc["target", "fd"] == 2.0 and table.loc["target", "fd as blur (px)"] == pytest.approx(0.4)
+    assert table.loc["base", "fd as blur (px)"] == pytest.approx(0.6)
+
+
+def test_ladder_findings_read_the_chosen_recipe_not_the_lowest_test_fd():
+    scored = {"base": {"fd": 4.0, "precision": 0.39, "recall": 0.6},
+              "wide": {"fd": 3.0, "precision": 0.45, "recall": 0.6}}
+    text = gan_report.ladder_findings(ladder(), scored, chosen="base")
+    assert "The recipe chosen on validation images, base (4.00), matches a 0.60 px blur" in text
+    assert "The lowest test FD so far (a test-set comparison, optimistic for the winner), wide (3.00)" in \
+        gan_report.ladder_findings(ladder(), scored, chosen=None)
+
+
+def test_ladder_findings_tell_a_precision_gap_from_missing_detail():
+    # FD as a 0.6 px blur, but precision as a worse blur and recall as a milder one: off the data, not blurry.
+    text = gan_report.ladder_findings(ladder(), {"base": {"fd": 4.0, "precision": 0.30, "recall": 0.6}}, None)
+    assert "What keeps it from the target is not only the missing detail" in text
+    text = gan_report.ladder_findings(ladder(), {"base": {"fd": 4.0, "precision": 0.45, "recall": 0.4}}, None)
+    assert "missing detail" not in text
+
+
+def test_ladder_findings_say_when_noise_scores_below_the_floor():
+    text = gan_report.ladder_findings(ladder(), {"base": {"fd": 4.0, "precision": 0.4, "recall": 0.6}}, None)
+    assert text.endswith("an FD of 0.80 against a floor of 1.00: below the floor, so the floor is no minimum.")
+
+
+def test_ladder_findings_say_when_a_target_lies_beyond_the_ladder():
+    steep = {**ladder(), ("blur", 0.4): {"fd": 2.0, "precision": 0.62, "recall": 0.52},
+             ("blur", 0.8): {"fd": 6.0, "precision": 0.60, "recall": 0.32}}   # precision never reaches 0.5
+    text = gan_report.ladder_findings(steep, {"base": {"fd": 4.0, "precision": 0.4, "recall": 0.6}}, None)
+    assert "by an amount outside the ladder's blurs (precision at least 0.5)" in text and "nan" not in text
+
+
+def test_ladder_findings_without_a_generator_on_the_ladder():
+    assert "No generator here was scored" in gan_report.ladder_findings(ladder(), {}, None)

@@ -219,3 +219,89 @@ def truncation_findings(sweep: pd.DataFrame, floor: float) -> str:
                 f"{MIN_PRECISION_RECALL:g} (psi = {psis(both)}), FD is at least {both['fd'].min():.2f}, "
                 f"{both['fd'].min() / floor:.1f} times the floor.")
     return f"No psi tried gives precision and recall both at least {MIN_PRECISION_RECALL:g}."
+
+
+# ------------------------------------------------------------ the yardstick (blurred real images)
+
+def as_blur(ladder, metric: str, value: float) -> str:
+    """``"a 0.46 px blur"``: the blur at which real images score ``value`` on ``metric``
+    (:func:`coursekit.generative.equivalent_degradation`), or words saying that none does."""
+    from .generative import equivalent_degradation
+
+    sigma = equivalent_degradation(ladder, "blur", metric, value)
+    return f"a {sigma:.2f} px blur" if math.isfinite(sigma) else "none of the ladder's blurs (outside their range)"
+
+
+def on_ladder(ladder, result: Mapping[str, float] | None, table: pd.DataFrame) -> tuple[dict, list[str]]:
+    """The generators that can be read on ``ladder`` (a full-profile
+    :func:`coursekit.generative.degradation_ladder`): ``(scored, left_out)``. ``scored`` maps a
+    label to the test ``{"fd", "precision", "recall"}`` of the chapter's DCGAN (``gan.json``,
+    labelled ``"DCGAN (gan.json)"``; ``result`` may be None) and of each row of
+    :func:`recipe_table`, for those scored with the ladder's classifier (the same floor);
+    ``left_out`` lists the rows scored with another."""
+    floor = ladder[("none", 0.0)]["fd"]
+    scored = {}
+    if result is not None and same_yardstick(result["fd_real_floor"], floor):
+        scored["DCGAN (gan.json)"] = {"fd": result["fd_gan"], "precision": result["precision"],
+                                      "recall": result["recall"]}
+    left_out = []
+    for label, row in table.iterrows():
+        if same_yardstick(row["floor"], floor):
+            scored[label] = {"fd": row["FD"], "precision": row["precision"], "recall": row["recall"]}
+        else:
+            left_out.append(label)
+    return scored, left_out
+
+
+def ladder_targets(ladder) -> dict[str, float]:
+    """The chapter's targets as scores on the ladder's classifier: FD at most twice its floor,
+    precision and recall each at least one half."""
+    return {"fd": FD_OVER_FLOOR * ladder[("none", 0.0)]["fd"], "precision": MIN_PRECISION_RECALL,
+            "recall": MIN_PRECISION_RECALL}
+
+
+def ladder_table(ladder, scored: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """The targets (first row) and each scored generator: its FD, precision and recall, and for each
+    the blur at which real images score the same (``"fd as blur (px)"``, ...; NaN where no blur on
+    the ladder does)."""
+    from .generative import equivalent_degradation
+
+    rows = {}
+    for label, q in {"target": ladder_targets(ladder), **scored}.items():
+        rows[label] = {**q, **{f"{m} as blur (px)": equivalent_degradation(ladder, "blur", m, v) for m, v in q.items()}}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ladder_findings(ladder, scored: Mapping[str, Mapping[str, float]], chosen: str | None) -> str:
+    """A paragraph (Markdown) reading the targets and one generator on the ladder: the recipe
+    ``chosen`` on validation images where it was scored with the ladder's classifier, otherwise
+    the lowest test FD (said to be optimistic); whether its precision, not only a lack of
+    detail, keeps it from the target; and whether noise scores below the floor."""
+    if not scored:
+        return "No generator here was scored with the ladder's classifier (their floors differ)."
+    from .generative import equivalent_degradation
+
+    floor = ladder[("none", 0.0)]["fd"]
+    blur = lambda metric, value: equivalent_degradation(ladder, "blur", metric, value)
+    px = lambda sigma: f"at most {sigma:.2f} px" if math.isfinite(sigma) else "an amount outside the ladder's blurs"
+    t = {m: blur(m, v) for m, v in ladder_targets(ladder).items()}
+    best = chosen if chosen in scored else min(scored, key=lambda label: scored[label]["fd"])
+    named = ("The recipe chosen on validation images" if best == chosen else
+             "The lowest test FD so far (a test-set comparison, optimistic for the winner)")
+    q = scored[best]
+    b = {m: blur(m, v) for m, v in q.items()}
+    text = (f"On the full profile's yardstick the targets ask for samples as close to the test images as real "
+            f"training images blurred by {px(t['fd'])} (FD at most twice the floor) and by "
+            f"{px(t['precision'])} (precision at least 0.5). {named}, {best} ({q['fd']:.2f}), matches "
+            f"{as_blur(ladder, 'fd', q['fd'])}; its precision ({q['precision']:.2f}) matches "
+            f"{as_blur(ladder, 'precision', q['precision'])} and its recall ({q['recall']:.2f}) "
+            f"{as_blur(ladder, 'recall', q['recall'])}.")
+    if b["precision"] > b["fd"] and b["recall"] < b["fd"]:
+        text += (" Its precision is worse, and its recall better, than those of the images blurred to the same FD: "
+                 "its samples cover the data better, but more of them lie off it. What keeps it from the target is "
+                 "not only the missing detail that a blur takes away.")
+    noisy = ladder.get(("noise", 0.05))
+    if noisy is not None:
+        text += (f" Noise of standard deviation 0.05 gives an FD of {noisy['fd']:.2f} against a floor of "
+                 f"{floor:.2f}" + (": below the floor, so the floor is no minimum." if noisy["fd"] < floor else "."))
+    return text
