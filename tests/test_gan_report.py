@@ -99,10 +99,18 @@ def test_no_recipe_is_chosen_when_no_run_has_validation_scores():
     assert "wide meets both targets" in text and "optimistic" in text
 
 
-def test_without_validation_scores_the_lowest_test_fd_is_only_described():
+def test_without_validation_scores_the_closest_to_its_floor_is_only_described():
     table = gan_report.recipe_table([recipes_run(base=(5.0, 0.4, 0.6, None), ema=(4.0, 0.4, 0.6, None))])
     text = gan_report.recipe_findings(table, {})
-    assert "No recipe run so far (base, ema) meets both targets" in text and "ema's: 4.0 times the floor" in text
+    assert "No recipe run so far (base, ema) meets both targets" in text
+    assert "not even the closest to its floor, ema: 4.0 times the floor" in text
+
+
+def test_runs_on_other_classifiers_are_compared_by_fd_over_their_floor():
+    # ema's FD is lower, but its classifier's floor is lower still: base is closer to its floor.
+    table = gan_report.recipe_table([recipes_run("bbbbbbb2", floor=1.0, base=(3.0, 0.4, 0.6, None)),
+                                     recipes_run("aaaaaaa1", floor=0.5, ema=(2.5, 0.4, 0.6, None))])
+    assert "closest to its floor, base: 3.0 times the floor" in gan_report.recipe_findings(table, {})
 
 
 def test_older_runs_without_validation_scores_are_left_out_of_the_choice():
