@@ -12,6 +12,7 @@ One module per idea:
 - ``optim``: optimizers and learning-rate schedules written by hand, checked against torch
 - ``classify``: the classification recipe and the pixel logistic-regression baseline
 - ``latent``: codes of autoencoders: PCA baseline, linear probe, anomaly scores
+- ``ae_report``: the autoencoder chapter's results against its target
 - ``gan``: GAN losses, the training step, and the 1D theory
 - ``generative``: evaluating generators: FD, precision/recall, memorisation
 - ``gan_report``: the GAN chapter's results against its targets; recipes chosen on validation
@@ -30,7 +31,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "latent", "gan", "generative", "gan_report")
+            "optim", "latent", "gan", "generative", "gan_report", "ae_report")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

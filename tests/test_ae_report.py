@@ -1,0 +1,133 @@
+"""coursekit.ae_report: the autoencoder chapter's results read against its target (test MSE at
+most half of PCA's at the same latent size)."""
+import pytest
+
+from coursekit import ae_report
+
+
+def ae_result(ae=0.0276, pca=0.0287, k=16, **extra):
+    """An autoencoders.json dict."""
+    return {"ae_test_mse": ae, "pca_test_mse": pca, "latent_dim": float(k), "ae_probe_acc": 0.628,
+            "pca_probe_acc": 0.616, "ae_train_mse": 0.025, "pca_train_mse": 0.0299,
+            "anomaly_ae_auc": 0.549, "anomaly_pca_auc": 0.463, **extra}
+
+
+def sweep_result(ratios, ae_at=None):
+    """An ae_latent.json dict with the given AE / PCA ratio at each latent size."""
+    r = {}
+    for k, ratio in ratios.items():
+        pca = 0.05 / k
+        ae = ae_at if (ae_at is not None and k == 16) else ratio * pca
+        r.update({f"ae_test_mse_d{k:03d}": ae, f"pca_test_mse_d{k:03d}": pca, f"ae_over_pca_mse_d{k:03d}": ratio,
+                  f"ae_probe_acc_d{k:03d}": 0.6, f"pca_probe_acc_d{k:03d}": 0.5 if k < 16 else 0.7,
+                  f"ae_best_epoch_d{k:03d}": 4})
+    return r
+
+
+def datasets_result(**sets):
+    """An ae_datasets.json dict: sets maps flag -> (AE / PCA, best epoch)."""
+    r = {}
+    for f, (ratio, best) in sets.items():
+        r.update({f"n_train_{f}": 1000, f"ae_test_mse_{f}": ratio * 0.01, f"pca_test_mse_{f}": 0.01,
+                  f"ae_over_pca_mse_{f}": ratio, f"ae_train_mse_{f}": ratio * 0.01 / 1.1,
+                  f"pca_train_mse_{f}": 0.01, f"ae_probe_acc_{f}": 0.7, f"pca_probe_acc_{f}": 0.6,
+                  f"ae_best_epoch_{f}": best})
+    return r
+
+
+# ------------------------------------------------------------ autoencoders.json
+
+def test_target_findings_say_a_ratio_above_one_half_misses():
+    assert "0.96 x PCA's (misses the target of at most 0.5)" in ae_report.target_findings(ae_result())[0]
+
+
+def test_target_findings_say_a_ratio_of_exactly_one_half_meets():
+    assert "(meets the target" in ae_report.target_findings(ae_result(ae=0.01, pca=0.02))[0]
+
+
+def test_target_findings_give_the_worth_of_the_code_in_pca_components():
+    r = ae_result(pca_test_mse_k008=0.035, pca_test_mse_k128=0.014, pca_k_matching_ae=24.0, pca_k_for_half=128.0)
+    assert ("the autoencoder's code does as well as 24 PCA components on the test images; halving PCA's "
+            "error at k = 16 takes 128") in ae_report.target_findings(r)
+
+
+def test_target_findings_say_when_the_file_lacks_the_pca_curve():
+    assert any("predates the PCA error curve" in line for line in ae_report.target_findings(ae_result()))
+
+
+def test_target_findings_read_each_anomaly_auc_the_right_way_round():
+    lines = ae_report.target_findings(ae_result())
+    assert "anomaly AUC of the autoencoder's error: 0.549, so it reconstructs pneumonia X-rays worse" in lines[-2]
+    assert "anomaly AUC of PCA's error: 0.463, so it reconstructs pneumonia X-rays better" in lines[-1]
+
+
+# ------------------------------------------------------------ ae_latent.json
+
+def test_sweep_table_is_indexed_by_latent_size_in_order():
+    table = ae_report.sweep_table(sweep_result({16: 0.96, 2: 0.91, 32: 0.95}))
+    assert list(table.index) == [2, 16, 32] and table.loc[2, "AE / PCA"] == 0.91
+
+
+def test_sweep_findings_when_no_size_meets_the_target():
+    text = ae_report.sweep_findings(ae_report.sweep_table(sweep_result({2: 0.91, 16: 0.96, 32: 0.95})))
+    assert text.startswith("Over latent sizes 2 to 32 the autoencoder's test MSE is 0.91 to 0.96 times PCA's, "
+                           "lowest at k = 2. At no size does it halve PCA's error.")
+    assert "better input for the linear probe at 1 of 3 sizes" in text
+
+
+def test_sweep_findings_name_the_sizes_that_meet_the_target():
+    text = ae_report.sweep_findings(ae_report.sweep_table(sweep_result({2: 0.4, 16: 0.5, 32: 0.6})))
+    assert "It halves PCA's error at k = [2, 16]." in text
+
+
+def test_sweep_findings_check_the_sweep_against_autoencoders_json():
+    table = ae_report.sweep_table(sweep_result({2: 0.91, 16: 0.96}, ae_at=0.0276))
+    assert "the same recipe gives the same model" in ae_report.sweep_findings(table, ae_result(ae=0.0276))
+    assert "the two runs differ" in ae_report.sweep_findings(table, ae_result(ae=0.03))
+    assert "autoencoders.json" not in ae_report.sweep_findings(table, ae_result(k=64))
+
+
+# ------------------------------------------------------------ ae_datasets.json
+
+def test_datasets_table_puts_the_chapters_set_first():
+    table = ae_report.datasets_table(datasets_result(bloodmnist=(0.87, 30), organamnist=(0.96, 4),
+                                                     breastmnist=(0.9, 30)))
+    assert list(table.index) == ["organamnist", "bloodmnist", "breastmnist"]   # then by name
+    assert table.loc["bloodmnist", "AE / PCA"] == 0.87
+
+
+def test_datasets_findings_range_and_growth():
+    table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4), bloodmnist=(0.87, 30)))
+    text = ae_report.datasets_findings(table)
+    assert text.startswith("The autoencoder's test MSE is 0.87 to 0.96 times PCA's on these 2 sets "
+                           "(lowest on bloodmnist, highest on organamnist). On none of them does it halve PCA's error.")
+    assert "by +10% on organamnist, +10% on bloodmnist; PCA's by +0%, +0%, in the same order." in text
+
+
+def test_datasets_findings_name_the_sets_that_meet_the_target():
+    table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4), bloodmnist=(0.45, 4), pathmnist=(0.5, 4)))
+    assert "It halves PCA's error on bloodmnist and pathmnist." in ae_report.datasets_findings(table)
+
+
+def test_datasets_findings_name_the_sets_still_improving_at_the_last_epoch():
+    table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4), bloodmnist=(0.87, 30)))
+    text = ae_report.datasets_findings(table, epochs=30)
+    assert "On bloodmnist the best validation epoch is the last of 30: that autoencoder was still improving" in text
+    assert "still improving" not in ae_report.datasets_findings(table)   # without the number of epochs, no claim
+
+
+def test_datasets_findings_check_the_chapters_set_against_autoencoders_json():
+    table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4)))
+    assert "Its OrganAMNIST autoencoder scores 0.00960" in ae_report.datasets_findings(table, 0, ae_result(ae=0.0096))
+    assert "autoencoders.json" not in ae_report.datasets_findings(
+        ae_report.datasets_table(datasets_result(bloodmnist=(0.87, 30))), 0, ae_result())
+
+
+def test_listed_joins_names_in_english():
+    assert ae_report._listed(["a"]) == "a"
+    assert ae_report._listed(["a", "b", "c"]) == "a, b and c"
+
+
+@pytest.mark.parametrize("name", ["sweep_table", "datasets_table"])
+def test_tables_of_an_unrelated_file_are_empty(name):
+    assert len(getattr(ae_report, name)({"profile": "full"})) == 0
