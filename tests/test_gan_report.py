@@ -256,3 +256,21 @@ def test_ladder_findings_say_when_a_target_lies_beyond_the_ladder():
 
 def test_ladder_findings_without_a_generator_on_the_ladder():
     assert "No generator here was scored" in gan_report.ladder_findings(ladder(), {}, None)
+
+
+# ------------------------------------------------------------ the DCGAN's FD, epoch by epoch
+
+def test_trajectory_findings_read_the_last_third_of_the_epochs():
+    trajectory = {1: 50.0, 2: 30.0, 3: 20.0, 4: 9.0, 5: 6.1, 6: 5.9}
+    assert gan_report.trajectory_findings(trajectory, floor=1.0) == (
+        "Over the last 2 of its 6 epochs the DCGAN's FD stays between 5.90 and 6.10 and ends at 5.90: "
+        "3.0 times the target of 2.00.")
+
+
+def test_trajectory_findings_say_when_the_last_epoch_is_within_the_target():
+    assert gan_report.trajectory_findings({2: 2.5, 1: 9.0, 3: 1.9}, floor=1.0).endswith("ends at 1.90: within the target of 2.00.")
+
+
+def test_trajectory_findings_refuse_an_empty_curve():
+    with pytest.raises(ValueError, match="predates the per-epoch FD"):
+        gan_report.trajectory_findings({}, floor=1.0)

@@ -70,6 +70,20 @@ def gaussian_baseline_note(result: Mapping[str, float]) -> str:
     return "Gaussian-PCA baseline: 32 components, fixed (this file predates choosing them on validation images)"
 
 
+def trajectory_findings(trajectory: Mapping[int, float], floor: float) -> str:
+    """A sentence on the DCGAN's FD after every epoch (``{epoch: FD}``, e.g.
+    ``bench.series(result, "fd_gan_epoch_")``): its range over the last third of the epochs, where
+    it ends, and how far that is from the target (``FD_OVER_FLOOR * floor``)."""
+    if not trajectory:
+        raise ValueError("trajectory is empty: the file predates the per-epoch FD (keys fd_gan_epoch_*)")
+    values = [trajectory[e] for e in sorted(trajectory)]
+    last, target = values[-max(1, len(values) // 3):], FD_OVER_FLOOR * floor
+    return (f"Over the last {len(last)} of its {len(values)} epochs the DCGAN's FD stays between {min(last):.2f} and "
+            f"{max(last):.2f} and ends at {last[-1]:.2f}: "
+            + (f"{last[-1] / target:.1f} times the target of {target:.2f}." if last[-1] > target
+               else f"within the target of {target:.2f}."))
+
+
 # ------------------------------------------------------------ recipes
 
 def _recipes_in(run: Mapping[str, float]) -> list[str]:
