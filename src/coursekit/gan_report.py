@@ -1,8 +1,10 @@
 """The GAN chapter's full-profile results, read against the targets set before the runs.
 
-Notebook 05b reads ``benchmarks/results/gan.json`` (the chapter's DCGAN and conditional GAN)
-and ``gan_recipes.json`` (the same DCGAN under other training recipes, with earlier runs set
-aside as ``gan_recipes@<commit>-<device>.json``). This module turns those flat dicts into
+Notebook 05b reads ``benchmarks/results/gan.json`` (the chapter's DCGAN and conditional GAN),
+``gan_recipes.json`` (the same DCGAN under other training recipes, with earlier runs set
+aside as ``gan_recipes@<commit>-<device>.json``) and ``gan_calibration.json`` (the yardstick:
+real images blurred or noised, whose scores say what a generator's scores are worth). This
+module turns those flat dicts into
 tables and generated sentences, so that the notebook's cells stay short and the rules the
 chapter promises are tested:
 
@@ -15,8 +17,9 @@ chapter promises are tested:
 * scores are compared only on one yardstick: FDs made with different classifiers (another
   device trains another one) have different floors and are not comparable.
 
-Every function takes the dicts that :func:`coursekit.bench.find_result` and
-:func:`coursekit.bench.find_results` return.
+The functions take the dicts that :func:`coursekit.bench.find_result` and
+:func:`coursekit.bench.find_results` return, or a ladder read from ``gan_calibration.json`` with
+:func:`coursekit.generative.ladder_from_keys`.
 """
 from __future__ import annotations
 
