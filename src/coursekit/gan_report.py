@@ -28,6 +28,9 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from .bench import series
+from .generative import equivalent_degradation
+
 FD_OVER_FLOOR = 2.0          # FD at most this many times the floor
 MIN_PRECISION_RECALL = 0.5   # precision and recall each at least this
 MIN_CLASS_ACC_RATIO = 0.8    # cGAN samples recognised at least this often, relative to real test images
@@ -130,15 +133,22 @@ def same_yardstick(floor: float, other: float) -> bool:
     return abs(floor - other) <= 1e-6 * abs(other)
 
 
+def _choosable(table: pd.DataFrame) -> pd.Series:
+    """Which rows of :func:`recipe_table` a recipe may be chosen among: those with an FD on
+    validation images and the first row's yardstick (its floor; the first row comes from the
+    current results file)."""
+    if not len(table):
+        return pd.Series(dtype=bool)
+    floor = table["floor"].iloc[0]
+    return table["FD on validation"].notna() & table["floor"].map(lambda f: same_yardstick(f, floor))
+
+
 def chosen_recipe(table: pd.DataFrame) -> str | None:
     """The recipe to report: the lowest FD on validation images among the rows that have one and
     share the first row's yardstick (its floor; the first row comes from the current results
     file). ``None`` when no row qualifies, e.g. when every run predates the validation score.
     The choice never looks at a test score."""
-    if not len(table):
-        return None
-    floor = table["floor"].iloc[0]
-    ok = table["FD on validation"].notna() & table["floor"].map(lambda f: same_yardstick(f, floor))
+    ok = _choosable(table)
     return None if not ok.any() else table.loc[ok, "FD on validation"].astype(float).idxmin()
 
 
@@ -148,8 +158,6 @@ def recipe_curves(which: Mapping[str, tuple[Mapping[str, float], str]]) -> tuple
     generator update counts ``1 / d_steps``): ``(fd, d_loss)``, each ``{label: {x: value}}``.
     ``fd`` also holds ``"<label>, G's own weights"`` for an ``ema`` run that recorded them;
     ``d_loss`` only the runs that recorded the discriminator's loss."""
-    from .bench import series
-
     def per_update(curve, name):
         return {epoch / D_STEPS.get(name, 1): v for epoch, v in curve.items()}
 
@@ -175,8 +183,7 @@ def recipe_findings(table: pd.DataFrame, which: Mapping[str, tuple[Mapping[str, 
     chosen = chosen_recipe(table)
     if chosen is not None:
         c = table.loc[chosen]
-        candidates = int((table["FD on validation"].notna()
-                          & table["floor"].map(lambda f: same_yardstick(f, c["floor"]))).sum())
+        candidates = int(_choosable(table).sum())
         among = "" if candidates == len(table) else (
             f" among the {candidates} of {len(table)} rows scored on validation images with this classifier")
         words = (f"Chosen on the validation images, where its FD is the lowest ({c['FD on validation']:.2f}{among}), "
@@ -194,8 +201,6 @@ def recipe_findings(table: pd.DataFrame, which: Mapping[str, tuple[Mapping[str, 
                     f"No recipe run so far ({', '.join(table.index)}) meets both targets on the test images, not "
                     f"even the closest to its floor, {lowest}: {low['FD / floor']:.1f} times the floor, with precision "
                     f"{low['precision']:.2f} and recall {low['recall']:.2f}."))
-    from .bench import series
-
     for label, (run, name) in which.items():
         raw = series(run, "ema_raw_fd_epoch_") if name == "ema" else {}
         if raw:
@@ -212,8 +217,6 @@ def truncation_table(result: Mapping[str, float]) -> pd.DataFrame | None:
     """The truncation sweep of ``gan.json`` on the test images: FD, precision and recall indexed by
     psi, from 1 (the model as trained: ``fd_gan``, ``precision``, ``recall``) down; ``None`` for a
     file that predates the sweep (no ``trunc_psi*`` keys)."""
-    from .bench import series
-
     sweep = pd.DataFrame({m: series(result, "trunc_psi", f"_{m}") for m in ("fd", "precision", "recall")})
     if not len(sweep):
         return None
@@ -240,13 +243,14 @@ def truncation_findings(sweep: pd.DataFrame, floor: float) -> str:
 
 # ------------------------------------------------------------ the yardstick (blurred real images)
 
+def _blur_words(sigma: float) -> str:
+    return f"a {sigma:.2f} px blur" if math.isfinite(sigma) else "none of the ladder's blurs (outside their range)"
+
+
 def as_blur(ladder, metric: str, value: float) -> str:
     """``"a 0.46 px blur"``: the blur at which real images score ``value`` on ``metric``
     (:func:`coursekit.generative.equivalent_degradation`), or words saying that none does."""
-    from .generative import equivalent_degradation
-
-    sigma = equivalent_degradation(ladder, "blur", metric, value)
-    return f"a {sigma:.2f} px blur" if math.isfinite(sigma) else "none of the ladder's blurs (outside their range)"
+    return _blur_words(equivalent_degradation(ladder, "blur", metric, value))
 
 
 def on_ladder(ladder, result: Mapping[str, float] | None, table: pd.DataFrame) -> tuple[dict, list[str]]:
@@ -281,8 +285,6 @@ def ladder_table(ladder, scored: Mapping[str, Mapping[str, float]]) -> pd.DataFr
     """The targets (first row) and each scored generator: its FD, precision and recall, and for each
     the blur at which real images score the same (``"fd as blur (px)"``, ...; NaN where no blur on
     the ladder does)."""
-    from .generative import equivalent_degradation
-
     rows = {}
     for label, q in {"target": ladder_targets(ladder), **scored}.items():
         rows[label] = {**q, **{f"{m} as blur (px)": equivalent_degradation(ladder, "blur", m, v) for m, v in q.items()}}
@@ -296,8 +298,6 @@ def ladder_findings(ladder, scored: Mapping[str, Mapping[str, float]], chosen: s
     detail, keeps it from the target; and whether noise scores below the floor."""
     if not scored:
         return "No generator here was scored with the ladder's classifier (their floors differ)."
-    from .generative import equivalent_degradation
-
     floor = ladder[("none", 0.0)]["fd"]
     blur = lambda metric, value: equivalent_degradation(ladder, "blur", metric, value)
     px = lambda sigma: f"at most {sigma:.2f} px" if math.isfinite(sigma) else "an amount outside the ladder's blurs"
@@ -310,9 +310,8 @@ def ladder_findings(ladder, scored: Mapping[str, Mapping[str, float]], chosen: s
     text = (f"On the full profile's yardstick the targets ask for samples as close to the test images as real "
             f"training images blurred by {px(t['fd'])} (FD at most twice the floor) and by "
             f"{px(t['precision'])} (precision at least 0.5). {named}, {best} ({q['fd']:.2f}), matches "
-            f"{as_blur(ladder, 'fd', q['fd'])}; its precision ({q['precision']:.2f}) matches "
-            f"{as_blur(ladder, 'precision', q['precision'])} and its recall ({q['recall']:.2f}) "
-            f"{as_blur(ladder, 'recall', q['recall'])}.")
+            f"{_blur_words(b['fd'])}; its precision ({q['precision']:.2f}) matches "
+            f"{_blur_words(b['precision'])} and its recall ({q['recall']:.2f}) {_blur_words(b['recall'])}.")
     if b["precision"] > b["fd"] and b["recall"] < b["fd"]:
         text += (" Its precision is worse, and its recall better, than those of the images blurred to the same FD: "
                  "its samples cover the data better, but more of them lie off it. What keeps it from the target is "
