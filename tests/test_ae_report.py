@@ -111,16 +111,17 @@ def test_datasets_findings_name_the_sets_that_meet_the_target():
 
 def test_datasets_findings_name_the_sets_still_improving_at_the_last_epoch():
     table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4), bloodmnist=(0.87, 30)))
-    text = ae_report.datasets_findings(table, epochs=30)
+    trained_30_epochs = ae_result(**{f"ae_train_loss_epoch_{e:03d}": 0.03 for e in range(1, 31)})
+    text = ae_report.datasets_findings(table, trained_30_epochs)
     assert "On bloodmnist the best validation epoch is the last of 30: that autoencoder was still improving" in text
-    assert "still improving" not in ae_report.datasets_findings(table)   # without the number of epochs, no claim
+    assert "still improving" not in ae_report.datasets_findings(table)   # without the recipe's epochs, no claim
 
 
 def test_datasets_findings_check_the_chapters_set_against_autoencoders_json():
     table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4)))
-    assert "Its OrganAMNIST autoencoder scores 0.00960" in ae_report.datasets_findings(table, 0, ae_result(ae=0.0096))
+    assert "Its OrganAMNIST autoencoder scores 0.00960" in ae_report.datasets_findings(table, ae_result(ae=0.0096))
     assert "autoencoders.json" not in ae_report.datasets_findings(
-        ae_report.datasets_table(datasets_result(bloodmnist=(0.87, 30))), 0, ae_result())
+        ae_report.datasets_table(datasets_result(bloodmnist=(0.87, 30))), ae_result())
 
 
 def test_listed_joins_names_in_english():

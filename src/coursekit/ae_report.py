@@ -13,6 +13,8 @@ from typing import Mapping
 
 import pandas as pd
 
+from .bench import agreement, series
+
 MAX_AE_OVER_PCA = 0.5   # the target: the autoencoder's test MSE at most half of PCA's
 
 SWEEP_COLUMNS = {"ae_test_mse": "AE test MSE", "pca_test_mse": "PCA test MSE", "ae_over_pca_mse": "AE / PCA",
@@ -40,8 +42,6 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
     lines = [f"full profile, k = {k}: the autoencoder's test MSE is {ratio:.2f} x PCA's "
              f"({'meets' if ratio <= MAX_AE_OVER_PCA else 'misses'} the target of at most {MAX_AE_OVER_PCA:g}); "
              f"its codes' probe accuracy is {r['ae_probe_acc']:.3f} against PCA's {r['pca_probe_acc']:.3f}"]
-    from .bench import series
-
     curve = series(r, "pca_test_mse_k")   # {k: PCA's test MSE with k components}
     if curve:
         more = f"more than {max(curve)}"
@@ -62,8 +62,6 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
 
 def sweep_table(sweep: Mapping[str, float]) -> pd.DataFrame:
     """``ae_latent.json`` as a table indexed by latent size, one column per :data:`SWEEP_COLUMNS`."""
-    from .bench import series
-
     table = pd.DataFrame({label: series(sweep, f"{key}_d") for key, label in SWEEP_COLUMNS.items()})
     return table.rename_axis("latent size")
 
@@ -81,8 +79,6 @@ def sweep_findings(table: pd.DataFrame, result: Mapping[str, float] | None = Non
             + f" Its codes are the better input for the linear probe at "
             f"{int((table['probe on AE codes'] > table['probe on PCA codes']).sum())} of {len(table)} sizes.")
     if result is not None and result["latent_dim"] in table.index:
-        from .bench import agreement
-
         k = result["latent_dim"]
         text += " " + agreement(f"At k = {k:.0f} the sweep's autoencoder", table.loc[k, "AE test MSE"],
                                 result["ae_test_mse"], "autoencoders.json")
@@ -99,12 +95,12 @@ def datasets_table(result: Mapping[str, float]) -> pd.DataFrame:
     return table.rename_axis("data set")
 
 
-def datasets_findings(table: pd.DataFrame, epochs: int = 0, result: Mapping[str, float] | None = None) -> str:
+def datasets_findings(table: pd.DataFrame, result: Mapping[str, float] | None = None) -> str:
     """A paragraph (Markdown) on :func:`datasets_table`: the range of the ratio, the sets (if any)
     where the autoencoder meets the target, how each method's error grows from training to test
-    images; with the number of ``epochs`` trained, the sets whose best validation epoch was the
-    last (still improving); and, with ``autoencoders.json``'s ``result``, whether the chapter's
-    set reproduces it."""
+    images; and, with ``autoencoders.json``'s ``result`` (same recipe), the sets whose best
+    validation epoch was the last of the recipe's epochs (still improving) and whether the
+    chapter's set reproduces it."""
     ratio = table["AE / PCA"]
     halved = table.index[ratio <= MAX_AE_OVER_PCA].tolist()
     growth = lambda method: [table.loc[f, f"{method} test MSE"] / table.loc[f, f"{method} MSE, training images"] - 1
@@ -115,14 +111,13 @@ def datasets_findings(table: pd.DataFrame, epochs: int = 0, result: Mapping[str,
             + " On new images its error grows over its error on training images by "
             + ", ".join(f"{g:+.0%} on {f}" for g, f in zip(growth("AE"), table.index))
             + "; PCA's by " + ", ".join(f"{g:+.0%}" for g in growth("PCA")) + ", in the same order.")
+    epochs = len(series(result, "ae_train_loss_epoch_")) if result is not None else 0   # the recipe's epochs
     still = table.index[table["AE best epoch"] == epochs].tolist() if epochs else []
     if still:
         text += (f" On {_listed(still)} the best validation epoch is the last of {epochs}: "
                  + ("that autoencoder was" if len(still) == 1 else "those autoencoders were")
                  + " still improving when training stopped, so more epochs may lower the ratio there.")
     if result is not None and CHAPTER_SET in table.index:
-        from .bench import agreement
-
         text += " " + agreement("Its OrganAMNIST autoencoder", table.loc[CHAPTER_SET, "AE test MSE"],
                                 result["ae_test_mse"], "autoencoders.json")
     return text
