@@ -3,11 +3,11 @@
 OrganAMNIST with one organ (``kidney-left``) kept at 2% of the training set; the same
 SmallCNN trained five ways per seed (plain, re-weighting, classical augmentation, samples of a
 conditional GAN trained on the same imbalanced set, and more real images as a reference) by
-:func:`coursekit.generative.imbalance_trial`, the function the notebook calls.
+:func:`coursekit.imbalance.trial`, the function the notebook calls.
 
 Writes ``benchmarks/results/gan_imbalance.json`` in the ``full`` profile
 (``gan_imbalance.quick.json`` in the ``quick`` one) with the keys of
-:func:`coursekit.generative.imbalance_summary`: for each arm (``plain``, ``reweight``,
+:func:`coursekit.imbalance.summarise`: for each arm (``plain``, ``reweight``,
 ``augment``, ``cgan``, ``real``) ``minority_recall_<arm>_mean``/``_std``,
 ``balanced_acc_<arm>_mean``/``_std``, ``acc_<arm>_mean``/``_std``, the paired differences
 from plain ``<metric>_<arm>_diff_mean``/``_diff_se``, and ``n_seeds``, ``n_train``,
@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 
 import coursekit as ck
-from coursekit import generative
+from coursekit import imbalance
 
 NOTEBOOK = "notebooks/05c_gan_imbalance.ipynb"   # the notebook whose parameters cell PARAMS repeats
 PARAMS = dict(
@@ -43,24 +43,24 @@ def main() -> int:
     test = ck.data.load_medmnist(FLAG, "test").subset(P.n_test, seed=0)
     ck.bench.require_real_data()
     m = full_train.label_names.index(P.minority)
-    example = generative.imbalanced_subset(full_train, m, P.fraction, n=P.n_others, seed=P.seeds[0])
+    example = imbalance.imbalanced_subset(full_train, m, P.fraction, n=P.n_others, seed=P.seeds[0])
 
     cache = ck.bench.checkpoint_dir("gan_imbalance")
     print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
     rows = []
     for seed in P.seeds:
-        rows += generative.imbalance_trial(
+        rows += imbalance.trial(
             full_train, val, test, m, seed, n_others=P.n_others, fraction=P.fraction, clf_width=P.clf_width,
             clf_epochs=P.clf_epochs, batch_size=P.batch_size, z_dim=P.z_dim, gan_width=P.gan_width,
             gan_epochs=P.gan_epochs, checkpoint_dir=cache)
-        for row in rows[-len(generative.IMBALANCE_ARMS):]:
+        for row in rows[-len(imbalance.ARMS):]:
             print(f"seed {seed} {row['arm']:<30} minority recall {row['minority recall']:.3f}  "
                   f"balanced acc {row['balanced accuracy']:.3f}", flush=True)
-    out = generative.imbalance_summary(rows)
+    out = imbalance.summarise(rows)
     out.update(n_train=len(example), n_minority=int((example.labels == m).sum()),
                n_test_minority=int((test.labels == m).sum()), train_seconds=sum(row["train seconds"] for row in rows))
     path = ck.bench.write_result("gan_imbalance", out)
-    print(generative.imbalance_table(out).to_string())
+    print(imbalance.table(out).to_string())
     print(f"wrote {path}")
     return 0
 

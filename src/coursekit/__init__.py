@@ -14,7 +14,8 @@ One module per idea:
 - ``latent``: codes of autoencoders: PCA baseline, linear probe, anomaly scores
 - ``ae_report``: the autoencoder chapter's results against its target
 - ``gan``: GAN losses, the training step, and the 1D theory
-- ``generative``: evaluating generators: FD, precision/recall, memorisation
+- ``generative``: training generators and evaluating them: FD, precision/recall, memorisation
+- ``imbalance``: the class-imbalance experiment: does a cGAN's minority class help a classifier?
 - ``gan_report``: the GAN chapter's results against its targets; recipes chosen on validation
 - ``viz``: image grids, before/after comparisons, training curves
 - ``widgets``: pure demo functions with ipywidgets wrappers and static panels
@@ -31,7 +32,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "latent", "gan", "generative", "gan_report", "ae_report")
+            "optim", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

@@ -11,7 +11,8 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_candidates"]
+__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
+           "check_class_labels", "check_candidates"]
 
 
 def _describe(x) -> str:
@@ -74,6 +75,29 @@ def check_seed(seed, name: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"{name} must be an int >= 0, so that the result can be repeated; got {seed!r}")
     return int(seed)
+
+
+def check_positive_int(n, name: str = "n") -> int:
+    """``n`` as an int; refused unless it is an int >= 1 (a bool is not a count)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive int; got {n!r}")
+    return int(n)
+
+
+def check_class_labels(labels, n: int, n_classes: int | None) -> torch.Tensor:
+    """``labels`` as ``(n,)`` int64 on the CPU, refused unless they are integer class
+    indices in ``[0, n_classes)`` (``None``: any non-negative index)."""
+    labels = torch.as_tensor(labels)
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"labels: expected integer class indices (int64); got {labels.dtype}")
+    labels = labels.long().cpu()
+    if labels.shape != (n,):
+        raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
+    top = "" if n_classes is None else f", {n_classes}"
+    if n and (int(labels.min()) < 0 or (n_classes is not None and int(labels.max()) >= n_classes)):
+        raise ValueError(f"labels: expected class indices in [0{top}); "
+                         f"got min {int(labels.min())}, max {int(labels.max())}")
+    return labels
 
 
 def check_same_shape(x: torch.Tensor, y: torch.Tensor, names=("x", "y")) -> None:

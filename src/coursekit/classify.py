@@ -97,7 +97,7 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
     learning rate on the optimizer. Put what the fingerprint cannot see (e.g.
     the name of a schedule) in ``hparams``.
     ``class_weight``: ``(n_classes,)`` weights of the training loss (see
-    :func:`coursekit.generative.class_weights`); the validation loss stays unweighted.
+    :func:`coursekit.imbalance.class_weights`); the validation loss stays unweighted.
 
     Shuffled batches come from ``seed``. After each epoch the history gets
     ``train_loss``, ``val_loss``, ``val_auc``, ``val_acc`` and ``lr`` (the rate

@@ -28,9 +28,11 @@ images with real ones in a stated space:
 * :func:`gaussian_baseline`: a classical generative model (a Gaussian in PCA
   space) to compare a GAN with; :func:`choose_gaussian_components` sets its one
   parameter on validation images.
-* :func:`imbalance_trial`: one seed of the class-imbalance experiment, built
-  from :func:`imbalanced_subset`, :func:`classical_augment` and
-  :func:`class_weights` (shared by notebook 05c and ``benchmarks/gan_imbalance.py``).
+* :func:`truncation_sweep`: precision traded for recall by shrinking the noise;
+  :func:`degradation_ladder` and :func:`equivalent_degradation`: a yardstick that
+  reads a score as "as far from the data as real images blurred by sigma px".
+
+The class-imbalance experiment built on these samples is :mod:`coursekit.imbalance`.
 
 Arrays: feature sets are ``(N, d)`` float arrays or tensors; images are
 ``(N, C, H, W)`` float32 tensors in [0, 1].
@@ -39,7 +41,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
 import warnings
 from dataclasses import replace
 from functools import partial
@@ -50,18 +51,17 @@ from torch import nn
 
 from . import optim
 from . import train as _train
-from .checks import check_candidates, check_images, check_seed, check_unit_range
+from .checks import (check_candidates, check_class_labels, check_images, check_positive_int, check_seed,
+                     check_unit_range)
 from .data import DeviceBatches, MedMNIST
 from .device import get_device
-from .device import seed_everything
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
            "truncation_sweep", "DEGRADATIONS", "LADDER_METRICS", "degradation_ladder", "ladder_points",
            "ladder_to_keys", "ladder_from_keys", "equivalent_degradation", "interpolate", "class_samples", "montage",
            "latent_explorer", "class_explorer",
-           "gaussian_baseline", "GAUSS_COMPONENTS", "choose_gaussian_components", "imbalanced_subset", "classical_augment", "class_weights",
-           "IMBALANCE_ARMS", "imbalance_trial", "imbalance_summary", "imbalance_table", "imbalance_findings"]
+           "gaussian_baseline", "GAUSS_COMPONENTS", "choose_gaussian_components"]
 
 
 # ------------------------------------------------------------------ training
@@ -373,7 +373,7 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     the generator was asked for.
     """
     check_images(images, "class_accuracy: images", min_count=1)
-    labels = _class_indices(labels, len(images), n_classes)
+    labels = check_class_labels(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
     dev = torch.device(device) if device is not None else next(classifier.parameters()).device
     was_training = classifier.training
@@ -455,16 +455,11 @@ def generate(G: nn.Module, n: int, labels=None, seed: int = 0, batch_size: int =
     (recall) for typical-looking samples (precision). 1: the model as trained.
     Returns ``(n, C, H, W)`` float32 on the CPU, in [0, 1].
     """
-    _check_n(n)
+    check_positive_int(n, "n")
     if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < float("inf"):
         raise ValueError(f"truncation must be a positive number (1: no truncation); got {truncation!r}")
     labels = _labels_for(G, labels, n)
     return _run_generator(G, float(truncation) * _latent(n, G.z_dim, seed), labels, batch_size)
-
-
-def _check_n(n, name: str = "n") -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive int; got {n!r}")
 
 
 def _labels_for(G: nn.Module, labels, n: int) -> torch.Tensor | None:
@@ -479,23 +474,7 @@ def _labels_for(G: nn.Module, labels, n: int) -> torch.Tensor | None:
         return None
     if n_classes is None and len(inspect.signature(G.forward).parameters) < 2:
         raise ValueError(f"{name} is unconditional (its forward takes z only): drop the labels")
-    return _class_indices(labels, n, n_classes)
-
-
-def _class_indices(labels, n: int, n_classes: int | None) -> torch.Tensor:
-    """``labels`` as ``(n,)`` int64 on the CPU, refused unless they are integer class
-    indices in ``[0, n_classes)`` (``None``: any non-negative index)."""
-    labels = torch.as_tensor(labels)
-    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"labels: expected integer class indices (int64); got {labels.dtype}")
-    labels = labels.long().cpu()
-    if labels.shape != (n,):
-        raise ValueError(f"labels: expected shape ({n},); got {tuple(labels.shape)}")
-    top = "" if n_classes is None else f", {n_classes}"
-    if n and (int(labels.min()) < 0 or (n_classes is not None and int(labels.max()) >= n_classes)):
-        raise ValueError(f"labels: expected class indices in [0{top}); "
-                         f"got min {int(labels.min())}, max {int(labels.max())}")
-    return labels
+    return check_class_labels(labels, n, n_classes)
 
 
 def truncation_sweep(G: nn.Module, classifier: nn.Module, reference_features, psis, n: int, seed: int = 0,
@@ -652,7 +631,7 @@ def montage(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> np.ndarray:
     if images.shape[1] != 1:
         raise ValueError(f"montage draws grayscale images (N, 1, H, W); got {tuple(images.shape)}. "
                          "Use coursekit.viz.show_images for RGB images.")
-    _check_n(ncols, "ncols")
+    check_positive_int(ncols, "ncols")
     check_unit_range(images, "montage: images")   # the padding is white, 1
     n, _, h, w = images.shape
     ncols = min(ncols, n)
@@ -711,8 +690,8 @@ def gaussian_baseline(images: torch.Tensor, n: int, n_components: int = 32, seed
     from sklearn.decomposition import PCA
 
     check_images(images, "gaussian_baseline: images, to fit PCA", min_count=2)
-    _check_n(n)
-    _check_n(n_components, "n_components")
+    check_positive_int(n, "n")
+    check_positive_int(n_components, "n_components")
     x = images.detach().cpu().flatten(1).numpy().astype(np.float64)
     n_components = min(n_components, len(x) - 1, x.shape[1])
     pca = PCA(n_components=n_components, random_state=seed).fit(x)
@@ -741,254 +720,3 @@ def choose_gaussian_components(classifier: nn.Module, images: torch.Tensor, f_va
     fd = {int(k): frechet_distance(features(classifier, gaussian_baseline(images, n, int(k), seed=seed)), f_val)
           for k in ks}
     return min(fd, key=lambda k: (fd[k], k)), fd
-
-
-# --------------------------------------------------- the imbalance experiment
-
-def imbalanced_subset(data: MedMNIST, minority: int, fraction: float, n: int | None = None,
-                      seed: int = 0) -> MedMNIST:
-    """A training set in which class ``minority`` makes up ``fraction`` of the images.
-
-    The other classes: a stratified subset of ``n`` images of them (all if
-    None); the minority class: a seeded random choice of
-    ``round(fraction / (1 - fraction) * n_others)`` of its images.
-    """
-    if data.labels.ndim != 1:
-        raise ValueError("imbalanced_subset needs single-label data")
-    if not 0 <= minority < data.n_classes:
-        raise ValueError(f"minority must be a class index in [0, {data.n_classes}); got {minority!r}")
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must lie strictly between 0 and 1; got {fraction!r}")
-    is_min = data.labels == minority
-    others = replace(data, images=data.images[~is_min], labels=data.labels[~is_min]).subset(n, seed=seed)
-    k = max(1, round(fraction / (1 - fraction) * len(others)))
-    pool = torch.nonzero(is_min).flatten().numpy()
-    if k > len(pool):
-        raise ValueError(f"class {minority} has {len(pool)} images; {k} are needed for fraction {fraction}")
-    pick = np.sort(np.random.default_rng(seed).permutation(pool)[:k])
-    return replace(data, images=torch.cat([others.images, data.images[pick]]),
-                   labels=torch.cat([others.labels, data.labels[pick]]))
-
-
-def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: int = 2,
-                      max_degrees: float = 10.0, max_gain: float = 0.1) -> torch.Tensor:
-    """``n`` augmented copies of randomly chosen ``images`` ``(N, C, H, W)`` in [0, 1].
-
-    Each copy: a random rotation (up to ``max_degrees``), a random shift (up
-    to ``max_shift`` px) and a random intensity gain ``1 +- max_gain``; no
-    flips (a left-right flip turns a left kidney into a right one).
-    Returns ``(n, C, H, W)`` float32 in [0, 1].
-    """
-    check_images(images, "classical_augment: images", min_count=1)
-    _check_n(n)
-    g = torch.Generator().manual_seed(check_seed(seed))
-    src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()
-    h, w = src.shape[-2:]
-    angle = (torch.rand(n, generator=g) * 2 - 1) * math.radians(max_degrees)
-    shift = (torch.rand(n, 2, generator=g) * 2 - 1) * max_shift
-    gain = 1 + (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * max_gain
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0] * 2 / w], 1),
-                         torch.stack([sin, cos, shift[:, 1] * 2 / h], 1)], 1)
-    grid = nn.functional.affine_grid(theta, list(src.shape), align_corners=False)
-    out = nn.functional.grid_sample(src, grid, padding_mode="zeros", align_corners=False)
-    return (out * gain).clamp(0, 1)
-
-
-def class_weights(labels, n_classes: int) -> torch.Tensor:
-    """Inverse-frequency class weights ``N / (n_classes * count_c)``, float32 ``(n_classes,)``
-    (1 for every class when the classes are balanced)."""
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive int; got {n_classes!r}")
-    labels = torch.as_tensor(labels)
-    counts = torch.bincount(_class_indices(labels, labels.numel(), n_classes), minlength=n_classes).float()
-    if (counts == 0).any():
-        raise ValueError(f"every class needs at least one image; counts {counts.int().tolist()}")
-    return counts.sum() / (n_classes * counts)
-
-
-IMBALANCE_ARMS = ("plain", "re-weighting", "classical augmentation", "cGAN samples", "more real images (reference)")
-
-
-def _with_extra(data: MedMNIST, images: torch.Tensor, label: int) -> MedMNIST:
-    labels = torch.full((len(images),), label, dtype=torch.int64)
-    return replace(data, images=torch.cat([data.images, images.detach().float().cpu()]),
-                   labels=torch.cat([data.labels, labels]))
-
-
-def imbalance_trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minority: int, seed: int, *,
-                    n_others: int, fraction: float, clf_width: int, clf_epochs: int, batch_size: int,
-                    z_dim: int, gan_width: int, gan_epochs: int, checkpoint_dir=None,
-                    device=None) -> list[dict]:
-    """One seed of the class-imbalance experiment (``notebooks/05c_gan_imbalance.ipynb``).
-
-    Draws the imbalanced training set (:func:`imbalanced_subset`: ``n_others``
-    images of the other classes, class ``minority`` at ``fraction``), trains a
-    conditional GAN on that set only, then trains the same
-    :class:`~coursekit.models.SmallCNN` recipe (:func:`coursekit.classify.train_classifier`,
-    no random shifts) once per arm of :data:`IMBALANCE_ARMS`:
-
-    * ``plain``: the imbalanced set as is;
-    * ``re-weighting``: cross-entropy weighted by :func:`class_weights`;
-    * ``classical augmentation`` / ``cGAN samples``: the set plus ``n_extra``
-      minority images from :func:`classical_augment` / the conditional GAN,
-      where ``n_extra`` brings the minority class up to the mean count of the others;
-    * ``more real images (reference)``: the same seed's subset with that many
-      *real* minority images (what collecting data would buy).
-
-    Every arm starts from the same seed. Returns one row per arm:
-    ``{"seed", "arm", "minority recall", "balanced accuracy", "accuracy",
-    "train seconds"}``, measured on the real ``test`` split (balanced accuracy:
-    the mean of the per-class recalls); ``train seconds`` sums the per-epoch
-    times of the arm's classifier history (and, for ``cGAN samples``, of the
-    conditional GAN's), so epochs trained before a resume count too.
-    Checkpoints go to ``checkpoint_dir`` (none if None).
-    """
-    from . import classify
-    from .models import SmallCNN
-    from .models.gan import ConditionalDiscriminator, ConditionalGenerator
-
-    K = full_train.n_classes
-    dev = torch.device(device) if device is not None else get_device()
-    data = imbalanced_subset(full_train, minority, fraction, n=n_others, seed=seed)
-    n_target = len(data.labels[data.labels != minority]) // (K - 1)      # the mean count of the other classes
-    n_extra = n_target - int((data.labels == minority).sum())
-    if n_extra < 1:
-        raise ValueError(f"class {minority} is not a minority here: fraction {fraction} of {len(data)} images")
-    ckpt = (lambda name: None) if checkpoint_dir is None else (lambda name: os.path.join(checkpoint_dir, name))
-
-    seed_everything(seed)
-    cG = ConditionalGenerator(z_dim=z_dim, n_classes=K, channels=1, width=gan_width)
-    cD = ConditionalDiscriminator(channels=1, n_classes=K, width=gan_width)
-    gan_hist = train_gan(cG, cD, data.images, data.labels, epochs=gan_epochs, batch_size=batch_size, seed=seed,
-                         checkpoint=ckpt("05c_cgan.pt"), device=dev, progress=False, verbose=False)
-
-    def score(train_data: MedMNIST, class_weight=None, extra_seconds: float = 0.0) -> dict:
-        seed_everything(seed)
-        model = SmallCNN(1, K, width=clf_width)
-        hist = classify.train_classifier(model, train_data, val, epochs=clf_epochs, class_weight=class_weight,
-                                         max_shift=0, batch_size=batch_size, seed=seed,
-                                         checkpoint=ckpt("05c_classifier.pt"), device=dev, progress=False,
-                                         verbose=False)
-        res = class_accuracy(model, test.images, test.labels, n_classes=K)
-        return {"minority recall": float(res["per_class"][minority]),
-                "balanced accuracy": float(np.nanmean(res["per_class"])), "accuracy": res["accuracy"],
-                "train seconds": hist.seconds() + extra_seconds}
-
-    minority_images = data.images[data.labels == minority]
-    arms = {
-        "plain": lambda: score(data),
-        "re-weighting": lambda: score(data, class_weights(data.labels, K)),
-        "classical augmentation": lambda: score(_with_extra(data, classical_augment(minority_images, n_extra,
-                                                                                    seed=seed), minority)),
-        "cGAN samples": lambda: score(_with_extra(data, generate(cG, n_extra, labels=torch.full((n_extra,), minority),
-                                                                 seed=seed), minority),
-                                      extra_seconds=gan_hist.seconds()),
-        # the same seed's subset of the other classes, with more of the real minority images
-        "more real images (reference)": lambda: score(imbalanced_subset(
-            full_train, minority, n_target / (len(data) - len(minority_images) + n_target), n=n_others, seed=seed)),
-    }
-    return [{"seed": seed, "arm": arm, **arms[arm]()} for arm in IMBALANCE_ARMS]
-
-
-_ARM_KEYS = {"plain": "plain", "re-weighting": "reweight", "classical augmentation": "augment",
-             "cGAN samples": "cgan", "more real images (reference)": "real"}
-_METRIC_KEYS = {"minority recall": "minority_recall", "balanced accuracy": "balanced_acc", "accuracy": "acc"}
-_COMPARED = ("minority recall", "balanced accuracy")   # the metrics each arm is compared with plain on
-
-
-def imbalance_summary(rows) -> dict[str, float]:
-    """Flatten the rows of :func:`imbalance_trial` over seeds into ``{key: number}``.
-
-    For every arm (``plain``, ``reweight``, ``augment``, ``cgan``, ``real``) and
-    metric (``minority_recall``, ``balanced_acc``, ``acc``): ``{metric}_{arm}_mean``
-    and ``_std`` over seeds; for every arm but plain, the *paired* difference
-    from plain on the same seed, ``{metric}_{arm}_diff_mean`` and its standard
-    error ``_diff_se``; plus ``n_seeds``. (The keys of ``benchmarks/results/gan_imbalance.json``.)
-    """
-    table = {(r["seed"], r["arm"]): r for r in rows}
-    seeds = sorted({seed for seed, _ in table})
-    missing = [(s, a) for s in seeds for a in IMBALANCE_ARMS if (s, a) not in table]
-    if not seeds or missing:
-        raise ValueError(f"every seed needs a row for every arm; missing (seed, arm): {missing or 'all'}")
-    out: dict[str, float] = {"n_seeds": len(seeds)}
-    ddof = 1 if len(seeds) > 1 else 0
-    for metric, mkey in _METRIC_KEYS.items():
-        plain = np.array([table[s, "plain"][metric] for s in seeds], dtype=float)
-        for arm, akey in _ARM_KEYS.items():
-            v = np.array([table[s, arm][metric] for s in seeds], dtype=float)
-            out[f"{mkey}_{akey}_mean"], out[f"{mkey}_{akey}_std"] = float(v.mean()), float(v.std(ddof=ddof))
-            if arm != "plain":
-                d = v - plain
-                out[f"{mkey}_{akey}_diff_mean"] = float(d.mean())
-                out[f"{mkey}_{akey}_diff_se"] = float(d.std(ddof=ddof) / np.sqrt(len(d)))
-    return out
-
-
-def _verdict(d: float, se: float, n: int) -> str:
-    if n < 3:
-        return "too few seeds"
-    return "better" if d > 2 * se else "worse" if d < -2 * se else "not distinguishable"
-
-
-def _paired(summary, metric: str, arm: str) -> tuple[float, float]:
-    m, a = _METRIC_KEYS[metric], _ARM_KEYS[arm]
-    return summary[f"{m}_{a}_diff_mean"], summary[f"{m}_{a}_diff_se"]
-
-
-def imbalance_table(summary, metric: str | None = None):
-    """The summary of :func:`imbalance_summary` (or the benchmark's JSON) as a table, one row per arm.
-
-    Columns: mean and standard deviation over seeds of the minority recall and
-    the balanced accuracy, the mean accuracy, and for each of the first two the
-    paired difference from plain, its standard error and a verdict: *better* or
-    *worse* than plain only if the mean difference exceeds two standard errors,
-    and only with at least three seeds. With ``metric`` (``"minority recall"`` or
-    ``"balanced accuracy"``) only that metric's five columns, named ``mean``,
-    ``std``, ``Δ vs plain``, ``se`` and ``verdict`` (narrow enough for a page), and
-    the metric named above the arms.
-    Returns a ``pandas.DataFrame``.
-    """
-    import pandas as pd
-
-    if metric is not None and metric not in _COMPARED:
-        raise ValueError(f"metric must be 'minority recall', 'balanced accuracy' or None (all); got {metric!r}")
-    n = int(summary["n_seeds"])
-    rows = {}
-    for arm, a in _ARM_KEYS.items():
-        row = {}
-        for name in _COMPARED:
-            m = _METRIC_KEYS[name]
-            row[name], row[f"{name} std"] = summary[f"{m}_{a}_mean"], summary[f"{m}_{a}_std"]
-        row["accuracy"] = summary[f"acc_{a}_mean"]
-        for name in _COMPARED:
-            paired = arm != "plain"
-            d, se = _paired(summary, name, arm) if paired else (np.nan, np.nan)
-            row[f"Δ {name} vs plain"], row[f"Δ {name} se"] = d, se
-            row[f"{name}: verdict"] = _verdict(d, se, n) if paired else "-"
-        rows[arm] = row
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    if metric is not None:
-        table = table[[metric, f"{metric} std", f"Δ {metric} vs plain", f"Δ {metric} se", f"{metric}: verdict"]]
-        table.columns = ["mean", "std", "Δ vs plain", "se", "verdict"]
-    table.index.name = f"arm ({n} seeds)" if metric is None else f"{metric}, by arm ({n} seeds)"
-    return table.round(3)
-
-
-def imbalance_findings(summary, minority: str = "the rare class") -> str:
-    """The experiment's answer in words, generated from the summary with the verdict rule of
-    :func:`imbalance_table`: for the minority recall and the balanced accuracy, each arm's
-    verdict against plain with its paired difference and standard error."""
-    n = int(summary["n_seeds"])
-    if n < 3:
-        return (f"With {n} seed{'s' if n != 1 else ''}, no arm can be told apart from the plain classifier "
-                "(the rule needs at least three): this run shows that the pipeline works, not which arm wins.")
-    parts = []
-    for metric, what in zip(_COMPARED, (f"the recall of {minority}", "balanced accuracy")):
-        said = []
-        for arm in IMBALANCE_ARMS[1:]:
-            d, se = _paired(summary, metric, arm)
-            said.append(f"{arm}: {_verdict(d, se, n)} ({d:+.3f} ± {se:.3f})")
-        parts.append(f"On {what}, compared with the plain classifier: " + "; ".join(said) + ".")
-    return (f"Over {n} seeds (paired difference ± its standard error; 'better' or 'worse' only beyond two "
-            "standard errors). " + " ".join(parts))

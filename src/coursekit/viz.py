@@ -82,7 +82,7 @@ def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
         x = x[:, :, x.shape[2] // 2]
     if x.shape[1] not in (1, 3):
         if single:
-            fix = (f"one image is (C, H, W) with C = 1 or 3; a batch of grayscale images (N, H, W) needs "
+            fix = ("one image is (C, H, W) with C = 1 or 3; a batch of grayscale images (N, H, W) needs "
                    "its channel axis: x.unsqueeze(1).")
         elif x.shape[-1] in (1, 3):
             fix = "images are (N, C, H, W), channels first: convert (N, H, W, C) with x.permute(0, 3, 1, 2)."

@@ -1,0 +1,169 @@
+"""The class-imbalance experiment (coursekit.imbalance, notebook 05c): subsets, remedies, summary, verdicts."""
+import pytest
+import torch
+
+from coursekit import data, imbalance
+
+
+@pytest.mark.parametrize("n", [0, -1, True])
+def test_classical_augment_refuses_a_count_that_is_not_positive(n):
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        imbalance.classical_augment(torch.rand(5, 1, 8, 8), n)
+
+
+def test_classical_augment_says_when_it_has_no_images():
+    with pytest.raises(ValueError, match="got 0 images"):
+        imbalance.classical_augment(torch.rand(0, 1, 8, 8), 2)
+
+
+@pytest.mark.parametrize("seed", [None, "0"])
+def test_classical_augment_refuses_a_seed_that_would_not_repeat(seed):
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        imbalance.classical_augment(torch.rand(4, 1, 8, 8), 2, seed=seed)
+
+
+def test_class_weights_refuse_labels_beyond_n_classes():
+    with pytest.raises(ValueError, match=r"in \[0, 2\); got min 0, max 3"):
+        imbalance.class_weights(torch.tensor([0, 1, 2, 3]), 2)
+
+
+@pytest.fixture(scope="module")
+def organ_phantoms():
+    with pytest.warns(data.FallbackDataWarning):
+        return data.load_medmnist("organamnist", "val", root="/nonexistent-dir", download=False)
+
+
+def test_imbalanced_subset_keeps_the_minority_class_at_the_requested_fraction(organ_phantoms):
+    sub = imbalance.imbalanced_subset(organ_phantoms, minority=3, fraction=0.05, n=114, seed=0)
+    counts = torch.bincount(sub.labels, minlength=sub.n_classes)
+    assert counts.sum() - counts[3] == 114
+    assert counts[3] == round(0.05 / 0.95 * 114) == 6
+    assert sub.images.shape == (120, 1, 28, 28)
+
+
+def test_extra_needed_brings_the_minority_class_up_to_the_mean_count_of_the_others(organ_phantoms):
+    sub = imbalance.imbalanced_subset(organ_phantoms, minority=3, fraction=0.05, n=110, seed=0)
+    n_target, n_extra = imbalance.extra_needed(sub, 3)
+    assert n_target == 110 // (sub.n_classes - 1) == 11       # 110 images of the 10 other organs
+    assert n_extra == n_target - int((sub.labels == 3).sum()) == 11 - 6
+
+
+def test_extra_needed_refuses_a_class_that_is_not_a_minority(organ_phantoms):
+    balanced = organ_phantoms.subset(110, seed=0)
+    common = int(torch.bincount(balanced.labels, minlength=balanced.n_classes).argmax())
+    with pytest.raises(ValueError, match=f"class {common} is not a minority here"):
+        imbalance.extra_needed(balanced, common)
+
+
+def test_classical_augment_keeps_shape_and_range_and_never_flips():
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 10:18, 2:8] = 1.0                        # a bright block on the left
+    out = imbalance.classical_augment(x, 20, seed=0)
+    assert out.shape == (20, 1, 28, 28) and float(out.min()) >= 0 and float(out.max()) <= 1
+    left, right = out[..., :14].sum((1, 2, 3)), out[..., 14:].sum((1, 2, 3))
+    assert (left > 5 * right).all()                 # still on the left: no left-right flip
+    assert not torch.equal(out[0], out[1])
+
+
+def test_class_weights_are_inverse_frequencies_with_mean_one_on_balanced_data():
+    w = imbalance.class_weights(torch.tensor([0, 0, 0, 1]), 2)
+    assert w.tolist() == pytest.approx([4 / 6, 2.0])
+    assert imbalance.class_weights(torch.tensor([0, 1, 2]), 3).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_trial_returns_one_scored_row_per_arm_with_the_time_of_its_histories(organ_phantoms, tmp_path):
+    kw = dict(n_others=100, fraction=0.02, clf_width=4, clf_epochs=1, batch_size=16, z_dim=8, gan_width=4,
+              gan_epochs=1, device="cpu")
+    rows = imbalance.trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0,
+                                      checkpoint_dir=str(tmp_path), **kw)
+    assert [r["arm"] for r in rows] == list(imbalance.ARMS)
+    for r in rows:
+        assert 0 <= r["minority recall"] <= 1 and 0 <= r["balanced accuracy"] <= 1 and 0 <= r["accuracy"] <= 1
+        assert r["train seconds"] > 0
+    seconds = {p.name: sum(torch.load(p, weights_only=False)["history"]["time_s"]) for p in tmp_path.glob("*.pt")}
+    assert len(seconds) == 1 + len(rows)                    # the cGAN and one classifier per arm
+    # every history counted once: the cGAN's in its arm only, each classifier's in its own arm
+    assert sum(r["train seconds"] for r in rows) == pytest.approx(sum(seconds.values()))
+    again = imbalance.trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0,
+                                       checkpoint_dir=str(tmp_path), **kw)    # resumed: nothing trained
+    assert [r["train seconds"] for r in again] == pytest.approx([r["train seconds"] for r in rows])
+
+
+def imbalance_rows(recall_by_arm):
+    """Rows as imbalance.trial returns them: {arm: [minority recall of seed 0, seed 1, ...]}."""
+    return [{"seed": seed, "arm": arm, "minority recall": r, "balanced accuracy": 0.8, "accuracy": 0.9}
+            for arm, recalls in recall_by_arm.items() for seed, r in enumerate(recalls)]
+
+
+def test_summarise_pairs_each_arm_with_plain_on_the_same_seed():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]              # +0.1 on every seed: no spread at all
+    s = imbalance.summarise(imbalance_rows(recalls))
+    assert s["n_seeds"] == 3
+    assert s["minority_recall_plain_mean"] == pytest.approx(0.4)
+    assert s["minority_recall_plain_std"] == pytest.approx(0.2)
+    assert s["minority_recall_cgan_diff_mean"] == pytest.approx(0.1)
+    assert s["minority_recall_cgan_diff_se"] == pytest.approx(0.0, abs=1e-12)
+    assert s["balanced_acc_reweight_diff_mean"] == 0.0
+
+
+def test_table_calls_an_arm_better_only_beyond_two_standard_errors_with_three_seeds():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]              # consistently better
+    recalls["re-weighting"] = [0.5, 0.2, 0.6]              # +0.3, -0.2, 0: noise
+    recalls["classical augmentation"] = [0.1, 0.3, 0.5]     # consistently worse
+    verdict = imbalance.table(imbalance.summarise(imbalance_rows(recalls)))[
+        "minority recall: verdict"]
+    assert verdict["cGAN samples"] == "better"
+    assert verdict["re-weighting"] == "not distinguishable"
+    assert verdict["classical augmentation"] == "worse"
+    assert verdict["plain"] == "-"
+
+
+def test_table_refuses_a_verdict_with_fewer_than_three_seeds():
+    recalls = {arm: [0.2, 0.4] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.9, 0.9]
+    table = imbalance.table(imbalance.summarise(imbalance_rows(recalls)))
+    assert table.loc["cGAN samples", "minority recall: verdict"] == "too few seeds"
+
+
+def test_summarise_needs_every_arm_for_every_seed():
+    rows = imbalance_rows({arm: [0.2, 0.4] for arm in imbalance.ARMS})
+    with pytest.raises(ValueError, match="missing"):
+        imbalance.summarise(rows[1:])
+
+
+def test_table_for_one_metric_has_its_five_columns_and_the_same_verdicts():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]
+    summary = imbalance.summarise(imbalance_rows(recalls))
+    narrow = imbalance.table(summary, "minority recall")
+    assert list(narrow.columns) == ["mean", "std", "Δ vs plain", "se", "verdict"]
+    assert narrow.index.name == "minority recall, by arm (3 seeds)"
+    wide = imbalance.table(summary)
+    assert narrow["verdict"].equals(wide["minority recall: verdict"].rename("verdict"))
+    assert narrow["mean"].equals(wide["minority recall"].rename("mean"))
+
+
+def test_table_refuses_an_unknown_metric():
+    summary = imbalance.summarise(imbalance_rows({arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}))
+    with pytest.raises(ValueError, match="minority recall"):
+        imbalance.table(summary, "recall")
+
+
+def test_findings_state_each_arms_verdict_with_its_paired_difference():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]                  # +0.1 on every seed
+    recalls["classical augmentation"] = [0.1, 0.3, 0.5]         # -0.1 on every seed
+    text = imbalance.findings(imbalance.summarise(imbalance_rows(recalls)), "kidney-left")
+    assert text.startswith("Over 3 seeds")
+    assert "recall of kidney-left" in text
+    assert "cGAN samples: better (+0.100 ± 0.000)" in text
+    assert "classical augmentation: worse (-0.100 ± 0.000)" in text
+
+
+def test_findings_name_no_winner_with_fewer_than_three_seeds():
+    recalls = {arm: [0.2, 0.4] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.9, 0.9]
+    text = imbalance.findings(imbalance.summarise(imbalance_rows(recalls)))
+    assert "With 2 seeds" in text and "better" not in text
