@@ -43,6 +43,12 @@ def test_autoencoder_maps_images_to_codes_and_back_in_unit_range(latent_dim, cha
     assert 0 <= float(y.min()) and float(y.max()) <= 1
 
 
+@pytest.mark.parametrize("kwargs", [dict(latent_dim=0), dict(width=True), dict(in_channels=1.0)])
+def test_autoencoder_refuses_sizes_that_are_not_positive_ints(kwargs):
+    with pytest.raises(ValueError, match=f"{next(iter(kwargs))} must be a positive int"):
+        ConvAutoencoder(**kwargs)
+
+
 def test_autoencoder_rejects_sizes_it_cannot_halve_twice():
     with pytest.raises(ValueError, match="multiples of 4"):
         ConvAutoencoder(4, width=4)(torch.rand(2, 1, 30, 30))

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from . import phantoms
-from .checks import check_images, check_seed
+from .checks import check_images, check_positive_int, check_seed
 
 __all__ = ["SPLITS", "FallbackDataWarning", "MedMNIST", "DeviceBatches", "data_dir",
            "load_medmnist", "medmnist_dataloader", "available_sizes", "filename", "fallbacks_used"]
@@ -368,9 +368,7 @@ class DeviceBatches:
             if labels.shape[0] != images.shape[0]:
                 raise ValueError(f"labels has {labels.shape[0]} entries but images has "
                                  f"{images.shape[0]}; they must match.")
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
-                or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
+        check_positive_int(batch_size, "batch_size")
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable (x -> x) or None; "
                             f"got {type(transform).__name__}.")

@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import check_positive_int
+
 __all__ = ["d_loss", "g_loss", "d_hinge_loss", "g_hinge_loss", "LOSSES", "gan_step", "optimal_discriminator", "jsd", "value_function", "MINUS_LOG4",
            "Mixture1D", "Discriminator1D", "train_discriminator_1d", "discriminator_on_grid", "value_estimate",
            "kde_discriminator", "generator_gradient", "bilinear_game", "running_average"]
@@ -194,8 +196,7 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
     for name, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(f"{name} must be a torch.optim.Optimizer; got {type(opt).__name__}")
-    if not isinstance(z_dim, int) or isinstance(z_dim, bool) or z_dim < 1:
-        raise ValueError(f"z_dim must be a positive int; got {z_dim!r}")
+    check_positive_int(z_dim, "z_dim")
     if n_classes is not None and (not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 2):
         raise ValueError(f"n_classes must be None (unconditional) or an int >= 2; got {n_classes!r}")
     if not 0.0 <= smooth < 1.0:
@@ -522,8 +523,7 @@ def bilinear_game(steps: int, lr: float = 0.1, start=(1.0, 1.0), alternating: bo
     to ``(0, 0)`` grows by ``sqrt(1 + lr**2)`` every step.
     Returns ``(steps + 1, 2)`` float64: ``(x, y)`` at the start and after each step.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int; got {steps!r}")
+    check_positive_int(steps, "steps")
     if not 0 < lr < 2:
         raise ValueError(f"lr must be in (0, 2) (at 2 and above even alternating steps diverge); got {lr!r}")
     out = np.empty((steps + 1, 2))

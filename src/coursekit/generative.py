@@ -203,8 +203,7 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
     """
     check_images(images, "features: images", min_count=1)
     check_unit_range(images, "features: images")   # the classifier learned [0, 1] images
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"features: batch_size must be a positive int; got {batch_size!r}")
+    check_positive_int(batch_size, "features: batch_size")
     dev = torch.device(device) if device is not None else next(classifier.parameters()).device
     captured = []
     hook = _last_linear(classifier).register_forward_pre_hook(

@@ -105,8 +105,7 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
 def class_weights(labels, n_classes: int) -> torch.Tensor:
     """Inverse-frequency class weights ``N / (n_classes * count_c)``, float32 ``(n_classes,)``
     (1 for every class when the classes are balanced)."""
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive int; got {n_classes!r}")
+    check_positive_int(n_classes, "n_classes")
     labels = torch.as_tensor(labels)
     counts = torch.bincount(check_class_labels(labels, labels.numel(), n_classes), minlength=n_classes).float()
     if (counts == 0).any():

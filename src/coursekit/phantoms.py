@@ -41,6 +41,8 @@ import zlib
 
 import numpy as np
 
+from .checks import check_positive_int
+
 __all__ = ["CAPS", "SPLITS", "chest_phantom", "shepp_logan", "fallback_dataset",
            "is_3d", "abnormal_class"]
 
@@ -307,8 +309,7 @@ def fallback_dataset(flag: str, split: str, size: int = 28,
     _check_size(size)
     if n is None:
         n = min(info["n_samples"][split], CAPS[split])
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be a positive int; got {n!r}.")
+    check_positive_int(n, "n")
     rng = np.random.default_rng(_seed(flag, split, size))
     task, n_classes = info["task"], len(info["label"])
     rgb = info["n_channels"] == 3

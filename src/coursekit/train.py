@@ -40,6 +40,7 @@ from torch import nn
 
 from . import device as _device
 from . import metrics as _metrics
+from .checks import check_positive_int
 
 __all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
            "checkpoint_for", "digest_tensors", "model_fingerprint", "epoch_line"]
@@ -204,8 +205,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 def _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
+    check_positive_int(epochs, "epochs")
     if (loss_fn is None) == (step_fn is None):
         raise ValueError("pass exactly one of loss_fn (fit does backward and step) "
                          "or step_fn (your function does them, e.g. for GANs)")

@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sklearn.metrics import roc_curve
 
 from . import metrics
-from .checks import check_images
+from .checks import check_images, check_positive_int
 
 __all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
            "show_images", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder"]
@@ -118,12 +118,6 @@ def _check_titles(titles, n: int, name: str) -> list[str] | None:
     return [str(t) for t in titles]
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")
-    return int(value)
-
-
 def _draw_image(ax, image: torch.Tensor, cmap=None, vmin: float = 0.0, vmax: float = 1.0):
     """Draw one ``(C, H, W)`` image: C=1 with a colormap, C=3 as RGB clipped to [vmin, vmax]."""
     if image.shape[0] == 1:
@@ -174,7 +168,7 @@ def show_images(images, titles=None, ncols: int = 8, cmap=None, vmin: float = 0.
     """
     x = _as_image_batch(images, "show_images: images")
     titles = _check_titles(titles, len(x), "show_images")
-    ncols = min(_check_positive_int(ncols, "show_images: ncols"), len(x))
+    ncols = min(check_positive_int(ncols, "show_images: ncols"), len(x))
     if not vmin < vmax:
         raise ValueError(f"show_images: need vmin < vmax; got vmin={vmin}, vmax={vmax}.")
     hi = float(x.max())
@@ -253,7 +247,7 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
         if n > 1:
             raise ValueError(f"compare: ncols applies to a single image; with N={n} images every "
                              "row is one image. Leave ncols=None.")
-        per_row = _check_positive_int(ncols, "compare: ncols")
+        per_row = check_positive_int(ncols, "compare: ncols")
     fig, axes = _grid(len(cells), min(per_row, len(cells)), size, extra_height=0.4)
     for ax, (i, k, kind) in zip(axes, cells):
         if kind == "image":

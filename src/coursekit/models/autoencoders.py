@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..checks import check_positive_int
+
 __all__ = ["ConvAutoencoder", "ConvVAE", "reparameterize", "kl_divergence", "vae_loss",
            "reconstruction_error"]
 
@@ -94,8 +96,7 @@ class ConvAutoencoder(nn.Module):
         super().__init__()
         for name, v in (("latent_dim", 1 if latent_dim is None else latent_dim), ("in_channels", in_channels),
                         ("width", width)):
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int; got {v!r}")
+            check_positive_int(v, name)
         if not isinstance(size, int) or size < 4 or size % 4:
             raise ValueError(f"size must be a positive multiple of 4 (28 for MedMNIST); got {size!r}")
         n_features = 2 * width * (size // 4) ** 2

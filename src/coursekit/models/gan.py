@@ -31,7 +31,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import check_images
+from ..checks import check_images, check_positive_int
 
 __all__ = ["Generator", "Discriminator", "ConditionalGenerator", "ConditionalDiscriminator", "init_dcgan"]
 
@@ -54,8 +54,7 @@ def init_dcgan(module: nn.Module) -> None:
 
 def _check_positive(**values) -> None:
     for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive int; got {v!r}")
+        check_positive_int(v, name)
 
 
 def _check_channels(channels) -> None:
