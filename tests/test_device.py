@@ -34,6 +34,21 @@ def test_asking_for_a_missing_gpu_is_a_clear_error(monkeypatch):
         device.get_device("gpu0")
 
 
+def test_a_device_passed_in_wins_over_the_environment_variable(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert device.get_device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_training_on_a_missing_gpu_is_refused_with_the_same_clear_error(monkeypatch):
+    from coursekit import latent
+    from coursekit.models.autoencoders import ConvAutoencoder
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU is available here"):
+        latent.train_autoencoder(ConvAutoencoder(2, width=2), torch.rand(8, 1, 28, 28), epochs=1, device="cuda")
+
+
 def test_autocast_and_scaler_are_no_ops_on_cpu():
     assert device.amp_dtype("cpu") is None
     with device.autocast("cpu"):

@@ -117,7 +117,7 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
     if optimizer is not None and (lr is not None or weight_decay is not None):
         raise ValueError("lr and weight_decay configure the default AdamW; with your own optimizer, "
                          "set them on it (e.g. torch.optim.SGD(model.parameters(), lr=0.1))")
-    dev = torch.device(device) if device is not None else get_device()
+    dev = get_device(device)
     model.to(dev)
     transform = random_shift(max_shift, seed) if max_shift else None
     batches = DeviceBatches(train_data.images, train_data.labels, batch_size=batch_size, seed=seed,

@@ -24,9 +24,11 @@ ENV_VAR = "COURSEKIT_DEVICE"
 __all__ = ["get_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
 
 
-def get_device(prefer: str | None = None) -> torch.device:
+def get_device(prefer: str | torch.device | None = None) -> torch.device:
     """Return the device to compute on: ``prefer``, else ``$COURSEKIT_DEVICE``,
-    else CUDA if available, else MPS if available, else CPU."""
+    else CUDA if available, else MPS if available, else CPU. A device that is asked
+    for (``prefer`` or the variable) but absent here is refused with a message that
+    says so, instead of failing later inside a tensor operation."""
     name = prefer or os.environ.get(ENV_VAR, "").strip()
     if name:
         try:

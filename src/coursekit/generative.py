@@ -111,7 +111,7 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
     gan._check_d_steps(d_steps)
     if len(images) < batch_size * d_steps:
         raise ValueError(f"need at least batch_size * d_steps = {batch_size * d_steps} images; got {len(images)}")
-    dev = torch.device(device) if device is not None else get_device()
+    dev = get_device(device)
     G.to(dev)
     D.to(dev)
     batches = DeviceBatches(images, labels, batch_size=batch_size * d_steps, seed=seed, device=dev,
@@ -411,7 +411,7 @@ def train_on_synthetic(model: nn.Module, synthetic: MedMNIST, val: MedMNIST, tes
     """
     from . import classify
 
-    dev = torch.device(device) if device is not None else get_device()
+    dev = get_device(device)
     classify.train_classifier(model, synthetic, val, epochs=epochs, seed=seed, device=dev, **kwargs)
     batches = DeviceBatches(test.images, test.labels, batch_size=512, shuffle=False, device=dev)
     return _train.evaluate(model, batches, test.task, device=dev)

@@ -154,7 +154,7 @@ def trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minority: int, se
     from .models.gan import ConditionalDiscriminator, ConditionalGenerator
 
     K = full_train.n_classes
-    dev = torch.device(device) if device is not None else get_device()
+    dev = get_device(device)
     data = imbalanced_subset(full_train, minority, fraction, n=n_others, seed=seed)
     n_target, n_extra = extra_needed(data, minority)
     ckpt = (lambda name: None) if checkpoint_dir is None else (lambda name: os.path.join(checkpoint_dir, name))

@@ -90,7 +90,7 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
                         f"got {type(model).__name__}")
     check_images(images, "images")
     check_unit_range(images, "images")   # the decoder ends in a sigmoid
-    dev = torch.device(device) if device is not None else get_device()
+    dev = get_device(device)
     model.to(dev)
     batches = DeviceBatches(images, batch_size=batch_size, seed=seed, device=dev)
     loss_fn = {"ae": _mse_loss, "dae": _dae_loss(noise_sigma), "vae": _vae_loss(beta)}[kind]

@@ -260,7 +260,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scheds = _schedulers(scheduler)
     if loss_fn is not None and len(opts) != 1:
         raise ValueError("with loss_fn, pass exactly one optimizer")
-    dev = torch.device(device) if device is not None else _device.get_device()
+    dev = _device.get_device(device)
     model.to(dev)
     use_amp = amp and dev.type == "cuda"
     scaler = _device.grad_scaler(dev, enabled=use_amp)
