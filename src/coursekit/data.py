@@ -372,11 +372,9 @@ class DeviceBatches:
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable (x -> x) or None; "
                             f"got {type(transform).__name__}.")
-        if device is None:
-            from .device import get_device
+        from .device import get_device
 
-            device = get_device()
-        self.device = torch.device(device)
+        self.device = get_device(device)
         self.images = images.to(self.device)
         self.labels = None if labels is None else labels.to(self.device)
         self.n_samples = images.shape[0]

@@ -204,7 +204,7 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
     check_images(images, "features: images", min_count=1)
     check_unit_range(images, "features: images")   # the classifier learned [0, 1] images
     check_positive_int(batch_size, "features: batch_size")
-    dev = torch.device(device) if device is not None else next(classifier.parameters()).device
+    dev = get_device(device) if device is not None else next(classifier.parameters()).device
     captured = []
     hook = _last_linear(classifier).register_forward_pre_hook(
         lambda module, inputs: captured.append(inputs[0].flatten(1).float().cpu()))
@@ -374,7 +374,7 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     check_images(images, "class_accuracy: images", min_count=1)
     labels = check_class_labels(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
-    dev = torch.device(device) if device is not None else next(classifier.parameters()).device
+    dev = get_device(device) if device is not None else next(classifier.parameters()).device
     was_training = classifier.training
     classifier.eval()
     try:

@@ -125,7 +125,7 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
 @torch.no_grad()
 def _batched(fn: Callable, model: nn.Module, images: torch.Tensor, batch_size: int, device) -> list:
     check_images(images, "images")
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    dev = get_device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
     try:
