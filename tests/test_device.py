@@ -49,6 +49,14 @@ def test_training_on_a_missing_gpu_is_refused_with_the_same_clear_error(monkeypa
         latent.train_autoencoder(ConvAutoencoder(2, width=2), torch.rand(8, 1, 28, 28), epochs=1, device="cuda")
 
 
+def test_a_model_runs_where_its_parameters_are_unless_a_device_is_asked_for(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    model = torch.nn.Linear(2, 2)
+    assert device.model_device(model) == torch.device("cpu")
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        device.model_device(model, "cuda")
+
+
 def test_autocast_and_scaler_are_no_ops_on_cpu():
     assert device.amp_dtype("cpu") is None
     with device.autocast("cpu"):

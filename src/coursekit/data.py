@@ -34,6 +34,7 @@ import torch
 
 from . import phantoms
 from .checks import check_images, check_positive_int, check_seed
+from .device import get_device
 
 __all__ = ["SPLITS", "FallbackDataWarning", "MedMNIST", "DeviceBatches", "data_dir",
            "load_medmnist", "medmnist_dataloader", "available_sizes", "filename", "fallbacks_used"]
@@ -372,8 +373,6 @@ class DeviceBatches:
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable (x -> x) or None; "
                             f"got {type(transform).__name__}.")
-        from .device import get_device
-
         self.device = get_device(device)
         self.images = images.to(self.device)
         self.labels = None if labels is None else labels.to(self.device)

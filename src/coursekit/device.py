@@ -21,7 +21,7 @@ import torch
 
 ENV_VAR = "COURSEKIT_DEVICE"
 
-__all__ = ["get_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
+__all__ = ["get_device", "model_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
 
 
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -45,6 +45,12 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
     if _mps_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def model_device(model: torch.nn.Module, device: str | torch.device | None = None) -> torch.device:
+    """The device to run ``model`` on: ``device``, checked by :func:`get_device`, when it is
+    given; else the device that holds the model's parameters (where it was trained or moved)."""
+    return get_device(device) if device is not None else next(model.parameters()).device
 
 
 def _mps_available() -> bool:

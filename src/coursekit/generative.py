@@ -54,7 +54,7 @@ from . import train as _train
 from .checks import (check_candidates, check_class_labels, check_images, check_positive_int, check_seed,
                      check_unit_range)
 from .data import DeviceBatches, MedMNIST
-from .device import get_device
+from .device import get_device, model_device
 
 __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
@@ -204,7 +204,7 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
     check_images(images, "features: images", min_count=1)
     check_unit_range(images, "features: images")   # the classifier learned [0, 1] images
     check_positive_int(batch_size, "features: batch_size")
-    dev = get_device(device) if device is not None else next(classifier.parameters()).device
+    dev = model_device(classifier, device)
     captured = []
     hook = _last_linear(classifier).register_forward_pre_hook(
         lambda module, inputs: captured.append(inputs[0].flatten(1).float().cpu()))
@@ -374,7 +374,7 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     check_images(images, "class_accuracy: images", min_count=1)
     labels = check_class_labels(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
-    dev = get_device(device) if device is not None else next(classifier.parameters()).device
+    dev = model_device(classifier, device)
     was_training = classifier.training
     classifier.eval()
     try:
@@ -424,13 +424,9 @@ def _latent(n: int, z_dim: int, seed: int) -> torch.Tensor:
     return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(check_seed(seed)))
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def _run_generator(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None, batch_size: int = 1024) -> torch.Tensor:
-    dev = _device_of(G)
+    dev = model_device(G)
     was_training = G.training
     G.eval()
     try:

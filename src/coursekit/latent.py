@@ -34,7 +34,7 @@ from torch import nn
 from . import metrics, train
 from .checks import check_images, check_same_shape, check_seed, check_unit_range
 from .data import DeviceBatches
-from .device import get_device
+from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
 
 __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "fit_pca", "pca_codes", "pca_reconstruct",
@@ -125,7 +125,7 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
 @torch.no_grad()
 def _batched(fn: Callable, model: nn.Module, images: torch.Tensor, batch_size: int, device) -> list:
     check_images(images, "images")
-    dev = get_device(device) if device is not None else next(model.parameters()).device
+    dev = model_device(model, device)
     was_training = model.training
     model.eval()
     try:
@@ -367,7 +367,7 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
     from . import widgets
 
     model.eval()
-    device = next(model.parameters()).device
+    device = model_device(model)
     k = model.latent_dim
     z0 = np.zeros(k, dtype=np.float32) if z_base is None else np.asarray(z_base, dtype=np.float32)
 

@@ -412,7 +412,7 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | str | No
     """
     if activation not in ("softmax", "sigmoid"):
         raise ValueError(f"activation must be 'softmax' or 'sigmoid'; got {activation!r}")
-    dev = _device.get_device(device) if device is not None else next(model.parameters()).device
+    dev = _device.model_device(model, device)
     was_training = model.training
     model.eval()
     scores, labels = [], []
