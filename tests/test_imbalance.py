@@ -55,6 +55,12 @@ def test_extra_needed_refuses_a_class_that_is_not_a_minority(organ_phantoms):
         imbalance.extra_needed(balanced, common)
 
 
+@pytest.mark.parametrize("minority", [-1, 11])
+def test_extra_needed_refuses_a_minority_that_is_not_a_class(organ_phantoms, minority):
+    with pytest.raises(ValueError, match=r"minority must be a class index in \[0, 11\)"):
+        imbalance.extra_needed(organ_phantoms, minority)
+
+
 def test_classical_augment_keeps_shape_and_range_and_never_flips():
     x = torch.zeros(1, 1, 28, 28)
     x[0, 0, 10:18, 2:8] = 1.0                        # a bright block on the left

@@ -34,6 +34,13 @@ __all__ = ["imbalanced_subset", "extra_needed", "classical_augment", "class_weig
            "summarise", "table", "findings"]
 
 
+def _check_minority(data: MedMNIST, minority: int, who: str) -> None:
+    if data.labels.ndim != 1:
+        raise ValueError(f"{who} needs single-label data")
+    if not 0 <= minority < data.n_classes:
+        raise ValueError(f"minority must be a class index in [0, {data.n_classes}); got {minority!r}")
+
+
 def imbalanced_subset(data: MedMNIST, minority: int, fraction: float, n: int | None = None,
                       seed: int = 0) -> MedMNIST:
     """A training set in which class ``minority`` makes up ``fraction`` of the images.
@@ -42,10 +49,7 @@ def imbalanced_subset(data: MedMNIST, minority: int, fraction: float, n: int | N
     None); the minority class: a seeded random choice of
     ``round(fraction / (1 - fraction) * n_others)`` of its images.
     """
-    if data.labels.ndim != 1:
-        raise ValueError("imbalanced_subset needs single-label data")
-    if not 0 <= minority < data.n_classes:
-        raise ValueError(f"minority must be a class index in [0, {data.n_classes}); got {minority!r}")
+    _check_minority(data, minority, "imbalanced_subset")
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must lie strictly between 0 and 1; got {fraction!r}")
     is_min = data.labels == minority
@@ -66,8 +70,7 @@ def extra_needed(data: MedMNIST, minority: int) -> tuple[int, int]:
     classes (what a balanced set would hold of each), ``n_extra = n_target -``
     the minority's count. Refused unless ``n_extra >= 1``.
     """
-    if data.labels.ndim != 1:
-        raise ValueError("extra_needed needs single-label data")
+    _check_minority(data, minority, "extra_needed")
     is_min = data.labels == minority
     n_target = int((~is_min).sum()) // (data.n_classes - 1)
     n_extra = n_target - int(is_min.sum())
