@@ -49,6 +49,33 @@ def test_ipython_magics_and_shell_lines_are_stripped():
     assert not e.notes
 
 
+def test_a_comment_ending_in_a_question_mark_keeps_its_line():
+    # IPython help is `name?`, not any line ending in '?': `return 2 * x  # right?` is code.
+    for magic in ("", "%matplotlib inline\n"):
+        e = extract(nb(magic + "def f(x):\n    return 2 * x  # right?"))
+        namespace = {}
+        exec(e.source, namespace)
+        assert namespace["f"](3) == 6
+
+
+def test_continuation_lines_that_start_with_an_operator_are_kept():
+    src = "def f(a, b):\n    if (a\n            != b):\n        return (a\n                % b)\n    return 0"
+    for magic in ("", "!pip install foo\n"):
+        e = extract(nb(magic + src))
+        assert not e.notes and src in e.source
+
+
+def test_lines_of_a_string_that_look_like_magics_are_not_changed():
+    src = 'def f():\n    """Pixels:\n% above 0.5\n!= the mean\nall of them?\n"""\n    return 1'
+    e = extract(nb("%matplotlib inline\n" + src))
+    assert src in e.source
+
+
+def test_a_magic_keeps_the_line_numbers_of_the_cell_in_notes():
+    e = extract(nb("\n%matplotlib inline\nx = (\n"))
+    assert len(e.notes) == 1 and "line 3" in e.notes[0]
+
+
 def test_a_cell_that_does_not_parse_is_skipped_with_a_note_and_the_rest_kept():
     e = extract(nb("def f(x):\n    return x", "def broken(:\n    pass", "def g(x):\n    return 2 * x"))
     assert "def f(x)" in e.source and "def g(x)" in e.source and "broken" not in e.source

@@ -11,8 +11,12 @@ these top-level statements are kept, in notebook order:
 
 Everything else (data loading, training loops, plots, ``coursekit.check``
 calls) is dropped, so a long training cell costs nothing at grading time.
-IPython magics (``%...``, ``!...``, ``x?``) become ``pass``; a cell that still
-does not parse is skipped with a note, and the other cells are kept.
+A cell that is plain Python is read as it is. In any other cell, the lines
+that IPython itself would rewrite (magics ``%...``, shell escapes ``!...``,
+help ``x?``) become ``pass``; IPython's own input transformer decides which
+they are, so a comment ending in ``?`` or a continuation line starting with
+``% b`` or ``!= b`` stays code. A cell that still does not parse is skipped
+with a note, and the other cells are kept.
 """
 from __future__ import annotations
 
@@ -82,21 +86,41 @@ def exercise_of(nb: dict) -> str | None:
 
 
 def strip_magics(source: str) -> str | None:
-    """Replace IPython-only lines by ``pass`` (same indentation); None for a
-    cell magic whose body is not Python (``%%bash``, ``%%writefile``...)."""
+    """``source`` as plain Python: each line that IPython would rewrite (``%magic``,
+    ``!shell``, ``x?``) becomes ``pass`` at its indentation, and the cell keeps its line
+    numbers (unless a shell escape continues over several lines). None for a cell magic whose body is not Python (``%%bash``, ``%%writefile``...)."""
     lines = source.splitlines()
     if lines and lines[0].lstrip().startswith("%%"):
         magic = lines[0].lstrip()[2:].split(maxsplit=1)
         if not magic or magic[0] not in PYTHON_CELL_MAGICS:
             return None
         lines[0] = "pass"
-    out = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
-            line = line[: len(line) - len(line.lstrip())] + "pass"
-        out.append(line)
-    return "\n".join(out)
+    source = "\n".join(lines)
+    try:
+        ast.parse(source)
+        return source             # plain Python: a '?' or '%' here is in a comment, a string or an operator
+    except SyntaxError:
+        pass
+    return _ipython_lines_to_pass(lines)
+
+
+def _ipython_lines_to_pass(lines: list[str]) -> str:
+    """Run IPython's input transformer on ``lines`` and turn every line that it rewrote
+    into a ``get_ipython()`` call into ``pass`` (the grader has no IPython shell)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    blank = 0                     # IPython drops leading blank lines; put them back to keep line numbers
+    while blank < len(lines) and not lines[blank].strip():
+        blank += 1
+    rest = lines[blank:]
+    new = TransformerManager().transform_cell("\n".join(rest)).splitlines()
+    call = "get_ipython()"
+    if len(new) == len(rest):     # the usual case: one line in, one line out
+        rewritten = [call in n and call not in o for o, n in zip(rest, new)]
+    else:                         # a shell escape continued with a backslash became one line
+        rewritten = [call in n and call not in "\n".join(rest) for n in new]
+    out = [n[: len(n) - len(n.lstrip())] + "pass" if r else n for n, r in zip(new, rewritten)]
+    return "\n".join([""] * blank + out)
 
 
 def _dotted(node: ast.AST) -> str | None:
