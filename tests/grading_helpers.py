@@ -9,6 +9,7 @@ import copy
 import pytest
 
 from coursekit.grading.cases import execute
+from coursekit.grading.rules import execute_as_student
 from coursekit.grading.runner import TaskResult, expected_outputs, score_cases
 from coursekit.grading.tasks import get_task
 
@@ -43,3 +44,13 @@ def assert_every_task_has_an_independent_implementation(tasks, independent) -> N
     """The reference computes the expected outputs, so only an implementation that takes
     another road can show that it is right: every task needs one."""
     assert {t.id for t in tasks} == {task_id for task_id, _ in independent}
+
+
+def grade_as_student(task_id, obj) -> TaskResult:
+    """Like :func:`grade_in_process`, under the rules a student's code runs by
+    (its own object, none of the task's forbidden callables)."""
+    task = get_task(task_id)
+    plan = expected_outputs(task, list(task.cases))
+    records = [execute_as_student(c.run, obj, copy.deepcopy(inp), task.name, task.forbidden)
+               for c, inp in zip(plan.cases, plan.inputs)]
+    return TaskResult(task, score_cases(plan, records))

@@ -3,7 +3,7 @@
 Each scenario is graded once (module-scoped fixtures) and several tests read
 its reports: the solutions, the untouched exercises, and a class of hostile
 submissions (an infinite loop, sys.exit/os._exit, monkeypatching the checker,
-output flooding, a memory hog).
+output flooding, a memory hog, answers taken from torch or from coursekit).
 """
 import csv
 import json
@@ -121,6 +121,10 @@ def hostile_run(tmp_path_factory):
             "    hog = torch.empty(2**33, dtype=torch.uint8)   # 8 GiB: over the memory limit\n"
             "    optimizer.zero_grad()\n    loss = F.cross_entropy(model(x), y)\n"
             "    loss.backward()\n    optimizer.step()\n    return loss.item()\n")),
+        submission(tmp / "shortcut.ipynb",   # the answer taken from torch, and from coursekit itself
+                   conv2d="from torch.nn.functional import conv2d\n",
+                   conv_output_size="from coursekit.grading.tasks.cnn import conv_output_size_reference as "
+                                    "conv_output_size\n"),
     ]
     out = tmp / "grades"
     start = time.monotonic()
@@ -204,7 +208,7 @@ def test_untouched_exercises_grade_zero_quickly_without_crashing(exercises_run):
 
 def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_run, hostile_run):
     every_task = [t.id for ex in EXERCISES for t in exercise_tasks(exercise_of(ex))]
-    for out, n, columns in ((exercises_run[1], len(EXERCISES), every_task), (hostile_run[1], 4, TASK_IDS)):
+    for out, n, columns in ((exercises_run[1], len(EXERCISES), every_task), (hostile_run[1], 5, TASK_IDS)):
         rows = list(csv.reader((out / "grades.csv").open()))
         assert rows[0] == ["submission", *columns, "total"]
         assert len(rows) == 1 + n
@@ -217,7 +221,7 @@ def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_ru
 def test_hostile_submissions_get_finite_reports_in_bounded_time(hostile_run):
     rc, out, seconds = hostile_run
     assert rc == 0
-    for name in ("loop", "exits", "tamper", "flood"):
+    for name in ("loop", "exits", "tamper", "flood", "shortcut"):
         data = results(out, name)
         assert math.isfinite(data["score"]) and 0 <= data["score"] <= 12
         assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
@@ -260,6 +264,16 @@ def test_output_flooding_is_truncated_and_costs_only_that_task(hostile_run):
     assert len(test["output"]) < 2 * MAX_OUTPUT + 5000
     assert "more bytes of output cut" in test["output"]
     assert scores["cnn.conv2d"] == 3 and scores["cnn.output_size"] == 2
+
+
+def test_shortcuts_the_exercise_forbids_score_zero_and_say_why(hostile_run):
+    data = results(hostile_run[1], "shortcut")
+    scores = task_scores(data)
+    outputs = {t["name"].split(":")[0]: t["output"] for t in data["tests"]}
+    assert scores.pop("cnn.conv2d") == 0 and "not to use torch.nn.functional.conv2d" in outputs["cnn.conv2d"]
+    assert scores.pop("cnn.output_size") == 0 and "imported from coursekit" in outputs["cnn.output_size"]
+    # cnn.model builds nn.Conv2d in the same process after cnn.conv2d forbade it: restored
+    assert all(s > 0 for s in scores.values()) and data["score"] == pytest.approx(7)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory limit uses RLIMIT_AS (Linux)")

@@ -2,6 +2,7 @@
 
 ==================  ===========================================================
 ``cases``           :class:`Task` and :class:`Case`; comparison with messages
+``rules``           the student's own object, and no forbidden shortcuts
 ``tasks``           task definitions, one module per exercise (``tasks.cnn``)
 ``feedback``        ``check(task_id, obj)``: public cases in the notebook
 ``assign``          ``solutions/NN_*.ipynb`` -> ``exercises/NN_*.ipynb`` (stubs)

@@ -94,6 +94,9 @@ class Task:
     reference: the instructors' implementation (expected values come from it).
     cases:     the public cases.
     timeout:   default wall-clock limit in seconds for this task's cases.
+    forbidden: dotted names of library callables that the task's text asks students not
+               to use (``"torch.nn.functional.conv2d"``); they raise while the student's
+               object runs (:mod:`coursekit.grading.rules`).
     """
 
     id: str
@@ -103,6 +106,7 @@ class Task:
     reference: Any
     cases: tuple[Case, ...] = field(default_factory=tuple)
     timeout: float = 60.0
+    forbidden: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -152,7 +156,8 @@ def judge(case: Case, expected, record: dict, inputs: dict) -> str | None:
             msg = case.check(expected, record.get("value"), inputs)
         except Exception as err:  # noqa: BLE001 - a malformed output must not stop grading
             msg = f"could not compare the output: {type(err).__name__}: {err}"
-    if msg and case.hint:
+    forbidden = str(record.get("error", "")).startswith("ForbiddenCall")   # the hint is about the maths
+    if msg and case.hint and not forbidden:
         msg += f"\n      hint: {case.hint}"
     return msg
 

@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass
 
 from .cases import execute, judge
+from .rules import execute_as_student, origin_error
 
 __all__ = ["CheckResult", "check"]
 
@@ -60,11 +61,15 @@ def _check(task_id: str, obj) -> CheckResult:
     if obj is None:
         print(f"  pass your {task.name} as the second argument: coursekit.check({task.id!r}, {task.name})")
         return _summary(task.id, 0, len(cases))
+    not_yours = origin_error(obj, task.name)
+    if not_yours:
+        print(f"  FAIL  {not_yours}")
+        return _summary(task.id, 0, len(cases))
     passed = 0
     for case in cases:
         inputs = case.make_inputs()
         expected = execute(case.run, task.reference, copy.deepcopy(inputs))
-        record = execute(case.run, obj, copy.deepcopy(inputs))
+        record = execute_as_student(case.run, obj, copy.deepcopy(inputs), task.name, task.forbidden)
         if record.get("not_implemented"):
             print(f"  not implemented yet: {record['error']}")
             break

@@ -103,7 +103,8 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
     try:
         (job / "submission.py").write_text(source, encoding="utf-8")
         (job / "job.json").write_text(json.dumps({"memory_mb": memory_mb, "tasks": [
-            {"name": p.task.name, "runs": [f"{c.run.__module__}:{c.run.__qualname__}" for c in p.cases]}
+            {"name": p.task.name, "forbidden": list(p.task.forbidden),
+             "runs": [f"{c.run.__module__}:{c.run.__qualname__}" for c in p.cases]}
             for p in plans]}))
         torch.save([p.inputs for p in plans], job / "inputs.pt")
         notes: dict[int, list[str]] = {k: [] for k in range(len(plans))}

@@ -3,9 +3,10 @@
 The grader (:mod:`coursekit.grading.runner`) starts this in a fresh process in
 a temporary folder ``JOBDIR`` that holds
 
-* ``job.json``: for every task, the name the student's code must define and
-  the ``run`` function of each case (``"module:function"`` in
-  ``coursekit.grading``); and the memory limit;
+* ``job.json``: for every task, the name the student's code must define, the
+  callables it may not use (:mod:`coursekit.grading.rules`) and the ``run``
+  function of each case (``"module:function"`` in ``coursekit.grading``); and
+  the memory limit;
 * ``inputs.pt``: the cases' inputs (tensors and numbers), a list per task;
 * ``submission.py``: the definitions extracted from the notebook.
 
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import torch
 
-from .cases import execute, format_error
+from .cases import format_error
+from .rules import execute_as_student
 
 MAX_FILE_BYTES = 16 * 2**20   # per file written, printed output included
 
@@ -113,7 +115,7 @@ def main(jobdir: str, first: int) -> None:
     for k in range(first, len(spec["tasks"])):
         write(job / "status", str(k))
         print_to(job / f"output-{k}.txt")
-        name = spec["tasks"][k]["name"]
+        name, forbidden = spec["tasks"][k]["name"], spec["tasks"][k].get("forbidden", [])
         obj = getattr(module, name, None)
         records, start = [], time.monotonic()
         for run, case_inputs in zip(runs[k], inputs[k]):
@@ -121,7 +123,7 @@ def main(jobdir: str, first: int) -> None:
                 records.append({"ok": False, "not_implemented": False,
                                 "error": f"NameError: the notebook does not define {name!r}"})
             else:
-                records.append(execute(run, obj, case_inputs))
+                records.append(execute_as_student(run, obj, case_inputs, name, forbidden))
             write(job / f"outputs-{k}.pt", data={"cases": records, "seconds": time.monotonic() - start})
     write(job / "status", "done")
 

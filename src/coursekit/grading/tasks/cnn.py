@@ -324,8 +324,12 @@ MODEL_CASES = (
          seed=3),
 )
 
+# The exercise asks for the convolution "not with F.conv2d or nn.Conv2d".
+CONV2D_FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d", "torch.convolution")
+
 TASKS = [
-    Task("cnn.conv2d", "2D convolution by hand", "conv2d", 3, conv2d_reference, CONV2D_CASES),
+    Task("cnn.conv2d", "2D convolution by hand", "conv2d", 3, conv2d_reference, CONV2D_CASES,
+         forbidden=CONV2D_FORBIDDEN),
     Task("cnn.output_size", "output size of a convolution", "conv_output_size", 2,
          conv_output_size_reference, OUTPUT_SIZE_CASES),
     Task("cnn.normalize", "per-channel dataset statistics", "channel_stats", 2,

@@ -245,14 +245,20 @@ SCHEDULE_CASES = (
                   decay_steps=10, hint="divide step by decay_steps as a float (step / decay_steps, not //)."),
 )
 
+# The exercise: "Do not use autograd (.backward(), torch.autograd) or torch.optim inside the
+# graded functions". The references do, outside the student's process.
+NO_AUTOGRAD = ("torch.Tensor.backward", "torch.autograd.backward", "torch.autograd.grad",
+               "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW")
+
 TASKS = [
     Task("nn.activations", "derivatives of sigmoid, tanh and ReLU", "activation_grads", 2,
-         activation_grads_reference, ACTIVATION_CASES),
+         activation_grads_reference, ACTIVATION_CASES, forbidden=NO_AUTOGRAD),
     Task("nn.cross_entropy", "stable softmax cross-entropy and its gradient", "softmax_cross_entropy", 2,
-         softmax_cross_entropy_reference, CROSS_ENTROPY_CASES),
+         softmax_cross_entropy_reference, CROSS_ENTROPY_CASES, forbidden=NO_AUTOGRAD),
     Task("nn.mlp_backward", "the backward pass of a one-hidden-layer MLP", "mlp_backward", 3,
-         mlp_backward_reference, MLP_CASES),
-    Task("nn.adam_step", "one step of Adam", "adam_step", 3, adam_step_reference, ADAM_CASES),
+         mlp_backward_reference, MLP_CASES, forbidden=NO_AUTOGRAD),
+    Task("nn.adam_step", "one step of Adam", "adam_step", 3, adam_step_reference, ADAM_CASES,
+         forbidden=NO_AUTOGRAD),
     Task("nn.lr_schedule", "inverse-time learning-rate decay", "inverse_time_decay", 2,
-         inverse_time_decay_reference, SCHEDULE_CASES),
+         inverse_time_decay_reference, SCHEDULE_CASES, forbidden=NO_AUTOGRAD),
 ]

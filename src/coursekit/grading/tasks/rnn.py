@@ -207,12 +207,20 @@ SLICES_CASES = (
                     "reshape still gives the right shape, but not the right values."), seed=4),
 )
 
+# The exercise asks for each cell in tensor operations, not with PyTorch's own recurrent layers.
+TORCH_CELLS = {
+    "rnn": ("torch.nn.RNNCell", "torch.nn.RNN", "torch.rnn_tanh_cell", "torch.rnn_tanh"),
+    "lstm": ("torch.nn.LSTMCell", "torch.nn.LSTM", "torch.lstm_cell", "torch.lstm"),
+    "gru": ("torch.nn.GRUCell", "torch.nn.GRU", "torch.gru_cell", "torch.gru"),
+}
+
 TASKS = [
-    Task("rnn.rnn_cell", "one step of an Elman RNN (tanh)", "rnn_cell", 2, rnn_cell_reference, RNN_CELL_CASES),
+    Task("rnn.rnn_cell", "one step of an Elman RNN (tanh)", "rnn_cell", 2, rnn_cell_reference, RNN_CELL_CASES,
+         forbidden=TORCH_CELLS["rnn"]),
     Task("rnn.lstm_cell", "one step of an LSTM, torch's gate order", "lstm_cell", 3, lstm_cell_reference,
-         LSTM_CELL_CASES),
+         LSTM_CELL_CASES, forbidden=TORCH_CELLS["lstm"]),
     Task("rnn.gru_cell", "one step of a GRU, torch's convention", "gru_cell", 3, gru_cell_reference,
-         GRU_CELL_CASES),
+         GRU_CELL_CASES, forbidden=TORCH_CELLS["gru"]),
     Task("rnn.unroll", "run a cell over a sequence", "unroll", 2, unroll_reference, UNROLL_CASES),
     Task("rnn.slices", "a volume as a sequence of slices", "volume_to_sequence", 2,
          volume_to_sequence_reference, SLICES_CASES),
