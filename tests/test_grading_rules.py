@@ -125,12 +125,9 @@ def rnn_cell_by_torch(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 
 def lstm_cell_by_module(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     cell = nn.LSTMCell(x.shape[1], h.shape[1], bias=bias_ih is not None).to(x.dtype)
+    weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+    cell.load_state_dict({k: v for k, v in weights.items() if v is not None})
     with torch.no_grad():
-        cell.weight_ih.copy_(weight_ih)
-        cell.weight_hh.copy_(weight_hh)
-        if bias_ih is not None:
-            cell.bias_ih.copy_(bias_ih)
-            cell.bias_hh.copy_(bias_hh)
         return cell(x, (h, c))
 
 
