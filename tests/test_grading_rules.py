@@ -103,6 +103,11 @@ def cross_entropy_by_autograd(logits, y):
     return loss.detach(), dz
 
 
+def activation_grads_by_torch_func(z):
+    return {key: torch.vmap(torch.func.grad(f))(z)
+            for key, f in (("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("relu", torch.relu))}
+
+
 def mlp_backward_by_autograd(x, y, W1, b1, W2, b2):
     params = [p.detach().clone().requires_grad_() for p in (W1, b1, W2, b2)]
     logits = torch.relu(x @ params[0].T + params[1]) @ params[2].T + params[3]
@@ -137,7 +142,8 @@ def gru_cell_by_torch(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 
 SHORTCUTS = [
     ("cnn.conv2d", conv2d_by_f_conv2d), ("cnn.conv2d", conv2d_by_module),
-    ("nn.activations", activation_grads_by_autograd), ("nn.cross_entropy", cross_entropy_by_autograd),
+    ("nn.activations", activation_grads_by_autograd), ("nn.activations", activation_grads_by_torch_func),
+    ("nn.cross_entropy", cross_entropy_by_autograd),
     ("nn.mlp_backward", mlp_backward_by_autograd), ("nn.adam_step", adam_step_by_torch_optim),
     ("rnn.rnn_cell", rnn_cell_by_torch), ("rnn.lstm_cell", lstm_cell_by_module), ("rnn.gru_cell", gru_cell_by_torch),
 ]

@@ -248,7 +248,8 @@ SCHEDULE_CASES = (
 # The exercise: "Do not use autograd (.backward(), torch.autograd) or torch.optim inside the
 # graded functions". The references do, outside the student's process.
 NO_AUTOGRAD = ("torch.Tensor.backward", "torch.autograd.backward", "torch.autograd.grad",
-               "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW")
+               "torch.autograd.functional.jacobian", "torch.autograd.functional.vjp", "torch.func.grad",
+               "torch.func.vjp", "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW")
 
 TASKS = [
     Task("nn.activations", "derivatives of sigmoid, tanh and ReLU", "activation_grads", 2,
