@@ -70,6 +70,20 @@ def test_an_object_from_coursekit_fails_without_running_and_the_students_own_pas
     assert not record["ok"] and "imported from coursekit" in record["error"]
 
 
+def test_an_object_that_fails_every_attribute_lookup_is_still_run():
+    class Odd:
+        def __getattribute__(self, name):
+            if name == "__call__":
+                return object.__getattribute__(self, name)
+            raise RuntimeError("no attributes here")
+
+        def __call__(self, size, kernel_size):
+            return size - kernel_size + 1
+
+    record = execute_as_student(call, Odd(), {"size": 5, "kernel_size": 3}, "conv_output_size", CONV2D_FORBIDDEN)
+    assert record == {"ok": True, "value": 3}
+
+
 # Shortcuts that give exactly the right numbers: without the rules they earn full marks,
 # so only the rule can stop them.
 

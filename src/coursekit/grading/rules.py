@@ -35,7 +35,10 @@ class ForbiddenCall(RuntimeError):
 
 def origin_error(obj, name: str) -> str | None:
     """A message when ``obj`` comes from coursekit instead of the student's notebook, else None."""
-    module = getattr(obj, "__module__", None)
+    try:
+        module = getattr(obj, "__module__", None)
+    except Exception:  # noqa: BLE001 - a student's object may answer attribute lookups as it likes
+        return None
     if isinstance(module, str) and (module == "coursekit" or module.startswith("coursekit.")):
         return (f"{name} is imported from {module}, not written in your notebook; "
                 f"write your own {name} (the exercise grades your code, not the course's)")
@@ -67,10 +70,13 @@ def _tripwire(dotted: str):
 
 def _namespace_of(obj) -> dict | None:
     """The globals of the module where ``obj`` was defined (the student's notebook or module)."""
-    if hasattr(obj, "__globals__"):
-        return obj.__globals__
-    module = sys.modules.get(getattr(obj, "__module__", None) or "")
-    return vars(module) if module is not None else None
+    try:
+        if isinstance(getattr(obj, "__globals__", None), dict):
+            return obj.__globals__
+        module = sys.modules.get(getattr(obj, "__module__", None) or "")
+        return vars(module) if module is not None else None
+    except Exception:  # noqa: BLE001 - a student's object may answer attribute lookups as it likes
+        return None
 
 
 @contextmanager
