@@ -1,5 +1,6 @@
 """`coursekit.check` in the notebook: public cases, clear messages, and it
 never raises, whatever the student's code does."""
+import functools
 import sys
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 import coursekit
 from coursekit.grading import CheckResult, check
+from coursekit.grading.feedback import unkept_globals
 from coursekit.grading.tasks import cnn, get_task
 
 from test_grading_tasks import INDEPENDENT, conv2d_by_unfold
@@ -80,3 +82,46 @@ def test_check_does_not_change_the_global_random_state():
     torch.manual_seed(123)
     check("cnn.model", cnn.PneumoniaCNNReference)
     assert torch.equal(torch.rand(3), expected)
+
+
+_MODEL = torch.nn.Linear(2, 2)          # made by running code: the grader will not have it
+_CRITERION = torch.nn.MSELoss()         # a loss module: extracted as a constant
+_K = 1
+
+
+@functools.lru_cache
+def _one():                             # a decorated def: extracted like any def
+    return 1
+
+
+def _size_reading_a_model(size, kernel_size, stride=1, padding=0, dilation=1):
+    assert _MODEL is not None
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def _size_reading_only_what_the_grader_keeps(size, kernel_size, stride=1, padding=0, dilation=1):
+    assert _CRITERION is not None and torch.is_tensor(torch.zeros(_K)) and callable(check)
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + _K * _one()
+
+
+def test_check_notes_a_global_that_the_grader_will_not_have(capsys):
+    result = check("cnn.output_size", _size_reading_a_model)
+    out = capsys.readouterr().out
+    assert result.all_passed                      # a note, not a failure: the code is right here
+    assert "note:" in out and "`_MODEL`" in out and "pass it as an argument" in out
+    assert out.splitlines()[-1] == "6/6 public checks passed"
+
+
+def test_check_is_silent_about_imports_functions_constants_and_loss_modules(capsys):
+    result = check("cnn.output_size", _size_reading_only_what_the_grader_keeps)
+    assert result.all_passed and "note:" not in capsys.readouterr().out
+
+
+def test_globals_read_by_methods_and_nested_functions_are_found():
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            def inner():
+                return _MODEL(x)
+            return inner()
+
+    assert [name for name, _ in unkept_globals(Net)] == ["_MODEL"]

@@ -3,7 +3,8 @@
 Each scenario is graded once (module-scoped fixtures) and several tests read
 its reports: the solutions, the untouched exercises, and a class of hostile
 submissions (an infinite loop, sys.exit/os._exit, monkeypatching the checker,
-output flooding, a memory hog, answers taken from torch or from coursekit).
+output flooding, a memory hog, answers taken from torch or from coursekit, a
+global that only running a cell makes).
 """
 import csv
 import json
@@ -125,6 +126,11 @@ def hostile_run(tmp_path_factory):
                    conv2d="from torch.nn.functional import conv2d\n",
                    conv_output_size="from coursekit.grading.tasks.cnn import conv_output_size_reference as "
                                     "conv_output_size\n"),
+        submission(tmp / "globals.ipynb", channel_stats=(   # reads data that a cell makes by running code
+            "import torch\n"
+            "data = torch.rand(10, 3, 8, 8)\n"
+            "def channel_stats(images):\n"
+            "    return data.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3), unbiased=False)\n")),
     ]
     out = tmp / "grades"
     start = time.monotonic()
@@ -208,7 +214,7 @@ def test_untouched_exercises_grade_zero_quickly_without_crashing(exercises_run):
 
 def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_run, hostile_run):
     every_task = [t.id for ex in EXERCISES for t in exercise_tasks(exercise_of(ex))]
-    for out, n, columns in ((exercises_run[1], len(EXERCISES), every_task), (hostile_run[1], 5, TASK_IDS)):
+    for out, n, columns in ((exercises_run[1], len(EXERCISES), every_task), (hostile_run[1], 6, TASK_IDS)):
         rows = list(csv.reader((out / "grades.csv").open()))
         assert rows[0] == ["submission", *columns, "total"]
         assert len(rows) == 1 + n
@@ -221,7 +227,7 @@ def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_ru
 def test_hostile_submissions_get_finite_reports_in_bounded_time(hostile_run):
     rc, out, seconds = hostile_run
     assert rc == 0
-    for name in ("loop", "exits", "tamper", "flood", "shortcut"):
+    for name in ("loop", "exits", "tamper", "flood", "shortcut", "globals"):
         data = results(out, name)
         assert math.isfinite(data["score"]) and 0 <= data["score"] <= 12
         assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
@@ -274,6 +280,14 @@ def test_shortcuts_the_exercise_forbids_score_zero_and_say_why(hostile_run):
     assert scores.pop("cnn.output_size") == 0 and "imported from coursekit" in outputs["cnn.output_size"]
     # cnn.model builds nn.Conv2d in the same process after cnn.conv2d forbade it: restored
     assert all(s > 0 for s in scores.values()) and data["score"] == pytest.approx(7)
+
+
+def test_a_global_made_by_running_a_cell_is_missing_and_the_report_says_why(hostile_run):
+    data = results(hostile_run[1], "globals")
+    scores = task_scores(data)
+    output = next(t["output"] for t in data["tests"] if t["name"].startswith("cnn.normalize"))
+    assert scores.pop("cnn.normalize") == 0 and all(s > 0 for s in scores.values())
+    assert "NameError" in output and "'data'" in output and "pass it as an argument" in output
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory limit uses RLIMIT_AS (Linux)")

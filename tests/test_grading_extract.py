@@ -107,3 +107,10 @@ def test_solution_notebook_defines_every_task_and_nothing_expensive():
     for expensive in ("load_medmnist", "fit(", "check(", "DeviceBatches"):
         assert expensive not in e.source
     compile(e.source, "submission.py", "exec")
+
+
+def test_a_loss_module_and_a_device_choice_are_kept_as_constants():
+    e = extract(nb("import torch\nfrom torch import nn",
+                   'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
+                   "criterion = nn.BCEWithLogitsLoss()\nmodel = nn.Linear(2, 2)"))
+    assert e.names == ["torch", "nn", "device", "criterion"]

@@ -34,8 +34,12 @@ SAFE_CALLS = {
     "torch.tensor", "torch.as_tensor", "torch.device", "torch.zeros", "torch.ones", "torch.eye",
     "torch.arange", "torch.linspace", "np.array", "numpy.array", "np.asarray", "numpy.asarray",
     "int", "float", "bool", "str", "tuple", "list", "dict", "set", "frozenset", "range", "slice",
-    "math.sqrt", "math.floor", "math.ceil", "math.log", "math.exp",
+    "math.sqrt", "math.floor", "math.ceil", "math.log", "math.exp", "torch.cuda.is_available",
 }
+# Loss modules hold no data and no weights: `criterion = nn.BCEWithLogitsLoss()` is a constant too.
+LOSS_MODULES = ("BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
+                "SmoothL1Loss", "HuberLoss", "KLDivLoss")
+SAFE_CALLS |= {prefix + loss for loss in LOSS_MODULES for prefix in ("", "nn.", "torch.nn.")}
 # Cell magics whose body is ordinary Python.
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _CHECK_CALL = re.compile(r"""check\(\s*["']([A-Za-z0-9_]+)\.[A-Za-z0-9_]+["']""")

@@ -5,17 +5,25 @@ is feedback, not a grade), prints one PASS/FAIL line per case with a message
 and a hint, and ends with the line "k/n public checks passed". It never raises: a
 student's exception, ``sys.exit()`` or even Ctrl-C/interrupt ends in a message.
 Instructors may grade with further hidden cases, so passing the public checks
-is a good sign, not a guarantee.
+is a good sign, not a guarantee. Before the cases it notes every global that the
+object reads and that only running a cell makes (a model, an optimizer, data):
+it exists in the notebook, but not in the grader, which runs no such cell.
 """
 from __future__ import annotations
 
 import copy
+import dis
+import types
 from dataclasses import dataclass
 
-from .cases import execute, judge
-from .rules import execute_as_student, origin_error
+import numpy as np
+import torch
 
-__all__ = ["CheckResult", "check"]
+from .cases import execute, judge
+from .extract import LOSS_MODULES
+from .rules import execute_as_student, namespace_of, origin_error
+
+__all__ = ["CheckResult", "check", "unkept_globals"]
 
 
 @dataclass
@@ -65,6 +73,11 @@ def _check(task_id: str, obj) -> CheckResult:
     if not_yours:
         print(f"  FAIL  {not_yours}")
         return _summary(task.id, 0, len(cases))
+    for name, value in unkept_globals(obj):
+        print(f"  note: {task.name} uses the global `{name}` (a {type(value).__name__} object), which only running "
+              f"a cell makes. The grader does not run such cells (it keeps imports, functions, classes and "
+              f"constants), so there `{name}` will not exist: pass it as an argument, or make it inside "
+              f"{task.name}.")
     passed = 0
     for case in cases:
         inputs = case.make_inputs()
@@ -86,3 +99,45 @@ def _summary(task_id: str, passed: int, total: int) -> CheckResult:
     """The last line: how many public checks passed (never a verdict on the code)."""
     print(f"{passed}/{total} public checks passed")
     return CheckResult(task_id, passed, total)
+
+
+# What the grader's extraction can rebuild (coursekit.grading.extract): imports, definitions, and
+# constants made of literals and cheap constructors (its SAFE_CALLS).
+_KEPT_TYPES = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, bool, int, float,
+               complex, str, bytes, tuple, list, dict, set, frozenset, range, slice, type(None),
+               torch.Tensor, torch.device, torch.dtype, np.ndarray, np.generic)
+
+
+def _code_objects(obj) -> list[types.CodeType]:
+    """The code of a function, or of every method of a class, nested functions included."""
+    funcs = [obj] if isinstance(obj, types.FunctionType) else []
+    if isinstance(obj, type):
+        for member in vars(obj).values():
+            member = getattr(member, "__func__", member)          # staticmethod, classmethod
+            funcs += [f for f in (member, getattr(member, "fget", None)) if isinstance(f, types.FunctionType)]
+    todo, codes = [f.__code__ for f in funcs], []
+    while todo:
+        code = todo.pop()
+        codes.append(code)
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return codes
+
+
+def unkept_globals(obj) -> list[tuple[str, object]]:
+    """``(name, value)`` of each global that ``obj``'s code reads and that only running code
+    can make (a model, an optimizer, a data set): the grader will not have it. Judged by
+    type, so a tensor or a number computed from data is not caught."""
+    namespace = namespace_of(obj) or {}
+    names = {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(ins.argval, str)}
+    found = []
+    for name in sorted(names):
+        if name not in namespace:
+            continue
+        value = namespace[name]
+        if isinstance(value, _KEPT_TYPES) or type(value).__name__ in LOSS_MODULES:
+            continue
+        if callable(value) and not isinstance(value, torch.nn.Module):   # a decorated def (lru_cache, jit)
+            continue
+        found.append((name, value))
+    return found

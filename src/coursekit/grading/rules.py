@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 from .cases import execute
 
-__all__ = ["ForbiddenCall", "origin_error", "forbidding", "execute_as_student"]
+__all__ = ["ForbiddenCall", "origin_error", "namespace_of", "forbidding", "execute_as_student"]
 
 _MISSING = object()
 
@@ -68,7 +68,7 @@ def _tripwire(dotted: str):
     return forbidden
 
 
-def _namespace_of(obj) -> dict | None:
+def namespace_of(obj) -> dict | None:
     """The globals of the module where ``obj`` was defined (the student's notebook or module)."""
     try:
         if isinstance(getattr(obj, "__globals__", None), dict):
@@ -121,5 +121,5 @@ def execute_as_student(run, obj, inputs: dict, name: str, forbidden=()) -> dict:
     error = origin_error(obj, name)
     if error:
         return {"ok": False, "error": error, "not_implemented": False}
-    with forbidding(forbidden, _namespace_of(obj)) as wires:
+    with forbidding(forbidden, namespace_of(obj)) as wires:
         return execute(run, wires.get(id(obj), obj), inputs)

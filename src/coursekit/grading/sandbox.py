@@ -37,6 +37,9 @@ from .cases import format_error
 from .rules import execute_as_student
 
 MAX_FILE_BYTES = 16 * 2**20   # per file written, printed output included
+NAME_ERROR_NOTE = ("; the grader keeps only the notebook's imports, functions, classes and constants, so a "
+                   "name that a cell makes by running code (a model, data, an optimizer) does not exist here: "
+                   "pass it as an argument, or make it inside the function")
 
 
 def limit_resources(memory_mb: float) -> None:
@@ -123,7 +126,10 @@ def main(jobdir: str, first: int) -> None:
                 records.append({"ok": False, "not_implemented": False,
                                 "error": f"NameError: the notebook does not define {name!r}"})
             else:
-                records.append(execute_as_student(run, obj, case_inputs, name, forbidden))
+                record = execute_as_student(run, obj, case_inputs, name, forbidden)
+                if str(record.get("error", "")).startswith("NameError"):
+                    record["error"] += NAME_ERROR_NOTE
+                records.append(record)
             write(job / f"outputs-{k}.pt", data={"cases": records, "seconds": time.monotonic() - start})
     write(job / "status", "done")
 
