@@ -101,11 +101,10 @@ def _summary(task_id: str, passed: int, total: int) -> CheckResult:
     return CheckResult(task_id, passed, total)
 
 
-# What the grader's extraction can rebuild (coursekit.grading.extract): imports, definitions, and
-# constants made of literals and cheap constructors (its SAFE_CALLS).
-_KEPT_TYPES = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, bool, int, float,
-               complex, str, bytes, tuple, list, dict, set, frozenset, range, slice, type(None),
-               torch.Tensor, torch.device, torch.dtype, np.ndarray, np.generic)
+# What the grader's extraction can rebuild (coursekit.grading.extract): imports, definitions (any
+# callable but a model), and constants made of literals and cheap constructors (its SAFE_CALLS).
+_KEPT_TYPES = (types.ModuleType, bool, int, float, complex, str, bytes, tuple, list, dict, set, frozenset,
+               range, slice, type(None), torch.Tensor, torch.device, torch.dtype, np.ndarray, np.generic)
 
 
 def _code_objects(obj) -> list[types.CodeType]:
@@ -127,17 +126,20 @@ def unkept_globals(obj) -> list[tuple[str, object]]:
     """``(name, value)`` of each global that ``obj``'s code reads and that only running code
     can make (a model, an optimizer, a data set): the grader will not have it. Judged by
     type, so a tensor or a number computed from data is not caught."""
-    namespace = namespace_of(obj) or {}
-    names = {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
-             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(ins.argval, str)}
+    try:
+        namespace = namespace_of(obj) or {}
+        names = {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
+                 if ins.opname == "LOAD_GLOBAL" and isinstance(ins.argval, str)}
+    except Exception:  # noqa: BLE001 - a note must never stop a check
+        return []
     found = []
     for name in sorted(names):
-        if name not in namespace:
+        if name not in namespace:            # a builtin
             continue
         value = namespace[name]
         if isinstance(value, _KEPT_TYPES) or type(value).__name__ in LOSS_MODULES:
             continue
-        if callable(value) and not isinstance(value, torch.nn.Module):   # a decorated def (lru_cache, jit)
+        if callable(value) and not isinstance(value, torch.nn.Module):   # a def, a class, a decorated def
             continue
         found.append((name, value))
     return found
