@@ -1,6 +1,8 @@
 """The site builds strictly (warnings are errors), executing every notebook;
 the CNN page carries executed outputs, and the equations typeset offline."""
+import html
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +43,29 @@ def test_site_serves_its_own_mathjax(built_site):
     page = (html / "book" / "05_gan.html").read_text(encoding="utf-8")
     assert "_static/mathjax/tex-mml-chtml.js" in page
     assert "cdn.jsdelivr.net/npm/mathjax" not in page
+
+
+def figure_alts(page: str) -> list[str]:
+    """The alt text of every figure that a notebook cell drew on a built page."""
+    imgs = re.findall(r"<img\b[^>]*>", page)
+    figures = [tag for tag in imgs if re.search(r'src="[^"]*_images/', tag)]
+    return [html.unescape(m.group(1)) if (m := re.search(r'alt="([^"]*)"', tag)) else "" for tag in figures]
+
+
+@pytest.mark.slow
+def test_every_figure_of_a_notebook_page_has_alt_text_for_screen_readers(built_site):
+    # Without cell metadata mystnb.image.alt, a figure's alt text is its file name.
+    missing = {}
+    for page in sorted((built_site / "notebooks").glob("*.html")):
+        alts = figure_alts(page.read_text(encoding="utf-8"))
+        bad = [a for a in alts if len(a) < 30 or a.endswith((".png", ".svg", ".jpg"))]
+        if bad:
+            missing[page.name] = bad
+    assert not missing, missing
+
+
+def test_figure_alts_reads_what_a_built_page_says():
+    page = ('<img alt="Colab logo" src="../_static/images/logo_colab.png">'
+            '<img alt="../_images/ab12.png" src="../_images/ab12.png" />'
+            '<img alt="Two line plots: the activations and their derivatives." src="../_images/cd34.png" />')
+    assert figure_alts(page) == ["../_images/ab12.png", "Two line plots: the activations and their derivatives."]
