@@ -113,3 +113,16 @@ def test_bibliography_label_check_catches_a_latex_accent():
     entry = '@article{x, author = {R{\\"a}tsch, Gunnar and Esteban, C.}, title = {T}, journal = {J}, year = {2017}}'
     (label,) = alpha_labels(pybtex_database.parse_string(entry, "bibtex").entries).values()
     assert not ALPHA_LABEL.fullmatch(label)
+
+
+DRAWS = re.compile(r"plt\.subplots|plt\.figure|imshow\(|show_images\(|\bcompare\(|\bplot_[a-z_]+\(|_explorer\(")
+
+
+@pytest.mark.parametrize("nb", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_cell_that_draws_gives_its_figure_alt_text(nb):
+    # tests/test_site.py checks the figures of a quick build; this also covers cells that draw
+    # only in some runs (full-profile results, pictures that a benchmark saved)
+    cells = json.loads(nb.read_text())["cells"]
+    missing = [c.get("id") for c in cells if c["cell_type"] == "code" and DRAWS.search("".join(c["source"]))
+               and not c["metadata"].get("mystnb", {}).get("image", {}).get("alt")]
+    assert not missing, f"cells without metadata mystnb.image.alt: {missing}"
