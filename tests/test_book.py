@@ -1,5 +1,5 @@
 """The book's structure: every notebook starts with the one setup cell, carries
-no outputs, and every page is in the table of contents."""
+no outputs, gives each figure alt text, and every page is in the table of contents."""
 import json
 import re
 from pathlib import Path

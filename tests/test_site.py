@@ -1,5 +1,6 @@
 """The site builds strictly (warnings are errors), executing every notebook;
-the CNN page carries executed outputs, and the equations typeset offline."""
+the notebook pages carry executed outputs, their figures have alt text, and the equations
+typeset offline."""
 import html
 import os
 import re
