@@ -112,5 +112,6 @@ def test_solution_notebook_defines_every_task_and_nothing_expensive():
 def test_a_loss_module_and_a_device_choice_are_kept_as_constants():
     e = extract(nb("import torch\nfrom torch import nn",
                    'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
-                   "criterion = nn.BCEWithLogitsLoss()\nmodel = nn.Linear(2, 2)"))
-    assert e.names == ["torch", "nn", "device", "criterion"]
+                   "criterion = nn.BCEWithLogitsLoss()\nmodel = nn.Linear(2, 2)",
+                   "import coursekit as ck\nDEVICE = ck.get_device()"))
+    assert e.names == ["torch", "nn", "device", "criterion", "ck", "DEVICE"]

@@ -40,6 +40,8 @@ SAFE_CALLS = {
 LOSS_MODULES = ("BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
                 "SmoothL1Loss", "HuberLoss", "KLDivLoss")
 SAFE_CALLS |= {prefix + loss for loss in LOSS_MODULES for prefix in ("", "nn.", "torch.nn.")}
+# The course's device choice (the grader's process sees no GPU, so it gives the CPU there).
+SAFE_CALLS |= {prefix + "get_device" for prefix in ("", "ck.", "coursekit.", "ck.device.", "coursekit.device.")}
 # Cell magics whose body is ordinary Python.
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _CHECK_CALL = re.compile(r"""check\(\s*["']([A-Za-z0-9_]+)\.[A-Za-z0-9_]+["']""")
