@@ -11,7 +11,7 @@ from coursekit.grading import check
 from coursekit.grading.cases import call
 from coursekit.grading.rules import ForbiddenCall, _resolve, execute_as_student, forbidding, origin_error
 from coursekit.grading.tasks import exercise_tasks, exercises
-from coursekit.grading.tasks.cnn import CONV2D_FORBIDDEN, conv_output_size_reference
+from coursekit.grading.tasks.cnn import CONV2D_FORBIDDEN, PneumoniaCNNReference, conv_output_size_reference
 
 from grading_helpers import grade_as_student, grade_in_process
 
@@ -68,6 +68,17 @@ def test_an_object_from_coursekit_fails_without_running_and_the_students_own_pas
     assert origin_error(conv_output_size, "conv_output_size") is None
     record = execute_as_student(call, conv_output_size_reference, {"size": 5, "kernel_size": 3}, "conv_output_size")
     assert not record["ok"] and "imported from coursekit" in record["error"]
+
+
+def test_a_class_that_inherits_a_coursekit_model_is_not_the_students_own():
+    class PneumoniaCNN(PneumoniaCNNReference):
+        pass
+
+    class OwnCNN(nn.Module):
+        pass
+
+    assert "inherits from coursekit.grading.tasks.cnn.PneumoniaCNNReference" in origin_error(PneumoniaCNN, "PneumoniaCNN")
+    assert origin_error(OwnCNN, "PneumoniaCNN") is None
 
 
 def test_an_object_that_fails_every_attribute_lookup_is_still_run():

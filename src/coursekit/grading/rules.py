@@ -33,15 +33,28 @@ class ForbiddenCall(RuntimeError):
     """A task's forbidden callable was called."""
 
 
-def origin_error(obj, name: str) -> str | None:
-    """A message when ``obj`` comes from coursekit instead of the student's notebook, else None."""
+def _from_coursekit(obj) -> str | None:
+    """The coursekit module that defines ``obj``, else None."""
     try:
         module = getattr(obj, "__module__", None)
     except Exception:  # noqa: BLE001 - a student's object may answer attribute lookups as it likes
         return None
     if isinstance(module, str) and (module == "coursekit" or module.startswith("coursekit.")):
+        return module
+    return None
+
+
+def origin_error(obj, name: str) -> str | None:
+    """A message when ``obj`` comes from coursekit instead of the student's notebook (or is a
+    class that inherits from one of coursekit's, such as a task's reference model), else None."""
+    module = _from_coursekit(obj)
+    if module:
         return (f"{name} is imported from {module}, not written in your notebook; "
                 f"write your own {name} (the exercise grades your code, not the course's)")
+    for base in (obj.__mro__[1:] if issubclass(type(obj), type) else ()):   # type(): no attribute lookups
+        if _from_coursekit(base):
+            return (f"{name} inherits from {base.__module__}.{base.__qualname__}, which coursekit ships; "
+                    f"write your own {name} on torch.nn.Module (the exercise grades your code, not the course's)")
     return None
 
 
