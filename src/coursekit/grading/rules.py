@@ -4,8 +4,8 @@ Two rules, the same in ``coursekit.check`` and in ``coursekit grade``:
 
 * **Your own object.** The graded object must be written in the notebook. One
   imported from ``coursekit`` itself (which ships the model answers, for
-  example ``coursekit.grading.tasks.cnn.conv2d_reference``) fails every case
-  without running.
+  example ``coursekit.grading.tasks.cnn.conv2d_reference``), or a class that
+  inherits from one of coursekit's, fails every case without running.
 * **No forbidden shortcuts.** A task may name library callables that its text
   asks students not to use (``Task.forbidden``, e.g.
   ``"torch.nn.functional.conv2d"`` for "convolution by hand"). While a case
