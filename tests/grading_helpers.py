@@ -14,11 +14,16 @@ from coursekit.grading.runner import TaskResult, expected_outputs, score_cases
 from coursekit.grading.tasks import get_task
 
 
-def grade_in_process(task_id, obj) -> TaskResult:
-    """Score ``obj`` on every public case of ``task_id``."""
+def grade_in_process(task_id, obj, as_student: bool = False) -> TaskResult:
+    """Score ``obj`` on every public case of ``task_id``; with ``as_student``, under the rules
+    a student's code runs by (its own object, none of the task's forbidden callables)."""
     task = get_task(task_id)
     plan = expected_outputs(task, list(task.cases))
-    records = [execute(c.run, obj, copy.deepcopy(inp)) for c, inp in zip(plan.cases, plan.inputs)]
+    if as_student:
+        records = [execute_as_student(c.run, obj, copy.deepcopy(inp), task.name, task.forbidden)
+                   for c, inp in zip(plan.cases, plan.inputs)]
+    else:
+        records = [execute(c.run, obj, copy.deepcopy(inp)) for c, inp in zip(plan.cases, plan.inputs)]
     return TaskResult(task, score_cases(plan, records))
 
 
@@ -45,12 +50,3 @@ def assert_every_task_has_an_independent_implementation(tasks, independent) -> N
     another road can show that it is right: every task needs one."""
     assert {t.id for t in tasks} == {task_id for task_id, _ in independent}
 
-
-def grade_as_student(task_id, obj) -> TaskResult:
-    """Like :func:`grade_in_process`, under the rules a student's code runs by
-    (its own object, none of the task's forbidden callables)."""
-    task = get_task(task_id)
-    plan = expected_outputs(task, list(task.cases))
-    records = [execute_as_student(c.run, obj, copy.deepcopy(inp), task.name, task.forbidden)
-               for c, inp in zip(plan.cases, plan.inputs)]
-    return TaskResult(task, score_cases(plan, records))
