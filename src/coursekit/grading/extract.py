@@ -94,7 +94,8 @@ def exercise_of(nb: dict) -> str | None:
 def strip_magics(source: str) -> str | None:
     """``source`` as plain Python: each line that IPython would rewrite (``%magic``,
     ``!shell``, ``x?``) becomes ``pass`` at its indentation, and the cell keeps its line
-    numbers (unless a shell escape continues over several lines). None for a cell magic whose body is not Python (``%%bash``, ``%%writefile``...)."""
+    numbers (unless a shell escape continues over several lines). None for a cell magic
+    whose body is not Python (``%%bash``, ``%%writefile``...)."""
     lines = source.splitlines()
     if lines and lines[0].lstrip().startswith("%%"):
         magic = lines[0].lstrip()[2:].split(maxsplit=1)
@@ -119,12 +120,13 @@ def _ipython_lines_to_pass(lines: list[str]) -> str:
     while blank < len(lines) and not lines[blank].strip():
         blank += 1
     rest = lines[blank:]
-    new = TransformerManager().transform_cell("\n".join(rest)).splitlines()
+    text = "\n".join(rest)
+    new = TransformerManager().transform_cell(text).splitlines()
     call = "get_ipython()"
     if len(new) == len(rest):     # the usual case: one line in, one line out
         rewritten = [call in n and call not in o for o, n in zip(rest, new)]
     else:                         # a shell escape continued with a backslash became one line
-        rewritten = [call in n and call not in "\n".join(rest) for n in new]
+        rewritten = [call in n and call not in text for n in new]
     out = [n[: len(n) - len(n.lstrip())] + "pass" if r else n for n, r in zip(new, rewritten)]
     return "\n".join([""] * blank + out)
 

@@ -118,7 +118,7 @@ def main(jobdir: str, first: int) -> None:
     for k in range(first, len(spec["tasks"])):
         write(job / "status", str(k))
         print_to(job / f"output-{k}.txt")
-        name, forbidden = spec["tasks"][k]["name"], spec["tasks"][k].get("forbidden", [])
+        name, forbidden = spec["tasks"][k]["name"], spec["tasks"][k]["forbidden"]
         obj = getattr(module, name, None)
         records, start = [], time.monotonic()
         for run, case_inputs in zip(runs[k], inputs[k]):
