@@ -296,7 +296,9 @@ def _integrate(values: np.ndarray, x) -> float:
     if x.shape != values.shape or x.ndim != 1 or np.any(np.diff(x) <= 0):
         raise ValueError(f"x must be an increasing 1D grid with one point per density value; got shape {x.shape} "
                          f"for values of shape {values.shape}")
-    return float(np.trapezoid(values, x) if hasattr(np, "trapezoid") else np.trapz(values, x))
+    from scipy.integrate import trapezoid     # np.trapezoid is NumPy 2 only
+
+    return float(trapezoid(values, x))
 
 
 def _xlogy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
