@@ -126,3 +126,25 @@ def test_every_cell_that_draws_gives_its_figure_alt_text(nb):
     missing = [c.get("id") for c in cells if c["cell_type"] == "code" and DRAWS.search("".join(c["source"]))
                and not c["metadata"].get("mystnb", {}).get("image", {}).get("alt")]
     assert not missing, f"cells without metadata mystnb.image.alt: {missing}"
+
+
+
+def test_the_site_never_reads_a_hidden_directory(tmp_path):
+    """only_build_toc_files leaves out every page not in _toc.yml, but it finds them with glob,
+    which skips hidden directories, while Sphinx's own discovery walks into them: a second virtual
+    environment such as `make test-floors`'s .venv-floors had its .rst and .ipynb files read and
+    executed as pages. _config.yml's exclude_patterns must keep Sphinx out of every hidden directory."""
+    import yaml
+    from sphinx.util.matching import get_matching_files
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["only_build_toc_files"] is True
+    hidden = {line.strip().strip("/") for line in (ROOT / ".gitignore").read_text().splitlines()
+              if line.strip().lstrip("/").startswith(".")}
+    for name in sorted(hidden | {".venv-floors", ".any-other", "notebooks/.cache", "book/.x/.y"}):
+        for page in ("page.md", "sub/page.ipynb", "page.rst"):
+            path = tmp_path / name / page
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("left behind\n")
+    read = sorted(get_matching_files(tmp_path, ["**"], config["exclude_patterns"]))
+    assert read == [], f"_config.yml's exclude_patterns let the site read: {read}"
