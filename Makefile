@@ -17,7 +17,7 @@ endif
 help:
 	@echo "make book   - install, execute every notebook (quick profile), build _build/html"
 	@echo "make test   - install the dev extra and run the whole test suite"
-	@echo "make test-floors - the tests and notebooks on the lowest versions pyproject.toml allows"
+	@echo "make test-floors - the whole test suite on the lowest versions pyproject.toml allows"
 	@echo "make assign - regenerate exercises/ from solutions/"
 	@echo "make grade-solutions - grade solutions/ (every task should get full marks)"
 	@echo "make benchmark - run benchmarks/*.py in the active profile"
@@ -64,20 +64,17 @@ gpu-prep: $(VENV)/.installed-dev
 	@echo "ready: run 'bash benchmarks/gpu_session.sh' there, carrying .whl and .devdata"
 
 # The floors pyproject.toml declares, checked: a second venv holds the lowest allowed version of
-# every direct requirement (uv's lowest-direct resolution) on the oldest allowed Python, and runs
-# the tests and every lecture and solution notebook (quick profile); the site build, which needs
-# the book extra, is left to `make test`. Not part of `make test` (it installs a second torch):
-# run it when a floor changes.
+# every direct requirement (uv's lowest-direct resolution, the dev and book extras included) on
+# the oldest allowed Python, and runs the whole test suite there. Not part of `make test` (it
+# installs a second torch): run it when a floor changes.
 FLOORS_PYTHON ?= python3.10
 FLOORS        := .venv-floors
 test-floors:
 	@command -v $(FLOORS_PYTHON) >/dev/null || { echo "make test-floors needs $(FLOORS_PYTHON), the oldest Python pyproject.toml allows; set FLOORS_PYTHON=/path/to/python3.10"; exit 1; }
 	rm -rf $(FLOORS) && $(FLOORS_PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install -q uv
-	$(FLOORS)/bin/python -m uv pip install --python $(FLOORS)/bin/python --resolution lowest-direct -e . \
-		"pytest>=7.4" "nbval>=0.11" "nbformat>=5.9" "nbclient>=0.8" "ipykernel>=6.25,<7"
-	COURSEKIT_PROFILE=quick COURSEKIT_PROGRESS=0 $(FLOORS)/bin/python -m pytest -p no:cacheprovider \
-		--ignore=tests/test_book.py --ignore=tests/test_site.py --ignore=tests/test_offline_math.py
+	$(FLOORS)/bin/python -m uv pip install --python $(FLOORS)/bin/python --resolution lowest-direct -e ".[dev]"
+	COURSEKIT_PROFILE=quick $(FLOORS)/bin/python -m pytest -p no:cacheprovider
 
 clean:
 	rm -rf _build .pytest_cache
