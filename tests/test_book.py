@@ -128,7 +128,6 @@ def test_every_cell_that_draws_gives_its_figure_alt_text(nb):
     assert not missing, f"cells without metadata mystnb.image.alt: {missing}"
 
 
-
 def test_the_site_never_reads_a_hidden_directory(tmp_path):
     """only_build_toc_files leaves out every page not in _toc.yml, but it finds them with glob,
     which skips hidden directories, while Sphinx's own discovery walks into them: a second virtual
@@ -141,7 +140,7 @@ def test_the_site_never_reads_a_hidden_directory(tmp_path):
     assert config["only_build_toc_files"] is True
     hidden = {line.strip().strip("/") for line in (ROOT / ".gitignore").read_text().splitlines()
               if line.strip().lstrip("/").startswith(".")}
-    for name in sorted(hidden | {".venv-floors", ".any-other", "notebooks/.cache", "book/.x/.y"}):
+    for name in sorted(hidden | {".any-other", "notebooks/.cache", "book/.x/.y"}):
         for page in ("page.md", "sub/page.ipynb", "page.rst"):
             path = tmp_path / name / page
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,9 +34,12 @@ COLAB_PACKAGES = {
 NOT_ON_COLAB = {"medmnist"}          # installed fresh by the setup cell: any version will do
 
 
+def _project():
+    return tomllib.loads(PYPROJECT.read_text())["project"]
+
+
 def _dependencies():
-    project = tomllib.loads(PYPROJECT.read_text())["project"]
-    return [Requirement(r) for r in project["dependencies"]]
+    return [Requirement(r) for r in _project()["dependencies"]]
 
 
 def test_every_dependency_floor_admits_the_version_colab_ships():
@@ -57,5 +60,4 @@ def test_dependencies_are_lower_bounds_only():
 
 
 def test_the_python_requirement_admits_colabs_python():
-    requires = tomllib.loads(PYPROJECT.read_text())["project"]["requires-python"]
-    assert SpecifierSet(requires).contains(COLAB_PYTHON)
+    assert SpecifierSet(_project()["requires-python"]).contains(COLAB_PYTHON)
