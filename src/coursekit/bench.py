@@ -104,7 +104,7 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
 
 
 def device_description() -> str:
-    """E.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64, 2 cores"``."""
+    """E.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64 CPU, 2 cores"``."""
     from .device import config
 
     c = config()
