@@ -39,6 +39,36 @@ def test_every_page_and_lecture_notebook_is_in_the_toc():
     assert not missing, f"_toc.yml lists missing files: {missing}"
 
 
+def published_chapters() -> list[str]:
+    """Titles of the course's chapters in the table of contents' order: the pages that have
+    sections (a lecture notebook and an exercise), not the pages about using the course."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [ch["file"] for part in toc["parts"] for ch in part["chapters"] if ch.get("sections")]
+    return [next(line[2:].strip() for line in (ROOT / f"{f}.md").read_text().splitlines() if line.startswith("# "))
+            for f in files]
+
+
+def intro_chapter_plan(text: str) -> list[str]:
+    """The bold names of the numbered list in the intro's chapter plan (the published chapters)."""
+    plan = text.split("## Chapter plan", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\d+\. \*\*(.+?)\*\*", plan, flags=re.M)
+
+
+def test_the_intro_numbers_the_published_chapters_in_the_order_of_the_toc():
+    titles, plan = published_chapters(), intro_chapter_plan((ROOT / "book" / "intro.md").read_text())
+    assert len(plan) == len(titles), f"the intro's chapter plan numbers {plan}; the site has {titles}"
+    for name, title in zip(plan, titles):
+        assert title.startswith(name), f"chapter plan says {name!r} where the table of contents has {title!r}"
+
+
+def test_a_chapter_plan_in_another_order_is_caught():
+    plan = "## Chapter plan\n\n1. **Autoencoders**: x.\n2. **Neural networks**: y.\n\n## How to run it\n"
+    assert intro_chapter_plan(plan) == ["Autoencoders", "Neural networks"]
+    assert not published_chapters()[0].startswith("Autoencoders")
+
+
 PAGES = sorted((ROOT / "book").glob("*.md")) + [ROOT / "README.md"]
 # Control characters that a backslash escape leaves behind when LaTeX passes through a
 # non-raw Python string ("\b" in "\big", "\t" in "\text", "\f" in "\frac", "\r" in "\rho").
