@@ -174,6 +174,42 @@ def test_middle_slice_cnn_sees_only_the_middle_slice():
     assert torch.allclose(model(v), model(w))
 
 
+def _weights(models):
+    return {f"{k}.{n}": t.clone() for k, m in models.items() for n, t in m.state_dict().items()}
+
+
+def test_chapter_models_are_the_slice_gru_and_both_cnn_baselines():
+    models = R.volume_models(width=4, hidden_size=8, seed=0)
+    assert list(models) == list(R.VOLUME_MODELS)
+    assert isinstance(models["seq"], R.SliceRNN) and models["seq"].kind == "gru"
+    assert isinstance(models["cnn2d"], R.MiddleSliceCNN) and isinstance(models["cnn3d"], R.SmallCNN3D)
+    assert models["seq"].rnn.hidden_size == 8
+
+
+def test_chapter_models_start_from_weights_that_depend_on_the_seed_alone():
+    torch.manual_seed(1)
+    first = _weights(R.volume_models(width=4, hidden_size=8, seed=3))
+    torch.rand(1000)                                   # whatever a notebook ran before
+    R.SliceRNN("gru", width=4, hidden_size=8)
+    again = _weights(R.volume_models(width=4, hidden_size=8, seed=3))
+    assert first.keys() == again.keys() and all(torch.equal(first[k], again[k]) for k in first)
+    other = _weights(R.volume_models(width=4, hidden_size=8, seed=4))
+    assert not torch.equal(first["cnn3d.head.3.weight"], other["cnn3d.head.3.weight"])
+
+
+def test_building_the_chapter_models_leaves_the_callers_random_state_alone():
+    torch.manual_seed(7)
+    expected = torch.rand(5)
+    torch.manual_seed(7)
+    R.volume_models(width=4, hidden_size=8, seed=0)
+    assert torch.equal(torch.rand(5), expected)
+
+
+def test_chapter_models_refuse_a_seed_that_cannot_be_repeated():
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        R.volume_models(width=4, hidden_size=8, seed=None)
+
+
 def test_slice_rnn_rejects_2d_images():
     with pytest.raises(ValueError, match=r"\(N, 1, D, H, W\)"):
         R.SliceRNN(width=4, hidden_size=8)(torch.rand(2, 1, 28, 28))

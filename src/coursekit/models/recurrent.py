@@ -32,14 +32,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checks import check_images
+from ..checks import check_images, check_seed
 from .cnn import SmallCNN, conv_block
 
 __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "gru_cell_cho", "gru_gates", "lstm_gates",
     "cell_weights", "scratch_forward", "input_jacobian_norm", "input_jacobian_norms", "vanishing_gradients",
     "volume_to_sequence", "SliceEncoder", "SliceRNN", "MiddleSliceCNN", "SmallCNN3D",
-    "gate_trace", "gate_frame", "plot_gate_trace",
+    "VOLUME_MODELS", "volume_models", "gate_trace", "gate_frame", "plot_gate_trace",
 ]
 
 KINDS = ("rnn", "lstm", "gru")
@@ -373,6 +373,30 @@ class SmallCNN3D(nn.Module):
         if volumes.ndim != 5:
             raise ValueError(f"SmallCNN3D expects (N, C, D, H, W) volumes; got shape {tuple(volumes.shape)}")
         return self.head(self.features(volumes))
+
+
+VOLUME_MODELS = {"seq": "slice GRU", "cnn2d": "2D CNN, middle slice", "cnn3d": "3D CNN"}
+
+
+def volume_models(width: int = 16, hidden_size: int = 64, seed: int = 0) -> dict[str, nn.Module]:
+    """The chapter's three volume classifiers, keyed as :data:`VOLUME_MODELS`: a GRU
+    :class:`SliceRNN` (``carry_bias=1.0``), :class:`MiddleSliceCNN` and :class:`SmallCNN3D`.
+
+    Each model's initial weights depend on ``seed`` alone: each is built right after seeding
+    a forked torch generator, so neither what ran before nor which other models are built
+    changes them, and the caller's random state is left as it was. A notebook and a benchmark
+    that call this with the same seed start from the same weights.
+    """
+    seed = check_seed(seed)
+    builders = {"seq": lambda: SliceRNN("gru", width=width, hidden_size=hidden_size),
+                "cnn2d": lambda: MiddleSliceCNN(width=width),
+                "cnn3d": lambda: SmallCNN3D(width=width)}
+    models = {}
+    for key, build in builders.items():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            models[key] = build()
+    return models
 
 
 # ---------------------------------------------------------------------------
