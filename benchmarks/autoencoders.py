@@ -68,6 +68,7 @@ def main() -> int:
     pca = latent.fit_pca(train.images, P.latent_dim, seed=SEED)
     mean_image = train.images.mean(dim=0, keepdim=True).expand_as(test.images)
     r["mean_image_test_mse"] = float(ck.metrics.mse(mean_image, test.images))
+    ck.seed_everything(SEED)   # each network's first weights depend on SEED alone, as in the notebook
     ae = aem.ConvAutoencoder(P.latent_dim, width=P.width)
     h = latent.train_autoencoder(ae, train.images, kind="ae", checkpoint=cache / "ae.pt", **common)
     r["ae_train_seconds"], r["ae_best_epoch"] = h.seconds(), h.best_epoch   # resumed epochs included
@@ -87,6 +88,7 @@ def main() -> int:
             r[key] = k
 
     # denoising
+    ck.seed_everything(SEED)
     dae = aem.ConvAutoencoder(latent_dim=None, width=P.width)
     latent.train_autoencoder(dae, train.images, kind="dae", noise_sigma=P.noise_sigma,
                              checkpoint=cache / "dae.pt", **common)
@@ -103,6 +105,7 @@ def main() -> int:
     r["gauss_sigma"], r["tv_weight"], r["noise_sigma"] = best_gauss, best_tv, P.noise_sigma
 
     # VAE
+    ck.seed_everything(SEED)
     vae = aem.ConvVAE(P.latent_dim, width=P.width)
     latent.train_autoencoder(vae, train.images, kind="vae", beta=P.beta, checkpoint=cache / "vae.pt", **common)
     vae.eval()
@@ -115,6 +118,7 @@ def main() -> int:
     # anomaly detection on PneumoniaMNIST
     normal_train = pn["train"].images[pn["train"].labels == 0]
     normal_val = pn["val"].images[pn["val"].labels == 0]
+    ck.seed_everything(SEED)
     anomaly_ae = aem.ConvAutoencoder(P.latent_dim, width=P.width)
     latent.train_autoencoder(anomaly_ae, normal_train, kind="ae", epochs=P.anomaly_epochs, val_images=normal_val,
                              batch_size=P.batch_size, lr=P.lr, seed=SEED, checkpoint=cache / "anomaly.pt",

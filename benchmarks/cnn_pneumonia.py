@@ -66,6 +66,7 @@ def main() -> int:
 
     logreg_C, logreg_val = ck.classify.choose_logistic_c(train, val)   # on validation images, as the CNN's epoch
     logreg = ck.classify.pixel_logistic_regression(train, test, C=logreg_C)
+    ck.seed_everything(SEED)   # the network's first weights depend on SEED alone, as in the notebook
     model = ck.models.SmallCNN(1, 2, width=P.width)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
