@@ -177,3 +177,62 @@ def test_the_site_never_reads_a_hidden_directory(tmp_path):
             path.write_text("left behind\n")
     read = sorted(get_matching_files(tmp_path, ["**"], config["exclude_patterns"]))
     assert read == [], f"_config.yml's exclude_patterns let the site read: {read}"
+
+
+def model_classes() -> set[str]:
+    """The names of the networks coursekit.models defines (nn.Module subclasses)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import torch.nn as nn
+
+    import coursekit.models as models
+    names = set()
+    for info in pkgutil.iter_modules(models.__path__):
+        module = importlib.import_module(f"coursekit.models.{info.name}")
+        names |= {n for n, obj in vars(module).items() if inspect.isclass(obj) and issubclass(obj, nn.Module)
+                  and obj.__module__ == module.__name__}
+    return names
+
+
+def unseeded_constructions(source: str, classes: set[str]) -> list[str]:
+    """The networks a cell builds from whatever state torch's generator is in: a call of one of
+    ``classes`` with no ``seed_everything``/``manual_seed`` call on an earlier line of the cell
+    (``torch.Generator()`` is not a network)."""
+    import ast
+
+    calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
+
+    def name(call):
+        f = call.func
+        return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+    def of_torch(call):
+        return isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
+            and call.func.value.id == "torch"
+
+    seeded_from = min((c.lineno for c in calls if name(c) in ("seed_everything", "manual_seed")), default=None)
+    return [f"line {c.lineno}: {name(c)}(...)" for c in calls if name(c) in classes and not of_torch(c)
+            and (seeded_from is None or c.lineno <= seeded_from)]
+
+
+@pytest.mark.parametrize("nb", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_cell_that_builds_a_network_seeds_torch_first(nb):
+    # A network built from whatever earlier cells left in the generator starts from other weights
+    # than its benchmark's (which seeds right before building it), so the page's full-profile
+    # numbers would not be what the notebook's recipe trains; re-running a cell would change it too.
+    classes = model_classes()
+    found = {c.get("id"): unseeded_constructions("".join(c["source"]), classes)
+             for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"}
+    assert not {k: v for k, v in found.items() if v}, "networks built without seeding first (cell id: calls)"
+
+
+def test_a_network_built_before_the_seed_is_caught():
+    classes = {"ConvAutoencoder", "Generator"}
+    assert unseeded_constructions("ae = aem.ConvAutoencoder(16)\n", classes) == ["line 1: ConvAutoencoder(...)"]
+    assert unseeded_constructions("ae = ConvAutoencoder(16)\nck.seed_everything(0)\n", classes)
+    assert not unseeded_constructions("ck.seed_everything(0)\nae = aem.ConvAutoencoder(16)\n", classes)
+    assert not unseeded_constructions("g = torch.Generator().manual_seed(0)\n", classes)
+    assert not unseeded_constructions("def f():\n    torch.manual_seed(0)\n    return Generator()\n", classes)
+    assert "ConvAutoencoder" in model_classes() and "SliceRNN" in model_classes()
