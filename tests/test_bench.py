@@ -23,6 +23,17 @@ def test_result_is_a_flat_object_with_profile_device_and_commit(tmp_path):
     assert all(not isinstance(v, (dict, list)) for v in data.values())
 
 
+def test_device_names_what_rounding_depends_on_the_torch_release_and_cpu_kernels(monkeypatch):
+    # the same seed and code on another torch release or CPU kernel set trains another model, so
+    # two results files from "one device" that disagree must say why
+    import torch
+
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(torch, "__version__", "9.9.9")
+    assert re.fullmatch(r"cpu: .+ CPU, \d+ cores \(AVX512\); torch 9\.9\.9", bench.device_description())
+
+
 def test_a_quick_run_never_replaces_full_results(tmp_path):
     bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="x")
     bench.write_result("demo", {"auc": 0.6}, profile="quick", results_dir=tmp_path, device="x")

@@ -121,7 +121,8 @@ def test_ae_datasets_includes_the_chapter_s_set_with_the_chapter_s_recipe():
 
 
 def test_committed_ae_results_agree_where_they_measure_the_same_model():
-    # one recipe, one seed, one device: the chapter's autoencoder in three scripts is one model
+    # one recipe, one seed, one device (its torch release and CPU kernels included): the chapter's
+    # autoencoder in three scripts is one model
     ae, sweep, sets = (bench.find_result(n) for n in ("autoencoders", "ae_latent", "ae_datasets"))
     if ae is None:
         pytest.skip("benchmarks/results/autoencoders.json is not here")

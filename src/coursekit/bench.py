@@ -104,11 +104,18 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
 
 
 def device_description() -> str:
-    """E.g. ``"cuda: NVIDIA H100 80GB HBM3"`` or ``"cpu: x86_64 CPU, 2 cores"``."""
+    """What a result's numbers depend on besides the code and the seed: the device, the CPU's
+    vector instructions that torch's kernels use, and torch's version. E.g.
+    ``"cuda: NVIDIA H100 80GB HBM3; torch 2.14.1+cu130"`` or
+    ``"cpu: x86_64 CPU, 2 cores (AVX2); torch 2.14.1+cu130"``. The same seed on another
+    kernel set or torch release rounds differently, and a long training run drifts apart."""
+    import torch
+
     from .device import config
 
     c = config()
-    return f"{c['device']}: {c['device_name']}"
+    kernels = f" ({torch.backends.cpu.get_cpu_capability()})" if c["device"] == "cpu" else ""
+    return f"{c['device']}: {c['device_name']}{kernels}; torch {c['torch']}"
 
 
 def result_path(name: str, profile: str, results_dir: Path | None = None, suffix: str = "json") -> Path:
@@ -264,7 +271,8 @@ def agreement(subject: str, value: float, reference: float, reference_file: str,
     if abs(value - reference) <= rtol * abs(reference):
         return head + "the same recipe gives the same model in both scripts."
     return head + (f"{abs(value / reference - 1):.1%} apart, so the two runs differ (compare their commits "
-                   "and devices), and each table is one run's result, not the other's.")
+                   "and devices: the same seed on another torch release or CPU kernel set rounds differently), "
+                   "and each table is one run's result, not the other's.")
 
 
 def find_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict | None:
