@@ -12,6 +12,7 @@ from coursekit import bench, data
 def only_real_data_so_far(monkeypatch):
     """Other tests in this process load fallback phantoms; start each test clean."""
     monkeypatch.setattr(data, "_FALLBACKS", set())
+    monkeypatch.setattr(bench, "_RUN_COMMIT", None)   # each test is a run of its own
 
 
 def test_result_is_a_flat_object_with_profile_device_and_commit(tmp_path):
@@ -101,6 +102,22 @@ def test_git_commit_is_marked_dirty_by_changed_code_but_not_by_changed_results(t
     assert not bench.git_commit(tmp_path).endswith("-dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert bench.git_commit(tmp_path).endswith("-dirty")
+
+
+def test_results_name_the_commit_the_run_started_from_not_one_made_while_it_ran(tmp_path, monkeypatch, capsys):
+    heads = iter(["a" * 40, "b" * 40, "b" * 40])
+    monkeypatch.setattr(bench, "git_commit", lambda root=None: next(heads))
+    bench.require_real_data()                     # a benchmark, before it trains
+    path = bench.write_result("demo", {"auc": 0.9}, profile="full", results_dir=tmp_path, device="x")
+    assert json.loads(path.read_text())["git_commit"] == "a" * 40
+    assert "this run started from aaaaaaaaaaaa" in capsys.readouterr().out
+
+
+def test_a_run_whose_checkout_did_not_move_says_nothing_about_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "git_commit", lambda root=None: "c" * 40)
+    bench.require_real_data()
+    bench.write_result("demo", {"auc": 0.9}, profile="full", results_dir=tmp_path, device="x")
+    assert "started from" not in capsys.readouterr().out
 
 
 def test_git_commit_outside_a_checkout_is_the_given_hash_or_unknown(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ CACHE_ENV = "COURSEKIT_BENCH_CACHE"
 COMMIT_ENV = "COURSEKIT_GIT_COMMIT"
 META_KEYS = ("profile", "device", "git_commit")
 
-__all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "code_digest", "checkpoint_dir", "device_description",
+__all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "run_commit", "code_digest", "checkpoint_dir", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
            "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
            "set_aside_unless", "load_benchmark"]
@@ -59,6 +59,20 @@ def git_commit(root: Path = ROOT) -> str:
             raise ValueError(f"${COMMIT_ENV} must be a commit hash such as the output of `git rev-parse HEAD`; "
                              f"got {given!r}")
         return given or "unknown"
+
+
+_RUN_COMMIT: str | None = None
+
+
+def run_commit() -> str:
+    """The commit this run's code came from: :func:`git_commit` as it was the first time this
+    process asked. :func:`checkpoint_dir`, :func:`require_real_data`, :func:`kept_results` and
+    :func:`write_result` ask, so a long benchmark asks before it trains, and a commit made while
+    it runs does not relabel its results with code it never ran."""
+    global _RUN_COMMIT
+    if _RUN_COMMIT is None:
+        _RUN_COMMIT = git_commit()
+    return _RUN_COMMIT
 
 
 def code_digest(paths) -> str:
@@ -89,6 +103,7 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     """
     from . import profile as _profile
 
+    run_commit()   # the code this run starts from, before it trains
     if not isinstance(name, str) or not name or "/" in name or "\\" in name:
         raise ValueError(f"name must be a benchmark name such as 'gan_imbalance'; got {name!r}")
     prof = profile or _profile.active()
@@ -152,6 +167,7 @@ def _raise_if_fallback() -> None:
 def require_real_data() -> None:
     """Stop a benchmark early (``SystemExit`` with the reason) if any data it
     loaded so far were fallback phantoms: their numbers say nothing about medicine."""
+    run_commit()   # the code this run starts from, before it trains
     reason = _refusal()
     if reason:
         raise SystemExit(reason)
@@ -160,6 +176,7 @@ def require_real_data() -> None:
 def write_result(name: str, metrics: Mapping[str, float], profile: str | None = None,
                  results_dir: Path | None = None, device: str | None = None) -> Path:
     """Write ``metrics`` (name -> finite number) with the run's metadata; returns the path.
+    ``git_commit`` is :func:`run_commit`, the commit the run started from.
 
     Refuses (``RuntimeError``) when this process loaded fallback phantoms
     instead of real data (:func:`coursekit.data.fallbacks_used`).
@@ -176,7 +193,11 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
         clean[key] = float(value) if isinstance(value, float) else int(value)
     _raise_if_fallback()
     prof = profile or _profile.active()
-    record = {**clean, "profile": prof, "device": device or device_description(), "git_commit": git_commit()}
+    commit, now = run_commit(), git_commit()
+    if now != commit:
+        print(f"note: the checkout is at {now[:12]} now; this run started from {commit[:12]}, "
+              f"the code it ran, and its results say so")
+    record = {**clean, "profile": prof, "device": device or device_description(), "git_commit": commit}
     path = result_path(name, prof, results_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -369,12 +390,12 @@ def find_results(name: str, profile: str = "full", results_dir: Path | None = No
 
 def kept_results(path: Path, commit: str | None = None, device: str | None = None) -> dict:
     """The metrics already in the results file ``path`` when it is from the same commit and
-    device (default: this checkout's :func:`git_commit` and this machine's
+    device (default: the commit this run started from, :func:`run_commit`, and this machine's
     :func:`device_description`), so that a benchmark run in parts (one recipe, one latent size
     per command) adds up to one file. A file from another commit or device is set aside whole
     (:func:`archive_result`; the book shows its rows too, labelled by run) and nothing is kept."""
     path = Path(path)
-    commit = git_commit() if commit is None else commit
+    commit = run_commit() if commit is None else commit
     device = device_description() if device is None else device
     if set_aside_unless(path, git_commit=commit, device=device) or not path.is_file():
         return {}
