@@ -2,7 +2,7 @@
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import ipywidgets  # noqa: F401  before any test patches IPython.display.display: ipywidgets 7 binds it on import
+import ipywidgets  # before any test patches IPython.display.display: ipywidgets 7 binds it on import
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -60,27 +60,56 @@ def test_kernel_explorer_shows_a_panel_and_returns_live_controls(image, monkeypa
     plt.close("all")
 
 
-def test_live_shows_only_the_controls_and_renders_the_chosen_setting(image, monkeypatch):
+def _widget_tree(w):
+    """w and every widget under it."""
+    yield w
+    for child in getattr(w, "children", ()):
+        yield from _widget_tree(child)
+
+
+@pytest.fixture
+def live_demo(monkeypatch):
+    """widgets.live on a render that records its calls, with IPython's display recorded."""
     shown, rendered = [], []
-
-    def display(obj):
-        """IPython's display without a front-end: record the object and, as IPython does, call its
-        display hook (ipywidgets 7, Colab's, draws an interactive's first output only then; 8 at once)."""
-        shown.append(obj)
-        if hasattr(obj, "_ipython_display_"):
-            obj._ipython_display_()
-
-    monkeypatch.setattr("IPython.display.display", display)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
 
     def render(t):
         rendered.append(t)
         return np.full((4, 4), t / 10, np.float32)
 
-    w = widgets.live(render, {"t": (0, 9, 1)})
-    figures = [obj for obj in shown if isinstance(obj, matplotlib.figure.Figure)]
-    assert w in shown and rendered == [4]               # only the slider's start (its middle), no static panel
-    assert len(figures) == 1 and [ax.get_title() for ax in figures[0].axes] == ["output"]
+    box = widgets.live(render, {"t": (0, 9, 1)})
+    yield box, shown, rendered
     plt.close("all")
+
+
+def test_live_shows_one_box_of_the_controls_and_the_chosen_setting_as_a_picture(live_demo):
+    box, shown, rendered = live_demo
+    slider, picture = box.children
+    assert shown == [box]                                        # no static panel, no separate figure
+    assert (slider.description, slider.value, slider.min, slider.max) == ("t", 4, 0, 9)   # starts mid-range
+    assert rendered == [4]
+    assert isinstance(picture, ipywidgets.Image) and bytes(picture.value).startswith(b"\x89PNG")
+
+
+def test_live_redraws_the_picture_when_a_control_moves(live_demo):
+    box, _, rendered = live_demo
+    slider, picture = box.children
+    before = bytes(picture.value)
+    slider.value = 7
+    assert rendered == [4, 7] and bytes(picture.value) != before
+
+
+def test_live_draws_into_no_output_widget(live_demo):
+    # An executor without a browser (the site build's nbclient) mimics an Output widget by sending
+    # to the kernel on the channel it reads the cell's reply from, and can miss the reply
+    # (jupyter/nbclient#312): the site build hung on notebook 04's explorer. An interactive has one.
+    box, _, _ = live_demo
+    assert not any(isinstance(w, ipywidgets.Output) for w in _widget_tree(box))
+
+
+def test_live_says_which_control_it_cannot_read():
+    with pytest.raises(ValueError, match=r"control 't': \(1, 2, 3, 4\) is not a slider range"):
+        widgets.live(lambda t: np.zeros((4, 4)), {"t": (1, 2, 3, 4)})
 
 
 def test_apply_kernel_says_when_the_image_is_too_small_for_the_kernel():

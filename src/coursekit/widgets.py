@@ -5,8 +5,16 @@ any other code) plus :func:`explore`, which shows
 
 1. a pre-rendered panel of several settings (a matplotlib figure), so the
    page is useful on the static site where no kernel runs, and
-2. the live controls (``ipywidgets.interactive``) when a kernel is running
-   (:func:`live` alone, when the static figure is drawn another way).
+2. the live controls when a kernel is running (:func:`live` alone, when the
+   static figure is drawn another way): sliders or a menu and an image widget
+   that each change redraws.
+
+The live controls are not ``ipywidgets.interactive``: that draws into an
+``Output`` widget, and a notebook executed without a browser (the site build:
+Jupyter Book, nbclient) mimics that widget by sending messages to the kernel
+on the channel it is reading the cell's reply from. The two race, and the
+build can wait for a reply it never sees (jupyter/nbclient#312). An image
+widget's new picture is state the kernel sends; nothing is sent back.
 
 The first demo is the kernel explorer of the CNN chapter.
 """
@@ -18,7 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["KERNELS", "kernel", "apply_kernel", "static_panel", "explore", "live", "kernel_explorer"]
+__all__ = ["KERNELS", "kernel", "apply_kernel", "static_panel", "explore", "live", "png_bytes",
+           "kernel_explorer"]
 
 # Classic 3x3 kernels as the deep-learning libraries apply them (cross-correlation).
 KERNELS = {
@@ -100,12 +109,12 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
     """Show the static panel, then live controls when a kernel runs.
 
     render: the pure function ``render(**values) -> (H, W) array``.
-    controls: ``ipywidgets.interactive`` abbreviations, e.g.
-        ``{"name": list_of_names, "size": (3, 9, 2)}``.
+    controls: abbreviations as ``ipywidgets.interact`` reads them, e.g.
+        ``{"name": list_of_names, "size": (3, 9, 2)}`` (see :func:`live`).
     settings: the parameter sets pre-rendered for the static page.
     ncols, size: panels per row and inches per panel of that page (a montage
         of many small images wants fewer, larger panels).
-    Returns the ``interactive`` widget (or None without ipywidgets).
+    Returns the live controls of :func:`live` (None without ipywidgets).
     """
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -117,25 +126,59 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
 
 
 def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], original=None, size: float = 2.2):
-    """Live controls only, for a page whose static figure is drawn another way: ``render``,
-    ``controls``, ``original`` and ``size`` as in :func:`explore`. Returns the
-    ``interactive`` widget (or None without ipywidgets: the static figure is the whole demo)."""
-    import matplotlib.pyplot as plt
+    """Live controls only, for a page whose static figure is drawn another way.
+
+    render, original, size: as in :func:`explore`.
+    controls: ``{name: abbreviation}`` as ``ipywidgets.interact`` reads them: ``(min, max)``
+        or ``(min, max, step)`` gives a slider starting in the middle, a list a menu starting
+        at its first item.
+    Shows and returns an ``ipywidgets.VBox``: one control per name (its ``description`` is the
+    name), then an ``ipywidgets.Image`` holding ``render(**values)`` drawn as the panel
+    titled "output" (PNG); every change of a control redraws it. Returns None without
+    ipywidgets: the static figure is the whole demo.
+    """
+    from inspect import Parameter
+
     from IPython.display import display
 
     try:
         import ipywidgets
+        from ipywidgets.widgets.interaction import interactive
     except ImportError:
         return None
 
-    def _show(**values):
-        out = static_panel(render, [values], ["output"], original, size=size)
-        display(out)
-        plt.close(out)
+    knobs = {}
+    for name, abbrev in controls.items():
+        knob = interactive.widget_from_abbrev(abbrev, Parameter.empty)   # no default: a slider starts mid-range
+        if knob is None:
+            raise ValueError(f"control {name!r}: {abbrev!r} is not a slider range (min, max[, step]) or a "
+                             "list of choices")
+        knob.description = name
+        knobs[name] = knob
+    picture = ipywidgets.Image(format="png")
 
-    widget = ipywidgets.interactive(_show, **controls)
-    display(widget)
-    return widget
+    def redraw(_change=None):
+        fig = static_panel(render, [{name: k.value for name, k in knobs.items()}], ["output"], original, size=size)
+        picture.value = png_bytes(fig)
+
+    for knob in knobs.values():
+        knob.observe(redraw, names="value")
+    redraw()
+    box = ipywidgets.VBox([*knobs.values(), picture])
+    display(box)
+    return box
+
+
+def png_bytes(fig) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def kernel_explorer(image, names: Sequence[str] | None = None):
