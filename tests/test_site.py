@@ -19,11 +19,23 @@ def built_site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     jb = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, COURSEKIT_PROFILE="quick", COURSEKIT_PROGRESS="0")
-    proc = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out),
-                           "--warningiserror", "--nitpick", "--keep-going"],
-                          capture_output=True, text=True, env=env, timeout=1800)
+    proc = run_or_say_where_it_stopped([str(jb), "build", str(ROOT), "--path-output", str(out),
+                                        "--warningiserror", "--nitpick", "--keep-going"], env=env, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return out / "_build" / "html"
+
+
+def run_or_say_where_it_stopped(cmd, env=None, timeout=1800):
+    """subprocess.run with its output captured as text; past ``timeout`` seconds, fail with the
+    end of what it had printed (the build names each notebook as it starts executing it), not
+    with the bare TimeoutExpired that says nothing of where it stopped."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as stopped:
+        said = "".join(x.decode(errors="replace") if isinstance(x, bytes) else x
+                       for x in (stopped.stdout, stopped.stderr) if x)
+        pytest.fail(f"{Path(cmd[0]).name} ran past {timeout} s and was stopped; the end of what it printed:\n"
+                    f"{said[-4000:]}", pytrace=False)
 
 
 @pytest.mark.slow
@@ -70,3 +82,9 @@ def test_figure_alts_reads_what_a_built_page_says():
             '<img alt="../_images/ab12.png" src="../_images/ab12.png" />'
             '<img alt="Two line plots: the activations and their derivatives." src="../_images/cd34.png" />')
     assert figure_alts(page) == ["../_images/ab12.png", "Two line plots: the activations and their derivatives."]
+
+
+def test_a_build_that_runs_past_its_time_says_where_it_stopped():
+    script = "import sys, time; print('notebooks/04_autoencoders.ipynb: Executing notebook', flush=True); time.sleep(30)"
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)ran past 1 s and was stopped.*04_autoencoders.ipynb: Executing"):
+        run_or_say_where_it_stopped([sys.executable, "-c", script], timeout=1)
