@@ -2,7 +2,7 @@
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import ipywidgets  # before any test patches IPython.display.display: ipywidgets 7 binds it on import
+import ipywidgets
 import numpy as np
 import pytest
 from scipy import ndimage
