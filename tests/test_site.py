@@ -4,13 +4,13 @@ typeset offline."""
 import html
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from coursekit.book import ROOT
+from subprocess_helpers import run_or_say_where_it_stopped
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +23,6 @@ def built_site(tmp_path_factory):
                                         "--warningiserror", "--nitpick", "--keep-going"], env=env, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return out / "_build" / "html"
-
-
-def run_or_say_where_it_stopped(cmd, env=None, timeout=1800):
-    """subprocess.run with its output captured as text; past ``timeout`` seconds, fail with the
-    end of what it had printed (the build names each notebook as it starts executing it), not
-    with the bare TimeoutExpired that says nothing of where it stopped."""
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired as stopped:
-        said = "".join(x.decode(errors="replace") if isinstance(x, bytes) else x
-                       for x in (stopped.stdout, stopped.stderr) if x)
-        pytest.fail(f"{Path(cmd[0]).name} ran past {timeout} s and was stopped; the end of what it printed:\n"
-                    f"{said[-4000:]}", pytrace=False)
 
 
 @pytest.mark.slow
