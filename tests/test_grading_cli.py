@@ -9,7 +9,6 @@ global that only running a cell makes).
 import csv
 import json
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from coursekit import book
 from coursekit.cli import main
 from coursekit.grading.runner import MAX_OUTPUT
 from coursekit.grading.tasks import exercise_tasks
+from subprocess_helpers import run_or_say_where_it_stopped
 
 ROOT = book.ROOT
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -84,8 +84,8 @@ def exercises_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("exercises") / "grades"
     script = Path(sys.executable).with_name("coursekit")
     start = time.monotonic()
-    proc = subprocess.run([str(script), "grade", *map(str, EXERCISES), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = run_or_say_where_it_stopped([str(script), "grade", *map(str, EXERCISES), "--out", str(out)],
+                                       timeout=300)
     return proc, out, time.monotonic() - start
 
 
@@ -197,6 +197,27 @@ def test_force_replaces_reports(tmp_path):
     assert main(["grade", str(notes), "--out", str(out)]) == 2
     assert main(["grade", str(notes), "--out", str(out), "--force"]) == 0
     assert "could not tell which exercise" in results(out, "notes")["output"]   # "stale" would not parse
+
+
+def test_a_run_stopped_partway_keeps_the_reports_it_finished(tmp_path, monkeypatch, capsys):
+    from coursekit.grading import grade as grading
+    first, second = submission(tmp_path / "first.ipynb"), submission(tmp_path / "second.ipynb")
+    graded = []
+
+    def grade_then_stop(plans, source, **limits):    # stands in for a Ctrl-C during the second
+        if graded:
+            raise KeyboardInterrupt
+        graded.append(source)
+        return [], [], ""
+
+    monkeypatch.setattr(grading, "run_submission", grade_then_stop)
+    out = tmp_path / "grades"
+    assert main(["grade", str(first), str(second), "--out", str(out), "--jobs", "1"]) == 130
+    assert json.loads((out / "first" / "results.json").read_text())["score"] == 0
+    assert not (out / "second").exists() and not (out / "grades.csv").exists()
+    said = capsys.readouterr()
+    assert f"{first}: 0 / " in said.out     # its line was printed when it finished
+    assert "interrupted" in said.err and "grades.csv was not written" in said.err
 
 
 # ------------------------------------------------------------ exercises

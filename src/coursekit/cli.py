@@ -4,7 +4,7 @@
     coursekit grade SUBMISSION.ipynb [...] --out DIR [--timeout S] [--hidden DIR] [--force]
 
 Exit status: 0 when the command completed (also when students score zero),
-2 for a usage problem (missing file, a report that already exists...).
+2 for a usage problem (missing file, a report that already exists...), 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f"coursekit {args.command}: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        kept = (f"; the reports printed above are kept in {args.out}, and grades.csv was not written "
+                "(run again with --force to grade everything)") if args.command == "grade" else ""
+        print(f"coursekit {args.command}: interrupted{kept}", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -38,7 +38,7 @@ def planned_outputs(submissions: list[Path], out: Path) -> list[Path]:
 
 
 def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory_mb: float = 2048,
-          jobs: int | None = None, force: bool = False, exercise: str | None = None, log=print) -> list[Report]:
+          jobs: int | None = None, force: bool = False, exercise: str | None = None, log=None) -> list[Report]:
     """Grade ``submissions`` (.ipynb paths) into folder ``out``; returns the reports.
 
     timeout:   wall-clock seconds per task (default: each task's own, 60 s for the CNN tasks).
@@ -47,7 +47,10 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     jobs:      submissions graded at once, each in its own child process (default: CPU cores).
     force:     replace existing reports.
     exercise:  use this exercise for every submission instead of reading it from the notebook.
+    log:       called with one line per graded submission, as it finishes, and a last line
+               (default: print, flushed, so a piped log shows progress while it runs).
     """
+    log = log or (lambda line: print(line, flush=True))
     submissions, out = [Path(p) for p in submissions], Path(out)
     if not submissions:
         raise ValueError("no submissions to grade")
@@ -73,18 +76,21 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
         if not ex:   # unreadable, or of no known exercise: graded 0, with the reason
             note = ("could not tell which exercise this notebook is (no metadata.coursekit.exercise and "
                     "no coursekit.check(...) call); graded as 0. Use --exercise NAME.")
-            return Report(path, None, notes=extraction.notes or [note])
-        started = time.monotonic()
-        results, load_notes, output = run_submission(plans[ex], extraction.source, timeout=timeout,
-                                                     memory_mb=memory_mb)
-        return Report(path, ex, results, extraction.notes + load_notes, time.monotonic() - started, output)
+            report = Report(path, None, notes=extraction.notes or [note])
+        else:
+            started = time.monotonic()
+            results, load_notes, output = run_submission(plans[ex], extraction.source, timeout=timeout,
+                                                         memory_mb=memory_mb)
+            report = Report(path, ex, results, extraction.notes + load_notes, time.monotonic() - started, output)
+        # Each report is written as soon as its submission is graded, so an interrupted run keeps
+        # what it finished and its log says how far it got.
+        write_report(report, out / report.name, extraction.source)
+        log(f"{report.path}: {fmt(report.score)} / {fmt(report.max_score)} -> {out / report.name / 'results.json'}")
+        return report
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         reports = list(pool.map(grade_one, prepared))   # one child process per submission at a time
-    for report, (_, _, extraction) in zip(reports, prepared):
-        write_report(report, out / report.name, extraction.source)
-        log(f"{report.path}: {fmt(report.score)} / {fmt(report.max_score)} -> {out / report.name / 'results.json'}")
     (out / "grades.csv").write_text(grades_csv(reports), encoding="utf-8")
     log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {out / 'grades.csv'}")
     return reports
