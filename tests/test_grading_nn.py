@@ -269,6 +269,12 @@ def test_eps_inside_the_square_root_is_caught_by_tiny_gradients():
     assert "tiny gradients (1e-10): eps goes after the square root" in _failed("nn.adam_step", adam_eps_inside_sqrt)
 
 
+def test_corrected_moments_returned_as_state_fail_the_tiny_gradient_case():
+    """m and v of about 1e-11 and 1e-21 are compared relative to the gradients' scale, not to atol 1e-9."""
+    assert "tiny gradients (1e-10): eps goes after the square root" in _failed("nn.adam_step",
+                                                                               adam_returns_corrected_moments)
+
+
 def test_article_schedule_fails_at_step_zero_with_a_message_about_lr0():
     result = grade_in_process("nn.lr_schedule", schedule_article)
     first = result.cases[0]
