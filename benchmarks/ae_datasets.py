@@ -5,7 +5,7 @@ benchmarks/autoencoders.py compares the convolutional autoencoder with PCA on Or
 whose training slices come from only 115 CT scans. This script repeats that comparison, with
 the same recipe (``PARAMS`` of notebooks/04_autoencoders.ipynb: latent size, width, epochs,
 seed, the best validation epoch restored), on other MedMNIST sets of 28-pixel images: chest
-X-rays (PneumoniaMNIST, one image per patient) and blood-cell photographs (BloodMNIST, colour).
+X-rays (PneumoniaMNIST) and blood-cell photographs (BloodMNIST, colour).
 For each set it fits PCA with ``latent_dim`` components on the training split and trains a
 ``ConvAutoencoder(latent_dim, in_channels=C)`` on the same images, then scores both on the same
 test images: MSE, a linear probe on each method's codes (the set's own labels), and MSE on
@@ -21,8 +21,8 @@ Run: ``COURSEKIT_PROFILE=full python benchmarks/ae_datasets.py [flag ...]`` (def
 ``DATASETS``). Sets already in the results file from the same commit and device are kept, so
 the sets can be run one command at a time; a file from another commit or device is set aside
 as ``ae_datasets@<commit>-<device>.json``. Each set's checkpoint is kept in
-:func:`coursekit.bench.checkpoint_dir`, so a stopped run resumes. On a 2-core CPU in the full
-profile: OrganAMNIST about 15 minutes, PneumoniaMNIST 3, BloodMNIST 10.
+:func:`coursekit.bench.checkpoint_dir`, so a stopped run resumes. How long each set's training
+took on the device that wrote the file is in its ``ae_train_seconds_<flag>``.
 """
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ Run: ``COURSEKIT_PROFILE=full python benchmarks/ae_latent.py [size ...]`` (defau
 ``LATENTS``). Sizes already in the results file from the same commit and device are kept, so
 the sizes can be run one command at a time; a file from another commit or device is set aside
 as ``ae_latent@<commit>-<device>.json``. Each size's checkpoint is kept in
-:func:`coursekit.bench.checkpoint_dir`, so a stopped run resumes. On a 2-core CPU one size takes
-about 25 minutes in the full profile.
+:func:`coursekit.bench.checkpoint_dir`, so a stopped run resumes. How long each size's training
+took on the device that wrote the file is in its ``ae_train_seconds_d*``.
 """
 from __future__ import annotations
 
