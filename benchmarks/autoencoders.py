@@ -6,13 +6,18 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
   a linear probe (logistic regression) on both methods' codes. The same MSE on
   training images (``ae_train_mse``, ``pca_train_mse``; a subset of the size of
   the test split) separates a weak model from one that does not generalise.
-  PCA's test MSE with more components (``pca_test_mse_k001`` ... ``_k256``) tells
-  how many linear components the autoencoder's code is worth
-  (``pca_k_matching_ae``: the fewest with an error at most the AE's) and how many
-  halve PCA's error at ``latent_dim`` (``pca_k_for_half``).
+  PCA's test MSE with more components (``pca_test_mse_k001`` ... ``_k256``, at the
+  grid of ``latent.CURVE_KS`` only) tells how many linear components the
+  autoencoder's code is worth (``pca_k_matching_ae``: the fewest of the grid's k
+  with an error at most the AE's) and how many halve PCA's error at ``latent_dim``
+  (``pca_k_for_half``). Both are grid points, so upper bounds: the true count lies
+  between the grid point below plus one and them (``latent.components_bracket``,
+  which the chapter's report prints).
 * Denoising (Gaussian noise of ``noise_sigma``): the denoising autoencoder vs a
   Gaussian filter and total variation, tuned on validation images; test PSNR/SSIM.
-* A VAE: test reconstruction MSE (decoding mu) and KL per image.
+* A VAE: test reconstruction MSE (decoding mu) and KL per image. Its epoch is chosen,
+  like the other networks', by the validation MSE of its reconstructions (decoding
+  mu), not by its loss.
 * PneumoniaMNIST: anomaly detection by reconstruction error, trained on normal
   images only; test AUC (pneumonia positive) for the autoencoder and for PCA.
 

@@ -45,10 +45,31 @@ def test_target_findings_say_a_ratio_of_exactly_one_half_meets():
     assert "(meets the target" in ae_report.target_findings(ae_result(ae=0.01, pca=0.02))[0]
 
 
-def test_target_findings_give_the_worth_of_the_code_in_pca_components():
-    r = ae_result(pca_test_mse_k008=0.035, pca_test_mse_k128=0.014, pca_k_matching_ae=24.0, pca_k_for_half=128.0)
-    assert ("the autoencoder's code does as well as 24 PCA components on the test images; halving PCA's "
-            "error at k = 16 takes 128") in ae_report.target_findings(r)
+def curve_result(**extra):
+    """ae_result with PCA's test-error curve at a grid of k, as autoencoders.json has it."""
+    curve = {8: 0.035, 16: 0.0287, 24: 0.025, 96: 0.0145, 128: 0.0126, 256: 0.008}
+    return ae_result(**{f"pca_test_mse_k{k:03d}": e for k, e in curve.items()}, **extra)
+
+
+def test_target_findings_give_the_worth_of_the_code_as_the_interval_between_grid_points():
+    # the file's keys are the upper ends (24, 128): PCA with 24 components beats the autoencoder
+    lines = ae_report.target_findings(curve_result(pca_k_matching_ae=24, pca_k_for_half=128))
+    assert any(line.startswith("PCA needs between 17 and 24 components to match the test MSE of the "
+                               "autoencoder's 16 numbers (with 16 components PCA's error is above the autoencoder's, "
+                               "with 24 at or below it") for line in lines)
+    assert any(line.endswith("halving PCA's error at k = 16 takes between 97 and 128 components") for line in lines)
+
+
+def test_pca_worth_gives_one_number_where_the_grid_points_are_neighbours():
+    text = ae_report.pca_worth({15: 0.03, 16: 0.0287, 17: 0.0275, 18: 0.02}, 0.0276, 0.04, 16)
+    assert text == ("PCA needs 17 components to match the test MSE of the autoencoder's 16 numbers; "
+                    "halving PCA's error at k = 16 takes 18 components")
+
+
+def test_pca_worth_says_more_than_the_last_k_where_the_curve_never_gets_there():
+    text = ae_report.pca_worth({8: 0.035, 16: 0.0287, 32: 0.02}, 0.01, 0.0287, 16)
+    assert text == ("PCA needs more than 32 components to match the test MSE of the autoencoder's 16 numbers; "
+                    "halving PCA's error at k = 16 takes more than 32 components")
 
 
 def test_target_findings_say_when_the_file_lacks_the_pca_curve():

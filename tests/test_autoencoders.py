@@ -181,6 +181,38 @@ def test_vae_training_records_validation_mse_and_restores_the_best_epoch(tmp_pat
     assert restored == pytest.approx(min(h["val_mse"]), rel=1e-5)
 
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("dev", DEVICES)
+def test_vae_outputs_are_the_eval_mode_forward_pass_returned_on_the_cpu(dev):
+    model = ConvVAE(3, width=4).to(dev)   # where training leaves it; the images stay on the CPU
+    x = blobs(10)
+    x_hat, mu, logvar = latent.vae_outputs(model, x, batch_size=4)
+    assert model.training                  # its mode is left as it was
+    model.eval()
+    with torch.no_grad():
+        expected = [t.cpu() for t in model(x.to(dev))]
+    for got, want in zip((x_hat, mu, logvar), expected):
+        assert got.device.type == "cpu" and torch.allclose(got, want, atol=1e-5)
+    assert x_hat.shape == x.shape and mu.shape == logvar.shape == (10, 3)
+
+
+def test_vae_outputs_refuses_a_plain_autoencoder():
+    with pytest.raises(TypeError, match="reconstruct"):
+        latent.vae_outputs(ConvAutoencoder(2, width=4), blobs(4))
+
+
+@pytest.mark.parametrize("dev", DEVICES)
+def test_decode_makes_cpu_images_of_codes_given_as_arrays_or_tensors(dev):
+    model = ConvVAE(3, width=4).to(dev).eval()
+    codes = latent.encode(model, blobs(6))                    # (6, 3) float64 numpy
+    images = latent.decode(model, codes, batch_size=4)
+    assert images.device.type == "cpu" and images.shape == (6, 1, 28, 28)
+    assert torch.allclose(images, latent.reconstruct(model, blobs(6)), atol=1e-5)   # a VAE decodes mu
+    assert torch.equal(images, latent.decode(model, torch.from_numpy(codes), batch_size=4))
+
+
 # ------------------------------------------------------------ PCA baseline
 
 def test_pca_reconstruction_is_exact_with_all_components_and_clipped_to_unit_range():
@@ -226,6 +258,17 @@ def test_components_to_reach_is_the_smallest_k_at_or_below_the_error():
     assert latent.components_to_reach(curve, 0.3) == 2
     assert latent.components_to_reach(curve, 0.25) == 4
     assert latent.components_to_reach(curve, 0.05) is None
+
+
+def test_components_bracket_runs_from_past_the_grid_point_that_falls_short_to_the_one_that_gets_there():
+    curve = {1: 0.5, 2: 0.3, 4: 0.2, 8: 0.1, 16: 0.05}
+    assert latent.components_bracket(curve, 0.15) == (5, 8)     # 4 falls short, 8 gets there: 5, 6, 7 or 8
+    assert latent.components_bracket(curve, 0.3) == (2, 2)      # 1 falls short, 2 gets there: exactly 2
+    assert latent.components_bracket(curve, 0.01) is None
+
+
+def test_components_bracket_starts_at_1_when_the_curve_starts_above_1():
+    assert latent.components_bracket({4: 0.2, 8: 0.1}, 0.25) == (1, 4)
 
 
 # ------------------------------------------------------------------ probe

@@ -14,6 +14,7 @@ from typing import Mapping
 import pandas as pd
 
 from .bench import agreement, series
+from .latent import components_bracket
 
 MAX_AE_OVER_PCA = 0.5   # the target: the autoencoder's test MSE at most half of PCA's
 
@@ -33,21 +34,50 @@ def _listed(names) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _count(bracket: tuple[int, int] | None, beyond: int) -> str:
+    """``"24"``, ``"between 17 and 24"``, or ``"more than 256"`` (no k of the curve got there)."""
+    if bracket is None:
+        return f"more than {beyond}"
+    lo, hi = bracket
+    return str(hi) if lo == hi else f"between {lo} and {hi}"
+
+
+def pca_worth(curve: Mapping[int, float], ae_mse: float, pca_mse: float, k: int) -> str:
+    """A sentence on what the autoencoder's code of ``k`` numbers is worth in PCA components,
+    and how many components halve PCA's error at ``k``.
+
+    ``curve``: PCA's test MSE by number of components ``{k: mse}``
+    (:func:`coursekit.latent.pca_error_curve`), ``ae_mse`` and ``pca_mse`` the two methods' test
+    MSE at ``k``. The curve is computed at a grid of k (``latent.CURVE_KS``), so each answer is
+    the interval :func:`coursekit.latent.components_bracket` reads off it: from one more than
+    the grid point that falls short to the first grid point that gets there (one number when
+    they meet), and "more than" the curve's last k when none gets there."""
+    beyond = max(curve)
+    worth = components_bracket(curve, ae_mse)
+    text = f"PCA needs {_count(worth, beyond)} components to match the test MSE of the autoencoder's {k} numbers"
+    if worth is not None and worth[0] < worth[1]:
+        short = [c for c in curve if c < worth[1]]
+        text += (f" (with {max(short)} components PCA's error is above the autoencoder's, with {worth[1]} at or "
+                 f"below it; the curve has no point in between)" if short else
+                 f" (the curve starts at {worth[1]} components)")
+    return (text + f"; halving PCA's error at k = {k} takes {_count(components_bracket(curve, 0.5 * pca_mse), beyond)}"
+            " components")
+
+
 def target_findings(result: Mapping[str, float]) -> list[str]:
     """Lines reading ``autoencoders.json``: the ratio against the target and the probe; what
     the autoencoder's code is worth in PCA components (where the file has PCA's error curve);
-    each method's error on training against test images; and what each anomaly AUC means."""
+    each method's error on training against test images; and what each anomaly AUC means.
+    The worth in PCA components is an interval between two points of the file's curve
+    (:func:`pca_worth`)."""
     r = result
     ratio, k = r["ae_test_mse"] / r["pca_test_mse"], int(r["latent_dim"])
     lines = [f"full profile, k = {k}: the autoencoder's test MSE is {ratio:.2f} x PCA's "
              f"({'meets' if ratio <= MAX_AE_OVER_PCA else 'misses'} the target of at most {MAX_AE_OVER_PCA:g}); "
              f"its codes' probe accuracy is {r['ae_probe_acc']:.3f} against PCA's {r['pca_probe_acc']:.3f}"]
     curve = series(r, "pca_test_mse_k")   # {k: PCA's test MSE with k components}
-    if curve:
-        more = f"more than {max(curve)}"
-        lines.append(f"the autoencoder's code does as well as {int(r.get('pca_k_matching_ae', 0)) or more} PCA "
-                     f"components on the test images; halving PCA's error at k = {k} takes "
-                     f"{int(r.get('pca_k_for_half', 0)) or more}")
+    if curve:   # pca_k_matching_ae and pca_k_for_half are the upper ends of these intervals
+        lines.append(pca_worth(curve, r["ae_test_mse"], r["pca_test_mse"], k))
     else:
         lines.append("This benchmark file predates the PCA error curve (keys pca_test_mse_k*): "
                      "re-run benchmarks/autoencoders.py to see it.")

@@ -8,12 +8,14 @@ benchmark (so that both compute the same numbers):
   on the input, the clean image as the target) or a
   :class:`~coursekit.models.autoencoders.ConvVAE` (``"vae"``) with
   :func:`coursekit.train.fit`.
-* :func:`encode`, :func:`reconstruct`: codes ``(N, k)`` and reconstructions of
-  a whole set, batch by batch, in eval mode (a VAE gives its mean code ``mu``).
+* :func:`encode`, :func:`reconstruct`, :func:`decode`, :func:`vae_outputs`: codes
+  ``(N, k)``, reconstructions, images decoded from given codes, and a VAE's
+  ``(x_hat, mu, logvar)``, for a whole set, batch by batch, in eval mode (a VAE
+  gives its mean code ``mu``), on the model's device, returned on the CPU.
 * :func:`fit_pca`, :func:`pca_codes`, :func:`pca_reconstruct`: the linear
   baseline at the same latent size, fitted on the same training images;
-  :func:`pca_error_curve` and :func:`components_to_reach`: how many PCA
-  components a code of k numbers is worth.
+  :func:`pca_error_curve`, :func:`components_to_reach` and
+  :func:`components_bracket`: how many PCA components a code of k numbers is worth.
 * :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy).
 * :func:`reconstruction_errors`: per-image MSE, the anomaly score.
 * :func:`add_noise`, :func:`classical_denoise`, :func:`tune_classical`: the
@@ -37,8 +39,8 @@ from .data import DeviceBatches
 from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
 
-__all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "fit_pca", "pca_codes", "pca_reconstruct",
-           "pca_error_curve", "components_to_reach", "linear_probe", "versus_pca", "reconstruction_errors", "add_noise",
+__all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "decode", "vae_outputs", "fit_pca", "pca_codes",
+           "pca_reconstruct", "pca_error_curve", "components_to_reach", "components_bracket", "linear_probe", "versus_pca", "reconstruction_errors", "add_noise",
            "classical_denoise", "tune_classical", "latent_grid", "latent_explorer"]
 
 KINDS = ("ae", "dae", "vae")
@@ -77,7 +79,9 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
         with ``beta``; the model must be a ``ConvVAE``).
     val_images: if given, the validation MSE of the reconstructions (of the
         noisy images for ``"dae"``, with a fixed noise seed) after each epoch, as
-        ``val_mse``; the best epoch by it is restored at the end.
+        ``val_mse``; the best epoch by it is restored at the end. For ``"vae"``
+        too it is the MSE of the reconstructions (decoding ``mu``), not the VAE's
+        loss: the KL term plays no part in choosing the epoch.
 
     Adam with a cosine learning-rate schedule; ``checkpoint`` gets a fingerprint
     of the hyperparameters, the images and the model (:func:`coursekit.train.checkpoint_for`)
@@ -151,6 +155,34 @@ def reconstruct(model: nn.Module, images: torch.Tensor, batch_size: int = 512, d
     return torch.cat(_batched(rec, model, images, batch_size, device))
 
 
+@torch.no_grad()
+def decode(model: nn.Module, codes, batch_size: int = 512, device=None) -> torch.Tensor:
+    """Images that ``model.decode`` makes of ``codes`` ``(N, latent_dim)`` (tensor or array, on any
+    device), batch by batch on the model's device: ``(N, C, H, W)`` float32 in [0, 1] on the CPU."""
+    z = torch.as_tensor(codes).detach().float().cpu()
+    if z.ndim != 2:
+        raise ValueError(f"codes must be (N, latent_dim); got shape {tuple(z.shape)}")
+    dev = model_device(model, device)
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model.decode(z[i:i + batch_size].to(dev)).float().cpu()
+                          for i in range(0, len(z), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def vae_outputs(model: ConvVAE, images: torch.Tensor, batch_size: int = 512,
+                device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A VAE's ``(x_hat, mu, logvar)`` for ``images`` ``(N, C, H, W)``, in eval mode (``x_hat``
+    decodes ``mu``), batch by batch on the model's device; all three float32 on the CPU:
+    ``x_hat`` ``(N, C, H, W)`` in [0, 1], ``mu`` and ``logvar`` ``(N, latent_dim)``."""
+    if not isinstance(model, ConvVAE):
+        raise TypeError(f"vae_outputs needs a ConvVAE; got {type(model).__name__} (use reconstruct)")
+    parts = _batched(lambda x: tuple(t.float().cpu() for t in model(x)), model, images, batch_size, device)
+    return tuple(torch.cat(ts) for ts in zip(*parts))
+
+
 # --------------------------------------------------------------- PCA baseline
 
 def fit_pca(images: torch.Tensor, n_components: int, seed: int = 0):
@@ -219,9 +251,28 @@ def pca_error_curve(train_images: torch.Tensor, test_images: torch.Tensor, ks: S
 
 def components_to_reach(curve: dict[int, float], mse: float) -> int | None:
     """The smallest k of a :func:`pca_error_curve` whose PCA error is at most ``mse``
-    (``None`` when no k on the curve gets there: the curve is too short to tell)."""
+    (``None`` when no k on the curve gets there: the curve is too short to tell).
+
+    Only the curve's ks are searched: on a grid such as :data:`CURVE_KS` this is an
+    upper bound on the fewest components that get there (:func:`components_bracket`)."""
     reached = [k for k, e in curve.items() if e <= mse]
     return min(reached) if reached else None
+
+
+def components_bracket(curve: dict[int, float], mse: float) -> tuple[int, int] | None:
+    """Where the fewest PCA components with an error at most ``mse`` lie, read off a
+    :func:`pca_error_curve` computed at a grid of k: ``(lo, hi)``, both ints, ``lo <= hi``.
+
+    ``hi`` is :func:`components_to_reach` (the smallest k of the curve that gets there);
+    ``lo`` is one more than the curve's k before it (1 when ``hi`` is the curve's first k).
+    PCA's error does not rise as k grows (clipping aside), so the answer is in
+    ``lo .. hi``, and is ``hi`` exactly when ``lo == hi``. ``None`` when no k on the
+    curve gets there."""
+    hi = components_to_reach(curve, mse)
+    if hi is None:
+        return None
+    below = [k for k in curve if k < hi]
+    return (max(below) + 1 if below else 1), hi
 
 
 # ---------------------------------------------------------------- the probe
