@@ -25,6 +25,8 @@ numbers are comparable with the MedMNIST benchmark tables):
 * :func:`roc_auc` for one binary label and *any* real-valued score (a
   reconstruction error, a distance, a logit): the chance that a positive sample
   scores higher than a negative one. Both AUCs are the same computation.
+* :func:`auc_standard_error`: how much a binary AUC would move on another test
+  set of the same size (Hanley & McNeil, 1982), from the AUC and the class counts.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from .checks import check_images, check_same_shape
 
-__all__ = ["mse", "psnr", "ssim", "accuracy", "auc", "roc_auc", "TASKS", "REDUCTIONS"]
+__all__ = ["mse", "psnr", "ssim", "accuracy", "auc", "roc_auc", "auc_standard_error", "TASKS", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "none", "sum")
 TASKS = ("binary-class", "multi-class", "multi-label, binary-class", "ordinal-regression")
@@ -365,6 +367,49 @@ def roc_auc(y_true, score) -> float:
         raise ValueError(f"roc_auc: y_true must be 0 (negative) or 1 (positive); got labels "
                          f"{np.unique(y_true)[:10].tolist()}.")
     return float(_roc_auc(y_true.astype(int), score, "y_true", fn="roc_auc"))
+
+
+def auc_standard_error(auc_value: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of a binary AUC from the test set's size (Hanley & McNeil, 1982).
+
+    An AUC measured on ``n_pos`` positive and ``n_neg`` negative test samples is an
+    estimate: another test set of the same sizes, drawn from the same population, gives
+    another value. This is the standard deviation of that sampling noise:
+
+        SE^2 = [A (1 - A) + (n_pos - 1) (Q1 - A^2) + (n_neg - 1) (Q2 - A^2)] / (n_pos n_neg),
+        Q1 = A / (2 - A),   Q2 = 2 A^2 / (1 + A),
+
+    where A is the AUC. ``Q1`` (the chance that two positives both outscore one negative) and
+    ``Q2`` (that one positive outscores two negatives) are exact when both classes' scores
+    are exponentially distributed, and approximate otherwise: on normally distributed scores
+    with 114 positives and 42 negatives the SE comes out up to 15% too small, and with the
+    classes swapped up to 15% too large. With the scores in hand, a bootstrap over the test
+    samples measures the spread directly. The SE covers the test sample only: it says
+    nothing of the randomness of training (seeds), and two models scored on the *same* test
+    samples differ by less than their SEs suggest, because their errors are correlated
+    (compare them with a paired bootstrap).
+
+    Args:
+        auc_value: the AUC, in [0, 1], from :func:`auc` or :func:`roc_auc`: the chance that
+            a positive sample scores higher than a negative one.
+        n_pos: number of positive test samples (for :func:`auc` on a binary MedMNIST task,
+            those of label 1), an int >= 1.
+        n_neg: number of negative test samples, an int >= 1.
+
+    Returns:
+        The standard error, >= 0 (0 at an AUC of exactly 0 or 1).
+    """
+    if isinstance(auc_value, bool) or not isinstance(auc_value, (int, float, np.number)) \
+            or not 0 <= auc_value <= 1:
+        raise ValueError(f"auc_standard_error: auc_value must be an AUC in [0, 1]; got {auc_value!r}.")
+    for name, n in (("n_pos", n_pos), ("n_neg", n_neg)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"auc_standard_error: {name} must be a count of test samples, an int >= 1; "
+                             f"got {n!r}.")
+    a = float(auc_value)
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
+    return math.sqrt(max(var, 0.0))
 
 
 def accuracy(y_true, y_score, task: str, threshold: float = 0.5) -> float:
