@@ -9,8 +9,10 @@ Writes ``benchmarks/results/gan_imbalance.json`` in the ``full`` profile
 (``gan_imbalance.quick.json`` in the ``quick`` one) with the keys of
 :func:`coursekit.imbalance.summarise`: for each arm (``plain``, ``reweight``,
 ``augment``, ``cgan``, ``real``) ``minority_recall_<arm>_mean``/``_std``,
-``balanced_acc_<arm>_mean``/``_std``, ``acc_<arm>_mean``/``_std``, the paired differences
-from plain ``<metric>_<arm>_diff_mean``/``_diff_se``, and ``n_seeds``, ``n_train``,
+``balanced_acc_<arm>_mean``/``_std``, ``acc_<arm>_mean``/``_std``, each seed's value
+``<metric>_<arm>_seed<k>``, the paired differences from plain ``<metric>_<arm>_diff_mean``/``_diff_se``
+and of the cGAN from the cheap remedies ``<metric>_cgan_vs_reweight_diff_mean``/``_se`` (and
+``_vs_augment_``), ``gan_recipe`` (:data:`coursekit.generative.GAN_RECIPE`), and ``n_seeds``, ``n_train``,
 ``n_minority``, ``n_test_minority``, ``train_seconds`` (the sum of every arm's ``train seconds``:
 the per-epoch times in the histories, so epochs trained before a resume count too).
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_imbalance.py``. The checkpoints of every

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from coursekit import data, imbalance
+from coursekit import data, generative, imbalance
 
 
 @pytest.mark.parametrize("n", [0, -1, True])
@@ -173,3 +173,46 @@ def test_findings_name_no_winner_with_fewer_than_three_seeds():
     recalls["cGAN samples"] = [0.9, 0.9]
     text = imbalance.findings(imbalance.summarise(imbalance_rows(recalls)))
     assert "With 2 seeds" in text and "better" not in text
+
+
+def test_summarise_keeps_every_seeds_value_so_any_two_arms_can_be_paired_later():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]
+    s = imbalance.summarise(imbalance_rows(recalls))
+    assert [s[f"minority_recall_cgan_seed{seed}"] for seed in range(3)] == [0.3, 0.5, 0.7]
+    assert s["balanced_acc_plain_seed2"] == 0.8
+
+
+def test_findings_judge_the_cgan_against_the_cheap_remedies_not_only_against_plain():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.5, 0.7]                  # better than plain on every seed
+    recalls["re-weighting"] = [0.4, 0.6, 0.8]                  # but re-weighting is better still
+    s = imbalance.summarise(imbalance_rows(recalls))
+    assert s["minority_recall_cgan_vs_reweight_diff_mean"] == pytest.approx(-0.1)
+    text = imbalance.findings(s, "kidney-left")
+    assert "cGAN samples: better (+0.100 ± 0.000)" in text
+    assert "against re-weighting: worse (-0.100 ± 0.000)" in text
+    assert "against classical augmentation: better (+0.100 ± 0.000)" in text
+
+
+def test_findings_say_when_a_file_predates_the_comparison_with_the_cheap_remedies():
+    s = imbalance.summarise(imbalance_rows({arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}))
+    old = {k: v for k, v in s.items() if "_vs_" not in k}
+    assert "does not compare the cGAN with the cheap remedies" in imbalance.findings(old)
+    assert "does not compare" not in imbalance.findings(s)
+
+
+def test_findings_warn_when_the_cgan_was_trained_with_an_older_recipe():
+    s = imbalance.summarise(imbalance_rows({arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}))
+    assert s["gan_recipe"] == generative.GAN_RECIPE
+    assert "older GAN" not in imbalance.findings(s)
+    for older in ({**s, "gan_recipe": generative.GAN_RECIPE - 1},
+                  {k: v for k, v in s.items() if k != "gan_recipe"}):   # files from before the record: recipe 1
+        text = imbalance.findings(older)
+        assert text.startswith("**These results come from an older GAN.**")
+        assert generative.GAN_RECIPES[1] in text and "Over 3 seeds" in text
+
+
+def test_findings_give_the_confidence_level_of_the_two_standard_error_rule():
+    s = imbalance.summarise(imbalance_rows({arm: [0.2, 0.4, 0.6, 0.5, 0.3] for arm in imbalance.ARMS}))
+    assert "with 5 seeds is a two-sided level of about 88%" in imbalance.findings(s)

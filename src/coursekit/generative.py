@@ -56,7 +56,8 @@ from .checks import (check_candidates, check_class_labels, check_images, check_p
 from .data import DeviceBatches, MedMNIST
 from .device import get_device, model_device
 
-__all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nearest_neighbour_distances",
+__all__ = ["GAN_RECIPES", "GAN_RECIPE", "train_gan", "features", "frechet_distance", "precision_recall",
+           "nearest_neighbour_distances",
            "sample_quality", "fraction_closer", "class_accuracy", "as_dataset", "train_on_synthetic", "generate",
            "truncation_sweep", "DEGRADATIONS", "LADDER_METRICS", "degradation_ladder", "ladder_points",
            "ladder_to_keys", "ladder_from_keys", "equivalent_degradation", "interpolate", "class_samples", "montage",
@@ -65,6 +66,18 @@ __all__ = ["train_gan", "features", "frechet_distance", "precision_recall", "nea
 
 
 # ------------------------------------------------------------------ training
+
+GAN_RECIPES = {
+    1: "the DCGAN recipe: BCE loss, Adam (0.5, 0.999) at 2e-4, transposed convolutions, no spectral normalisation",
+    2: "hinge loss, Adam (0, 0.9) with D at 4e-4 and G at 1e-4, upsample-then-convolve generators, "
+       "spectrally normalised discriminators",
+}
+"""The recipes that :func:`train_gan`'s defaults and the default networks of :mod:`coursekit.models.gan`
+have made, by version (recipe 1 until commit 5549f21)."""
+GAN_RECIPE = max(GAN_RECIPES)
+"""The current recipe's version. Benchmarks that train GANs with the defaults record it (key
+``gan_recipe``), so that a page can tell a result of an older recipe from one of the recipe it describes."""
+
 
 def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None, *,
               epochs: int, batch_size: int = 128, loss: str = "hinge", lr: float = 1e-4, lr_d: float | None = 4e-4,

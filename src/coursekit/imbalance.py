@@ -23,12 +23,13 @@ from dataclasses import replace
 
 import numpy as np
 import torch
+from scipy import stats
 from torch import nn
 
 from .checks import check_class_labels, check_images, check_positive_int, check_seed
 from .data import MedMNIST
 from .device import get_device, seed_everything
-from .generative import class_accuracy, generate, train_gan
+from .generative import GAN_RECIPE, GAN_RECIPES, class_accuracy, generate, train_gan
 
 __all__ = ["imbalanced_subset", "extra_needed", "classical_augment", "class_weights", "ARMS", "trial",
            "summarise", "table", "findings"]
@@ -200,33 +201,45 @@ _ARM_KEYS = {"plain": "plain", "re-weighting": "reweight", "classical augmentati
              "cGAN samples": "cgan", "more real images (reference)": "real"}
 _METRIC_KEYS = {"minority recall": "minority_recall", "balanced accuracy": "balanced_acc", "accuracy": "acc"}
 _COMPARED = ("minority recall", "balanced accuracy")   # the metrics each arm is compared with plain on
+_CHEAP = ("re-weighting", "classical augmentation")     # the remedies a GAN has to beat to be worth its training
 
 
 def summarise(rows) -> dict[str, float]:
     """Flatten the rows of :func:`trial` over seeds into ``{key: number}``.
 
     For every arm (``plain``, ``reweight``, ``augment``, ``cgan``, ``real``) and
-    metric (``minority_recall``, ``balanced_acc``, ``acc``): ``{metric}_{arm}_mean``
-    and ``_std`` over seeds; for every arm but plain, the *paired* difference
-    from plain on the same seed, ``{metric}_{arm}_diff_mean`` and its standard
-    error ``_diff_se``; plus ``n_seeds``. (The keys of ``benchmarks/results/gan_imbalance.json``.)
+    metric (``minority_recall``, ``balanced_acc``, ``acc``): each seed's value
+    ``{metric}_{arm}_seed{seed}``, and ``{metric}_{arm}_mean`` and ``_std`` over
+    seeds; for every arm but plain, the *paired* difference from plain on the same
+    seed, ``{metric}_{arm}_diff_mean`` and its standard error ``_diff_se``; for the
+    cGAN, its paired differences from the two cheap remedies it has to beat,
+    ``{metric}_cgan_vs_reweight_diff_mean``/``_se`` and ``..._cgan_vs_augment_...``;
+    plus ``n_seeds`` and ``gan_recipe`` (:data:`coursekit.generative.GAN_RECIPE`, the
+    recipe :func:`trial` trains its cGAN with). (The keys of
+    ``benchmarks/results/gan_imbalance.json``.)
     """
     table = {(r["seed"], r["arm"]): r for r in rows}
     seeds = sorted({seed for seed, _ in table})
     missing = [(s, a) for s in seeds for a in ARMS if (s, a) not in table]
     if not seeds or missing:
         raise ValueError(f"every seed needs a row for every arm; missing (seed, arm): {missing or 'all'}")
-    out: dict[str, float] = {"n_seeds": len(seeds)}
+    out: dict[str, float] = {"n_seeds": len(seeds), "gan_recipe": GAN_RECIPE}
     ddof = 1 if len(seeds) > 1 else 0
+
+    def paired(key: str, v: np.ndarray, base: np.ndarray) -> None:
+        d = v - base
+        out[f"{key}_diff_mean"], out[f"{key}_diff_se"] = float(d.mean()), float(d.std(ddof=ddof) / np.sqrt(len(d)))
+
     for metric, mkey in _METRIC_KEYS.items():
-        plain = np.array([table[s, "plain"][metric] for s in seeds], dtype=float)
-        for arm, akey in _ARM_KEYS.items():
-            v = np.array([table[s, arm][metric] for s in seeds], dtype=float)
+        values = {akey: np.array([table[s, arm][metric] for s in seeds], dtype=float)
+                  for arm, akey in _ARM_KEYS.items()}
+        for akey, v in values.items():
+            out.update({f"{mkey}_{akey}_seed{s}": float(x) for s, x in zip(seeds, v)})
             out[f"{mkey}_{akey}_mean"], out[f"{mkey}_{akey}_std"] = float(v.mean()), float(v.std(ddof=ddof))
-            if arm != "plain":
-                d = v - plain
-                out[f"{mkey}_{akey}_diff_mean"] = float(d.mean())
-                out[f"{mkey}_{akey}_diff_se"] = float(d.std(ddof=ddof) / np.sqrt(len(d)))
+            if akey != "plain":
+                paired(f"{mkey}_{akey}", v, values["plain"])
+        for cheap in _CHEAP:
+            paired(f"{mkey}_cgan_vs_{_ARM_KEYS[cheap]}", values["cgan"], values[_ARM_KEYS[cheap]])
     return out
 
 
@@ -280,20 +293,54 @@ def table(summary, metric: str | None = None):
     return out.round(3)
 
 
+def _recipe_note(summary) -> str:
+    """A warning when the cGAN arm of ``summary`` was not trained with the current GAN recipe.
+    A summary without ``gan_recipe`` predates that record; the only such file, the
+    gan_imbalance.json of commit 4ba56c3, was trained with recipe 1, so that is what it is read as."""
+    recipe = int(summary.get("gan_recipe", 1))
+    if recipe == GAN_RECIPE:
+        return ""
+    told = "records" if "gan_recipe" in summary else "predates the record of the recipe; it used"
+    return (f"**These results come from an older GAN.** The file {told} GAN recipe {recipe} "
+            f"({GAN_RECIPES.get(recipe, 'unknown')}); this chapter's GANs use recipe {GAN_RECIPE} "
+            f"({GAN_RECIPES[GAN_RECIPE]}). So its cGAN row shows a GAN this page no longer describes; the other "
+            "four arms do not involve a GAN. Running `benchmarks/gan_imbalance.py` again updates the file. ")
+
+
 def findings(summary, minority: str = "the rare class") -> str:
     """The experiment's answer in words, generated from the summary with the verdict rule of
     :func:`table`: for the minority recall and the balanced accuracy, each arm's
-    verdict against plain with its paired difference and standard error."""
+    verdict against plain with its paired difference and standard error, then the cGAN's
+    against the two cheap remedies (when the summary has those comparisons; files written
+    before they were recorded do not). Starts with a warning when the summary's cGAN was
+    trained with an older GAN recipe than :data:`coursekit.generative.GAN_RECIPE`."""
     n = int(summary["n_seeds"])
+    note = _recipe_note(summary)
     if n < 3:
-        return (f"With {n} seed{'s' if n != 1 else ''}, no arm can be told apart from the plain classifier "
-                "(the rule needs at least three): this run shows that the pipeline works, not which arm wins.")
+        return note + (f"With {n} seed{'s' if n != 1 else ''}, no arm can be told apart from the plain classifier "
+                       "(the rule needs at least three): this run shows that the pipeline works, not which arm wins.")
     parts = []
-    for metric, what in zip(_COMPARED, (f"the recall of {minority}", "balanced accuracy")):
+    whats = (f"the recall of {minority}", "balanced accuracy")
+    for metric, what in zip(_COMPARED, whats):
         said = []
         for arm in ARMS[1:]:
             d, se = _paired(summary, metric, arm)
             said.append(f"{arm}: {_verdict(d, se, n)} ({d:+.3f} ± {se:.3f})")
         parts.append(f"On {what}, compared with the plain classifier: " + "; ".join(said) + ".")
-    return (f"Over {n} seeds (paired difference ± its standard error; 'better' or 'worse' only beyond two "
-            "standard errors). " + " ".join(parts))
+    against = []
+    for metric, what in zip(_COMPARED, whats):
+        keys = [f"{_METRIC_KEYS[metric]}_cgan_vs_{_ARM_KEYS[cheap]}_diff_{x}" for cheap in _CHEAP for x in ("mean", "se")]
+        if all(k in summary for k in keys):
+            said = [f"against {cheap}: {_verdict(summary[k], summary[k_se], n)} "
+                    f"({summary[k]:+.3f} ± {summary[k_se]:.3f})" for cheap, k, k_se in zip(_CHEAP, keys[::2], keys[1::2])]
+            against.append(f"on {what}, " + "; ".join(said))
+    if against:
+        parts.append("The cGAN samples against the cheap remedies a GAN has to beat (cGAN minus remedy, paired): "
+                     + "; ".join(against) + ".")
+    else:
+        parts.append("This file does not compare the cGAN with the cheap remedies directly (it predates that "
+                     "comparison); compare their rows in the tables.")
+    level = 1 - 2 * stats.t.sf(2, df=n - 1)
+    return note + (f"Over {n} seeds (paired difference ± its standard error; 'better' or 'worse' only beyond two "
+                   f"standard errors, which with {n} seeds is a two-sided level of about {level:.0%} for a t "
+                   "distribution: a screening rule, not a 95% test). " + " ".join(parts))
