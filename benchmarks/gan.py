@@ -5,7 +5,9 @@ Writes ``benchmarks/results/gan.json`` in the ``full`` profile (``gan.quick.json
 ``quick`` one) with the keys ``fd_gan``, ``fd_real_floor``, ``fd_gaussian``, ``precision``,
 ``recall``, ``precision_floor``, ``recall_floor``, ``precision_gaussian``, ``recall_gaussian``,
 ``memo_frac_median_pixels``, ``memo_frac_p05_pixels``, ``memo_frac_median_features``,
-``memo_frac_p05_features``, ``gauss_components`` (the Gaussian-PCA baseline's number of
+``memo_frac_p05_features``, ``memo_n_closer_than_all_pixels``/``_features`` (samples closer to the
+training set than every test image: about ``n_eval / (n_eval + 1)``, i.e. 1, by chance; the same
+three for the Gaussian baseline as ``memo_gaussian_*``), ``gauss_components`` (the Gaussian-PCA baseline's number of
 components, chosen by FD to validation images, ``dev_fd_gaussian_k008``, ...), ``cgan_class_acc``, ``real_test_class_acc``,
 ``cgan_class_acc_ratio``, ``tstr_acc``, ``trtr_acc``, the DCGAN's FD after every epoch
 ``fd_gan_epoch_001``, ``fd_gan_epoch_002``, ... (is it still falling when training stops?),
@@ -48,15 +50,6 @@ PARAMS = dict(
 SEED = 0
 FLAG = "organamnist"
 TRUNCATIONS = (0.9, 0.8, 0.7, 0.6, 0.5)   # psi of generative.generate(truncation=psi), as in the notebook
-
-
-def memorisation(clf, images, reference, heldout, space):
-    """(fraction closer than the median held-out image, fraction closer than its 5th percentile)."""
-    f = (lambda x: generative.features(clf, x)) if space == "features" else (lambda x: x)
-    ref = f(reference)
-    held = generative.nearest_neighbour_distances(f(heldout), ref)
-    mine = generative.nearest_neighbour_distances(f(images), ref)
-    return generative.fraction_closer(mine, held, 0.5), generative.fraction_closer(mine, held, 0.05)
 
 
 def setup(P):
@@ -149,11 +142,11 @@ def main() -> int:
         out.update({f"trunc_psi{round(100 * psi):03d}_{name}": v for name, v in m.items()})
     for psi, m in generative.truncation_sweep(G, clf, S.f_dev, TRUNCATIONS, P.n_eval, seed=SEED).items():
         out.update({f"trunc_psi{round(100 * psi):03d}_dev_{name}": v for name, v in m.items()})   # to choose psi
-    for space in ("pixels", "features"):
-        med, p05 = memorisation(clf, fake, train.images, ref.images, space)
-        out[f"memo_frac_median_{space}"], out[f"memo_frac_p05_{space}"] = med, p05
-        med, p05 = memorisation(clf, gauss, train.images, ref.images, space)
-        out[f"memo_gaussian_frac_median_{space}"], out[f"memo_gaussian_frac_p05_{space}"] = med, p05
+    for space, judge in (("pixels", None), ("features", clf)):
+        for who, images in (("", fake), ("gaussian_", gauss)):
+            m = generative.memorisation_check(images, train.images, ref.images, classifier=judge)
+            out[f"memo_{who}frac_median_{space}"], out[f"memo_{who}frac_p05_{space}"] = m["frac_median"], m["frac_p05"]
+            out[f"memo_{who}n_closer_than_all_{space}"] = m["n_closer_than_all"]
 
     ck.seed_everything(SEED)
     cG = ConditionalGenerator(z_dim=P.z_dim, n_classes=K, channels=1, width=P.gan_width)
