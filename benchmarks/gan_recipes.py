@@ -9,16 +9,17 @@ from the chapter's in one or two ways, and scores each the same way:
   checkpoint, so it costs nothing when gan.py has run with the same code);
 * ``decay``: both learning rates fall linearly towards 0 over the last third of the epochs
   (``train_gan(lr_decay_from=2/3)``), so the generator settles instead of oscillating;
-* ``wide``: twice the channels in G and D (about 4x the parameters), with the decay;
+* ``wide``: twice the channels in G and D (about 2.7x the generator's parameters and 4x the
+  discriminator's), with the decay;
 * ``long``: three times the epochs (three times the generator updates), with the decay;
 * ``ema``: the chapter's recipe, sampled from the running average of the generator's weights
   over about the last 1000 steps (``train_gan(ema=..., ema_decay=0.999)``) instead of from its
   last weights. G trains exactly as in ``base``, so the same run also records G's own FD after
   every epoch (``ema_raw_fd_epoch_001``, ...): the averaged and the raw curves of one run;
 * ``dsteps``: two discriminator updates, each on its own batch, per generator update
-  (``train_gan(d_steps=2)``), with twice the epochs so that G is updated as often as in ``base``.
-  In ``base`` the discriminator's hinge loss climbs towards 2 (a D that scores everything 0):
-  does a discriminator that keeps up give the generator a better signal?
+  (``train_gan(d_steps=2)``), with twice the epochs so that G is updated as often as in ``base``:
+  does a discriminator that keeps up give the generator a better signal? (A hinge loss near 2
+  means a D that scores everything 0; each recipe's ``r_d_loss_epoch_*`` shows how far it got.)
 
 Writes ``benchmarks/results/gan_recipes.json`` (``gan_recipes.quick.json`` in the quick profile)
 with ``fd_real_floor``, ``precision_floor``, ``recall_floor`` and, for each recipe ``r`` that ran,
