@@ -40,8 +40,9 @@ from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
 
 __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "decode", "vae_outputs", "fit_pca", "pca_codes",
-           "pca_reconstruct", "pca_error_curve", "components_to_reach", "components_bracket", "linear_probe", "versus_pca", "reconstruction_errors", "add_noise",
-           "classical_denoise", "tune_classical", "latent_grid", "latent_explorer"]
+           "pca_reconstruct", "pca_error_curve", "components_to_reach", "components_bracket", "linear_probe",
+           "versus_pca", "reconstruction_errors", "add_noise", "classical_denoise", "tune_classical", "latent_grid",
+           "latent_explorer"]
 
 KINDS = ("ae", "dae", "vae")
 DENOISERS = ("gaussian", "tv")
