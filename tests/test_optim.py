@@ -243,6 +243,22 @@ def test_a_scheduled_training_run_records_validation_metrics_and_the_rate_of_eac
     assert len(list(tmp_path.glob("run-*.pt"))) == 1
 
 
+def test_schedule_plot_draws_each_epochs_rate_where_the_run_plot_draws_it(phantom_breast, tmp_path):
+    """Epoch 1 trains at schedule(0); both figures count epochs from 1, so the curves coincide."""
+    train, val = phantom_breast
+    schedule = partial(optim.exponential, lr0=0.1, gamma=0.5)
+    torch.manual_seed(0)
+    model = mlp.MLP(784, (16,), 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    hist = classify.train_classifier(model, train, val, optimizer=opt, scheduler=optim.ScheduledLR(opt, schedule),
+                                     epochs=3, batch_size=32, max_shift=0, select_best=False,
+                                     checkpoint=tmp_path / "run.pt", device="cpu", progress=False, verbose=False)
+    (planned,) = optim.plot_schedules({"exponential": schedule}, 3).axes[0].get_lines()
+    (recorded,) = optim.plot_runs({"exponential": hist}, keys=("lr",)).axes[0].get_lines()
+    assert list(planned.get_xdata()) == list(recorded.get_xdata()) == [1, 2, 3]
+    assert list(planned.get_ydata()) == pytest.approx(list(recorded.get_ydata()))
+
+
 def test_a_run_with_a_hand_written_optimizer_resumes_where_a_straight_run_would_be(tmp_path):
     """Adam's moments travel in the checkpoint: 1 epoch, then 2 more resumed, equals 3 epochs straight."""
     g = torch.Generator().manual_seed(0)

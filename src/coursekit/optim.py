@@ -326,15 +326,20 @@ def ema_decay_at(step: int, decay: float) -> float:
 # -------------------------------------------------------------------- figures
 
 def plot_schedules(schedules: Mapping[str, Callable[[int], float]], epochs: int, size: float = 4.0):
-    """Learning rate against epoch ``0 .. epochs - 1``, one curve per schedule. Returns the Figure."""
+    """The learning rate of each epoch ``1 .. epochs``, one curve per schedule. Returns the Figure.
+
+    Epoch ``e`` trains at ``schedule(e - 1)``: :class:`ScheduledLR` sets ``schedule(0)`` before the
+    first epoch, and a run's history (:func:`coursekit.train.fit`) counts epochs from 1. So the
+    x-axis is the one :func:`plot_runs` draws, and a schedule's curve here lies on its run's
+    ``lr`` curve there."""
     import matplotlib.pyplot as plt
 
     from .viz import PALETTE
 
     fig, ax = plt.subplots(figsize=(1.5 * size, size), layout="constrained")
-    t = list(range(epochs))
+    epoch = list(range(1, epochs + 1))
     for i, (name, fn) in enumerate(schedules.items()):
-        ax.plot(t, [fn(k) for k in t], color=PALETTE[i % len(PALETTE)], label=name,
+        ax.plot(epoch, [fn(e - 1) for e in epoch], color=PALETTE[i % len(PALETTE)], label=name,
                 linestyle="--" if "article" in name else "-")
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
