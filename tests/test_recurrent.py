@@ -231,16 +231,83 @@ def test_gate_trace_recomputes_the_models_own_prediction(kind, gates):
     assert trace["p"][-1] == pytest.approx(p, abs=1e-5)
 
 
-def test_gate_frame_shows_the_slice_and_only_the_gates_read_so_far():
-    depth, hidden = 6, 8
-    volume = torch.rand(1, depth, 5, 7)
-    trace = {"z": np.random.default_rng(0).uniform(0.1, 0.9, (depth, hidden)).astype(np.float32)}
-    frame = R.gate_frame(volume, trace, t=2)
-    assert frame.shape == (8, 7 + 1 + depth)
-    assert np.allclose(frame[:5, :7], volume[0, 2].numpy())
-    assert np.allclose(frame[:, 8:11], trace["z"][:3].T)
-    assert (frame[:, 11:] == 0).all()
-    assert frame.min() >= 0 and frame.max() <= 1
+def _frame(t=2, depth=6, hidden=8):
+    """A gate frame of a random volume (1, depth, 5, 7) and gate z (depth, hidden) in [0.1, 0.9]:
+    (figure, slice axes, heat-map axes, volume, z)."""
+    volume = torch.rand(1, depth, 5, 7, generator=torch.Generator().manual_seed(0))
+    z = np.random.default_rng(0).uniform(0.1, 0.9, (depth, hidden)).astype(np.float32)
+    fig = R.gate_frame(volume, {"z": z}, t=t, label="update gate z")
+    (heat,) = [ax for ax in fig.axes if ax.get_xlabel() == "slice"]
+    (shown_slice,) = [ax for ax in fig.axes if ax.get_title() == f"slice {t}"]
+    return fig, shown_slice, heat, volume, z
+
+
+def test_gate_frame_shows_slice_t_beside_the_gates_of_the_slices_read_so_far():
+    import matplotlib.pyplot as plt
+    fig, shown_slice, heat, volume, z = _frame(t=2)
+    assert np.allclose(shown_slice.images[0].get_array(), volume[0, 2].numpy())
+    assert heat.get_ylabel() == "hidden unit"
+    drawn = heat.images[0].get_array()                      # (hidden units, slices)
+    assert drawn.shape == (8, 6) and np.allclose(drawn[:, :3], z[:3].T)
+    plt.close(fig)
+
+
+def test_gate_frame_draws_the_unread_slices_in_a_colour_no_gate_value_has():
+    # A gate at 0 means "overwrite the state"; a slice the recurrence has not read has no gate
+    # value at all, and must not look like one (it was drawn as 0, black on the grey scale).
+    import matplotlib.pyplot as plt
+    fig, _, heat, _, _ = _frame(t=2)
+    image = heat.images[0]
+    unread = image.to_rgba(image.get_array())[:, 3:]        # slices 3, 4, 5
+    scale = image.cmap(np.linspace(0, 1, image.cmap.N))     # every colour a gate value can get
+    assert np.abs(unread[..., None, :3] - scale[:, :3]).max(axis=-1).min() > 0.1
+    assert "not read yet" in [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+    plt.close(fig)
+
+
+def test_gate_frame_scales_the_gates_from_0_to_1_in_cividis_with_a_labelled_colour_bar():
+    import matplotlib.pyplot as plt
+    fig, _, heat, _, _ = _frame(t=4)
+    image = heat.images[0]
+    assert image.cmap.name.startswith("cividis") and (image.norm.vmin, image.norm.vmax) == (0, 1)
+    assert image.colorbar is not None and image.colorbar.ax.get_ylabel() == "update gate z"
+    plt.close(fig)
+
+
+@pytest.fixture
+def gate_explorer(monkeypatch):
+    """R.gate_explorer on a 6-slice volume, with IPython's display recorded."""
+    import matplotlib.pyplot as plt
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    trace = {"z": np.random.default_rng(0).uniform(0, 1, (6, 8)).astype(np.float32)}
+    box = R.gate_explorer(torch.rand(1, 6, 5, 7), trace)
+    yield box, shown
+    plt.close("all")
+
+
+def test_gate_explorer_shows_a_slider_over_the_slices_and_the_frame_as_a_picture(gate_explorer):
+    import ipywidgets
+    box, shown = gate_explorer
+    slider, picture = box.children
+    assert shown == [box]
+    assert (slider.description, slider.min, slider.max, slider.value) == ("t", 0, 5, 3)
+    assert isinstance(picture, ipywidgets.Image) and bytes(picture.value).startswith(b"\x89PNG")
+
+
+def test_gate_explorer_redraws_the_frame_when_the_slider_moves(gate_explorer):
+    box, _ = gate_explorer
+    slider, picture = box.children
+    before = bytes(picture.value)
+    slider.value = 0
+    assert bytes(picture.value) != before
+
+
+def test_gate_explorer_draws_into_no_output_widget(gate_explorer):
+    # as coursekit.widgets.live: an Output widget can hang a notebook executed without a browser
+    import ipywidgets
+    box, _ = gate_explorer
+    assert not any(isinstance(w, ipywidgets.Output) for w in box.children)
 
 
 def test_gate_frame_rejects_a_step_out_of_range_and_unbounded_gates():
@@ -289,5 +356,8 @@ def test_adrenal_volumes_become_28_slices_of_28_by_28():
     seq = R.volume_to_sequence(data.images)
     assert data.source == "file" and seq.shape == (4, 28, 1, 28, 28)
     trace = R.gate_trace(R.SliceRNN(width=4, hidden_size=8).eval(), data.images[0])
-    frame = R.gate_frame(data.images[0], trace, t=14)
-    assert frame.shape == (28, 28 + 1 + 28)
+    import matplotlib.pyplot as plt
+    fig = R.gate_frame(data.images[0], trace, t=14)
+    (heat,) = [ax for ax in fig.axes if ax.get_xlabel() == "slice"]
+    assert heat.images[0].get_array().shape == (8, 28)
+    plt.close(fig)

@@ -39,7 +39,8 @@ __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "gru_cell_cho", "gru_gates", "lstm_gates",
     "cell_weights", "scratch_forward", "input_jacobian_norm", "input_jacobian_norms", "vanishing_gradients",
     "volume_to_sequence", "SliceEncoder", "SliceRNN", "MiddleSliceCNN", "SmallCNN3D",
-    "VOLUME_MODELS", "volume_models", "gate_trace", "gate_frame", "plot_gate_trace",
+    "VOLUME_MODELS", "volume_models", "gate_trace", "gate_frame", "gate_explorer", "plot_gate_trace",
+    "NOT_READ_COLOUR",
 ]
 
 KINDS = ("rnn", "lstm", "gru")
@@ -463,25 +464,81 @@ def _slices_and_gate(volume, trace: dict, gate: str, steps) -> tuple[torch.Tenso
     return vol, g
 
 
-def gate_frame(volume, trace: dict, t: int, gate: str = "z") -> np.ndarray:
-    """One frame of the gate explorer: slice ``t`` next to a gate's heat map.
+NOT_READ_COLOUR = "white"   # the unread slices of a gate frame: no colour of the cividis scale
 
-    volume ``(C, D, H, W)`` or ``(D, H, W)`` in [0, 1]; ``trace`` from
-    :func:`gate_trace`; ``gate`` one of its ``(D, H_rnn)`` entries with values
-    in [0, 1] ("z", "r", "i", "f", "o"). Returns an ``(max(H, H_rnn), W + 1 + D)``
-    float32 array in [0, 1]: the slice on the left; on the right the gate value
-    of every hidden unit (rows) for slices 0..t (columns), zero for the slices
-    the recurrence has not read yet.
+
+def gate_frame(volume, trace: dict, t: int, gate: str = "z", label: str | None = None):
+    """One frame of the gate explorer: slice ``t`` beside the gates of the slices read so far.
+
+    volume ``(C, D, H, W)`` or ``(D, H, W)`` in [0, 1]; ``trace`` from :func:`gate_trace`;
+    ``gate`` one of its sigmoid gates, ``(D, H_rnn)`` in [0, 1] ("z", "r", "i", "f", "o");
+    ``t`` an int in ``[0, D - 1]``.
+
+    Left: slice ``t`` ``(H, W)`` in gray from 0 to 1. Right: a heat map with one row per
+    hidden unit and one column per slice (x axis "slice", y axis "hidden unit"), the gate
+    values of slices 0..t in cividis with a colour bar from 0 to 1 titled ``label``
+    (default "gate z"). The slices after ``t``, which the recurrence has not read yet, have
+    no gate value: they are NaN in the image, drawn in :data:`NOT_READ_COLOUR` with grey
+    hatching and named "not read yet" in the legend, so that they cannot be read as a gate at 0.
+    Returns the Figure (slice, heat map, colour bar).
     """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from .. import viz
+
     vol, g = _slices_and_gate(volume, trace, gate, [t])
     depth = vol.shape[0]
     heat = g.T.copy()                                                      # (H_rnn, D)
-    heat[:, t + 1:] = 0.0
-    rows = max(vol.shape[1], heat.shape[0])
-    frame = np.zeros((rows, vol.shape[2] + 1 + depth), dtype=np.float32)
-    frame[: vol.shape[1], : vol.shape[2]] = vol[t].clamp(0, 1).numpy()
-    frame[: heat.shape[0], vol.shape[2] + 1:] = heat
-    return frame
+    heat[:, t + 1:] = np.nan
+    fig, (ax_slice, ax_heat) = plt.subplots(1, 2, figsize=(7.0, 3.0), width_ratios=(1, 2.2),
+                                            layout="constrained")
+    ax_slice.imshow(vol[t].clamp(0, 1).numpy(), cmap=viz.CMAP_IMAGE, vmin=0, vmax=1)
+    ax_slice.set_title(f"slice {t}", fontsize=viz.TITLE_FONTSIZE)
+    ax_slice.axis("off")
+    cmap = plt.get_cmap(viz.CMAP_HEAT).with_extremes(bad=NOT_READ_COLOUR)
+    im = ax_heat.imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    hatch = dict(facecolor=NOT_READ_COLOUR, edgecolor="0.6", hatch="//", lw=0)
+    if t + 1 < depth:
+        ax_heat.axvspan(t + 0.5, depth - 0.5, **hatch)
+    ax_heat.set(xlabel="slice", ylabel="hidden unit")
+    ax_heat.set_title(f"slices 0 to {t} read", fontsize=viz.TITLE_FONTSIZE)
+    fig.colorbar(im, ax=ax_heat, label=label or f"gate {gate}")
+    fig.legend(handles=[Patch(label="not read yet", **hatch)], loc="outside lower right",
+               fontsize=viz.TITLE_FONTSIZE, frameon=False)
+    return fig
+
+
+def gate_explorer(volume, trace: dict, gate: str = "z", label: str | None = None):
+    """Live gate explorer: a slider over the slices and the :func:`gate_frame` of the chosen one.
+
+    Arguments as :func:`gate_frame`. Shows and returns an ``ipywidgets.VBox``: an ``IntSlider``
+    "t" from 0 to D - 1, starting in the middle, and an ``ipywidgets.Image`` holding the frame
+    as PNG, redrawn whenever the slider moves (no ``Output`` widget, for the reason given in
+    :mod:`coursekit.widgets`). Returns None without ipywidgets. (``coursekit.widgets.live``
+    draws arrays as grey panels; this frame needs its own axes, colour map and legend.)
+    """
+    from IPython.display import display
+
+    from ..widgets import png_bytes
+
+    vol, _ = _slices_and_gate(volume, trace, gate, [])
+    try:
+        import ipywidgets
+    except ImportError:
+        return None
+    depth = vol.shape[0]
+    slider = ipywidgets.IntSlider(value=depth // 2, min=0, max=depth - 1, step=1, description="t")
+    picture = ipywidgets.Image(format="png")
+
+    def redraw(_change=None):
+        picture.value = png_bytes(gate_frame(volume, trace, slider.value, gate, label))
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box = ipywidgets.VBox([slider, picture])
+    display(box)
+    return box
 
 
 def plot_gate_trace(volume, trace: dict, gate: str = "z", slices=(0,), label: str | None = None):
