@@ -17,7 +17,8 @@ and cnn3d: ``NAME_test_auc`` and ``NAME_test_acc`` (means over seeds),
 ``NAME_test_auc_std``, ``NAME_test_auc_min``, ``NAME_test_auc_max``, and per
 seed S ``NAME_test_auc_seedS``, ``NAME_test_acc_seedS``, ``NAME_best_epoch_seedS``;
 also ``logreg_test_auc``, ``logreg_test_acc``, ``majority_test_acc``,
-``n_seeds`` and a few more. Seed 0 is the notebook's own run (``SEED``).
+``n_seeds`` and a few more. Seed 0 is the notebook's ``SEED``: it starts from the notebook's
+weights, and the notebook executed in the ``full`` profile on the same device repeats its run.
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/rnn_adrenal.py``.
 The parameters are those of notebooks/03_rnn.ipynb (a test keeps them equal).
