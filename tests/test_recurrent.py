@@ -274,42 +274,6 @@ def test_gate_frame_scales_the_gates_from_0_to_1_in_cividis_with_a_labelled_colo
     plt.close(fig)
 
 
-@pytest.fixture
-def gate_explorer(monkeypatch):
-    """R.gate_explorer on a 6-slice volume, with IPython's display recorded."""
-    import matplotlib.pyplot as plt
-    shown = []
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    trace = {"z": np.random.default_rng(0).uniform(0, 1, (6, 8)).astype(np.float32)}
-    box = R.gate_explorer(torch.rand(1, 6, 5, 7), trace)
-    yield box, shown
-    plt.close("all")
-
-
-def test_gate_explorer_shows_a_slider_over_the_slices_and_the_frame_as_a_picture(gate_explorer):
-    import ipywidgets
-    box, shown = gate_explorer
-    slider, picture = box.children
-    assert shown == [box]
-    assert (slider.description, slider.min, slider.max, slider.value) == ("t", 0, 5, 3)
-    assert isinstance(picture, ipywidgets.Image) and bytes(picture.value).startswith(b"\x89PNG")
-
-
-def test_gate_explorer_redraws_the_frame_when_the_slider_moves(gate_explorer):
-    box, _ = gate_explorer
-    slider, picture = box.children
-    before = bytes(picture.value)
-    slider.value = 0
-    assert bytes(picture.value) != before
-
-
-def test_gate_explorer_draws_into_no_output_widget(gate_explorer):
-    # as coursekit.widgets.live: an Output widget can hang a notebook executed without a browser
-    import ipywidgets
-    box, _ = gate_explorer
-    assert not any(isinstance(w, ipywidgets.Output) for w in box.children)
-
-
 def test_gate_frame_rejects_a_step_out_of_range_and_unbounded_gates():
     volume = torch.rand(1, 4, 5, 5)
     trace = {"z": np.full((4, 3), 0.5, np.float32), "h": np.full((4, 3), -0.5, np.float32)}

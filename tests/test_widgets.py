@@ -107,6 +107,24 @@ def test_live_draws_into_no_output_widget(live_demo):
     assert not any(isinstance(w, ipywidgets.Output) for w in _widget_tree(box))
 
 
+def test_live_shows_a_figure_that_render_draws_itself_as_it_is(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    monkeypatch.setattr(widgets, "static_panel", None)          # a Figure is not redrawn as a grey panel
+    drawn = []
+
+    def render(t):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.set_title(f"frame {t}")
+        drawn.append(fig)
+        return fig
+
+    slider, picture = widgets.live(render, {"t": (0, 4)}).children
+    assert bytes(picture.value).startswith(b"\x89PNG")
+    assert not plt.fignum_exists(drawn[0].number)              # shown, then closed: no figure left behind
+    slider.value = 0
+    assert len(drawn) == 2
+
+
 def test_live_says_which_control_it_cannot_read():
     with pytest.raises(ValueError, match=r"control 't': \(1, 2, 3, 4\) is not a slider range"):
         widgets.live(lambda t: np.zeros((4, 4)), {"t": (1, 2, 3, 4)})

@@ -128,7 +128,9 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
 def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], original=None, size: float = 2.2):
     """Live controls only, for a page whose static figure is drawn another way.
 
-    render, original, size: as in :func:`explore`.
+    render, original, size: as in :func:`explore`; or ``render`` returns a whole matplotlib
+        ``Figure`` (for a picture that needs its own axes, colour bar or legend), shown as it is
+        (``original`` and ``size`` then play no part).
     controls: ``{name: abbreviation}`` as ``ipywidgets.interact`` reads them: ``(min, max)``
         or ``(min, max, step)`` gives a slider starting in the middle, a list a menu starting
         at its first item.
@@ -157,8 +159,13 @@ def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], orig
         knobs[name] = knob
     picture = ipywidgets.Image(format="png")
 
+    from matplotlib.figure import Figure
+
     def redraw(_change=None):
-        fig = static_panel(render, [{name: k.value for name, k in knobs.items()}], ["output"], original, size=size)
+        values = {name: k.value for name, k in knobs.items()}
+        drawn = render(**values)
+        fig = drawn if isinstance(drawn, Figure) else static_panel(lambda **_: drawn, [values], ["output"], original,
+                                                                   size=size)
         picture.value = png_bytes(fig)
 
     for knob in knobs.values():

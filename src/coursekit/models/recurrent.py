@@ -39,7 +39,7 @@ __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "gru_cell_cho", "gru_gates", "lstm_gates",
     "cell_weights", "scratch_forward", "input_jacobian_norm", "input_jacobian_norms", "vanishing_gradients",
     "volume_to_sequence", "SliceEncoder", "SliceRNN", "MiddleSliceCNN", "SmallCNN3D",
-    "VOLUME_MODELS", "volume_models", "gate_trace", "gate_frame", "gate_explorer", "plot_gate_trace",
+    "VOLUME_MODELS", "volume_models", "gate_trace", "gate_frame", "plot_gate_trace",
     "NOT_READ_COLOUR",
 ]
 
@@ -507,38 +507,6 @@ def gate_frame(volume, trace: dict, t: int, gate: str = "z", label: str | None =
     fig.legend(handles=[Patch(label="not read yet", **hatch)], loc="outside lower right",
                fontsize=viz.TITLE_FONTSIZE, frameon=False)
     return fig
-
-
-def gate_explorer(volume, trace: dict, gate: str = "z", label: str | None = None):
-    """Live gate explorer: a slider over the slices and the :func:`gate_frame` of the chosen one.
-
-    Arguments as :func:`gate_frame`. Shows and returns an ``ipywidgets.VBox``: an ``IntSlider``
-    "t" from 0 to D - 1, starting in the middle, and an ``ipywidgets.Image`` holding the frame
-    as PNG, redrawn whenever the slider moves (no ``Output`` widget, for the reason given in
-    :mod:`coursekit.widgets`). Returns None without ipywidgets. (``coursekit.widgets.live``
-    draws arrays as grey panels; this frame needs its own axes, colour map and legend.)
-    """
-    from IPython.display import display
-
-    from ..widgets import png_bytes
-
-    vol, _ = _slices_and_gate(volume, trace, gate, [])
-    try:
-        import ipywidgets
-    except ImportError:
-        return None
-    depth = vol.shape[0]
-    slider = ipywidgets.IntSlider(value=depth // 2, min=0, max=depth - 1, step=1, description="t")
-    picture = ipywidgets.Image(format="png")
-
-    def redraw(_change=None):
-        picture.value = png_bytes(gate_frame(volume, trace, slider.value, gate, label))
-
-    slider.observe(redraw, names="value")
-    redraw()
-    box = ipywidgets.VBox([slider, picture])
-    display(box)
-    return box
 
 
 def plot_gate_trace(volume, trace: dict, gate: str = "z", slices=(0,), label: str | None = None):
