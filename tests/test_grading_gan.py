@@ -435,3 +435,46 @@ def test_a_slow_discriminator_without_a_sigmoid_is_not_told_to_remove_one():
     message = _learning_message(GlobalAverageDiscriminator)
     assert "too slowly" in message
     assert "ends in a sigmoid" not in message
+
+
+# ------------------------------------------ the exercise's training cell and its checkpoint
+
+def _training_checkpoint(notebook, **student):
+    """The checkpoint path that the notebook's training cell gives ``fit``, for the student's
+    definitions ``student``; only the cell's ``hparams = ...`` line and the ``checkpoint=``
+    argument are evaluated (with stand-ins for the data and the profile), nothing is trained."""
+    import ast
+    import json
+    from types import SimpleNamespace
+
+    import coursekit
+    import coursekit.gan
+    from coursekit import book
+
+    cells = json.loads((book.ROOT / notebook).read_text(encoding="utf-8"))["cells"]
+    (cell,) = [c for c in cells if c["cell_type"] == "code" and "coursekit.train.fit(" in "".join(c["source"])]
+    tree = ast.parse("".join(cell["source"]))
+    (assign,) = [n for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "hparams"]
+    (checkpoint,) = [k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords
+                     if k.arg == "checkpoint"]
+    train = type("Train", (), {"source": "organamnist", "__len__": lambda self: 512})()
+    namespace = dict(coursekit=coursekit, P=SimpleNamespace(epochs=25, batch_size=64), train=train, **student)
+    exec(compile(ast.Module([assign], []), notebook, "exec"), namespace)
+    return eval(compile(ast.Expression(checkpoint), notebook, "eval"), namespace)
+
+
+def _student(**changes):
+    torch.manual_seed(0)
+    code = dict(discriminator_loss=gan.discriminator_loss_reference, generator_loss=gan.generator_loss_reference,
+                train_step=step_by_softplus, Generator=gan.GeneratorReference, Discriminator=gan.DiscriminatorReference)
+    code.update(changes)
+    return dict(code, G=code["Generator"](), D=code["Discriminator"]())
+
+
+@pytest.mark.parametrize("notebook", ["solutions/05_gan.ipynb", "exercises/05_gan.ipynb"])
+def test_changing_the_generator_loss_changes_the_training_checkpoint_name(notebook):
+    """A student who fixes a loss and runs the training cell again must train again, not
+    reload the finished run of the old code (fit resumes a checkpoint of equal name and hparams)."""
+    saturating = _training_checkpoint(notebook, **_student(generator_loss=g_loss_saturating))
+    fixed = _training_checkpoint(notebook, **_student())
+    assert saturating != fixed
