@@ -8,6 +8,10 @@ Writes ``benchmarks/results/gan_theory.json`` in the ``full`` profile
 ``dstar_max_gap``, ``dstar_mean_gap``, ``kde_max_gap``, ``value_identity_error``,
 ``value_at_equilibrium``, ``minus_log4``, ``nonsaturating_gradient_ratio`` (and a
 few more). No data set is involved: the distributions are written down.
+The gaps ``dstar_*`` and ``kde_*`` are measured on [-3, 3] (``X``), where the
+notebook measures them too; the notebook plots [-5, 5] and prints the gaps in
+the tails beyond [-3, 3] as well, which this file does not record. The values
+``value_*`` are integrals on [-12, 12] (``GRID``) or Monte Carlo estimates.
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_theory.py`` (minutes on a CPU).
 The parameters are those of notebooks/05a_gan_theory.ipynb (a test keeps them equal).
@@ -32,7 +36,7 @@ SEED = 0
 P_DATA = gan.Mixture1D(means=[-1.5, 1.5], stds=[0.5, 0.6])
 P_G = gan.Mixture1D(means=[0.0, 0.0], stds=[1.3, 1.3])
 P_FAR = gan.Mixture1D(means=[4.0], stds=[0.5])
-X = np.linspace(-3, 3, 301)            # the notebook's plotted range
+X = np.linspace(-3, 3, 301)            # where the notebook measures the gaps
 GRID = np.linspace(-12, 12, 24001)     # the notebook's integration grid
 
 
