@@ -255,3 +255,62 @@ def test_checkpoint_for_gives_each_configuration_its_own_file(tmp_path):
 def test_the_epoch_log_gives_every_value_the_same_number_of_decimals():
     line = train.epoch_line({"epoch": 3, "train_loss": 0.5, "val_auc": 0.91234567, "lr": 0.003, "time_s": 12.345})
     assert line == "epoch   3  train_loss 0.5000  val_auc 0.9123  lr 3.00e-03  time_s 12.3"
+
+
+# ------------------------------------------------ source_digest: a checkpoint named by the code that trains
+
+def define_in_cell(source: str, cell: str) -> dict:
+    """Run ``source`` as IPython runs a notebook cell: compiled under a file name of its own
+    (``cell``), with its lines in linecache, so that inspect finds the functions' source."""
+    import linecache
+
+    filename = f"/tmp/ipykernel_{cell}/cell.py"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"nn": nn}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+LOSS_CELL = "def generator_loss(fake_logits):\n    return -torch.nn.functional.logsigmoid(fake_logits).mean()\n"
+NET_CELL = """class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 1){tail})
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+"""
+
+
+def test_source_digest_is_the_same_for_the_same_source_in_another_session():
+    a = define_in_cell(LOSS_CELL, "1")["generator_loss"]
+    b = define_in_cell(LOSS_CELL, "2")["generator_loss"]
+    assert train.source_digest(a) == train.source_digest(b)
+
+
+def test_source_digest_changes_when_a_function_changes():
+    fixed = define_in_cell(LOSS_CELL, "1")["generator_loss"]
+    saturating = define_in_cell(LOSS_CELL.replace("-torch.nn.functional.logsigmoid(fake_logits)",
+                                                  "-torch.nn.functional.softplus(fake_logits)"), "2")["generator_loss"]
+    assert train.source_digest(fixed) != train.source_digest(saturating)
+
+
+def test_source_digest_changes_when_a_method_of_a_class_defined_in_a_cell_changes():
+    logits = define_in_cell(NET_CELL.format(tail=""), "1")["Discriminator"]
+    sigmoid = define_in_cell(NET_CELL.format(tail=", nn.Sigmoid()"), "2")["Discriminator"]
+    assert list(logits().state_dict()) == list(sigmoid().state_dict())   # the weights cannot tell them apart
+    assert train.source_digest(logits) != train.source_digest(sigmoid)
+
+
+def test_source_digest_reads_the_bytecode_of_a_function_without_source():
+    namespaces = [{}, {}]
+    exec("def f(x):\n    return x + 1\n", namespaces[0])
+    exec("def f(x):\n    return x + 2\n", namespaces[1])
+    assert train.source_digest(namespaces[0]["f"]) != train.source_digest(namespaces[1]["f"])
+
+
+def test_source_digest_rejects_what_is_not_code():
+    with pytest.raises(TypeError, match="functions and classes"):
+        train.source_digest(3)
+    with pytest.raises(ValueError, match="at least one"):
+        train.source_digest()

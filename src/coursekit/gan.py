@@ -26,9 +26,7 @@ Contents
   :func:`value_estimate`;
 * the dynamics of the game: :func:`bilinear_game` (gradient play on
   ``V(x, y) = x y``) and :func:`running_average` (why the chapter samples from
-  an average of the generator's weights);
-* :func:`code_digest`: a digest of a student's functions and classes, for the
-  name of the exercise's training checkpoint.
+  an average of the generator's weights).
 """
 from __future__ import annotations
 
@@ -45,7 +43,7 @@ from .checks import check_positive_int
 
 __all__ = ["d_loss", "g_loss", "d_hinge_loss", "g_hinge_loss", "LOSSES", "gan_step", "optimal_discriminator", "jsd", "value_function", "MINUS_LOG4",
            "Mixture1D", "Discriminator1D", "train_discriminator_1d", "discriminator_on_grid", "value_estimate",
-           "kde_discriminator", "generator_gradient", "bilinear_game", "running_average", "code_digest"]
+           "kde_discriminator", "generator_gradient", "bilinear_game", "running_average"]
 
 MINUS_LOG4 = -math.log(4.0)
 """The value of the game at its equilibrium p_g = p_data, D = 1/2: log(1/2) + log(1/2)."""
@@ -558,68 +556,3 @@ def running_average(path, decay: float = 0.999) -> np.ndarray:
         d = ema_decay_at(t, decay)
         out[t] = d * out[t - 1] + (1 - d) * path[t]
     return out
-
-
-# ---------------------------------------------------------------------------
-# The exercise's training checkpoint
-# ---------------------------------------------------------------------------
-
-_CLASS_NOISE = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
-                "__static_attributes__", "__annotations__"}
-
-
-def _code_text(code) -> str:
-    """A code object's bytecode, names and constants (nested code objects recursed), without
-    its file name or line numbers: what identifies a function whose source is not available."""
-    consts = [_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
-    return f"{code.co_code.hex()}|{code.co_names}|{code.co_varnames}|{consts}"
-
-
-def _source_text(obj) -> str:
-    import inspect
-
-    if isinstance(obj, (staticmethod, classmethod)):
-        obj = obj.__func__
-    if isinstance(obj, property):
-        return "".join(_source_text(f) for f in (obj.fget, obj.fset, obj.fdel) if f is not None)
-    if isinstance(obj, type):
-        # inspect.getsource(cls) fails for a class defined in a notebook cell (Python < 3.13);
-        # the source of each method it defines works everywhere.
-        parts = [f"class {obj.__qualname__}({', '.join(b.__qualname__ for b in obj.__bases__)}):"]
-        for name, member in vars(obj).items():
-            if name in _CLASS_NOISE:
-                continue
-            if callable(member) or isinstance(member, (staticmethod, classmethod, property)):
-                parts.append(_source_text(member))
-            else:
-                parts.append(f"{name} = {member!r}")
-        return "\n".join(parts)
-    func = inspect.unwrap(obj)
-    try:
-        return inspect.getsource(func)
-    except (OSError, TypeError):
-        code = getattr(func, "__code__", None)
-        if code is None:
-            raise TypeError(f"code_digest takes functions and classes; got {obj!r}") from None
-        return _code_text(code)
-
-
-def code_digest(*objects) -> str:
-    """A short digest (8 hex characters) of the source code of ``objects``: functions
-    and classes, as a student defined them in a notebook.
-
-    Put it in the ``hparams`` of :func:`coursekit.train.checkpoint_for`: once the student
-    edits a loss, a training step or a network and runs the training cell again, the
-    checkpoint gets another name and training starts afresh, instead of
-    reloading the finished run of the old code. Unchanged code gives the same digest in a
-    new session, so an interrupted run still resumes. A class contributes the source of
-    each method it defines (and the ``repr`` of its other attributes); a function whose
-    source cannot be read (defined with ``exec``) contributes its bytecode and constants.
-    Any edit counts, a comment too.
-    """
-    import hashlib
-
-    if not objects:
-        raise ValueError("code_digest needs at least one function or class")
-    text = "\n\n".join(_source_text(obj) for obj in objects)
-    return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -43,7 +43,8 @@ from . import metrics as _metrics
 from .checks import check_positive_int
 
 __all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
-           "checkpoint_for", "digest_tensors", "model_fingerprint", "epoch_line"]
+           "checkpoint_for", "digest_tensors", "model_fingerprint", "source_digest",
+           "epoch_line"]
 
 CHECKPOINT_FORMAT = 1
 
@@ -153,6 +154,67 @@ def model_fingerprint(model: nn.Module) -> dict:
 
     return {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
             "architecture": hashlib.sha256(repr(model).encode()).hexdigest()[:8]}
+
+
+_CLASS_NOISE = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
+                "__static_attributes__", "__annotations__"}
+
+
+def _code_text(code) -> str:
+    """A code object's bytecode, names and constants (nested code objects recursed), without
+    its file name or line numbers: what identifies a function whose source is not available."""
+    consts = [_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
+    return f"{code.co_code.hex()}|{code.co_names}|{code.co_varnames}|{consts}"
+
+
+def _source_text(obj) -> str:
+    import inspect
+
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        return "".join(_source_text(f) for f in (obj.fget, obj.fset, obj.fdel) if f is not None)
+    if isinstance(obj, type):
+        # inspect.getsource(cls) fails for a class defined in a notebook cell (Python < 3.13);
+        # the source of each method it defines works everywhere.
+        parts = [f"class {obj.__qualname__}({', '.join(b.__qualname__ for b in obj.__bases__)}):"]
+        for name, member in vars(obj).items():
+            if name in _CLASS_NOISE:
+                continue
+            if callable(member) or isinstance(member, (staticmethod, classmethod, property)):
+                parts.append(_source_text(member))
+            else:
+                parts.append(f"{name} = {member!r}")
+        return "\n".join(parts)
+    func = inspect.unwrap(obj)
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        code = getattr(func, "__code__", None)
+        if code is None:
+            raise TypeError(f"source_digest takes functions and classes; got {obj!r}") from None
+        return _code_text(code)
+
+
+def source_digest(*objects) -> str:
+    """A short digest (8 hex characters) of the source code of ``objects``: functions
+    and classes, as a student defined them in a notebook.
+
+    Put it in the ``hparams`` of :func:`checkpoint_for`: once the student
+    edits a loss, a training step or a network and runs the training cell again, the
+    checkpoint gets another name and training starts afresh, instead of
+    reloading the finished run of the old code. Unchanged code gives the same digest in a
+    new session, so an interrupted run still resumes. A class contributes the source of
+    each method it defines (and the ``repr`` of its other attributes); a function whose
+    source cannot be read (defined with ``exec``) contributes its bytecode and constants.
+    Any edit counts, a comment too.
+    """
+    import hashlib
+
+    if not objects:
+        raise ValueError("source_digest needs at least one function or class")
+    text = "\n\n".join(_source_text(obj) for obj in objects)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
