@@ -14,7 +14,9 @@ seed's and their spread.
 Writes ``benchmarks/results/rnn_adrenal.json`` in the ``full`` profile
 (``rnn_adrenal.quick.json`` in the ``quick`` one) with, for NAME in seq, cnn2d
 and cnn3d: ``NAME_test_auc`` and ``NAME_test_acc`` (means over seeds),
-``NAME_test_auc_std``, ``NAME_test_auc_min``, ``NAME_test_auc_max``, and per
+``NAME_test_auc_std`` (the sample standard deviation over seeds, ddof=1; files written before
+that choice hold the population one, so the notebook computes it from the seeds' values),
+``NAME_test_auc_min``, ``NAME_test_auc_max``, and per
 seed S ``NAME_test_auc_seedS``, ``NAME_test_acc_seedS``, ``NAME_best_epoch_seedS``;
 also ``logreg_test_auc``, ``logreg_test_acc``, ``majority_test_acc``,
 ``n_seeds`` and a few more. Seed 0 is the notebook's ``SEED``: it starts from the notebook's
@@ -82,7 +84,7 @@ def main() -> int:
                 print(f"seed {seed} {name}: {res} (best epoch {history.best_epoch})", flush=True)
     for name in R.VOLUME_MODELS:
         aucs = np.array([metrics[f"{name}_test_auc_seed{s}"] for s in seeds])
-        metrics.update({f"{name}_test_auc": float(aucs.mean()), f"{name}_test_auc_std": float(aucs.std()),
+        metrics.update({f"{name}_test_auc": float(aucs.mean()), f"{name}_test_auc_std": float(aucs.std(ddof=1)),
                         f"{name}_test_auc_min": float(aucs.min()), f"{name}_test_auc_max": float(aucs.max()),
                         f"{name}_test_acc": float(np.mean([metrics[f"{name}_test_acc_seed{s}"] for s in seeds]))})
 
