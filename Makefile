@@ -37,7 +37,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 # Notebooks execute in the quick profile, without live progress bars (static pages).
 book: $(VENV)/.installed-book
-	COURSEKIT_PROFILE=quick COURSEKIT_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	COURSEKIT_PROFILE=quick COURSEKIT_PROGRESS=0 $(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
 	@echo "Site built: $(abspath _build/html/index.html)"
 
 test: $(VENV)/.installed-dev

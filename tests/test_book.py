@@ -158,6 +158,19 @@ def test_every_cell_that_draws_gives_its_figure_alt_text(nb):
     assert not missing, f"cells without metadata mystnb.image.alt: {missing}"
 
 
+def test_every_build_of_the_site_executes_every_notebook_again():
+    """A page's outputs depend on more than its code cells: the data found (real or the fallback
+    phantoms), the results files it reads, coursekit itself. jupyter-book's "cache" mode re-ran a
+    notebook only when its code cells changed, and Sphinx rebuilds only changed pages, so a second
+    `make book` served the first build's pages after any of those changed."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "force"
+    book_rule = re.search(r"^book:.*\n\t(.*jupyter-book build.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert book_rule and " --all " in book_rule.group(1)
+
+
 def test_the_site_never_reads_a_hidden_directory(tmp_path):
     """only_build_toc_files leaves out every page not in _toc.yml, but it finds them with glob,
     which skips hidden directories, while Sphinx's own discovery walks into them: a second virtual
