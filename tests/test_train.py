@@ -314,3 +314,22 @@ def test_source_digest_rejects_what_is_not_code():
         train.source_digest(3)
     with pytest.raises(ValueError, match="at least one"):
         train.source_digest()
+
+
+def test_checkpoint_names_change_when_coursekit_code_changes(monkeypatch):
+    # a notebook re-run after a change to coursekit (a loss, a training step) must train again,
+    # not resume the finished run of the old code
+    before = train.checkpoint_for("checkpoints/cnn.pt", {"epochs": 3})
+    monkeypatch.setattr(train, "_coursekit_digest", lambda: "other code")
+    assert train.checkpoint_for("checkpoints/cnn.pt", {"epochs": 3}) != before
+
+
+def test_model_fingerprint_tells_apart_notebook_models_that_differ_only_in_forward():
+    logits = define_in_cell(NET_CELL.format(tail=""), "1")["Discriminator"]()
+    sigmoid = define_in_cell(NET_CELL.format(tail="").replace("return self.net(x).squeeze(1)",
+                                                             "return self.net(x).squeeze(1).sigmoid()"), "2")[
+        "Discriminator"]()
+    assert repr(logits) == repr(sigmoid)                    # same layers: the repr cannot tell them apart
+    assert train.model_fingerprint(logits) != train.model_fingerprint(sigmoid)
+    again = define_in_cell(NET_CELL.format(tail=""), "3")["Discriminator"]()
+    assert train.model_fingerprint(again) == train.model_fingerprint(logits)   # same code, same name

@@ -26,6 +26,7 @@ float}`` instead, which does its own backward passes and steps.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import random
@@ -148,12 +149,18 @@ def digest_tensors(*tensors) -> str:
 
 def model_fingerprint(model: nn.Module) -> dict:
     """What identifies an architecture in a checkpoint's name: the class, the number of
-    parameters and a digest of ``repr(model)`` (layer sizes, dropout rates, ...), so that a
-    model changed in any of these never resumes another model's run."""
+    parameters and a digest of ``repr(model)`` (layer sizes, dropout rates, ...), and for a
+    class defined outside torch and coursekit (in a notebook, say) a digest of its source
+    (:func:`source_digest`), so that a model changed in its layers *or* its ``forward`` never
+    resumes another model's run. (coursekit's own models are covered by the digest of
+    coursekit's code that :func:`checkpoint_for` adds.)"""
     import hashlib
 
-    return {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
-            "architecture": hashlib.sha256(repr(model).encode()).hexdigest()[:8]}
+    out = {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
+           "architecture": hashlib.sha256(repr(model).encode()).hexdigest()[:8]}
+    if not type(model).__module__.split(".")[0] in ("torch", "coursekit"):
+        out["code"] = source_digest(type(model))
+    return out
 
 
 _CLASS_NOISE = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
@@ -217,17 +224,30 @@ def source_digest(*objects) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
+@functools.lru_cache(maxsize=None)
+def _coursekit_digest() -> str:
+    """The digest of coursekit's code, read once per process: the code that process runs."""
+    from .bench import code_digest
+
+    return code_digest([Path(__file__).parent])
+
+
 def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
     """``path`` with a short fingerprint of ``hparams`` added to its name:
     ``checkpoints/cnn.pt`` -> ``checkpoints/cnn-3f2a9c1e.pt``.
 
     Changing a parameter then starts a new run in a new file, and the old
-    run's checkpoint stays where it was (nothing is overwritten)."""
+    run's checkpoint stays where it was (nothing is overwritten). The fingerprint also
+    covers coursekit's own code (:func:`coursekit.bench.code_digest` of the package), so that
+    a run trained by other code (another loss, training step or model in coursekit) is not
+    resumed as if it were this code's: after an update of coursekit, training starts afresh.
+    Code outside coursekit belongs in ``hparams`` (:func:`model_fingerprint`, :func:`source_digest`)."""
     import hashlib
     import json
 
     path = Path(path)
-    digest = hashlib.sha256(json.dumps(dict(hparams), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    named = {**dict(hparams), "coursekit code": _coursekit_digest()}
+    digest = hashlib.sha256(json.dumps(named, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return path.with_name(f"{path.stem}-{digest}{path.suffix or '.pt'}")
 
 
