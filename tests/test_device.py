@@ -75,6 +75,14 @@ def test_seed_everything_makes_runs_repeat():
         device.seed_everything("7")
 
 
+def test_seed_everything_takes_the_numpy_integers_of_a_seed_loop():
+    for seed in np.arange(2, 4):                             # np.int64, as `for seed in np.arange(5)` gives
+        device.seed_everything(seed)
+        a = torch.rand(3)
+        device.seed_everything(int(seed))
+        assert torch.equal(a, torch.rand(3))
+
+
 def test_print_config_reports_versions_device_profile_and_data(capsys, monkeypatch):
     monkeypatch.setenv("COURSEKIT_PROFILE", "quick")
     device.print_config()

@@ -85,6 +85,7 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
     also ask PyTorch for deterministic kernels (slower on a GPU)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int; got {type(seed).__name__}")
+    seed = int(seed)          # a NumPy integer (from np.arange, say) is refused by random.seed
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
