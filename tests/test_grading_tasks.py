@@ -175,6 +175,16 @@ def size_padding_once(size, kernel_size, stride=1, padding=0, dilation=1):
     return (size + padding - dilation * (kernel_size - 1) - 1) // stride + 1
 
 
+def size_positions_floor(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Counts the window positions L, then floors L / stride (right only when s divides L)."""
+    return (size + 2 * padding - dilation * (kernel_size - 1)) // stride
+
+
+def size_span_from_the_3x3_example(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Takes the span of a dilated kernel as k + 2(d - 1), which holds only for k = 3."""
+    return (size + 2 * padding - (kernel_size + 2 * (dilation - 1))) // stride + 1
+
+
 def stats_per_image(images):
     return images.mean(dim=(2, 3)), images.std(dim=(2, 3), correction=0)
 
@@ -280,6 +290,13 @@ class ReluOnLogits(cnn.PneumoniaCNNReference):
         return torch.relu(super().forward(x))
 
 
+class SoftmaxOutput(cnn.PneumoniaCNNReference):
+    """Returns probabilities: cross-entropy then applies a second softmax, yet it still learns."""
+
+    def forward(self, x):
+        return super().forward(x).softmax(1)
+
+
 class ExpectsRGB(nn.Module):
     def __init__(self):
         super().__init__()
@@ -296,7 +313,8 @@ WRONG = [
     ("cnn.conv2d", conv_ignores_stride), ("cnn.conv2d", conv_missing_bias), ("cnn.conv2d", conv_always_float32),
     ("cnn.output_size", size_missing_plus_one), ("cnn.output_size", size_missing_floor),
     ("cnn.output_size", size_ceil), ("cnn.output_size", size_ignores_dilation),
-    ("cnn.output_size", size_padding_once),
+    ("cnn.output_size", size_padding_once), ("cnn.output_size", size_positions_floor),
+    ("cnn.output_size", size_span_from_the_3x3_example),
     ("cnn.normalize", stats_per_image), ("cnn.normalize", stats_unbiased_std),
     ("cnn.normalize", stats_over_all_channels), ("cnn.normalize", stats_mean_of_per_image_std),
     ("cnn.normalize", stats_wrong_axis),
@@ -304,7 +322,7 @@ WRONG = [
     ("cnn.train_step", step_softmax_before_cross_entropy), ("cnn.train_step", step_returns_tensor),
     ("cnn.train_step", step_returns_loss_after_update), ("cnn.train_step", step_manual_sgd),
     ("cnn.model", SingleLogit), ("cnn.model", NoPooling), ("cnn.model", WrongFlattenSize),
-    ("cnn.model", ReluOnLogits), ("cnn.model", ExpectsRGB),
+    ("cnn.model", ReluOnLogits), ("cnn.model", SoftmaxOutput), ("cnn.model", ExpectsRGB),
 ]
 
 
@@ -321,6 +339,24 @@ def test_missing_zero_grad_passes_one_step_but_fails_two():
     result = grade_in_process("cnn.train_step", step_missing_zero_grad)
     passed = {c.case.name: c.passed for c in result.cases}
     assert passed["one SGD step on a batch of 8"] and not passed["two SGD steps in a row"]
+
+
+def test_flooring_the_count_of_positions_fails_only_where_the_stride_does_not_divide_it():
+    result = grade_in_process("cnn.output_size", size_positions_floor)
+    failed = [c.case.name for c in result.cases if not c.passed]
+    assert failed == ["7 pixels, 3x3 kernel, stride 2, padding 1 (odd count of positions)"]
+
+
+def test_a_dilated_span_of_k_plus_2_d_minus_1_fails_only_the_5x5_dilation_case():
+    result = grade_in_process("cnn.output_size", size_span_from_the_3x3_example)
+    failed = [c.case.name for c in result.cases if not c.passed]
+    assert failed == ["32 pixels, 5x5 kernel, dilation 3"]
+
+
+def test_softmax_output_passes_the_shape_and_training_checks_but_not_the_logits_check():
+    result = grade_in_process("cnn.model", SoftmaxOutput)
+    failed = [c.case.name for c in result.cases if not c.passed]
+    assert failed == ["outputs are logits, not probabilities"]
 
 
 def test_mismatch_message_gives_shapes_dtypes_first_mismatch_and_hint():

@@ -83,13 +83,18 @@ def size_case(name, size, kernel_size, stride=1, padding=0, dilation=1, hint="")
 
 
 _FLOOR = "H_out = floor((H + 2p - d(k - 1) - 1) / s) + 1; use // for the floor, so the result is an int."
+_STRIDE = ("the window fits at L = H + 2p - d(k - 1) positions and stride s keeps positions 0, s, 2s, ...: "
+           "that is ceil(L / s) = (L - 1) // s + 1 outputs, not L // s. " + _FLOOR)
+_DILATION = "a dilated kernel spans d * (k - 1) + 1 pixels (3 taps with d = 2 span 5; 5 taps with d = 3 span 13)."
 OUTPUT_SIZE_CASES = (
     size_case("28 pixels, 3x3 kernel, no padding", 28, 3, hint="a 3x3 window fits 28 - 3 + 1 times."),
     size_case("28 pixels, 3x3 kernel, padding 1 ('same')", 28, 3, padding=1, hint=_FLOOR),
-    size_case("28 pixels, 3x3 kernel, stride 2, padding 1", 28, 3, stride=2, padding=1, hint=_FLOOR),
-    size_case("7 pixels, 2x2 kernel, stride 2 (floor, not ceil)", 7, 2, stride=2, hint=_FLOOR),
-    size_case("28 pixels, 3x3 kernel, dilation 2, padding 2", 28, 3, padding=2, dilation=2, hint=(
-        "a dilated kernel spans d * (k - 1) + 1 pixels.")),
+    size_case("28 pixels, 3x3 kernel, stride 2, padding 1", 28, 3, stride=2, padding=1, hint=_STRIDE),
+    size_case("7 pixels, 3x3 kernel, stride 2, padding 1 (odd count of positions)", 7, 3, stride=2, padding=1,
+              hint=_STRIDE),
+    size_case("7 pixels, 2x2 kernel, stride 2 (the last pixel is left over)", 7, 2, stride=2, hint=_STRIDE),
+    size_case("28 pixels, 3x3 kernel, dilation 2, padding 2", 28, 3, padding=2, dilation=2, hint=_DILATION),
+    size_case("32 pixels, 5x5 kernel, dilation 3", 32, 5, dilation=3, hint=_DILATION),
     size_case("kernel as large as the input", 5, 5, hint="one window fits exactly once."),
 )
 
@@ -192,7 +197,7 @@ TRAIN_STEP_CASES = (
 )
 
 # ---------------------------------------------------------------------------
-# cnn.model: shape, size, and overfitting a tiny batch
+# cnn.model: shape, logits (not probabilities), size, and overfitting a tiny batch
 # ---------------------------------------------------------------------------
 
 MAX_PARAMETERS = 250_000
@@ -290,6 +295,21 @@ def compare_shape_dtype(expected, got, inputs):
     return None
 
 
+def compare_not_probabilities(expected, got, inputs):
+    """Fails outputs that look like softmax probabilities: every row in [0, 1] and summing
+    to 1 (within 1e-5). Raw logits of random images essentially never do; after a softmax
+    at the end of ``forward`` they always do, and the loss would apply a second softmax."""
+    if not isinstance(got, torch.Tensor) or got.ndim != 2 or not got.is_floating_point():
+        return f"output: expected (N, 2) float logits, got {describe(got)}"
+    g = got.double()
+    in_unit = bool(((g >= 0) & (g <= 1)).all())
+    sums_to_one = bool(((g.sum(1) - 1).abs() <= 1e-5).all())
+    if in_unit and sums_to_one:
+        return ("output: every row lies in [0, 1] and sums to 1, so forward returns probabilities; "
+                "return the raw logits (F.cross_entropy applies the softmax itself)")
+    return None
+
+
 def compare_parameter_count(expected, got, inputs):
     """At most MAX_PARAMETERS parameters (and at least one)."""
     if type(got) is not int:
@@ -315,12 +335,15 @@ def compare_overfit(expected, got, inputs):
 MODEL_CASES = (
     Case("(N, 1, 28, 28) float32 in, (N, 2) float32 logits out", _images, run=run_forward,
          compare=compare_shape_dtype, hint="the last layer has 2 outputs; no softmax at the end.", seed=1),
+    Case("outputs are logits, not probabilities", _images, run=run_forward, compare=compare_not_probabilities,
+         hint="end forward with the last linear layer, with no softmax after it.", seed=4),
     Case(f"at most {MAX_PARAMETERS:,} parameters", _images, run=run_count_parameters,
          compare=compare_parameter_count, hint="pool (nn.MaxPool2d(2)) before the linear layer.", seed=2),
     Case(f"learns to classify 32 images within {OVERFIT_STEPS} Adam steps",
          _overfit_batch,
          run=run_overfit, compare=compare_overfit,
-         hint="a model that cannot learn 32 images has a bug: does forward return the raw logits?",
+         hint="a model that cannot learn 32 images has a bug: does forward return the raw logits, "
+              "with no ReLU after the last layer?",
          seed=3),
 )
 
