@@ -34,6 +34,7 @@ def offline(monkeypatch):
 
     monkeypatch.setattr(data, "_download", no_network)
     monkeypatch.setattr(data, "_NOTICE_SHOWN", set())
+    monkeypatch.setattr(data, "_FAILED_DOWNLOADS", {})
     monkeypatch.delenv("COURSEKIT_OFFLINE", raising=False)
 
 
@@ -274,6 +275,38 @@ def test_interrupted_download_leaves_no_partial_file(offline, monkeypatch, tmp_p
     assert fallback("breastmnist", "train", root=tmp_path).source == "fallback"
     assert list(tmp_path.iterdir()) == []
     assert "TimeoutError" in capsys.readouterr().out
+
+
+def test_a_failed_download_is_not_tried_again_for_the_next_split(offline, monkeypatch, tmp_path):
+    calls = []
+
+    def hangs_then_fails(url, dest):
+        calls.append(url)
+        raise TimeoutError("the read timed out")
+
+    monkeypatch.setattr(data, "_download", hangs_then_fails)
+    for split in ("train", "val", "test"):
+        assert fallback("breastmnist", split, root=tmp_path).source == "fallback"
+    assert len(calls) == 1
+
+
+def test_a_read_only_data_folder_sends_the_download_to_the_home_folder(offline, monkeypatch, tmp_path):
+    shared, home = tmp_path / "shared", tmp_path / "home"
+    shared.mkdir()
+    monkeypatch.setenv("COURSEKIT_DATA", str(shared))
+    monkeypatch.setenv("HOME", str(home))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == shared else real_access(p, mode))
+    tried = []
+
+    def no_network(url, dest):
+        tried.append(Path(dest).parent)
+        raise urllib.error.URLError("no network in this test")
+
+    monkeypatch.setattr(data, "_download", no_network)
+    with pytest.warns(FallbackDataWarning):
+        load_medmnist("breastmnist", "train")
+    assert tried == [home / ".medmnist"]
 
 
 # ---------------------------------------------------------------- bad input

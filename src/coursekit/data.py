@@ -202,6 +202,7 @@ def _to_tensors(images: np.ndarray, labels: np.ndarray, volumes: bool):
 _MD5_CACHE: dict[tuple[str, int, int], str] = {}
 _NOTICE_SHOWN: set[tuple[str, int]] = set()
 _FALLBACKS: set[tuple[str, str, int]] = set()   # (flag, split, size) served as phantoms in this process
+_FAILED_DOWNLOADS: dict[Path, str] = {}          # destination -> why its download failed in this process
 
 
 def fallbacks_used() -> list[tuple[str, str, int]]:
@@ -281,12 +282,28 @@ def _locate(flag: str, size: int, root, download: bool) -> tuple[Path | None, st
         return None, "download=False was given"
     if os.environ.get(ENV_OFFLINE, "").strip() == "1":
         return None, f"{ENV_OFFLINE}=1 is set"
-    path = folders[0] / name
+    path = _download_folder(folders) / name
+    if path in _FAILED_DOWNLOADS:   # each split asks; a network that hangs would cost a timeout each
+        return None, _FAILED_DOWNLOADS[path]
     try:
         _fetch(info[f"url{key}"], path, info[f"MD5{key}"])
     except (OSError, ValueError, http.client.HTTPException) as err:
-        return None, f"the download failed ({type(err).__name__}: {err})"
+        _FAILED_DOWNLOADS[path] = (f"the download failed ({type(err).__name__}: {err}; not tried again "
+                                   "in this session)")
+        return None, _FAILED_DOWNLOADS[path]
     return path, "download"
+
+
+def _download_folder(folders: list[Path]) -> Path:
+    """The first of ``folders`` a download can be written to (an existing writable folder, or
+    one that can be created); a read-only ``$COURSEKIT_DATA`` sends it to ``~/.medmnist``."""
+    for folder in folders:
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if os.access(probe, os.W_OK):
+            return folder
+    return folders[0]
 
 
 def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> None:
@@ -299,8 +316,9 @@ def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> Non
     message = (f"{name} was not found in {folders} and {reason}. The results below are "
                f"computed on GENERATED PHANTOMS (coursekit.phantoms), NOT on real medical "
                f"images; numbers and figures will differ from the text. To use the real "
-               f"data, connect to the internet and re-run, or download {url} yourself, put "
-               f"it in {_folders(root)[0]} (or in any folder and set {ENV_DATA} to it) and re-run.")
+               f"data, connect to the internet and restart the kernel, or download {url} yourself, "
+               f"put it in {_download_folder(_folders(root))} (or in any folder and set {ENV_DATA} to "
+               f"it) and re-run.")
     if (flag, size) not in _NOTICE_SHOWN:
         _NOTICE_SHOWN.add((flag, size))
         banner = "!" * 78
