@@ -7,6 +7,12 @@ Writes ``benchmarks/results/cnn_pneumonia.json`` in the ``full`` profile
 L2 strength chosen on validation AUC, ``logreg_val_auc``),
 ``loader_resident_img_per_s``, ``loader_dataloader_img_per_s`` (and a few more).
 
+The two ``loader_*`` speeds are one timed epoch each, after one warm-up epoch: a single
+timing with no spread. On a shared CPU their ratio can land on either side of 1 from one
+run to the next, so it shows a real difference only when it is far from 1. On a CPU the
+two paths differ by medmnist's Dataset and its PIL -> ``ToTensor`` transform, run in Python
+for each image; on a GPU the DataLoader's batches are also copied from host memory.
+
 Run: ``COURSEKIT_PROFILE=full python benchmarks/cnn_pneumonia.py``.
 The parameters are those of notebooks/02_cnn.ipynb (a test keeps them equal).
 """
