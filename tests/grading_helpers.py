@@ -28,10 +28,13 @@ def grade_in_process(task_id, obj, as_student: bool = False) -> TaskResult:
 
 
 def assert_loses_points(task_id, wrong) -> None:
-    """``wrong`` scores below full marks, and every failed case says why."""
+    """``wrong`` fails at least one case (so scores below full marks), and every failed case says
+    why. (Counted in cases: a full score summed from six shares of 2 points is 1.9999999999999998,
+    which passed a comparison of the score with the points for an implementation failing nothing.)"""
     result = grade_in_process(task_id, wrong)
-    assert result.score() < result.task.points
     failed = [c for c in result.cases if not c.passed]
+    assert failed, f"{task_id}: the wrong implementation passed every case"
+    assert result.score() < result.task.points
     assert all(c.message for c in failed)
 
 

@@ -83,10 +83,9 @@ def exercises_run(tmp_path_factory):
     """`coursekit grade exercises/*.ipynb`, through the installed console script."""
     out = tmp_path_factory.mktemp("exercises") / "grades"
     script = Path(sys.executable).with_name("coursekit")
-    start = time.monotonic()
     proc = run_or_say_where_it_stopped([str(script), "grade", *map(str, EXERCISES), "--out", str(out)],
                                        timeout=300)
-    return proc, out, time.monotonic() - start
+    return proc, out
 
 
 @pytest.fixture(scope="module")
@@ -222,15 +221,17 @@ def test_a_run_stopped_partway_keeps_the_reports_it_finished(tmp_path, monkeypat
 
 # ------------------------------------------------------------ exercises
 
-def test_untouched_exercises_grade_zero_quickly_without_crashing(exercises_run):
-    proc, out, seconds = exercises_run
+def test_untouched_exercises_grade_zero_at_their_first_case_without_crashing(exercises_run):
+    # each stub stops its task at the first case: none waits for the time limit (this test timed the
+    # whole run against 60 s, which a loaded 2-core machine came within 7 s of)
+    proc, out = exercises_run
     assert proc.returncode == 0, proc.stderr
     for ex in EXERCISES:
         data = results(out, ex.stem)
         assert {t["name"].split(":")[0] for t in data["tests"]} == {t.id for t in exercise_tasks(exercise_of(ex))}
         assert data["score"] == 0
         assert all(t["score"] == 0 and "not implemented yet" in t["output"] for t in data["tests"])
-    assert seconds < 60
+        assert not any("time limit" in t["output"] for t in data["tests"])
 
 
 def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_run, hostile_run):
