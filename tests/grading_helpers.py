@@ -38,6 +38,11 @@ def assert_loses_points(task_id, wrong) -> None:
     assert all(c.message for c in failed)
 
 
+def failed_cases(task_id, obj) -> list[str]:
+    """The names of the public cases of ``task_id`` that ``obj`` fails, in order."""
+    return [c.case.name for c in grade_in_process(task_id, obj).cases if not c.passed]
+
+
 def assert_every_task_has_wrong_implementations(tasks, wrong_list) -> None:
     assert {t.id for t in tasks} <= {task_id for task_id, _ in wrong_list}
 

@@ -12,7 +12,7 @@ from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import cnn, exercise_tasks, exercises, get_task, load_hidden
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
-                             grade_in_process)
+                             failed_cases, grade_in_process)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -342,21 +342,15 @@ def test_missing_zero_grad_passes_one_step_but_fails_two():
 
 
 def test_flooring_the_count_of_positions_fails_only_where_the_stride_does_not_divide_it():
-    result = grade_in_process("cnn.output_size", size_positions_floor)
-    failed = [c.case.name for c in result.cases if not c.passed]
-    assert failed == ["7 pixels, 3x3 kernel, stride 2, padding 1 (odd count of positions)"]
+    assert failed_cases("cnn.output_size", size_positions_floor) == ["7 pixels, 3x3 kernel, stride 2, padding 1 (odd count of positions)"]
 
 
 def test_a_dilated_span_of_k_plus_2_d_minus_1_fails_only_the_5x5_dilation_case():
-    result = grade_in_process("cnn.output_size", size_span_from_the_3x3_example)
-    failed = [c.case.name for c in result.cases if not c.passed]
-    assert failed == ["32 pixels, 5x5 kernel, dilation 3"]
+    assert failed_cases("cnn.output_size", size_span_from_the_3x3_example) == ["32 pixels, 5x5 kernel, dilation 3"]
 
 
 def test_softmax_output_passes_the_shape_and_training_checks_but_not_the_logits_check():
-    result = grade_in_process("cnn.model", SoftmaxOutput)
-    failed = [c.case.name for c in result.cases if not c.passed]
-    assert failed == ["outputs are logits, not probabilities"]
+    assert failed_cases("cnn.model", SoftmaxOutput) == ["outputs are logits, not probabilities"]
 
 
 def test_mismatch_message_gives_shapes_dtypes_first_mismatch_and_hint():
