@@ -347,16 +347,9 @@ def nearest_neighbour_distances(queries, reference, return_index: bool = False):
     return (dist, index) if return_index else dist
 
 
-def fraction_closer(gen_to_train, heldout_to_train, q: float = 0.5) -> float:
-    """Fraction of generated samples closer to the training set than the
-    ``q``-quantile of held-out real images' distances to it.
-
-    A generator that draws *new* samples from the data distribution puts about
-    a fraction ``q`` of its samples below that quantile, like unseen real
-    images do; a generator that copies (or nearly copies) training images puts
-    many more. ``q=0.5`` compares with the typical held-out image, a small
-    ``q`` (e.g. 0.05) looks for near-copies.
-    """
+def _distance_pair(gen_to_train, heldout_to_train) -> tuple[np.ndarray, np.ndarray]:
+    """The two arrays of nearest-neighbour distances as flat float64 arrays, checked: not the
+    (distances, indices) tuple, non-empty, finite."""
     for name, d in (("gen_to_train", gen_to_train), ("heldout_to_train", heldout_to_train)):
         if isinstance(d, tuple):
             raise TypeError(f"{name}: expected an array of distances; got a tuple. "
@@ -368,6 +361,20 @@ def fraction_closer(gen_to_train, heldout_to_train, q: float = 0.5) -> float:
         raise ValueError("both distance arrays must be non-empty")
     if not (np.isfinite(g).all() and np.isfinite(h).all()):
         raise ValueError("the distances contain NaN or Inf; check the images they were computed from")
+    return g, h
+
+
+def fraction_closer(gen_to_train, heldout_to_train, q: float = 0.5) -> float:
+    """Fraction of generated samples closer to the training set than the
+    ``q``-quantile of held-out real images' distances to it.
+
+    A generator that draws *new* samples from the data distribution puts about
+    a fraction ``q`` of its samples below that quantile, like unseen real
+    images do; a generator that copies (or nearly copies) training images puts
+    many more. ``q=0.5`` compares with the typical held-out image, a small
+    ``q`` (e.g. 0.05) looks for near-copies.
+    """
+    g, h = _distance_pair(gen_to_train, heldout_to_train)
     if not 0 < q < 1:
         raise ValueError(f"q must lie strictly between 0 and 1; got {q!r}")
     return float((g < np.quantile(h, q)).mean())
@@ -382,9 +389,7 @@ def closer_than_every(gen_to_train, heldout_to_train) -> int:
     them with probability ``1 / (m + 1)``, so about ``n / (m + 1)`` of ``n`` do by chance;
     inspect the ones that do (the smallest ``gen_to_train``) by eye.
     """
-    g = np.asarray(gen_to_train, dtype=np.float64).ravel()
-    h = np.asarray(heldout_to_train, dtype=np.float64).ravel()
-    fraction_closer(g, h)   # the same checks of the two arrays
+    g, h = _distance_pair(gen_to_train, heldout_to_train)
     return int((g < h.min()).sum())
 
 
