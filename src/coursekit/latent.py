@@ -128,8 +128,12 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
 # ------------------------------------------------------- codes and outputs
 
 @torch.no_grad()
-def _batched(fn: Callable, model: nn.Module, images: torch.Tensor, batch_size: int, device) -> list:
-    check_images(images, "images")
+def _batched(fn: Callable, model: nn.Module, images: torch.Tensor, batch_size: int, device,
+             are_images: bool = True) -> list:
+    """``fn`` on each batch of ``images`` (rows of any tensor when not ``are_images``), moved to
+    the model's device, with the model in eval mode (its mode is restored afterwards)."""
+    if are_images:
+        check_images(images, "images")
     dev = model_device(model, device)
     was_training = model.training
     model.eval()
@@ -163,14 +167,8 @@ def decode(model: nn.Module, codes, batch_size: int = 512, device=None) -> torch
     z = torch.as_tensor(codes).detach().float().cpu()
     if z.ndim != 2:
         raise ValueError(f"codes must be (N, latent_dim); got shape {tuple(z.shape)}")
-    dev = model_device(model, device)
-    was_training = model.training
-    model.eval()
-    try:
-        return torch.cat([model.decode(z[i:i + batch_size].to(dev)).float().cpu()
-                          for i in range(0, len(z), batch_size)])
-    finally:
-        model.train(was_training)
+    return torch.cat(_batched(lambda c: model.decode(c).float().cpu(), model, z, batch_size, device,
+                              are_images=False))
 
 
 def vae_outputs(model: ConvVAE, images: torch.Tensor, batch_size: int = 512,
