@@ -143,8 +143,9 @@ def main() -> int:
     for psi, m in generative.truncation_sweep(G, clf, S.f_dev, TRUNCATIONS, P.n_eval, seed=SEED).items():
         out.update({f"trunc_psi{round(100 * psi):03d}_dev_{name}": v for name, v in m.items()})   # to choose psi
     for space, judge in (("pixels", None), ("features", clf)):
-        for who, images in (("", fake), ("gaussian_", gauss)):
-            m = generative.memorisation_check(images, train.images, ref.images, classifier=judge)
+        checks = generative.memorisation_check({"": fake, "gaussian_": gauss}, train.images, ref.images,
+                                               classifier=judge)
+        for who, m in checks.items():
             out[f"memo_{who}frac_median_{space}"], out[f"memo_{who}frac_p05_{space}"] = m["frac_median"], m["frac_p05"]
             out[f"memo_{who}n_closer_than_all_{space}"] = m["n_closer_than_all"]
 

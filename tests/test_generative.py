@@ -118,11 +118,12 @@ def test_a_few_copies_escape_the_fractions_but_not_the_count_below_every_heldout
     rng = np.random.default_rng(0)
     train, heldout, fresh = (torch.from_numpy(rng.random((n, 1, 6, 6))).float() for n in (300, 400, 400))
     leaky = torch.cat([fresh[:392], train[:8]])             # 2% exact copies among new samples
-    m = generative.memorisation_check(leaky, train, heldout)
+    checks = generative.memorisation_check({"leaky": leaky, "clean": fresh}, train, heldout)
+    m = checks["leaky"]
     assert m["frac_p05"] < 0.1                              # the 5% test reads this as "no near-copies"
     assert m["n_closer_than_all"] >= 8                      # every copy is closer than every unseen image
     assert m["expected_by_chance"] == pytest.approx(400 / 401)
-    clean = generative.memorisation_check(fresh, train, heldout)
+    clean = checks["clean"]
     assert clean["n_closer_than_all"] <= 5 and 0.35 < clean["frac_median"] < 0.65
 
 
@@ -130,7 +131,7 @@ def test_memorisation_check_in_feature_space_uses_the_classifiers_features():
     rng = np.random.default_rng(1)
     train, heldout = (torch.from_numpy(rng.random((n, 1, 28, 28))).float() for n in (50, 40))
     clf = models.SmallCNN(1, 3, width=4).eval()
-    m = generative.memorisation_check(train[:10], train, heldout, classifier=clf)
+    m = generative.memorisation_check({"copies": train[:10]}, train, heldout, classifier=clf)["copies"]
     assert m["n_closer_than_all"] == 10 and m["frac_median"] == 1.0   # copies: distance 0 in any space
 
 

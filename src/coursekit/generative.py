@@ -393,26 +393,32 @@ def closer_than_every(gen_to_train, heldout_to_train) -> int:
     return int((g < h.min()).sum())
 
 
-def memorisation_check(images: torch.Tensor, train_images: torch.Tensor, heldout_images: torch.Tensor,
-                       classifier: nn.Module | None = None) -> dict[str, float]:
-    """Are ``images`` (generated) closer to the training images than unseen real images are?
+def memorisation_check(samples, train_images: torch.Tensor, heldout_images: torch.Tensor,
+                       classifier: nn.Module | None = None) -> dict[str, dict[str, float]]:
+    """Are generated images closer to the training images than unseen real images are?
 
-    All three are ``(N, C, H, W)`` float32 in [0, 1]; ``heldout_images`` must come from
+    ``samples``: ``{name: images}``, the sets to check (a generator's samples, a baseline's, a
+    control). Images are ``(N, C, H, W)`` float32 in [0, 1]; ``heldout_images`` must come from
     other patients than ``train_images`` (the test split), since slices of one patient are
     near-duplicates. Distances are Euclidean, in pixels, or in the penultimate features of
-    ``classifier`` when it is given. Returns ``frac_median`` and ``frac_p05`` (the fraction of
-    ``images`` closer to the training set than the median and the 5th percentile of the
-    held-out images' distances: about 0.5 and 0.05 for new images, near 1 for copies; far
-    below 0.5 means samples that lie off the data, not extra privacy), ``n_closer_than_all``
-    (:func:`closer_than_every`) and ``expected_by_chance`` (``n / (m + 1)``, its value for new
-    images).
+    ``classifier`` when it is given; the training set's features and the held-out images'
+    distances are computed once for all the sets. Returns, for each name: ``frac_median`` and
+    ``frac_p05`` (the fraction of its images closer to the training set than the median and the
+    5th percentile of the held-out images' distances: about 0.5 and 0.05 for new images, near 1
+    for copies; far below 0.5 means samples that lie off the data, not extra privacy),
+    ``n_closer_than_all`` (:func:`closer_than_every`) and ``expected_by_chance``
+    (``n / (m + 1)``, its value for new images).
     """
     f = (lambda x: features(classifier, x)) if classifier is not None else (lambda x: x)
     reference = f(train_images)
     held = nearest_neighbour_distances(f(heldout_images), reference)
-    mine = nearest_neighbour_distances(f(images), reference)
-    return {"frac_median": fraction_closer(mine, held, 0.5), "frac_p05": fraction_closer(mine, held, 0.05),
-            "n_closer_than_all": closer_than_every(mine, held), "expected_by_chance": len(mine) / (len(held) + 1)}
+    out = {}
+    for name, images in samples.items():
+        mine = nearest_neighbour_distances(f(images), reference)
+        out[name] = {"frac_median": fraction_closer(mine, held, 0.5), "frac_p05": fraction_closer(mine, held, 0.05),
+                     "n_closer_than_all": closer_than_every(mine, held),
+                     "expected_by_chance": len(mine) / (len(held) + 1)}
+    return out
 
 
 # ---------------------------------------------------- conditional models
