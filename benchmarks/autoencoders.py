@@ -14,7 +14,9 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
   between the grid point below plus one and them (``latent.components_bracket``,
   which the chapter's report prints).
 * Denoising (Gaussian noise of ``noise_sigma``): the denoising autoencoder vs a
-  Gaussian filter and total variation, tuned on validation images; test PSNR/SSIM.
+  Gaussian filter and total variation, their strengths tuned on validation images
+  (``latent.GAUSS_SIGMAS``, ``latent.TV_WEIGHTS``, as in the notebook), their outputs
+  clipped to [0, 1] like the autoencoder's; test PSNR/SSIM.
 * A VAE: test reconstruction MSE (decoding mu) and KL per image. Its epoch is chosen,
   like the other networks', by the validation MSE of its reconstructions (decoding
   mu), not by its loss.
@@ -49,8 +51,6 @@ PARAMS = dict(
               lr=2e-3, noise_sigma=0.1, beta=0.02, anomaly_epochs=100),
 )
 SEED = 0
-GAUSS_SIGMAS = [0.5, 1.0, 1.5]       # the strengths the notebook tries, on validation images
-TV_WEIGHTS = [0.03, 0.06, 0.12]
 
 
 def main() -> int:
@@ -99,8 +99,8 @@ def main() -> int:
                              checkpoint=cache / "dae.pt", **common)
     noisy_val = latent.add_noise(val.images, P.noise_sigma, seed=SEED + 1)
     noisy_test = latent.add_noise(test.images, P.noise_sigma, seed=SEED + 2)
-    best_gauss, _ = latent.tune_classical(noisy_val, val.images, "gaussian", GAUSS_SIGMAS)
-    best_tv, _ = latent.tune_classical(noisy_val, val.images, "tv", TV_WEIGHTS)
+    best_gauss, _ = latent.tune_classical(noisy_val, val.images, "gaussian", latent.GAUSS_SIGMAS)
+    best_tv, _ = latent.tune_classical(noisy_val, val.images, "tv", latent.TV_WEIGHTS)
     outputs = {"noisy": noisy_test, "gauss": latent.classical_denoise(noisy_test, "gaussian", best_gauss),
                "tv": latent.classical_denoise(noisy_test, "tv", best_tv),
                "dae": latent.reconstruct(dae, noisy_test, device=device)}

@@ -11,6 +11,8 @@ from coursekit.models.autoencoders import (ConvAutoencoder, ConvVAE, kl_divergen
                                            reparameterize, vae_loss)
 
 DATA = os.environ.get("COURSEKIT_DATA", "")
+needs_organamnist = pytest.mark.skipif(not (DATA and (Path(DATA) / "organamnist.npz").is_file()),
+                                       reason="needs COURSEKIT_DATA with organamnist.npz")
 needs_pneumonia = pytest.mark.skipif(not (DATA and (Path(DATA) / "pneumoniamnist.npz").is_file()),
                                      reason="needs COURSEKIT_DATA with pneumoniamnist.npz")
 
@@ -310,6 +312,48 @@ def test_tune_classical_returns_the_strength_with_the_best_psnr():
     noisy = latent.add_noise(clean, 0.1)
     best, psnrs = latent.tune_classical(noisy, clean, "gaussian", [0.3, 1.0, 1.5])
     assert best == max(psnrs, key=psnrs.get) and set(psnrs) == {0.3, 1.0, 1.5}
+
+
+@pytest.mark.parametrize("method, strength", [("gaussian", 1.0), ("tv", 0.1)])
+def test_classical_denoise_clips_to_the_unit_range_unless_told_not_to(method, strength):
+    noisy = latent.add_noise(torch.zeros(4, 1, 28, 28), 0.3)     # a black background, noisy
+    clipped = latent.classical_denoise(noisy, method, strength)
+    raw = latent.classical_denoise(noisy, method, strength, clip=False)
+    assert clipped.min() >= 0 and clipped.max() <= 1
+    assert raw.min() < 0                                          # the filter keeps negative values
+    assert torch.equal(clipped, raw.clamp(0, 1))
+
+
+def test_tune_classical_warns_when_the_best_strength_is_the_largest_tried():
+    clean = blobs(8)
+    noisy = latent.add_noise(clean, 0.1)
+    with pytest.warns(UserWarning, match="largest tried"):
+        best, _ = latent.tune_classical(noisy, clean, "gaussian", [0.1, 0.2])
+    assert best == 0.2
+
+
+def test_tune_classical_warns_when_the_best_strength_is_the_smallest_tried():
+    clean = blobs(8)
+    noisy = latent.add_noise(clean, 0.1)
+    with pytest.warns(UserWarning, match="smallest tried"):
+        best, _ = latent.tune_classical(noisy, clean, "gaussian", [5.0, 1.0, 3.0])
+    assert best == 1.0
+
+
+@needs_organamnist
+@pytest.mark.parametrize("method, strengths", [("gaussian", latent.GAUSS_SIGMAS), ("tv", latent.TV_WEIGHTS)])
+def test_the_chapters_strengths_bracket_the_best_on_organamnist(method, strengths):
+    """On validation CT slices with the chapter's noise (sigma 0.1), the best strength lies
+    inside the range the notebook and the benchmark try, not at an end of it."""
+    import warnings
+
+    from coursekit import data
+    val = data.load_medmnist("organamnist", "val").subset(300, seed=0)
+    noisy = latent.add_noise(val.images, 0.1, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # tune_classical warns at an end of the range
+        best, psnrs = latent.tune_classical(noisy, val.images, method, strengths)
+    assert min(strengths) < best < max(strengths)
 
 
 def test_classical_denoise_rejects_unknown_methods():

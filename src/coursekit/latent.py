@@ -19,7 +19,8 @@ benchmark (so that both compute the same numbers):
 * :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy).
 * :func:`reconstruction_errors`: per-image MSE, the anomaly score.
 * :func:`add_noise`, :func:`classical_denoise`, :func:`tune_classical`: the
-  noise model and the classical denoisers a denoising autoencoder must beat.
+  noise model and the classical denoisers a denoising autoencoder must beat, with
+  the strengths the chapter tries (:data:`GAUSS_SIGMAS`, :data:`TV_WEIGHTS`).
 * :func:`latent_grid`, :func:`latent_explorer`: decode a grid over two latent
   dimensions (the chapter's widget).
 
@@ -27,6 +28,7 @@ Images are ``(N, C, H, W)`` float32 tensors in [0, 1] throughout.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Sequence
 
 import numpy as np
@@ -41,11 +43,16 @@ from .models.autoencoders import ConvVAE, vae_loss
 
 __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "decode", "vae_outputs", "fit_pca", "pca_codes",
            "pca_reconstruct", "pca_error_curve", "components_to_reach", "components_bracket", "linear_probe",
-           "versus_pca", "reconstruction_errors", "add_noise", "classical_denoise", "tune_classical", "latent_grid",
-           "latent_explorer"]
+           "versus_pca", "reconstruction_errors", "add_noise", "classical_denoise", "tune_classical", "GAUSS_SIGMAS",
+           "TV_WEIGHTS", "latent_grid", "latent_explorer"]
 
 KINDS = ("ae", "dae", "vae")
 DENOISERS = ("gaussian", "tv")
+# The strengths the chapter's notebook and benchmark try on validation images (sigma 0.1 noise on
+# images in [0, 1]): steps of about 1.25x, so the chosen one is within about 12% of the best of
+# the range, and a best value at either end of the range is reported (tune_classical warns).
+GAUSS_SIGMAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5)      # the filter's sigma, pixels
+TV_WEIGHTS = (0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12)  # denoise_tv_chambolle's weight
 
 
 # ----------------------------------------------------------------- training
@@ -339,13 +346,17 @@ def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor
     return images + sigma * eps.to(images.device, images.dtype)
 
 
-def classical_denoise(noisy: torch.Tensor, method: str, strength: float) -> torch.Tensor:
+def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: bool = True) -> torch.Tensor:
     """A classical denoiser, image by image and channel by channel.
 
     method: ``"gaussian"`` (``scipy.ndimage.gaussian_filter``, ``strength`` =
     the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
     ``skimage.restoration.denoise_tv_chambolle``, ``strength`` = its weight).
-    ``noisy`` ``(N, C, H, W)`` float; returns the same shape, float32.
+    ``noisy`` ``(N, C, H, W)`` float; returns the same shape, float32, clipped to
+    [0, 1] unless ``clip=False``: the clean images lie in [0, 1], and a denoising
+    autoencoder's sigmoid output cannot leave that range, so a fair comparison lets
+    the classical denoisers use it too (unclipped, a filtered black background keeps
+    the negative half of its noise).
     """
     from scipy.ndimage import gaussian_filter
     from skimage.restoration import denoise_tv_chambolle
@@ -366,19 +377,32 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float) -> torc
                 out[i, c] = gaussian_filter(arr[i, c], sigma=strength, mode="reflect")
             else:
                 out[i, c] = denoise_tv_chambolle(arr[i, c], weight=strength)
+    if clip:
+        np.clip(out, 0.0, 1.0, out=out)
     return torch.from_numpy(out).float()
 
 
 def tune_classical(noisy: torch.Tensor, clean: torch.Tensor, method: str,
                    strengths: Sequence[float]) -> tuple[float, dict[float, float]]:
     """The strength with the best mean PSNR on (``noisy``, ``clean``) -- pass
-    *validation* images -- and the PSNR of every strength tried."""
+    *validation* images -- and the PSNR of every strength tried (outputs clipped to
+    [0, 1], as :func:`classical_denoise` returns them).
+
+    Warns when the best is the smallest or the largest of several strengths: the
+    optimum may lie outside the range tried, so widen it on that side.
+    """
     check_same_shape(noisy, clean, ("noisy", "clean"))
     strengths = list(strengths)
     if not strengths:
         raise ValueError("tune_classical: strengths is empty; give the strengths to try, e.g. [0.5, 1.0, 1.5]")
     psnrs = {float(s): float(metrics.psnr(classical_denoise(noisy, method, s), clean)) for s in strengths}
-    return max(psnrs, key=psnrs.get), psnrs
+    best, low, high = max(psnrs, key=psnrs.get), min(psnrs), max(psnrs)
+    if len(psnrs) > 1 and best in (low, high):
+        side = "smallest" if best == low else "largest"
+        warnings.warn(f"tune_classical({method!r}): the best strength, {best:g}, is the {side} tried "
+                      f"({low:g} to {high:g}); a better one may lie beyond it, so extend the strengths "
+                      f"on that side", stacklevel=2)
+    return best, psnrs
 
 
 # ------------------------------------------------------------------- widget
