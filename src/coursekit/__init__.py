@@ -19,6 +19,7 @@ One module per idea:
 - ``gan_report``: the GAN chapter's results against its targets; recipes chosen on validation
 - ``viz``: image grids, before/after comparisons, training curves
 - ``widgets``: pure demo functions with ipywidgets wrappers and static panels
+- ``files``: files written whole or not at all (checkpoints, results, reports)
 - ``bench``: read and write ``benchmarks/results/<name>.json``
 - ``grading``: ``check`` in the notebook; ``coursekit grade`` for instructors
 
@@ -32,7 +33,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report")
+            "optim", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

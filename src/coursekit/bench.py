@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .book import ROOT
+from .files import atomic_write, atomic_write_text
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 CACHE_DIR = ROOT / "benchmarks" / ".cache"
@@ -198,12 +199,7 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
         print(f"note: the checkout is at {now[:12]} now; this run started from {commit[:12]}, "
               f"the code it ran, and its results say so")
     record = {**clean, "profile": prof, "device": device or device_description(), "git_commit": commit}
-    path = result_path(name, prof, results_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(result_path(name, prof, results_dir), json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def image_path(name: str, profile: str, results_dir: Path | None = None) -> Path:
@@ -227,10 +223,9 @@ def write_image(name: str, image, profile: str | None = None, results_dir: Path 
         raise ValueError(f"image must be a grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
                          + (f", range [{arr.min():.3g}, {arr.max():.3g}]" if arr.size and arr.ndim == 2 else ""))
     _raise_if_fallback()
-    path = image_path(name, profile or _profile.active(), results_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L").save(path)
-    return path
+    picture = Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L")
+    return atomic_write(image_path(name, profile or _profile.active(), results_dir),
+                        lambda f: picture.save(f, format="PNG"))
 
 
 def load_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict:

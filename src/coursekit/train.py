@@ -30,7 +30,6 @@ import functools
 import math
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -42,6 +41,7 @@ from torch import nn
 from . import device as _device
 from . import metrics as _metrics
 from .checks import check_positive_int
+from .files import atomic_write
 
 __all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
            "checkpoint_for", "digest_tensors", "model_fingerprint", "source_digest",
@@ -252,23 +252,9 @@ def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
-    """Write ``state`` with ``torch.save`` atomically: a temporary file in the
-    same folder, flushed to disk, then renamed over ``path``. A crash mid-write
-    leaves the previous checkpoint intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``state`` with ``torch.save`` atomically (:func:`coursekit.files.atomic_write`):
+    a crash mid-write leaves the previous checkpoint intact."""
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..files import atomic_write_text
+
 __all__ = ["BEGIN", "END", "HINT", "stub_cell", "exercise_text", "assign"]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -118,8 +120,7 @@ def assign(solutions, out, force: bool = False, log=print) -> list[Path]:
         if target.exists() and target.read_text(encoding="utf-8") == text:
             log(f"{target}: unchanged")
             continue
-        out.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        atomic_write_text(target, text)
         written.append(target)
         log(f"{solution} -> {target}")
     return written

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..files import atomic_write_text
 from . import tasks as _tasks
 from .extract import Extraction, exercise_of, extract, read_notebook
 from .report import Report, fmt, grades_csv, write_report
@@ -91,7 +92,7 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         reports = list(pool.map(grade_one, prepared))   # one child process per submission at a time
-    (out / "grades.csv").write_text(grades_csv(reports), encoding="utf-8")
+    atomic_write_text(out / "grades.csv", grades_csv(reports))
     log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {out / 'grades.csv'}")
     return reports
 

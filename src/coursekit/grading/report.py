@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import atomic_write_text
 from .runner import TaskResult
 
 __all__ = ["Report", "results_json", "summary_text", "grades_csv"]
@@ -125,8 +126,9 @@ def grades_csv(reports: list[Report]) -> str:
 
 
 def write_report(report: Report, folder: Path, module_source: str) -> None:
-    """``results.json``, ``summary.txt`` and the extracted ``submission.py`` in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(results_json(report), encoding="utf-8")
-    (folder / "summary.txt").write_text(summary_text(report), encoding="utf-8")
-    (folder / "submission.py").write_text(module_source, encoding="utf-8")
+    """``results.json``, ``summary.txt`` and the extracted ``submission.py`` in ``folder``,
+    each written whole (:func:`coursekit.files.atomic_write_text`): a run stopped mid-write
+    leaves the previous report, not half of one."""
+    atomic_write_text(folder / "results.json", results_json(report))
+    atomic_write_text(folder / "summary.txt", summary_text(report))
+    atomic_write_text(folder / "submission.py", module_source)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+from ..files import atomic_write, atomic_write_text
 from .cases import format_error
 from .rules import execute_as_student
 
@@ -93,13 +94,12 @@ def resolve(ref: str):
 
 
 def write(path: Path, text: str | None = None, data=None) -> None:
-    """Write atomically, so that the grader never reads half a file."""
-    tmp = path.with_name(path.name + ".tmp")
+    """Write atomically, so that the grader never reads half a file (not flushed to
+    disk: the grader reads it moments later, and a crash ends the job anyway)."""
     if text is not None:
-        tmp.write_text(text)
+        atomic_write_text(path, text, durable=False)
     else:
-        torch.save(data, tmp)
-    os.replace(tmp, path)
+        atomic_write(path, lambda f: torch.save(data, f), durable=False)
 
 
 def main(jobdir: str, first: int) -> None:

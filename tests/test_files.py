@@ -1,0 +1,44 @@
+"""coursekit.files: a file is replaced whole or left as it was."""
+import os
+import stat
+
+import pytest
+import torch
+
+from coursekit.files import atomic_write, atomic_write_text
+
+
+def test_atomic_write_text_creates_the_file_and_its_folder(tmp_path):
+    path = atomic_write_text(tmp_path / "a" / "b" / "report.txt", "Grüße, 28 × 28\n")
+    assert path == tmp_path / "a" / "b" / "report.txt"
+    assert path.read_text(encoding="utf-8") == "Grüße, 28 × 28\n"
+
+
+def test_atomic_write_replaces_an_existing_file(tmp_path):
+    path = tmp_path / "state.pt"
+    atomic_write(path, lambda f: torch.save({"epoch": 1}, f))
+    atomic_write(path, lambda f: torch.save({"epoch": 2}, f))
+    assert torch.load(path) == {"epoch": 2}
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_file(tmp_path, error):
+    path = atomic_write_text(tmp_path / "results.json", '{"old": 1}\n')
+
+    def half_then_fail(f):
+        f.write(b'{"new": ')
+        raise error
+
+    with pytest.raises(type(error)):
+        atomic_write(path, half_then_fail)
+    assert path.read_text() == '{"old": 1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_the_file_is_readable_by_others_like_any_written_file(tmp_path, durable):
+    # the temporary file mkstemp makes is private (0600); the result must not stay so
+    path = atomic_write_text(tmp_path / "grades.csv", "x\n", durable=durable)
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert path.read_text() == "x\n"
