@@ -171,6 +171,11 @@ def test_fallback_rejects_unknown_flag_and_split():
         phantoms.fallback_dataset("pneumoniamnist", "training")
 
 
+def test_fallback_names_the_flag_meant_like_load_medmnist_does():
+    with pytest.raises(ValueError, match="Did you mean 'pneumoniamnist'"):
+        phantoms.fallback_dataset("pneumonimnist", "train")
+
+
 @pytest.mark.parametrize("size", [4, 28.0, True])
 def test_phantoms_reject_bad_sizes(size):
     with pytest.raises(ValueError, match="size must be an int"):

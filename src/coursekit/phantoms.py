@@ -43,10 +43,8 @@ import numpy as np
 
 from .checks import check_positive_int
 
-__all__ = ["CAPS", "SPLITS", "chest_phantom", "shepp_logan", "fallback_dataset",
+__all__ = ["CAPS", "chest_phantom", "shepp_logan", "fallback_dataset",
            "is_3d", "abnormal_class"]
-
-SPLITS = ("train", "val", "test")
 
 #: Default number of fallback samples per split: min(real size, cap).
 CAPS = {"train": 600, "val": 150, "test": 150}
@@ -261,11 +259,11 @@ def _class_volume(c: int, n_classes: int, size: int, rng) -> np.ndarray:
 # ------------------------------------------------------ fallback datasets
 
 def _info(flag: str) -> dict:
-    from medmnist.info import INFO  # imported here: importing medmnist creates ~/.medmnist
+    """``medmnist.INFO[flag]``, with :mod:`coursekit.data`'s check of the flag (imported
+    here: data imports this module)."""
+    from .data import _check_flag
 
-    if flag not in INFO:
-        raise ValueError(f"unknown MedMNIST flag {flag!r}; expected one of {sorted(INFO)}.")
-    return INFO[flag]
+    return _check_flag(flag)
 
 
 def _check_size(size) -> None:
@@ -303,6 +301,8 @@ def fallback_dataset(flag: str, split: str, size: int = 28,
     ``n`` defaults to ``min(real split size, CAPS[split])``. Classes are balanced
     (then shuffled); the result depends only on ``(flag, split, size, n)``.
     """
+    from .data import SPLITS
+
     info = _info(flag)
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}.")
