@@ -71,8 +71,13 @@ def test_seed_everything_makes_runs_repeat():
     device.seed_everything(7)
     b = (torch.rand(3), np.random.rand(3))
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    with pytest.raises(TypeError):
-        device.seed_everything("7")
+
+
+@pytest.mark.parametrize("seed", ["7", 7.0, True, None, -1])
+def test_seed_everything_refuses_what_every_seed_argument_refuses(seed):
+    # the rule of coursekit.checks.check_seed: an int >= 0
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        device.seed_everything(seed)
 
 
 def test_seed_everything_takes_the_numpy_integers_of_a_seed_loop():

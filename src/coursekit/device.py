@@ -19,6 +19,8 @@ import sys
 import numpy as np
 import torch
 
+from .checks import check_seed
+
 ENV_VAR = "COURSEKIT_DEVICE"
 
 __all__ = ["get_device", "model_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
@@ -82,10 +84,11 @@ def grad_scaler(device: torch.device | str, enabled: bool = True) -> torch.amp.G
 
 def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
     """Seed Python, NumPy and PyTorch (all devices). With ``deterministic=True``
-    also ask PyTorch for deterministic kernels (slower on a GPU)."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
-    seed = int(seed)          # a NumPy integer (from np.arange, say) is refused by random.seed
+    also ask PyTorch for deterministic kernels (slower on a GPU).
+
+    ``seed``: an int >= 0 (a NumPy integer too), the rule of every seed argument in
+    coursekit (:func:`coursekit.checks.check_seed`)."""
+    seed = check_seed(seed)   # an int: a NumPy integer (from np.arange, say) is refused by random.seed
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
