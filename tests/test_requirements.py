@@ -27,6 +27,7 @@ COLAB_PACKAGES = {
     "scikit-image": "0.25.2",
     "scipy": "1.16.3",
     "matplotlib": "3.10.0",
+    "pandas": "2.2.2",
     "tqdm": "4.67.3",
     "ipywidgets": "7.7.1",
     "pillow": "11.3.0",
