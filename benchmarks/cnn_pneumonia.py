@@ -5,13 +5,16 @@ Writes ``benchmarks/results/cnn_pneumonia.json`` in the ``full`` profile
 (``cnn_pneumonia.quick.json`` in the ``quick`` one) with the keys
 ``cnn_test_auc``, ``cnn_test_acc``, ``logreg_test_auc``, ``logreg_test_acc`` (at ``logreg_C``, the
 L2 strength chosen on validation AUC, ``logreg_val_auc``),
-``loader_resident_img_per_s``, ``loader_dataloader_img_per_s`` (and a few more).
+``loader_resident_img_per_s``, ``loader_dataloader_img_per_s`` (with ``_min`` and ``_max``;
+and a few more).
 
-The two ``loader_*`` speeds are one timed epoch each, after one warm-up epoch: a single
-timing with no spread. On a shared CPU their ratio can land on either side of 1 from one
-run to the next, so it shows a real difference only when it is far from 1. On a CPU the
-two paths differ by medmnist's Dataset and its PIL -> ``ToTensor`` transform, run in Python
-for each image; on a GPU the DataLoader's batches are also copied from host memory.
+The two ``loader_*`` speeds are the median of ``loader_timed_epochs`` timed epochs each,
+after one warm-up epoch each, the two paths' epochs taken in turn so that a slow spell of a
+shared machine falls on both; ``..._min`` and ``..._max`` give their range. One epoch each
+(as this script once timed) put their ratio on either side of 1 from one run to the next.
+On a CPU the two paths differ by medmnist's Dataset and its PIL -> ``ToTensor`` transform,
+run in Python for each image; on a GPU the DataLoader's batches are also copied from host
+memory.
 
 Run: ``COURSEKIT_PROFILE=full python benchmarks/cnn_pneumonia.py``.
 The parameters are those of notebooks/02_cnn.ipynb (a test keeps them equal).
@@ -19,6 +22,7 @@ The parameters are those of notebooks/02_cnn.ipynb (a test keeps them equal).
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -35,14 +39,15 @@ PARAMS = dict(
 )
 SEED = 0
 FLAG = "pneumoniamnist"
+TIMED_EPOCHS = 5    # per data path, after a warm-up epoch each
 
 
-def images_per_second(model, batches, device, n_images: int) -> float:
-    """Training throughput: forward, backward and an SGD step on every batch of one epoch."""
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    model.train()
-
-    def epoch():
+def speeds_in_turn(paths: dict, device, n_images: int, epochs: int) -> dict[str, list[float]]:
+    """Training throughput (images/s: forward, backward and an SGD step on every batch) of
+    each ``name: (model, batches)`` in ``paths``: one warm-up epoch each (allocations, cuDNN
+    autotuning, page cache), then ``epochs`` timed epochs each, the paths in turn."""
+    def epoch(model, batches, opt):
+        model.train()
         for x, y in batches:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True).view(-1).long()
             opt.zero_grad(set_to_none=True)
@@ -53,10 +58,16 @@ def images_per_second(model, batches, device, n_images: int) -> float:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    epoch()                       # warm-up: allocations, cuDNN autotuning, page cache
-    t0 = time.perf_counter()
-    epoch()
-    return n_images / (time.perf_counter() - t0)
+    optimizers = {name: torch.optim.SGD(model.parameters(), lr=1e-3) for name, (model, _) in paths.items()}
+    for name, (model, batches) in paths.items():
+        epoch(model, batches, optimizers[name])
+    speeds = {name: [] for name in paths}
+    for _ in range(epochs):
+        for name, (model, batches) in paths.items():
+            t0 = time.perf_counter()
+            epoch(model, batches, optimizers[name])
+            speeds[name].append(n_images / (time.perf_counter() - t0))
+    return speeds
 
 
 def main() -> int:
@@ -87,14 +98,20 @@ def main() -> int:
     # DataLoader over medmnist's own dataset with its default PIL -> ToTensor transform.
     full_train = ck.data.load_medmnist(FLAG, "train")
     n = len(full_train)
+    paths = {}
     ck.seed_everything(SEED)
-    resident = images_per_second(ck.models.SmallCNN(1, 2, width=P.width).to(device),
-                                 ck.data.DeviceBatches(full_train.images, full_train.labels, batch_size=P.batch_size,
-                                                       device=device), device, n)
+    paths["resident"] = (ck.models.SmallCNN(1, 2, width=P.width).to(device),
+                         ck.data.DeviceBatches(full_train.images, full_train.labels, batch_size=P.batch_size,
+                                               device=device))
     ck.seed_everything(SEED)
-    loader = images_per_second(ck.models.SmallCNN(1, 2, width=P.width).to(device),
-                               ck.data.medmnist_dataloader(FLAG, "train", batch_size=P.batch_size,
-                                                           num_workers=0, seed=SEED), device, n)
+    paths["dataloader"] = (ck.models.SmallCNN(1, 2, width=P.width).to(device),
+                           ck.data.medmnist_dataloader(FLAG, "train", batch_size=P.batch_size, num_workers=0,
+                                                       seed=SEED))
+    speeds = speeds_in_turn(paths, device, n, TIMED_EPOCHS)
+    loader_keys = {"loader_timed_epochs": TIMED_EPOCHS}
+    for name, values in speeds.items():
+        key = f"loader_{name}_img_per_s"
+        loader_keys.update({key: statistics.median(values), f"{key}_min": min(values), f"{key}_max": max(values)})
 
     path = ck.bench.write_result("cnn_pneumonia", {
         "cnn_test_auc": cnn["auc"], "cnn_test_acc": cnn["acc"],
@@ -102,7 +119,7 @@ def main() -> int:
         "logreg_C": logreg_C, "logreg_val_auc": logreg_val[logreg_C],
         "cnn_best_epoch": history.best_epoch, "cnn_epochs": P.epochs, "cnn_train_seconds": train_s,
         "cnn_parameters": ck.models.count_parameters(model), "n_train": len(train),
-        "loader_resident_img_per_s": resident, "loader_dataloader_img_per_s": loader,
+        **loader_keys,
     })
     print(f"wrote {path}")
     print(open(path).read())
