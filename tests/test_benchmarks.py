@@ -47,7 +47,8 @@ def test_committed_results_follow_the_convention(path):
 def test_cnn_results_carry_the_keys_the_chapter_reads():
     data = bench.load_result("cnn_pneumonia")
     for key in ("cnn_test_auc", "cnn_test_acc", "logreg_test_auc", "logreg_test_acc",
-                "loader_resident_img_per_s", "loader_dataloader_img_per_s"):
+                "loader_resident_img_per_s", "loader_dataloader_img_per_s", "loader_timed_epochs",
+                *(f"loader_{p}_img_per_s_{m}" for p in ("resident", "dataloader") for m in ("min", "max"))):
         assert key in data
 
 
