@@ -29,7 +29,7 @@ def real_file(name: str) -> Path:
 @pytest.fixture
 def offline(monkeypatch):
     """No network (every download raises URLError), and a fresh 'notice shown' memory."""
-    def no_network(url, dest):
+    def no_network(url, f):
         raise urllib.error.URLError("no network in this test")
 
     monkeypatch.setattr(data, "_download", no_network)
@@ -214,7 +214,7 @@ def test_fallback_prints_a_loud_notice_once(offline, tmp_path, capsys):
 
 
 def test_download_false_falls_back_without_network(monkeypatch, tmp_path):
-    def must_not_run(url, dest):
+    def must_not_run(url, f):
         raise AssertionError("download=False must not download")
 
     monkeypatch.setattr(data, "_download", must_not_run)
@@ -224,7 +224,7 @@ def test_download_false_falls_back_without_network(monkeypatch, tmp_path):
 
 
 def test_offline_environment_variable_skips_the_download(monkeypatch, tmp_path):
-    def must_not_run(url, dest):
+    def must_not_run(url, f):
         raise AssertionError("COURSEKIT_OFFLINE=1 must not download")
 
     monkeypatch.setattr(data, "_download", must_not_run)
@@ -246,9 +246,9 @@ def test_download_puts_the_verified_file_in_place(monkeypatch, tmp_path):
     source = real_file("breastmnist.npz")
     calls = []
 
-    def copy_file(url, dest):
+    def copy_file(url, f):
         calls.append(url)
-        shutil.copy(source, dest)
+        f.write(source.read_bytes())
 
     monkeypatch.setattr(data, "_download", copy_file)
     monkeypatch.delenv("COURSEKIT_OFFLINE", raising=False)
@@ -260,15 +260,15 @@ def test_download_puts_the_verified_file_in_place(monkeypatch, tmp_path):
 
 
 def test_download_with_wrong_bytes_falls_back_and_leaves_no_file(offline, monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "_download", lambda url, dest: Path(dest).write_bytes(b"<html>"))
+    monkeypatch.setattr(data, "_download", lambda url, f: f.write(b"<html>"))
     ds = fallback("breastmnist", "train", root=tmp_path)
     assert ds.source == "fallback"
     assert list(tmp_path.iterdir()) == []
 
 
 def test_interrupted_download_leaves_no_partial_file(offline, monkeypatch, tmp_path, capsys):
-    def cut_off(url, dest):
-        Path(dest).write_bytes(b"half a file")
+    def cut_off(url, f):
+        f.write(b"half a file")
         raise TimeoutError("the read timed out")
 
     monkeypatch.setattr(data, "_download", cut_off)
@@ -280,7 +280,7 @@ def test_interrupted_download_leaves_no_partial_file(offline, monkeypatch, tmp_p
 def test_a_failed_download_is_not_tried_again_for_the_next_split(offline, monkeypatch, tmp_path):
     calls = []
 
-    def hangs_then_fails(url, dest):
+    def hangs_then_fails(url, f):
         calls.append(url)
         raise TimeoutError("the read timed out")
 
@@ -299,8 +299,8 @@ def test_a_read_only_data_folder_sends_the_download_to_the_home_folder(offline, 
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == shared else real_access(p, mode))
     tried = []
 
-    def no_network(url, dest):
-        tried.append(Path(dest).parent)
+    def no_network(url, f):
+        tried.append(Path(f.name).parent)
         raise urllib.error.URLError("no network in this test")
 
     monkeypatch.setattr(data, "_download", no_network)

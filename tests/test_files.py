@@ -42,3 +42,18 @@ def test_the_file_is_readable_by_others_like_any_written_file(tmp_path, durable)
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert path.read_text() == "x\n"
+
+
+def test_a_check_that_fails_keeps_the_written_bytes_from_the_final_name(tmp_path):
+    path = atomic_write_text(tmp_path / "organamnist.npz", "verified\n")
+    seen = []
+
+    def wrong_checksum(tmp):
+        seen.append(tmp.read_bytes())
+        raise ValueError("MD5 mismatch")
+
+    with pytest.raises(ValueError, match="MD5"):
+        atomic_write(path, lambda f: f.write(b"<html>"), check=wrong_checksum)
+    assert seen == [b"<html>"]                       # the check saw the finished temporary file
+    assert path.read_text() == "verified\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["organamnist.npz"]

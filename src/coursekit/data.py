@@ -23,7 +23,6 @@ import http.client
 import os
 import shutil
 import sys
-import tempfile
 import urllib.request
 import warnings
 from dataclasses import dataclass, field, replace
@@ -34,6 +33,7 @@ import torch
 
 from . import phantoms
 from .checks import check_images, check_positive_int, check_seed
+from .files import atomic_write
 from .device import get_device
 
 __all__ = ["SPLITS", "FallbackDataWarning", "MedMNIST", "DeviceBatches", "data_dir",
@@ -242,28 +242,21 @@ def _folders(root) -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
-def _download(url: str, dest: Path) -> None:
-    """Write the bytes at ``url`` to ``dest``. The module's only network call."""
-    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, open(dest, "wb") as f:
+def _download(url: str, f) -> None:
+    """Write the bytes at ``url`` to the binary file ``f``. The module's only network call."""
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         shutil.copyfileobj(response, f, length=1 << 20)
 
 
 def _fetch(url: str, dest: Path, md5: str) -> None:
-    """Download to a temporary file beside ``dest``, check the MD5, then rename it
-    into place: a partial or wrong download never gets the final name."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        _download(url, tmp)
+    """Download to a temporary file beside ``dest``, check the MD5, then rename it into place
+    (:func:`coursekit.files.atomic_write`): a partial or wrong download never gets the final name."""
+    def verified(tmp: Path) -> None:
         actual = _md5(tmp)
         if actual != md5:
             raise ValueError(f"the download from {url} has MD5 {actual}, expected {md5}")
-        tmp.chmod(0o644)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(dest, lambda f: _download(url, f), check=verified)
 
 
 def _locate(flag: str, size: int, root, download: bool) -> tuple[Path | None, str]:

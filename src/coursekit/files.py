@@ -18,22 +18,29 @@ from typing import BinaryIO, Callable
 __all__ = ["atomic_write", "atomic_write_text"]
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], durable: bool = True) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], durable: bool = True,
+                 check: Callable[[Path], object] | None = None) -> Path:
     """Create or replace ``path`` with what ``write(f)`` writes to the binary file ``f``
-    (e.g. ``lambda f: torch.save(state, f)``); the folder is created if needed.
+    (e.g. ``lambda f: torch.save(state, f)``; ``f.name`` is the temporary file's path);
+    the folder is created if needed.
     ``durable=False`` skips the flush to disk: the rename alone keeps readers from
     seeing half a file, which is all a scratch file read by another process needs;
     a checkpoint or a result must also survive a power cut.
+    ``check(tmp)``, when given, runs on the finished temporary file before the rename
+    (e.g. a download's checksum): an exception there, as in ``write``, leaves ``path`` as it was.
     Returns ``path`` as a :class:`~pathlib.Path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)                    # reopened by name, so that f.name says where the bytes go
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             write(f)
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
+        if check is not None:
+            check(Path(tmp))
         os.chmod(tmp, 0o644)        # mkstemp makes it private (0600); a written file is not
         os.replace(tmp, path)
     except BaseException:
