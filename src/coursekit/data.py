@@ -99,10 +99,14 @@ def _check_flag(flag) -> dict:
     return info[flag]
 
 
-def _check_request(flag, split, size) -> dict:
-    info = _check_flag(flag)
+def _check_split(split) -> None:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}.")
+
+
+def _check_request(flag, split, size) -> dict:
+    info = _check_flag(flag)
+    _check_split(split)
     sizes = available_sizes(flag)
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size not in sizes:
         raise ValueError(f"size {size!r} is not available for {flag}; "

@@ -301,11 +301,10 @@ def fallback_dataset(flag: str, split: str, size: int = 28,
     ``n`` defaults to ``min(real split size, CAPS[split])``. Classes are balanced
     (then shuffled); the result depends only on ``(flag, split, size, n)``.
     """
-    from .data import SPLITS
+    from .data import _check_split
 
     info = _info(flag)
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}; got {split!r}.")
+    _check_split(split)
     _check_size(size)
     if n is None:
         n = min(info["n_samples"][split], CAPS[split])
