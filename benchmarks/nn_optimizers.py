@@ -16,8 +16,7 @@ training only, not the sampling noise of the small test set. Writes
 ``momentum_inverse_time``, ``momentum_cosine``, ``momentum_article``:
 ``NAME_test_auc``, ``NAME_test_acc`` (means over seeds), ``NAME_test_auc_std``
 (the std of the seeds' test AUCs; ``std_ddof`` says which: 1, the sample std,
-with several seeds; 0, the population std, with one seed and in the files
-written before ``std_ddof`` was recorded), ``NAME_final_train_loss``; and ``logreg_test_auc``,
+with several seeds; 0, with one seed, which has no spread to estimate), ``NAME_final_train_loss``; and ``logreg_test_auc``,
 ``logreg_test_acc``, ``majority_test_acc``, ``n_seeds``, ``std_ddof``, ``epochs``,
 ``train_seconds``.
 

@@ -14,8 +14,7 @@ seed's and their spread.
 Writes ``benchmarks/results/rnn_adrenal.json`` in the ``full`` profile
 (``rnn_adrenal.quick.json`` in the ``quick`` one) with, for NAME in seq, cnn2d
 and cnn3d: ``NAME_test_auc`` and ``NAME_test_acc`` (means over seeds),
-``NAME_test_auc_std`` (the sample standard deviation over seeds, ddof=1; files written before
-that choice hold the population one, so the notebook computes it from the seeds' values),
+``NAME_test_auc_std`` (the sample standard deviation over seeds, ddof=1),
 ``NAME_test_auc_min``, ``NAME_test_auc_max``, and per
 seed S ``NAME_test_auc_seedS``, ``NAME_test_acc_seedS``, ``NAME_best_epoch_seedS``;
 also ``logreg_test_auc``, ``logreg_test_acc``, ``majority_test_acc``,
