@@ -18,18 +18,21 @@ and cnn3d: ``NAME_test_auc`` and ``NAME_test_acc`` (means over seeds),
 ``NAME_test_auc_min``, ``NAME_test_auc_max``, and per
 seed S ``NAME_test_auc_seedS``, ``NAME_test_acc_seedS``, ``NAME_best_epoch_seedS``;
 also ``logreg_test_auc``, ``logreg_test_acc``, ``majority_test_acc``,
-``n_seeds`` and a few more. Seed 0 is the notebook's ``SEED``: it starts from the notebook's
-weights, and the notebook executed in the ``full`` profile on the same device repeats its run.
+``n_seeds`` and a few more; ``NAME_train_seconds_seedS`` sums the per-epoch times of that
+run's history, so epochs trained before a resume count too. Seed 0 is the notebook's ``SEED``:
+it starts from the notebook's weights, and the notebook executed in the ``full`` profile on the
+same device repeats its run.
 
-Run: ``COURSEKIT_PROFILE=full python benchmarks/rnn_adrenal.py``.
+Run: ``COURSEKIT_PROFILE=full python benchmarks/rnn_adrenal.py`` (about 70 minutes on a
+2-core CPU). The checkpoints of every seed and network are kept in
+:func:`coursekit.bench.checkpoint_dir` (``benchmarks/.cache/`` unless ``COURSEKIT_BENCH_CACHE``
+says otherwise), so a run that is stopped continues from the last finished epoch when started again.
 The parameters are those of notebooks/03_rnn.ipynb (a test keeps them equal).
 """
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 
 import numpy as np
 
@@ -66,21 +69,21 @@ def main() -> int:
     metrics = {}
     test_batches = ck.data.DeviceBatches(test.images, test.labels, batch_size=128, shuffle=False, device=device)
     seeds = SEEDS[P.profile]
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in seeds:
-            for name, model in R.volume_models(width=P.width, hidden_size=P.hidden_size, seed=seed).items():
-                ck.seed_everything(seed)
-                t0 = time.perf_counter()
-                history = ck.classify.train_classifier(
-                    model, train, val, epochs=P.epochs, batch_size=P.batch_size, max_shift=0, seed=seed,
-                    checkpoint=os.path.join(tmp, f"{name}_seed{seed}.pt"), device=device, progress=False,
-                    verbose=False)
-                res = ck.train.evaluate(model, test_batches, test.task)
-                metrics.update({f"{name}_test_auc_seed{seed}": res["auc"], f"{name}_test_acc_seed{seed}": res["acc"],
-                                f"{name}_best_epoch_seed{seed}": history.best_epoch,
-                                f"{name}_train_seconds_seed{seed}": time.perf_counter() - t0,
-                                f"{name}_parameters": ck.models.count_parameters(model)})
-                print(f"seed {seed} {name}: {res} (best epoch {history.best_epoch})", flush=True)
+    cache = ck.bench.checkpoint_dir("rnn_adrenal")
+    print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
+    for seed in seeds:
+        for name, model in R.volume_models(width=P.width, hidden_size=P.hidden_size, seed=seed).items():
+            ck.seed_everything(seed)
+            history = ck.classify.train_classifier(
+                model, train, val, epochs=P.epochs, batch_size=P.batch_size, max_shift=0, seed=seed,
+                checkpoint=os.path.join(cache, f"{name}_seed{seed}.pt"), device=device, progress=False,
+                verbose=False)
+            res = ck.train.evaluate(model, test_batches, test.task)
+            metrics.update({f"{name}_test_auc_seed{seed}": res["auc"], f"{name}_test_acc_seed{seed}": res["acc"],
+                            f"{name}_best_epoch_seed{seed}": history.best_epoch,
+                            f"{name}_train_seconds_seed{seed}": history.seconds(),
+                            f"{name}_parameters": ck.models.count_parameters(model)})
+            print(f"seed {seed} {name}: {res} (best epoch {history.best_epoch})", flush=True)
     for name in R.VOLUME_MODELS:
         aucs = np.array([metrics[f"{name}_test_auc_seed{s}"] for s in seeds])
         metrics.update({f"{name}_test_auc": float(aucs.mean()), f"{name}_test_auc_std": float(aucs.std(ddof=1)),
