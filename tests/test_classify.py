@@ -15,6 +15,51 @@ def test_random_shift_moves_content_without_changing_shape_and_repeats_with_the_
     assert not torch.equal(a, x)                     # and it does move (seeded, so this is fixed)
 
 
+def test_random_shift_restored_from_its_state_draws_what_the_original_draws_next():
+    x = torch.rand(8, 1, 9, 9)
+    first = classify.random_shift(2, seed=3)
+    first(x)                                         # one batch drawn, as in a finished epoch
+    state = first.get_state()
+    restored = classify.random_shift(2, seed=3)      # as in a fresh process that resumes
+    restored.set_state(state)
+    assert torch.equal(restored(x), first(x))
+
+
+class _DiesAfter(torch.nn.Module):
+    """A SmallCNN whose training forward raises KeyboardInterrupt after ``calls`` batches
+    (``None``: never), as a Colab session that dies in the middle of an epoch."""
+
+    def __init__(self, calls=None):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net, self.calls, self.left = models.SmallCNN(1, 2, width=4), calls, calls
+
+    def forward(self, x):
+        if self.training and self.calls is not None:
+            if self.left == 0:
+                raise KeyboardInterrupt("the session died")
+            self.left -= 1
+        return self.net(x)
+
+
+def test_a_run_with_random_shifts_resumed_after_an_interruption_ends_as_an_uninterrupted_one(phantom_sets, tmp_path):
+    train, val = phantom_sets[0].subset(128, seed=0), phantom_sets[1].subset(64, seed=0)
+
+    def go(model, ckpt):
+        return classify.train_classifier(model, train, val, epochs=3, batch_size=32, max_shift=2,
+                                         checkpoint=ckpt, device="cpu", progress=False, verbose=False)
+
+    whole = _DiesAfter()
+    whole_hist = go(whole, tmp_path / "whole.pt")
+    with pytest.raises(KeyboardInterrupt):
+        go(_DiesAfter(calls=6), tmp_path / "cut.pt")    # 4 batches per epoch: dies in epoch 2
+    resumed = _DiesAfter()
+    resumed_hist = go(resumed, tmp_path / "cut.pt")
+    assert resumed_hist["train_loss"] == whole_hist["train_loss"]
+    for (k, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
 def test_pixel_logistic_regression_beats_chance_on_learnable_phantoms(phantom_sets):
     train, test = phantom_sets
     res = classify.pixel_logistic_regression(train, test)

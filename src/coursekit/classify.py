@@ -23,28 +23,50 @@ from .checks import check_candidates
 from .data import DeviceBatches, MedMNIST
 from .device import get_device
 
-__all__ = ["random_shift", "train_classifier", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
+__all__ = ["RandomShift", "random_shift", "train_classifier", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
 
 # The L2 strengths choose_logistic_c tries: inverse strengths C, ten times apart.
 LOGISTIC_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 
-def random_shift(max_shift: int = 2, seed: int = 0):
+class RandomShift:
     """A batch transform: shift every image by up to ``max_shift`` pixels in
-    each direction (zero fill), drawn from a seeded generator on the batch's
-    device. Input and output ``(N, C, H, W)`` (2D images only; for volumes
-    pass ``max_shift=0`` to :func:`train_classifier`)."""
-    gens: dict = {}
+    each direction (zero fill), drawn from a generator seeded with ``seed`` on
+    the batch's device. Input and output ``(N, C, H, W)`` (2D images only; for
+    volumes pass ``max_shift=0`` to :func:`train_classifier`).
 
-    def transform(x: torch.Tensor) -> torch.Tensor:
+    ``get_state()`` / ``set_state(state)`` save and restore its generators, so
+    that :func:`coursekit.train.fit` can put them in a checkpoint: a resumed run
+    then draws the shifts an uninterrupted run would have drawn."""
+
+    def __init__(self, max_shift: int = 2, seed: int = 0):
+        self.max_shift, self.seed = max_shift, seed
+        self._gens: dict[torch.device, torch.Generator] = {}
+
+    def _generator(self, device: torch.device) -> torch.Generator:
+        if device not in self._gens:
+            self._gens[device] = torch.Generator(device=device).manual_seed(self.seed)
+        return self._gens[device]
+
+    def get_state(self) -> dict[str, torch.Tensor]:
+        """The state of each generator used so far, by device name."""
+        return {str(dev): g.get_state() for dev, g in self._gens.items()}
+
+    def set_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`get_state` returned (devices absent here are skipped)."""
+        for name, gen_state in state.items():
+            dev = torch.device(name)
+            if dev.type == "cuda" and not torch.cuda.is_available():
+                continue
+            self._generator(dev).set_state(gen_state)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:
             raise ValueError(f"random_shift works on (N, C, H, W) images; got shape {tuple(x.shape)} "
                              "(for volumes pass max_shift=0)")
-        g = gens.get(x.device)
-        if g is None:
-            g = gens[x.device] = torch.Generator(device=x.device).manual_seed(seed)
+        g = self._generator(x.device)
         n, _, h, w = x.shape
-        m = max_shift
+        m = self.max_shift
         padded = nn.functional.pad(x, (m, m, m, m))
         dy = torch.randint(0, 2 * m + 1, (n,), generator=g, device=x.device)
         dx = torch.randint(0, 2 * m + 1, (n,), generator=g, device=x.device)
@@ -54,7 +76,10 @@ def random_shift(max_shift: int = 2, seed: int = 0):
         idx_c = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
         return padded[idx_n, idx_c, rows, cols]
 
-    return transform
+
+def random_shift(max_shift: int = 2, seed: int = 0) -> RandomShift:
+    """The course's augmentation: a :class:`RandomShift` of up to ``max_shift`` pixels."""
+    return RandomShift(max_shift, seed)
 
 
 def _validate(model: nn.Module, batches, task: str, optimizer) -> dict[str, float]:

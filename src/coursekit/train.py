@@ -121,6 +121,9 @@ def _rng_state(train) -> dict:
     gen = getattr(train, "generator", None)
     if isinstance(gen, torch.Generator):
         state["loader"] = gen.get_state()
+    transform = getattr(train, "transform", None)
+    if callable(getattr(transform, "get_state", None)):
+        state["transform"] = transform.get_state()
     return state
 
 
@@ -133,6 +136,9 @@ def _set_rng_state(state: dict, train) -> None:
     gen = getattr(train, "generator", None)
     if "loader" in state and isinstance(gen, torch.Generator):
         gen.set_state(state["loader"])
+    transform = getattr(train, "transform", None)
+    if "transform" in state and callable(getattr(transform, "set_state", None)):
+        transform.set_state(state["transform"])
 
 
 def digest_tensors(*tensors) -> str:
@@ -296,7 +302,10 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     ---------
     train: iterable of batches, re-iterated every epoch (a
         :class:`coursekit.data.DeviceBatches` or a ``DataLoader``). If it has
-        ``set_epoch(e)`` it is called before epoch ``e`` (0-based).
+        ``set_epoch(e)`` it is called before epoch ``e`` (0-based). The
+        random state a checkpoint keeps includes a ``DataLoader``'s
+        ``generator`` and the ``transform`` of ``train`` where that has
+        ``get_state()`` / ``set_state()`` (e.g. :class:`coursekit.classify.RandomShift`).
     loss_fn: ``loss_fn(model, batch) -> loss`` (a scalar tensor) or
         ``(loss, {name: float})``; the extra values are averaged over the epoch.
     optimizer: a ``torch.optim.Optimizer`` (or a dict of them with ``step_fn``).
