@@ -35,13 +35,34 @@ def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_file(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
 
+@pytest.fixture
+def umask():
+    """Set the process's umask for one test: ``umask(0o077)``; the old one comes back after."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 @pytest.mark.parametrize("durable", [True, False])
-def test_the_file_is_readable_by_others_like_any_written_file(tmp_path, durable):
-    # the temporary file mkstemp makes is private (0600); the result must not stay so
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600)], ids=["umask 022", "umask 077"])
+def test_a_new_file_gets_the_permissions_open_would_give_it(tmp_path, umask, durable, mask, mode):
+    # the temporary file must not stay private (mkstemp's 0600) nor ignore a private umask
+    umask(mask)
     path = atomic_write_text(tmp_path / "grades.csv", "x\n", durable=durable)
-    if os.name == "posix":
-        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    umask(0o022)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
     assert path.read_text() == "x\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_replaced_file_keeps_its_permissions(tmp_path):
+    path = tmp_path / "grades.csv"
+    path.write_text("old\n")
+    path.chmod(0o600)                               # an instructor kept the grades private
+    atomic_write_text(path, "new\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == "new\n"
 
 
 def test_a_check_that_fails_keeps_the_written_bytes_from_the_final_name(tmp_path):

@@ -4,18 +4,33 @@ A checkpoint, a results file or a grading report that a crash, a full disk or a
 Ctrl-C cut in half is worse than none: the next run would read it. Every file
 coursekit writes for later goes through :func:`atomic_write`: the bytes go to a
 temporary file in the same folder, are flushed to disk, and the temporary file is
-renamed over the target (``os.replace``, atomic on POSIX and Windows). A reader
+renamed over the target (``os.replace``, atomic on POSIX and Windows). A new file gets the
+permissions ``open`` would give it (0666 less the umask); a replaced file keeps its own. A reader
 sees the old file or the new one, never a mixture; a failed write leaves the old
 file as it was and no temporary file behind.
 """
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 __all__ = ["atomic_write", "atomic_write_text"]
+
+
+def _new_temporary(path: Path) -> Path:
+    """A new empty file beside ``path``, made as ``open(..., "w")`` makes files: mode 0666
+    less the umask (``tempfile.mkstemp`` would make it private, 0600, whatever the umask)."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {path}")
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], durable: bool = True,
@@ -31,8 +46,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], d
     Returns ``path`` as a :class:`~pathlib.Path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)                    # reopened by name, so that f.name says where the bytes go
+    tmp = _new_temporary(path)
     try:
         with open(tmp, "wb") as f:
             write(f)
@@ -41,7 +55,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], d
                 os.fsync(f.fileno())
         if check is not None:
             check(Path(tmp))
-        os.chmod(tmp, 0o644)        # mkstemp makes it private (0600); a written file is not
+        if path.exists():           # a replaced file keeps its permissions (a chmod 600 stays private)
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
