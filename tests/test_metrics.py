@@ -69,7 +69,7 @@ def test_ssim_matches_skimage_on_generated_images(channels):
     noisy = degrade(clean)
     ours = ssim(t(noisy), t(clean), reduction="none")
     np.testing.assert_allclose(ours.double().numpy(), skimage_ssim(noisy, clean, data_range=1.0),
-                               atol=1e-3)
+                               atol=1e-4)
 
 
 def test_ssim_in_float64_matches_skimage_to_rounding():
@@ -92,7 +92,7 @@ def test_ssim_matches_skimage_on_volumes():
     noisy = degrade(clean, noise=0.05)
     ours = ssim(t(noisy), t(clean), reduction="none")
     ref = skimage_ssim(noisy, clean, data_range=1.0)
-    np.testing.assert_allclose(ours.double().numpy(), ref, atol=1e-3)
+    np.testing.assert_allclose(ours.double().numpy(), ref, atol=1e-4)
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -111,7 +111,7 @@ def test_ssim_matches_skimage_on_real_images(flag):
     noisy = degrade(clean, seed=1)
     ours = ssim(t(noisy), t(clean), reduction="none")
     np.testing.assert_allclose(ours.double().numpy(), skimage_ssim(noisy, clean, data_range=1.0),
-                               atol=1e-3)
+                               atol=1e-4)
 
 
 @pytest.mark.realdata
@@ -130,7 +130,7 @@ def test_ssim_matches_skimage_on_real_volumes():
     noisy = degrade(clean, seed=3)
     ours = ssim(t(noisy), t(clean), reduction="none")
     np.testing.assert_allclose(ours.double().numpy(), skimage_ssim(noisy, clean, data_range=1.0),
-                               atol=1e-3)
+                               atol=1e-4)
 
 
 # --------------------------------------------------------------------------
