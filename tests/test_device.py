@@ -34,6 +34,14 @@ def test_asking_for_a_missing_gpu_is_a_clear_error(monkeypatch):
         device.get_device("gpu0")
 
 
+def test_asking_for_a_gpu_index_this_machine_lacks_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert device.get_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="has 1 CUDA GPU: use 'cuda' or 'cuda:0' to 'cuda:0'"):
+        device.get_device("cuda:1")
+
+
 def test_a_device_passed_in_wins_over_the_environment_variable(monkeypatch):
     monkeypatch.setenv("COURSEKIT_DEVICE", "cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -55,6 +63,13 @@ def test_a_model_runs_where_its_parameters_are_unless_a_device_is_asked_for(monk
     assert device.model_device(model) == torch.device("cpu")
     with pytest.raises(ValueError, match="no CUDA GPU"):
         device.model_device(model, "cuda")
+
+
+def test_a_model_without_parameters_or_buffers_runs_on_the_default_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
+    assert device.model_device(torch.nn.Flatten()) == torch.device("cpu")
+    assert device.model_device(torch.nn.BatchNorm1d(2, affine=False)) == torch.device("cpu")   # buffers only
 
 
 def test_autocast_and_scaler_are_no_ops_on_cpu():

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import platform
 import random
@@ -39,6 +40,10 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
             raise ValueError(f"{name!r} is not a device; expected 'cpu', 'cuda', 'cuda:N' or 'mps'.") from err
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {name!r} was asked for, but no CUDA GPU is available here.")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            n = torch.cuda.device_count()
+            raise ValueError(f"device {name!r} was asked for, but this machine has {n} CUDA GPU"
+                             f"{'s' if n != 1 else ''}: use 'cuda' or 'cuda:0' to 'cuda:{n - 1}'.")
         if dev.type == "mps" and not _mps_available():
             raise ValueError(f"device {name!r} was asked for, but Apple MPS is not available here.")
         return dev
@@ -51,8 +56,13 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
 
 def model_device(model: torch.nn.Module, device: str | torch.device | None = None) -> torch.device:
     """The device to run ``model`` on: ``device``, checked by :func:`get_device`, when it is
-    given; else the device that holds the model's parameters (where it was trained or moved)."""
-    return get_device(device) if device is not None else next(model.parameters()).device
+    given; else the device that holds the model's parameters (where it was trained or moved),
+    or its buffers; a model with neither has no device of its own, so it gets :func:`get_device`'s."""
+    if device is not None:
+        return get_device(device)
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        return tensor.device
+    return get_device()
 
 
 def _mps_available() -> bool:
