@@ -103,6 +103,17 @@ def test_a_scheduler_without_step_is_refused_with_what_was_expected():
                   device="cpu", progress=False, verbose=False)
 
 
+def test_a_plateau_scheduler_is_refused_before_any_epoch_is_trained(tmp_path):
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="ReduceLROnPlateau.*CosineAnnealingLR"):
+        train.fit(model, DeviceBatches(x, y, batch_size=16, device="cpu"), loss_fn=ce_loss, optimizer=opt,
+                  scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau(opt), epochs=1,
+                  checkpoint=tmp_path / "run.pt", device="cpu", progress=False, verbose=False)
+    assert not (tmp_path / "run.pt").exists()
+
+
 def test_history_seconds_count_the_epochs_trained_before_a_resume(tmp_path):
     ckpt = tmp_path / "run.pt"
     _, first = run(epochs=2, ckpt=ckpt)

@@ -102,6 +102,11 @@ def _schedulers(scheduler) -> dict:
         if not all(hasattr(sched, a) for a in ("step", "state_dict", "load_state_dict")):
             raise TypeError(f"scheduler {name!r} must be a torch.optim.lr_scheduler (step, state_dict, "
                             f"load_state_dict); got {type(sched).__name__}")
+        if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            # fit steps schedulers with no argument; this one needs the metric it watches
+            raise TypeError(f"scheduler {name!r} is a ReduceLROnPlateau, whose step() needs a validation "
+                            "metric; fit steps its schedulers once per epoch without one. Use a schedule "
+                            "that depends on the epoch only (e.g. CosineAnnealingLR, StepLR).")
     return scheds
 
 
