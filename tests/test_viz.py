@@ -411,6 +411,14 @@ def test_plot_history_leaves_out_the_learning_rate_by_default_but_plots_it_on_re
     assert [labels(ax) for ax in rendered(viz.plot_history(history, keys=["lr"])).axes] == [["lr"]]
 
 
+def test_kernel_panel_refuses_an_output_named_like_the_input():
+    with pytest.raises(ValueError, match="named 'input'.*replace the input"):
+        viz.kernel_panel(torch.rand(8, 8), {"input": torch.rand(8, 8), "blur": torch.rand(8, 8)})
+    fig = viz.kernel_panel(torch.rand(8, 8), {"input": torch.rand(8, 8)}, input_title="original")
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["original", "input"]
+    plt.close("all")
+
+
 def test_kernel_panel_wraps_into_rows_of_ncols():
     outputs = {f"k{i}": np.zeros((5, 5)) for i in range(5)}
     fig = viz.kernel_panel(None, outputs, ncols=3)

@@ -51,6 +51,13 @@ def test_static_panel_renders_every_setting(image):
     plt.close("all")
 
 
+def test_static_panel_refuses_two_settings_with_one_title(image):
+    with pytest.raises(ValueError, match=r"repeated: \['sobel'\]"):
+        widgets.static_panel(lambda name: widgets.apply_kernel(image, name),
+                             [{"name": "sobel x"}, {"name": "sobel y"}, {"name": "identity"}],
+                             titles=["sobel", "sobel", "identity"])
+
+
 def test_kernel_explorer_shows_a_panel_and_returns_live_controls(image, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))

@@ -284,6 +284,9 @@ def kernel_panel(image, outputs: Mapping, size: float = 2.2, input_title: str = 
     if not isinstance(outputs, Mapping) or len(outputs) == 0:
         raise TypeError("kernel_panel: outputs must be a non-empty dict {name: (H, W) image}; "
                         f"got {type(outputs).__name__}.")
+    if image is not None and input_title in map(str, outputs):
+        raise ValueError(f"kernel_panel: an output is named {input_title!r}, like the input panel, so it would "
+                         "replace the input; rename it or pass another input_title.")
     panels = {} if image is None else {input_title: _as_2d(image, "kernel_panel: image")}
     panels.update({str(k): _as_2d(v, f"kernel_panel: outputs[{k!r}]") for k, v in outputs.items()})
     aspect = max(x.shape[1] / x.shape[0] for x in panels.values())   # strips get wide cells

@@ -96,6 +96,9 @@ def static_panel(render: Callable[..., np.ndarray], settings: Sequence[Mapping],
     titles = list(titles) if titles is not None else [", ".join(f"{k}={v}" for k, v in s.items()) for s in settings]
     if len(titles) != len(settings):
         raise ValueError(f"got {len(titles)} titles for {len(settings)} settings")
+    repeated = sorted({t for t in titles if titles.count(t) > 1})
+    if repeated:
+        raise ValueError(f"every panel needs its own title, or one panel would hide another; repeated: {repeated}")
     outputs = {t: render(**s) for t, s in zip(titles, settings)}
     fig = viz.kernel_panel(np.asarray(original) if original is not None else None, outputs, ncols=ncols, size=size)
     if suptitle:
