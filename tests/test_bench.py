@@ -42,7 +42,15 @@ def test_a_quick_run_never_replaces_full_results(tmp_path):
     assert bench.load_result("demo", "quick", results_dir=tmp_path)["auc"] == 0.6
 
 
-@pytest.mark.parametrize("metrics", [{"auc": float("nan")}, {"auc": "0.9"}, {"profile": 1.0}, {"ok": True}])
+def test_numpy_scalars_are_written_as_the_numbers_they_hold(tmp_path):
+    path = bench.write_result("demo", {"auc": np.float32(0.5), "n": np.int64(3), "mse": np.float64(0.25)},
+                              profile="full", results_dir=tmp_path, device="x")
+    data = json.loads(path.read_text())
+    assert (data["auc"], data["n"], data["mse"]) == (0.5, 3, 0.25)
+    assert isinstance(data["n"], int) and isinstance(data["auc"], float)
+
+
+@pytest.mark.parametrize("metrics", [{"auc": float("nan")}, {"auc": "0.9"}, {"profile": 1.0}, {"ok": True}, {"auc": np.float32("inf")}, {"ok": np.bool_(True)}])
 def test_non_numeric_or_reserved_metrics_are_rejected(tmp_path, metrics):
     with pytest.raises(ValueError):
         bench.write_result("demo", metrics, profile="full", results_dir=tmp_path, device="x")
@@ -59,8 +67,8 @@ def test_a_benchmark_image_is_saved_as_a_grayscale_png_named_by_profile(tmp_path
     assert np.asarray(Image.open(quick)).max() == 0
 
 
-@pytest.mark.parametrize("image", [np.full((3, 4), 1.5), np.zeros((2, 3, 4)), np.full((3, 4), np.nan)],
-                         ids=["above 1", "not 2-D", "nan"])
+@pytest.mark.parametrize("image", [np.full((3, 4), 1.5), np.zeros((2, 3, 4)), np.full((3, 4), np.nan), np.zeros((0, 5))],
+                         ids=["above 1", "not 2-D", "nan", "empty"])
 def test_a_benchmark_image_outside_unit_range_or_not_2d_is_refused(tmp_path, image):
     with pytest.raises(ValueError, match=r"\(H, W\) array with values in \[0, 1\]"):
         bench.write_image("demo_samples", image, profile="full", results_dir=tmp_path)

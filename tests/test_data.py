@@ -463,6 +463,13 @@ def test_different_seeds_give_different_orders():
         order(DeviceBatches(x, y, seed=1, device="cpu"))
 
 
+@pytest.mark.parametrize("seed", [None, -1, 1.5])
+def test_batches_refuse_a_seed_that_would_not_repeat_when_made_not_when_first_used(seed):
+    x, y = sample_ids(10)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        DeviceBatches(x, y, seed=seed, device="cpu")
+
+
 def test_no_shuffle_keeps_the_order():
     x, y = sample_ids(10)
     assert order(DeviceBatches(x, y, batch_size=4, shuffle=False, device="cpu")) == list(range(10))

@@ -37,6 +37,11 @@ def test_params_requires_the_same_keys_in_both_profiles():
         profile.params(quick=dict(epochs=1, n_train=10), full=dict(epochs=2))
 
 
+def test_params_refuse_a_parameter_named_profile_which_names_the_active_profile():
+    with pytest.raises(ValueError, match="'profile' is reserved"):
+        profile.params(quick=dict(profile="small"), full=dict(profile="large"))
+
+
 def test_describe_says_how_to_change_the_profile(monkeypatch):
     monkeypatch.setenv("COURSEKIT_PROFILE", "quick")
     text = profile.describe()

@@ -243,6 +243,11 @@ def test_predict_returns_probabilities_and_restores_train_mode():
     assert model.training
 
 
+def test_predict_on_no_batches_says_what_it_expected():
+    with pytest.raises(ValueError, match="batches gave no batch"):
+        train.predict(make_model(), [])
+
+
 def test_evaluate_gives_auc_and_accuracy_of_a_perfect_model():
     x, y = make_problem()
     class Oracle(nn.Module):

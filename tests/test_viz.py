@@ -227,6 +227,12 @@ def test_compare_error_maps_need_a_reference():
         viz.compare({"noisy": noisy, "clean": clean}, errors=True)
 
 
+def test_compare_error_maps_need_a_panel_besides_the_reference():
+    clean, _ = pair()
+    with pytest.raises(ValueError, match="none besides the reference 'clean'"):
+        viz.compare({"clean": clean}, reference="clean", errors=True)
+
+
 def test_compare_rejects_ncols_with_several_images():
     clean, noisy = pair(n=2)
     with pytest.raises(ValueError, match="ncols applies to a single image"):

@@ -189,9 +189,10 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
     for key, value in metrics.items():
         if key in META_KEYS:
             raise ValueError(f"{key!r} is reserved for metadata; rename the metric")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        # numbers.Real takes NumPy scalars too (np.float32, np.int64), which json cannot write as they are
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
-        clean[key] = float(value) if isinstance(value, float) else int(value)
+        clean[key] = int(value) if isinstance(value, numbers.Integral) else float(value)
     _raise_if_fallback()
     prof = profile or _profile.active()
     commit, now = run_commit(), git_commit()
@@ -219,8 +220,8 @@ def write_image(name: str, image, profile: str | None = None, results_dir: Path 
 
     _check_name(name, "image")
     arr = np.asarray(image, dtype=np.float64)
-    if arr.ndim != 2 or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-        raise ValueError(f"image must be a grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
+    if arr.ndim != 2 or arr.size == 0 or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+        raise ValueError(f"image must be a non-empty grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
                          + (f", range [{arr.min():.3g}, {arr.max():.3g}]" if arr.size and arr.ndim == 2 else ""))
     _raise_if_fallback()
     picture = Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L")

@@ -393,7 +393,7 @@ class DeviceBatches:
         self.labels = None if labels is None else labels.to(self.device)
         self.n_samples = images.shape[0]
         self.batch_size = int(batch_size)
-        self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
+        self.shuffle, self.seed, self.drop_last = shuffle, check_seed(seed), drop_last
         self.transform = transform
         self.epoch = 0          # the epoch the next iter() uses
         self._auto = True       # advance the epoch after each iter() until set_epoch is called

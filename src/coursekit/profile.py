@@ -44,6 +44,8 @@ def params(quick: dict, full: dict, profile: str | None = None) -> SimpleNamespa
     if set(quick) != set(full):
         diff = sorted(set(quick) ^ set(full))
         raise ValueError(f"quick and full must define the same parameters; differing keys: {diff}")
+    if "profile" in quick:
+        raise ValueError("'profile' is reserved: P.profile names the active profile; rename that parameter")
     name = profile or active()
     if name not in PROFILES:
         raise ValueError(f"profile {name!r} is not one of {PROFILES}.")

@@ -506,6 +506,9 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | str | No
             labels.append(y.cpu().numpy())
     finally:
         model.train(was_training)
+    if not scores:
+        raise ValueError("predict: batches gave no batch; expected an iterable of (images, labels) pairs "
+                         "(an empty data set, or a DataLoader with drop_last=True and fewer images than a batch?)")
     return np.concatenate(scores), np.concatenate(labels)
 
 

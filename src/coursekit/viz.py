@@ -224,6 +224,9 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
         raise ValueError("compare: errors=True needs a reference panel to compute |x - reference|.")
     n = len(next(iter(images.values())))
     others = [k for k in images if k != reference]
+    if errors and not others:
+        raise ValueError(f"compare: errors=True maps |x - reference| for the other panels, and there is none "
+                         f"besides the reference {reference!r}; add a panel or pass errors=False.")
 
     titles = {k: [k] * n for k in images}
     if reference is not None:
