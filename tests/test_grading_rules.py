@@ -7,11 +7,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from coursekit import gan, optim
 from coursekit.grading import check
 from coursekit.grading.cases import call
 from coursekit.grading.rules import ForbiddenCall, _resolve, execute_as_student, forbidding, origin_error
 from coursekit.grading.tasks import exercise_tasks, exercises
 from coursekit.grading.tasks.cnn import CONV2D_FORBIDDEN, PneumoniaCNNReference, conv_output_size_reference
+from coursekit.models import autoencoders, mlp, recurrent
 
 from grading_helpers import grade_in_process
 
@@ -165,7 +167,55 @@ def gru_cell_by_torch(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     return torch.gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
+# A notebook function that only calls the course's own answer is the answer imported under
+# another name: the rule that refuses an import from coursekit must refuse this too.
+
+def activation_grads_by_coursekit(z):
+    return {name: mlp.activation_grad(name, z) for name in ("sigmoid", "tanh", "relu")}
+
+
+def adam_step_by_coursekit(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return optim.adam_step(param, grad, m, v, t, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+
+
+def inverse_time_decay_by_coursekit(step, lr0, decay_rate, decay_steps=1):
+    return optim.inverse_time(step / decay_steps, lr0, decay_rate)
+
+
+def gru_cell_by_coursekit(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    return recurrent.gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+
+
+def reparameterize_by_coursekit(mu, logvar, eps):
+    return autoencoders.reparameterize(mu, logvar, eps)
+
+
+def kl_divergence_by_coursekit(mu, logvar):
+    return autoencoders.kl_divergence(mu, logvar)
+
+
+def vae_loss_by_coursekit(*args, **kwargs):
+    return autoencoders.vae_loss(*args, **kwargs)
+
+
+def discriminator_loss_by_coursekit(real_logits, fake_logits, smooth=0.0):
+    return gan.d_loss(real_logits, fake_logits, smooth)
+
+
+def generator_loss_by_coursekit(fake_logits):
+    return gan.g_loss(fake_logits)
+
+
+def optimal_discriminator_by_coursekit(p_data, p_g):
+    return gan.optimal_discriminator(p_data, p_g)
+
+
 SHORTCUTS = [
+    ("nn.activations", activation_grads_by_coursekit), ("nn.adam_step", adam_step_by_coursekit),
+    ("nn.lr_schedule", inverse_time_decay_by_coursekit), ("rnn.gru_cell", gru_cell_by_coursekit),
+    ("ae.reparameterize", reparameterize_by_coursekit), ("ae.kl_divergence", kl_divergence_by_coursekit),
+    ("ae.vae_loss", vae_loss_by_coursekit), ("gan.d_loss", discriminator_loss_by_coursekit),
+    ("gan.g_loss", generator_loss_by_coursekit), ("gan.optimal_d", optimal_discriminator_by_coursekit),
     ("cnn.conv2d", conv2d_by_f_conv2d), ("cnn.conv2d", conv2d_by_module),
     ("nn.activations", activation_grads_by_autograd), ("nn.activations", activation_grads_by_torch_func),
     ("nn.cross_entropy", cross_entropy_by_autograd),

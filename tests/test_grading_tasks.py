@@ -297,6 +297,14 @@ class SoftmaxOutput(cnn.PneumoniaCNNReference):
         return super().forward(x).softmax(1)
 
 
+class SigmoidOutput(cnn.PneumoniaCNNReference):
+    """Ends in a sigmoid: outputs in (0, 1) that do not sum to 1, so they pass for logits, and the
+    argmax still learns the batch, but the loss can never fall below 0.313."""
+
+    def forward(self, x):
+        return torch.sigmoid(super().forward(x))
+
+
 class ExpectsRGB(nn.Module):
     def __init__(self):
         super().__init__()
@@ -322,7 +330,8 @@ WRONG = [
     ("cnn.train_step", step_softmax_before_cross_entropy), ("cnn.train_step", step_returns_tensor),
     ("cnn.train_step", step_returns_loss_after_update), ("cnn.train_step", step_manual_sgd),
     ("cnn.model", SingleLogit), ("cnn.model", NoPooling), ("cnn.model", WrongFlattenSize),
-    ("cnn.model", ReluOnLogits), ("cnn.model", SoftmaxOutput), ("cnn.model", ExpectsRGB),
+    ("cnn.model", ReluOnLogits), ("cnn.model", SoftmaxOutput), ("cnn.model", SigmoidOutput),
+    ("cnn.model", ExpectsRGB),
 ]
 
 
@@ -349,8 +358,18 @@ def test_a_dilated_span_of_k_plus_2_d_minus_1_fails_only_the_5x5_dilation_case()
     assert failed_cases("cnn.output_size", size_span_from_the_3x3_example) == ["32 pixels, 5x5 kernel, dilation 3"]
 
 
-def test_softmax_output_passes_the_shape_and_training_checks_but_not_the_logits_check():
-    assert failed_cases("cnn.model", SoftmaxOutput) == ["outputs are logits, not probabilities"]
+CONFIDENT = f"becomes confident: cross-entropy below {cnn.CONFIDENT_LOSS} within {cnn.CONFIDENT_STEPS} Adam steps"
+
+
+def test_softmax_output_passes_the_shape_and_learning_checks_but_not_the_logits_checks():
+    assert failed_cases("cnn.model", SoftmaxOutput) == ["outputs are logits, not probabilities", CONFIDENT]
+
+
+def test_sigmoid_output_fails_only_the_confidence_check_and_is_told_why():
+    assert failed_cases("cnn.model", SigmoidOutput) == [CONFIDENT]
+    result = grade_in_process("cnn.model", SigmoidOutput)
+    message = next(c.message for c in result.cases if c.case.name == CONFIDENT)
+    assert "0.313" in message and "sigmoid" in message
 
 
 def test_mismatch_message_gives_shapes_dtypes_first_mismatch_and_hint():

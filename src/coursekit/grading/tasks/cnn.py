@@ -202,6 +202,11 @@ TRAIN_STEP_CASES = (
 
 MAX_PARAMETERS = 250_000
 OVERFIT_STEPS = 200
+# Logits squeezed into (0, 1) (a sigmoid or softmax at the end) differ by less than 1, so the
+# cross-entropy of two classes stays above log(1 + e^-1) = 0.313 however long they train. A model
+# that returns logits goes below CONFIDENT_LOSS on the overfitting batch within CONFIDENT_STEPS
+# (the reference reaches about 1e-4, a plain MLP about 0.05, a global-average-pooling CNN 0.005).
+CONFIDENT_STEPS, CONFIDENT_LOSS = 100, 0.15
 
 
 class PneumoniaCNNReference(nn.Module):
@@ -265,6 +270,33 @@ def run_overfit(model_class, inputs):
             if (logits.argmax(1) == y).all():
                 break
     return {"logits": logits, "steps": steps}
+
+
+def run_confident(model_class, inputs):
+    """Train a fresh ``model_class()`` with Adam (lr 1e-3) on the overfitting batch for exactly
+    ``inputs["steps"]`` steps; returns the final cross-entropy (eval mode) and whether every
+    output lies in [0, 1]."""
+    x, y = inputs["x"], inputs["y"]
+    with torch.random.fork_rng(devices=[]), flush_denormals():
+        torch.manual_seed(0)
+        model = model_class()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        model.train()
+        for _ in range(inputs["steps"]):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            logits = model(x)
+    return {"loss": float(F.cross_entropy(logits, y)), "outputs_in_0_1": bool(((logits >= 0) & (logits <= 1)).all())}
+
+
+def _confident_batch(gen):
+    """The overfitting batch, trained for a fixed number of steps."""
+    inputs = _overfit_batch(gen)
+    del inputs["max_steps"]
+    return dict(inputs, steps=CONFIDENT_STEPS)
 
 
 def _images(gen):
@@ -332,6 +364,21 @@ def compare_overfit(expected, got, inputs):
     return None
 
 
+def compare_confident(expected, got, inputs):
+    """Cross-entropy on the overfitting batch below CONFIDENT_LOSS after CONFIDENT_STEPS steps."""
+    loss = got.get("loss") if isinstance(got, dict) else None
+    if not isinstance(loss, float):
+        return f"training did not produce a loss; got {got!r:.200}"
+    if loss < CONFIDENT_LOSS:
+        return None
+    said = (f"after {inputs['steps']} Adam steps on 32 images the cross-entropy is {loss:.3f}; expected below "
+            f"{CONFIDENT_LOSS}. ")
+    if got.get("outputs_in_0_1"):
+        return said + ("Every output lies in [0, 1], as a sigmoid's or a softmax's do: outputs squeezed into (0, 1) "
+                       "differ by less than 1, so the loss can never fall below 0.313. Return the raw logits.")
+    return said + "The model classifies, but it cannot become confident: is there a bottleneck before the last layer?"
+
+
 MODEL_CASES = (
     Case("(N, 1, 28, 28) float32 in, (N, 2) float32 logits out", _images, run=run_forward,
          compare=compare_shape_dtype, hint="the last layer has 2 outputs; no softmax at the end.", seed=1),
@@ -345,6 +392,9 @@ MODEL_CASES = (
          hint="a model that cannot learn 32 images has a bug: does forward return the raw logits, "
               "with no ReLU after the last layer?",
          seed=3),
+    Case(f"becomes confident: cross-entropy below {CONFIDENT_LOSS} within {CONFIDENT_STEPS} Adam steps",
+         _confident_batch, run=run_confident, compare=compare_confident,
+         hint="end forward with the last linear layer: no sigmoid, softmax or ReLU after it.", seed=3),
 )
 
 # The exercise asks for the convolution "not with F.conv2d or nn.Conv2d".
@@ -358,5 +408,6 @@ TASKS = [
     Task("cnn.normalize", "per-channel dataset statistics", "channel_stats", 2,
          channel_stats_reference, NORMALIZE_CASES),
     Task("cnn.train_step", "one training step", "train_step", 3, train_step_reference, TRAIN_STEP_CASES),
-    Task("cnn.model", "a CNN for PneumoniaMNIST", "PneumoniaCNN", 2, PneumoniaCNNReference, MODEL_CASES),
+    Task("cnn.model", "a CNN for PneumoniaMNIST", "PneumoniaCNN", 2, PneumoniaCNNReference, MODEL_CASES,
+         forbidden=("coursekit.models.cnn.SmallCNN",)),   # the course's own CNN, wrapped, is not your design
 ]

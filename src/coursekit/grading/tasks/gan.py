@@ -470,19 +470,24 @@ DISCRIMINATOR_CASES = (
              "well within the steps allowed."), seed=2),
 )
 
+# coursekit's own answers (the chapter's GANs use them): a notebook function or class that only
+# calls one of them earns no points, as one imported from coursekit does not.
+_LOSSES = ("coursekit.gan.d_loss", "coursekit.gan.g_loss")
 TASKS = [
     Task("gan.d_loss", "the discriminator's loss", "discriminator_loss", 3, discriminator_loss_reference,
-         D_LOSS_CASES),
+         D_LOSS_CASES, forbidden=_LOSSES),
     Task("gan.g_loss", "the non-saturating generator loss", "generator_loss", 2, generator_loss_reference,
-         G_LOSS_CASES),
+         G_LOSS_CASES, forbidden=_LOSSES),
     Task("gan.optimal_d", "the optimal discriminator", "optimal_discriminator", 2, optimal_discriminator_reference,
-         OPTIMAL_D_CASES),
+         OPTIMAL_D_CASES, forbidden=("coursekit.gan.optimal_discriminator",)),
     Task("gan.conditioning", "label conditioning", "add_labels", 2, add_labels_reference, CONDITIONING_CASES),
-    Task("gan.train_step", "one GAN training step", "train_step", 3, train_step_reference, TRAIN_STEP_CASES),
+    Task("gan.train_step", "one GAN training step", "train_step", 3, train_step_reference, TRAIN_STEP_CASES,
+         forbidden=_LOSSES),
     Task("gan.real_batch", "debugging: real data, not noise", "real_batch", 1, real_batch_reference,
          REAL_BATCH_CASES),
     Task("gan.generator", "debugging: a generator that makes 28 x 28 images", "Generator", 2, GeneratorReference,
-         GENERATOR_CASES),
+         GENERATOR_CASES, forbidden=("coursekit.models.gan.Generator", "coursekit.models.gan.ConditionalGenerator")),
     Task("gan.discriminator", "debugging: a discriminator on images, returning logits", "Discriminator", 2,
-         DiscriminatorReference, DISCRIMINATOR_CASES),
+         DiscriminatorReference, DISCRIMINATOR_CASES,
+         forbidden=("coursekit.models.gan.Discriminator", "coursekit.models.gan.ConditionalDiscriminator")),
 ]

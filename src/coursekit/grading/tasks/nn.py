@@ -289,15 +289,19 @@ NO_AUTOGRAD = ("torch.Tensor.backward", "torch.autograd.backward", "torch.autogr
                "torch.autograd.functional.jacobian", "torch.autograd.functional.vjp", "torch.func.grad",
                "torch.func.vjp", "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW")
 
+# Nor coursekit's own answers (the chapter's code uses them).
+_MLP, _OPTIM = "coursekit.models.mlp.", "coursekit.optim."
 TASKS = [
     Task("nn.activations", "derivatives of sigmoid, tanh and ReLU", "activation_grads", 2,
-         activation_grads_reference, ACTIVATION_CASES, forbidden=NO_AUTOGRAD),
+         activation_grads_reference, ACTIVATION_CASES, forbidden=NO_AUTOGRAD + (_MLP + "activation_grad",)),
     Task("nn.cross_entropy", "stable softmax cross-entropy and its gradient", "softmax_cross_entropy", 2,
-         softmax_cross_entropy_reference, CROSS_ENTROPY_CASES, forbidden=NO_AUTOGRAD),
+         softmax_cross_entropy_reference, CROSS_ENTROPY_CASES,
+         forbidden=NO_AUTOGRAD + (_MLP + "softmax_cross_entropy",)),
     Task("nn.mlp_backward", "the backward pass of a one-hidden-layer MLP", "mlp_backward", 3,
-         mlp_backward_reference, MLP_CASES, forbidden=NO_AUTOGRAD),
+         mlp_backward_reference, MLP_CASES,
+         forbidden=NO_AUTOGRAD + (_MLP + "backward", _MLP + "loss_and_grads", _MLP + "softmax_cross_entropy")),
     Task("nn.adam_step", "one step of Adam", "adam_step", 3, adam_step_reference, ADAM_CASES,
-         forbidden=NO_AUTOGRAD),
+         forbidden=NO_AUTOGRAD + (_OPTIM + "adam_step", _OPTIM + "Adam")),
     Task("nn.lr_schedule", "inverse-time learning-rate decay", "inverse_time_decay", 2,
-         inverse_time_decay_reference, SCHEDULE_CASES, forbidden=NO_AUTOGRAD),
+         inverse_time_decay_reference, SCHEDULE_CASES, forbidden=NO_AUTOGRAD + (_OPTIM + "inverse_time",)),
 ]
