@@ -297,6 +297,11 @@ def real_batch_permutation(images, batch_size, generator):
     return images[torch.randperm(images.shape[0], generator=generator)[:batch_size]]
 
 
+def real_batch_never_the_last_image(images, batch_size, generator):
+    """randint's upper bound is exclusive already: the - 1 leaves the last image out for ever."""
+    return images[torch.randint(0, images.shape[0] - 1, (batch_size,), generator=generator)]
+
+
 class ArticleGenerator(nn.Module):
     """The article's generator: emits 8 x 8 images."""
 
@@ -373,6 +378,7 @@ WRONG = [
     ("gan.train_step", step_no_zero_grad), ("gan.train_step", step_missing_detach_but_zero_grad),
     ("gan.real_batch", real_batch_uniform_noise), ("gan.real_batch", real_batch_first_images),
     ("gan.real_batch", real_batch_global_rng), ("gan.real_batch", real_batch_permutation),
+    ("gan.real_batch", real_batch_never_the_last_image),
     ("gan.generator", ArticleGenerator), ("gan.generator", TanhGenerator), ("gan.generator", IgnoresZGenerator),
     ("gan.generator", UnusedLayerGenerator),
     ("gan.discriminator", FlatDiscriminator), ("gan.discriminator", SigmoidDiscriminator),

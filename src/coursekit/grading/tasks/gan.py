@@ -314,10 +314,18 @@ def run_real_batch(real_batch, inputs):
     def from_data(batch):
         return bool(all((flat == row).all(1).any() for row in batch.flatten(1)))
 
+    # 100 batches reach every image (a miss by chance has odds below 1e-7 here; the seed fixes
+    # them anyway), unless the draw leaves some out, as randint(0, len(images) - 1) does the last
+    drawn = torch.zeros(len(images), dtype=torch.bool)
+    gen = torch.Generator().manual_seed(inputs["seed"] + 1)
+    for _ in range(100):
+        batch = real_batch(images, n, gen).flatten(1)
+        drawn |= (batch[:, None, :] == flat[None]).all(2).any(0)
     return {"shape": tuple(first.shape), "dtype": str(first.dtype),
             "every image is one of the data set's": from_data(first) and from_data(second),
             "same generator seed, same batch": bool(torch.equal(first, again)),
-            "two batches in a row differ": not torch.equal(again, second)}
+            "two batches in a row differ": not torch.equal(again, second),
+            "every image of the data set is drawn in 100 batches": bool(drawn.all())}
 
 
 def batch_case(name, n_images=40, batch_size=8, hint="", seed=0) -> Case:
