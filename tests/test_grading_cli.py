@@ -129,7 +129,12 @@ def hostile_run(tmp_path_factory):
             "import torch\n"
             "data = torch.rand(10, 3, 8, 8)\n"
             "def channel_stats(images):\n"
-            "    return data.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3), unbiased=False)\n")),
+            "    return data.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3), unbiased=False)\n"),
+            conv_output_size=(   # a default argument, evaluated as the grader loads the code, reads it too
+            "import torch\n"
+            "side = torch.rand(28).shape[0]\n"
+            "def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, _side=side):\n"
+            "    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1\n")),
     ]
     out = tmp / "grades"
     start = time.monotonic()
@@ -308,8 +313,17 @@ def test_a_global_made_by_running_a_cell_is_missing_and_the_report_says_why(host
     data = results(hostile_run[1], "globals")
     scores = task_scores(data)
     output = next(t["output"] for t in data["tests"] if t["name"].startswith("cnn.normalize"))
-    assert scores.pop("cnn.normalize") == 0 and all(s > 0 for s in scores.values())
+    assert scores.pop("cnn.normalize") == 0 and scores.pop("cnn.output_size") == 0
+    assert all(s > 0 for s in scores.values())
     assert "NameError" in output and "'data'" in output and "pass it as an argument" in output
+
+
+def test_a_definition_that_fails_to_load_is_reported_as_such_not_as_missing(hostile_run):
+    output = next(t["output"] for t in results(hostile_run[1], "globals")["tests"]
+                  if t["name"].startswith("cnn.output_size"))
+    assert "'conv_output_size' is not defined, because its definition (line" in output
+    assert "name 'side' is not defined" in output and "pass it as an argument" in output
+    assert "the notebook does not define" not in output
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory limit uses RLIMIT_AS (Linux)")

@@ -69,20 +69,34 @@ def print_to(path: Path) -> None:
     os.close(fd)
 
 
-def load_submission(path: Path) -> tuple[types.ModuleType, list[str]]:
+def _names_bound(node: ast.stmt) -> list[str]:
+    """The top-level names a statement defines (a function, a class, an assignment, an import)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return [n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def load_submission(path: Path) -> tuple[types.ModuleType, list[str], dict[str, str]]:
     """Execute ``path`` as module ``submission``, one top-level statement at a time.
-    Returns the module and a message per statement that raised."""
+    Returns the module, a message per statement that raised, and ``{name: why it is
+    missing}`` for each name that such a statement would have defined."""
     module = types.ModuleType("submission")
     module.__file__ = str(path)
     sys.modules["submission"] = module
-    errors = []
+    errors, missing = [], {}
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in tree.body:
         try:
             exec(compile(ast.Module([node], type_ignores=[]), str(path), "exec"), module.__dict__)
         except BaseException as err:  # noqa: BLE001 - sys.exit() at import is caught too
             errors.append(f"loading your code: line {node.lineno} raised {format_error(err)}")
-    return module, errors
+            why = (f" is not defined, because its definition (line {node.lineno}) raised {format_error(err)}"
+                   + (NAME_ERROR_NOTE if isinstance(err, NameError) else ""))
+            missing.update({name: f"NameError: {name!r}{why}" for name in _names_bound(node)})
+    return module, errors, missing
 
 
 def resolve(ref: str):
@@ -113,7 +127,7 @@ def main(jobdir: str, first: int) -> None:
 
     write(job / "status", "load")
     print_to(job / "output-load.txt")
-    module, errors = load_submission(job / "submission.py")
+    module, errors, missing = load_submission(job / "submission.py")
     write(job / "load.pt", data={"errors": errors})
     for k in range(first, len(spec["tasks"])):
         write(job / "status", str(k))
@@ -124,7 +138,7 @@ def main(jobdir: str, first: int) -> None:
         for run, case_inputs in zip(runs[k], inputs[k]):
             if obj is None:
                 records.append({"ok": False, "not_implemented": False,
-                                "error": f"NameError: the notebook does not define {name!r}"})
+                                "error": missing.get(name, f"NameError: the notebook does not define {name!r}")})
             else:
                 record = execute_as_student(run, obj, case_inputs, name, forbidden)
                 if str(record.get("error", "")).startswith("NameError"):
