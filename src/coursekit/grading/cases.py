@@ -16,6 +16,7 @@ tensors, numbers, strings, and tuples/lists/dicts of those.
 """
 from __future__ import annotations
 
+import errno
 import math
 import traceback
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,7 @@ TOLERANCES = {
     torch.bfloat16: (2e-2, 1e-2),
 }
 PYTHON_FLOAT_TOL = (1e-7, 1e-9)
+MAX_FILE_BYTES = 16 * 2**20   # the grader's limit per file written, printed output included
 
 
 def call(obj, inputs: dict):
@@ -137,6 +139,9 @@ def format_error(err: BaseException) -> str:
         return text[:2000]
     if isinstance(err, SystemExit):
         text = f"SystemExit({err.code!r}): the code called sys.exit() or exit()"
+    if isinstance(err, OSError) and err.errno == errno.EFBIG:   # the grader's RLIMIT_FSIZE
+        text = ("OutputLimit: the code printed (or wrote to one file) more than the grader allows, "
+                f"{MAX_FILE_BYTES // 2**20} MiB; print less, e.g. not inside a loop")
     library = (str(Path(torch.__file__).parent), str(Path(__file__).parent))
     frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(library)]
     if frames:
@@ -156,7 +161,8 @@ def judge(case: Case, expected, record: dict, inputs: dict) -> str | None:
             msg = case.check(expected, record.get("value"), inputs)
         except Exception as err:  # noqa: BLE001 - a malformed output must not stop grading
             msg = f"could not compare the output: {type(err).__name__}: {err}"
-    forbidden = str(record.get("error", "")).startswith("ForbiddenCall")   # the hint is about the maths
+    # the hint is about the maths, which a forbidden call or the output limit has nothing to do with
+    forbidden = str(record.get("error", "")).startswith(("ForbiddenCall", "OutputLimit"))
     if msg and case.hint and not forbidden:
         msg += f"\n      hint: {case.hint}"
     return msg

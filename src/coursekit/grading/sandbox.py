@@ -34,10 +34,9 @@ from pathlib import Path
 import torch
 
 from ..files import atomic_write, atomic_write_text
-from .cases import format_error
+from .cases import MAX_FILE_BYTES, format_error
 from .rules import execute_as_student
 
-MAX_FILE_BYTES = 16 * 2**20   # per file written, printed output included
 NAME_ERROR_NOTE = ("; the grader keeps only the notebook's imports, functions, classes and constants, so a "
                    "name that a cell makes by running code (a model, data, an optimizer) does not exist here: "
                    "pass it as an argument, or make it inside the function")
