@@ -72,6 +72,15 @@ def test_check_never_raises(bad, capsys):
     assert out.splitlines()[-1] == f"0/{N_SIZE_CASES} public checks passed"
 
 
+def test_an_instance_where_the_task_grades_a_class_says_to_pass_the_class(capsys):
+    from test_grading_tasks import MLPInsteadOfCNN
+
+    result = check("cnn.model", MLPInsteadOfCNN())
+    out = capsys.readouterr().out
+    assert result.passed == 0 and out.count("FAIL") == 1
+    assert "pass the class, coursekit.check('cnn.model', PneumoniaCNN), not an instance" in out
+
+
 def test_unknown_task_is_reported_not_raised(capsys):
     result = check("cnn.does_not_exist", len)
     assert result.total == 0

@@ -334,3 +334,12 @@ def test_memory_limit_stops_a_memory_hog(hostile_run):
     assert task_scores(data)["cnn.train_step"] == 0
     test = next(t for t in data["tests"] if t["name"].startswith("cnn.train_step"))
     assert "memory" in test["output"].lower() or "allocate" in test["output"].lower()
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", "1.5"])
+def test_a_jobs_count_that_is_not_a_whole_number_of_at_least_one_is_refused_before_any_grading(jobs, tmp_path,
+                                                                                            capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["grade", str(SOLUTIONS[0]), "--out", str(tmp_path / "grades"), "--jobs", jobs])
+    assert stop.value.code == 2
+    assert "--jobs" in capsys.readouterr().err and not (tmp_path / "grades").exists()

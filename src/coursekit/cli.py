@@ -21,6 +21,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursekit", description="Course tools: exercises and grading.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="wall-clock seconds per task (default: the task's own, 60 s)")
     g.add_argument("--hidden", default=None, help="folder of instructor-only cases (<exercise>.py)")
     g.add_argument("--memory", type=_positive, default=2048, help="memory limit per task in MiB (default: 2048)")
-    g.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    g.add_argument("--jobs", type=_count, default=None, help="submissions graded at once (default: CPU cores)")
     g.add_argument("--exercise", default=None, help="exercise name, when a notebook does not say (e.g. cnn)")
     g.add_argument("--force", action="store_true", help="replace existing reports")
     return parser

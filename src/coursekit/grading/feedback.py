@@ -69,6 +69,10 @@ def _check(task_id: str, obj) -> CheckResult:
     if obj is None:
         print(f"  pass your {task.name} as the second argument: coursekit.check({task.id!r}, {task.name})")
         return _summary(task.id, 0, len(cases))
+    if isinstance(task.reference, type) and not isinstance(obj, type) and isinstance(obj, torch.nn.Module):
+        print(f"  FAIL  {task.name} is graded as a class, which the checks build themselves: pass the class, "
+              f"coursekit.check({task.id!r}, {task.name}), not an instance such as {task.name}()")
+        return _summary(task.id, 0, len(cases))
     not_yours = origin_error(obj, task.name)
     if not_yours:
         print(f"  FAIL  {not_yours}")
