@@ -343,3 +343,22 @@ def test_a_jobs_count_that_is_not_a_whole_number_of_at_least_one_is_refused_befo
         main(["grade", str(SOLUTIONS[0]), "--out", str(tmp_path / "grades"), "--jobs", jobs])
     assert stop.value.code == 2
     assert "--jobs" in capsys.readouterr().err and not (tmp_path / "grades").exists()
+
+
+def test_a_hidden_file_named_after_no_exercise_is_refused_before_any_grading(tmp_path, capsys):
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "02_cnn.py").write_text(HIDDEN_CASES)          # the notebook's name, not the exercise's
+    rc = main(["grade", str(CNN_SOLUTION), "--out", str(tmp_path / "grades"), "--hidden", str(hidden)])
+    err = capsys.readouterr().err
+    assert rc != 0 and "02_cnn.py" in err and "cnn.py" in err and "never be graded" in err
+    assert not (tmp_path / "grades").exists()
+
+
+def test_an_exercise_without_hidden_cases_in_the_hidden_folder_is_named_in_the_log(tmp_path, capsys):
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "nn.py").write_text("CASES = {}\n")
+    main(["grade", str(ROOT / "exercises" / "02_cnn.ipynb"), "--out", str(tmp_path / "grades"),
+          "--hidden", str(hidden)])
+    assert f"note: --hidden {hidden} has no cnn.py: cnn is graded on its public cases only" in capsys.readouterr().out

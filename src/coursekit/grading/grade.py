@@ -69,8 +69,12 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     if clash:
         raise ValueError(f"a submission would be overwritten by a report: {sorted(clash)}")
 
+    with_hidden = _tasks.check_hidden_folder(hidden) if hidden else []
     prepared = [_prepare(p, exercise) for p in submissions]
-    plans = _plans({ex for _, ex, _ in prepared if ex}, hidden)
+    graded = {ex for _, ex, _ in prepared if ex}
+    for ex in sorted(graded - set(with_hidden) if hidden else ()):
+        log(f"note: --hidden {hidden} has no {ex}.py: {ex} is graded on its public cases only")
+    plans = _plans(graded, hidden)
 
     def grade_one(item) -> Report:
         path, ex, extraction = item

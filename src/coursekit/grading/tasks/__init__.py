@@ -50,6 +50,21 @@ def get_task(task_id: str) -> Task:
     raise ValueError(f"unknown task {task_id!r}; the {exercise!r} exercise has {known}")
 
 
+def check_hidden_folder(directory: str | Path) -> list[str]:
+    """The exercises that ``directory`` holds hidden cases for (``<exercise>.py``). Refused
+    (``ValueError``) when it is not a folder, or holds a ``.py`` file that names no exercise:
+    such a file would be skipped, and its cases never graded, without a word."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ValueError(f"--hidden {directory}: not a folder")
+    known = exercises()
+    strays = sorted(p.name for p in folder.glob("*.py") if p.stem not in known)
+    if strays:
+        raise ValueError(f"--hidden {directory}: {', '.join(strays)} name(s) no exercise, so their cases would "
+                         f"never be graded; name each file after its exercise: {', '.join(e + '.py' for e in known)}")
+    return sorted(p.stem for p in folder.glob("*.py"))
+
+
 def load_hidden(directory: str | Path, exercise: str) -> dict[str, list[Case]]:
     """Instructor cases for ``exercise`` from ``directory/<exercise>.py`` (``{}`` if absent).
 
