@@ -115,3 +115,25 @@ def test_a_loss_module_and_a_device_choice_are_kept_as_constants():
                    "criterion = nn.BCEWithLogitsLoss()\nmodel = nn.Linear(2, 2)",
                    "import coursekit as ck\nDEVICE = ck.get_device()"))
     assert e.names == ["torch", "nn", "device", "criterion", "ck", "DEVICE"]
+
+
+def test_a_constant_that_a_dropped_loop_changes_is_noted_where_a_definition_reads_it():
+    # the notebook ends with size == 7, the grader keeps size = 28: the model would differ
+    e = extract(nb("import torch\nfrom torch import nn\nsize = 28\nfor k in range(2):\n    size = size // 2\n",
+                   "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                   "        self.fc = nn.Linear(32 * size * size, 2)\n"))
+    assert "size = 28" in e.source and "size // 2" not in e.source
+    assert len(e.notes) == 1
+    assert e.notes[0].startswith("`size` is last set by code that the grader does not run (cell 1, line 4), "
+                                 "so Net will see the value of `size = 28`")
+
+
+def test_no_note_when_the_grader_sees_the_notebook_s_final_value_or_nothing_reads_it():
+    assert extract(nb("size = 28\nfor size in range(3):\n    pass\n",           # a parameter of its own
+                      "def out(size, k):\n    return size - k + 1\n")).notes == []
+    assert extract(nb("size = 28\nsize = f()\nsize = 7\n",                        # a constant again at the end
+                      "def g():\n    return size\n")).notes == []
+    assert extract(nb("K = 3\nsquares = [K * K for K in range(4)]\n",           # a comprehension's own K
+                      "def g():\n    return K\n")).notes == []
+    assert extract(nb("size = 28\nfor size in range(3):\n    pass\n",           # read nowhere
+                      "def g(x):\n    return x\n")).notes == []

@@ -24,6 +24,7 @@ import ast
 import builtins
 import json
 import re
+import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,11 +191,54 @@ def _kept_names(node: ast.stmt, known: set[str], star_import: bool) -> list[str]
     return None
 
 
+def _stored_names(node: ast.stmt) -> set[str]:
+    """Module-level names a dropped statement assigns (``for size in ...``, ``size //= 2``,
+    ``size = f()``), not counting functions, classes, lambdas and comprehensions inside it,
+    whose names are their own."""
+    found, todo = set(), [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            found.add(n.id)
+        todo.extend(c for c in ast.iter_child_nodes(n)
+                    if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+                                          ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)))
+    return found
+
+
+def _read_at_call_time(node: ast.stmt) -> set[str]:
+    """Names a kept function or class reads in its body (when it runs), not in its
+    decorators or default arguments (those are read once, where it is defined)."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return set()
+    names, todo = set(), symtable.symtable(ast.unparse(node), "<cell>", "exec").get_children()
+    while todo:               # the definition's own scope and those nested in it (methods...)
+        table = todo.pop()
+        todo += table.get_children()
+        names |= {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+    return names
+
+
+def _stale_constant_notes(constants: dict, rebound: dict, readers: dict) -> list[str]:
+    """A note for each kept constant that code the grader skips gives its final value in the
+    notebook, where a kept function or class reads it: the two would see different values."""
+    notes = []
+    for name, (cell, line) in rebound.items():
+        users = sorted(readers.get(name, ()))
+        if users:
+            notes.append(f"`{name}` is last set by code that the grader does not run (cell {cell}, line {line}), "
+                         f"so {', '.join(users)} will see the value of `{constants[name]}` (the last constant "
+                         f"assignment), not the value it has at the end of your notebook. Give `{name}` the value "
+                         f"you want as a constant, or compute it inside {users[0]}.")
+    return notes
+
+
 def extract(nb: dict) -> Extraction:
     """The student's definitions from every code cell of ``nb``, as module source."""
     known = set(dir(builtins))
     star_import = False
     future, body, notes, names = [], [], [], []
+    constants, rebound, readers = {}, {}, {}   # name -> its kept text; -> (cell, line); -> kept users
     for number, raw in code_cells(nb):
         source = strip_magics(raw)
         if source is None:
@@ -210,7 +254,17 @@ def extract(nb: dict) -> Extraction:
         for i, node in enumerate(tree.body):
             defined = _kept_names(node, known, star_import)
             if defined is None:
+                for name in _stored_names(node) & constants.keys():
+                    rebound[name] = (number, node.lineno)
                 continue
+            for name in defined:
+                rebound.pop(name, None)
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    constants[name] = ast.unparse(node)
+                else:
+                    constants.pop(name, None)
+            for name in _read_at_call_time(node):
+                readers.setdefault(name, set()).add(node.name)
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 star_import = True
             known.update(defined)
@@ -225,6 +279,7 @@ def extract(nb: dict) -> Extraction:
                 kept.append(text)
         if kept:
             body.append(f"# --- cell {number} ---\n" + "\n".join(kept))
+    notes += _stale_constant_notes(constants, rebound, readers)
     header = "# Definitions extracted by coursekit grade from the submitted notebook.\n"
     source = header + "".join(f + "\n" for f in future) + "\n\n".join(body) + "\n"
     return Extraction(source=source, notes=notes, names=names)
