@@ -125,6 +125,10 @@ def hostile_run(tmp_path_factory):
                    conv2d="from torch.nn.functional import conv2d\n",
                    conv_output_size="from coursekit.grading.tasks.cnn import conv_output_size_reference as "
                                     "conv_output_size\n"),
+        submission(tmp / "loadhang.ipynb", channel_stats=(   # a default argument that never returns
+            "def spin():\n    while True:\n        pass\n"
+            "def channel_stats(images, _=spin()):\n"
+            "    return images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3), unbiased=False)\n")),
         submission(tmp / "globals.ipynb", channel_stats=(   # reads data that a cell makes by running code
             "import torch\n"
             "data = torch.rand(10, 3, 8, 8)\n"
@@ -268,6 +272,14 @@ def test_infinite_loop_costs_only_that_task(hostile_run):
     assert data["score"] == pytest.approx(10) and all(s > 0 for s in scores.values())
     test = next(t for t in data["tests"] if t["name"].startswith("cnn.output_size"))
     assert "time limit" in test["output"]
+
+
+def test_a_statement_that_hangs_while_the_code_loads_costs_only_what_it_defines(hostile_run):
+    data = results(hostile_run[1], "loadhang")
+    scores = task_scores(data)
+    output = next(t["output"] for t in data["tests"] if t["name"].startswith("cnn.normalize"))
+    assert scores.pop("cnn.normalize") == 0 and all(s > 0 for s in scores.values())
+    assert "'channel_stats' is not defined" in output and "took longer than 15 s" in output
 
 
 def test_sys_exit_and_os_exit_cost_only_their_tasks(hostile_run):

@@ -10,7 +10,9 @@ Limits per task: a wall-clock ``timeout`` (then the child's whole process group
 is killed and a fresh child goes on with the next task), a memory limit
 (``RLIMIT_AS`` on Linux) and at most 16 MiB of printed output, of which the
 first ``MAX_OUTPUT`` characters are reported. A task that hangs, crashes or
-calls ``os._exit`` loses its own points only.
+calls ``os._exit`` loses its own points only; so does a top-level statement that
+hangs or ends the process while the code loads (a fresh child loads the code again
+without it, and what it defines is reported missing, saying why).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ MAX_OUTPUT = 4000              # characters of printed output reported per task
 MAX_RESULT_BYTES = 16 * 2**20  # a results file larger than this is ignored
 POLL = 0.05                    # seconds between looks at the child
 STARTUP = 120.0                # seconds the child may take to import torch and read the inputs
+MAX_SKIPPED = 5                # top-level statements skipped after a load that hung or died in them
 
 
 @dataclass
@@ -108,14 +111,21 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
             for p in plans]}))
         torch.save([p.inputs for p in plans], job / "inputs.pt")
         notes: dict[int, list[str]] = {k: [] for k in range(len(plans))}
-        first, load_notes = 0, []
+        first, load_notes, skip = 0, [], {}
         while first < len(plans):
+            (job / "skip.json").write_text(json.dumps(skip))
+            (job / "loading").unlink(missing_ok=True)
             stopped, phase = _run_child(job, first, limits)
             if phase is None:
                 load_notes.append("the grading process failed to start: " + _read_output(job / "output-start.txt"))
                 break
             if phase == "load":   # the code never got as far as the first task
-                why = f"took longer than {limits[first]:g} s" if stopped else "ended the process"
+                why = (f"took longer than {limits[first]:g} s (an infinite loop?)" if stopped
+                       else "ended the process (os._exit, a crash, or too much memory?)")
+                line = _loading_line(job)
+                if line is not None and line not in skip and len(skip) < MAX_SKIPPED:
+                    skip[line] = why          # load again without it: one statement costs only what it defines
+                    continue
                 load_notes.append(f"loading your code {why}; the remaining tasks could not be graded")
                 break
             if phase == "done" or not phase.isdigit() or not first <= int(phase) < len(plans):
@@ -169,6 +179,14 @@ def _run_child(job: Path, first: int, limits: list[float]) -> tuple[bool, str | 
             break
     _kill_group(proc)      # also ends anything the student's code started
     return stopped, _status(job)
+
+
+def _loading_line(job: Path) -> int | None:
+    """The line of the top-level statement the child was loading when it stopped, if it said."""
+    try:
+        return int((job / "loading").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _status(job: Path) -> str | None:

@@ -78,16 +78,28 @@ def _names_bound(node: ast.stmt) -> list[str]:
     return [n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)]
 
 
-def load_submission(path: Path) -> tuple[types.ModuleType, list[str], dict[str, str]]:
+def load_submission(path: Path, skip: dict[int, str] | None = None,
+                    on_statement=None) -> tuple[types.ModuleType, list[str], dict[str, str]]:
     """Execute ``path`` as module ``submission``, one top-level statement at a time.
     Returns the module, a message per statement that raised, and ``{name: why it is
-    missing}`` for each name that such a statement would have defined."""
+    missing}`` for each name that such a statement would have defined.
+
+    ``skip``: ``{line: why}`` of statements not to run (an earlier load hung or died in them);
+    ``on_statement(line)`` is called before each statement runs."""
     module = types.ModuleType("submission")
     module.__file__ = str(path)
     sys.modules["submission"] = module
     errors, missing = [], {}
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in tree.body:
+        if node.lineno in (skip or {}):
+            why = f"line {node.lineno} was skipped: as the grader loaded your code, it {skip[node.lineno]}"
+            errors.append(f"loading your code: {why}")
+            missing.update({name: f"NameError: {name!r} is not defined, because its definition's {why}"
+                            for name in _names_bound(node)})
+            continue
+        if on_statement is not None:
+            on_statement(node.lineno)
         try:
             exec(compile(ast.Module([node], type_ignores=[]), str(path), "exec"), module.__dict__)
         except BaseException as err:  # noqa: BLE001 - sys.exit() at import is caught too
@@ -126,7 +138,9 @@ def main(jobdir: str, first: int) -> None:
 
     write(job / "status", "load")
     print_to(job / "output-load.txt")
-    module, errors, missing = load_submission(job / "submission.py")
+    skip = {int(line): why for line, why in json.loads((job / "skip.json").read_text()).items()}
+    module, errors, missing = load_submission(job / "submission.py", skip,
+                                              on_statement=lambda line: write(job / "loading", str(line)))
     write(job / "load.pt", data={"errors": errors})
     for k in range(first, len(spec["tasks"])):
         write(job / "status", str(k))
