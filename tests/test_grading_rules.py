@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit import gan, optim
+from coursekit import gan, latent, models, optim
 from coursekit.grading import check
 from coursekit.grading.cases import call
 from coursekit.grading.rules import ForbiddenCall, _resolve, execute_as_student, forbidding, origin_error
@@ -210,7 +210,21 @@ def optimal_discriminator_by_coursekit(p_data, p_g):
     return gan.optimal_discriminator(p_data, p_g)
 
 
+def vae_loss_by_coursekit_re_export(*args, **kwargs):
+    return latent.vae_loss(*args, **kwargs)             # the same function, bound in coursekit.latent too
+
+
+class CNNByCoursekit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = models.SmallCNN(1, 2, width=8)      # re-exported from coursekit.models.cnn
+
+    def forward(self, x):
+        return self.net(x)
+
+
 SHORTCUTS = [
+    ("ae.vae_loss", vae_loss_by_coursekit_re_export), ("cnn.model", CNNByCoursekit),
     ("nn.activations", activation_grads_by_coursekit), ("nn.adam_step", adam_step_by_coursekit),
     ("nn.lr_schedule", inverse_time_decay_by_coursekit), ("rnn.gru_cell", gru_cell_by_coursekit),
     ("ae.reparameterize", reparameterize_by_coursekit), ("ae.kl_divergence", kl_divergence_by_coursekit),

@@ -92,10 +92,18 @@ def namespace_of(obj) -> dict | None:
         return None
 
 
+def _coursekit_namespaces() -> list[dict]:
+    """The globals of every loaded coursekit module outside the grading package."""
+    return [vars(m) for name, m in list(sys.modules.items())
+            if m is not None and (name == "coursekit" or name.startswith("coursekit."))
+            and not name.startswith("coursekit.grading")]
+
+
 @contextmanager
 def forbidding(names, namespace: dict | None = None):
     """While active, every callable named in ``names`` raises :class:`ForbiddenCall`,
-    where it lives and wherever ``namespace`` binds it under any name. Yields a dict
+    where it lives, wherever ``namespace`` binds it under any name, and wherever a coursekit
+    module outside the grading package binds it. Yields a dict
     ``{id(original): tripwire}``, so that a caller holding an original can swap it too."""
     patched, wires = [], {}   # patched: (owner, attribute, value to restore, or _MISSING if inherited)
     try:
@@ -114,10 +122,13 @@ def forbidding(names, namespace: dict | None = None):
             else:
                 patched.append((parent, attr, own))
             wires[id(original)] = wire
-            for key, value in list((namespace or {}).items()):
-                if value is original:
-                    patched.append((namespace, key, value))
-                    namespace[key] = wire
+            # and every other name bound to it: the student's, and coursekit's re-exports
+            # (coursekit.models.SmallCNN is coursekit.models.cnn.SmallCNN), but not the grader's own
+            for space in [namespace or {}] + _coursekit_namespaces():
+                for key, value in list(space.items()):
+                    if value is original:
+                        patched.append((space, key, value))
+                        space[key] = wire
         yield wires
     finally:
         for owner, attr, value in reversed(patched):
