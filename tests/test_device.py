@@ -72,6 +72,24 @@ def test_a_model_without_parameters_or_buffers_runs_on_the_default_device(monkey
     assert device.model_device(torch.nn.BatchNorm1d(2, affine=False)) == torch.device("cpu")   # buffers only
 
 
+def test_device_present_knows_the_cpu_the_gpus_there_are_and_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(device, "_mps_available", lambda: False)
+    assert device.device_present("cpu") and device.device_present("cuda") and device.device_present("cuda:0")
+    assert not device.device_present("cuda:1") and not device.device_present("mps")
+
+
+@pytest.mark.parametrize("capability, dtype", [((7, 5), torch.float16), ((7, 0), torch.float16),
+                                               ((8, 0), torch.bfloat16), ((9, 0), torch.bfloat16)],
+                         ids=["T4", "V100", "A100", "H100"])
+def test_mixed_precision_is_bfloat16_only_where_the_gpu_computes_it_natively(monkeypatch, capability, dtype):
+    # a T4 "supports" bfloat16 by emulation (torch.cuda.is_bf16_supported() is True there), slowly
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert device.amp_dtype("cuda") == dtype
+
+
 def test_autocast_and_scaler_are_no_ops_on_cpu():
     assert device.amp_dtype("cpu") is None
     with device.autocast("cpu"):

@@ -2,8 +2,8 @@
 
 * :func:`get_device` picks CUDA, then Apple MPS, then the CPU
   (override with ``COURSEKIT_DEVICE=cpu|cuda|cuda:1|mps``).
-* :func:`autocast` is mixed precision on CUDA (bfloat16 where the GPU supports
-  it, else float16) and does nothing on other devices.
+* :func:`autocast` is mixed precision on CUDA (bfloat16 where the GPU computes
+  it natively, else float16) and does nothing on other devices.
 * :func:`grad_scaler` is the loss scaler that float16 needs (disabled otherwise).
 * :func:`seed_everything` fixes Python, NumPy and PyTorch seeds.
 * :func:`print_config` prints what a reader needs to reproduce a run.
@@ -24,7 +24,7 @@ from .checks import check_seed
 
 ENV_VAR = "COURSEKIT_DEVICE"
 
-__all__ = ["get_device", "model_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
+__all__ = ["get_device", "device_present", "model_device", "amp_dtype", "autocast", "grad_scaler", "seed_everything", "print_config"]
 
 
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -54,6 +54,17 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def device_present(device: str | torch.device) -> bool:
+    """Whether ``device`` exists on this machine: the CPU always; ``cuda:N`` when there are
+    more than N CUDA GPUs (``cuda`` when there is one); ``mps`` when Apple MPS is available."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    if device.type == "mps":
+        return _mps_available()
+    return device.type == "cpu"
+
+
 def model_device(model: torch.nn.Module, device: str | torch.device | None = None) -> torch.device:
     """The device to run ``model`` on: ``device``, checked by :func:`get_device`, when it is
     given; else the device that holds the model's parameters (where it was trained or moved),
@@ -71,11 +82,14 @@ def _mps_available() -> bool:
 
 
 def amp_dtype(device: torch.device | str) -> torch.dtype | None:
-    """The autocast dtype used on ``device``: bfloat16 or float16 on CUDA, None elsewhere."""
+    """The autocast dtype used on ``device``: on CUDA, bfloat16 where the GPU computes it
+    natively (compute capability 8.0 and later: A100, L4, H100...), else float16 (with a loss
+    scaler, :func:`grad_scaler`: Colab's T4, V100); None elsewhere.
+    (``torch.cuda.is_bf16_supported()`` also says yes where bfloat16 is only emulated, slowly.)"""
     device = torch.device(device)
     if device.type != "cuda":
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if torch.cuda.get_device_capability(device)[0] >= 8 else torch.float16
 
 
 def autocast(device: torch.device | str, enabled: bool = True):
