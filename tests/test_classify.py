@@ -25,6 +25,15 @@ def test_random_shift_restored_from_its_state_draws_what_the_original_draws_next
     assert torch.equal(restored(x), first(x))
 
 
+def test_random_shift_state_from_a_device_this_machine_lacks_is_skipped(monkeypatch):
+    # a checkpoint written on a Mac (MPS) or a two-GPU machine, resumed on a CPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cpu_state = torch.Generator().manual_seed(5).get_state()
+    shift = classify.random_shift(2, seed=3)
+    shift.set_state({"mps:0": cpu_state, "cuda:1": cpu_state, "cpu": cpu_state})
+    assert set(shift.get_state()) == {"cpu"} and torch.equal(shift.get_state()["cpu"], cpu_state)
+
+
 class _DiesAfter(torch.nn.Module):
     """A SmallCNN whose training forward raises KeyboardInterrupt after ``calls`` batches
     (``None``: never), as a Colab session that dies in the middle of an epoch."""

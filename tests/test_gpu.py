@@ -153,3 +153,13 @@ def test_the_generator_average_lives_on_the_device_and_its_samples_come_back_on_
     assert all(p.device.type == dev.type for p in G_ema.parameters())
     fake = generative.generate(G_ema, 4, seed=0)
     assert fake.device.type == "cpu" and torch.isfinite(fake).all()
+
+
+def test_gate_trace_of_a_model_on_the_device_agrees_with_its_recurrent_layer(dev):
+    # on Ampere and later, cuDNN's RNNs use TF32 by default, 1e-4 away from the from-scratch cells
+    from coursekit.models import recurrent as R
+
+    torch.manual_seed(0)
+    model = R.SliceRNN(width=4, hidden_size=8).to(dev)
+    trace = R.gate_trace(model, torch.rand(1, 6, 28, 28))
+    assert trace["h"].shape == (6, 8) and next(model.parameters()).device.type == dev.type

@@ -114,6 +114,17 @@ def test_a_plateau_scheduler_is_refused_before_any_epoch_is_trained(tmp_path):
     assert not (tmp_path / "run.pt").exists()
 
 
+def test_a_checkpoint_from_a_machine_with_more_gpus_restores_the_gpus_there_are(monkeypatch):
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda state, index: restored.append(index))
+    state = {"python": __import__("random").getstate(), "numpy": np.random.get_state(),
+             "torch": torch.get_rng_state(), "cuda": [torch.zeros(8, dtype=torch.uint8)] * 2}
+    train._set_rng_state(state, [])
+    assert restored == [0]
+
+
 def test_history_seconds_count_the_epochs_trained_before_a_resume(tmp_path):
     ckpt = tmp_path / "run.pt"
     _, first = run(epochs=2, ckpt=ckpt)

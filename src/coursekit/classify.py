@@ -21,7 +21,7 @@ from torch import nn
 from . import metrics, train
 from .checks import check_candidates
 from .data import DeviceBatches, MedMNIST
-from .device import get_device
+from .device import device_present, get_device
 
 __all__ = ["RandomShift", "random_shift", "train_classifier", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
 
@@ -53,12 +53,12 @@ class RandomShift:
         return {str(dev): g.get_state() for dev, g in self._gens.items()}
 
     def set_state(self, state: dict[str, torch.Tensor]) -> None:
-        """Restore what :meth:`get_state` returned (devices absent here are skipped)."""
+        """Restore what :meth:`get_state` returned. A device this machine lacks (a checkpoint
+        written on a Mac and resumed on Colab, say) is skipped: its generator would never be used."""
         for name, gen_state in state.items():
             dev = torch.device(name)
-            if dev.type == "cuda" and not torch.cuda.is_available():
-                continue
-            self._generator(dev).set_state(gen_state)
+            if device_present(dev):
+                self._generator(dev).set_state(gen_state)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:

@@ -136,8 +136,9 @@ def _set_rng_state(state: dict, train) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state and torch.cuda.is_available():   # as many GPUs as both machines have
+        for index, cuda_state in enumerate(state["cuda"][:torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state, index)
     gen = getattr(train, "generator", None)
     if "loader" in state and isinstance(gen, torch.Generator):
         gen.set_state(state["loader"])

@@ -28,6 +28,8 @@ baselines :class:`MiddleSliceCNN` (a 2D CNN on the middle slice) and
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
@@ -409,7 +411,10 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
     """Gate activations of a trained :class:`SliceRNN` on one volume ``(C, D, H, W)``.
 
     Recomputes the recurrence with our from-scratch cells and the model's own
-    weights (so it also checks them). Returns numpy arrays of shape ``(D, H_rnn)``:
+    weights (so it also checks them). The slice features come from the model where it
+    is; the recurrence and its check run on a float32 CPU copy of ``model.rnn`` and
+    ``model.head``, so that on a GPU neither side uses TF32 (cuDNN's RNNs do by default on
+    Ampere and later, 1e-4 away from full float32). Returns numpy arrays of shape ``(D, H_rnn)``:
     GRU ``{"r", "z", "n", "h"}``, LSTM ``{"i", "f", "g", "o", "c", "h"}``; plus
     ``"p"`` ``(D,)``, the class-1 probability the head would give after slice t.
     """
@@ -419,9 +424,10 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
     model.eval()
     try:
         p = next(model.parameters())
-        feats = model.features(volume[None].to(p.device, p.dtype))[0]        # (D, F)
-        w = cell_weights(model.rnn)
-        h = feats.new_zeros(1, model.rnn.hidden_size)
+        feats = model.features(volume[None].to(p.device, p.dtype))[0].float().cpu()   # (D, F)
+        rnn, head = copy.deepcopy(model.rnn).float().cpu(), copy.deepcopy(model.head).float().cpu()
+        w = cell_weights(rnn)
+        h = feats.new_zeros(1, rnn.hidden_size)
         c = torch.zeros_like(h)
         rows = []
         for t in range(feats.shape[0]):
@@ -431,9 +437,9 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
                 s = lstm_gates(feats[t:t + 1], h, c, **w)
                 c = s["c"]
             h = s["h"]
-            s["p"] = model.head(h).softmax(1)[:, 1]
+            s["p"] = head(h).softmax(1)[:, 1]
             rows.append(s)
-        out, _ = model.rnn(feats[None])   # the check the docstring promises: same last state as the library
+        out, _ = rnn(feats[None])   # the check the docstring promises: same last state as the library
         if not torch.allclose(out[0, -1:], h, atol=1e-5, rtol=1e-4):
             raise RuntimeError("gate_trace: the from-scratch cells disagree with model.rnn "
                                f"(largest difference {float((out[0, -1:] - h).abs().max()):.3g})")
