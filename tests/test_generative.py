@@ -745,3 +745,10 @@ def test_train_gan_rejects_a_bad_d_steps_and_too_few_images_for_it():
     with pytest.raises(ValueError, match="batch_size \\* d_steps = 12 images; got 8"):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                              d_steps=3, **kw)
+
+
+def test_frechet_distance_and_precision_recall_take_bfloat16_features_as_autocast_gives_them():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(50, 4, generator=g).bfloat16(), (torch.randn(50, 4, generator=g) + 0.5).bfloat16()
+    assert generative.frechet_distance(a, b) == generative.frechet_distance(a.float(), b.float())
+    assert generative.precision_recall(a, b) == generative.precision_recall(a.float(), b.float())

@@ -570,3 +570,11 @@ def test_auc_standard_error_shrinks_with_the_test_set_and_vanishes_at_a_perfect_
 def test_auc_standard_error_refuses_what_is_not_an_auc_or_a_count(args, message):
     with pytest.raises(ValueError, match=message):
         metrics.auc_standard_error(*args)
+
+
+def test_auc_and_accuracy_take_bfloat16_scores_as_autocast_gives_them():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.rand(40, 2, generator=g).softmax(1).bfloat16()
+    labels = torch.arange(40) % 2
+    for fn in (auc, accuracy):
+        assert fn(labels, scores, "binary-class") == fn(labels, scores.float(), "binary-class")

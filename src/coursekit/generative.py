@@ -186,7 +186,7 @@ def _step_then_average(step, ema: nn.Module, G: nn.Module, opt_g, decay: float, 
 def _as_features(x, name: str) -> np.ndarray:
     """A float64 ``(N, d)`` numpy array from an array or tensor, with a clear error otherwise."""
     if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu().double().numpy()     # bfloat16 (an autocast output) has no NumPy dtype
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name}: expected a (N, d) numpy array or torch tensor; got {type(x).__name__}")
     if x.ndim != 2:

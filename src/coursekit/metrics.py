@@ -221,6 +221,8 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: in
 
 def _to_numpy(a, name: str) -> np.ndarray:
     if isinstance(a, torch.Tensor):
+        if a.dtype == torch.bfloat16:     # NumPy has no bfloat16 (an autocast output, say)
+            a = a.float()
         a = a.detach().cpu().numpy()
     a = np.asarray(a)
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
