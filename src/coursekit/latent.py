@@ -49,7 +49,7 @@ __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "decode", "vae
 KINDS = ("ae", "dae", "vae")
 DENOISERS = ("gaussian", "tv")
 # The strengths the chapter's notebook and benchmark try on validation images (sigma 0.1 noise on
-# images in [0, 1]): steps of 1.2x to 1.33x, so the strength chosen is within about 15% of the best
+# images in [0, 1]): steps of 1.14x to 1.33x, so the strength chosen is within about 15% of the best
 # in the range, and a best value at either end of the range is reported (tune_classical warns).
 GAUSS_SIGMAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5)      # the filter's sigma, pixels
 TV_WEIGHTS = (0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12)  # denoise_tv_chambolle's weight
