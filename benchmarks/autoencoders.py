@@ -21,7 +21,9 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
   like the other networks', by the validation MSE of its reconstructions (decoding
   mu), not by its loss.
 * PneumoniaMNIST: anomaly detection by reconstruction error, trained on normal
-  images only; test AUC (pneumonia positive) for the autoencoder and for PCA.
+  images only; test AUC (pneumonia positive) for the autoencoder and for PCA, and the test
+  split's class counts (``anomaly_n_test_pneumonia``, ``anomaly_n_test_normal``), from which
+  the chapter gives each AUC's standard error.
 
 The autoencoder's training loss and validation MSE after every epoch
 (``ae_train_loss_epoch_001``, ``ae_val_mse_epoch_001``, ...) show where it stopped
@@ -136,6 +138,7 @@ def main() -> int:
     r["anomaly_pca_auc"] = ck.metrics.roc_auc(y, latent.reconstruction_errors(
         latent.pca_reconstruct(pca_normal, x_test), x_test))
     r["anomaly_n_normal_train"] = len(normal_train)
+    r["anomaly_n_test_pneumonia"], r["anomaly_n_test_normal"] = int((y == 1).sum()), int((y == 0).sum())
 
     path = ck.bench.write_result("autoencoders", r)
     print(f"wrote {path}")

@@ -82,6 +82,15 @@ def test_target_findings_read_each_anomaly_auc_the_right_way_round():
     assert "anomaly AUC of PCA's error: 0.463, so it reconstructs pneumonia X-rays better" in lines[-1]
 
 
+def test_target_findings_give_each_anomaly_auc_its_standard_error_where_the_file_has_the_test_counts():
+    from coursekit.metrics import auc_standard_error
+
+    lines = ae_report.target_findings(ae_result(anomaly_n_test_pneumonia=390, anomaly_n_test_normal=234))
+    se = auc_standard_error(0.549, 390, 234)
+    assert f"0.549 ± {se:.3f} (Hanley-McNeil standard error over 390 pneumonia and 234 normal test X-rays), " \
+           f"{0.049 / se:.1f} standard errors from chance, so it reconstructs pneumonia X-rays worse" in lines[-2]
+
+
 # ------------------------------------------------------------ ae_latent.json
 
 def test_sweep_table_is_indexed_by_latent_size_in_order():

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .bench import agreement, series
 from .latent import components_bracket
+from .metrics import auc_standard_error
 
 MAX_AE_OVER_PCA = 0.5   # the target: the autoencoder's test MSE at most half of PCA's
 
@@ -84,9 +85,15 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
     for name, key in (("the autoencoder", "ae"), ("PCA", "pca")):   # does each carry over to new patients?
         seen, new = r[f"{key}_train_mse"], r[f"{key}_test_mse"]
         lines.append(f"{name}: MSE {seen:.4f} on training images, {new:.4f} on test images ({new / seen - 1:+.0%})")
+    counts = r.get("anomaly_n_test_pneumonia"), r.get("anomaly_n_test_normal")
     for name, key in (("the autoencoder", "anomaly_ae_auc"), ("PCA", "anomaly_pca_auc")):
-        lines.append(f"anomaly AUC of {name}'s error: {r[key]:.3f}, so it reconstructs pneumonia X-rays "
-                     f"{'worse' if r[key] > 0.5 else 'better'} than normal ones more often than not")
+        line = f"anomaly AUC of {name}'s error: {r[key]:.3f}"
+        if None not in counts:   # how far from chance, in units of the test sample's noise
+            se = auc_standard_error(r[key], int(counts[0]), int(counts[1]))
+            line += (f" ± {se:.3f} (Hanley-McNeil standard error over {int(counts[0])} pneumonia and "
+                     f"{int(counts[1])} normal test X-rays), {abs(r[key] - 0.5) / se:.1f} standard errors from chance")
+        lines.append(line + f", so it reconstructs pneumonia X-rays {'worse' if r[key] > 0.5 else 'better'} than "
+                     "normal ones more often than not")
     return lines
 
 
