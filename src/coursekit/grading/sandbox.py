@@ -93,9 +93,9 @@ def load_submission(path: Path, skip: dict[int, str] | None = None,
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in tree.body:
         if node.lineno in (skip or {}):
-            why = f"line {node.lineno} was skipped: as the grader loaded your code, it {skip[node.lineno]}"
-            errors.append(f"loading your code: {why}")
-            missing.update({name: f"NameError: {name!r} is not defined, because its definition's {why}"
+            why = f"(line {node.lineno}) was skipped: as the grader loaded your code, it {skip[node.lineno]}"
+            errors.append(f"loading your code: the statement {why}")
+            missing.update({name: f"NameError: {name!r} is not defined, because its definition {why}"
                             for name in _names_bound(node)})
             continue
         if on_statement is not None:
