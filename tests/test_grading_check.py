@@ -115,6 +115,24 @@ def _size_reading_only_what_the_grader_keeps(size, kernel_size, stride=1, paddin
     return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + _K * _one()
 
 
+def _size_with_a_default_read_from_a_model(size, kernel_size, stride=1, padding=0, dilation=1,
+                                           _n=sum(p.numel() for p in _MODEL.parameters())):
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+class _ClassReadingAModel(torch.nn.Module):
+    WIDTH = _MODEL.out_features
+
+    def forward(self, x):
+        return x
+
+
+def test_check_notes_a_default_argument_or_class_attribute_that_reads_such_a_global():
+    # read once, when the definition runs: in grading the definition itself fails
+    assert [name for name, _ in unkept_globals(_size_with_a_default_read_from_a_model)] == ["_MODEL"]
+    assert [name for name, _ in unkept_globals(_ClassReadingAModel)] == ["_MODEL"]
+
+
 def test_check_notes_a_global_that_the_grader_will_not_have(capsys):
     result = check("cnn.output_size", _size_reading_a_model)
     out = capsys.readouterr().out

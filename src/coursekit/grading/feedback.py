@@ -11,8 +11,11 @@ it exists in the notebook, but not in the grader, which runs no such cell.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import dis
+import inspect
+import textwrap
 import types
 from dataclasses import dataclass
 
@@ -126,16 +129,37 @@ def _code_objects(obj) -> list[types.CodeType]:
     return codes
 
 
+def _read_where_defined(obj) -> set[str]:
+    """Names that ``obj``'s definition reads once, as it is defined: a function's default
+    arguments and decorators; a class's bases, decorators and class-body statements other than
+    its methods. From the source (a notebook cell's, which IPython keeps); empty without it."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    node = tree.body[0]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        parts = node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
+    elif isinstance(node, ast.ClassDef):
+        parts = node.decorator_list + node.bases + [n for n in node.body if not isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    else:
+        return set()
+    return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def unkept_globals(obj) -> list[tuple[str, object]]:
-    """``(name, value)`` of each global that ``obj``'s code reads and that only running code
-    can make (a model, an optimizer, a data set): the grader will not have it. Judged by
-    type, so a tensor or a number computed from data is not caught."""
+    """``(name, value)`` of each global that ``obj``'s code reads, or its definition reads
+    (default arguments, class attributes), and that only running code can make (a model, an
+    optimizer, a data set): the grader will not have it. Judged by type, so a tensor or a
+    number computed from data is not caught."""
     try:
         namespace = namespace_of(obj) or {}
         names = {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
                  if ins.opname == "LOAD_GLOBAL" and isinstance(ins.argval, str)}
     except Exception:  # noqa: BLE001 - a note must never stop a check
         return []
+    try:
+        names |= _read_where_defined(obj)   # read once, when the grader loads the code: it fails there
+    except Exception:  # noqa: BLE001 - no source (a function made by exec), or one that does not parse alone
+        pass
     found = []
     for name in sorted(names):
         if name not in namespace:            # a builtin
