@@ -38,14 +38,8 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
             dev = torch.device(name)
         except RuntimeError as err:
             raise ValueError(f"{name!r} is not a device; expected 'cpu', 'cuda', 'cuda:N' or 'mps'.") from err
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} was asked for, but no CUDA GPU is available here.")
-        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-            n = torch.cuda.device_count()
-            raise ValueError(f"device {name!r} was asked for, but this machine has {n} CUDA GPU"
-                             f"{'s' if n != 1 else ''}: use 'cuda' or 'cuda:0' to 'cuda:{n - 1}'.")
-        if dev.type == "mps" and not _mps_available():
-            raise ValueError(f"device {name!r} was asked for, but Apple MPS is not available here.")
+        if dev.type in ("cuda", "mps") and not device_present(dev):
+            raise ValueError(f"device {name!r} was asked for, but {_why_absent(dev)}")
         return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -63,6 +57,16 @@ def device_present(device: str | torch.device) -> bool:
     if device.type == "mps":
         return _mps_available()
     return device.type == "cpu"
+
+
+def _why_absent(device: torch.device) -> str:
+    """What this machine lacks, for a CUDA or MPS ``device`` that :func:`device_present` denies."""
+    if device.type == "mps":
+        return "Apple MPS is not available here."
+    if not torch.cuda.is_available():
+        return "no CUDA GPU is available here."
+    n = torch.cuda.device_count()
+    return f"this machine has {n} CUDA GPU{'s' if n != 1 else ''}: use 'cuda' or 'cuda:0' to 'cuda:{n - 1}'."
 
 
 def model_device(model: torch.nn.Module, device: str | torch.device | None = None) -> torch.device:
