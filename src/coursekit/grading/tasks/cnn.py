@@ -247,17 +247,16 @@ def flush_denormals():
         torch.set_flush_denormal(False)
 
 
-def run_overfit(model_class, inputs):
-    """Train a fresh ``model_class()`` with Adam (lr 1e-3) on one batch until it
-    classifies every image of it, at most ``inputs["max_steps"]`` steps.
-    Returns the final logits (eval mode) and the number of steps taken."""
-    x, y = inputs["x"], inputs["y"]
+def _train_on_batch(model_class, x, y, max_steps: int, stop_when_right: bool):
+    """Train a fresh ``model_class()`` with Adam (lr 1e-3) on the batch ``(x, y)``, in rounds
+    of 10 steps, for ``max_steps`` steps or, with ``stop_when_right``, until it classifies every
+    image of the batch. Returns the eval-mode logits after the last round and the steps taken."""
     with torch.random.fork_rng(devices=[]), flush_denormals():
         torch.manual_seed(0)
         model = model_class()
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         steps = 0
-        while steps < inputs["max_steps"]:
+        while steps < max_steps:
             model.train()
             for _ in range(10):
                 optimizer.zero_grad()
@@ -267,36 +266,29 @@ def run_overfit(model_class, inputs):
             model.eval()
             with torch.no_grad():
                 logits = model(x)
-            if (logits.argmax(1) == y).all():
+            if stop_when_right and (logits.argmax(1) == y).all():
                 break
+    return logits, steps
+
+
+def run_overfit(model_class, inputs):
+    """Train until the batch is classified right, at most ``inputs["max_steps"]`` steps.
+    Returns the final logits (eval mode) and the number of steps taken."""
+    logits, steps = _train_on_batch(model_class, inputs["x"], inputs["y"], inputs["max_steps"], stop_when_right=True)
     return {"logits": logits, "steps": steps}
 
 
 def run_confident(model_class, inputs):
-    """Train a fresh ``model_class()`` with Adam (lr 1e-3) on the overfitting batch for exactly
-    ``inputs["steps"]`` steps; returns the final cross-entropy (eval mode) and whether every
-    output lies in [0, 1]."""
-    x, y = inputs["x"], inputs["y"]
-    with torch.random.fork_rng(devices=[]), flush_denormals():
-        torch.manual_seed(0)
-        model = model_class()
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        model.train()
-        for _ in range(inputs["steps"]):
-            optimizer.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-            optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            logits = model(x)
-    return {"loss": float(F.cross_entropy(logits, y)), "outputs_in_0_1": bool(((logits >= 0) & (logits <= 1)).all())}
+    """Train for all ``inputs["max_steps"]`` steps; returns the final cross-entropy (eval mode)
+    and whether every output lies in [0, 1]."""
+    logits, _ = _train_on_batch(model_class, inputs["x"], inputs["y"], inputs["max_steps"], stop_when_right=False)
+    return {"loss": float(F.cross_entropy(logits, inputs["y"])),
+            "outputs_in_0_1": bool(((logits >= 0) & (logits <= 1)).all())}
 
 
 def _confident_batch(gen):
     """The overfitting batch, trained for a fixed number of steps."""
-    inputs = _overfit_batch(gen)
-    del inputs["max_steps"]
-    return dict(inputs, steps=CONFIDENT_STEPS)
+    return dict(_overfit_batch(gen), max_steps=CONFIDENT_STEPS)
 
 
 def _images(gen):
@@ -371,7 +363,7 @@ def compare_confident(expected, got, inputs):
         return f"training did not produce a loss; got {got!r:.200}"
     if loss < CONFIDENT_LOSS:
         return None
-    said = (f"after {inputs['steps']} Adam steps on 32 images the cross-entropy is {loss:.3f}; expected below "
+    said = (f"after {inputs['max_steps']} Adam steps on 32 images the cross-entropy is {loss:.3f}; expected below "
             f"{CONFIDENT_LOSS}. ")
     if got.get("outputs_in_0_1"):
         return said + ("Every output lies in [0, 1], as a sigmoid's or a softmax's do: outputs squeezed into (0, 1) "
