@@ -173,8 +173,9 @@ def _target_names(targets: list[ast.AST]) -> list[str] | None:
     return names
 
 
-def _kept_names(node: ast.stmt, known: set[str], star_import: bool) -> list[str] | None:
-    """Names a statement defines if it is kept, None if it is dropped."""
+def bound_names(node: ast.stmt) -> list[str]:
+    """The top-level names that a statement of the kinds the extraction keeps binds (an import,
+    a definition, an assignment to plain names); ``[]`` for any other statement."""
     if isinstance(node, ast.Import):
         return [(a.asname or a.name).split(".")[0] for a in node.names]
     if isinstance(node, ast.ImportFrom):
@@ -182,13 +183,19 @@ def _kept_names(node: ast.stmt, known: set[str], star_import: bool) -> list[str]
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [node.name]
     if isinstance(node, ast.Assign):
-        names = _target_names(node.targets)
-        if names and _is_constant(node.value, known, star_import):
-            return names
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-        if _is_constant(node.value, known, star_import):
-            return [node.target.id]
-    return None
+        return _target_names(node.targets) or []
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _kept_names(node: ast.stmt, known: set[str], star_import: bool) -> list[str] | None:
+    """Names a statement defines if it is kept, None if it is dropped."""
+    names = bound_names(node)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):   # kept when the value is a constant
+        if not (names and node.value is not None and _is_constant(node.value, known, star_import)):
+            return None
+    return names or None
 
 
 def _stored_names(node: ast.stmt) -> set[str]:

@@ -35,6 +35,7 @@ import torch
 
 from ..files import atomic_write, atomic_write_text
 from .cases import MAX_FILE_BYTES, format_error
+from .extract import bound_names
 from .rules import execute_as_student
 
 NAME_ERROR_NOTE = ("; the grader keeps only the notebook's imports, functions, classes and constants, so a "
@@ -68,16 +69,6 @@ def print_to(path: Path) -> None:
     os.close(fd)
 
 
-def _names_bound(node: ast.stmt) -> list[str]:
-    """The top-level names a statement defines (a function, a class, an assignment, an import)."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-    return [n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)]
-
-
 def load_submission(path: Path, skip: dict[int, str] | None = None,
                     on_statement=None) -> tuple[types.ModuleType, list[str], dict[str, str]]:
     """Execute ``path`` as module ``submission``, one top-level statement at a time.
@@ -96,7 +87,7 @@ def load_submission(path: Path, skip: dict[int, str] | None = None,
             why = f"(line {node.lineno}) was skipped: as the grader loaded your code, it {skip[node.lineno]}"
             errors.append(f"loading your code: the statement {why}")
             missing.update({name: f"NameError: {name!r} is not defined, because its definition {why}"
-                            for name in _names_bound(node)})
+                            for name in bound_names(node)})
             continue
         if on_statement is not None:
             on_statement(node.lineno)
@@ -106,7 +97,7 @@ def load_submission(path: Path, skip: dict[int, str] | None = None,
             errors.append(f"loading your code: line {node.lineno} raised {format_error(err)}")
             why = (f" is not defined, because its definition (line {node.lineno}) raised {format_error(err)}"
                    + (NAME_ERROR_NOTE if isinstance(err, NameError) else ""))
-            missing.update({name: f"NameError: {name!r}{why}" for name in _names_bound(node)})
+            missing.update({name: f"NameError: {name!r}{why}" for name in bound_names(node)})
     return module, errors, missing
 
 
