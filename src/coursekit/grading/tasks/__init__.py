@@ -57,12 +57,12 @@ def check_hidden_folder(directory: str | Path) -> list[str]:
     folder = Path(directory)
     if not folder.is_dir():
         raise ValueError(f"--hidden {directory}: not a folder")
-    known = exercises()
-    strays = sorted(p.name for p in folder.glob("*.py") if p.stem not in known)
+    known, stems = exercises(), sorted(p.stem for p in folder.glob("*.py"))
+    strays = [stem + ".py" for stem in stems if stem not in known]
     if strays:
         raise ValueError(f"--hidden {directory}: {', '.join(strays)} name(s) no exercise, so their cases would "
                          f"never be graded; name each file after its exercise: {', '.join(e + '.py' for e in known)}")
-    return sorted(p.stem for p in folder.glob("*.py"))
+    return stems
 
 
 def load_hidden(directory: str | Path, exercise: str) -> dict[str, list[Case]]:
