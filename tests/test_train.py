@@ -1,4 +1,6 @@
 """coursekit.train.fit: the one training loop (history, checkpoints, resume)."""
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -119,7 +121,7 @@ def test_a_checkpoint_from_a_machine_with_more_gpus_restores_the_gpus_there_are(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "set_rng_state", lambda state, index: restored.append(index))
-    state = {"python": __import__("random").getstate(), "numpy": np.random.get_state(),
+    state = {"python": random.getstate(), "numpy": np.random.get_state(),
              "torch": torch.get_rng_state(), "cuda": [torch.zeros(8, dtype=torch.uint8)] * 2}
     train._set_rng_state(state, [])
     assert restored == [0]
