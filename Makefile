@@ -67,10 +67,13 @@ gpu-prep: $(VENV)/.installed-dev
 # every direct requirement (uv's lowest-direct resolution, the dev and book extras included) on
 # the oldest allowed Python, and runs the whole test suite there. Not part of `make test` (it
 # installs a second torch): run it when a floor changes.
-FLOORS_PYTHON ?= python3.10
+# The check runs the interpreter rather than looking it up: pyenv puts a python3.10 shim on the
+# PATH that `command -v` finds and that fails when run unless 3.10 is pyenv's active version.
+FLOORS_VERSION := 3.10
+FLOORS_PYTHON ?= python$(FLOORS_VERSION)
 FLOORS        := .venv-floors
 test-floors:
-	@command -v $(FLOORS_PYTHON) >/dev/null || { echo "make test-floors needs $(FLOORS_PYTHON), the oldest Python pyproject.toml allows; set FLOORS_PYTHON=/path/to/python3.10"; exit 1; }
+	@$(FLOORS_PYTHON) -c 'import sys; sys.exit(f"{sys.version_info[0]}.{sys.version_info[1]}" != "$(FLOORS_VERSION)")' >/dev/null 2>&1 || { echo "make test-floors needs $(FLOORS_PYTHON) to run Python $(FLOORS_VERSION), the oldest pyproject.toml allows; set FLOORS_PYTHON=/path/to/python$(FLOORS_VERSION)"; exit 1; }
 	rm -rf $(FLOORS) && $(FLOORS_PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install -q uv
 	$(FLOORS)/bin/python -m uv pip install --python $(FLOORS)/bin/python --resolution lowest-direct -e ".[dev]"

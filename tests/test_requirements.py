@@ -62,3 +62,37 @@ def test_dependencies_are_lower_bounds_only():
 
 def test_the_python_requirement_admits_colabs_python():
     assert SpecifierSet(_project()["requires-python"]).contains(COLAB_PYTHON)
+
+
+ROOT = PYPROJECT.parent
+
+
+def _makefile_variable(name):
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        key, sep, value = line.partition(":=")
+        if sep and key.strip() == name:
+            return value.strip()
+    raise AssertionError(f"the Makefile sets no {name}")
+
+
+def test_make_test_floors_runs_the_oldest_python_pyproject_allows():
+    floor = [s.version for s in SpecifierSet(_project()["requires-python"]) if s.operator == ">="]
+    assert floor == [_makefile_variable("FLOORS_VERSION")]
+
+
+def test_make_test_floors_refuses_an_interpreter_that_is_found_but_does_not_run(tmp_path):
+    """pyenv's python3.10 shim is on the PATH and fails when 3.10 is not its active version."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        import pytest
+        pytest.skip("make is not installed")
+    shim = tmp_path / "python3.10"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.10: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    run = subprocess.run(["make", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), "test-floors",
+                          f"FLOORS_PYTHON={shim}"], capture_output=True, text=True)
+    assert run.returncode != 0
+    assert f"make test-floors needs {shim} to run Python 3.10" in run.stdout
+    assert not (tmp_path / ".venv-floors").exists()
