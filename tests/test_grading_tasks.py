@@ -79,6 +79,33 @@ class MLPInsteadOfCNN(nn.Module):
         return self.net(x)
 
 
+class LazyHead(nn.Module):
+    """The suggested design with the first linear layer's input size left to nn.LazyLinear."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.LazyLinear(64), nn.ReLU(), nn.Linear(64, 2))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class LazyHeadNoPooling(LazyHead):
+    """The same without pooling: 32 * 28 * 28 * 64 weights in the lazy layer, over the limit."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU())
+
+
+def test_a_lazy_linear_layer_is_counted_once_it_has_seen_a_batch():
+    assert_full_marks("cnn.model", LazyHead)
+    assert failed_cases("cnn.model", LazyHeadNoPooling) == [f"at most {cnn.MAX_PARAMETERS:,} parameters"]
+
+
 INDEPENDENT = [("cnn.conv2d", conv2d_by_unfold), ("cnn.output_size", output_size_by_torch),
                ("cnn.normalize", stats_by_channel_rows), ("cnn.train_step", step_with_loss_module),
                ("cnn.model", MLPInsteadOfCNN)]

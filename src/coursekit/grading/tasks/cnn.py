@@ -232,8 +232,15 @@ def run_forward(model_class, inputs):
 
 
 def run_count_parameters(model_class, inputs):
-    """Number of parameters of a fresh ``model_class()``."""
-    return sum(p.numel() for p in fresh(model_class).parameters())
+    """Number of parameters of a fresh ``model_class()``, counted after one forward pass on
+    ``inputs["x"]`` when it has lazy layers (``nn.LazyLinear`` sizes its weight on its first
+    batch, and its parameters cannot be counted before)."""
+    model = fresh(model_class)
+    if any(torch.nn.parameter.is_lazy(p) for p in model.parameters()):
+        model.eval()
+        with torch.no_grad():
+            model(inputs["x"])
+    return sum(p.numel() for p in model.parameters())
 
 
 @contextlib.contextmanager
