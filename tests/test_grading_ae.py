@@ -200,3 +200,16 @@ def test_variance_for_std_is_caught_but_passes_where_logvar_is_zero():
     passed = {c.case.name: c.passed for c in result.cases}
     assert passed["logvar = 0 (sigma = 1): z = mu + eps"]
     assert not passed["4 samples, 3 latent dimensions"]
+
+
+def kl_computed_in_float64(mu, logvar):
+    mu, logvar = mu.double(), logvar.double()
+    return (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)).mean()
+
+
+def test_a_kl_that_returns_float64_for_float32_inputs_fails_only_the_float32_case_and_is_told_to_cast_back():
+    result = grade_in_process("ae.kl_divergence", kl_computed_in_float64)
+    failed = [c for c in result.cases if not c.passed]
+    assert [c.case.name for c in failed] == [c.case.name for c in result.cases if "float32" in c.case.name]
+    assert "cast back after any .double()" in failed[0].message
+

@@ -277,7 +277,8 @@ def _compare_tensors(expected: torch.Tensor, got, where: str) -> str | None:
         return f"{where}: expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}"
     if got.dtype != expected.dtype:
         return (f"{where}: expected dtype {expected.dtype}, got {got.dtype} (shape {tuple(got.shape)} is right); "
-                "create new tensors with dtype=x.dtype so the input's precision is kept")
+                "keep the inputs' precision: give new tensors dtype=x.dtype, and cast back after any .double() "
+                "or .float()")
     if not expected.is_floating_point():
         bad = got != expected
         tol_text = "exact match"
