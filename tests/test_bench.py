@@ -233,6 +233,36 @@ def test_find_result_without_a_file_says_how_to_produce_it_and_gives_none(tmp_pa
     assert "No full-profile results here" in capsys.readouterr().out
 
 
+def outside_the_repository(monkeypatch, tmp_path):
+    """coursekit installed by pip (Colab): RESULTS_DIR lies in the Python install, with no
+    benchmarks folder around it."""
+    monkeypatch.setattr(bench, "RESULTS_DIR", tmp_path / "python3.12" / "benchmarks" / "results")
+
+
+def test_outside_the_repository_a_missing_result_says_where_the_file_is_not_to_run_a_script(
+        monkeypatch, tmp_path, capsys):
+    from coursekit import book
+    outside_the_repository(monkeypatch, tmp_path)
+    assert bench.find_result("nn_optimizers") is None
+    said = capsys.readouterr().out
+    assert "outside the course repository" in said
+    assert f"{book.repository_url()}/blob/main/benchmarks/results/nn_optimizers.json" in said
+    assert "python benchmarks/" not in said      # the learner there has no such script
+
+
+def test_outside_the_repository_find_results_says_the_same(monkeypatch, tmp_path, capsys):
+    outside_the_repository(monkeypatch, tmp_path)
+    assert bench.find_results("gan_recipes") == []
+    assert "outside the course repository" in capsys.readouterr().out
+
+
+def test_find_image_gives_the_saved_figure_or_none_and_says_which_benchmark_saves_it(tmp_path, capsys):
+    assert bench.find_image("gan_samples", "gan", results_dir=tmp_path) is None
+    assert "run `COURSEKIT_PROFILE=full python benchmarks/gan.py`" in capsys.readouterr().out
+    path = bench.write_image("gan_samples", np.zeros((4, 6)), profile="full", results_dir=tmp_path)
+    assert bench.find_image("gan_samples", "gan", results_dir=tmp_path) == path
+
+
 def test_result_table_lists_the_labelled_metrics_in_the_given_order():
     table = bench.result_table({"b": 2.0, "a": 1.23456, "c": 3.0}, {"a": "first", "b": "second"})
     assert list(table.index) == ["first", "second"]

@@ -16,6 +16,21 @@ def test_repository_url_is_read_from_config():
     assert book.repository_url().startswith("https://")
 
 
+def test_the_package_metadata_names_the_repository_that_config_names():
+    try:
+        import tomllib
+    except ModuleNotFoundError:      # Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["urls"]["Repository"] == book.repository_url()
+
+
+def test_an_installed_coursekit_without_config_takes_the_repository_from_its_metadata(monkeypatch, tmp_path):
+    url = book.repository_url()
+    monkeypatch.setattr(book, "ROOT", tmp_path)          # site-packages: no _config.yml around it
+    assert book.repository_url() == url
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_starts_with_the_setup_cell(nb):
     cells = json.loads(nb.read_text())["cells"]

@@ -34,8 +34,8 @@ COMMIT_ENV = "COURSEKIT_GIT_COMMIT"
 META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "run_commit", "code_digest", "checkpoint_dir", "device_description",
-           "result_path", "require_real_data", "write_result", "image_path", "write_image", "load_result", "series",
-           "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
+           "result_path", "require_real_data", "write_result", "image_path", "write_image", "find_image", "load_result",
+           "series", "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
            "set_aside_unless", "load_benchmark"]
 
 
@@ -238,8 +238,7 @@ def load_result(name: str, profile: str = "full", results_dir: Path | None = Non
         raise ValueError(f"profile must be one of {PROFILES}; got {profile!r}")
     path = result_path(name, profile, results_dir)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist yet: run "
-                                f"`COURSEKIT_PROFILE={profile} python benchmarks/{name}.py`")
+        raise FileNotFoundError(_absent(path, name, profile, results_dir))
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -290,6 +289,33 @@ def agreement(subject: str, value: float, reference: float, reference_file: str,
     return head + (f"{abs(value / reference - 1):.1%} apart, so the two runs differ (compare their commits "
                    "and devices: the same seed on another torch release or CPU kernel set rounds differently), "
                    "and each table is one run's result, not the other's.")
+
+
+def _absent(path: Path, benchmark: str, profile: str, results_dir: Path | None) -> str:
+    """Why the results file ``path`` is not here, and what to do: run the benchmark, in the
+    repository; outside it (a notebook opened alone on Colab, with coursekit installed by pip),
+    where the file is, since the benchmark script is not there to run."""
+    if results_dir is not None or RESULTS_DIR.parent.is_dir():
+        return f"{path} does not exist yet: run `COURSEKIT_PROFILE={profile} python benchmarks/{benchmark}.py`"
+    from .book import repository_url
+
+    try:
+        where = f"{repository_url()}/blob/main/benchmarks/results/{path.name}"
+    except FileNotFoundError:
+        where = f"the course repository's benchmarks/results/{path.name}"
+    return (f"this notebook runs outside the course repository (on Colab, for instance), where the results "
+            f"files are. This one is {where}; the course site shows this section with it. To see it "
+            "here, clone the repository and run the notebook in it.")
+
+
+def find_image(name: str, benchmark: str, profile: str = "full", results_dir: Path | None = None) -> Path | None:
+    """The path of a benchmark's saved figure (:func:`write_image`) for a notebook cell, or
+    ``None``, having said why and what to do, where it is absent."""
+    path = image_path(name, profile, results_dir)
+    if path.is_file():
+        return path
+    print(f"No {path.name} here: {_absent(path, benchmark, profile, results_dir)}")
+    return None
 
 
 def find_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict | None:
@@ -375,8 +401,7 @@ def find_results(name: str, profile: str = "full", results_dir: Path | None = No
     paths = [current] if current.is_file() else []
     paths += sorted(p for p in d.glob(f"{name}@*{ending}") if p.name.count(".") == ending.count("."))
     if not paths:
-        print(f"No {profile}-profile results here: {current} does not exist yet: run "
-              f"`COURSEKIT_PROFILE={profile} python benchmarks/{name}.py`")
+        print(f"No {profile}-profile results here: {_absent(current, name, profile, results_dir)}")
     results = []
     for p in paths:
         results.append(json.loads(p.read_text(encoding="utf-8")))

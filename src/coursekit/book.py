@@ -23,8 +23,12 @@ __all__ = ["repository_url", "setup_cell", "ROOT"]
 
 
 def repository_url(config: Path | str | None = None) -> str:
-    """The ``repository.url`` entry of ``_config.yml`` (read without a YAML library)."""
+    """The ``repository.url`` entry of ``_config.yml`` (read without a YAML library); for a
+    coursekit installed outside the repository (Colab), which has no ``_config.yml``, the
+    ``Repository`` URL of its package metadata (``[project.urls]`` in ``pyproject.toml``)."""
     path = Path(config) if config else ROOT / "_config.yml"
+    if config is None and not path.is_file():
+        return _installed_repository_url()
     text = path.read_text(encoding="utf-8")
     block = re.search(r"^repository:\s*\n((?:[ \t]+.*\n?)+)", text, flags=re.M)
     if not block:
@@ -33,6 +37,21 @@ def repository_url(config: Path | str | None = None) -> str:
     if not url:
         raise ValueError(f"{path}: the 'repository:' section has no 'url:' entry")
     return url.group(1)
+
+
+def _installed_repository_url() -> str:
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("coursekit").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository":
+            return url.strip()
+    raise FileNotFoundError(f"{ROOT / '_config.yml'} is missing and the installed coursekit names no "
+                            "Repository URL: reinstall it from the course repository")
 
 
 def setup_cell(url: str | None = None) -> str:
