@@ -233,6 +233,19 @@ def test_offline_environment_variable_skips_the_download(monkeypatch, tmp_path):
         assert load_medmnist("pneumoniamnist", "test", root=tmp_path).source == "fallback"
 
 
+def test_the_notice_says_to_unset_the_offline_variable_when_that_is_what_stopped_the_download(
+        offline, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("COURSEKIT_OFFLINE", "1")
+    fallback("pneumoniamnist", "test", root=tmp_path)
+    said = capsys.readouterr().out
+    assert "unset COURSEKIT_OFFLINE" in said and "connect to the internet" not in said
+
+
+def test_the_notice_says_to_connect_when_the_download_failed(offline, tmp_path, capsys):
+    fallback("pneumoniamnist", "test", root=tmp_path)
+    assert "connect to the internet and restart the kernel" in capsys.readouterr().out
+
+
 def test_fallback_is_deterministic(offline, tmp_path):
     a = fallback("bloodmnist", "val", root=tmp_path)
     b = fallback("bloodmnist", "val", root=tmp_path)

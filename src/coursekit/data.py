@@ -303,6 +303,15 @@ def _download_folder(folders: list[Path]) -> Path:
     return folders[0]
 
 
+def _how_to_download(reason: str) -> str:
+    """What lets the next run download, given why this one did not."""
+    if reason.startswith(ENV_OFFLINE):
+        return f"unset {ENV_OFFLINE} (it forbids downloading: del os.environ['{ENV_OFFLINE}']) and re-run"
+    if reason.startswith("download=False"):
+        return "call it with download=True"
+    return "connect to the internet and restart the kernel"
+
+
 def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> None:
     """Print (once per flag and size) and warn (every time) that phantoms replace
     the data; remember it for :func:`fallbacks_used`."""
@@ -313,7 +322,7 @@ def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> Non
     message = (f"{name} was not found in {folders} and {reason}. The results below are "
                f"computed on GENERATED PHANTOMS (coursekit.phantoms), NOT on real medical "
                f"images; numbers and figures will differ from the text. To use the real "
-               f"data, connect to the internet and restart the kernel, or download {url} yourself, "
+               f"data, {_how_to_download(reason)}, or download {url} yourself, "
                f"put it in {_download_folder(_folders(root))} (or in any folder and set {ENV_DATA} to "
                f"it) and re-run.")
     if (flag, size) not in _NOTICE_SHOWN:
