@@ -222,10 +222,125 @@ def test_a_run_stopped_partway_keeps_the_reports_it_finished(tmp_path, monkeypat
     out = tmp_path / "grades"
     assert main(["grade", str(first), str(second), "--out", str(out), "--jobs", "1"]) == 130
     assert json.loads((out / "first" / "results.json").read_text())["score"] == 0
-    assert not (out / "second").exists() and not (out / "grades.csv").exists()
+    assert not (out / "second").exists()
+    assert [row[0] for row in csv.reader((out / "grades.csv").open())] == ["submission", "first"]
     said = capsys.readouterr()
     assert f"{first}: 0 / " in said.out     # its line was printed when it finished
-    assert "interrupted" in said.err and "grades.csv was not written" in said.err
+    assert "interrupted" in said.err and "each with its row in grades.csv" in said.err
+
+
+def no_exercise(path: Path) -> Path:
+    """A notebook of no known exercise: graded 0 at once, without starting a process."""
+    path.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def gradebook_rows(out: Path) -> list[str]:
+    return [row[0] for row in csv.reader((out / "grades.csv").open())][1:]
+
+
+def test_regrading_one_submission_with_force_keeps_the_other_rows_of_the_gradebook(tmp_path, capsys):
+    a, b = no_exercise(tmp_path / "a.ipynb"), no_exercise(tmp_path / "b.ipynb")
+    out = tmp_path / "grades"
+    assert main(["grade", str(a), str(b), "--out", str(out)]) == 0
+    assert main(["grade", str(b), "--out", str(out), "--force"]) == 0
+    assert gradebook_rows(out) == ["a", "b"]
+    assert "also keeps the rows of 1 submission(s) graded by earlier runs: a" in capsys.readouterr().out
+
+
+def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
+    a, late = no_exercise(tmp_path / "a.ipynb"), no_exercise(tmp_path / "late.ipynb")
+    out = tmp_path / "grades"
+    assert main(["grade", str(a), "--out", str(out)]) == 0
+    assert main(["grade", str(late), "--out", str(out)]) == 0
+    assert gradebook_rows(out) == ["a", "late"]
+
+
+def test_a_grades_csv_that_is_not_a_gradebook_is_refused_before_grading_and_kept(tmp_path, capsys):
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text("student,grade\nann,A\n")
+    assert main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(out), "--force"]) == 2
+    assert "is not a coursekit gradebook" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text() == "student,grade\nann,A\n" and not (out / "a").exists()
+
+
+def test_the_log_names_each_notebook_s_exercise_and_the_notebooks_it_could_not_grade(tmp_path, capsys):
+    out = tmp_path / "grades"
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{")
+    assert main(["grade", str(broken), "--out", str(out)]) == 0
+    assert f"{broken}: 0 / 0 NOT GRADED: see its summary.txt" in capsys.readouterr().out
+
+
+def test_a_run_that_grades_several_exercises_says_which_notebook_is_which(tmp_path, monkeypatch, capsys):
+    from coursekit.grading import grade as grading
+    monkeypatch.setattr(grading, "run_submission", lambda plans, source, **limits: ([], [], ""))
+    ae = tmp_path / "ivan_02_cnn.ipynb"
+    ae.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
+    cnn = submission(tmp_path / "ann_02_cnn.ipynb")
+    assert main(["grade", str(cnn), str(ae), "--out", str(tmp_path / "grades")]) == 0
+    said = capsys.readouterr().out
+    assert f"{cnn}: 0 / 0 (exercise cnn)" in said and f"{ae}: 0 / 0 (exercise ae)" in said
+    assert "several exercises: ae (1: ivan_02_cnn); cnn (1: ann_02_cnn)" in said
+
+
+def test_a_folder_given_as_a_submission_is_refused_with_the_pattern_to_pass(tmp_path, capsys):
+    (tmp_path / "subs").mkdir()
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "grades")]) == 2
+    assert f"is a folder: pass the notebooks in it, e.g. {tmp_path / 'subs' / '*.ipynb'}" in capsys.readouterr().err
+
+
+def test_a_pattern_that_matched_nothing_is_named_as_such(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "*.ipynb"), "--out", str(tmp_path / "grades")]) == 2
+    assert "a pattern the shell matched to no file" in capsys.readouterr().err
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """The processes whose command line contains ``text`` (from /proc: Linux, where CI runs)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:     # ended while we looked
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="lists processes through /proc")
+def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    sleeper = submission(tmp_path / "sleeper.ipynb", conv_output_size=(
+        "def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):\n"
+        "    import time\n    time.sleep(600)\n"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    script = Path(sys.executable).with_name("coursekit")
+    proc = subprocess.Popen([str(script), "grade", str(sleeper), "--out", str(tmp_path / "grades"), "--timeout", "300"],
+                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
+            assert proc.poll() is None and time.monotonic() < deadline, "the grader never reached a task"
+            time.sleep(0.2)
+        job = next(tmp.glob("coursekit-grade-*"))
+        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and time.monotonic() - stopped < 20, err
+        assert "interrupted" in err
+        assert not job.exists()       # removed once its process was killed
+        assert processes_mentioning(str(job)) == [], "a student process outlived the grader"
+        assert not (tmp_path / "grades" / "sleeper").exists()
+    finally:                          # a failure leaves no process behind either
+        proc.kill()
+        for pid in processes_mentioning(str(tmp)):
+            os.kill(pid, signal.SIGKILL)
 
 
 # ------------------------------------------------------------ exercises

@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coursekit {args.command}: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        kept = (f"; the reports printed above are kept in {args.out}, and grades.csv was not written "
-                "(run again with --force to grade everything)") if args.command == "grade" else ""
+        kept = (f"; the reports printed above are kept in {args.out}, each with its row in grades.csv. "
+                "The others were not graded: run again with those notebooks, or with --force to grade "
+                "everything again") if args.command == "grade" else ""
         print(f"coursekit {args.command}: interrupted{kept}", file=sys.stderr)
         return 130
     return 0

@@ -3,15 +3,18 @@
 For each submission: read the notebook, find its exercise, extract the
 student's definitions (:mod:`.extract`), run its tasks in a child process
 (:mod:`.runner`; a fresh one after a task that hangs or crashes), and write ``OUT/<name>/results.json`` (Gradescope),
-``OUT/<name>/summary.txt`` and the extracted ``OUT/<name>/submission.py``.
-``OUT/grades.csv`` (one row per submission) is written on every run.
+``OUT/<name>/summary.txt`` and the extracted ``OUT/<name>/submission.py``, and update
+``OUT/grades.csv``, the gradebook (one row per submission; the rows of earlier runs into the
+same folder are kept), as soon as it is graded.
 
 Existing reports are never replaced silently: the run stops before grading
-anything unless ``force=True``.
+anything unless ``force=True``. Ctrl-C stops the submissions being graded at once (their
+processes are killed and they get no report); what finished is kept, in the gradebook too.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,23 +22,21 @@ from pathlib import Path
 from ..files import atomic_write_text
 from . import tasks as _tasks
 from .extract import Extraction, exercise_of, extract, read_notebook
-from .report import Report, fmt, grades_csv, write_report
+from .report import Report, fmt, grades_csv, read_grades, write_report
 from .runner import Plan, expected_outputs, run_submission
 
 __all__ = ["grade", "planned_outputs"]
 
 
 def planned_outputs(submissions: list[Path], out: Path) -> list[Path]:
-    """Every file a run would write; refuses two submissions with the same name."""
+    """Every report file a run would write (the gradebook aside, which it updates); refuses
+    two submissions with the same name."""
     stems = [p.stem for p in submissions]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise ValueError(f"several submissions are named {duplicates}; reports are stored by file name, "
                          "so rename them or grade them into different --out folders")
-    paths = [out / "grades.csv"]
-    for stem in stems:
-        paths += [out / stem / name for name in ("results.json", "summary.txt", "submission.py")]
-    return paths
+    return [out / stem / name for stem in stems for name in ("results.json", "summary.txt", "submission.py")]
 
 
 def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory_mb: float = 2048,
@@ -55,9 +56,14 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     submissions, out = [Path(p) for p in submissions], Path(out)
     if not submissions:
         raise ValueError("no submissions to grade")
+    folders = [str(p) for p in submissions if p.is_dir()]
+    if folders:
+        raise ValueError(f"{folders[0]} is a folder: pass the notebooks in it, e.g. {Path(folders[0]) / '*.ipynb'}")
     missing = [str(p) for p in submissions if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"no such submission file(s): {', '.join(missing)}")
+        patterns = " (a pattern the shell matched to no file is passed on as it is)" if any(
+            c in m for m in missing for c in "*?[") else ""
+        raise FileNotFoundError(f"no such submission file(s): {', '.join(missing)}{patterns}")
     if exercise is not None and exercise not in _tasks.exercises():
         raise ValueError(f"unknown exercise {exercise!r}; known: {_tasks.exercises()}")
     planned = planned_outputs(submissions, out)
@@ -65,9 +71,11 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     if existing and not force:
         raise FileExistsError(f"{len(existing)} report file(s) already exist, e.g. {existing[0]}. "
                               "Pass --force to replace them, or choose another --out folder.")
-    clash = {p.resolve() for p in submissions} & {p.resolve() for p in planned}
+    gradebook = out / "grades.csv"
+    clash = {p.resolve() for p in submissions} & {p.resolve() for p in planned + [gradebook]}
     if clash:
         raise ValueError(f"a submission would be overwritten by a report: {sorted(clash)}")
+    earlier = read_grades(gradebook)    # kept: a late or re-graded notebook updates its own row only
 
     with_hidden = _tasks.check_hidden_folder(hidden) if hidden else []
     prepared = [_prepare(p, exercise) for p in submissions]
@@ -85,20 +93,56 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
         else:
             started = time.monotonic()
             results, load_notes, output = run_submission(plans[ex], extraction.source, timeout=timeout,
-                                                         memory_mb=memory_mb)
+                                                         memory_mb=memory_mb, stop=stop)
             report = Report(path, ex, results, extraction.notes + load_notes, time.monotonic() - started, output)
-        # Each report is written as soon as its submission is graded, so an interrupted run keeps
-        # what it finished and its log says how far it got.
+        # Each report, and its row of the gradebook, is written as soon as its submission is
+        # graded, so an interrupted run keeps what it finished and its log says how far it got.
         write_report(report, out / report.name, extraction.source)
-        log(f"{report.path}: {fmt(report.score)} / {fmt(report.max_score)} -> {out / report.name / 'results.json'}")
+        with lock:
+            finished.append(report)
+            atomic_write_text(gradebook, grades_csv(finished, earlier))
+        graded_as = f"(exercise {ex})" if ex else "NOT GRADED: see its summary.txt"
+        log(f"{report.path}: {fmt(report.score)} / {fmt(report.max_score)} {graded_as} -> "
+            f"{out / report.name / 'results.json'}")
         return report
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+    started, lock, finished, stop = time.monotonic(), threading.Lock(), [], threading.Event()
+    pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    try:
         reports = list(pool.map(grade_one, prepared))   # one child process per submission at a time
-    atomic_write_text(out / "grades.csv", grades_csv(reports))
-    log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {out / 'grades.csv'}")
+    except BaseException:      # Ctrl-C: stop the children now rather than after their submissions
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    atomic_write_text(gradebook, grades_csv(reports, earlier))     # in the order of the submissions
+    log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {gradebook}"
+        + _kept_rows(earlier, reports) + _mixed_exercises(reports))
     return reports
+
+
+def _kept_rows(earlier: list[dict], reports: list[Report]) -> str:
+    kept = [row["submission"] for row in earlier if row["submission"] not in {r.name for r in reports}]
+    if not kept:
+        return ""
+    names = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+    return f"\nnote: the gradebook also keeps the rows of {len(kept)} submission(s) graded by earlier runs: {names}"
+
+
+def _mixed_exercises(reports: list[Report]) -> str:
+    """A note when one run graded notebooks of several exercises (e.g. one uploaded to the wrong
+    assignment): each total is then out of a different number of points."""
+    by_exercise: dict[str, list[str]] = {}
+    for r in reports:
+        if r.exercise:
+            by_exercise.setdefault(r.exercise, []).append(r.name)
+    if len(by_exercise) < 2:
+        return ""
+    parts = [f"{ex} ({len(names)}: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+             for ex, names in sorted(by_exercise.items(), key=lambda item: (len(item[1]), item[0]))]
+    return ("\nnote: this run graded notebooks of several exercises: " + "; ".join(parts)
+            + ". Each total is out of its own exercise's points; check that every notebook was submitted "
+            "to the right assignment.")
 
 
 def _prepare(path: Path, exercise: str | None):

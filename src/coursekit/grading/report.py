@@ -17,7 +17,7 @@ from pathlib import Path
 from ..files import atomic_write_text
 from .runner import TaskResult
 
-__all__ = ["Report", "results_json", "summary_text", "grades_csv"]
+__all__ = ["Report", "results_json", "summary_text", "grades_csv", "read_grades"]
 
 
 @dataclass
@@ -111,18 +111,52 @@ def summary_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def grades_csv(reports: list[Report]) -> str:
-    """The gradebook: one row per submission, one column per task, and the total."""
+def read_grades(path: Path) -> list[dict[str, str]]:
+    """The rows of the gradebook ``path`` that an earlier run wrote (``[]`` when there is none),
+    as ``{column: text}``; refuses a file that is not a coursekit gradebook rather than
+    overwriting it."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise ValueError(f"{path} cannot be read as a gradebook ({err}); move it away or choose another --out") from None
+    if columns[:1] != ["submission"] or columns[-1:] != ["total"]:
+        raise ValueError(f"{path} is not a coursekit gradebook (its columns are {columns[:4]}..., not "
+                         "'submission', the tasks, 'total'); move it away or choose another --out folder")
+    return rows
+
+
+def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str:
+    """The gradebook: one row per submission, one column per task, and the total.
+
+    ``earlier`` (:func:`read_grades` of the gradebook already in the folder) keeps, in its
+    place, the row of each submission that is not among ``reports``; a re-graded submission's
+    row is replaced where it stood, and new ones follow. So grading a late notebook or
+    re-grading one into the same folder updates the gradebook instead of shrinking it to one row.
+    """
     task_ids = []
+    for row in earlier:
+        task_ids += [k for k in row if k not in ("submission", "total") and k not in task_ids]
     for rep in reports:
         task_ids += [r.task.id for r in rep.tasks if r.task.id not in task_ids]
+    new = {rep.name: [rep.name, *_task_scores(rep, task_ids), fmt(rep.score)] for rep in reports}
+    rows = [new.pop(row["submission"], None) or [row["submission"], *(row.get(t) or "" for t in task_ids),
+                                                 row["total"]] for row in earlier]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["submission", *task_ids, "total"])
-    for rep in reports:
-        scores = {r.task.id: fmt(r.score()) for r in rep.tasks}
-        writer.writerow([rep.name, *(scores.get(t, "") for t in task_ids), fmt(rep.score)])
+    writer.writerows(rows + list(new.values()))
     return buf.getvalue()
+
+
+def _task_scores(report: Report, task_ids: list[str]) -> list[str]:
+    scores = {r.task.id: fmt(r.score()) for r in report.tasks}
+    return [scores.get(t, "") for t in task_ids]
 
 
 def write_report(report: Report, folder: Path, module_source: str) -> None:

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ import torch
 
 from .cases import Case, Task, execute, judge
 
-__all__ = ["CaseResult", "TaskResult", "Plan", "expected_outputs", "run_submission", "MAX_OUTPUT"]
+__all__ = ["CaseResult", "TaskResult", "Plan", "Stopped", "expected_outputs", "run_submission", "MAX_OUTPUT"]
 
 MAX_OUTPUT = 4000              # characters of printed output reported per task
 MAX_RESULT_BYTES = 16 * 2**20  # a results file larger than this is ignored
@@ -94,12 +95,18 @@ def expected_outputs(task: Task, cases: list[Case]) -> Plan:
     return Plan(task, list(cases), inputs, expected)
 
 
+class Stopped(Exception):
+    """Grading was stopped from outside (Ctrl-C); the submission has no grade."""
+
+
 def run_submission(plans: list[Plan], source: str, *, timeout: float | None = None,
-                   memory_mb: float = 2048) -> tuple[list[TaskResult], list[str], str]:
+                   memory_mb: float = 2048, stop: threading.Event | None = None
+                   ) -> tuple[list[TaskResult], list[str], str]:
     """Grade the student's module ``source`` on every task of ``plans``.
 
     Returns ``(task results, notes about loading the code, what loading printed)``.
-    ``timeout`` (seconds per task) overrides each task's own.
+    ``timeout`` (seconds per task) overrides each task's own. When ``stop`` is set, the child
+    is killed within ``POLL`` seconds and :class:`Stopped` is raised.
     """
     limits = [timeout or p.task.timeout for p in plans]
     job = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
@@ -115,7 +122,7 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
         while first < len(plans):
             (job / "skip.json").write_text(json.dumps(skip))
             (job / "loading").unlink(missing_ok=True)
-            stopped, phase = _run_child(job, first, limits)
+            stopped, phase = _run_child(job, first, limits, stop)
             if phase is None:
                 load_notes.append("the grading process failed to start: " + _read_output(job / "output-start.txt"))
                 break
@@ -152,10 +159,12 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
         shutil.rmtree(job, ignore_errors=True)
 
 
-def _run_child(job: Path, first: int, limits: list[float]) -> tuple[bool, str | None]:
+def _run_child(job: Path, first: int, limits: list[float],
+               stop: threading.Event | None = None) -> tuple[bool, str | None]:
     """Run the sandbox from task ``first`` until it finishes, dies, or a task
     exceeds its time limit. Returns ``(stopped by the time limit, last status)``:
-    None (never started), "load", a task number, or "done"."""
+    None (never started), "load", a task number, or "done". Raises :class:`Stopped`, having
+    killed the child, when ``stop`` is set."""
     with open(job / "output-start.txt", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-I", "-u", "-m", "coursekit.grading.sandbox", str(job), str(first)],
                                 cwd=job, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
@@ -167,6 +176,9 @@ def _run_child(job: Path, first: int, limits: list[float]) -> tuple[bool, str | 
     phase, since, stopped = None, start, False
     while proc.poll() is None:
         time.sleep(POLL)
+        if stop is not None and stop.is_set():
+            _kill_group(proc)
+            raise Stopped("grading was stopped")
         status = _status(job)
         if status != phase:                   # a new phase: its clock starts now
             phase, since = status, time.monotonic()
