@@ -137,3 +137,13 @@ def test_no_note_when_the_grader_sees_the_notebook_s_final_value_or_nothing_read
                       "def g():\n    return K\n")).notes == []
     assert extract(nb("size = 28\nfor size in range(3):\n    pass\n",           # read nowhere
                       "def g(x):\n    return x\n")).notes == []
+
+
+def test_each_kept_statement_keeps_its_cell_and_line_for_messages_to_students():
+    from coursekit.grading.extract import notebook_place
+    e = extract(nb("x = 1", "data = load()\n\ndef f(x):\n    return x\nK = 2; train()\nA = 1; B = 2\nC = 3"))
+    lines = e.source.splitlines()
+    where = {text: notebook_place(e.source, lines.index(text) + 1) for text in ("def f(x):", "K = 2", "A = 1; B = 2", "C = 3")}
+    assert where == {"def f(x):": "cell 2, line 3", "K = 2": "cell 2, line 5", "A = 1; B = 2": "cell 2, line 6",
+                     "C = 3": "cell 2, line 7"}
+    assert notebook_place(e.source, 1) == "line 1"        # the header belongs to no cell

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import math
+import sysconfig
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,9 +129,17 @@ def execute(run, obj, inputs: dict) -> dict:
         return {"ok": False, "error": format_error(err), "not_implemented": isinstance(err, NotImplementedError)}
 
 
+# Set by the sandbox (:func:`coursekit.grading.sandbox.load_submission`) for the student's
+# extracted file: its path, and line -> "cell 7, line 3" of the notebook the student wrote.
+STUDENT_FILE: dict = {}
+
+
 def format_error(err: BaseException) -> str:
-    """``"TypeError: message (line 12 in conv2d: out = x @ w)"``, pointing at the
-    innermost frame outside torch and coursekit.grading."""
+    """``"TypeError: message (cell 7, line 3 in conv2d: out = x @ w)"``, pointing at the
+    innermost frame of the student's code: in the grader, of the extracted file
+    (:data:`STUDENT_FILE`, named by its notebook cell); elsewhere, outside torch,
+    coursekit.grading and Python's standard library (so ``exit()`` or ``json.loads`` that raise
+    point at the student's call, not into the library)."""
     try:
         text = f"{type(err).__name__}: {err}".strip()
     except Exception:  # noqa: BLE001 - an exception whose __str__ fails
@@ -142,9 +151,13 @@ def format_error(err: BaseException) -> str:
     if isinstance(err, OSError) and err.errno == errno.EFBIG:   # the grader's RLIMIT_FSIZE
         text = ("OutputLimit: the code printed (or wrote to one file) more than the grader allows, "
                 f"{MAX_FILE_BYTES // 2**20} MiB; print less, e.g. not inside a loop")
-    library = (str(Path(torch.__file__).parent), str(Path(__file__).parent))
+    library = (str(Path(torch.__file__).parent), str(Path(__file__).parent), sysconfig.get_paths()["stdlib"])
     frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(library)]
-    if frames:
+    student = [f for f in frames if f.filename == STUDENT_FILE.get("path")]
+    if student:
+        f = student[-1]
+        text += f" ({STUDENT_FILE['place'](f.lineno)} in {f.name}: {(f.line or '').strip()})"
+    elif frames:
         f = frames[-1]
         text += f" (line {f.lineno} in {f.name}: {(f.line or '').strip()})"
     return text[:2000]

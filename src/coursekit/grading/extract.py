@@ -240,6 +240,32 @@ def _stale_constant_notes(constants: dict, rebound: dict, readers: dict) -> list
     return notes
 
 
+CELL_MARKER = "# --- cell {} ---"
+_MARKER = re.compile(r"# --- cell (\d+) ---")
+
+
+def _place(slots: list[str], text: list[str], line: int) -> None:
+    """Put a kept statement's lines at ``line`` (1-based) of its cell's block, so that the
+    block keeps the cell's own line numbers (dropped statements leave blank lines). One that
+    shared a line with the statement before (``a = 1; b = 2``) joins it there with ``;``."""
+    if line <= len(slots) and len(text) == 1 and slots[-1]:
+        slots[-1] += "; " + text[0]
+        return
+    slots.extend([""] * (line - 1 - len(slots)))
+    slots.extend(text)
+
+
+def notebook_place(source: str, lineno: int) -> str:
+    """Where line ``lineno`` of an extraction's ``source`` comes from, for a student, who
+    never sees the extracted file: ``"cell 7, line 3"``; ``"line N"`` outside every cell."""
+    lines = source.splitlines()
+    for i in range(min(lineno, len(lines) + 1) - 2, -1, -1):
+        m = _MARKER.fullmatch(lines[i])
+        if m:
+            return f"cell {m.group(1)}, line {lineno - i - 1}"
+    return f"line {lineno}"
+
+
 def extract(nb: dict) -> Extraction:
     """The student's definitions from every code cell of ``nb``, as module source."""
     known = set(dir(builtins))
@@ -283,9 +309,9 @@ def extract(nb: dict) -> Extraction:
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 future.append(text)
             else:
-                kept.append(text)
+                _place(kept, text.splitlines(), start)
         if kept:
-            body.append(f"# --- cell {number} ---\n" + "\n".join(kept))
+            body.append(CELL_MARKER.format(number) + "\n" + "\n".join(kept))
     notes += _stale_constant_notes(constants, rebound, readers)
     header = "# Definitions extracted by coursekit grade from the submitted notebook.\n"
     source = header + "".join(f + "\n" for f in future) + "\n\n".join(body) + "\n"

@@ -34,8 +34,9 @@ from pathlib import Path
 import torch
 
 from ..files import atomic_write, atomic_write_text
+from . import cases
 from .cases import MAX_FILE_BYTES, format_error
-from .extract import bound_names
+from .extract import bound_names, notebook_place
 from .rules import execute_as_student
 
 NAME_ERROR_NOTE = ("; the grader keeps only the notebook's imports, functions, classes and constants, so a "
@@ -81,10 +82,14 @@ def load_submission(path: Path, skip: dict[int, str] | None = None,
     module.__file__ = str(path)
     sys.modules["submission"] = module
     errors, missing = [], {}
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source, filename=str(path))
+    # Students never see the extracted file: messages name the notebook's cell and line.
+    cases.STUDENT_FILE.update(path=str(path), place=lambda lineno: notebook_place(source, lineno))
     for node in tree.body:
+        place = notebook_place(source, node.lineno)
         if node.lineno in (skip or {}):
-            why = f"(line {node.lineno}) was skipped: as the grader loaded your code, it {skip[node.lineno]}"
+            why = f"({place}) was skipped: as the grader loaded your code, it {skip[node.lineno]}"
             errors.append(f"loading your code: the statement {why}")
             missing.update({name: f"NameError: {name!r} is not defined, because its definition {why}"
                             for name in bound_names(node)})
@@ -94,8 +99,8 @@ def load_submission(path: Path, skip: dict[int, str] | None = None,
         try:
             exec(compile(ast.Module([node], type_ignores=[]), str(path), "exec"), module.__dict__)
         except BaseException as err:  # noqa: BLE001 - sys.exit() at import is caught too
-            errors.append(f"loading your code: line {node.lineno} raised {format_error(err)}")
-            why = (f" is not defined, because its definition (line {node.lineno}) raised {format_error(err)}"
+            errors.append(f"loading your code: {place} raised {format_error(err)}")
+            why = (f" is not defined, because its definition ({place}) raised {format_error(err)}"
                    + (NAME_ERROR_NOTE if isinstance(err, NameError) else ""))
             missing.update({name: f"NameError: {name!r}{why}" for name in bound_names(node)})
     return module, errors, missing
