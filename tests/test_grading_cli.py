@@ -256,6 +256,14 @@ def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
     assert gradebook_rows(out) == ["a", "late"]
 
 
+def test_two_copies_of_one_notebook_are_pointed_out(tmp_path, capsys):
+    first, copy = no_exercise(tmp_path / "jdoe_01.ipynb"), no_exercise(tmp_path / "jdoe_01 (1).ipynb")
+    other = no_exercise(tmp_path / "ann_01.ipynb")
+    assert main(["grade", str(first), str(copy), str(other), "--out", str(tmp_path / "grades")]) == 0
+    said = capsys.readouterr().out
+    assert "look like one notebook submitted more than once" in said and "suffix): jdoe_01 and jdoe_01 (1)." in said
+
+
 def test_a_grades_csv_that_is_not_a_gradebook_is_refused_before_grading_and_kept(tmp_path, capsys):
     out = tmp_path / "grades"
     out.mkdir()

@@ -14,6 +14,7 @@ processes are killed and they get no report); what finished is kept, in the grad
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -117,8 +118,24 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     pool.shutdown()
     atomic_write_text(gradebook, grades_csv(reports, earlier))     # in the order of the submissions
     log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {gradebook}"
-        + _kept_rows(earlier, reports) + _mixed_exercises(reports))
+        + _kept_rows(earlier, reports) + _mixed_exercises(reports) + _copies(earlier, reports))
     return reports
+
+
+def _copies(earlier: list[dict], reports: list[Report]) -> str:
+    """A note naming the gradebook's rows whose names differ only by a copy suffix such as
+    `` (1)``, which a browser or a learning platform adds to a second download or upload of
+    one file: most likely one student's notebook, graded twice."""
+    names = [row["submission"] for row in earlier] + [r.name for r in reports if r.name not in
+                                                      {row["submission"] for row in earlier}]
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(re.sub(r"\s*\(\d+\)$", "", name), []).append(name)
+    twice = [" and ".join(group) for group in groups.values() if len(group) > 1]
+    if not twice:
+        return ""
+    return ("\nnote: these rows look like one notebook submitted more than once (names that differ only by "
+            f"a ' (1)'-style suffix): {'; '.join(twice)}. Each has its own row; keep the one that counts.")
 
 
 def _kept_rows(earlier: list[dict], reports: list[Report]) -> str:
