@@ -246,7 +246,7 @@ def test_outside_the_repository_a_missing_result_says_where_the_file_is_not_to_r
     assert bench.find_result("nn_optimizers") is None
     said = capsys.readouterr().out
     assert "outside the course repository" in said
-    assert f"{book.repository_url()}/blob/main/benchmarks/results/nn_optimizers.json" in said
+    assert f"nn_optimizers.json in {book.repository_url()}/tree/main/benchmarks/results" in said
     assert "python benchmarks/" not in said      # the learner there has no such script
 
 
@@ -254,6 +254,14 @@ def test_outside_the_repository_find_results_says_the_same(monkeypatch, tmp_path
     outside_the_repository(monkeypatch, tmp_path)
     assert bench.find_results("gan_recipes") == []
     assert "outside the course repository" in capsys.readouterr().out
+
+
+def test_outside_the_repository_a_missing_figure_names_the_script_that_saves_it_not_a_file_that_may_not_exist(
+        monkeypatch, tmp_path, capsys):
+    outside_the_repository(monkeypatch, tmp_path)
+    assert bench.find_image("gan_samples", "gan") is None
+    said = capsys.readouterr().out
+    assert "benchmarks/gan.py saves gan_samples.png in the full profile" in said and "when it has been run" in said
 
 
 def test_find_image_gives_the_saved_figure_or_none_and_says_which_benchmark_saves_it(tmp_path, capsys):

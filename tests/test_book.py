@@ -23,6 +23,8 @@ def test_the_package_metadata_names_the_repository_that_config_names():
         import tomli as tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["urls"]["Repository"] == book.repository_url()
+    assert re.search(r"^\s+branch:\s*main\s*$", (ROOT / "_config.yml").read_text(), flags=re.M), (
+        "coursekit.bench links to the repository's main branch")
 
 
 def test_an_installed_coursekit_without_config_takes_the_repository_from_its_metadata(monkeypatch, tmp_path):

@@ -212,4 +212,3 @@ def test_a_kl_that_returns_float64_for_float32_inputs_fails_only_the_float32_cas
     failed = [c for c in result.cases if not c.passed]
     assert [c.case.name for c in failed] == [c.case.name for c in result.cases if "float32" in c.case.name]
     assert "cast back after any .double()" in failed[0].message
-

@@ -273,6 +273,23 @@ def test_a_grades_csv_that_is_not_a_gradebook_is_refused_before_grading_and_kept
     assert (out / "grades.csv").read_text() == "student,grade\nann,A\n" and not (out / "a").exists()
 
 
+def test_a_gradebook_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path):
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text("\ufeffsubmission,nn.adam_step,total\nann,3,3\n", encoding="utf-8")
+    assert main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out)]) == 0
+    assert gradebook_rows(out) == ["ann", "bob"]
+
+
+def test_a_gradebook_row_with_more_cells_than_columns_is_refused_not_rewritten(tmp_path, capsys):
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text("submission,nn.adam_step,total\nann,3,3,late\n")
+    assert main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out)]) == 2
+    assert "line 2: 4 cells under 3 columns" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text() == "submission,nn.adam_step,total\nann,3,3,late\n"
+
+
 def test_the_log_names_each_notebook_s_exercise_and_the_notebooks_it_could_not_grade(tmp_path, capsys):
     out = tmp_path / "grades"
     broken = tmp_path / "broken.ipynb"
@@ -281,8 +298,18 @@ def test_the_log_names_each_notebook_s_exercise_and_the_notebooks_it_could_not_g
     assert f"{broken}: 0 / 0 NOT GRADED: see its summary.txt" in capsys.readouterr().out
 
 
+def without_expected_outputs(monkeypatch):
+    """Plans of every task with no cases: the reference outputs take a minute to compute, and
+    these tests are about the log, not the scores."""
+    from coursekit.grading import grade as grading
+    from coursekit.grading.runner import Plan
+    monkeypatch.setattr(grading, "_plans", lambda exercises, hidden: {
+        ex: [Plan(task, [], [], []) for task in exercise_tasks(ex)] for ex in exercises})
+
+
 def test_a_run_that_grades_several_exercises_says_which_notebook_is_which(tmp_path, monkeypatch, capsys):
     from coursekit.grading import grade as grading
+    without_expected_outputs(monkeypatch)
     monkeypatch.setattr(grading, "run_submission", lambda plans, source, **limits: ([], [], ""))
     ae = tmp_path / "ivan_02_cnn.ipynb"
     ae.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
@@ -291,6 +318,24 @@ def test_a_run_that_grades_several_exercises_says_which_notebook_is_which(tmp_pa
     said = capsys.readouterr().out
     assert f"{cnn}: 0 / 0 (exercise cnn)" in said and f"{ae}: 0 / 0 (exercise ae)" in said
     assert "several exercises: ae (1: ivan_02_cnn); cnn (1: ann_02_cnn)" in said
+
+
+def test_a_late_notebook_of_another_exercise_is_pointed_out_too(tmp_path, monkeypatch, capsys):
+    from coursekit.grading import grade as grading
+    from coursekit.grading.runner import TaskResult
+    from coursekit.grading.tasks import get_task
+
+    def one_task(plans, source, **limits):     # a graded task, so the row has a score in its column
+        return [TaskResult(get_task(plans[0].task.id), [])], [], ""
+
+    without_expected_outputs(monkeypatch)
+    monkeypatch.setattr(grading, "run_submission", one_task)
+    out = tmp_path / "grades"
+    assert main(["grade", str(submission(tmp_path / "ann_02_cnn.ipynb")), "--out", str(out)]) == 0
+    late = tmp_path / "ivan_02_cnn.ipynb"
+    late.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
+    assert main(["grade", str(late), "--out", str(out)]) == 0
+    assert "several exercises: ae (1: ivan_02_cnn); cnn (1: ann_02_cnn)" in capsys.readouterr().out
 
 
 def test_a_folder_given_as_a_submission_is_refused_with_the_pattern_to_pass(tmp_path, capsys):

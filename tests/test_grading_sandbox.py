@@ -38,3 +38,28 @@ def test_exit_inside_a_function_points_at_the_student_s_line_not_at_python_s_exi
     module = loaded[0]
     record = execute(lambda obj, inputs: obj(), module.leaves, {})
     assert record["error"].endswith("(cell 2, line 5 in leaves: exit())")
+
+
+def test_skipping_a_statement_that_hung_keeps_the_one_that_shares_its_line(tmp_path, monkeypatch):
+    import ast
+    monkeypatch.setattr(cases, "STUDENT_FILE", {})
+    notebook = {"metadata": {}, "cells": [
+        {"cell_type": "code", "source": "SLOW = 10 ** 10 ** 9; import math\n\ndef f():\n    return math.pi"}]}
+    source = extract(notebook).source
+    slow = next(n for n in ast.parse(source).body if isinstance(n, ast.Assign))
+    path = tmp_path / "submission.py"
+    path.write_text(source)
+    module, errors, missing = sandbox.load_submission(
+        path, skip={f"{slow.lineno}:{slow.col_offset}": "took longer than 5 s (an infinite loop?)"})
+    assert module.f() == 3.141592653589793          # math, on the same line, was still imported
+    assert list(missing) == ["SLOW"] and len(errors) == 1
+
+
+def test_an_error_raised_inside_an_installed_package_points_at_the_student_s_call(loaded):
+    import numpy as np
+
+    def invert(matrix):
+        return np.linalg.inv(matrix)
+
+    record = execute(lambda obj, inputs: obj(np.zeros((2, 2))), invert, {})
+    assert "LinAlgError" in record["error"] and record["error"].endswith("in invert: return np.linalg.inv(matrix))")

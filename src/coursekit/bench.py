@@ -291,21 +291,25 @@ def agreement(subject: str, value: float, reference: float, reference_file: str,
                    "and each table is one run's result, not the other's.")
 
 
-def _absent(path: Path, benchmark: str, profile: str, results_dir: Path | None) -> str:
-    """Why the results file ``path`` is not here, and what to do: run the benchmark, in the
-    repository; outside it (a notebook opened alone on Colab, with coursekit installed by pip),
-    where the file is, since the benchmark script is not there to run."""
+def _absent(path: Path, benchmark: str, profile: str, results_dir: Path | None, figure: bool = False) -> str:
+    """Why the results file (or saved ``figure``) ``path`` is not here, and what to do: run the
+    benchmark, in the repository; outside it (a notebook opened alone on Colab, with coursekit
+    installed by pip), where to find it, since the benchmark script is not there to run."""
     if results_dir is not None or RESULTS_DIR.parent.is_dir():
         return f"{path} does not exist yet: run `COURSEKIT_PROFILE={profile} python benchmarks/{benchmark}.py`"
     from .book import repository_url
 
     try:
-        where = f"{repository_url()}/blob/main/benchmarks/results/{path.name}"
+        folder = f"{repository_url()}/tree/main/benchmarks/results"
     except FileNotFoundError:
-        where = f"the course repository's benchmarks/results/{path.name}"
+        folder = "the course repository's benchmarks/results folder"
+    if figure:     # saved only by a run made since the figure was added: say where, not that it is there
+        found = (f"benchmarks/{benchmark}.py saves {path.name} in the {profile} profile, in {folder}, "
+                 "when it has been run")
+    else:
+        found = f"this one is {path.name} in {folder}, and the course site shows this section with it"
     return (f"this notebook runs outside the course repository (on Colab, for instance), where the results "
-            f"files are. This one is {where}; the course site shows this section with it. To see it "
-            "here, clone the repository and run the notebook in it.")
+            f"are: {found}. To see it here, clone the repository and run the notebook in it.")
 
 
 def find_image(name: str, benchmark: str, profile: str = "full", results_dir: Path | None = None) -> Path | None:
@@ -314,7 +318,7 @@ def find_image(name: str, benchmark: str, profile: str = "full", results_dir: Pa
     path = image_path(name, profile, results_dir)
     if path.is_file():
         return path
-    print(f"No {path.name} here: {_absent(path, benchmark, profile, results_dir)}")
+    print(f"No {path.name} here: {_absent(path, benchmark, profile, results_dir, figure=True)}")
     return None
 
 

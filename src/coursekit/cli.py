@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         kept = (f"; the reports printed above are kept in {args.out}, each with its row in grades.csv. "
-                "The others were not graded: run again with those notebooks, or with --force to grade "
-                "everything again") if args.command == "grade" else ""
+                "The others were not graded: run again with those notebooks (adding --force for any that "
+                "still has a report from an earlier run)") if args.command == "grade" else ""
         print(f"coursekit {args.command}: interrupted{kept}", file=sys.stderr)
         return 130
     return 0

@@ -138,8 +138,9 @@ def format_error(err: BaseException) -> str:
     """``"TypeError: message (cell 7, line 3 in conv2d: out = x @ w)"``, pointing at the
     innermost frame of the student's code: in the grader, of the extracted file
     (:data:`STUDENT_FILE`, named by its notebook cell); elsewhere, outside torch,
-    coursekit.grading and Python's standard library (so ``exit()`` or ``json.loads`` that raise
-    point at the student's call, not into the library)."""
+    coursekit.grading, Python's standard library and installed packages (so ``exit()``,
+    ``json.loads`` or ``np.linalg.inv`` that raise point at the student's call, not into the
+    library, whether site-packages lies inside the standard library's folder or in a venv)."""
     try:
         text = f"{type(err).__name__}: {err}".strip()
     except Exception:  # noqa: BLE001 - an exception whose __str__ fails
@@ -151,7 +152,9 @@ def format_error(err: BaseException) -> str:
     if isinstance(err, OSError) and err.errno == errno.EFBIG:   # the grader's RLIMIT_FSIZE
         text = ("OutputLimit: the code printed (or wrote to one file) more than the grader allows, "
                 f"{MAX_FILE_BYTES // 2**20} MiB; print less, e.g. not inside a loop")
-    library = (str(Path(torch.__file__).parent), str(Path(__file__).parent), sysconfig.get_paths()["stdlib"])
+    paths = sysconfig.get_paths()
+    library = (str(Path(torch.__file__).parent), str(Path(__file__).parent),
+               *(paths[k] for k in ("stdlib", "purelib", "platlib")))
     frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(library)]
     student = [f for f in frames if f.filename == STUDENT_FILE.get("path")]
     if student:

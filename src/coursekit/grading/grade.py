@@ -118,7 +118,7 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     pool.shutdown()
     atomic_write_text(gradebook, grades_csv(reports, earlier))     # in the order of the submissions
     log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {gradebook}"
-        + _kept_rows(earlier, reports) + _mixed_exercises(reports) + _copies(earlier, reports))
+        + _kept_rows(earlier, reports) + _mixed_exercises(earlier, reports) + _copies(earlier, reports))
     return reports
 
 
@@ -146,18 +146,23 @@ def _kept_rows(earlier: list[dict], reports: list[Report]) -> str:
     return f"\nnote: the gradebook also keeps the rows of {len(kept)} submission(s) graded by earlier runs: {names}"
 
 
-def _mixed_exercises(reports: list[Report]) -> str:
-    """A note when one run graded notebooks of several exercises (e.g. one uploaded to the wrong
-    assignment): each total is then out of a different number of points."""
+def _mixed_exercises(earlier: list[dict], reports: list[Report]) -> str:
+    """A note when the gradebook holds notebooks of several exercises (e.g. one uploaded to the
+    wrong assignment, in this run or an earlier one): each total is then out of a different
+    number of points. An earlier row's exercise is the prefix of its graded tasks (``cnn.``)."""
     by_exercise: dict[str, list[str]] = {}
     for r in reports:
         if r.exercise:
             by_exercise.setdefault(r.exercise, []).append(r.name)
+    for row in earlier:
+        graded = [k for k, v in row.items() if k not in ("submission", "total") and v]
+        if row["submission"] not in {r.name for r in reports} and graded:
+            by_exercise.setdefault(graded[0].split(".")[0], []).append(row["submission"])
     if len(by_exercise) < 2:
         return ""
     parts = [f"{ex} ({len(names)}: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
              for ex, names in sorted(by_exercise.items(), key=lambda item: (len(item[1]), item[0]))]
-    return ("\nnote: this run graded notebooks of several exercises: " + "; ".join(parts)
+    return ("\nnote: the gradebook holds notebooks of several exercises: " + "; ".join(parts)
             + ". Each total is out of its own exercise's points; check that every notebook was submitted "
             "to the right assignment.")
 

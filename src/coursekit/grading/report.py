@@ -119,7 +119,7 @@ def read_grades(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:     # -sig: as Excel saves "CSV UTF-8"
             reader = csv.DictReader(f)
             rows = list(reader)
             columns = reader.fieldnames or []
@@ -128,6 +128,10 @@ def read_grades(path: Path) -> list[dict[str, str]]:
     if columns[:1] != ["submission"] or columns[-1:] != ["total"]:
         raise ValueError(f"{path} is not a coursekit gradebook (its columns are {columns[:4]}..., not "
                          "'submission', the tasks, 'total'); move it away or choose another --out folder")
+    for number, row in enumerate(rows, start=2):
+        if None in row:        # more cells than columns: its rewrite would have a column with no name
+            raise ValueError(f"{path}, line {number}: {len(columns) + len(row[None])} cells under {len(columns)} "
+                             "columns; mend or move the file, or choose another --out folder")
     return rows
 
 

@@ -129,9 +129,9 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
             if phase == "load":   # the code never got as far as the first task
                 why = (f"took longer than {limits[first]:g} s (an infinite loop?)" if stopped
                        else "ended the process (os._exit, a crash, or too much memory?)")
-                line = _loading_line(job)
-                if line is not None and line not in skip and len(skip) < MAX_SKIPPED:
-                    skip[line] = why          # load again without it: one statement costs only what it defines
+                where = _loading_statement(job)
+                if where is not None and where not in skip and len(skip) < MAX_SKIPPED:
+                    skip[where] = why         # load again without it: one statement costs only what it defines
                     continue
                 load_notes.append(f"loading your code {why}; the remaining tasks could not be graded")
                 break
@@ -193,12 +193,15 @@ def _run_child(job: Path, first: int, limits: list[float],
     return stopped, _status(job)
 
 
-def _loading_line(job: Path) -> int | None:
-    """The line of the top-level statement the child was loading when it stopped, if it said."""
+def _loading_statement(job: Path) -> str | None:
+    """Where the top-level statement the child was loading when it stopped starts,
+    ``"line:column"`` (two statements can share a line: ``a = 1; b = 2``), if it said."""
     try:
-        return int((job / "loading").read_text().strip())
-    except (OSError, ValueError):
+        text = (job / "loading").read_text().strip()
+    except OSError:
         return None
+    line, _, column = text.partition(":")
+    return text if line.isdigit() and column.isdigit() else None
 
 
 def _status(job: Path) -> str | None:

@@ -70,14 +70,15 @@ def print_to(path: Path) -> None:
     os.close(fd)
 
 
-def load_submission(path: Path, skip: dict[int, str] | None = None,
+def load_submission(path: Path, skip: dict[str, str] | None = None,
                     on_statement=None) -> tuple[types.ModuleType, list[str], dict[str, str]]:
     """Execute ``path`` as module ``submission``, one top-level statement at a time.
     Returns the module, a message per statement that raised, and ``{name: why it is
     missing}`` for each name that such a statement would have defined.
 
-    ``skip``: ``{line: why}`` of statements not to run (an earlier load hung or died in them);
-    ``on_statement(line)`` is called before each statement runs."""
+    ``skip``: ``{"line:column": why}`` of statements not to run (an earlier load hung or died
+    in them); ``on_statement("line:column")`` is called before each statement runs (two
+    statements can share a line)."""
     module = types.ModuleType("submission")
     module.__file__ = str(path)
     sys.modules["submission"] = module
@@ -87,15 +88,15 @@ def load_submission(path: Path, skip: dict[int, str] | None = None,
     # Students never see the extracted file: messages name the notebook's cell and line.
     cases.STUDENT_FILE.update(path=str(path), place=lambda lineno: notebook_place(source, lineno))
     for node in tree.body:
-        place = notebook_place(source, node.lineno)
-        if node.lineno in (skip or {}):
-            why = f"({place}) was skipped: as the grader loaded your code, it {skip[node.lineno]}"
+        place, where = notebook_place(source, node.lineno), f"{node.lineno}:{node.col_offset}"
+        if where in (skip or {}):
+            why = f"({place}) was skipped: as the grader loaded your code, it {skip[where]}"
             errors.append(f"loading your code: the statement {why}")
             missing.update({name: f"NameError: {name!r} is not defined, because its definition {why}"
                             for name in bound_names(node)})
             continue
         if on_statement is not None:
-            on_statement(node.lineno)
+            on_statement(where)
         try:
             exec(compile(ast.Module([node], type_ignores=[]), str(path), "exec"), module.__dict__)
         except BaseException as err:  # noqa: BLE001 - sys.exit() at import is caught too
@@ -134,9 +135,9 @@ def main(jobdir: str, first: int) -> None:
 
     write(job / "status", "load")
     print_to(job / "output-load.txt")
-    skip = {int(line): why for line, why in json.loads((job / "skip.json").read_text()).items()}
+    skip = json.loads((job / "skip.json").read_text())
     module, errors, missing = load_submission(job / "submission.py", skip,
-                                              on_statement=lambda line: write(job / "loading", str(line)))
+                                              on_statement=lambda where: write(job / "loading", where))
     write(job / "load.pt", data={"errors": errors})
     for k in range(first, len(spec["tasks"])):
         write(job / "status", str(k))
