@@ -498,12 +498,16 @@ def test_a_global_made_by_running_a_cell_is_missing_and_the_report_says_why(host
     assert scores.pop("cnn.normalize") == 0 and scores.pop("cnn.output_size") == 0
     assert all(s > 0 for s in scores.values())
     assert "NameError" in output and "'data'" in output and "pass it as an argument" in output
+    # ... naming the cell and line that set it in the notebook, and why the grader skipped it
+    cell = 1 + next(i for i, c in enumerate(json.loads(CNN_SOLUTION.read_text())["cells"])
+                    if "def channel_stats(" in "".join(c["source"]))
+    assert f"`data` is set at cell {cell}, line 2: it calls `torch.rand`, which the grader does not run" in output
 
 
 def test_a_definition_that_fails_to_load_is_reported_as_such_not_as_missing(hostile_run):
     output = next(t["output"] for t in results(hostile_run[1], "globals")["tests"]
                   if t["name"].startswith("cnn.output_size"))
-    assert "'conv_output_size' is not defined, because its definition (line" in output
+    assert "'conv_output_size' is not defined, because its definition (cell " in output
     assert "name 'side' is not defined" in output and "pass it as an argument" in output
     assert "the notebook does not define" not in output
 

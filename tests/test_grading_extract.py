@@ -147,3 +147,37 @@ def test_each_kept_statement_keeps_its_cell_and_line_for_messages_to_students():
     assert where == {"def f(x):": "cell 2, line 3", "K = 2": "cell 2, line 5", "A = 1; B = 2": "cell 2, line 6",
                      "C = 3": "cell 2, line 7"}
     assert notebook_place(e.source, 1) == "line 1"        # the header belongs to no cell
+
+
+def test_a_name_bound_by_a_dropped_statement_is_explained_where_a_case_reports_it_undefined():
+    from coursekit.grading.extract import unkept_notes
+    e = extract(nb("import numpy as np\nSCALE = np.linspace(0, 1, 5).sum()",
+                   "if __name__ == '__main__':\n    def f(x):\n        return x",
+                   "try:\n    from tqdm.auto import tqdm\nexcept ImportError:\n    tqdm = list"))
+    notes = unkept_notes(e, ["raised NameError: name 'SCALE' is not defined (cell 3, line 2 in g: ...)",
+                             "NameError: the notebook does not define 'f'", "NameError: name 'tqdm' is not defined",
+                             "NameError: name 'other' is not defined"])
+    assert [n.split(":")[0] for n in notes] == ["`SCALE` is set at cell 1, line 2", "`f` is set at cell 2, line 1",
+                                                 "`tqdm` is set at cell 3, line 1"]
+    assert "it calls `np.linspace(0, 1, 5).sum`, which the grader does not run" in notes[0]
+    assert "inside a top-level `if` block" in notes[1] and "inside a top-level `try` block" in notes[2]
+
+
+def test_a_name_bound_again_by_a_kept_statement_is_not_explained():
+    from coursekit.grading.extract import unkept_notes
+    e = extract(nb("X = load()", "X = 3"))
+    assert unkept_notes(e, ["NameError: name 'X' is not defined"]) == []
+
+
+def test_a_definition_rebound_later_by_code_the_grader_skips_is_noted_with_both_places():
+    e = extract(nb("def decay(step):\n    raise NotImplementedError\n\ndecay = functools_partial(step_decay)"))
+    assert e.notes == ["`decay` is last set at cell 1, line 4: it calls `functools_partial`, which the grader "
+                       "does not run; the grader uses its earlier definition, at cell 1, line 1, instead."]
+
+
+def test_constants_students_write_with_numpy_torch_and_math_are_kept():
+    e = extract(nb("import math, functools\nimport numpy as np\nimport torch\nfrom torch import nn",
+                   "TINY = np.finfo(np.float64).tiny\nEPS = torch.finfo(torch.float32).eps\nLN2 = np.log(2.0)\n"
+                   "BITS = math.log2(8)\nGAIN = nn.init.calculate_gain('leaky_relu', 0.2)\n"
+                   "step = functools.partial(round, ndigits=2)"))
+    assert {"TINY", "EPS", "LN2", "BITS", "GAIN", "step"} <= set(e.names)

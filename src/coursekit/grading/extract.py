@@ -28,7 +28,7 @@ import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Extraction", "read_notebook", "exercise_of", "extract", "SAFE_CALLS"]
+__all__ = ["Extraction", "read_notebook", "exercise_of", "extract", "unkept_notes", "SAFE_CALLS"]
 
 # Calls allowed in a kept constant: cheap constructors of values.
 SAFE_CALLS = {
@@ -36,6 +36,10 @@ SAFE_CALLS = {
     "torch.arange", "torch.linspace", "np.array", "numpy.array", "np.asarray", "numpy.asarray",
     "int", "float", "bool", "str", "tuple", "list", "dict", "set", "frozenset", "range", "slice",
     "math.sqrt", "math.floor", "math.ceil", "math.log", "math.exp", "torch.cuda.is_available",
+    # pure, cheap numbers students compute once at the top of a cell: EPS = np.finfo(np.float32).eps
+    "math.log2", "math.log10", "abs", "round", "np.log", "np.sqrt", "np.exp", "np.float32", "np.float64",
+    "numpy.log", "numpy.sqrt", "numpy.exp", "np.finfo", "numpy.finfo", "torch.finfo",
+    "nn.init.calculate_gain", "torch.nn.init.calculate_gain", "functools.partial", "partial",
 }
 # Loss modules hold no data and no weights: `criterion = nn.BCEWithLogitsLoss()` is a constant too.
 LOSS_MODULES = ("BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
@@ -55,6 +59,9 @@ class Extraction:
     source: str
     notes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    # name -> where and why the statement that last binds it in the notebook was dropped, for
+    # names no kept statement binds after it: "cell 12, line 3: it calls `np.finfo`, ..."
+    unkept: dict[str, str] = field(default_factory=dict)
 
 
 def read_notebook(path: str | Path) -> dict:
@@ -226,6 +233,40 @@ def _read_at_call_time(node: ast.stmt) -> set[str]:
     return names
 
 
+_BLOCKS = {ast.If: "if", ast.With: "with", ast.Try: "try", ast.For: "for", ast.While: "while"}
+
+
+def _dropped_binds(node: ast.stmt) -> set[str]:
+    """Module-level names a dropped statement binds: what it assigns, and the functions,
+    classes and imports inside a top-level ``if``/``with``/``try``/``for`` block."""
+    found = _stored_names(node)
+    for field_name in ("body", "orelse", "finalbody", "handlers"):
+        for child in getattr(node, field_name, []):
+            if isinstance(child, ast.ExceptHandler):
+                found |= {n for c in child.body for n in _dropped_binds(c) | set(bound_names(c))}
+            else:
+                found |= _dropped_binds(child) | set(bound_names(child))
+    return found
+
+
+def _why_dropped(node: ast.stmt, known: set[str], star_import: bool) -> str:
+    """Why the extraction drops a top-level statement, in a student's words."""
+    kind = next((word for cls, word in _BLOCKS.items() if isinstance(node, cls)), None)
+    if kind is not None:
+        return f"it is inside a top-level `{kind}` block, and the grader runs no such block"
+    value = getattr(node, "value", None)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and value is not None and bound_names(node):
+        for n in ast.walk(value):
+            if isinstance(n, ast.Call) and _dotted(n.func) not in SAFE_CALLS:
+                return f"it calls `{_dotted(n.func) or ast.unparse(n.func)}`, which the grader does not run"
+            if isinstance(n, ast.Name) and n.id not in known and not star_import:
+                return f"it reads `{n.id}`, which the grader does not have at that point"
+            if not isinstance(n, _SIMPLE_NODES) and not isinstance(value, ast.Lambda):
+                return (f"the grader keeps only simple constant expressions, and this one contains "
+                        f"a {type(n).__name__.lower()}")
+    return "the grader runs only imports, functions, classes and constant assignments"
+
+
 def _stale_constant_notes(constants: dict, rebound: dict, readers: dict) -> list[str]:
     """A note for each kept constant that code the grader skips gives its final value in the
     notebook, where a kept function or class reads it: the two would see different values."""
@@ -272,6 +313,7 @@ def extract(nb: dict) -> Extraction:
     star_import = False
     future, body, notes, names = [], [], [], []
     constants, rebound, readers = {}, {}, {}   # name -> its kept text; -> (cell, line); -> kept users
+    unkept, definitions, shadowed = {}, {}, {}   # name -> why dropped; -> kept def place; -> its note
     for number, raw in code_cells(nb):
         source = strip_magics(raw)
         if source is None:
@@ -289,9 +331,19 @@ def extract(nb: dict) -> Extraction:
             if defined is None:
                 for name in _stored_names(node) & constants.keys():
                     rebound[name] = (number, node.lineno)
+                why = f"cell {number}, line {node.lineno}: {_why_dropped(node, known, star_import)}"
+                for name in _dropped_binds(node):
+                    unkept[name] = why
+                    if name in definitions:
+                        shadowed[name] = (f"`{name}` is last set at {why}; the grader uses its earlier "
+                                          f"definition, at {definitions[name]}, instead.")
                 continue
             for name in defined:
                 rebound.pop(name, None)
+                unkept.pop(name, None)
+                shadowed.pop(name, None)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    definitions[name] = f"cell {number}, line {node.lineno}"
                 if isinstance(node, (ast.Assign, ast.AnnAssign)):
                     constants[name] = ast.unparse(node)
                 else:
@@ -312,7 +364,22 @@ def extract(nb: dict) -> Extraction:
                 _place(kept, text.splitlines(), start)
         if kept:
             body.append(CELL_MARKER.format(number) + "\n" + "\n".join(kept))
-    notes += _stale_constant_notes(constants, rebound, readers)
+    notes += _stale_constant_notes(constants, rebound, readers) + list(shadowed.values())
     header = "# Definitions extracted by coursekit grade from the submitted notebook.\n"
     source = header + "".join(f + "\n" for f in future) + "\n\n".join(body) + "\n"
-    return Extraction(source=source, notes=notes, names=names)
+    return Extraction(source=source, notes=notes, names=names, unkept=unkept)
+
+
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined|does not define '(\w+)'|NameError: '(\w+)' is not defined")
+
+
+def unkept_notes(extraction: Extraction, messages: list[str]) -> list[str]:
+    """For each name that ``messages`` (a task's failed cases) report undefined and that the
+    notebook does bind, in a statement the grader dropped: where, why, and what to do."""
+    notes = []
+    for name in dict.fromkeys(n for m in messages for match in _UNDEFINED.finditer(m) for n in match.groups() if n):
+        if name in extraction.unkept:
+            notes.append(f"`{name}` is set at {extraction.unkept[name]}. Define it at the top level of a cell, "
+                         "as an import, a function, a class or a constant, or compute it inside the function "
+                         "that needs it.")
+    return notes

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..files import atomic_write_text
 from . import tasks as _tasks
-from .extract import Extraction, exercise_of, extract, read_notebook
+from .extract import Extraction, exercise_of, extract, read_notebook, unkept_notes
 from .report import Report, fmt, grades_csv, read_grades, write_report
 from .runner import Plan, expected_outputs, run_submission
 
@@ -95,6 +95,8 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
             started = time.monotonic()
             results, load_notes, output = run_submission(plans[ex], extraction.source, timeout=timeout,
                                                          memory_mb=memory_mb, stop=stop)
+            for result in results:    # a NameError for a name the notebook binds in a dropped statement
+                result.notes += unkept_notes(extraction, [c.message for c in result.cases if not c.passed])
             report = Report(path, ex, results, extraction.notes + load_notes, time.monotonic() - started, output)
         # Each report, and its row of the gradebook, is written as soon as its submission is
         # graded, so an interrupted run keeps what it finished and its log says how far it got.
