@@ -154,3 +154,36 @@ def test_globals_read_by_methods_and_nested_functions_are_found():
             return inner()
 
     assert [name for name, _ in unkept_globals(Net)] == ["_MODEL"]
+
+
+@pytest.fixture
+def shell():
+    """An IPython shell with its history in memory, as a notebook's kernel has one."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    ip = InteractiveShell.instance(config=config)
+    yield ip
+    InteractiveShell.clear_instance()
+
+
+def test_check_in_a_notebook_warns_of_a_name_the_grader_will_skip(shell, capsys):
+    for cell in ("import numpy as np\nimport torch",
+                 "SCALE = np.linspace(0.0, 1.0, 3).sum() / 1.5",
+                 "if __name__ == '__main__':\n    def inverse_time_decay(lr0, decay, step):\n"
+                 "        return SCALE * lr0 / (1 + decay * step)"):
+        assert shell.run_cell(cell, store_history=True).success
+    capsys.readouterr()
+    shell.run_cell("import coursekit\ncoursekit.check('nn.lr_schedule', inverse_time_decay)", store_history=True)
+    said = capsys.readouterr().out
+    assert ("note: in grading, `SCALE` will not exist: it is set in the cell run as In [2], line 1, and it calls "
+            "`np.linspace(0.0, 1.0, 3).sum`") in said
+    assert "note: in grading, `inverse_time_decay` will not exist: it is set in the cell run as In [3], line 1, and it " \
+           "is inside a top-level `if` block" in said
+
+
+def test_check_outside_ipython_adds_no_note_about_skipped_statements(capsys):
+    from coursekit.grading.feedback import skipped_by_the_grader
+    assert skipped_by_the_grader(lambda x: x, "f") == {}

@@ -59,9 +59,9 @@ class Extraction:
     source: str
     notes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    # name -> where and why the statement that last binds it in the notebook was dropped, for
-    # names no kept statement binds after it: "cell 12, line 3: it calls `np.finfo`, ..."
-    unkept: dict[str, str] = field(default_factory=dict)
+    # name -> (cell, line, why) of the dropped statement that last binds it in the notebook, for
+    # names no kept statement binds after it: (12, 3, "it calls `np.finfo`, ...")
+    unkept: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
 
 def read_notebook(path: str | Path) -> dict:
@@ -331,12 +331,12 @@ def extract(nb: dict) -> Extraction:
             if defined is None:
                 for name in _stored_names(node) & constants.keys():
                     rebound[name] = (number, node.lineno)
-                why = f"cell {number}, line {node.lineno}: {_why_dropped(node, known, star_import)}"
+                why = _why_dropped(node, known, star_import)
                 for name in _dropped_binds(node):
-                    unkept[name] = why
+                    unkept[name] = (number, node.lineno, why)
                     if name in definitions:
-                        shadowed[name] = (f"`{name}` is last set at {why}; the grader uses its earlier "
-                                          f"definition, at {definitions[name]}, instead.")
+                        shadowed[name] = (f"`{name}` is last set at cell {number}, line {node.lineno}: {why}; the "
+                                          f"grader uses its earlier definition, at {definitions[name]}, instead.")
                 continue
             for name in defined:
                 rebound.pop(name, None)
@@ -379,7 +379,10 @@ def unkept_notes(extraction: Extraction, messages: list[str]) -> list[str]:
     notes = []
     for name in dict.fromkeys(n for m in messages for match in _UNDEFINED.finditer(m) for n in match.groups() if n):
         if name in extraction.unkept:
-            notes.append(f"`{name}` is set at {extraction.unkept[name]}. Define it at the top level of a cell, "
-                         "as an import, a function, a class or a constant, or compute it inside the function "
-                         "that needs it.")
+            cell, line, why = extraction.unkept[name]
+            notes.append(f"`{name}` is set at cell {cell}, line {line}: {why}. {UNKEPT_ADVICE}")
     return notes
+
+
+UNKEPT_ADVICE = ("Define it at the top level of a cell, as an import, a function, a class or a constant, or "
+                 "compute it inside the function that needs it.")

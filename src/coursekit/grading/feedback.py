@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .cases import execute, judge
-from .extract import LOSS_MODULES
+from .extract import LOSS_MODULES, UNKEPT_ADVICE, extract
 from .rules import execute_as_student, namespace_of, origin_error
 
 __all__ = ["CheckResult", "check", "unkept_globals"]
@@ -80,11 +80,17 @@ def _check(task_id: str, obj) -> CheckResult:
     if not_yours:
         print(f"  FAIL  {not_yours}")
         return _summary(task.id, 0, len(cases))
+    noted = set()
     for name, value in unkept_globals(obj):
+        noted.add(name)
         print(f"  note: {task.name} uses the global `{name}` (a {type(value).__name__} object), which only running "
               f"a cell makes. The grader does not run such cells (it keeps imports, functions, classes and "
               f"constants), so there `{name}` will not exist: pass it as an argument, or make it inside "
               f"{task.name}.")
+    for name, (cell, line, why) in skipped_by_the_grader(obj, task.name).items():
+        if name not in noted:
+            print(f"  note: in grading, `{name}` will not exist: it is set in the cell run as In [{cell}], line "
+                  f"{line}, and {why}. {UNKEPT_ADVICE}")
     passed = 0
     for case in cases:
         inputs = case.make_inputs()
@@ -143,6 +149,29 @@ def _read_where_defined(obj) -> set[str]:
     else:
         return set()
     return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def skipped_by_the_grader(obj, name: str) -> dict[str, tuple[int, int, str]]:
+    """In IPython, the names among ``name`` and the globals ``obj`` reads that the cells run so
+    far bind only in statements the grader's extraction drops (a def under ``if``, a constant
+    computed by a call it does not run...), with ``(execution count, line, why)``; ``{}``
+    elsewhere. The grader reads the saved notebook, so cells run out of order can differ."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        history = shell.history_manager.input_hist_raw if shell is not None else []
+        cells = [{"cell_type": "code", "source": src if isinstance(src, str) else ""} for src in history[1:]]
+        extraction = extract({"cells": cells, "metadata": {}})
+        names = {name} | {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
+                          if ins.opname == "LOAD_GLOBAL" and isinstance(ins.argval, str)}
+    except Exception:  # noqa: BLE001 - a note must never stop a check
+        return {}
+    try:
+        names |= _read_where_defined(obj)
+    except Exception:  # noqa: BLE001 - no source, or one that does not parse alone
+        pass
+    return {n: extraction.unkept[n] for n in sorted(names) if n in extraction.unkept and n not in extraction.names}
 
 
 def unkept_globals(obj) -> list[tuple[str, object]]:
