@@ -313,7 +313,7 @@ def extract(nb: dict) -> Extraction:
     star_import = False
     future, body, notes, names = [], [], [], []
     constants, rebound, readers = {}, {}, {}   # name -> its kept text; -> (cell, line); -> kept users
-    unkept, definitions, shadowed = {}, {}, {}   # name -> why dropped; -> kept def place; -> its note
+    unkept, definitions, shadowed = {}, {}, {}   # name -> (cell, line, why); -> kept def place; -> its note
     for number, raw in code_cells(nb):
         source = strip_magics(raw)
         if source is None:
