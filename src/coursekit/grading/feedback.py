@@ -163,15 +163,22 @@ def skipped_by_the_grader(obj, name: str) -> dict[str, tuple[int, int, str]]:
         history = shell.history_manager.input_hist_raw if shell is not None else []
         cells = [{"cell_type": "code", "source": src if isinstance(src, str) else ""} for src in history[1:]]
         extraction = extract({"cells": cells, "metadata": {}})
-        names = {name} | {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
-                          if ins.opname == "LOAD_GLOBAL" and isinstance(ins.argval, str)}
+        names = {name} | _globals_read(obj)
     except Exception:  # noqa: BLE001 - a note must never stop a check
         return {}
-    try:
-        names |= _read_where_defined(obj)
-    except Exception:  # noqa: BLE001 - no source, or one that does not parse alone
-        pass
     return {n: extraction.unkept[n] for n in sorted(names) if n in extraction.unkept and n not in extraction.names}
+
+
+def _globals_read(obj) -> set[str]:
+    """The global names ``obj``'s code reads when it runs (its bytecode), and those its
+    definition reads once (:func:`_read_where_defined`, where its source is at hand)."""
+    names = {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
+             if ins.opname == "LOAD_GLOBAL" and isinstance(ins.argval, str)}
+    try:
+        names |= _read_where_defined(obj)   # read once, when the grader loads the code: it fails there
+    except Exception:  # noqa: BLE001 - no source (a function made by exec), or one that does not parse alone
+        pass
+    return names
 
 
 def unkept_globals(obj) -> list[tuple[str, object]]:
@@ -181,14 +188,9 @@ def unkept_globals(obj) -> list[tuple[str, object]]:
     number computed from data is not caught."""
     try:
         namespace = namespace_of(obj) or {}
-        names = {ins.argval for code in _code_objects(obj) for ins in dis.get_instructions(code)
-                 if ins.opname == "LOAD_GLOBAL" and isinstance(ins.argval, str)}
+        names = _globals_read(obj)
     except Exception:  # noqa: BLE001 - a note must never stop a check
         return []
-    try:
-        names |= _read_where_defined(obj)   # read once, when the grader loads the code: it fails there
-    except Exception:  # noqa: BLE001 - no source (a function made by exec), or one that does not parse alone
-        pass
     found = []
     for name in sorted(names):
         if name not in namespace:            # a builtin
