@@ -119,8 +119,9 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
         raise
     pool.shutdown()
     atomic_write_text(gradebook, grades_csv(reports, earlier))     # in the order of the submissions
+    kept = [row for row in earlier if row["submission"] not in {r.name for r in reports}]
     log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {gradebook}"
-        + _kept_rows(earlier, reports) + _mixed_exercises(earlier, reports) + _copies(earlier, reports))
+        + _kept_rows(kept) + _mixed_exercises(kept, reports) + _copies(earlier, reports))
     return reports
 
 
@@ -140,25 +141,27 @@ def _copies(earlier: list[dict], reports: list[Report]) -> str:
             f"a ' (1)'-style suffix): {'; '.join(twice)}. Each has its own row; keep the one that counts.")
 
 
-def _kept_rows(earlier: list[dict], reports: list[Report]) -> str:
-    kept = [row["submission"] for row in earlier if row["submission"] not in {r.name for r in reports}]
+def _kept_rows(kept: list[dict]) -> str:
+    """A note naming the earlier runs' rows (``kept``) that this run did not re-grade."""
     if not kept:
         return ""
-    names = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
-    return f"\nnote: the gradebook also keeps the rows of {len(kept)} submission(s) graded by earlier runs: {names}"
+    names = [row["submission"] for row in kept]
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"\nnote: the gradebook also keeps the rows of {len(names)} submission(s) graded by earlier runs: {listed}"
 
 
-def _mixed_exercises(earlier: list[dict], reports: list[Report]) -> str:
-    """A note when the gradebook holds notebooks of several exercises (e.g. one uploaded to the
-    wrong assignment, in this run or an earlier one): each total is then out of a different
-    number of points. An earlier row's exercise is the prefix of its graded tasks (``cnn.``)."""
+def _mixed_exercises(kept: list[dict], reports: list[Report]) -> str:
+    """A note when the gradebook (this run's ``reports`` and the earlier rows it ``kept``) holds
+    notebooks of several exercises (e.g. one uploaded to the wrong assignment): each total is
+    then out of a different number of points. A kept row's exercise is the prefix of its
+    graded tasks (``cnn.``)."""
     by_exercise: dict[str, list[str]] = {}
     for r in reports:
         if r.exercise:
             by_exercise.setdefault(r.exercise, []).append(r.name)
-    for row in earlier:
+    for row in kept:
         graded = [k for k, v in row.items() if k not in ("submission", "total") and v]
-        if row["submission"] not in {r.name for r in reports} and graded:
+        if graded:
             by_exercise.setdefault(graded[0].split(".")[0], []).append(row["submission"])
     if len(by_exercise) < 2:
         return ""
