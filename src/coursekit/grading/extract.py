@@ -154,18 +154,19 @@ _SIMPLE_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Slice
                  ast.boolop, ast.cmpop)
 
 
-def _is_constant(value: ast.AST, known: set[str], star_import: bool) -> bool:
-    """A value that is cheap to compute and refers only to names defined so far."""
+def _why_not_constant(value: ast.AST, known: set[str], star_import: bool) -> str | None:
+    """None for a value that is cheap to compute and refers only to names defined so far;
+    otherwise why the grader will not compute it, in a student's words."""
     if isinstance(value, ast.Lambda):
-        return True
+        return None
     for node in ast.walk(value):
         if not isinstance(node, _SIMPLE_NODES):
-            return False
+            return f"the grader keeps only simple constant expressions, and this one contains a {type(node).__name__.lower()}"
         if isinstance(node, ast.Call) and _dotted(node.func) not in SAFE_CALLS:
-            return False
+            return f"it calls `{_dotted(node.func) or ast.unparse(node.func)}`, which the grader does not run"
         if isinstance(node, ast.Name) and node.id not in known and not star_import:
-            return False
-    return True
+            return f"it reads `{node.id}`, which the grader does not have at that point"
+    return None
 
 
 def _target_names(targets: list[ast.AST]) -> list[str] | None:
@@ -200,7 +201,7 @@ def _kept_names(node: ast.stmt, known: set[str], star_import: bool) -> list[str]
     """Names a statement defines if it is kept, None if it is dropped."""
     names = bound_names(node)
     if isinstance(node, (ast.Assign, ast.AnnAssign)):   # kept when the value is a constant
-        if not (names and node.value is not None and _is_constant(node.value, known, star_import)):
+        if not (names and node.value is not None and _why_not_constant(node.value, known, star_import) is None):
             return None
     return names or None
 
@@ -242,10 +243,8 @@ def _dropped_binds(node: ast.stmt) -> set[str]:
     found = _stored_names(node)
     for field_name in ("body", "orelse", "finalbody", "handlers"):
         for child in getattr(node, field_name, []):
-            if isinstance(child, ast.ExceptHandler):
-                found |= {n for c in child.body for n in _dropped_binds(c) | set(bound_names(c))}
-            else:
-                found |= _dropped_binds(child) | set(bound_names(child))
+            for stmt in child.body if isinstance(child, ast.ExceptHandler) else [child]:
+                found |= _dropped_binds(stmt) | set(bound_names(stmt))
     return found
 
 
@@ -256,14 +255,9 @@ def _why_dropped(node: ast.stmt, known: set[str], star_import: bool) -> str:
         return f"it is inside a top-level `{kind}` block, and the grader runs no such block"
     value = getattr(node, "value", None)
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and value is not None and bound_names(node):
-        for n in ast.walk(value):
-            if isinstance(n, ast.Call) and _dotted(n.func) not in SAFE_CALLS:
-                return f"it calls `{_dotted(n.func) or ast.unparse(n.func)}`, which the grader does not run"
-            if isinstance(n, ast.Name) and n.id not in known and not star_import:
-                return f"it reads `{n.id}`, which the grader does not have at that point"
-            if not isinstance(n, _SIMPLE_NODES) and not isinstance(value, ast.Lambda):
-                return (f"the grader keeps only simple constant expressions, and this one contains "
-                        f"a {type(n).__name__.lower()}")
+        why = _why_not_constant(value, known, star_import)
+        if why:
+            return why
     return "the grader runs only imports, functions, classes and constant assignments"
 
 
