@@ -458,3 +458,14 @@ def test_versus_pca_scores_both_methods_on_the_same_test_images_and_probes_their
     assert scores["pca_probe_acc"] == latent.linear_probe(latent.pca_codes(pca, train.images), train.labels,
                                                           latent.pca_codes(pca, test.images), test.labels)["acc"]
     assert scores["ae_test_mse"] != scores["pca_test_mse"]
+
+
+def test_pca_error_curve_refuses_images_outside_0_1():
+    """A 0-255 test set used to give an 'MSE' of about 21,000 against PCA's clipped reconstructions."""
+    with pytest.raises(ValueError, match=r"test_images.*Divide by 255"):
+        latent.pca_error_curve(torch.rand(20, 1, 4, 4), 255 * torch.rand(5, 1, 4, 4), ks=[2])
+
+
+def test_fit_pca_takes_a_numpy_integer_number_of_components():
+    x = torch.rand(20, 1, 4, 4)
+    assert latent.fit_pca(x, np.int64(3)).n_components == 3

@@ -37,3 +37,23 @@ def test_check_class_labels_refuses_what_is_not_n_class_indices(labels, n, n_cla
 
 def test_check_class_labels_accepts_any_non_negative_index_without_n_classes():
     assert checks.check_class_labels([0, 9, 4], 3, None).tolist() == [0, 9, 4]
+
+
+def test_check_unit_range_lets_an_empty_batch_through_for_check_images_to_judge():
+    """torch's min() of an empty tensor raised an obscure reduction error."""
+    empty = torch.empty(0, 1, 4, 4)
+    assert checks.check_unit_range(empty) is empty
+
+
+@pytest.mark.parametrize("value, expected", [(3, True), (np.int64(3), True), (np.uint8(3), True), (True, False),
+                                             (np.bool_(True), False), (3.0, False), ("3", False)])
+def test_is_int_takes_numpy_integers_but_not_bools_or_floats(value, expected):
+    assert checks.is_int(value) is expected
+
+
+def test_check_model_dtype_names_the_weights_dtype_and_the_cast():
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(TypeError, match=r"expected float32.*got float64.*x\.float\(\)"):
+        checks.check_model_dtype(torch.zeros(1, 2, dtype=torch.float64), model)
+    with pytest.raises(TypeError, match=r"x\.to\(torch\.float64\)"):
+        checks.check_model_dtype(torch.zeros(1, 2), model.double())

@@ -198,3 +198,18 @@ def test_your_own_optimizer_comes_with_its_own_learning_rate(phantom_sets):
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         classify.train_classifier(model, train, test, epochs=1, device="cpu",
                                   scheduler=torch.optim.lr_scheduler.StepLR(opt, 1))
+
+
+def _three_classes(labels, n=None):
+    labels = torch.as_tensor(labels)
+    from coursekit import data
+    return data.MedMNIST(images=torch.rand(len(labels), 1, 4, 4), labels=labels, flag="bloodmnist", split="train",
+                         size=28, task="multi-class", label_names=["a", "b", "c"], n_classes=3)
+
+
+def test_pixel_logistic_regression_refuses_training_labels_that_lack_a_class():
+    """With class 1 absent, scikit-learn returns 2 columns that no longer match the classes,
+    and an AUC on a test set without class 1 read 1.0 with no complaint."""
+    train = _three_classes([0, 2] * 10)
+    with pytest.raises(ValueError, match=r"training labels lack class 1 \(b\)"):
+        classify.pixel_logistic_regression(train, _three_classes([0, 2, 0, 2]))

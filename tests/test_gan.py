@@ -179,6 +179,15 @@ def update_order(batch, **kwargs) -> list:
     return order
 
 
+@pytest.mark.parametrize("scale, fix", [(lambda x: 255 * x, "Divide by 255"), (lambda x: 2 * x - 1, r"\(x \+ 1\) / 2")])
+def test_gan_step_refuses_real_images_outside_0_1(scale, fix):
+    """The generators end in a sigmoid: real images on another scale tell D apart at once."""
+    G, D, opt_g, opt_d = _setup()
+    x, y = _batch()
+    with pytest.raises(ValueError, match=fix):
+        gan.gan_step(G, D, opt_g, opt_d, z_dim=3)(None, (scale(x), y))
+
+
 def test_gan_step_updates_discriminator_then_generator():
     assert update_order(_batch()) == ["D", "G"]
 
@@ -343,6 +352,23 @@ def test_jsd_bounds_and_symmetry():
 
 def test_jsd_normalises_masses():
     assert gan.jsd([2.0, 8.0], [1.0, 4.0]) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("scale_p, scale_q, says", [(30.0, 1.0, "p integrates to 30"),
+                                                      (1.0, 0.0, "q integrates to 0")])
+def test_jsd_and_value_function_on_a_grid_refuse_what_is_not_a_density(scale_p, scale_q, says):
+    """Unnormalised values used to give a 'JSD' of 9.1, far outside [0, log 2]."""
+    p, q = scale_p * P_DATA.pdf(GRID), scale_q * P_G.pdf(GRID)
+    with pytest.raises(ValueError, match=says):
+        gan.jsd(p, q, GRID)
+    with pytest.raises(ValueError, match=says.replace("p ", "p_data ").replace("q ", "p_g ")):
+        gan.value_function(np.full_like(GRID, 0.5), p, q, GRID)
+
+
+def test_jsd_on_a_grid_that_cuts_off_much_of_the_mass_says_to_widen_it():
+    narrow = np.linspace(-1, 1, 401)
+    with pytest.raises(ValueError, match="widen the grid"):
+        gan.jsd(P_DATA.pdf(narrow), P_G.pdf(narrow), narrow)
 
 
 def test_jsd_rejects_negative_densities():

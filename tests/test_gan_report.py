@@ -274,3 +274,10 @@ def test_trajectory_findings_say_when_the_last_epoch_is_within_the_target():
 def test_trajectory_findings_refuse_an_empty_curve():
     with pytest.raises(ValueError, match="predates the per-epoch FD"):
         gan_report.trajectory_findings({}, floor=1.0)
+
+
+def test_recipe_table_wants_a_list_of_runs_not_one_run():
+    """One dict used to give an empty table, with no error."""
+    run = {"hinge_fd": 5.0, "fd_real_floor": 1.0, "git_commit": "abc", "device": "cpu"}
+    with pytest.raises(TypeError, match=r"runs: expected a list of results"):
+        gan_report.recipe_table(run)

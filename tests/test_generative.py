@@ -752,3 +752,93 @@ def test_frechet_distance_and_precision_recall_take_bfloat16_features_as_autocas
     a, b = torch.randn(50, 4, generator=g).bfloat16(), (torch.randn(50, 4, generator=g) + 0.5).bfloat16()
     assert generative.frechet_distance(a, b) == generative.frechet_distance(a.float(), b.float())
     assert generative.precision_recall(a, b) == generative.precision_recall(a.float(), b.float())
+
+
+# ------------------------------------------------------- bad input says what was expected
+
+def test_memorisation_check_in_pixels_refuses_samples_on_another_scale():
+    """Copies of training images x 255 used to score frac_median 0, read as 'off the data'."""
+    train, held = torch.rand(20, 1, 4, 4), torch.rand(20, 1, 4, 4)
+    with pytest.raises(ValueError, match=r"samples\['g'\].*Divide by 255"):
+        generative.memorisation_check({"g": train[:5] * 255}, train, held)
+
+
+def test_memorisation_check_wants_a_dict_of_named_sets():
+    train = torch.rand(10, 1, 4, 4)
+    with pytest.raises(TypeError, match=r"samples: expected \{name: images\}"):
+        generative.memorisation_check(train[:3], train, train)
+
+
+@pytest.mark.parametrize("queries, reference, says", [
+    (torch.full((2, 1, 4, 4), float("nan")), torch.rand(5, 1, 4, 4), "queries: contains NaN"),
+    (torch.rand(2, 1, 4, 4), torch.rand(0, 1, 4, 4), "reference: got 0 samples"),
+    (torch.rand(0, 1, 4, 4), torch.rand(5, 1, 4, 4), "queries: got 0 samples")])
+def test_nearest_neighbour_distances_refuse_nan_and_empty_sets(queries, reference, says):
+    with pytest.raises(ValueError, match=says):
+        generative.nearest_neighbour_distances(queries, reference)
+
+
+def test_class_accuracy_refuses_images_outside_0_1():
+    with pytest.raises(ValueError, match="Divide by 255"):
+        generative.class_accuracy(TwoLayer(), 255 * torch.rand(4, 1, 2, 2), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("labels, n_classes", [([0, 1, 2, 1], None), ([0, 1, 1, 0], 3)])
+def test_class_accuracy_refuses_classes_the_classifier_has_no_output_for(labels, n_classes):
+    """TwoLayer has 2 outputs: class 2 can never be predicted, so its accuracy would read 0."""
+    with pytest.raises(ValueError, match="classifier has 2 outputs"):
+        generative.class_accuracy(TwoLayer(), torch.rand(4, 1, 2, 2), labels, n_classes=n_classes)
+
+
+def test_class_accuracy_says_to_cast_float64_images_to_the_classifier_s_dtype():
+    with pytest.raises(TypeError, match=r"float32.*\.float\(\)"):
+        generative.class_accuracy(TwoLayer(), torch.rand(4, 1, 2, 2, dtype=torch.float64), [0, 1, 0, 1])
+
+
+def test_features_say_to_cast_float64_images_to_the_classifier_s_dtype():
+    with pytest.raises(TypeError, match=r"float32.*\.float\(\)"):
+        generative.features(TwoLayer(), torch.rand(4, 1, 2, 2, dtype=torch.float64))
+
+
+def _template(n_classes=3):
+    return data.MedMNIST(images=torch.rand(4, 1, 28, 28), labels=torch.tensor([0, 1, 2, 0]), flag="organamnist",
+                         split="train", size=28, task="multi-class", label_names=[str(i) for i in range(n_classes)],
+                         n_classes=n_classes)
+
+
+@pytest.mark.parametrize("labels, error, says", [
+    ([0, 9, 1, 2], ValueError, r"in \[0, 3\); got min 0, max 9"),
+    ([0, -5, 1, 2], ValueError, "got min -5"),
+    ([0.7, 1.0, 1.0, 2.0], TypeError, "integer")])
+def test_as_dataset_refuses_labels_that_are_not_the_template_s_classes(labels, error, says):
+    with pytest.raises(error, match=says):
+        generative.as_dataset(_template(), torch.rand(4, 1, 28, 28), labels)
+
+
+def test_as_dataset_refuses_images_of_another_size_than_the_template_s():
+    with pytest.raises(ValueError, match=r"\(1, 28, 28\).*\(3, 64, 64\)"):
+        generative.as_dataset(_template(), torch.rand(4, 3, 64, 64), [0, 1, 2, 0])
+
+
+def test_gaussian_baseline_refuses_images_outside_0_1():
+    with pytest.raises(ValueError, match="Divide by 255"):
+        generative.gaussian_baseline(255 * torch.rand(5, 1, 8, 8), 2)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, bool])
+def test_frechet_distance_refuses_integer_features_that_are_likely_pixels(dtype):
+    feats = (np.random.default_rng(0).random((10, 4)) * 2).astype(dtype)
+    with pytest.raises(TypeError, match="float"):
+        generative.frechet_distance(feats, np.random.default_rng(1).random((10, 4)))
+
+
+def test_precision_recall_takes_a_numpy_integer_k():
+    a = np.random.default_rng(0).random((20, 3))
+    assert generative.precision_recall(a, a, k=np.int64(3)) == generative.precision_recall(a, a, k=3)
+
+
+@pytest.mark.parametrize("batch_size", [1, 0, 2.5])
+def test_train_gan_needs_a_batch_of_at_least_two_images_for_batch_norm(batch_size):
+    G, D = Generator(z_dim=8, width=4), models.gan.Discriminator(width=4)
+    with pytest.raises(ValueError, match="batch_size"):
+        generative.train_gan(G, D, torch.rand(8, 1, 28, 28), epochs=1, batch_size=batch_size)

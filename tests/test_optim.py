@@ -369,3 +369,18 @@ def test_mlp_learns_real_breastmnist_better_than_chance():
                                      verbose=False)
     assert hist["train_loss"][-1] < hist["train_loss"][0]
     assert hist.last("val_auc") > 0.65
+
+
+@pytest.mark.parametrize("call, says", [(lambda: optim.step_decay(3, 0.1, every=0), "every"),
+                                        (lambda: optim.cosine(3, 0.1, total=0), "total"),
+                                        (lambda: optim.chapter_schedules(0.1, epochs=0), "epochs")])
+def test_schedules_refuse_a_period_that_is_not_a_positive_int(call, says):
+    with pytest.raises(ValueError, match=f"{says} must be a positive int"):
+        call()
+
+
+def test_adam_step_takes_a_numpy_integer_step_number():
+    import numpy as np
+    p, g = torch.ones(3), torch.full((3,), 0.5)
+    z = torch.zeros(3)
+    assert torch.equal(optim.adam_step(p, g, z, z, np.int64(2))[0], optim.adam_step(p, g, z, z, 2)[0])

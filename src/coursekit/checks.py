@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
-           "check_class_labels", "check_candidates"]
+           "check_class_labels", "check_candidates", "is_int", "check_model_dtype"]
 
 
 def _describe(x) -> str:
@@ -56,7 +56,10 @@ def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4, min_c
 
 
 def check_unit_range(x: torch.Tensor, name: str = "images", tol: float = 1e-6) -> torch.Tensor:
-    """Check that every value of ``x`` lies in [0, 1] (up to ``tol``)."""
+    """Check that every value of ``x`` lies in [0, 1] (up to ``tol``); an empty ``x`` passes
+    (whether an empty batch is allowed is the caller's to say, with ``check_images``)."""
+    if x.numel() == 0:
+        return x
     lo, hi = float(x.min()), float(x.max())
     if lo < -tol or hi > 1 + tol:
         if lo >= -tol and hi > 1.5:
@@ -66,6 +69,24 @@ def check_unit_range(x: torch.Tensor, name: str = "images", tol: float = 1e-6) -
         else:
             fix = "Rescale, e.g. (x - x.min()) / (x.max() - x.min())."
         raise ValueError(f"{name}: expected values in [0, 1]; got min {lo:.4g}, max {hi:.4g}. {fix}")
+    return x
+
+
+def is_int(v) -> bool:
+    """Is ``v`` an integer: a Python ``int`` or a NumPy integer (``np.int64`` from an array),
+    but not a ``bool``?"""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_model_dtype(x: torch.Tensor, model: torch.nn.Module, name: str = "images") -> torch.Tensor:
+    """Check that the floating-point ``x`` has the dtype of ``model``'s weights (float32 for the
+    course's models): a float64 batch would fail inside the first layer."""
+    param = next((p for p in model.parameters() if p.is_floating_point()), None)
+    if param is not None and x.dtype != param.dtype:
+        want = str(param.dtype).replace("torch.", "")
+        fix = "x.float()" if param.dtype == torch.float32 else f"x.to(torch.{want})"
+        raise TypeError(f"{name}: expected {want}, the dtype of the model's weights; "
+                        f"got {str(x.dtype).replace('torch.', '')}. Convert with {fix}.")
     return x
 
 

@@ -194,6 +194,14 @@ def pixel_logistic_regression(train_data: MedMNIST, test_data: MedMNIST, C: floa
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    if not train_data.multi_label and train_data.n_classes:
+        missing = sorted(set(range(train_data.n_classes)) - set(train_data.labels.unique().tolist()))
+        if missing:
+            names = ", ".join(f"{c} ({train_data.label_names[c]})" if c < len(train_data.label_names) else str(c)
+                              for c in missing)
+            raise ValueError(f"the training labels lack class {names} of {train_data.n_classes}: the model "
+                             "could not score it, and its columns of scores would no longer match the classes. "
+                             "Train on a subset that holds every class.")
     x_tr = train_data.images.flatten(1).numpy().astype(np.float64)
     x_te = test_data.images.flatten(1).numpy().astype(np.float64)
     scaler = StandardScaler().fit(x_tr)

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_positive_int
+from .checks import check_positive_int, check_unit_range
 
 __all__ = ["d_loss", "g_loss", "d_hinge_loss", "g_hinge_loss", "LOSSES", "gan_step", "optimal_discriminator", "jsd", "value_function", "MINUS_LOG4",
            "Mixture1D", "Discriminator1D", "train_discriminator_1d", "discriminator_on_grid", "value_estimate",
@@ -216,8 +216,13 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
         def loss_of_g(fake):
             return g_loss(fake, saturating=saturating)
 
+    first = [True]
+
     def step_fn(model, batch) -> dict:
         x, y = _split_batch(batch)
+        if first[0]:   # the first batch stands for the data set; checking every batch would sync a GPU
+            check_unit_range(x, "real images")   # the generators end in a sigmoid: fakes are in [0, 1]
+            first[0] = False
         if device is not None:
             x = x.to(device)
             y = y.to(device) if y is not None else None
@@ -301,6 +306,16 @@ def _integrate(values: np.ndarray, x) -> float:
     return float(trapezoid(values, x))
 
 
+def _check_density(values: np.ndarray, x, name: str, tol: float = 0.02) -> None:
+    """Refuse values that do not integrate to 1 over the grid ``x`` (within ``tol``): unnormalised
+    values, histogram counts, or a grid that cuts off part of the mass give numbers outside the
+    theory's ranges (a "JSD" above log 2)."""
+    total = _integrate(values, x)
+    if abs(total - 1.0) > tol:
+        raise ValueError(f"{name} integrates to {total:.4g} over x, not 1: pass densities whose integral over x "
+                         "is 1 (widen the grid if it cuts off part of the mass), or masses on bins with x=None")
+
+
 def _xlogy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a * log(b) with 0 * log(0) = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,13 +329,17 @@ def jsd(p, q, x=None) -> float:
 
     ``x=None``: ``p`` and ``q`` are probability masses on the same bins (each
     is normalised to sum to 1). ``x`` given (an increasing 1D grid): ``p`` and
-    ``q`` are densities at those points, integrated with the trapezoid rule.
+    ``q`` are densities at those points, integrated with the trapezoid rule;
+    each must integrate to 1 over ``x`` within 0.02 (a grid wide enough to hold the mass).
     """
     p, q = _densities(p, q, ("p", "q"))
     if x is None:
         if p.sum() <= 0 or q.sum() <= 0:
             raise ValueError("p and q must each have positive total mass")
         p, q = p / p.sum(), q / q.sum()
+    else:
+        _check_density(p, x, "p")
+        _check_density(q, x, "q")
     m = 0.5 * (p + q)
     integrand = 0.5 * (_xlogy(p, p) - _xlogy(p, m)) + 0.5 * (_xlogy(q, q) - _xlogy(q, m))
     return _integrate(integrand, x)
@@ -345,6 +364,9 @@ def value_function(d, p_data, p_g, x=None) -> float:
         raise ValueError("d must hold probabilities in [0, 1]")
     if x is None:
         p, q = p / p.sum(), q / q.sum()
+    else:
+        _check_density(p, x, "p_data")
+        _check_density(q, x, "p_g")
     return _integrate(_xlogy(p, d) + _xlogy(q, 1.0 - d), x)
 
 

@@ -101,6 +101,10 @@ def recipe_runs(runs: Sequence[Mapping[str, float]]) -> dict[str, tuple[Mapping[
     """``{label: (run, recipe)}`` for every recipe of every run, in the order of ``runs`` (the
     current file first, as :func:`coursekit.bench.find_results` returns them). A recipe that an
     earlier run measured again is labelled ``"<recipe> (<commit[:7]>)"`` there."""
+    if isinstance(runs, Mapping) or not all(isinstance(run, Mapping) for run in runs):
+        raise TypeError("runs: expected a list of results (dicts), as coursekit.bench.find_results returns them; "
+                        f"got {type(runs).__name__}" + (": wrap one run in a list, [run]" if isinstance(runs, Mapping)
+                                                        else ""))
     which: dict[str, tuple[Mapping[str, float], str]] = {}
     for run in runs:
         for name in _recipes_in(run):

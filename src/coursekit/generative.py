@@ -42,6 +42,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
 
@@ -51,8 +52,8 @@ from torch import nn
 
 from . import optim
 from . import train as _train
-from .checks import (check_candidates, check_class_labels, check_images, check_positive_int, check_seed,
-                     check_unit_range)
+from .checks import (check_candidates, check_class_labels, check_images, check_model_dtype, check_positive_int,
+                     check_seed, check_unit_range, is_int)
 from .data import DeviceBatches, MedMNIST
 from .device import get_device, model_device
 
@@ -123,6 +124,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: torch.Tensor, labels: torch.Te
         raise ValueError("pass labels exactly when G is conditional: "
                          f"G has n_classes={n_classes}, labels is {'None' if labels is None else 'given'}")
     gan._check_d_steps(d_steps)
+    if check_positive_int(batch_size, "batch_size") < 2:
+        raise ValueError("batch_size must be at least 2: batch normalisation needs 2 images per batch; got 1")
     if len(images) < batch_size * d_steps:
         raise ValueError(f"need at least batch_size * d_steps = {batch_size * d_steps} images; got {len(images)}")
     dev = get_device(device)
@@ -189,6 +192,9 @@ def _as_features(x, name: str) -> np.ndarray:
         x = x.detach().cpu().double().numpy()     # bfloat16 (an autocast output) has no NumPy dtype
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name}: expected a (N, d) numpy array or torch tensor; got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name}: expected float features; got dtype {x.dtype}. Integer values are usually "
+                        "pixels: compare float images in [0, 1] (divide uint8 by 255), or their features(classifier, images).")
     if x.ndim != 2:
         raise ValueError(f"{name}: expected a (N, d) feature array; got shape {x.shape}. "
                          "Flatten images with x.reshape(len(x), -1) or use coursekit.generative.features.")
@@ -217,6 +223,7 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
     """
     check_images(images, "features: images", min_count=1)
     check_unit_range(images, "features: images")   # the classifier learned [0, 1] images
+    check_model_dtype(images, classifier, "features: images")
     check_positive_int(batch_size, "features: batch_size")
     dev = model_device(classifier, device)
     captured = []
@@ -296,8 +303,9 @@ def precision_recall(real_feats, fake_feats, k: int = 3) -> dict[str, float]:
     r, f = _as_features(real_feats, "real_feats"), _as_features(fake_feats, "fake_feats")
     if r.shape[1] != f.shape[1]:
         raise ValueError(f"feature sets must have the same dimension; got {r.shape[1]} and {f.shape[1]}")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k >= min(len(r), len(f)):
+    if not is_int(k) or k < 1 or k >= min(len(r), len(f)):
         raise ValueError(f"k must be an int with 1 <= k < number of samples ({min(len(r), len(f))}); got {k!r}")
+    k = int(k)
     r, f = torch.from_numpy(r), torch.from_numpy(f)
     r_radius, f_radius = _kth_radius(r, k), _kth_radius(f, k)
     d = _pairwise(f, r)                                            # (N_f, N_r)
@@ -324,7 +332,12 @@ def _flat(x, name: str) -> torch.Tensor:
                         f"got {type(x).__name__}")
     if x.ndim < 2:
         raise ValueError(f"{name}: expected (N, ...) with N samples; got shape {tuple(x.shape)}")
-    return x.detach().cpu().flatten(1).double()
+    if len(x) == 0:
+        raise ValueError(f"{name}: got 0 samples; at least 1 is needed")
+    x = x.detach().cpu().flatten(1).double()
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name}: contains NaN or Inf values; expected finite numbers")
+    return x
 
 
 def nearest_neighbour_distances(queries, reference, return_index: bool = False):
@@ -409,6 +422,13 @@ def memorisation_check(samples, train_images: torch.Tensor, heldout_images: torc
     ``n_closer_than_all`` (:func:`closer_than_every`) and ``expected_by_chance``
     (``n / (m + 1)``, its value for new images).
     """
+    if not isinstance(samples, Mapping) or not samples:
+        raise TypeError(f"samples: expected {{name: images}}, e.g. {{'gan': fake}}, with at least one set; "
+                        f"got {type(samples).__name__}")
+    if classifier is None:      # pixel distances: every set must be on the training images' scale
+        for name, x in {"train_images": train_images, "heldout_images": heldout_images,
+                        **{f"samples[{k!r}]": v for k, v in samples.items()}}.items():
+            check_unit_range(check_images(x, name, min_count=1), name)
     f = (lambda x: features(classifier, x)) if classifier is not None else (lambda x: x)
     reference = f(train_images)
     held = nearest_neighbour_distances(f(heldout_images), reference)
@@ -434,16 +454,23 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     the generator was asked for.
     """
     check_images(images, "class_accuracy: images", min_count=1)
+    check_unit_range(images, "class_accuracy: images")   # the classifier learned [0, 1] images
+    check_model_dtype(images, classifier, "class_accuracy: images")
     labels = check_class_labels(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
     dev = model_device(classifier, device)
     was_training = classifier.training
     classifier.eval()
     try:
-        pred = torch.cat([classifier(images[i:i + batch_size].to(dev)).argmax(1).cpu()
-                          for i in range(0, len(images), batch_size)])
+        logits = [classifier(images[i:i + batch_size].to(dev)) for i in range(0, len(images), batch_size)]
     finally:
         classifier.train(was_training)
+    n_outputs = logits[0].shape[1]
+    if n_classes > n_outputs:
+        raise ValueError(f"labels: the classifier has {n_outputs} outputs (classes 0 to {n_outputs - 1}), but "
+                         f"class {n_classes - 1} is asked for (n_classes={n_classes}); it could never be "
+                         "predicted. Use the classifier trained on these classes.")
+    pred = torch.cat([lg.argmax(1).cpu() for lg in logits])
     correct = (pred == labels).double()
     per_class = np.array([correct[labels == c].mean().item() if (labels == c).any() else np.nan
                           for c in range(n_classes)])
@@ -456,9 +483,10 @@ def as_dataset(template: MedMNIST, images: torch.Tensor, labels: torch.Tensor, s
     recipe of :mod:`coursekit.classify` applies to synthetic data)."""
     check_images(images, "images")
     check_unit_range(images, "images")
-    labels = torch.as_tensor(labels).long().cpu()
-    if labels.shape != (len(images),):
-        raise ValueError(f"labels: expected shape ({len(images)},); got {tuple(labels.shape)}")
+    if tuple(images.shape[1:]) != tuple(template.images.shape[1:]):
+        raise ValueError(f"images: expected the template's shape per image, {tuple(template.images.shape[1:])}; "
+                         f"got {tuple(images.shape[1:])}")
+    labels = check_class_labels(labels, len(images), template.n_classes or None)
     return replace(template, images=images.detach().float().cpu(), labels=labels, split="train",
                    source=source, path=None)
 
@@ -659,8 +687,9 @@ def interpolate(G: nn.Module, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8
     included; ``y``: a class index for a conditional generator.
     Returns ``(steps, C, H, W)`` float32 in [0, 1]; row 0 is ``G(z0)``.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+    if not is_int(steps) or steps < 2:
         raise ValueError(f"steps must be an int >= 2; got {steps!r}")
+    steps = int(steps)
     z0, z1 = torch.as_tensor(z0, dtype=torch.float32), torch.as_tensor(z1, dtype=torch.float32)
     if z0.shape != (G.z_dim,) or z1.shape != (G.z_dim,):
         raise ValueError(f"z0 and z1 must have shape ({G.z_dim},); got {tuple(z0.shape)} and {tuple(z1.shape)}")
@@ -747,7 +776,9 @@ def gaussian_baseline(images: torch.Tensor, n: int, n_components: int = 32, seed
     from sklearn.decomposition import PCA
 
     check_images(images, "gaussian_baseline: images, to fit PCA", min_count=2)
+    check_unit_range(images, "gaussian_baseline: images")   # its samples are clipped to [0, 1]
     check_positive_int(n, "n")
+    seed = check_seed(seed)
     check_positive_int(n_components, "n_components")
     x = images.detach().cpu().flatten(1).numpy().astype(np.float64)
     n_components = min(n_components, len(x) - 1, x.shape[1])

@@ -26,7 +26,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from .checks import check_class_labels, check_images, check_positive_int, check_seed
+from .checks import check_class_labels, check_images, check_positive_int, check_seed, check_unit_range
 from .data import MedMNIST
 from .device import get_device, seed_everything
 from .generative import GAN_RECIPE, GAN_RECIPES, class_accuracy, generate, train_gan
@@ -91,6 +91,7 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
     Returns ``(n, C, H, W)`` float32 in [0, 1].
     """
     check_images(images, "classical_augment: images", min_count=1)
+    check_unit_range(images, "classical_augment: images")   # the copies are clipped to [0, 1]
     check_positive_int(n, "n")
     g = torch.Generator().manual_seed(check_seed(seed))
     src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()

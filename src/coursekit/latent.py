@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from . import metrics, train
-from .checks import check_images, check_same_shape, check_seed, check_unit_range
+from .checks import check_images, check_same_shape, check_seed, check_unit_range, is_int
 from .data import DeviceBatches
 from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
@@ -197,9 +197,9 @@ def fit_pca(images: torch.Tensor, n_components: int, seed: int = 0):
     from sklearn.decomposition import PCA
 
     check_images(images, "images")
-    if not isinstance(n_components, int) or not 1 <= n_components <= min(images.shape[0], images[0].numel()):
+    if not is_int(n_components) or not 1 <= n_components <= min(images.shape[0], images[0].numel()):
         raise ValueError(f"n_components must be an int between 1 and min(N, C*H*W); got {n_components!r}")
-    return PCA(n_components=n_components, random_state=seed).fit(images.flatten(1).double().numpy())
+    return PCA(n_components=int(n_components), random_state=seed).fit(images.flatten(1).double().numpy())
 
 
 def pca_codes(pca, images: torch.Tensor) -> np.ndarray:
@@ -234,13 +234,13 @@ def pca_error_curve(train_images: torch.Tensor, test_images: torch.Tensor, ks: S
     training set allows. Use it to ask how many linear components a nonlinear
     code of k numbers is worth (:func:`components_to_reach`).
     """
-    check_images(train_images, "train_images")
+    check_unit_range(check_images(train_images, "train_images"), "train_images")
     if ks is None:
         ks = [k for k in CURVE_KS if k <= min(train_images.shape[0], train_images[0].numel())]
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be positive ints; got {ks!r}")
-    check_images(test_images, "test_images")
+    check_unit_range(check_images(test_images, "test_images"), "test_images")
     if tuple(train_images.shape[1:]) != tuple(test_images.shape[1:]):
         raise ValueError(f"train and test images must have the same shape per image; got "
                          f"{tuple(train_images.shape[1:])} and {tuple(test_images.shape[1:])}")

@@ -34,6 +34,8 @@ from typing import Callable, Mapping
 import torch
 from torch import nn
 
+from .checks import check_positive_int, is_int
+
 __all__ = ["sgd_step", "adam_step", "SGD", "Adam", "make_optimizer",
            "constant", "step_decay", "exponential", "inverse_time", "cosine", "linear_tail", "article_schedule",
            "chapter_schedules", "ScheduledLR", "ema_update", "ema_decay_at", "plot_schedules", "plot_runs"]
@@ -75,7 +77,7 @@ def adam_step(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch
     is added *after* the square root. Nothing is changed in place.
     """
     _check_same(param, grad, "param", "grad")
-    if not isinstance(t, int) or isinstance(t, bool) or t < 1:
+    if not is_int(t) or t < 1:
         raise ValueError(f"t is the number of the step, 1 for the first; got {t!r}")
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad * grad
@@ -182,7 +184,7 @@ def constant(t: int, lr0: float) -> float:
 def step_decay(t: int, lr0: float, every: int, gamma: float = 0.1) -> float:
     """``lr0 * gamma ** floor(t / every)``: multiply by ``gamma`` every ``every`` epochs
     (``torch.optim.lr_scheduler.StepLR``)."""
-    return lr0 * gamma ** (t // every)
+    return lr0 * gamma ** (t // check_positive_int(every, "every"))
 
 
 def exponential(t: int, lr0: float, gamma: float = 0.95) -> float:
@@ -199,7 +201,7 @@ def inverse_time(t: int, lr0: float, k: float) -> float:
 def cosine(t: int, lr0: float, total: int, lr_min: float = 0.0) -> float:
     """``lr_min + (lr0 - lr_min) (1 + cos(pi t / total)) / 2`` for ``t <= total``
     (``CosineAnnealingLR`` with ``T_max=total``): from ``lr0`` to ``lr_min`` in ``total`` epochs."""
-    t = min(t, total)
+    t = min(t, check_positive_int(total, "total"))
     return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / total)) / 2
 
 
@@ -230,6 +232,7 @@ def chapter_schedules(lr0: float, epochs: int) -> dict[str, Callable[[int], floa
     """The schedules the chapter compares, each a function of the epoch starting from ``lr0``:
     constant; step (x0.1 every ``epochs // 3`` epochs); exponential (gamma 0.95);
     inverse time (k 0.1); cosine (to 0 at ``epochs``); and the articles' growing "decay"."""
+    check_positive_int(epochs, "epochs")
     return {
         "constant": partial(constant, lr0=lr0),
         "step": partial(step_decay, lr0=lr0, every=max(1, epochs // 3), gamma=0.1),
@@ -317,7 +320,7 @@ def ema_decay_at(step: int, decay: float) -> float:
     than a third after a thousand steps; the ramp (the one of TensorFlow's
     ``ExponentialMovingAverage``) averages roughly the last ninth of the steps so far until
     that reaches ``1 / (1 - decay)``, so short runs get a useful average too."""
-    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+    if not is_int(step) or step < 1:
         raise ValueError(f"step must be the number of updates so far, an int >= 1; got {step!r}")
     _check_decay(decay)
     return min(decay, (1 + step) / (10 + step))
