@@ -147,6 +147,11 @@ def loss_bce(x_hat, x, mu, logvar, beta=1.0):
     return rec + beta * ae.kl_divergence_reference(mu, logvar)
 
 
+def loss_sums_height_and_width_only(x_hat, x, mu, logvar, beta=1.0):
+    """Sums over H and W, then averages over channels too: C times too small on colour images."""
+    return (x_hat - x).pow(2).sum(dim=(2, 3)).mean() + beta * ae.kl_divergence_reference(mu, logvar)
+
+
 def pca_not_centred(x, mean, components):
     return x @ components.T @ components
 
@@ -174,7 +179,7 @@ WRONG = [
     ("ae.kl_divergence", kl_returns_per_sample),
     ("ae.vae_loss", loss_mean_over_pixels), ("ae.vae_loss", loss_sum_over_batch),
     ("ae.vae_loss", loss_beta_on_reconstruction), ("ae.vae_loss", loss_ignores_beta),
-    ("ae.vae_loss", loss_kl_subtracted), ("ae.vae_loss", loss_bce),
+    ("ae.vae_loss", loss_kl_subtracted), ("ae.vae_loss", loss_bce), ("ae.vae_loss", loss_sums_height_and_width_only),
     ("ae.pca_reconstruct", pca_not_centred), ("ae.pca_reconstruct", pca_forgets_mean_back),
     ("ae.pca_reconstruct", pca_returns_codes), ("ae.pca_reconstruct", pca_wrong_orientation),
 ]

@@ -198,6 +198,19 @@ def dstar_difference(p_data, p_g):
     return torch.sigmoid(p_data - p_g)
 
 
+def dstar_with_epsilon(p_data, p_g):
+    """An epsilon 'for safety': where both densities are small (tails), it dominates the answer."""
+    return p_data / (p_data + p_g + 1e-8)
+
+
+def labels_one_channel_only(t, y, n_classes):
+    """Multiplies the code by ones_like(t): right only when the images have one channel."""
+    code = F.one_hot(y, n_classes).to(t.dtype)
+    if t.ndim == 4:
+        code = code[:, :, None, None] * torch.ones_like(t)
+    return torch.cat([t, code], dim=1)
+
+
 def labels_as_scalar(t, y, n_classes):
     """Appends the label itself as one number, not a one-hot code."""
     extra = y.to(t.dtype).view(-1, *([1] * (t.ndim - 1))).expand(-1, 1, *t.shape[2:])
@@ -297,6 +310,31 @@ def real_batch_permutation(images, batch_size, generator):
     return images[torch.randperm(images.shape[0], generator=generator)[:batch_size]]
 
 
+def real_batch_rounded(images, batch_size, generator):
+    """Rounds uniform numbers to indices: the first and last images come half as often as the others."""
+    return images[(torch.rand(batch_size, generator=generator) * (images.shape[0] - 1)).round().long()]
+
+
+def real_batch_consecutive(images, batch_size, generator):
+    """A block of neighbouring images from one random start: only N different batches."""
+    start = torch.randint(0, images.shape[0], (1,), generator=generator)
+    return images[(start + torch.arange(batch_size)) % images.shape[0]]
+
+
+class TanhClampedGenerator(gan.GeneratorReference):
+    """Tanh, then clamp(0, 1): a third of the pixels sit at exactly 0, with no gradient."""
+
+    def forward(self, z):
+        return (2 * super().forward(z) - 1).clamp(0, 1)
+
+
+class SqueezeAllDiscriminator(gan.DiscriminatorReference):
+    """.squeeze() with no axis: one image gives a 0-d tensor, not (1,)."""
+
+    def forward(self, x):
+        return self.net(x).squeeze()
+
+
 def real_batch_never_the_last_image(images, batch_size, generator):
     """randint's upper bound is exclusive already: the - 1 leaves the last image out for ever."""
     return images[torch.randint(0, images.shape[0] - 1, (batch_size,), generator=generator)]
@@ -371,6 +409,9 @@ WRONG = [
     ("gan.g_loss", g_loss_saturating), ("gan.g_loss", g_loss_wrong_sign), ("gan.g_loss", g_loss_unguarded),
     ("gan.g_loss", g_loss_sum),
     ("gan.optimal_d", dstar_swapped), ("gan.optimal_d", dstar_ratio), ("gan.optimal_d", dstar_difference),
+    ("gan.optimal_d", dstar_with_epsilon), ("gan.conditioning", labels_one_channel_only),
+    ("gan.real_batch", real_batch_rounded), ("gan.real_batch", real_batch_consecutive),
+    ("gan.generator", TanhClampedGenerator), ("gan.discriminator", SqueezeAllDiscriminator),
     ("gan.conditioning", labels_as_scalar), ("gan.conditioning", labels_no_num_classes),
     ("gan.conditioning", labels_int_dtype), ("gan.conditioning", labels_2d_only),
     ("gan.train_step", step_missing_detach), ("gan.train_step", step_saturating),

@@ -66,9 +66,9 @@ def kl_case(name, n=5, k=3, dtype=torch.float64, zero=False, hint="", seed=0) ->
     return Case(name, inputs, hint=hint, seed=seed)
 
 
-def vae_loss_case(name, n=3, k=4, size=6, beta=1.0, hint="", seed=0) -> Case:
+def vae_loss_case(name, n=3, k=4, size=6, beta=1.0, channels=1, hint="", seed=0) -> Case:
     def inputs(gen):
-        x = torch.rand(n, 1, size, size, generator=gen, dtype=torch.float64)
+        x = torch.rand(n, channels, size, size, generator=gen, dtype=torch.float64)
         x_hat = (x + 0.3 * torch.randn(x.shape, generator=gen, dtype=torch.float64)).clamp(0, 1)
         mu, logvar = _gaussian_params(gen, n, k)
         return dict(x_hat=x_hat, x=x, mu=mu, logvar=logvar, beta=beta)
@@ -119,6 +119,8 @@ VAE_LOSS_CASES = (
                   hint=_LOSS_HINT, seed=2),
     vae_loss_case("beta = 0: the reconstruction term alone", n=2, k=3, size=4, beta=0.0,
                   hint=_LOSS_HINT, seed=3),
+    vae_loss_case("3 images with 3 channels: the squared error sums over the channels too", channels=3,
+                  hint=_LOSS_HINT, seed=4),
 )
 
 _PCA_HINT = ("centre first (x - mean), project on the components (codes = centred @ components.T, "

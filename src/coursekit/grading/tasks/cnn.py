@@ -166,6 +166,9 @@ def run_train_steps(train_step, inputs):
     model = fresh(TinyNet).double()
     model.load_state_dict(inputs["state"])
     optimizer = torch.optim.SGD(model.parameters(), lr=inputs["lr"], momentum=inputs["momentum"])
+    for name, p in model.named_parameters():   # gradients an earlier backward() left behind
+        if name in inputs.get("stale_grads", {}):
+            p.grad = inputs["stale_grads"][name].clone()
     out = {}
     for step, (x, y) in enumerate(inputs["batches"], start=1):
         out[f"step {step} loss"] = train_step(model, x, y, optimizer)
@@ -173,14 +176,17 @@ def run_train_steps(train_step, inputs):
     return out
 
 
-def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, hint="", seed=0) -> Case:
-    """A ``train_step`` case: ``steps`` SGD steps of TinyNet on seeded float64 batches."""
+def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, stale=False, hint="", seed=0) -> Case:
+    """A ``train_step`` case: ``steps`` SGD steps of TinyNet on seeded float64 batches
+    (``stale``: the parameters start with gradients already in ``.grad``)."""
     def inputs(gen):
         state = {k: 0.3 * torch.randn(v.shape, generator=gen, dtype=torch.float64)
                  for k, v in fresh(TinyNet).state_dict().items()}
         batches = [(torch.randn(batch_size, 1, 8, 8, generator=gen, dtype=torch.float64),
                     torch.randint(0, 3, (batch_size,), generator=gen)) for _ in range(steps)]
-        return dict(state=state, batches=batches, lr=lr, momentum=momentum)
+        extra = {"stale_grads": {k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
+                                 for k, v in state.items()}} if stale else {}
+        return dict(state=state, batches=batches, lr=lr, momentum=momentum, **extra)
     return Case(name, inputs, run=run_train_steps, hint=hint, seed=seed)
 
 
@@ -194,6 +200,9 @@ TRAIN_STEP_CASES = (
         "step are added to this one."), seed=2),
     train_step_case("three steps with momentum 0.9, batch of 3", batch_size=3, steps=3, momentum=0.9, hint=(
         "use the optimizer you are given (optimizer.step()); do not update the parameters by hand."), seed=3),
+    train_step_case("gradients left in .grad by an earlier backward() do not leak into the step", stale=True, hint=(
+        "reset the gradients with optimizer.zero_grad() *before* loss.backward(), not after optimizer.step(): "
+        "a backward() run before this step (to check a gradient, say) leaves gradients behind."), seed=4),
 )
 
 # ---------------------------------------------------------------------------
@@ -206,6 +215,9 @@ OVERFIT_STEPS = 200
 # cross-entropy of two classes stays above log(1 + e^-1) = 0.313 however long they train. A model
 # that returns logits goes below CONFIDENT_LOSS on the overfitting batch within CONFIDENT_STEPS
 # (the reference reaches about 1e-4, a plain MLP about 0.05, a global-average-pooling CNN 0.005).
+# Logits squeezed into [-1, 1] (a tanh at the end) differ by at most 2: their floor, log(1 + e^-2)
+# = 0.127, is under CONFIDENT_LOSS, so the case also fails outputs that all stay in [-1, 1]; a
+# model that returns logits and gets that confident has left [-1, 1] long before.
 CONFIDENT_STEPS, CONFIDENT_LOSS = 100, 0.15
 
 
@@ -290,7 +302,8 @@ def run_confident(model_class, inputs):
     and whether every output lies in [0, 1]."""
     logits, _ = _train_on_batch(model_class, inputs["x"], inputs["y"], inputs["max_steps"], stop_when_right=False)
     return {"loss": float(F.cross_entropy(logits, inputs["y"])),
-            "outputs_in_0_1": bool(((logits >= 0) & (logits <= 1)).all())}
+            "outputs_in_0_1": bool(((logits >= 0) & (logits <= 1)).all()),
+            "outputs_in_-1_1": bool(((logits >= -1) & (logits <= 1)).all())}
 
 
 def _confident_batch(gen):
@@ -368,8 +381,12 @@ def compare_confident(expected, got, inputs):
     loss = got.get("loss") if isinstance(got, dict) else None
     if not isinstance(loss, float):
         return f"training did not produce a loss; got {got!r:.200}"
-    if loss < CONFIDENT_LOSS:
+    if loss < CONFIDENT_LOSS and not got.get("outputs_in_-1_1"):
         return None
+    if loss < CONFIDENT_LOSS:
+        return (f"after {inputs['max_steps']} Adam steps on 32 images every output still lies in [-1, 1], as a "
+                "tanh's (or hardtanh's, softsign's) do: two logits in [-1, 1] differ by at most 2, so the model can "
+                "never be more than 88% sure of a class. Return the raw logits.")
     said = (f"after {inputs['max_steps']} Adam steps on 32 images the cross-entropy is {loss:.3f}; expected below "
             f"{CONFIDENT_LOSS}. ")
     if got.get("outputs_in_0_1"):
@@ -393,7 +410,7 @@ MODEL_CASES = (
          seed=3),
     Case(f"becomes confident: cross-entropy below {CONFIDENT_LOSS} within {CONFIDENT_STEPS} Adam steps",
          _confident_batch, run=run_confident, compare=compare_confident,
-         hint="end forward with the last linear layer: no sigmoid, softmax or ReLU after it.", seed=3),
+         hint="end forward with the last linear layer: no sigmoid, softmax, tanh or ReLU after it.", seed=3),
 )
 
 # The exercise asks for the convolution "not with F.conv2d or nn.Conv2d".

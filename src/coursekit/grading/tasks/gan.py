@@ -143,6 +143,11 @@ OPTIMAL_D_CASES = (
                  lambda gen: (torch.tensor([0.0, 0.2, 0.5], dtype=torch.float64),
                               torch.tensor([0.4, 0.0, 0.5], dtype=torch.float64)),
                  hint="no data at x (p_data = 0): D* = 0; no fakes at x (p_g = 0): D* = 1."),
+    density_case("tiny densities, as in the tails: D* is still their ratio",
+                 lambda gen: (torch.tensor([3e-10, 1e-9, 2e-6], dtype=torch.float64),
+                              torch.tensor([1e-10, 1e-9, 1e-6], dtype=torch.float64)),
+                 hint="D* depends only on the ratio of the densities: 3e-10 against 1e-10 gives 0.75. Do not add an "
+                      "epsilon to the denominator; the two densities are never both 0 in these cases.", seed=2),
 )
 
 # ---------------------------------------------------------------------------
@@ -173,6 +178,9 @@ CONDITIONING_CASES = (
     label_case("images (2, 1, 3, 4): one constant label map per class", (2, 1, 3, 4), [2, 0], 3, hint=(
         "for images, code[:, :, None, None].expand(-1, -1, H, W) turns each one-hot entry into a constant "
         "H x W map; concatenate along the channel axis (dim 1)."), seed=3),
+    label_case("images (2, 3, 3, 4) with 3 channels, 5 classes: 3 + 5 channels out", (2, 3, 3, 4), [4, 1], 5, hint=(
+        "the label maps do not depend on the images' channels: expand the (N, K) code to (N, K, H, W) "
+        "(code[:, :, None, None].expand(-1, -1, H, W)) and concatenate along dim 1."), seed=5),
     label_case("float32 input keeps float32", (2, 3), [1, 0], 2, dtype=torch.float32,
                hint="F.one_hot returns int64: convert the code with .to(t.dtype) before torch.cat.", seed=4),
 )
@@ -303,6 +311,9 @@ def real_batch_reference(images, batch_size, generator):
     return images[idx]
 
 
+FAIR_BATCHES = 500
+
+
 def run_real_batch(real_batch, inputs):
     """Properties of two batches (and a repeat with the same seed), not the exact draw."""
     images, n = inputs["images"], inputs["batch_size"]
@@ -314,18 +325,28 @@ def run_real_batch(real_batch, inputs):
     def from_data(batch):
         return bool(all((flat == row).all(1).any() for row in batch.flatten(1)))
 
-    # 100 batches reach every image (a miss by chance has odds below 1e-7 here; the seed fixes
-    # them anyway), unless the draw leaves some out, as randint(0, len(images) - 1) does the last
-    drawn = torch.zeros(len(images), dtype=torch.bool)
+    # Over FAIR_BATCHES batches: every image is drawn, unless the draw leaves some out (as
+    # randint(0, len(images) - 1) does the last); each about equally often (rounding uniform
+    # numbers draws the first and last half as often); and one draw does not follow from the
+    # previous (a block of neighbours from one random start puts image i + 1 after image i).
+    # A uniform draw misses these bounds with odds below 1e-4; the seed fixes them anyway.
+    counts = torch.zeros(len(images))
+    neighbours = pairs = 0
     gen = torch.Generator().manual_seed(inputs["seed"] + 1)
-    for _ in range(100):
-        batch = real_batch(images, n, gen).flatten(1)
-        drawn |= (batch[:, None, :] == flat[None]).all(2).any(0)
+    for _ in range(FAIR_BATCHES):
+        match = (real_batch(images, n, gen).flatten(1)[:, None, :] == flat[None]).all(2)
+        idx = match.float().argmax(1)
+        counts += match.sum(0)
+        neighbours += int((idx[1:] == (idx[:-1] + 1) % len(images)).sum())
+        pairs += len(idx) - 1
+    share = counts / counts.sum().clamp(min=1)
     return {"shape": tuple(first.shape), "dtype": str(first.dtype),
             "every image is one of the data set's": from_data(first) and from_data(second),
             "same generator seed, same batch": bool(torch.equal(first, again)),
             "two batches in a row differ": not torch.equal(again, second),
-            "every image of the data set is drawn in 100 batches": bool(drawn.all())}
+            f"every image of the data set is drawn in {FAIR_BATCHES} batches": bool((counts > 0).all()),
+            "each image is drawn about equally often": bool(((share * len(images) - 1).abs() < 0.4).all()),
+            "each draw is independent of the one before": neighbours < 0.5 * pairs}
 
 
 def batch_case(name, n_images=40, batch_size=8, hint="", seed=0) -> Case:
@@ -392,6 +413,8 @@ def run_generate(model_class, inputs):
         a, b = G(inputs["z"]), G(inputs["z"] + 1.0)
     return {"shape": tuple(a.shape), "dtype": str(a.dtype),
             "values in [0, 1]": bool(a.min() >= 0 and a.max() <= 1),
+            # a clamp (after a tanh, say) pins pixels at exactly 0 or 1, where no gradient flows
+            "fewer than 1% of the pixels at exactly 0 or 1": bool(((a == 0) | (a == 1)).float().mean() < 0.01),
             "different z, different images": bool((a - b).abs().max() > 1e-4)}
 
 
@@ -409,7 +432,8 @@ def _z(gen):
 GENERATOR_CASES = (
     Case("z (5, 64) -> images (5, 1, 28, 28) float32 in [0, 1], depending on z", _z, run=run_generate, hint=(
         "the discriminator and the data are 28 x 28: upsample 7 -> 14 -> 28 (or reshape a linear layer's output to "
-        "(N, 1, 28, 28)), and end in a sigmoid (images of the course are in [0, 1])."), seed=1),
+        "(N, 1, 28, 28)), and end in a sigmoid (images of the course are in [0, 1]; a tanh mapped with a clamp "
+        "leaves pixels at exactly 0 with no gradient: map it with (x + 1) / 2)."), seed=1),
     Case("a gradient reaches every parameter", _z, run=run_g_gradients, hint=(
         "every layer must be used in forward (no layer built in __init__ and left out)."), seed=2),
 )
@@ -472,6 +496,10 @@ DISCRIMINATOR_CASES = (
          lambda gen: dict(x=torch.rand(5, 1, 28, 28, generator=gen)), run=run_d_forward, hint=(
              "take the images as they come, (N, 1, 28, 28) (the article's network expected flattened 784-vectors); "
              "return one logit per image: squeeze the last axis of a (N, 1) output."), seed=1),
+    Case("one image (1, 1, 28, 28) -> logits (1,)",
+         lambda gen: dict(x=torch.rand(1, 1, 28, 28, generator=gen)), run=run_d_forward, hint=(
+             "squeeze only the last axis, .squeeze(1): a bare .squeeze() also removes the batch axis when N = 1 "
+             "and returns a 0-d tensor."), seed=3),
     Case(f"learns to tell discs from noise within {D_TRAIN_STEPS} Adam steps", _two_kinds, run=run_d_learns,
          compare=compare_d_learns, hint=(
              "return raw logits, with no sigmoid at the end; the design the task suggests learns this case "
