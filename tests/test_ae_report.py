@@ -162,3 +162,24 @@ def test_listed_joins_names_in_english():
 @pytest.mark.parametrize("name", ["sweep_table", "datasets_table"])
 def test_tables_of_an_unrelated_file_are_empty(name):
     assert len(getattr(ae_report, name)({"profile": "full"})) == 0
+
+
+def test_denoiser_note_says_when_the_autoencoder_is_worse_than_its_noisy_input():
+    """The quick profile's three epochs leave the DAE below the noisy input: say so, and name the cause."""
+    note = ae_report.denoiser_note({"noisy input": 20.0, "Gaussian filter": 21.5, "denoising autoencoder": 16.9},
+                                   epochs=3, n_train=600)
+    assert "3.1 dB worse than the noisy input" in note and "3 epochs on 600 images" in note
+
+
+def test_denoiser_note_compares_a_working_autoencoder_with_the_best_classical_denoiser():
+    note = ae_report.denoiser_note({"noisy input": 20.0, "Gaussian filter (sigma 0.5)": 22.2,
+                                    "total variation (weight 0.04)": 23.1, "denoising autoencoder": 23.6},
+                                   epochs=30, n_train=34561)
+    assert note.startswith("The denoising autoencoder gains 3.6 dB over the noisy input")
+    assert "0.5 dB above total variation (weight 0.04)" in note
+
+
+def test_denoiser_note_says_when_a_classical_denoiser_beats_the_autoencoder():
+    note = ae_report.denoiser_note({"noisy input": 20.0, "total variation": 23.1, "denoising autoencoder": 22.0},
+                                   epochs=30, n_train=34561)
+    assert "1.1 dB below total variation" in note

@@ -842,3 +842,17 @@ def test_train_gan_needs_a_batch_of_at_least_two_images_for_batch_norm(batch_siz
     G, D = Generator(z_dim=8, width=4), models.gan.Discriminator(width=4)
     with pytest.raises(ValueError, match="batch_size"):
         generative.train_gan(G, D, torch.rand(8, 1, 28, 28), epochs=1, batch_size=batch_size)
+
+
+def test_memorisation_check_tells_copies_from_flat_samples_by_their_distinct_nearest_images():
+    """Flat grey samples sit close, in pixels, to the same dark training image: they inflate the
+    5th-percentile fraction like copies do, but copies of different images have different neighbours."""
+    rng = np.random.default_rng(0)
+    train = torch.from_numpy(rng.random((100, 1, 6, 6))).float()
+    train[:3] = 0.05 + 0.01 * torch.from_numpy(rng.random((3, 1, 6, 6))).float()   # a few dark, flat slices
+    heldout = torch.from_numpy(rng.random((100, 1, 6, 6))).float()
+    flat = torch.full((20, 1, 6, 6), 0.05)
+    checks = generative.memorisation_check({"flat": flat, "copies": train[10:30]}, train, heldout)
+    assert checks["flat"]["frac_p05"] == 1.0 and checks["copies"]["frac_p05"] == 1.0
+    assert checks["flat"]["n_distinct_nearest_p05"] <= 3
+    assert checks["copies"]["n_distinct_nearest_p05"] == 20

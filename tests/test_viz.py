@@ -488,3 +488,27 @@ def test_kernel_panel_refuses_an_empty_image():
 def test_show_images_refuses_an_empty_batch():
     with pytest.raises(ValueError, match="got 0 images"):
         viz.show_images(torch.rand(0, 1, 28, 28))
+
+
+def test_plot_roc_puts_a_long_legend_below_the_axes_off_the_curves():
+    """Five models and the chance line in the lower right covered the curves at low FPR."""
+    y, scores = roc_case()
+    many = {f"model {i}": scores["CNN"] ** (1 + i) for i in range(5)}
+    fig = rendered(viz.plot_roc(y, many))
+    ax = fig.axes[0]
+    legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.y1 <= box.y0 + 1                     # entirely below the plotting area
+    few = rendered(viz.plot_roc(y, scores)).axes[0]
+    assert few.get_legend().get_window_extent().overlaps(few.get_window_extent())   # two fit in the corner
+
+
+def test_plain_log_labels_write_plain_numbers_at_powers_of_ten_and_at_2_and_5_only():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 40])
+    ax.set_yscale("log")
+    viz.plain_log_labels(ax.yaxis)
+    fig.canvas.draw()
+    minor = {t.get_text() for t in ax.yaxis.get_minorticklabels()} - {""}
+    major = {t.get_text() for t in ax.yaxis.get_majorticklabels()} - {""}
+    assert "10" in major and minor <= {"2", "5", "20", "50"} and "5" in minor
+    plt.close(fig)

@@ -140,3 +140,17 @@ def test_live_says_which_control_it_cannot_read():
 def test_apply_kernel_says_when_the_image_is_too_small_for_the_kernel():
     with pytest.raises(ValueError, match="too small for a 3x3 kernel"):
         widgets.apply_kernel(np.random.default_rng(0).random((1, 1)), "box blur")
+
+
+def test_kernel_view_shows_brightness_keeping_kernels_as_images_and_edge_kernels_signed():
+    """Sharpen overshoots at edges (values below 0 and above 1): as an image it is clipped to
+    [0, 1] and drawn in grey, not in the signed colours of the edge detectors."""
+    x = np.zeros((8, 8), dtype=np.float32)
+    x[:, 4:] = 1.0                                   # a vertical edge
+    raw = widgets.apply_kernel(x, "sharpen")
+    assert raw.min() < 0 and raw.max() > 1           # the overshoot the old panel drew as signed
+    shown = widgets.kernel_view(x, "sharpen")
+    assert shown.min() >= 0 and shown.max() <= 1
+    assert widgets.kernel_view(x, "laplacian").min() < 0
+    assert np.allclose(widgets.kernel_view(x, "gaussian blur", size=5),
+                       widgets.apply_kernel(x, widgets.kernel("gaussian blur", 5)), atol=1e-6)

@@ -32,7 +32,7 @@ from . import metrics
 from .checks import check_images, check_positive_int
 
 __all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
-           "show_images", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder"]
+           "show_images", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder", "plain_log_labels"]
 
 CMAP_IMAGE = "gray"
 CMAP_HEAT = "cividis"
@@ -435,13 +435,20 @@ def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping 
         ax.set_title("FD to the reference" if metric == "fd" else metric, fontsize=TITLE_FONTSIZE + 1)
         if metric == "fd":
             ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.yaxis.set_minor_formatter(FuncFormatter(_label_2_and_5))
+            plain_log_labels(ax.yaxis)
         else:
             ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=TITLE_FONTSIZE - 1)
     return fig
+
+
+def plain_log_labels(axis) -> None:
+    """Label a log-scaled ``axis`` (``ax.yaxis``, ``ax.xaxis``) in plain numbers: "6", not
+    "6 x 10^0", at the powers of ten and, between them, only at 2 and 5 times one, so that the
+    minor labels of a short range (7, 8, 9) do not run into each other."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(_label_2_and_5))
 
 
 def _label_2_and_5(value: float, _) -> str:
@@ -476,7 +483,8 @@ def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.
 
     Returns:
         The Figure, with one Axes: a curve per model in :data:`PALETTE` order,
-        labelled "name (AUC 0.912)", and the chance diagonal.
+        labelled "name (AUC 0.912)", and the chance diagonal; the legend in the lower
+        right, or below the axes for more than three models.
     """
     y = _as_tensor(y_true, "plot_roc: y_true").numpy()
     if y.ndim == 2 and y.shape[1] == 1:
@@ -505,6 +513,9 @@ def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.
     ax.set_xlabel("false positive rate (1 - specificity)")
     ax.set_ylabel("true positive rate (sensitivity)")
     ax.set_title(title or "ROC", fontsize=TITLE_FONTSIZE + 1)
-    ax.legend(loc="lower right", fontsize=TITLE_FONTSIZE)
+    if len(scores) <= 3:     # the corner under the curves is free
+        ax.legend(loc="lower right", fontsize=TITLE_FONTSIZE)
+    else:                    # more entries would cover the curves at low false positive rates
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=TITLE_FONTSIZE)
     ax.grid(alpha=0.3)
     return fig

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["KERNELS", "kernel", "apply_kernel", "static_panel", "explore", "live", "png_bytes",
-           "kernel_explorer"]
+           "kernel_view", "kernel_explorer"]
 
 # Classic 3x3 kernels as the deep-learning libraries apply them (cross-correlation).
 KERNELS = {
@@ -191,14 +191,20 @@ def png_bytes(fig) -> bytes:
     return buffer.getvalue()
 
 
+def kernel_view(image, name: str, size: int = 3) -> np.ndarray:
+    """What the kernel explorer shows for the kernel ``name`` (``size`` for the blurs only):
+    ``(H, W)`` float32. A kernel whose weights sum to 1 (identity, blurs, sharpen) keeps the
+    brightness, so its output is an image and is clipped to [0, 1] for display, as any image
+    viewer would (sharpening overshoots at edges); an edge detector's (weights summing to 0)
+    stays signed."""
+    k = kernel(name, size if name in ("box blur", "gaussian blur") else 3)
+    out = apply_kernel(image, k)
+    return np.clip(out, 0.0, 1.0) if abs(float(k.sum()) - 1.0) < 1e-6 else out
+
+
 def kernel_explorer(image, names: Sequence[str] | None = None):
     """The CNN chapter's demo: classic kernels applied to one image (H, W)."""
     names = list(names or KERNELS)
-
-    def render(name, size=3):
-        size = size if name in ("box blur", "gaussian blur") else 3
-        return apply_kernel(image, kernel(name, size))
-
-    return explore(render, {"name": names, "size": (3, 9, 2)},
+    return explore(lambda name, size=3: kernel_view(image, name, size), {"name": names, "size": (3, 9, 2)},
                    settings=[{"name": n} for n in names], titles=names, original=image,
-                   suptitle="Classic kernels on one image (signed outputs in purple/orange)")
+                   suptitle="Classic kernels on one image (edge detectors' signed outputs in purple/orange)")
