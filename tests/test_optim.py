@@ -384,3 +384,24 @@ def test_adam_step_takes_a_numpy_integer_step_number():
     p, g = torch.ones(3), torch.full((3,), 0.5)
     z = torch.zeros(3)
     assert torch.equal(optim.adam_step(p, g, z, z, np.int64(2))[0], optim.adam_step(p, g, z, z, 2)[0])
+
+
+def _history(epochs=3):
+    return {"epoch": list(range(1, epochs + 1)), "train_loss": [0.7, 0.5, 0.4], "val_loss": [0.7, 0.6, 0.6],
+            "val_auc": [0.6, 0.7, 0.75], "lr": [0.1, 0.05, 0.025]}
+
+
+def test_plot_runs_names_each_panel_and_its_axis_in_words():
+    import matplotlib.pyplot as plt
+    fig = optim.plot_runs({"SGD": _history()})
+    assert [ax.get_title() for ax in fig.axes] == ["training loss", "validation loss", "validation AUC"]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["cross-entropy", "cross-entropy", "AUC"]
+    plt.close(fig)
+
+
+def test_plot_runs_takes_one_key_as_a_string():
+    """A string used to be read as its characters: "plot_runs: run 'SGD' has no 't'"."""
+    import matplotlib.pyplot as plt
+    fig = optim.plot_runs({"SGD": _history()}, keys="val_auc")
+    assert len(fig.axes) == 1 and fig.axes[0].get_title() == "validation AUC"
+    plt.close(fig)

@@ -351,8 +351,15 @@ def plot_schedules(schedules: Mapping[str, Callable[[int], float]], epochs: int,
     return fig
 
 
+RUN_LABELS = {"train_loss": ("training loss", "cross-entropy"), "val_loss": ("validation loss", "cross-entropy"),
+              "val_auc": ("validation AUC", "AUC"), "val_acc": ("validation accuracy", "accuracy"),
+              "lr": ("learning rate", "learning rate")}
+"""The panel title and y label of :func:`plot_runs` for the keys of a classifier's history."""
+
+
 def plot_runs(histories: Mapping[str, Mapping], keys=("train_loss", "val_loss", "val_auc"), size: float = 3.2):
-    """One panel per key of the histories (e.g. ``val_auc``), one curve per run, against the epoch.
+    """One panel per key of the histories (e.g. ``val_auc``; one key or several), one curve per
+    run, against the epoch, titled and labelled in words (:data:`RUN_LABELS`).
     ``histories``: run name -> :class:`coursekit.train.History`. Returns the Figure."""
     import matplotlib.pyplot as plt
 
@@ -360,6 +367,7 @@ def plot_runs(histories: Mapping[str, Mapping], keys=("train_loss", "val_loss", 
 
     if not histories:
         raise ValueError("plot_runs: histories is empty; pass {run name: History}")
+    keys = [keys] if isinstance(keys, str) else list(keys)
     fig, axes = plt.subplots(1, len(keys), figsize=(1.3 * size * len(keys), size), layout="constrained",
                              squeeze=False)
     for ax, key in zip(axes[0], keys):
@@ -368,8 +376,9 @@ def plot_runs(histories: Mapping[str, Mapping], keys=("train_loss", "val_loss", 
                 raise KeyError(f"plot_runs: run {name!r} has no {key!r}; it has {sorted(h)}")
             ax.plot(h["epoch"], h[key], color=PALETTE[i % len(PALETTE)], label=name,
                     linestyle="--" if "article" in name else "-")
-        ax.set_title(key, fontsize=10)
-        ax.set_xlabel("epoch")
+        title, unit = RUN_LABELS.get(key, (key, ""))
+        ax.set_title(title, fontsize=10)
+        ax.set(xlabel="epoch", ylabel=unit)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     return fig
