@@ -469,3 +469,18 @@ def test_pca_error_curve_refuses_images_outside_0_1():
 def test_fit_pca_takes_a_numpy_integer_number_of_components():
     x = torch.rand(20, 1, 4, 4)
     assert latent.fit_pca(x, np.int64(3)).n_components == 3
+
+
+def test_add_noise_draws_other_noise_for_another_seed():
+    x = torch.rand(2, 1, 4, 4)
+    assert not torch.equal(latent.add_noise(x, 0.1, seed=0), latent.add_noise(x, 0.1, seed=1))
+
+
+def test_the_denoising_loss_compares_with_the_clean_images():
+    """A perfect denoiser (it returns the clean image whatever the noise) has loss 0."""
+    clean = torch.rand(8, 1, 4, 4)
+
+    class Perfect(torch.nn.Module):
+        def forward(self, noisy):
+            return clean
+    assert float(latent._dae_loss(0.5)(Perfect(), clean)) == 0.0

@@ -355,6 +355,7 @@ def test_equivalent_degradation_interpolates_linearly_between_the_two_sigmas_aro
     assert generative.equivalent_degradation(ladder, "blur", "fd", 7.0) == pytest.approx(0.75)
     assert generative.equivalent_degradation(ladder, "blur", "precision", 0.4) == pytest.approx(0.75)
     assert generative.equivalent_degradation(ladder, "noise", "fd", 1.5) == pytest.approx(0.05)
+    assert generative.equivalent_degradation(ladder, "blur", "fd", 1.2) == pytest.approx(0.05)   # a tenth of the way
 
 
 def test_equivalent_degradation_is_nan_outside_the_range_of_the_ladder(ladder):
@@ -856,3 +857,34 @@ def test_memorisation_check_tells_copies_from_flat_samples_by_their_distinct_nea
     assert checks["flat"]["frac_p05"] == 1.0 and checks["copies"]["frac_p05"] == 1.0
     assert checks["flat"]["n_distinct_nearest_p05"] <= 3
     assert checks["copies"]["n_distinct_nearest_p05"] == 20
+
+
+def test_recall_covers_real_samples_inside_a_wider_generated_set():
+    """Recall measures the real samples inside the *generated* manifold, whose balls have the
+    generated samples' own radii: a set three times wider covers the reals (recall near 1), while
+    many of its samples lie outside the real manifold (precision lower)."""
+    rng = np.random.default_rng(0)
+    real, wide = rng.standard_normal((400, 2)), 3 * rng.standard_normal((400, 2))
+    pr = generative.precision_recall(real, wide, k=3)
+    assert pr["recall"] > 0.95 and pr["precision"] < 0.6
+
+
+def test_precision_and_recall_match_a_brute_force_k_nearest_neighbour_count():
+    rng = np.random.default_rng(1)
+    real, fake = rng.standard_normal((60, 3)), 0.5 + rng.standard_normal((50, 3))
+
+    def inside(points, centres, k):
+        d_cc = np.linalg.norm(centres[:, None] - centres[None], axis=2)
+        radius = np.sort(d_cc, axis=1)[:, k]          # column 0 is the centre itself
+        d_pc = np.linalg.norm(points[:, None] - centres[None], axis=2)
+        return float((d_pc <= radius[None]).any(1).mean())
+
+    pr = generative.precision_recall(real, fake, k=4)
+    assert pr == {"precision": pytest.approx(inside(fake, real, 4)), "recall": pytest.approx(inside(real, fake, 4))}
+
+
+def test_new_samples_fall_below_the_5th_percentile_of_held_out_distances_about_5_percent_of_the_time():
+    rng = np.random.default_rng(2)
+    train, heldout, fresh = (torch.from_numpy(rng.random((n, 1, 4, 4))).float() for n in (500, 1500, 1500))
+    m = generative.memorisation_check({"fresh": fresh}, train, heldout)["fresh"]
+    assert 0.03 < m["frac_p05"] < 0.075 and 0.44 < m["frac_median"] < 0.56

@@ -578,3 +578,26 @@ def test_auc_and_accuracy_take_bfloat16_scores_as_autocast_gives_them():
     labels = torch.arange(40) % 2
     for fn in (auc, accuracy):
         assert fn(labels, scores, "binary-class") == fn(labels, scores.float(), "binary-class")
+
+
+def test_a_score_exactly_at_the_threshold_counts_as_negative_as_in_medmnist():
+    """sigmoid(0) = 0.5 exactly: medmnist's getACC compares with >, so such a case is predicted 0."""
+    y_true, y_score = np.array([0, 1, 0, 0]), np.array([0.5, 0.9, 0.1, 0.5])
+    assert accuracy(y_true, y_score, "binary-class") == getACC(y_true, y_score, "binary-class") == 1.0
+
+
+@pytest.mark.parametrize("task", ["binary-class", "multi-class"])
+def test_log_probabilities_are_refused_as_scores(task):
+    """Every log-probability is <= 0: they would otherwise pass for scores in [0, 1] at the top."""
+    y_true, y_score = random_case(task)
+    with pytest.raises(ValueError, match="outside \\[0, 1\\]"):
+        auc(y_true, np.log(np.clip(y_score, 1e-6, 1)), task)
+
+
+@pytest.mark.parametrize("fn", [auc, accuracy])
+def test_nan_scores_are_refused(fn):
+    y_true, y_score = random_case("multi-class")
+    y_score = y_score.copy()
+    y_score[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fn(y_true, y_score, "multi-class")

@@ -362,3 +362,109 @@ def test_model_fingerprint_tells_apart_notebook_models_that_differ_only_in_forwa
     assert train.model_fingerprint(logits) != train.model_fingerprint(sigmoid)
     again = define_in_cell(NET_CELL.format(tail=""), "3")["Discriminator"]()
     assert train.model_fingerprint(again) == train.model_fingerprint(logits)   # same code, same name
+
+
+# ---------------------------------------------------------------- what the mutation review found unpinned
+
+def test_train_loss_is_the_mean_over_the_epochs_batches():
+    """With a learning rate of 0 the model never changes, so the epoch's training loss is the
+    loss on all the data: the mean over batches of equal size, not their sum."""
+    x, y = make_problem()
+    model = make_model().eval()        # no dropout, so every batch sees the same network
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=16, device="cpu"), loss_fn=lambda m, b: ce_loss(m.eval(), b),
+                     optimizer=opt, epochs=1, progress=False, verbose=False, device="cpu")
+    with torch.no_grad():
+        whole = float(ce_loss(model, (x, y)))
+    assert hist["train_loss"][0] == pytest.approx(whole, rel=1e-5)
+
+
+def run_with(scheduler_fn, epochs, ckpt=None, resume=False, init_seed=0):
+    x, y = make_problem()
+    model = make_model(init_seed)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=16, seed=0, device="cpu"), loss_fn=ce_loss,
+                     optimizer=opt, scheduler=scheduler_fn(opt), epochs=epochs, device="cpu", checkpoint=ckpt,
+                     resume=resume, progress=False, verbose=False)
+    return model, hist, opt.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("scheduler_fn", [lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4),
+                                          lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5)],
+                         ids=["cosine", "step every 2"])
+def test_resume_restores_a_scheduler_whose_rate_depends_on_its_own_step_count(tmp_path, scheduler_fn):
+    """StepLR(step_size=1) carries its state in the optimizer's rate, so a resume that forgets the
+    scheduler still passes with it; a cosine or a two-epoch step does not."""
+    _, _, full_lr = run_with(scheduler_fn, epochs=3)
+    run_with(scheduler_fn, epochs=2, ckpt=tmp_path / "run.pt")
+    _, _, resumed_lr = run_with(scheduler_fn, epochs=3, ckpt=tmp_path / "run.pt", resume=True, init_seed=7)
+    assert resumed_lr == pytest.approx(full_lr)
+
+
+def test_resume_keeps_the_best_epoch_from_before_the_interruption(tmp_path):
+    x, y = make_problem()
+    scores = {1: 0.9, 2: 0.5, 3: 0.6, 4: 0.7}
+
+    def go(epochs):
+        model = make_model()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        epoch = iter(range(len(train_seen) + 1, 10))
+        def val_fn(m):
+            e = next(epoch)
+            train_seen.append(e)
+            return {"val_auc": scores[e]}
+        return train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, optimizer=opt,
+                         epochs=epochs, val_fn=val_fn, monitor="val_auc", checkpoint=tmp_path / "run.pt",
+                         resume=True, progress=False, verbose=False, device="cpu")
+    train_seen = []
+    go(2)                               # epochs 1 and 2; the session dies
+    hist = go(4)                        # epochs 3 and 4 in a fresh process
+    assert hist.best_epoch == 1
+
+
+def test_val_fn_sees_the_model_in_eval_mode_and_training_goes_on_in_train_mode():
+    x, y = make_problem()
+    model = make_model()
+    modes = []
+    def val_fn(m):
+        modes.append(m.training)
+        return {"val_acc": 0.5}
+    def loss(m, b):
+        modes.append(m.training)
+        return ce_loss(m, b)
+    train.fit(model, DeviceBatches(x, y, batch_size=48, device="cpu"), loss_fn=loss,
+              optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, val_fn=val_fn,
+              progress=False, verbose=False, device="cpu")
+    assert modes == [True, True, False, True, True, False]
+
+
+def test_clip_grad_norm_bounds_each_step():
+    """One SGD step with lr 1 moves the weights by the gradient itself: clipped to norm 1, by at most 1."""
+    x, y = make_problem()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    train.fit(model, [(x, y)], loss_fn=lambda m, b: 200 * ce_loss(m, b),
+              optimizer=torch.optim.SGD(model.parameters(), lr=1.0), epochs=1, clip_grad_norm=1.0,
+              progress=False, verbose=False, device="cpu")
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert (after - before).norm() == pytest.approx(1.0, rel=1e-4)
+
+
+def test_predict_leaves_a_model_in_eval_mode_in_eval_mode():
+    x, y = make_problem()
+    model = make_model().eval()
+    train.predict(model, DeviceBatches(x, y, batch_size=40, shuffle=False, device="cpu"))
+    assert not model.training
+
+
+def test_evaluate_scores_a_multi_label_task_with_sigmoids_not_a_softmax():
+    from coursekit import metrics
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 1, 8, 8, generator=g), torch.randint(0, 2, (64, 3), generator=g)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+    res = train.evaluate(model, DeviceBatches(x, y, batch_size=64, shuffle=False, device="cpu"), "multi-label, binary-class")
+    with torch.no_grad():
+        p = model(x).sigmoid().double().numpy()
+    assert res["auc"] == pytest.approx(metrics.auc(y.numpy(), p, "multi-label, binary-class"))
+    assert res["acc"] == pytest.approx(metrics.accuracy(y.numpy(), p, "multi-label, binary-class"))
