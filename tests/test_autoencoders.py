@@ -484,3 +484,14 @@ def test_the_denoising_loss_compares_with_the_clean_images():
         def forward(self, noisy):
             return clean
     assert float(latent._dae_loss(0.5)(Perfect(), clean)) == 0.0
+
+
+def test_a_denoising_run_with_another_noise_level_gets_its_own_checkpoint(tmp_path):
+    from coursekit.models.autoencoders import ConvAutoencoder
+    x = torch.rand(16, 1, 28, 28)
+    for sigma in (0.1, 0.3):
+        torch.manual_seed(0)
+        latent.train_autoencoder(ConvAutoencoder(None, width=2), x, kind="dae", noise_sigma=sigma, epochs=1,
+                                 batch_size=8, checkpoint=tmp_path / "dae.pt", device="cpu", progress=False,
+                                 verbose=False)
+    assert len(list(tmp_path.glob("dae-*.pt"))) == 2

@@ -888,3 +888,20 @@ def test_new_samples_fall_below_the_5th_percentile_of_held_out_distances_about_5
     train, heldout, fresh = (torch.from_numpy(rng.random((n, 1, 4, 4))).float() for n in (500, 1500, 1500))
     m = generative.memorisation_check({"fresh": fresh}, train, heldout)["fresh"]
     assert 0.03 < m["frac_p05"] < 0.075 and 0.44 < m["frac_median"] < 0.56
+
+
+def test_train_gan_gives_another_seed_or_other_labels_another_checkpoint_and_other_weights(tmp_path):
+    """A run with another seed (or the same images with other labels) must train anew, not resume
+    the first run's checkpoint."""
+    from coursekit.models.gan import ConditionalDiscriminator
+    x, y = torch.rand(8, 1, 28, 28), torch.tensor([0, 1] * 4)
+    kw = dict(epochs=1, batch_size=4, device="cpu", checkpoint=tmp_path / "g.pt", progress=False, verbose=False)
+    Gs = []
+    for seed, labels in ((0, y), (1, y), (0, y.flip(0))):
+        torch.manual_seed(0)
+        G = ConditionalGenerator(z_dim=4, n_classes=2, width=2)
+        generative.train_gan(G, ConditionalDiscriminator(n_classes=2, width=2), x, labels, seed=seed, **kw)
+        Gs.append(G)
+    assert len(list(tmp_path.glob("g-*.pt"))) == 3
+    first_weights = [next(iter(G.parameters())) for G in Gs]   # the same at the start (seeded init)
+    assert not torch.equal(first_weights[0], first_weights[1])
