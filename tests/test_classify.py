@@ -213,3 +213,26 @@ def test_pixel_logistic_regression_refuses_training_labels_that_lack_a_class():
     train = _three_classes([0, 2] * 10)
     with pytest.raises(ValueError, match=r"training labels lack class 1 \(b\)"):
         classify.pixel_logistic_regression(train, _three_classes([0, 2, 0, 2]))
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_train_classifier_refuses_a_model_with_another_number_of_outputs_than_classes(phantom_sets, outputs):
+    """Too few outputs crashed inside cross_entropy (on a GPU: a device-side assert that ends the
+    session); too many trained an epoch, then failed with advice about the evaluation set."""
+    train, val = phantom_sets[0].subset(32, seed=0), phantom_sets[1].subset(16, seed=0)
+    model = models.SmallCNN(1, outputs, width=4)
+    with pytest.raises(ValueError, match=rf"the model has {outputs} outputs.*2 classes"):
+        classify.train_classifier(model, train, val, epochs=1, device="cpu", progress=False, verbose=False)
+
+
+def test_train_classifier_refuses_class_weights_of_the_wrong_length(phantom_sets):
+    train, val = phantom_sets[0].subset(32, seed=0), phantom_sets[1].subset(16, seed=0)
+    with pytest.raises(ValueError, match=r"class_weight: expected 2 weights"):
+        classify.train_classifier(models.SmallCNN(1, 2, width=4), train, val, epochs=1, class_weight=[1.0, 2.0, 3.0],
+                                  device="cpu", progress=False, verbose=False)
+
+
+@pytest.mark.parametrize("max_shift", [1.5, -1, True])
+def test_random_shift_refuses_a_shift_that_is_not_a_whole_number_of_pixels(max_shift):
+    with pytest.raises(ValueError, match="max_shift"):
+        classify.random_shift(max_shift)

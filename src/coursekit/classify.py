@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from . import metrics, train
-from .checks import check_candidates
+from .checks import check_candidates, check_class_labels, check_seed, is_int
 from .data import DeviceBatches, MedMNIST
 from .device import device_present, get_device
 
@@ -40,7 +40,9 @@ class RandomShift:
     then draws the shifts an uninterrupted run would have drawn."""
 
     def __init__(self, max_shift: int = 2, seed: int = 0):
-        self.max_shift, self.seed = max_shift, seed
+        if not is_int(max_shift) or max_shift < 0:
+            raise ValueError(f"max_shift must be a whole number of pixels >= 0 (0: no shift); got {max_shift!r}")
+        self.max_shift, self.seed = int(max_shift), check_seed(seed)
         self._gens: dict[torch.device, torch.Generator] = {}
 
     def _generator(self, device: torch.device) -> torch.Generator:
@@ -104,6 +106,23 @@ def _optimizer_hparams(optimizer, scheduler) -> dict:
             "scheduler": None if scheduler is None else type(scheduler).__name__}
 
 
+def _check_outputs(model: nn.Module, x: torch.Tensor, n_classes: int) -> None:
+    """One forward pass (eval mode, no gradients) to check that ``model`` gives one logit per class:
+    with fewer, cross-entropy fails inside (on a GPU with a device-side assert that ends the
+    session); with more, the first validation fails after a whole epoch."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x)
+    finally:
+        model.train(was_training)
+    if out.ndim != 2 or out.shape[1] != n_classes:
+        raise ValueError(f"the model has {out.shape[1] if out.ndim == 2 else tuple(out.shape[1:])} outputs per "
+                         f"image, but the data have {n_classes} classes: its last layer must give {n_classes} "
+                         f"logits, shape (N, {n_classes})")
+
+
 def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST, *, epochs: int,
                      optimizer: torch.optim.Optimizer | None = None, scheduler=None,
                      lr: float | None = None, weight_decay: float | None = None,
@@ -142,8 +161,14 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
     if optimizer is not None and (lr is not None or weight_decay is not None):
         raise ValueError("lr and weight_decay configure the default AdamW; with your own optimizer, "
                          "set them on it (e.g. torch.optim.SGD(model.parameters(), lr=0.1))")
+    n_classes = train_data.n_classes or int(train_data.labels.max()) + 1
+    check_class_labels(train_data.labels, len(train_data), n_classes)
     dev = get_device(device)
     model.to(dev)
+    _check_outputs(model, train_data.images[:2].to(dev), n_classes)
+    if class_weight is not None and len(class_weight) != n_classes:
+        raise ValueError(f"class_weight: expected {n_classes} weights, one per class of {train_data.flag}; "
+                         f"got {len(class_weight)}")
     transform = random_shift(max_shift, seed) if max_shift else None
     batches = DeviceBatches(train_data.images, train_data.labels, batch_size=batch_size, seed=seed,
                             device=dev, transform=transform)
