@@ -138,6 +138,13 @@ def bw_no_relu_mask(x, y, W1, b1, W2, b2):
     return {"W1": dz1.T @ x, "b1": dz1.sum(0), "W2": dl.T @ cache["h"], "b2": dl.sum(0)}
 
 
+def bw_mask_includes_zero(x, y, W1, b1, W2, b2):
+    """(z1 >= 0): lets the gradient through units whose input is exactly 0, where ReLU'(0) = 0."""
+    cache, dl = _grads(x, y, W1, b1, W2, b2)
+    dz1 = (dl @ W2) * (x @ W1.T + b1 >= 0)
+    return {"W1": dz1.T @ x, "b1": dz1.sum(0), "W2": dl.T @ cache["h"], "b2": dl.sum(0)}
+
+
 def bw_sum_not_mean(x, y, W1, b1, W2, b2):
     return {k: v * len(y) for k, v in mlp.loss_and_grads(dict(W1=W1, b1=b1, W2=W2, b2=b2), x, y)[1].items()}
 
@@ -219,7 +226,7 @@ WRONG = [
     ("nn.cross_entropy", ce_no_max_subtraction), ("nn.cross_entropy", ce_log_of_softmax),
     ("nn.cross_entropy", ce_sum_not_mean), ("nn.cross_entropy", ce_gradient_not_divided_by_n),
     ("nn.cross_entropy", ce_gradient_forgets_onehot), ("nn.cross_entropy", ce_float64_onehot),
-    ("nn.mlp_backward", bw_no_relu_mask), ("nn.mlp_backward", bw_sum_not_mean),
+    ("nn.mlp_backward", bw_no_relu_mask), ("nn.mlp_backward", bw_sum_not_mean), ("nn.mlp_backward", bw_mask_includes_zero),
     ("nn.mlp_backward", bw_transposed_weight_gradient), ("nn.mlp_backward", bw_forgets_bias_gradients),
     ("nn.mlp_backward", bw_bias_gradient_as_mean), ("nn.mlp_backward", bw_mask_from_hidden_weights),
     ("nn.adam_step", adam_no_bias_correction), ("nn.adam_step", adam_eps_inside_sqrt),

@@ -151,9 +151,11 @@ def mlp_backward_reference(x, y, W1, b1, W2, b2):
     return dict(zip(("W1", "b1", "W2", "b2"), grads))
 
 
-def mlp_case(name, n=6, d=5, h=4, k=3, bias_shift=0.0, dtype=torch.float64, hint="", seed=0) -> Case:
+def mlp_case(name, n=6, d=5, h=4, k=3, bias_shift=0.0, zero_inputs=False, dtype=torch.float64, hint="",
+             seed=0) -> Case:
     """A one-hidden-layer MLP with ``d`` inputs, ``h`` hidden units and ``k`` classes on ``n`` samples;
-    ``bias_shift`` is added to ``b1`` (negative: many units inactive)."""
+    ``bias_shift`` is added to ``b1`` (negative: many units inactive); ``zero_inputs``: the first
+    sample is all zeros and half the hidden biases are 0, so some units get an input of exactly 0."""
     def inputs(gen):
         x = torch.randn(n, d, generator=gen, dtype=dtype)
         y = torch.randint(0, k, (n,), generator=gen)
@@ -161,6 +163,9 @@ def mlp_case(name, n=6, d=5, h=4, k=3, bias_shift=0.0, dtype=torch.float64, hint
         b1 = 0.1 * torch.randn(h, generator=gen, dtype=dtype) + bias_shift
         W2 = torch.randn(k, h, generator=gen, dtype=dtype) / math.sqrt(h)
         b2 = 0.1 * torch.randn(k, generator=gen, dtype=dtype)
+        if zero_inputs:
+            x[0] = 0.0
+            b1[: h // 2] = 0.0
         return dict(x=x, y=y, W1=W1, b1=b1, W2=W2, b2=b2)
     return Case(name, inputs, hint=hint, seed=seed)
 
@@ -176,6 +181,8 @@ MLP_CASES = (
         seed=3),
     mlp_case("a batch of 32: the loss is a mean", n=32, d=4, h=5, k=3, hint=(
         "the loss is the mean over the batch, so every gradient carries a factor 1/N (from dlogits)."), seed=4),
+    mlp_case("a sample of zeros and hidden biases of 0: units with input exactly 0", zero_inputs=True, hint=(
+        "ReLU'(0) = 0, as in task 1 and in PyTorch: the mask is (z1 > 0), not (z1 >= 0)."), seed=5),
 )
 
 # ---------------------------------------------------------------------------
