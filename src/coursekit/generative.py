@@ -194,7 +194,8 @@ def _as_features(x, name: str) -> np.ndarray:
         raise TypeError(f"{name}: expected a (N, d) numpy array or torch tensor; got {type(x).__name__}")
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"{name}: expected float features; got dtype {x.dtype}. Integer values are usually "
-                        "pixels: compare float images in [0, 1] (divide uint8 by 255), or their features(classifier, images).")
+                        "pixels: compare float images in [0, 1] (divide uint8 by 255), or their "
+                        "features(classifier, images).")
     if x.ndim != 2:
         raise ValueError(f"{name}: expected a (N, d) feature array; got shape {x.shape}. "
                          "Flatten images with x.reshape(len(x), -1) or use coursekit.generative.features.")
