@@ -495,3 +495,9 @@ def test_a_denoising_run_with_another_noise_level_gets_its_own_checkpoint(tmp_pa
                                  batch_size=8, checkpoint=tmp_path / "dae.pt", device="cpu", progress=False,
                                  verbose=False)
     assert len(list(tmp_path.glob("dae-*.pt"))) == 2
+
+
+def test_reconstruction_errors_take_numpy_arrays_as_well_as_tensors():
+    x = np.random.default_rng(0).random((3, 1, 4, 4)).astype(np.float32)
+    assert np.allclose(latent.reconstruction_errors(x * 0.5, x),
+                       latent.reconstruction_errors(torch.from_numpy(x * 0.5), torch.from_numpy(x)))

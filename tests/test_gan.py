@@ -481,3 +481,8 @@ def test_running_average_starts_at_the_first_point_and_ramps_its_decay_up():
 def test_bilinear_game_rejects_no_steps_and_a_rate_outside_zero_to_two(kwargs, match):
     with pytest.raises(ValueError, match=match):
         gan.bilinear_game(**kwargs)
+
+
+def test_bilinear_game_wants_a_starting_point_of_two_numbers():
+    with pytest.raises(ValueError, match=r"start must be a point \(x, y\)"):
+        gan.bilinear_game(5, start=(1.0, 2.0, 3.0))

@@ -405,3 +405,9 @@ def test_plot_runs_takes_one_key_as_a_string():
     fig = optim.plot_runs({"SGD": _history()}, keys="val_auc")
     assert len(fig.axes) == 1 and fig.axes[0].get_title() == "validation AUC"
     plt.close(fig)
+
+
+@pytest.mark.parametrize("betas", [0.9, (0.9,), (0.9, 1.0)])
+def test_adam_refuses_betas_that_are_not_a_pair_below_one(betas):
+    with pytest.raises(ValueError, match=r"betas must be a pair"):
+        optim.Adam([torch.zeros(2, requires_grad=True)], betas=betas)

@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import ipywidgets
 import numpy as np
 import pytest
+import torch
 from scipy import ndimage
 
 from coursekit import widgets
@@ -154,3 +155,9 @@ def test_kernel_view_shows_brightness_keeping_kernels_as_images_and_edge_kernels
     assert widgets.kernel_view(x, "laplacian").min() < 0
     assert np.allclose(widgets.kernel_view(x, "gaussian blur", size=5),
                        widgets.apply_kernel(x, widgets.kernel("gaussian blur", 5)), atol=1e-6)
+
+
+def test_apply_kernel_takes_a_tensor_that_requires_grad():
+    """A slice of a model's input may carry requires_grad: numpy() refused it."""
+    x = torch.rand(6, 6, requires_grad=True)
+    assert np.allclose(widgets.apply_kernel(x, "box blur"), widgets.apply_kernel(x.detach().numpy(), "box blur"))

@@ -550,8 +550,11 @@ def bilinear_game(steps: int, lr: float = 0.1, start=(1.0, 1.0), alternating: bo
     check_positive_int(steps, "steps")
     if not 0 < lr < 2:
         raise ValueError(f"lr must be in (0, 2) (at 2 and above even alternating steps diverge); got {lr!r}")
+    start = np.asarray(start, dtype=np.float64)
+    if start.shape != (2,):
+        raise ValueError(f"start must be a point (x, y) of two numbers; got shape {start.shape}")
     out = np.empty((steps + 1, 2))
-    x, y = out[0] = np.asarray(start, dtype=np.float64)
+    x, y = out[0] = start
     for t in range(1, steps + 1):
         if alternating:
             y = y + lr * x

@@ -331,8 +331,9 @@ def versus_pca(model: nn.Module, pca, train, test) -> dict[str, float]:
 
 def reconstruction_errors(reconstructions: torch.Tensor, images: torch.Tensor) -> np.ndarray:
     """Per-image MSE ``(N,)`` float64: the anomaly score of reconstruction-based detection.
-    (Detached: a model's output may still carry gradients.)"""
-    return metrics.mse(reconstructions.detach(), images.detach(), reduction="none").cpu().double().numpy()   # MPS has no float64
+    Tensors or arrays ``(N, C, H, W)``. (Detached: a model's output may still carry gradients.)"""
+    reconstructions, images = (torch.as_tensor(t).detach() for t in (reconstructions, images))
+    return metrics.mse(reconstructions, images, reduction="none").cpu().double().numpy()   # MPS has no float64
 
 
 def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:

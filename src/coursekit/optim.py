@@ -135,8 +135,10 @@ class Adam(torch.optim.Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        if lr <= 0 or not all(0 <= b < 1 for b in betas) or eps < 0:
-            raise ValueError(f"need lr > 0, 0 <= betas < 1 and eps >= 0; got lr={lr}, betas={betas}, eps={eps}")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1), such as (0.9, 0.999); got {betas!r}")
+        if lr <= 0 or eps < 0:
+            raise ValueError(f"need lr > 0 and eps >= 0; got lr={lr}, eps={eps}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps))
 
     @torch.no_grad()

@@ -71,6 +71,7 @@ def apply_kernel(image, k) -> np.ndarray:
     Returns ``(H, W)`` float32; values may leave [0, 1] (edge kernels are signed).
     """
     k = kernel(k) if isinstance(k, str) else np.asarray(k, dtype=np.float32)
+    image = image.detach().cpu() if isinstance(image, torch.Tensor) else image   # a model's input may need grad
     x = torch.as_tensor(np.asarray(image), dtype=torch.float32)
     if x.ndim == 3 and x.shape[0] == 1:
         x = x[0]
