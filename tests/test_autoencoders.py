@@ -501,3 +501,26 @@ def test_reconstruction_errors_take_numpy_arrays_as_well_as_tensors():
     x = np.random.default_rng(0).random((3, 1, 4, 4)).astype(np.float32)
     assert np.allclose(latent.reconstruction_errors(x * 0.5, x),
                        latent.reconstruction_errors(torch.from_numpy(x * 0.5), torch.from_numpy(x)))
+
+
+@pytest.mark.parametrize("kwargs, says", [(dict(kind="dae", noise_sigma=-0.1), "noise_sigma"),
+                                          (dict(kind="dae", noise_sigma=float("nan")), "noise_sigma")])
+def test_train_autoencoder_refuses_a_noise_level_that_is_not_a_positive_number(kwargs, says):
+    from coursekit.models.autoencoders import ConvAutoencoder
+    with pytest.raises(ValueError, match=says):
+        latent.train_autoencoder(ConvAutoencoder(None, width=2), torch.rand(8, 1, 28, 28), epochs=1, device="cpu",
+                                 progress=False, verbose=False, **kwargs)
+
+
+def test_train_autoencoder_refuses_a_negative_beta():
+    """beta = 2 s^2 is a variance: a negative one rewards codes far from the prior."""
+    from coursekit.models.autoencoders import ConvVAE
+    with pytest.raises(ValueError, match="beta"):
+        latent.train_autoencoder(ConvVAE(4, width=2), torch.rand(8, 1, 28, 28), kind="vae", beta=-0.02, epochs=1,
+                                 device="cpu", progress=False, verbose=False)
+
+
+@pytest.mark.parametrize("sigma", [float("inf"), float("nan"), -0.1])
+def test_add_noise_refuses_a_sigma_that_is_not_a_finite_number_at_least_0(sigma):
+    with pytest.raises(ValueError, match="sigma"):
+        latent.add_noise(torch.rand(2, 1, 4, 4), sigma)

@@ -486,3 +486,8 @@ def test_bilinear_game_rejects_no_steps_and_a_rate_outside_zero_to_two(kwargs, m
 def test_bilinear_game_wants_a_starting_point_of_two_numbers():
     with pytest.raises(ValueError, match=r"start must be a point \(x, y\)"):
         gan.bilinear_game(5, start=(1.0, 2.0, 3.0))
+
+
+def test_train_discriminator_1d_refuses_zero_steps():
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        gan.train_discriminator_1d(P_DATA, P_G, steps=0)

@@ -905,3 +905,10 @@ def test_train_gan_gives_another_seed_or_other_labels_another_checkpoint_and_oth
     assert len(list(tmp_path.glob("g-*.pt"))) == 3
     first_weights = [next(iter(G.parameters())) for G in Gs]   # the same at the start (seeded init)
     assert not torch.equal(first_weights[0], first_weights[1])
+
+
+def test_class_samples_refuse_a_class_that_is_not_a_whole_number():
+    """1.7 used to be cut to class 1 without a word."""
+    G = ConditionalGenerator(z_dim=4, n_classes=3, width=2)
+    with pytest.raises(ValueError, match="y must be a class index"):
+        generative.class_samples(G, 1.7)

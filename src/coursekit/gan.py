@@ -454,6 +454,7 @@ def train_discriminator_1d(p_data: Mixture1D, p_g: Mixture1D, steps: int = 2000,
     Runs on the CPU with one thread: for a network this small, thread
     start-up costs more than the arithmetic (the previous setting is restored).
     """
+    check_positive_int(steps, "steps")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

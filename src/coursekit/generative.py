@@ -712,8 +712,8 @@ def class_samples(G: nn.Module, y: int, n: int = 8, seed: int = 0) -> torch.Tens
     n_classes = getattr(G, "n_classes", None)
     if n_classes is None:
         raise TypeError(f"class_samples needs a conditional generator (with n_classes); got {type(G).__name__}")
-    if not 0 <= int(y) < n_classes:
-        raise ValueError(f"y must lie in [0, {n_classes}); got {y!r}")
+    if not is_int(y) or not 0 <= y < n_classes:
+        raise ValueError(f"y must be a class index, an int in [0, {n_classes}); got {y!r}")
     return generate(G, n, labels=torch.full((n,), int(y), dtype=torch.int64), seed=seed)
 
 

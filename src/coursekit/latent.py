@@ -28,6 +28,8 @@ Images are ``(N, C, H, W)`` float32 tensors in [0, 1] throughout.
 """
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from typing import Callable, Sequence
 
@@ -100,6 +102,10 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
     if (kind == "vae") != isinstance(model, ConvVAE):
         raise TypeError(f"kind={kind!r} needs {'a ConvVAE' if kind == 'vae' else 'a model that returns images'}; "
                         f"got {type(model).__name__}")
+    if kind == "dae" and not (isinstance(noise_sigma, numbers.Real) and 0 < noise_sigma < math.inf):
+        raise ValueError(f"noise_sigma (the denoiser's training noise) must be a number > 0; got {noise_sigma!r}")
+    if kind == "vae" and not (isinstance(beta, numbers.Real) and 0 <= beta < math.inf):
+        raise ValueError(f"beta (2 s^2, the decoder's pixel variance) must be a number >= 0; got {beta!r}")
     check_images(images, "images")
     check_unit_range(images, "images")   # the decoder ends in a sigmoid
     dev = get_device(device)
@@ -340,8 +346,8 @@ def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor
     """``images + sigma * eps`` with ``eps ~ N(0, 1)`` drawn from a generator seeded
     with ``seed`` (the same noise every call). Not clipped: the noise stays Gaussian."""
     check_images(images, "images")
-    if not sigma >= 0:
-        raise ValueError(f"sigma must be >= 0; got {sigma!r}")
+    if not 0 <= sigma < math.inf:
+        raise ValueError(f"sigma must be a finite number >= 0; got {sigma!r}")
     gen = torch.Generator().manual_seed(check_seed(seed))
     eps = torch.randn(images.shape, generator=gen, dtype=torch.float32)
     return images + sigma * eps.to(images.device, images.dtype)
