@@ -454,3 +454,20 @@ def test_agreement_tolerates_only_rounding():
 def test_agreement_refuses_what_is_not_a_comparable_number(value, reference):
     with pytest.raises(ValueError, match="must be"):
         bench.agreement("A", value, reference, "x.json")
+
+
+def test_find_results_of_the_full_profile_ignores_archived_quick_runs(tmp_path):
+    bench.archive_result(write_run(tmp_path, "demo", "cpu: x", profile="quick", fd=9.0))   # demo@...quick.json
+    write_run(tmp_path, "demo", "cpu: x", fd=5.0)
+    assert [r["fd"] for r in bench.find_results("demo", results_dir=tmp_path)] == [5.0]
+
+
+def test_series_reads_only_keys_that_are_the_prefix_a_number_and_the_suffix():
+    r = {"fd_gan_epoch_001": 0.5, "fd_gan_epoch_001_std": 0.1, "fd_gan_epoch_002": 0.4}
+    assert bench.series(r, "fd_gan_epoch_") == {1: 0.5, 2: 0.4}
+
+
+def test_write_image_rounds_intensities_to_the_nearest_grey_level(tmp_path):
+    from PIL import Image
+    path = bench.write_image("demo_grey", np.full((2, 2), 0.5), profile="full", results_dir=tmp_path)
+    assert np.asarray(Image.open(path))[0, 0] == 128          # 127.5 rounds to 128, truncation gives 127

@@ -236,3 +236,29 @@ def test_train_classifier_refuses_class_weights_of_the_wrong_length(phantom_sets
 def test_random_shift_refuses_a_shift_that_is_not_a_whole_number_of_pixels(max_shift):
     with pytest.raises(ValueError, match="max_shift"):
         classify.random_shift(max_shift)
+
+
+def test_random_shift_moves_up_to_max_shift_pixels_both_ways():
+    x = torch.zeros(300, 1, 5, 5)
+    x[:, :, 2, 2] = 1
+    out = classify.random_shift(1, seed=0)(x)
+    rows = out[:, 0].sum(2).argmax(1) - 2          # where the bright pixel landed, relative to the centre
+    assert set(rows.tolist()) == {-1, 0, 1}
+
+
+def test_train_classifier_restores_the_epoch_with_the_best_validation_auc(phantom_sets):
+    train, val = phantom_sets[0].subset(64, seed=0), phantom_sets[1].subset(64, seed=0)
+    torch.manual_seed(0)
+    hist = classify.train_classifier(models.SmallCNN(1, 2, width=4), train, val, epochs=4, batch_size=16,
+                                     lr=0.05, device="cpu", progress=False, verbose=False)
+    assert hist.best_epoch == 1 + int(np.argmax(hist["val_auc"]))
+
+
+def test_pixel_logistic_regression_standardises_with_the_training_pixels_only(phantom_sets, monkeypatch):
+    from sklearn.preprocessing import StandardScaler
+    train, test = phantom_sets[0].subset(40, seed=0), phantom_sets[1].subset(20, seed=0)
+    seen = []
+    fit = StandardScaler.fit
+    monkeypatch.setattr(StandardScaler, "fit", lambda self, x, *a, **k: (seen.append(len(x)), fit(self, x, *a, **k))[1])
+    classify.pixel_logistic_regression(train, test)
+    assert seen == [len(train)]

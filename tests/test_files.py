@@ -78,3 +78,16 @@ def test_a_check_that_fails_keeps_the_written_bytes_from_the_final_name(tmp_path
     assert seen == [b"<html>"]                       # the check saw the finished temporary file
     assert path.read_text() == "verified\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["organamnist.npz"]
+
+
+@pytest.mark.parametrize("write, durable, flushes", [
+    (lambda p, d: atomic_write(p, lambda f: f.write(b"x"), durable=d), True, 1),
+    (lambda p, d: atomic_write(p, lambda f: f.write(b"x"), durable=d), False, 0),
+    (lambda p, d: atomic_write_text(p, "x", durable=d), True, 1),
+    (lambda p, d: atomic_write_text(p, "x", durable=d), False, 0)])
+def test_a_durable_write_is_flushed_to_disk_and_a_scratch_write_is_not(tmp_path, monkeypatch, write, durable, flushes):
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+    write(tmp_path / "f.bin", durable)
+    assert len(calls) == flushes

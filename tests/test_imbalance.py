@@ -222,3 +222,28 @@ def test_classical_augment_refuses_images_outside_0_1():
     """0-255 images used to come back with 95% of their pixels clipped to 1."""
     with pytest.raises(ValueError, match="Divide by 255"):
         imbalance.classical_augment(255 * torch.rand(4, 1, 8, 8), 3)
+
+
+def test_imbalanced_subset_sets_the_minority_share_of_the_whole_subset_not_of_the_others(organ_phantoms):
+    """fraction / (1 - fraction) * n others: 11 of 111 at 10%; fraction * n others would give 10 of 110."""
+    sub = imbalance.imbalanced_subset(organ_phantoms, minority=3, fraction=0.1, n=100, seed=0)
+    assert int((sub.labels == 3).sum()) == round(0.1 / 0.9 * 100) == 11
+
+
+def test_imbalanced_subset_draws_other_minority_images_for_another_seed(organ_phantoms):
+    a, b = (imbalance.imbalanced_subset(organ_phantoms, minority=3, fraction=0.05, n=114, seed=s) for s in (0, 1))
+    assert not torch.equal(a.images[a.labels == 3], b.images[b.labels == 3])
+
+
+def test_summarise_gives_the_paired_difference_its_standard_error_over_the_seeds():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.3, 0.6, 0.9]              # differences 0.1, 0.2, 0.3
+    s = imbalance.summarise(imbalance_rows(recalls))
+    assert s["minority_recall_cgan_diff_se"] == pytest.approx(0.1 / 3 ** 0.5)   # std 0.1 over sqrt(3) seeds
+
+
+def test_a_difference_between_one_and_two_standard_errors_is_not_distinguishable():
+    recalls = {arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}
+    recalls["cGAN samples"] = [0.4, 0.4, 0.7]              # +0.2, 0, +0.1: mean 0.1, se 0.058 (1.7 se)
+    verdict = imbalance.table(imbalance.summarise(imbalance_rows(recalls)))["minority recall: verdict"]
+    assert verdict["cGAN samples"] == "not distinguishable"
