@@ -325,3 +325,14 @@ def test_adrenal_volumes_become_28_slices_of_28_by_28():
     (heat,) = [ax for ax in fig.axes if ax.get_xlabel() == "slice"]
     assert heat.images[0].get_array().shape == (8, 28)
     plt.close(fig)
+
+
+def test_vanishing_gradients_gives_each_seed_its_own_initial_weights(monkeypatch):
+    """Each seed is a fresh initialisation, not only a fresh input sequence: the spread over seeds
+    is the spread over networks."""
+    made = []
+    make = R._make
+    monkeypatch.setattr(R, "_make", lambda *a, **k: made.append(make(*a, **k)) or made[-1])
+    R.vanishing_gradients([2], kinds=("gru",), hidden_size=4, input_size=3, seeds=[0, 1])
+    first, second = (dict(m.named_parameters())["weight_hh_l0"] for m in made)
+    assert not torch.equal(first, second)
