@@ -468,3 +468,13 @@ def test_evaluate_scores_a_multi_label_task_with_sigmoids_not_a_softmax():
         p = model(x).sigmoid().double().numpy()
     assert res["auc"] == pytest.approx(metrics.auc(y.numpy(), p, "multi-label, binary-class"))
     assert res["acc"] == pytest.approx(metrics.accuracy(y.numpy(), p, "multi-label, binary-class"))
+
+
+@pytest.mark.parametrize("start_in_train_mode", [True, False])
+def test_evaluating_runs_the_block_in_eval_mode_and_gives_the_model_back_in_its_mode(start_in_train_mode):
+    model = make_model().train(start_in_train_mode)
+    with pytest.raises(RuntimeError):
+        with train.evaluating(model):
+            assert not model.training and not model[2].training     # dropout off inside
+            raise RuntimeError("a failing forward pass")
+    assert model.training == start_in_train_mode

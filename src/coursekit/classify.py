@@ -110,13 +110,8 @@ def _check_outputs(model: nn.Module, x: torch.Tensor, n_classes: int) -> None:
     """One forward pass (eval mode, no gradients) to check that ``model`` gives one logit per class:
     with fewer, cross-entropy fails inside (on a GPU with a device-side assert that ends the
     session); with more, the first validation fails after a whole epoch."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(x)
-    finally:
-        model.train(was_training)
+    with train.evaluating(model), torch.no_grad():
+        out = model(x)
     if out.ndim != 2 or out.shape[1] != n_classes:
         raise ValueError(f"the model has {out.shape[1] if out.ndim == 2 else tuple(out.shape[1:])} outputs per "
                          f"image, but the data have {n_classes} classes: its last layer must give {n_classes} "

@@ -230,14 +230,12 @@ def features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 512,
     captured = []
     hook = _last_linear(classifier).register_forward_pre_hook(
         lambda module, inputs: captured.append(inputs[0].flatten(1).float().cpu()))
-    was_training = classifier.training
-    classifier.eval()
     try:
-        for i in range(0, len(images), batch_size):
-            classifier(images[i:i + batch_size].to(dev))
+        with _train.evaluating(classifier):
+            for i in range(0, len(images), batch_size):
+                classifier(images[i:i + batch_size].to(dev))
     finally:
         hook.remove()
-        classifier.train(was_training)
     return torch.cat(captured).double().numpy()
 
 
@@ -466,12 +464,8 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     labels = check_class_labels(labels, len(images), n_classes)
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
     dev = model_device(classifier, device)
-    was_training = classifier.training
-    classifier.eval()
-    try:
+    with _train.evaluating(classifier):
         logits = [classifier(images[i:i + batch_size].to(dev)) for i in range(0, len(images), batch_size)]
-    finally:
-        classifier.train(was_training)
     n_outputs = logits[0].shape[1]
     if n_classes > n_outputs:
         raise ValueError(f"labels: the classifier has {n_outputs} outputs (classes 0 to {n_outputs - 1}), but "
@@ -524,14 +518,10 @@ def _latent(n: int, z_dim: int, seed: int) -> torch.Tensor:
 @torch.no_grad()
 def _run_generator(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None, batch_size: int = 1024) -> torch.Tensor:
     dev = model_device(G)
-    was_training = G.training
-    G.eval()
-    try:
+    with _train.evaluating(G):
         out = [G(z[i:i + batch_size].to(dev)) if y is None else
                G(z[i:i + batch_size].to(dev), y[i:i + batch_size].to(dev))
                for i in range(0, len(z), batch_size)]
-    finally:
-        G.train(was_training)
     return torch.cat(out).float().cpu()
 
 

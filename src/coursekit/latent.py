@@ -148,12 +148,8 @@ def _batched(fn: Callable, model: nn.Module, images: torch.Tensor, batch_size: i
     if are_images:
         check_images(images, "images")
     dev = model_device(model, device)
-    was_training = model.training
-    model.eval()
-    try:
+    with train.evaluating(model):
         return [fn(images[i:i + batch_size].to(dev)) for i in range(0, len(images), batch_size)]
-    finally:
-        model.train(was_training)
 
 
 def encode(model: nn.Module, images: torch.Tensor, batch_size: int = 512, device=None) -> np.ndarray:

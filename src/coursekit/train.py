@@ -31,6 +31,7 @@ import math
 import os
 import random
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -43,7 +44,7 @@ from . import metrics as _metrics
 from .checks import check_positive_int
 from .files import atomic_write
 
-__all__ = ["History", "fit", "to_device", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
+__all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
            "checkpoint_for", "digest_tensors", "model_fingerprint", "source_digest",
            "epoch_line"]
 
@@ -484,6 +485,19 @@ def _loss_step(model, batch, loss_fn, optimizer, dev, use_amp, scaler, clip_grad
     return logs
 
 
+@contextmanager
+def evaluating(model: nn.Module):
+    """``with evaluating(model):`` runs the block with ``model`` in eval mode (dropout off,
+    batch norm on its running statistics) and gives it back in the mode it had, even when the
+    block raises."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def predict(model: nn.Module, batches: Iterable, device: torch.device | str | None = None,
             activation: str = "softmax") -> tuple[np.ndarray, np.ndarray]:
@@ -496,17 +510,13 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | str | No
     if activation not in ("softmax", "sigmoid"):
         raise ValueError(f"activation must be 'softmax' or 'sigmoid'; got {activation!r}")
     dev = _device.model_device(model, device)
-    was_training = model.training
-    model.eval()
     scores, labels = [], []
-    try:
+    with evaluating(model):
         for x, y in batches:
             logits = model(x.to(dev)).float()
             p = logits.softmax(1) if activation == "softmax" else logits.sigmoid()
             scores.append(p.cpu().double().numpy())
             labels.append(y.cpu().numpy())
-    finally:
-        model.train(was_training)
     if not scores:
         raise ValueError("predict: batches gave no batch; expected an iterable of (images, labels) pairs "
                          "(an empty data set, or a DataLoader with drop_last=True and fewer images than a batch?)")

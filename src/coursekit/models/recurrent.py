@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from ..checks import check_images, check_seed
+from ..train import evaluating
 from .cnn import SmallCNN, conv_block
 
 __all__ = [
@@ -420,9 +421,7 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
     """
     if volume.ndim != 4:
         raise ValueError(f"volume must be (C, D, H, W); got shape {tuple(volume.shape)}")
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         p = next(model.parameters())
         feats = model.features(volume[None].to(p.device, p.dtype))[0].float().cpu()   # (D, F)
         rnn, head = copy.deepcopy(model.rnn).float().cpu(), copy.deepcopy(model.head).float().cpu()
@@ -443,8 +442,6 @@ def gate_trace(model: SliceRNN, volume: torch.Tensor) -> dict:
         if not torch.allclose(out[0, -1:], h, atol=1e-5, rtol=1e-4):
             raise RuntimeError("gate_trace: the from-scratch cells disagree with model.rnn "
                                f"(largest difference {float((out[0, -1:] - h).abs().max()):.3g})")
-    finally:
-        model.train(was_training)
     return {k: torch.cat([r[k] for r in rows]).cpu().numpy() for k in rows[0]}
 
 
