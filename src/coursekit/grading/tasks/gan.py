@@ -322,8 +322,11 @@ def run_real_batch(real_batch, inputs):
     again, second = real_batch(images, n, gen), real_batch(images, n, gen)
     flat = images.flatten(1)
 
+    def matches(batch):   # (batch size, len(images)): which data-set image each batch image is
+        return (batch.flatten(1)[:, None, :] == flat[None]).all(2)
+
     def from_data(batch):
-        return bool(all((flat == row).all(1).any() for row in batch.flatten(1)))
+        return bool(matches(batch).any(1).all())
 
     # Over FAIR_BATCHES batches: every image is drawn, unless the draw leaves some out (as
     # randint(0, len(images) - 1) does the last); each about equally often (rounding uniform
@@ -335,7 +338,7 @@ def run_real_batch(real_batch, inputs):
     neighbours = pairs = 0
     gen = torch.Generator().manual_seed(inputs["seed"] + 1)
     for _ in range(FAIR_BATCHES):
-        match = (real_batch(images, n, gen).flatten(1)[:, None, :] == flat[None]).all(2)
+        match = matches(real_batch(images, n, gen))
         idx = match.float().argmax(1)
         counts += match.sum(0)
         neighbours += int((idx[1:] == (idx[:-1] + 1) % len(images)).sum())
