@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from coursekit import classify, models
+from coursekit import classify, data, models
 
 
 def test_random_shift_moves_content_without_changing_shape_and_repeats_with_the_seed():
@@ -200,9 +200,9 @@ def test_your_own_optimizer_comes_with_its_own_learning_rate(phantom_sets):
                                   scheduler=torch.optim.lr_scheduler.StepLR(opt, 1))
 
 
-def _three_classes(labels, n=None):
+def _three_classes(labels):
+    """A small 3-class set (BloodMNIST's flag, random 4x4 images) with the given labels."""
     labels = torch.as_tensor(labels)
-    from coursekit import data
     return data.MedMNIST(images=torch.rand(len(labels), 1, 4, 4), labels=labels, flag="bloodmnist", split="train",
                          size=28, task="multi-class", label_names=["a", "b", "c"], n_classes=3)
 
