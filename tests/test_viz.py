@@ -288,6 +288,12 @@ def test_plot_history_keys_select_curves_and_logy_applies_to_losses():
     assert fig.axes[0].get_yscale() == "log" and fig.axes[1].get_yscale() == "linear"
 
 
+def test_plot_history_logy_writes_loss_ticks_as_plain_numbers():
+    fig = rendered(viz.plot_history({"train_loss": [0.09, 0.05, 0.03, 0.025]}, logy=True))
+    ticks = {t.get_text() for t in fig.axes[0].yaxis.get_ticklabels(minor=True)} - {""}
+    assert ticks and ticks <= {"0.02", "0.05"}, ticks          # not 3 x 10^-2 nor a crowd of 3 4 6 7 8 9
+
+
 def test_plot_history_colours_curves_from_the_palette():
     fig = rendered(viz.plot_history(HISTORY))
     colours = [line.get_color() for ax in fig.axes for line in ax.get_lines()]
@@ -511,4 +517,15 @@ def test_plain_log_labels_write_plain_numbers_at_powers_of_ten_and_at_2_and_5_on
     minor = {t.get_text() for t in ax.yaxis.get_minorticklabels()} - {""}
     major = {t.get_text() for t in ax.yaxis.get_majorticklabels()} - {""}
     assert "10" in major and minor <= {"2", "5", "20", "50"} and "5" in minor
+    plt.close(fig)
+
+
+def test_plain_log_labels_leave_minor_ticks_unlabelled_over_many_decades():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [1e-6, 1.0])
+    ax.set_yscale("log")
+    viz.plain_log_labels(ax.yaxis)
+    fig.canvas.draw()
+    assert {t.get_text() for t in ax.yaxis.get_minorticklabels()} == {""}   # 2 and 5 in each of 6 decades would crowd
+    assert "0.001" in {t.get_text() for t in ax.yaxis.get_majorticklabels()}
     plt.close(fig)

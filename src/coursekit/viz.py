@@ -383,6 +383,7 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if title == "loss" and logy:
             ax.set_yscale("log")
+            plain_log_labels(ax.yaxis)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=TITLE_FONTSIZE)
     return fig
@@ -443,15 +444,23 @@ def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping 
     return fig
 
 
+MINOR_LABEL_DECADES = 2     # plain_log_labels labels minor ticks on log axes spanning at most this many decades
+
+
 def plain_log_labels(axis) -> None:
     """Label a log-scaled ``axis`` (``ax.yaxis``, ``ax.xaxis``) in plain numbers: "6", not
     "6 x 10^0", at the powers of ten and, between them, only at 2 and 5 times one, so that the
-    minor labels of a short range (7, 8, 9) do not run into each other."""
+    minor labels of a short range (7, 8, 9) do not run into each other. Over more than
+    ``MINOR_LABEL_DECADES`` decades the powers of ten alone are labelled."""
+    def minor(value: float, _) -> str:
+        low, high = sorted(axis.get_view_interval())
+        short = low > 0 and math.log10(high / low) <= MINOR_LABEL_DECADES
+        return _label_2_and_5(value) if short else ""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(FuncFormatter(_label_2_and_5))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
-def _label_2_and_5(value: float, _) -> str:
+def _label_2_and_5(value: float) -> str:
     """Minor tick labels of a log axis: 2 and 5 times a power of ten, plainly written."""
     mantissa = value / 10 ** math.floor(math.log10(value)) if value > 0 else 0
     return f"{value:g}" if round(mantissa) in (2, 5) and abs(mantissa - round(mantissa)) < 1e-6 else ""
