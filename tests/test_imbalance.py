@@ -77,22 +77,56 @@ def test_class_weights_are_inverse_frequencies_with_mean_one_on_balanced_data():
     assert imbalance.class_weights(torch.tensor([0, 1, 2]), 3).tolist() == [1.0, 1.0, 1.0]
 
 
-def test_trial_returns_one_scored_row_per_arm_with_the_time_of_its_histories(organ_phantoms, tmp_path):
-    kw = dict(n_others=100, fraction=0.02, clf_width=4, clf_epochs=1, batch_size=16, z_dim=8, gan_width=4,
-              gan_epochs=1, device="cpu")
-    rows = imbalance.trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0,
-                                      checkpoint_dir=str(tmp_path), **kw)
+TRIAL_KW = dict(n_others=100, fraction=0.02, clf_width=4, clf_epochs=1, batch_size=16, z_dim=8, gan_width=4,
+                gan_epochs=1, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def recorded_trial(organ_phantoms, tmp_path_factory):
+    """One small trial: its rows, its checkpoint folder, and the training set of each arm."""
+    from coursekit import classify
+    folder, sets, real_train = tmp_path_factory.mktemp("trial"), [], classify.train_classifier
+
+    def recording(model, train_data, *args, **kwargs):
+        sets.append(train_data)
+        return real_train(model, train_data, *args, **kwargs)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(classify, "train_classifier", recording)
+        rows = imbalance.trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0, checkpoint_dir=str(folder),
+                               **TRIAL_KW)
+    return rows, folder, dict(zip(imbalance.ARMS, sets))
+
+
+def test_trial_returns_one_scored_row_per_arm_with_the_time_of_its_histories(organ_phantoms, recorded_trial):
+    rows, folder, _ = recorded_trial
     assert [r["arm"] for r in rows] == list(imbalance.ARMS)
     for r in rows:
         assert 0 <= r["minority recall"] <= 1 and 0 <= r["balanced accuracy"] <= 1 and 0 <= r["accuracy"] <= 1
         assert r["train seconds"] > 0
-    seconds = {p.name: sum(torch.load(p, weights_only=False)["history"]["time_s"]) for p in tmp_path.glob("*.pt")}
+    seconds = {p.name: sum(torch.load(p, weights_only=False)["history"]["time_s"]) for p in folder.glob("*.pt")}
     assert len(seconds) == 1 + len(rows)                    # the cGAN and one classifier per arm
     # every history counted once: the cGAN's in its arm only, each classifier's in its own arm
     assert sum(r["train seconds"] for r in rows) == pytest.approx(sum(seconds.values()))
     again = imbalance.trial(organ_phantoms, organ_phantoms, organ_phantoms, 3, 0,
-                                       checkpoint_dir=str(tmp_path), **kw)    # resumed: nothing trained
+                            checkpoint_dir=str(folder), **TRIAL_KW)    # resumed: nothing trained
     assert [r["train seconds"] for r in again] == pytest.approx([r["train seconds"] for r in rows])
+
+
+def test_trial_gives_each_arm_the_training_set_it_names(organ_phantoms, recorded_trial):
+    sets = recorded_trial[2]
+    plain = sets["plain"]
+    n_target, _ = imbalance.extra_needed(plain, 3)
+    assert len(sets) == len(imbalance.ARMS) and sets["re-weighting"] is plain
+    for arm in ("classical augmentation", "cGAN samples", "more real images (reference)"):
+        is_min = sets[arm].labels == 3
+        assert int(is_min.sum()) == n_target, arm                          # up to the others' mean count
+        assert torch.equal(sets[arm].images[~is_min], plain.images[plain.labels != 3]), arm   # others untouched
+    # the reference arm's minority images are real ones, and include those the other arms have
+    reference = sets["more real images (reference)"]
+    extra = reference.images[reference.labels == 3].flatten(1)
+    pool = organ_phantoms.images[organ_phantoms.labels == 3].flatten(1)
+    assert all(bool((pool == x).all(1).any()) for x in extra)
+    assert all(bool((extra == x.flatten()).all(1).any()) for x in plain.images[plain.labels == 3])
 
 
 def imbalance_rows(recall_by_arm):
