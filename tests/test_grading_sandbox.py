@@ -63,3 +63,28 @@ def test_an_error_raised_inside_an_installed_package_points_at_the_student_s_cal
 
     record = execute(lambda obj, inputs: obj(np.zeros((2, 2))), invert, {})
     assert "LinAlgError" in record["error"] and record["error"].endswith("in invert: return np.linalg.inv(matrix))")
+
+
+LIMITS_WITHOUT_PROC = """
+import pathlib, resource
+from coursekit.grading import sandbox
+real = pathlib.Path.read_text
+def no_proc(self, *args, **kwargs):          # macOS: no /proc
+    if str(self).startswith("/proc"):
+        raise FileNotFoundError(self)
+    return real(self, *args, **kwargs)
+pathlib.Path.read_text = no_proc
+sandbox.limit_resources(100)
+print(resource.getrlimit(resource.RLIMIT_FSIZE)[0], resource.getrlimit(resource.RLIMIT_AS)[0])
+"""
+
+
+def test_the_output_limit_holds_where_there_is_no_proc_to_size_the_memory_limit():
+    import resource
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", LIMITS_WITHOUT_PROC], capture_output=True, text=True, check=True)
+    fsize, address_space = map(int, out.stdout.split())
+    assert fsize == cases.MAX_FILE_BYTES                 # printed output stays bounded on macOS
+    assert address_space == resource.getrlimit(resource.RLIMIT_AS)[0]   # unchanged: it needs /proc's count of
+    #                                                                      what torch has mapped

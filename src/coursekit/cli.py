@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=_positive, default=None,
                    help="wall-clock seconds per task (default: the task's own, 60 s)")
     g.add_argument("--hidden", default=None, help="folder of instructor-only cases (<exercise>.py)")
-    g.add_argument("--memory", type=_positive, default=2048, help="memory limit per task in MiB (default: 2048)")
+    g.add_argument("--memory", type=_positive, default=2048,
+                   help="memory limit per task in MiB (default: 2048; Linux only)")
     g.add_argument("--jobs", type=_count, default=None, help="submissions graded at once (default: CPU cores)")
     g.add_argument("--exercise", default=None, help="exercise name, when a notebook does not say (e.g. cnn)")
     g.add_argument("--force", action="store_true", help="replace existing reports")

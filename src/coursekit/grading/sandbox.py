@@ -45,16 +45,20 @@ NAME_ERROR_NOTE = ("; the grader keeps only the notebook's imports, functions, c
 
 
 def limit_resources(memory_mb: float) -> None:
-    """Allow ``memory_mb`` MiB of address space beyond what is mapped now (torch
-    maps a lot at import) and ``MAX_FILE_BYTES`` per file. Linux only; elsewhere a no-op."""
+    """Allow ``MAX_FILE_BYTES`` per file (printed output included) on POSIX, and
+    ``memory_mb`` MiB of address space beyond what is mapped now (torch maps a lot at
+    import) on Linux, where /proc says how much that is. On Windows, a no-op."""
     try:
         import resource
+    except ImportError:
+        return
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    try:
         vm_kb = int(Path("/proc/self/status").read_text().split("VmSize:")[1].split()[0])
-    except (ImportError, OSError, IndexError, ValueError):
+    except (OSError, IndexError, ValueError):
         return
     limit = vm_kb * 1024 + int(memory_mb * 2**20)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
 
 
 def print_to(path: Path) -> None:
