@@ -396,6 +396,61 @@ def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tm
             os.kill(pid, signal.SIGKILL)
 
 
+# ------------------------------------------------------------ the grader's own process
+
+SIZE_TASK = "cnn.output_size"
+PRINTING_SIZE = ("def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):\n"
+                 "    print('size − kernel ≤ 3 × 3')\n"
+                 "    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1\n")
+
+
+def grade_size_task(source: str):
+    """One task of one submission, through the real child process."""
+    from coursekit.grading.runner import expected_outputs, run_submission
+    from coursekit.grading.tasks import get_task
+    task = get_task(SIZE_TASK)
+    results, load_notes, _ = run_submission([expected_outputs(task, list(task.cases))], source)
+    return results[0], load_notes
+
+
+def test_the_grading_process_imports_what_the_grader_imports(tmp_path, monkeypatch):
+    # e.g. coursekit installed with `pip install --user` or found through PYTHONPATH, which the
+    # child's isolated mode would not see on its own
+    (tmp_path / "probe_beside_the_grader.py").write_text("OFFSET = 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result, notes = grade_size_task("import probe_beside_the_grader\n" + PRINTING_SIZE.replace(
+        "return (", "return probe_beside_the_grader.OFFSET + ("))
+    assert result.score() == pytest.approx(result.task.points) and notes == [], [c.message for c in result.cases]
+
+
+def test_printing_other_than_ascii_costs_nothing_where_the_locale_is_not_utf8(tmp_path, monkeypatch):
+    # Windows' locale encoding (cp1252) cannot write "−" or "≤". Simulated with an ASCII locale and
+    # UTF-8 mode off by default: the interpreter's own options, if the grader gives any, come first
+    python = tmp_path / "python-ascii-locale"
+    python.write_text(f"#!{sys.executable}\nimport os, sys\nargs = sys.argv[1:]\n"
+                      "at = next(i for i, a in enumerate(args) if a in ('-c', '-m'))\n"
+                      f"os.execv({sys.executable!r}, [{sys.executable!r}, *args[:at], '-X', 'utf8=0', *args[at:]])\n")
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("LC_ALL", "C")
+    result, _ = grade_size_task(PRINTING_SIZE)
+    assert result.score() == pytest.approx(result.task.points), [c.message for c in result.cases]
+    assert "size − kernel ≤ 3 × 3" in result.output
+
+
+def test_a_grading_process_that_cannot_start_stops_the_run_and_scores_no_one(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "python-without-coursekit"
+    broken.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'coursekit'\"\nexit 1\n")
+    broken.chmod(0o755)
+    sub = submission(tmp_path / "alice.ipynb")
+    monkeypatch.setattr(sys, "executable", str(broken))
+    rc = main(["grade", str(sub), "--out", str(tmp_path / "grades")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "failed to start" in err and "No module named 'coursekit'" in err
+    assert not (tmp_path / "grades" / "alice").exists()      # no report of 0 for a fault not alice's
+
+
 # ------------------------------------------------------------ exercises
 
 def test_untouched_exercises_grade_zero_at_their_first_case_without_crashing(exercises_run):

@@ -4,7 +4,8 @@
     coursekit grade SUBMISSION.ipynb [...] --out DIR [--timeout S] [--hidden DIR] [--force]
 
 Exit status: 0 when the command completed (also when students score zero),
-2 for a usage problem (missing file, a report that already exists...), 130 when interrupted.
+2 for a usage problem (missing file, a report that already exists...) or a grading process that
+cannot start (the submission being graded then gets no report), 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -68,12 +69,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coursekit {args.command}: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        kept = (f"; the reports printed above are kept in {args.out}, each with its row in grades.csv. "
-                "The others were not graded: run again with those notebooks (adding --force for any that "
-                "still has a report from an earlier run)") if args.command == "grade" else ""
-        print(f"coursekit {args.command}: interrupted{kept}", file=sys.stderr)
+        print(f"coursekit {args.command}: interrupted{_kept(args)}", file=sys.stderr)
         return 130
+    except RuntimeError as err:
+        from .grading.runner import GraderFailed
+        if not isinstance(err, GraderFailed):
+            raise
+        print(f"coursekit {args.command}: {err}{_kept(args)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _kept(args) -> str:
+    """What a stopped ``grade`` run leaves, and how to finish it."""
+    return (f"; the reports printed above are kept in {args.out}, each with its row in grades.csv. "
+            "The others were not graded: run again with those notebooks (adding --force for any that "
+            "still has a report from an earlier run)") if args.command == "grade" else ""
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ import torch
 
 from .cases import Case, Task, execute, judge
 
-__all__ = ["CaseResult", "TaskResult", "Plan", "Stopped", "expected_outputs", "run_submission", "MAX_OUTPUT"]
+__all__ = ["CaseResult", "TaskResult", "Plan", "Stopped", "GraderFailed", "expected_outputs", "run_submission",
+           "MAX_OUTPUT"]
 
 MAX_OUTPUT = 4000              # characters of printed output reported per task
 MAX_RESULT_BYTES = 16 * 2**20  # a results file larger than this is ignored
@@ -99,6 +100,11 @@ class Stopped(Exception):
     """Grading was stopped from outside (Ctrl-C); the submission has no grade."""
 
 
+class GraderFailed(RuntimeError):
+    """The grading process did not start, before any of the student's code ran: the
+    grader's installation or machine is at fault, not the submission, which gets no grade."""
+
+
 def run_submission(plans: list[Plan], source: str, *, timeout: float | None = None,
                    memory_mb: float = 2048, stop: threading.Event | None = None
                    ) -> tuple[list[TaskResult], list[str], str]:
@@ -106,7 +112,8 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
 
     Returns ``(task results, notes about loading the code, what loading printed)``.
     ``timeout`` (seconds per task) overrides each task's own. When ``stop`` is set, the child
-    is killed within ``POLL`` seconds and :class:`Stopped` is raised.
+    is killed within ``POLL`` seconds and :class:`Stopped` is raised; when the child cannot
+    start, :class:`GraderFailed` is raised, with what it printed.
     """
     limits = [timeout or p.task.timeout for p in plans]
     job = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))
@@ -124,8 +131,10 @@ def run_submission(plans: list[Plan], source: str, *, timeout: float | None = No
             (job / "loading").unlink(missing_ok=True)
             stopped, phase = _run_child(job, first, limits, stop)
             if phase is None:
-                load_notes.append("the grading process failed to start: " + _read_output(job / "output-start.txt"))
-                break
+                why = f"it did not start within {STARTUP:g} s" if stopped else "it ended"
+                raise GraderFailed(f"the grading process failed to start ({why}), before the submission's code "
+                                   f"ran, so every submission would score 0. It printed: "
+                                   f"{_read_output(job / 'output-start.txt').strip() or 'nothing'}")
             if phase == "load":   # the code never got as far as the first task
                 why = (f"took longer than {limits[first]:g} s (an infinite loop?)" if stopped
                        else "ended the process (os._exit, a crash, or too much memory?)")
@@ -166,9 +175,8 @@ def _run_child(job: Path, first: int, limits: list[float],
     None (never started), "load", a task number, or "done". Raises :class:`Stopped`, having
     killed the child, when ``stop`` is set."""
     with open(job / "output-start.txt", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-I", "-u", "-m", "coursekit.grading.sandbox", str(job), str(first)],
-                                cwd=job, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(_child_command(job, first), cwd=job, env=_child_env(), stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     start = time.monotonic()
     # The status file lives where the student's code can write; so a deadline for the
     # whole child bounds the run even if that code rewrites it to reset the clock.
@@ -209,6 +217,19 @@ def _status(job: Path) -> str | None:
         return (job / "status").read_text().strip() or None
     except OSError:
         return None
+
+
+def _child_command(job: Path, first: int) -> list[str]:
+    """The sandbox, run by this interpreter in isolated mode (``-I``: no PYTHON* variables, no
+    user site-packages, not the working folder) but importing from this process's ``sys.path``,
+    so it finds the coursekit and torch this process uses however they were installed
+    (``pip install --user``, ``PYTHONPATH``). Its printed output is UTF-8 (``-X utf8``) whatever
+    the locale, so a student's ``print("×")`` costs nothing on Windows either."""
+    cwd = os.getcwd()
+    paths = [os.path.abspath(p) for p in sys.path if p and os.path.abspath(p) != cwd]
+    boot = (f"import sys, runpy; sys.path[:] = {paths!r}; "
+            "runpy.run_module('coursekit.grading.sandbox', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-I", "-X", "utf8", "-u", "-c", boot, str(job), str(first)]
 
 
 def _child_env() -> dict:
