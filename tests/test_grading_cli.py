@@ -338,6 +338,19 @@ def test_a_late_notebook_of_another_exercise_is_pointed_out_too(tmp_path, monkey
     assert "several exercises: ae (1: ivan_02_cnn); cnn (1: ann_02_cnn)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("names", [("Alice.ipynb", "Alice.ipynb"), ("Alice.ipynb", "alice.ipynb"),
+                                   ("Alic\u00e9.ipynb", "Alice\u0301.ipynb")],    # é as one code point, and as e + accent
+                         ids=["same", "case", "unicode-form"])
+def test_two_submissions_whose_reports_would_share_a_folder_are_refused(tmp_path, capsys, names):
+    # macOS and Windows file systems ignore case, and macOS the Unicode form: out/Alice is out/alice there
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    subs = [submission(tmp_path / folder / name) for folder, name in zip("ab", names)]
+    assert main(["grade", *map(str, subs), "--out", str(tmp_path / "grades")]) == 2
+    assert "several submissions are named" in capsys.readouterr().err
+    assert not (tmp_path / "grades").exists()
+
+
 def test_a_folder_given_as_a_submission_is_refused_with_the_pattern_to_pass(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "grades")]) == 2

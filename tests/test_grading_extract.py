@@ -1,6 +1,7 @@
 """Extraction: a submitted notebook becomes a module of the student's
 definitions, statically, without running anything."""
 import ast
+import json
 
 from coursekit import book
 from coursekit.grading.extract import exercise_of, extract, read_notebook
@@ -181,3 +182,10 @@ def test_constants_students_write_with_numpy_torch_and_math_are_kept():
                    "BITS = math.log2(8)\nGAIN = nn.init.calculate_gain('leaky_relu', 0.2)\n"
                    "step = functools.partial(round, ndigits=2)"))
     assert {"TINY", "EPS", "LN2", "BITS", "GAIN", "step"} <= set(e.names)
+
+
+def test_a_notebook_saved_with_a_byte_order_mark_is_read(tmp_path):
+    # VS Code and Windows PowerShell 5 can save UTF-8 with a BOM; the grader must not score it NOT GRADED
+    path = tmp_path / "bom.ipynb"
+    path.write_text(json.dumps({"cells": [], "metadata": {"coursekit": {"exercise": "cnn"}}}), encoding="utf-8-sig")
+    assert exercise_of(read_notebook(path)) == "cnn"

@@ -461,7 +461,7 @@ class _FallbackDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         from PIL import Image
 
-        img, target = self.imgs[i], self.labels[i].astype(int)
+        img, target = self.imgs[i], self.labels[i].astype(np.int64)   # not int: int32 on Windows with NumPy 1
         img = img[None] / 255.0 if self.volumes else Image.fromarray(img)
         return self.transform(img), target
 

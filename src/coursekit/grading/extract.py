@@ -68,7 +68,7 @@ def read_notebook(path: str | Path) -> dict:
     """The notebook at ``path`` as a dict (nbformat 4 JSON). Raises ValueError when it is not one."""
     path = Path(path)
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = json.loads(path.read_text(encoding="utf-8-sig"))     # -sig: also when saved with a byte order mark
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: not a readable .ipynb notebook ({err})") from err
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):

@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,9 +32,11 @@ __all__ = ["grade", "planned_outputs"]
 
 def planned_outputs(submissions: list[Path], out: Path) -> list[Path]:
     """Every report file a run would write (the gradebook aside, which it updates); refuses
-    two submissions with the same name."""
+    two submissions with the same name, or names that differ only in case or Unicode form
+    (``Alice``, ``alice``), which share a folder on macOS's and Windows' file systems."""
     stems = [p.stem for p in submissions]
-    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    folder = [unicodedata.normalize("NFC", s).casefold() for s in stems]
+    duplicates = sorted({s for s, f in zip(stems, folder) if folder.count(f) > 1})
     if duplicates:
         raise ValueError(f"several submissions are named {duplicates}; reports are stored by file name, "
                          "so rename them or grade them into different --out folders")
