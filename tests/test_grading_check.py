@@ -184,6 +184,21 @@ def test_check_in_a_notebook_warns_of_a_name_the_grader_will_skip(shell, capsys)
            "is inside a top-level `if` block" in said
 
 
+def test_check_in_a_notebook_warns_of_a_constant_that_skipped_code_changes(shell, capsys):
+    # the grader keeps `size = 28` and drops the loop, so the model it builds has the wrong size
+    for cell in ("import torch\nfrom torch import nn",
+                 "size = 28\nfor _ in range(2):\n    size = size // 2",
+                 "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                 "        self.fc = nn.Linear(size * size, 2)\n    def forward(self, x):\n"
+                 "        return self.fc(x.flatten(1))"):
+        assert shell.run_cell(cell, store_history=True).success
+    capsys.readouterr()
+    shell.run_cell("import coursekit\ncoursekit.check('cnn.model', Net)", store_history=True)
+    said = capsys.readouterr().out
+    assert ("note: in grading, `size` will have the value of `size = 28`: it is last set in the cell run as "
+            "In [2], line 2, by code the grader does not run") in said
+
+
 def test_check_outside_ipython_adds_no_note_about_skipped_statements(capsys):
     from coursekit.grading.feedback import skipped_by_the_grader
     assert skipped_by_the_grader(lambda x: x, "f") == {}

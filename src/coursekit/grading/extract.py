@@ -62,6 +62,9 @@ class Extraction:
     # name -> (cell, line, why) of the dropped statement that last binds it in the notebook, for
     # names no kept statement binds after it: (12, 3, "it calls `np.finfo`, ...")
     unkept: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    # name -> (cell, line, its last kept assignment) of a kept constant that a dropped statement
+    # sets again later in the notebook: (17, 2, "size = 28")
+    rebound: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
 
 def read_notebook(path: str | Path) -> dict:
@@ -361,7 +364,8 @@ def extract(nb: dict) -> Extraction:
     notes += _stale_constant_notes(constants, rebound, readers) + list(shadowed.values())
     header = "# Definitions extracted by coursekit grade from the submitted notebook.\n"
     source = header + "".join(f + "\n" for f in future) + "\n\n".join(body) + "\n"
-    return Extraction(source=source, notes=notes, names=names, unkept=unkept)
+    return Extraction(source=source, notes=notes, names=names, unkept=unkept,
+                      rebound={n: (cell, line, constants[n]) for n, (cell, line) in rebound.items()})
 
 
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined|does not define '(\w+)'|NameError: '(\w+)' is not defined")
