@@ -292,6 +292,22 @@ def step_missing_detach_but_zero_grad(G, D, opt_g, opt_d, real, z):
     return d.item(), g.item()
 
 
+def step_in_eval_mode(G, D, opt_g, opt_d, real, z):
+    """Right otherwise, but trains in eval mode: batch norm would use running statistics, dropout nothing."""
+    G.eval()
+    D.eval()
+    fake = G(z)
+    opt_d.zero_grad()
+    d = ref_d(D(real), D(fake.detach()))
+    d.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    g = ref_g(D(fake))
+    g.backward()
+    opt_g.step()
+    return d.item(), g.item()
+
+
 def real_batch_uniform_noise(images, batch_size, generator):
     """The article's 'real' images."""
     return torch.rand(batch_size, *images.shape[1:], generator=generator)
@@ -417,6 +433,7 @@ WRONG = [
     ("gan.train_step", step_missing_detach), ("gan.train_step", step_saturating),
     ("gan.train_step", step_d_sign_error), ("gan.train_step", step_g_sign_error), ("gan.train_step", step_g_first),
     ("gan.train_step", step_no_zero_grad), ("gan.train_step", step_missing_detach_but_zero_grad),
+    ("gan.train_step", step_in_eval_mode),
     ("gan.real_batch", real_batch_uniform_noise), ("gan.real_batch", real_batch_first_images),
     ("gan.real_batch", real_batch_global_rng), ("gan.real_batch", real_batch_permutation),
     ("gan.real_batch", real_batch_never_the_last_image),

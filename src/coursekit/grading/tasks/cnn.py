@@ -176,7 +176,20 @@ def run_train_steps(train_step, inputs):
     return out
 
 
-def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, stale=False, hint="", seed=0) -> Case:
+def run_mode_check(train_step, inputs):
+    """Whether TinyNet, handed over in training mode, is still in it whenever it runs in the step."""
+    model = fresh(TinyNet).double()
+    model.load_state_dict(inputs["state"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=inputs["lr"], momentum=inputs["momentum"])
+    modes = []
+    model.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    x, y = inputs["batches"][0]
+    train_step(model, x, y, optimizer)
+    return {"the model ran": bool(modes), "in training mode every time it ran": all(modes)}
+
+
+def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, stale=False, hint="", seed=0,
+                    run=run_train_steps) -> Case:
     """A ``train_step`` case: ``steps`` SGD steps of TinyNet on seeded float64 batches
     (``stale``: the parameters start with gradients already in ``.grad``)."""
     def inputs(gen):
@@ -187,7 +200,7 @@ def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, stale=Fal
         extra = {"stale_grads": {k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
                                  for k, v in state.items()}} if stale else {}
         return dict(state=state, batches=batches, lr=lr, momentum=momentum, **extra)
-    return Case(name, inputs, run=run_train_steps, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, hint=hint, seed=seed)
 
 
 TRAIN_STEP_CASES = (
@@ -203,6 +216,10 @@ TRAIN_STEP_CASES = (
     train_step_case("gradients left in .grad by an earlier backward() do not leak into the step", stale=True, hint=(
         "reset the gradients with optimizer.zero_grad() *before* loss.backward(), not after optimizer.step(): "
         "a backward() run before this step (to check a gradient, say) leaves gradients behind."), seed=4),
+    train_step_case("the model trains in training mode", run=run_mode_check, hint=(
+        "leave the model in the training mode it arrives in: do not call model.eval() in a training step "
+        "(in eval mode batch norm uses its running statistics instead of the batch's, and dropout is off)."),
+        seed=5),
 )
 
 # ---------------------------------------------------------------------------

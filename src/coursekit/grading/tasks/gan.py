@@ -276,6 +276,17 @@ def run_detach_check(train_step, inputs):
             "G had a gradient when opt_d stepped": bool(seen and seen[0])}
 
 
+def run_mode_check(train_step, inputs):
+    """Whether G and D, handed over in training mode, are still in it whenever they run in the step."""
+    G, D, opt_g, opt_d = _networks(inputs)
+    modes = {"G": [], "D": []}
+    for name, net in (("G", G), ("D", D)):
+        net.register_forward_pre_hook(lambda module, args, seen=modes[name]: seen.append(module.training))
+    real, z = inputs["batches"][0]
+    train_step(G, D, opt_g, opt_d, real, z)
+    return {f"{name} in training mode every time it ran": bool(seen) and all(seen) for name, seen in modes.items()}
+
+
 def step_case(name, steps=1, batch_size=6, lr=0.2, run=run_gan_steps, hint="", seed=0) -> Case:
     def inputs(gen):
         g_state = {k: 0.5 * torch.randn(v.shape, generator=gen, dtype=torch.float64)
@@ -294,10 +305,14 @@ TRAIN_STEP_CASES = (
         "G: opt_g.zero_grad(), the non-saturating generator_loss(D(fake)) through the updated D, backward, "
         "opt_g.step(). Return both losses as floats (.item()), each computed before its update."), seed=1),
     step_case("the D update puts no gradient into G (detach the fakes)", run=run_detach_check, hint=(
-        "D's loss must see G(z).detach(): otherwise backward() also fills G's .grad, which then leaks into "
-        "G's update (and costs a backward pass through G)."), seed=2),
+        "D's loss must see G(z).detach(): otherwise D's backward() runs on through G, a wasted pass that fills "
+        "G's .grad with D's gradient (it reaches G's update unless opt_g.zero_grad() clears it first), and G's "
+        "own backward() then fails with 'Trying to backward through the graph a second time'."), seed=2),
     step_case("three steps in a row", steps=3, hint=(
         "reset both optimizers' gradients before each backward pass (G's step also fills D's .grad)."), seed=3),
+    step_case("both networks train in training mode", run=run_mode_check, hint=(
+        "leave G and D in the training mode they arrive in: do not call .eval() in a training step (in eval "
+        "mode the generator's batch norm uses its running statistics instead of the batch's)."), seed=4),
 )
 
 # ---------------------------------------------------------------------------
