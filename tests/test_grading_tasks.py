@@ -2,6 +2,7 @@
 wrong-but-plausible implementation loses points (scored in this process; see
 grading_helpers.py)."""
 import math
+import re
 
 import pytest
 import torch
@@ -441,6 +442,16 @@ def test_mismatch_message_gives_shapes_dtypes_first_mismatch_and_hint():
     msg = next(c.message for c in result.cases if not c.passed)
     for part in ("first at index", "expected", "got", "max abs error", "torch.float64", "hint:"):
         assert part in msg
+
+
+@pytest.mark.parametrize("expected, got", [(torch.tensor(0.179468001, dtype=torch.float64),
+                                            torch.tensor(0.179468023, dtype=torch.float64)),
+                                           (0.182486001, 0.182486086)])
+def test_a_mismatch_shows_the_values_with_enough_digits_to_tell_them_apart(expected, got):
+    msg = compare_values(expected, got)
+    assert msg is not None
+    shown = re.search(r"expected ([-\d.e+]+), got ([-\d.e+]+)", msg).groups()
+    assert shown[0] != shown[1], msg        # not "expected 0.179468, got 0.179468"
 
 
 def test_shape_mismatch_message_names_both_shapes():

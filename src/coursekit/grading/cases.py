@@ -264,7 +264,7 @@ def compare_values(expected, got, where: str = "output") -> str | None:
         rtol, atol = PYTHON_FLOAT_TOL
         if math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected):
             return None
-        return f"{where}: expected {expected:.10g}, got {got:.10g}"
+        return f"{where}: expected {_apart(expected, got, 10)}"
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
             return f"{where}: expected a {type(expected).__name__} of {len(expected)} items, got {describe(got)}"
@@ -284,6 +284,16 @@ def compare_values(expected, got, where: str = "output") -> str | None:
                 return msg
         return None
     raise TypeError(f"compare_values cannot compare an expected value of type {type(expected).__name__}")
+
+
+def _apart(expected, got, digits: int = 6) -> str:
+    """``"E, got G"`` with ``digits`` significant digits, or as many more as it takes for the two
+    numbers to read differently (0.179468 and 0.179468 look equal; 0.179468001 and 0.179468023 do not)."""
+    for d in range(digits, 18):
+        e, g = f"{expected:.{d}g}", f"{got:.{d}g}"
+        if e != g:
+            break
+    return f"{e}, got {g}"
 
 
 def _compare_tensors(expected: torch.Tensor, got, where: str) -> str | None:
@@ -313,6 +323,6 @@ def _compare_tensors(expected: torch.Tensor, got, where: str) -> str | None:
         err = (got.double() - expected.double()).abs()
         err = torch.where(torch.isnan(err), torch.full_like(err, math.inf), err)
         msg += f" (max abs error {float(err.max()):.3g})"
-    msg += (f"; first at index {first}: expected {e_val:.6g}, got {g_val:.6g} "
+    msg += (f"; first at index {first}: expected {_apart(e_val, g_val)} "
             f"[shape {tuple(expected.shape)}, dtype {expected.dtype}, {tol_text}]")
     return msg
