@@ -203,12 +203,13 @@ def adam_step_reference(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, e
 
 def run_adam_steps(fn, inputs):
     """Call ``fn`` once per gradient of ``inputs["grads"]`` with t = t0, t0 + 1, ...,
-    feeding each returned (param, m, v) into the next call; return every step's triple."""
+    feeding each returned (param, m, v) into the next call; return every step's triple, by name
+    (``{"step 1": {"param", "m", "v"}, ...}``), so that a message says which one differs."""
     param, m, v = inputs["param"], inputs["m"], inputs["v"]
-    out = []
+    out = {}
     for i, g in enumerate(inputs["grads"]):
         param, m, v = fn(param.clone(), g.clone(), m.clone(), v.clone(), inputs["t0"] + i, **inputs["hyper"])
-        out.append((param, m, v))
+        out[f"step {i + 1}"] = {"param": param, "m": m, "v": v}
     return out
 
 
@@ -221,9 +222,10 @@ def compare_adam_steps(expected, got, inputs):
     scale = inputs.get("grad_scale", 1.0)
     if msg or scale == 1.0:
         return msg
-    for i, ((_, m_e, v_e), (_, m_g, v_g)) in enumerate(zip(expected, got)):
-        msg = (compare_values(m_e / scale, m_g / scale, f"output[{i}][1] (m) / {scale:g}")
-               or compare_values(v_e / scale**2, v_g / scale**2, f"output[{i}][2] (v) / {scale:g}**2"))
+    for step in expected:
+        e, g = expected[step], got[step]
+        msg = (compare_values(e["m"] / scale, g["m"] / scale, f"output[{step!r}]['m'] / {scale:g}")
+               or compare_values(e["v"] / scale**2, g["v"] / scale**2, f"output[{step!r}]['v'] / {scale:g}**2"))
         if msg:
             return msg
     return None
@@ -244,8 +246,9 @@ def adam_case(name, steps=1, t0=1, shape=(3, 4), grad_scale=1.0, warm=False, dty
 
 ADAM_CASES = (
     adam_case("the first step (t = 1), lr 0.01", lr=0.01, hint=(
-        "on the first step m = (1 - beta1) g is 10 times too small; divide by (1 - beta1**t) and "
-        "(1 - beta2**t) (bias correction): the first update is then about lr in every coordinate."), seed=1),
+        "on the first step m = (1 - beta1) g, 10 times smaller than g: the update divides m by (1 - beta1**t) "
+        "and v by (1 - beta2**t) (bias correction), so that it is about lr in every coordinate; the m and v "
+        "you return are the uncorrected ones."), seed=1),
     adam_case("step 7 with moments from earlier steps", t0=7, warm=True, hint=(
         "m <- beta1 m + (1 - beta1) g; v <- beta2 v + (1 - beta2) g**2; "
         "p <- p - lr m_hat / (sqrt(v_hat) + eps)."), seed=2),
