@@ -276,3 +276,18 @@ def test_gru_mismatch_message_carries_the_reset_gate_hint():
     msg = next(c.message for c in result.cases if c.case.name == "D=3 inputs, H=6 hidden units")
     assert "max abs error" in msg
     assert "hint: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)): the reset gate multiplies" in msg
+
+
+def test_a_renamed_argument_is_named_as_the_cause_not_left_to_the_hints():
+    def volume_to_sequence(vols):                      # right, but the checks pass volumes=...
+        return vols.transpose(1, 2)
+    message = grade_in_process("rnn.slices", volume_to_sequence).cases[0].message
+    assert "unexpected keyword argument 'volumes'" in message
+    assert "keep the signature the task gives" in message and "yours is volume_to_sequence(vols)" in message
+
+
+def test_a_type_error_inside_the_student_s_function_gets_no_signature_note():
+    def volume_to_sequence(volumes):
+        return volumes.transpose(1)                    # a wrong call inside: not the signature
+    message = grade_in_process("rnn.slices", volume_to_sequence).cases[0].message
+    assert "TypeError" in message and "keep the signature" not in message

@@ -17,7 +17,9 @@ tensors, numbers, strings, and tuples/lists/dicts of those.
 from __future__ import annotations
 
 import errno
+import inspect
 import math
+import re
 import sysconfig
 import traceback
 from dataclasses import dataclass, field, replace
@@ -126,7 +128,7 @@ def execute(run, obj, inputs: dict) -> dict:
     try:
         return {"ok": True, "value": to_data(run(obj, inputs))}
     except BaseException as err:  # noqa: BLE001 - a student's code may raise anything, sys.exit included
-        return {"ok": False, "error": format_error(err), "not_implemented": isinstance(err, NotImplementedError)}
+        return {"ok": False, "error": format_error(err, obj), "not_implemented": isinstance(err, NotImplementedError)}
 
 
 # Set by the sandbox (:func:`coursekit.grading.sandbox.load_submission`) for the student's
@@ -134,13 +136,19 @@ def execute(run, obj, inputs: dict) -> dict:
 STUDENT_FILE: dict = {}
 
 
-def format_error(err: BaseException) -> str:
+_SIGNATURE_ERROR = re.compile(r"\(\) (got an unexpected keyword argument|missing \d+ required|takes \d+ positional"
+                              r"|got multiple values for argument)")
+
+
+def format_error(err: BaseException, obj=None) -> str:
     """``"TypeError: message (cell 7, line 3 in conv2d: out = x @ w)"``, pointing at the
     innermost frame of the student's code: in the grader, of the extracted file
     (:data:`STUDENT_FILE`, named by its notebook cell); elsewhere, outside torch,
     coursekit.grading, Python's standard library and installed packages (so ``exit()``,
     ``json.loads`` or ``np.linalg.inv`` that raise point at the student's call, not into the
-    library, whether site-packages lies inside the standard library's folder or in a venv)."""
+    library, whether site-packages lies inside the standard library's folder or in a venv).
+    A TypeError raised in calling the student's ``obj`` itself (no line of theirs ran) says that
+    its signature differs from the task's, and shows it."""
     try:
         text = f"{type(err).__name__}: {err}".strip()
     except Exception:  # noqa: BLE001 - an exception whose __str__ fails
@@ -163,6 +171,13 @@ def format_error(err: BaseException) -> str:
     elif frames:
         f = frames[-1]
         text += f" (line {f.lineno} in {f.name}: {(f.line or '').strip()})"
+    elif isinstance(err, TypeError) and _SIGNATURE_ERROR.search(text) and callable(obj):
+        try:
+            yours = f"{obj.__name__}{inspect.signature(obj)}"
+        except (TypeError, ValueError, AttributeError):
+            yours = getattr(obj, "__name__", "it")
+        text += (f"; keep the signature the task gives: the checks call your code with the task's arguments, "
+                 f"by the task's names, and yours is {yours}")
     return text[:2000]
 
 
