@@ -202,3 +202,8 @@ def test_check_in_a_notebook_warns_of_a_constant_that_skipped_code_changes(shell
 def test_check_outside_ipython_adds_no_note_about_skipped_statements(capsys):
     from coursekit.grading.feedback import skipped_by_the_grader
     assert skipped_by_the_grader(lambda x: x, "f") == {}
+
+
+def test_check_s_header_says_1_point_not_1_points(capsys):
+    check("gan.real_batch", None)
+    assert "(1 point)." in capsys.readouterr().out

@@ -67,7 +67,8 @@ def _check(task_id: str, obj) -> CheckResult:
         print(f"coursekit.check: {err}")
         return _summary(str(task_id), 0, 0)
     cases = task.cases
-    print(f"{task.id}: {task.title} ({task.points} points). {len(cases)} public checks; "
+    points = f"{task.points} point{'' if task.points == 1 else 's'}"
+    print(f"{task.id}: {task.title} ({points}). {len(cases)} public checks; "
           "the grade may also use hidden ones.")
     if obj is None:
         print(f"  pass your {task.name} as the second argument: coursekit.check({task.id!r}, {task.name})")
