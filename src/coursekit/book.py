@@ -17,7 +17,7 @@ SETUP_TEMPLATE = '''\
 import importlib.util, subprocess, sys
 if importlib.util.find_spec("coursekit") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "coursekit @ git+{url}"], check=True)'''
+                    "coursekit @ {url}/archive/refs/heads/main.zip"], check=True)'''
 
 __all__ = ["repository_url", "setup_cell", "ROOT"]
 
@@ -55,5 +55,6 @@ def _installed_repository_url() -> str:
 
 
 def setup_cell(url: str | None = None) -> str:
-    """Source of the first code cell of every notebook."""
+    """Source of the first code cell of every notebook. It installs coursekit from the
+    repository's ``main`` branch as a zip archive, which needs no git (a laptop may lack it)."""
     return SETUP_TEMPLATE.format(url=url or repository_url())
