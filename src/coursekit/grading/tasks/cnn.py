@@ -205,8 +205,9 @@ def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, stale=Fal
 
 TRAIN_STEP_CASES = (
     train_step_case("one SGD step on a batch of 8", hint=(
-        "the loss is F.cross_entropy of the raw logits (no softmax first: cross_entropy applies "
-        "log-softmax itself), averaged over the batch; return it as a float with .item()."),
+        "in this order: optimizer.zero_grad(), the loss, loss.backward(), optimizer.step(). The loss is "
+        "F.cross_entropy of the raw logits (no softmax first: cross_entropy applies log-softmax itself), "
+        "averaged over the batch; return it as a float with .item()."),
         seed=1),
     train_step_case("two SGD steps in a row", steps=2, hint=(
         "call optimizer.zero_grad() before loss.backward(); otherwise the gradients of the previous "
