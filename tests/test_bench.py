@@ -187,6 +187,19 @@ def test_checkpoint_dir_changes_with_the_code_and_the_profile(tmp_path, monkeypa
     assert bench.checkpoint_dir("demo", "full", code=[pkg]) != full
 
 
+def test_checkpoint_dir_changes_with_a_benchmark_this_one_loaded(tmp_path, monkeypatch):
+    # ae_latent trains with autoencoders.py's parameters: a change there must not resume its checkpoints
+    monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(bench, "LOADED_BENCHMARKS", [])
+    (tmp_path / "benchmarks").mkdir()
+    base = tmp_path / "benchmarks" / "base.py"
+    base.write_text("PARAMS = {'epochs': 10}\n")
+    bench.load_benchmark("base", root=tmp_path)
+    before = bench.checkpoint_dir("derived", "full")
+    base.write_text("PARAMS = {'epochs': 20}\n")
+    assert bench.checkpoint_dir("derived", "full") != before
+
+
 @pytest.mark.parametrize("name", ["", "a/b", None])
 def test_checkpoint_dir_needs_a_plain_benchmark_name(tmp_path, monkeypatch, name):
     monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path))

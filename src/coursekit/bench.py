@@ -99,8 +99,9 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
 
     ``<cache>/<name>-<profile>-<digest>``: ``<cache>`` is ``$COURSEKIT_BENCH_CACHE`` or
     ``benchmarks/.cache`` (git-ignored); ``<digest>`` is :func:`code_digest` of ``code``
-    (default: the installed ``coursekit`` package and ``benchmarks/<name>.py``), so checkpoints
-    written by other code are never resumed by this code. Delete the folder to start over.
+    (default: the installed ``coursekit`` package, ``benchmarks/<name>.py`` and the benchmarks
+    this process imported with :func:`load_benchmark`), so checkpoints written by other code
+    are never resumed by this code. Delete the folder to start over.
     """
     from . import profile as _profile
 
@@ -111,8 +112,7 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     if code is None:
         code = [Path(__file__).parent]
         script = ROOT / "benchmarks" / f"{name}.py"
-        if script.exists():
-            code.append(script)
+        code += sorted({p for p in [script, *LOADED_BENCHMARKS] if p.exists()})
     base = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else CACHE_DIR
     folder = base / f"{name}-{prof}-{code_digest(code)}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -443,6 +443,10 @@ def set_aside_unless(path: Path, **metadata: str) -> Path | None:
     return moved
 
 
+# Each benchmark script imported with load_benchmark: its code is part of every checkpoint_dir's digest.
+LOADED_BENCHMARKS: list[Path] = []
+
+
 def load_benchmark(name: str, root: Path = ROOT):
     """``benchmarks/<name>.py`` imported as a module (without running its ``main``), so that one
     benchmark reuses another's parameters, data and checkpoints (``gan_recipes`` and
@@ -454,6 +458,8 @@ def load_benchmark(name: str, root: Path = ROOT):
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.py")) if path.parent.is_dir() else []
         raise FileNotFoundError(f"no benchmark {name!r}: {path} does not exist (benchmarks here: {known})")
+    if path.resolve() not in LOADED_BENCHMARKS:
+        LOADED_BENCHMARKS.append(path.resolve())
     spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
