@@ -454,6 +454,17 @@ def test_a_mismatch_shows_the_values_with_enough_digits_to_tell_them_apart(expec
     assert shown[0] != shown[1], msg        # not "expected 0.179468, got 0.179468"
 
 
+def test_float32_results_agree_only_to_the_float32_tolerance():
+    expected = torch.linspace(1, 2, 5)                                    # float32: rtol 1e-4
+    assert compare_values(expected, expected * (1 + 5e-5)) is None
+    assert compare_values(expected, expected * (1 + 5e-4)) is not None
+
+
+@pytest.mark.parametrize("expected, got", [(1, True), (True, 1), (1.0, True), (None, 0), ("relu", ["relu"])])
+def test_a_value_of_another_type_does_not_pass_for_an_equal_one(expected, got):
+    assert compare_values(expected, got) is not None          # True == 1 in Python, but not a size nor a flag
+
+
 def test_shape_mismatch_message_names_both_shapes():
     result = grade_in_process("cnn.normalize", stats_per_image)
     assert "expected shape (3,), got shape (6, 3)" in result.cases[0].message
