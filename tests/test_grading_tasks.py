@@ -465,6 +465,11 @@ def test_a_value_of_another_type_does_not_pass_for_an_equal_one(expected, got):
     assert compare_values(expected, got) is not None          # True == 1 in Python, but not a size nor a flag
 
 
+def test_a_mismatch_names_the_first_element_that_differs():
+    msg = compare_values(torch.zeros(2, 3, dtype=torch.float64), torch.tensor([[0, 0, 1], [1, 0, 1.0]]).double())
+    assert "3 of 6 elements differ" in msg and "first at index (0, 2)" in msg
+
+
 def test_shape_mismatch_message_names_both_shapes():
     result = grade_in_process("cnn.normalize", stats_per_image)
     assert "expected shape (3,), got shape (6, 3)" in result.cases[0].message
