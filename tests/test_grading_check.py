@@ -56,6 +56,15 @@ def test_stub_says_not_implemented_yet(capsys):
     out = capsys.readouterr().out
     assert "not implemented yet" in out and "use //" in out
     assert result.passed == 0 and out.splitlines()[-1] == f"0/{N_SIZE_CASES} public checks passed"
+    assert out.count("not implemented yet") == 1               # said once, not once per case
+
+
+def test_a_check_with_no_cases_run_is_not_all_passed():
+    assert not CheckResult("cnn.output_size", 0, 0).all_passed
+
+
+def test_a_global_tensor_constant_gets_no_note_the_grader_keeps_it():
+    assert unkept_globals(_reads_a_tensor_constant) == []
 
 
 @pytest.mark.parametrize("bad", [
@@ -207,3 +216,10 @@ def test_check_outside_ipython_adds_no_note_about_skipped_statements(capsys):
 def test_check_s_header_says_1_point_not_1_points(capsys):
     check("gan.real_batch", None)
     assert "(1 point)." in capsys.readouterr().out
+
+
+SOBEL = torch.tensor([[1.0, 0.0, -1.0]])     # a constant the grader keeps (module level, for unkept_globals)
+
+
+def _reads_a_tensor_constant(x):
+    return x * SOBEL

@@ -3,6 +3,8 @@ definitions, statically, without running anything."""
 import ast
 import json
 
+import pytest
+
 from coursekit import book
 from coursekit.grading.extract import exercise_of, extract, read_notebook
 from coursekit.grading.tasks import exercise_tasks
@@ -182,6 +184,24 @@ def test_constants_students_write_with_numpy_torch_and_math_are_kept():
                    "BITS = math.log2(8)\nGAIN = nn.init.calculate_gain('leaky_relu', 0.2)\n"
                    "step = functools.partial(round, ndigits=2)"))
     assert {"TINY", "EPS", "LN2", "BITS", "GAIN", "step"} <= set(e.names)
+
+
+def test_tensors_and_arrays_built_from_numbers_are_kept_as_constants():
+    e = extract(nb("import numpy as np\nimport torch",
+                   "ONES = torch.ones(3)\nZEROS = torch.zeros(2, 2)\nI3 = torch.eye(3)\nSTEPS = torch.arange(4)\n"
+                   "GRID = torch.linspace(0, 1, 5)\nK = np.array([[1, 0], [0, 1]])"))
+    assert {"ONES", "ZEROS", "I3", "STEPS", "GRID", "K"} <= set(e.names)
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%timeit", "%%capture", "%%prun"])
+def test_a_cell_under_a_python_cell_magic_is_kept(magic):
+    e = extract(nb(f"{magic}\ndef g():\n    return 1"))
+    assert "def g():" in e.source and e.names == ["g"]
+
+
+def test_after_a_star_import_a_constant_may_use_its_names():
+    e = extract(nb("from math import *", "TWO_PI = 2 * pi"))
+    assert "TWO_PI = 2 * pi" in e.source
 
 
 def test_a_notebook_saved_with_a_byte_order_mark_is_read(tmp_path):
