@@ -178,15 +178,21 @@ def shell():
     InteractiveShell.clear_instance()
 
 
-def test_check_in_a_notebook_warns_of_a_name_the_grader_will_skip(shell, capsys):
-    for cell in ("import numpy as np\nimport torch",
-                 "SCALE = np.linspace(0.0, 1.0, 3).sum() / 1.5",
-                 "if __name__ == '__main__':\n    def inverse_time_decay(lr0, decay, step):\n"
-                 "        return SCALE * lr0 / (1 + decay * step)"):
+def check_after(shell, capsys, cells, call: str) -> str:
+    """What ``call`` (a coursekit.check) prints in a notebook whose cells ``cells`` ran first, In [1], [2]..."""
+    for cell in cells:
         assert shell.run_cell(cell, store_history=True).success
     capsys.readouterr()
-    shell.run_cell("import coursekit\ncoursekit.check('nn.lr_schedule', inverse_time_decay)", store_history=True)
-    said = capsys.readouterr().out
+    shell.run_cell("import coursekit\n" + call, store_history=True)
+    return capsys.readouterr().out
+
+
+def test_check_in_a_notebook_warns_of_a_name_the_grader_will_skip(shell, capsys):
+    said = check_after(shell, capsys, (
+        "import numpy as np\nimport torch",
+        "SCALE = np.linspace(0.0, 1.0, 3).sum() / 1.5",
+        "if __name__ == '__main__':\n    def inverse_time_decay(lr0, decay, step):\n"
+        "        return SCALE * lr0 / (1 + decay * step)"), "coursekit.check('nn.lr_schedule', inverse_time_decay)")
     assert ("note: in grading, `SCALE` will not exist: it is set in the cell run as In [2], line 1, and it calls "
             "`np.linspace(0.0, 1.0, 3).sum`") in said
     assert "note: in grading, `inverse_time_decay` will not exist: it is set in the cell run as In [3], line 1, and it " \
@@ -195,15 +201,12 @@ def test_check_in_a_notebook_warns_of_a_name_the_grader_will_skip(shell, capsys)
 
 def test_check_in_a_notebook_warns_of_a_constant_that_skipped_code_changes(shell, capsys):
     # the grader keeps `size = 28` and drops the loop, so the model it builds has the wrong size
-    for cell in ("import torch\nfrom torch import nn",
-                 "size = 28\nfor _ in range(2):\n    size = size // 2",
-                 "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-                 "        self.fc = nn.Linear(size * size, 2)\n    def forward(self, x):\n"
-                 "        return self.fc(x.flatten(1))"):
-        assert shell.run_cell(cell, store_history=True).success
-    capsys.readouterr()
-    shell.run_cell("import coursekit\ncoursekit.check('cnn.model', Net)", store_history=True)
-    said = capsys.readouterr().out
+    said = check_after(shell, capsys, (
+        "import torch\nfrom torch import nn",
+        "size = 28\nfor _ in range(2):\n    size = size // 2",
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(size * size, 2)\n    def forward(self, x):\n"
+        "        return self.fc(x.flatten(1))"), "coursekit.check('cnn.model', Net)")
     assert ("note: in grading, `size` will have the value of `size = 28`: it is last set in the cell run as "
             "In [2], line 2, by code the grader does not run") in said
 

@@ -296,16 +296,7 @@ def step_in_eval_mode(G, D, opt_g, opt_d, real, z):
     """Right otherwise, but trains in eval mode: batch norm would use running statistics, dropout nothing."""
     G.eval()
     D.eval()
-    fake = G(z)
-    opt_d.zero_grad()
-    d = ref_d(D(real), D(fake.detach()))
-    d.backward()
-    opt_d.step()
-    opt_g.zero_grad()
-    g = ref_g(D(fake))
-    g.backward()
-    opt_g.step()
-    return d.item(), g.item()
+    return gan.train_step_reference(G, D, opt_g, opt_d, real, z)
 
 
 def real_batch_uniform_noise(images, batch_size, generator):
