@@ -256,12 +256,68 @@ def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
     assert gradebook_rows(out) == ["a", "late"]
 
 
+def test_a_run_stopped_partway_keeps_the_rows_of_earlier_runs(tmp_path, monkeypatch):
+    from coursekit.grading import grade as grading
+    out = tmp_path / "grades"
+    assert main(["grade", str(no_exercise(tmp_path / "ann.ipynb")), "--out", str(out)]) == 0
+    bob, cyd = submission(tmp_path / "bob.ipynb"), submission(tmp_path / "cyd.ipynb")
+    graded = []
+
+    def grade_then_stop(plans, source, **limits):    # a Ctrl-C while cyd is graded
+        if graded:
+            raise KeyboardInterrupt
+        graded.append(source)
+        return [], [], ""
+    monkeypatch.setattr(grading, "run_submission", grade_then_stop)
+    assert main(["grade", str(bob), str(cyd), "--out", str(out), "--jobs", "1"]) == 130
+    assert gradebook_rows(out) == ["ann", "bob"]
+
+
+def test_a_report_file_left_alone_still_stops_a_run_without_force(tmp_path, capsys):
+    out = tmp_path / "grades"
+    (out / "ann").mkdir(parents=True)
+    (out / "ann" / "submission.py").write_text("# the instructor's copy\n")
+    assert main(["grade", str(no_exercise(tmp_path / "ann.ipynb")), "--out", str(out)]) == 2
+    assert (out / "ann" / "submission.py").read_text() == "# the instructor's copy\n"
+
+
+def test_the_gradebook_given_as_a_submission_is_refused(tmp_path, capsys):
+    out = tmp_path / "grades"
+    assert main(["grade", str(no_exercise(tmp_path / "ann.ipynb")), "--out", str(out)]) == 0
+    before = (out / "grades.csv").read_text()
+    assert main(["grade", str(out / "grades.csv"), "--out", str(out)]) == 2
+    assert "would be overwritten by a report" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text() == before
+
+
+@pytest.mark.parametrize("sheet", ["submission,grade\nann,3\n", "student,grade,total\nann,3,3\n"])
+def test_a_sheet_without_both_gradebook_columns_is_refused_before_grading(tmp_path, capsys, sheet):
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text(sheet)
+    assert main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(out)]) == 2
+    assert "is not a coursekit gradebook" in capsys.readouterr().err and not (out / "a").exists()
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--memory"])
+def test_a_limit_of_zero_is_refused(tmp_path, capsys, option):
+    with pytest.raises(SystemExit) as stop:
+        main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(tmp_path / "g"), option, "0"])
+    assert stop.value.code == 2 and "expected a positive number; got 0" in capsys.readouterr().err
+
+
 def test_two_copies_of_one_notebook_are_pointed_out(tmp_path, capsys):
     first, copy = no_exercise(tmp_path / "jdoe_01.ipynb"), no_exercise(tmp_path / "jdoe_01 (1).ipynb")
     other = no_exercise(tmp_path / "ann_01.ipynb")
     assert main(["grade", str(first), str(copy), str(other), "--out", str(tmp_path / "grades")]) == 0
     said = capsys.readouterr().out
     assert "look like one notebook submitted more than once" in said and "suffix): jdoe_01 and jdoe_01 (1)." in said
+
+
+def test_a_copy_suffix_of_two_digits_is_pointed_out_too(tmp_path, capsys):
+    first, copy = no_exercise(tmp_path / "jdoe.ipynb"), no_exercise(tmp_path / "jdoe (12).ipynb")
+    assert main(["grade", str(first), str(copy), "--out", str(tmp_path / "grades")]) == 0
+    assert "jdoe and jdoe (12)" in capsys.readouterr().out
 
 
 def test_a_grades_csv_that_is_not_a_gradebook_is_refused_before_grading_and_kept(tmp_path, capsys):
