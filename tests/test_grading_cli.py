@@ -443,8 +443,8 @@ def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tm
     tmp.mkdir()
     script = Path(sys.executable).with_name("coursekit")
     proc = subprocess.Popen([str(script), "grade", str(sleeper), "--out", str(tmp_path / "grades"), "--timeout", "300"],
-                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            env={**os.environ, "TMPDIR": str(tmp), "PYTHONFAULTHANDLER": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
         while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
@@ -453,7 +453,11 @@ def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tm
         job = next(tmp.glob("coursekit-grade-*"))
         proc.send_signal(signal.SIGINT)
         stopped = time.monotonic()
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:     # say where the grader hangs: faulthandler prints every thread
+            proc.send_signal(signal.SIGABRT)
+            pytest.fail("the grader did not stop within 60 s of Ctrl-C; its threads:\n" + proc.communicate()[1][-6000:])
         assert proc.returncode == 130 and time.monotonic() - stopped < 20, err
         assert "interrupted" in err
         assert not job.exists()       # removed once its process was killed
