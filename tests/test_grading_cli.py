@@ -9,6 +9,7 @@ global that only running a cell makes).
 import csv
 import json
 import math
+import signal
 import sys
 import time
 from pathlib import Path
@@ -522,6 +523,44 @@ def test_a_grading_process_that_cannot_start_stops_the_run_and_scores_no_one(tmp
     assert rc == 2
     assert "failed to start" in err and "No module named 'coursekit'" in err
     assert not (tmp_path / "grades" / "alice").exists()      # no report of 0 for a fault not alice's
+
+
+CTRL_C_ON_ANOTHER_THREAD = """
+import signal, sys, threading, time
+from coursekit.cli import main
+# The kernel hands a process's SIGINT to any thread that does not block it. Leave one idle thread
+# able to take it, and block it in the main thread (whose pool threads inherit that): the grader
+# must still notice Ctrl-C, though no wait of its main thread is ever interrupted.
+threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX threads only")
+def test_ctrl_c_stops_the_grader_when_another_thread_receives_the_signal(tmp_path):
+    import os
+    import subprocess
+
+    sleeper = submission(tmp_path / "sleeper.ipynb", conv_output_size=(
+        "def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):\n"
+        "    import time\n    time.sleep(600)\n"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_ON_ANOTHER_THREAD, "grade", str(sleeper), "--out",
+                             str(tmp_path / "grades"), "--timeout", "300"], env={**os.environ, "TMPDIR": str(tmp)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
+            assert proc.poll() is None and time.monotonic() < deadline, "the grader never reached a task"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and "interrupted" in err, err
+    finally:
+        proc.kill()
+        proc.communicate()
 
 
 # ------------------------------------------------------------ exercises

@@ -18,7 +18,8 @@ import re
 import threading
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from pathlib import Path
 
 from ..files import atomic_write_text
@@ -28,6 +29,8 @@ from .report import Report, fmt, grades_csv, read_grades, write_report
 from .runner import Plan, expected_outputs, run_submission
 
 __all__ = ["grade", "planned_outputs"]
+
+WAKE_EVERY = 0.5   # seconds between the main thread's looks for Ctrl-C while submissions are graded
 
 
 def planned_outputs(submissions: list[Path], out: Path) -> list[Path]:
@@ -115,7 +118,16 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     started, lock, finished, stop = time.monotonic(), threading.Lock(), [], threading.Event()
     pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
     try:
-        reports = list(pool.map(grade_one, prepared))   # one child process per submission at a time
+        futures = [pool.submit(grade_one, item) for item in prepared]   # one child process per submission
+        # Wait in short slices: the kernel may hand Ctrl-C's SIGINT to a pool thread, and Python then
+        # raises KeyboardInterrupt in the main thread only once that thread wakes up by itself.
+        pending = futures
+        while pending:
+            done, pending = futures_wait(futures, timeout=WAKE_EVERY, return_when=FIRST_EXCEPTION)
+            for f in done:
+                if f.exception() is not None:      # a grader that cannot start: stop now, as after Ctrl-C
+                    f.result()
+        reports = [f.result() for f in futures]
     except BaseException:      # Ctrl-C: stop the children now rather than after their submissions
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
