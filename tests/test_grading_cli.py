@@ -431,10 +431,11 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="lists processes through /proc")
-def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tmp_path):
+def grading_a_sleeper(tmp_path, command: list[str]):
+    """Start ``command + ["grade", <a notebook whose second task sleeps 10 min>, ...]`` with its
+    temporary files in ``tmp_path / "tmp"``; return the process and that folder once the child
+    is running a task."""
     import os
-    import signal
     import subprocess
 
     sleeper = submission(tmp_path / "sleeper.ipynb", conv_output_size=(
@@ -442,15 +443,25 @@ def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tm
         "    import time\n    time.sleep(600)\n"))
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    script = Path(sys.executable).with_name("coursekit")
-    proc = subprocess.Popen([str(script), "grade", str(sleeper), "--out", str(tmp_path / "grades"), "--timeout", "300"],
+    proc = subprocess.Popen([*command, "grade", str(sleeper), "--out", str(tmp_path / "grades"), "--timeout", "300"],
                             env={**os.environ, "TMPDIR": str(tmp), "PYTHONFAULTHANDLER": "1"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the grader never reached a task: " + proc.communicate()[1][-2000:])
+        time.sleep(0.2)
+    return proc, tmp
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="lists processes through /proc")
+def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tmp_path):
+    import os
+    import subprocess
+
+    proc, tmp = grading_a_sleeper(tmp_path, [str(Path(sys.executable).with_name("coursekit"))])
     try:
-        deadline = time.monotonic() + 240
-        while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
-            assert proc.poll() is None and time.monotonic() < deadline, "the grader never reached a task"
-            time.sleep(0.2)
         job = next(tmp.glob("coursekit-grade-*"))
         proc.send_signal(signal.SIGINT)
         stopped = time.monotonic()
@@ -539,22 +550,8 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX threads only")
 def test_ctrl_c_stops_the_grader_when_another_thread_receives_the_signal(tmp_path):
-    import os
-    import subprocess
-
-    sleeper = submission(tmp_path / "sleeper.ipynb", conv_output_size=(
-        "def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):\n"
-        "    import time\n    time.sleep(600)\n"))
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_ON_ANOTHER_THREAD, "grade", str(sleeper), "--out",
-                             str(tmp_path / "grades"), "--timeout", "300"], env={**os.environ, "TMPDIR": str(tmp)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, _ = grading_a_sleeper(tmp_path, [sys.executable, "-c", CTRL_C_ON_ANOTHER_THREAD])
     try:
-        deadline = time.monotonic() + 240
-        while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
-            assert proc.poll() is None and time.monotonic() < deadline, "the grader never reached a task"
-            time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130 and "interrupted" in err, err
