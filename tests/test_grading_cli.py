@@ -443,9 +443,12 @@ def grading_a_sleeper(tmp_path, command: list[str]):
         "    import time\n    time.sleep(600)\n"))
     tmp = tmp_path / "tmp"
     tmp.mkdir()
+    # SIGINT's default action, as in a terminal: a background job of a shell without job control (`make
+    # test &` in a script) inherits SIGINT ignored, and Python then leaves Ctrl-C ignored, as it should
     proc = subprocess.Popen([*command, "grade", str(sleeper), "--out", str(tmp_path / "grades"), "--timeout", "300"],
                             env={**os.environ, "TMPDIR": str(tmp), "PYTHONFAULTHANDLER": "1"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
         if proc.poll() is not None or time.monotonic() > deadline:
