@@ -208,18 +208,22 @@ def test_force_replaces_reports(tmp_path):
     assert "could not tell which exercise" in results(out, "notes")["output"]   # "stale" would not parse
 
 
-def test_a_run_stopped_partway_keeps_the_reports_it_finished(tmp_path, monkeypatch, capsys):
+def ctrl_c_during_the_second_submission(monkeypatch) -> None:
+    """Grade the first submission (no tasks run) and stop with a Ctrl-C at the second."""
     from coursekit.grading import grade as grading
-    first, second = submission(tmp_path / "first.ipynb"), submission(tmp_path / "second.ipynb")
     graded = []
 
-    def grade_then_stop(plans, source, **limits):    # stands in for a Ctrl-C during the second
+    def grade_then_stop(plans, source, **limits):
         if graded:
             raise KeyboardInterrupt
         graded.append(source)
         return [], [], ""
-
     monkeypatch.setattr(grading, "run_submission", grade_then_stop)
+
+
+def test_a_run_stopped_partway_keeps_the_reports_it_finished(tmp_path, monkeypatch, capsys):
+    first, second = submission(tmp_path / "first.ipynb"), submission(tmp_path / "second.ipynb")
+    ctrl_c_during_the_second_submission(monkeypatch)
     out = tmp_path / "grades"
     assert main(["grade", str(first), str(second), "--out", str(out), "--jobs", "1"]) == 130
     assert json.loads((out / "first" / "results.json").read_text())["score"] == 0
@@ -258,18 +262,10 @@ def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
 
 
 def test_a_run_stopped_partway_keeps_the_rows_of_earlier_runs(tmp_path, monkeypatch):
-    from coursekit.grading import grade as grading
     out = tmp_path / "grades"
     assert main(["grade", str(no_exercise(tmp_path / "ann.ipynb")), "--out", str(out)]) == 0
     bob, cyd = submission(tmp_path / "bob.ipynb"), submission(tmp_path / "cyd.ipynb")
-    graded = []
-
-    def grade_then_stop(plans, source, **limits):    # a Ctrl-C while cyd is graded
-        if graded:
-            raise KeyboardInterrupt
-        graded.append(source)
-        return [], [], ""
-    monkeypatch.setattr(grading, "run_submission", grade_then_stop)
+    ctrl_c_during_the_second_submission(monkeypatch)
     assert main(["grade", str(bob), str(cyd), "--out", str(out), "--jobs", "1"]) == 130
     assert gradebook_rows(out) == ["ann", "bob"]
 
