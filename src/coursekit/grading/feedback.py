@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .cases import execute, judge
-from .extract import LOSS_MODULES, UNKEPT_ADVICE, Extraction, extract
+from .extract import LOSS_MODULES, UNKEPT_ADVICE, extract
 from .rules import execute_as_student, namespace_of, origin_error
 
 __all__ = ["CheckResult", "check", "unkept_globals"]
@@ -88,7 +88,7 @@ def _check(task_id: str, obj) -> CheckResult:
               f"a cell makes. The grader does not run such cells (it keeps imports, functions, classes and "
               f"constants), so there `{name}` will not exist: pass it as an argument, or make it inside "
               f"{task.name}.")
-    skipped, rebound = skipped_by_the_grader(obj, task.name), rebound_by_skipped_code(obj, task.name)
+    skipped, rebound = _graders_view(obj, task.name)
     for name, (cell, line, why) in skipped.items():
         if name not in noted:
             print(f"  note: in grading, `{name}` will not exist: it is set in the cell run as In [{cell}], line "
@@ -162,31 +162,27 @@ def skipped_by_the_grader(obj, name: str) -> dict[str, tuple[int, int, str]]:
     far bind only in statements the grader's extraction drops (a def under ``if``, a constant
     computed by a call it does not run...), with ``(execution count, line, why)``; ``{}``
     elsewhere. The grader reads the saved notebook, so cells run out of order can differ."""
-    extraction, names = _history_extraction(obj, name)
-    return {n: extraction.unkept[n] for n in sorted(names) if n in extraction.unkept and n not in extraction.names}
+    return _graders_view(obj, name)[0]
 
 
-def rebound_by_skipped_code(obj, name: str) -> dict[str, tuple[int, int, str]]:
-    """In IPython, the globals ``obj`` reads that the grader keeps as a constant but that a
-    statement it drops sets again later (``size = 28``, then a loop that shrinks it): the
-    grader's value differs from the notebook's. ``{name: (execution count, line, the kept
-    assignment)}``; ``{}`` elsewhere."""
-    extraction, names = _history_extraction(obj, name)
-    return {n: extraction.rebound[n] for n in sorted(names) if n in extraction.rebound}
-
-
-def _history_extraction(obj, name: str):
-    """What the grader would extract from the cells run so far in IPython, and the names
-    ``obj`` (graded as ``name``) reads; an empty extraction outside IPython."""
+def _graders_view(obj, name: str) -> tuple[dict, dict]:
+    """From one extraction of the cells run so far in IPython: :func:`skipped_by_the_grader`'s
+    names, and the globals ``obj`` reads that the grader keeps as a constant but that a statement
+    it drops sets again later (``size = 28``, then a loop that shrinks it), so that the grader's
+    value differs from the notebook's, as ``{name: (execution count, line, the kept
+    assignment)}``. ``({}, {})`` elsewhere."""
     try:
         from IPython import get_ipython
 
         shell = get_ipython()
         history = shell.history_manager.input_hist_raw if shell is not None else []
         cells = [{"cell_type": "code", "source": src if isinstance(src, str) else ""} for src in history[1:]]
-        return extract({"cells": cells, "metadata": {}}), {name} | _globals_read(obj)
+        extraction = extract({"cells": cells, "metadata": {}})
+        names = sorted({name} | _globals_read(obj))
     except Exception:  # noqa: BLE001 - a note must never stop a check
-        return Extraction(source=""), set()
+        return {}, {}
+    return ({n: extraction.unkept[n] for n in names if n in extraction.unkept and n not in extraction.names},
+            {n: extraction.rebound[n] for n in names if n in extraction.rebound})
 
 
 def _globals_read(obj) -> set[str]:
