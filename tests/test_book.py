@@ -145,6 +145,40 @@ def test_non_portable_math_is_found():
     assert not non_portable_math(r"$\mathrm{kernel\_size}$, $p_\text{data}$, $\text{lr}_0$, $\mathbf{1}$")
 
 
+# Markdown that only the book understands: a MyST role ({cite:p}`key`, {ref}`label`), a directive
+# (```{note}, :::{figure}) or a target ((label)=). Colab and Jupyter show them as raw text, so
+# notebooks use plain Markdown links instead, which MyST also resolves on the site.
+BOOK_ONLY_MARKDOWN = re.compile(r"(?<!`)\{[a-z][\w:-]*\}`|^\s*(?:`{3,}|:{3,})\{[a-z][\w:-]*\}|^\([\w-]+\)=\s*$", re.M)
+
+
+def book_only_markdown(text: str) -> list[str]:
+    return [m.group(0).strip() for m in BOOK_ONLY_MARKDOWN.finditer(text)]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_markdown_renders_the_same_on_colab_as_on_the_site(nb):
+    assert not book_only_markdown(markdown_of(nb))
+
+
+def test_book_only_markdown_is_found():
+    text = ("see {cite:p}`yang2023medmnist` and {ref}`the recipe <gan-recipe>`\n"
+            "```{note}\nA note.\n```\n:::{figure} a.png\n:::\n(gan-recipe)=\n### Recipe\n")
+    assert len(book_only_markdown(text)) == 5
+    assert not book_only_markdown("see [Yang et al., 2023](https://doi.org/10.1/x) and [the recipe](#gan-recipe)\n"
+                                  "```python\nx = {'a': 1}\n```\n$\\frac{a}{b}$, `{a}` and (a)= b\n")
+
+
+def test_every_paper_a_notebook_links_is_in_the_bibliography():
+    # book/references.md lists every entry (:all:), so a paper a notebook links is listed there too
+    pybtex_database = pytest.importorskip("pybtex.database")
+    entries = pybtex_database.parse_file(str(ROOT / "book" / "references.bib")).entries.values()
+    known = {f"https://doi.org/{e.fields['doi']}" for e in entries if "doi" in e.fields}
+    known |= {f"https://arxiv.org/abs/{e.fields['eprint']}" for e in entries if "eprint" in e.fields}
+    linked = {u for nb in NOTEBOOKS for u in re.findall(r"\]\((https://(?:doi\.org|arxiv\.org)/[^)\s]+)\)", markdown_of(nb))}
+    assert linked and not linked - known
+    assert ":all:" in (ROOT / "book" / "references.md").read_text(encoding="utf-8")
+
+
 ALPHA_LABEL = re.compile(r"[A-Za-z]{1,5}\+?\d{2}")   # initials (a "+" after four authors) and a 2-digit year
 
 
