@@ -66,6 +66,18 @@ def test_value_region_becomes_ellipsis():
     assert stub_cell(src) == "k = ...\nstride = ...\nprint(k)"
 
 
+def test_a_region_with_a_hint_and_no_statement_becomes_not_implemented_with_the_hint():
+    src = ("def normalise(x):\n    ### BEGIN SOLUTION\n    ### HINT: divide by the largest value\n"
+           "    # x / x.max()\n    ### END SOLUTION\n")
+    assert stub_cell(src) == "def normalise(x):\n    raise NotImplementedError('divide by the largest value')\n"
+
+
+def test_a_chained_assignment_region_stops_the_cell_rather_than_leave_a_name_undefined():
+    stub = stub_cell("### BEGIN SOLUTION\nKERNEL = SIZE = 3\n### END SOLUTION\nprint(KERNEL, SIZE)")
+    with pytest.raises(NotImplementedError):      # not a NameError for SIZE in the student's next line
+        exec(stub, {})
+
+
 def test_unbalanced_markers_are_an_error():
     with pytest.raises(ValueError, match="without"):
         stub_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n")

@@ -142,6 +142,14 @@ def test_check_notes_a_default_argument_or_class_attribute_that_reads_such_a_glo
     assert [name for name, _ in unkept_globals(_ClassReadingAModel)] == ["_MODEL"]
 
 
+def _predict_with_a_keyword_only_model(x, *, net=_MODEL):
+    return x
+
+
+def test_check_notes_a_keyword_only_default_that_reads_such_a_global():
+    assert [name for name, _ in unkept_globals(_predict_with_a_keyword_only_model)] == ["_MODEL"]
+
+
 def test_check_notes_a_global_that_the_grader_will_not_have(capsys):
     result = check("cnn.output_size", _size_reading_a_model)
     out = capsys.readouterr().out

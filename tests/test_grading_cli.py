@@ -391,6 +391,72 @@ def test_a_late_notebook_of_another_exercise_is_pointed_out_too(tmp_path, monkey
     assert "several exercises: ae (1: ivan_02_cnn); cnn (1: ann_02_cnn)" in capsys.readouterr().out
 
 
+def test_kept_rows_are_counted_under_the_exercise_of_the_cells_they_have_a_score_in(tmp_path, capsys):
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text("submission,ae.reparameterize,cnn.conv2d,total\nivan,2,,2\nann,,3,3\n")
+    assert main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out)]) == 0
+    assert "several exercises: ae (1: ivan); cnn (1: ann)" in capsys.readouterr().out
+
+
+def test_the_exercise_option_overrides_the_notebook_s_metadata(tmp_path, monkeypatch, capsys):
+    from coursekit.grading import grade as grading
+    without_expected_outputs(monkeypatch)
+    monkeypatch.setattr(grading, "run_submission", lambda plans, source, **limits: ([], [], ""))
+    ae = tmp_path / "ivan.ipynb"
+    ae.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
+    assert main(["grade", str(ae), "--out", str(tmp_path / "grades"), "--exercise", "cnn"]) == 0
+    assert f"{ae}: 0 / 0 (exercise cnn)" in capsys.readouterr().out
+
+
+def test_a_notebook_naming_an_unknown_exercise_is_told_the_name_it_gave(tmp_path):
+    typo = tmp_path / "ann.ipynb"
+    typo.write_text(json.dumps({"cells": [], "metadata": {"coursekit": {"exercise": "cnnn"}},
+                                "nbformat": 4, "nbformat_minor": 5}))
+    out = tmp_path / "grades"
+    assert main(["grade", str(typo), "--out", str(out)]) == 0
+    assert "unknown exercise 'cnnn'" in results(out, "ann")["output"]
+
+
+def test_a_task_may_use_2048_mib_by_default(tmp_path, monkeypatch):
+    from coursekit.grading import grade as grading
+    limits = {}
+
+    def spy(plans, source, **kw):
+        limits.update(kw)
+        return [], [], ""
+    without_expected_outputs(monkeypatch)
+    monkeypatch.setattr(grading, "run_submission", spy)
+    assert main(["grade", str(submission(tmp_path / "ann.ipynb")), "--out", str(tmp_path / "grades")]) == 0
+    assert limits["memory_mb"] == 2048
+
+
+def graded_two_of_three_cases(tmp_path, monkeypatch) -> Path:
+    """The reports of ann.ipynb, a CNN notebook whose only task passes 2 of its 3 cases: 4/3 points."""
+    from coursekit.grading import grade as grading
+    from coursekit.grading.runner import CaseResult, TaskResult
+    from coursekit.grading.tasks import get_task
+
+    def two_of_three(plans, source, **limits):
+        task = get_task("cnn.output_size")           # 2 points
+        return [TaskResult(task, [CaseResult(c, passed) for c, passed in zip(task.cases, (True, True, False))])], [], ""
+    without_expected_outputs(monkeypatch)
+    monkeypatch.setattr(grading, "run_submission", two_of_three)
+    out = tmp_path / "grades"
+    assert main(["grade", str(submission(tmp_path / "ann.ipynb")), "--out", str(out)]) == 0
+    return out
+
+
+def test_gradebook_cells_keep_two_decimals(tmp_path, monkeypatch):
+    rows = list(csv.reader((graded_two_of_three_cases(tmp_path, monkeypatch) / "grades.csv").open()))
+    assert rows == [["submission", "cnn.output_size", "total"], ["ann", "1.33", "1.33"]]
+
+
+def test_the_score_in_results_json_is_the_sum_of_its_tests_for_fractional_points(tmp_path, monkeypatch):
+    data = results(graded_two_of_three_cases(tmp_path, monkeypatch), "ann")
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))     # 1.3333, not 1.3
+
+
 @pytest.mark.parametrize("names", [("Alice.ipynb", "Alice.ipynb"), ("Alice.ipynb", "alice.ipynb"),
                                    ("Alic\u00e9.ipynb", "Alice\u0301.ipynb")],    # é as one code point, and as e + accent
                          ids=["same", "case", "unicode-form"])
@@ -507,6 +573,12 @@ def test_the_grading_process_imports_what_the_grader_imports(tmp_path, monkeypat
     assert result.score() == pytest.approx(result.task.points) and notes == [], [c.message for c in result.cases]
 
 
+def test_what_the_code_prints_to_stderr_is_in_the_task_s_output():
+    result, _ = grade_size_task("import sys\n" + PRINTING_SIZE.replace(
+        "print('size − kernel ≤ 3 × 3')", "print('debug: size', size, file=sys.stderr)"))
+    assert "debug: size" in result.output, result.output
+
+
 def test_printing_other_than_ascii_costs_nothing_where_the_locale_is_not_utf8(tmp_path, monkeypatch):
     # Windows' locale encoding (cp1252) cannot write "−" or "≤". Simulated with an ASCII locale and
     # UTF-8 mode off by default: the interpreter's own options, if the grader gives any, come first
@@ -605,6 +677,12 @@ def test_infinite_loop_costs_only_that_task(hostile_run):
     assert "time limit" in test["output"]
 
 
+def test_the_time_limit_note_names_the_case_that_hung(hostile_run):
+    output = next(t["output"] for t in results(hostile_run[1], "loop")["tests"]
+                  if t["name"].startswith("cnn.output_size"))
+    assert "(the time limit) in case 1;" in output       # its first case loops for ever
+
+
 def test_a_statement_that_hangs_while_the_code_loads_costs_only_what_it_defines(hostile_run):
     data = results(hostile_run[1], "loadhang")
     scores = task_scores(data)
@@ -642,6 +720,12 @@ def test_output_flooding_is_truncated_and_costs_only_that_task(hostile_run):
     assert "printed (or wrote to one file) more than the grader allows, 16 MiB" in test["output"]
     assert "hint:" not in test["output"]                  # the maths hint would send the student elsewhere
     assert scores["cnn.conv2d"] == 3 and scores["cnn.output_size"] == 2
+
+
+def test_printed_output_of_exactly_the_reported_length_is_not_marked_cut(tmp_path):
+    from coursekit.grading.runner import _read_output
+    (tmp_path / "output-0.txt").write_text("x" * MAX_OUTPUT)
+    assert _read_output(tmp_path / "output-0.txt") == "x" * MAX_OUTPUT
 
 
 def test_shortcuts_the_exercise_forbids_score_zero_and_say_why(hostile_run):

@@ -492,6 +492,19 @@ def test_a_slow_discriminator_without_a_sigmoid_is_not_told_to_remove_one():
     assert "ends in a sigmoid" not in message
 
 
+class Float64Generator(gan.GeneratorReference):
+    """Right images, but in float64 (a .double() left in forward)."""
+
+    def forward(self, z):
+        return super().forward(z).double()
+
+
+def test_a_generator_that_returns_float64_images_fails_the_dtype_check():
+    # the dtype is reported as text ("torch.float64"): a wrong string must not compare equal
+    result = grade_in_process("gan.generator", Float64Generator)
+    assert any("got str 'torch.float64'" in c.message for c in result.cases if not c.passed)
+
+
 # ------------------------------------------ the exercise's training cell and its checkpoint
 
 def _training_checkpoint(notebook, **student):

@@ -457,6 +457,15 @@ def test_a_value_of_another_type_does_not_pass_for_an_equal_one(expected, got):
     assert compare_values(expected, got) is not None          # True == 1 in Python, but not a size nor a flag
 
 
+def test_a_dict_with_an_extra_key_does_not_pass():
+    assert compare_values({"relu": 1.0}, {"relu": 1.0, "softplus": 0.5}) is not None
+
+
+def test_a_wrong_float_where_an_int_is_expected_gets_no_floor_division_advice():
+    msg = compare_values(3, 2.5)        # // would not make 2.5 into 3: the advice is for 3.0
+    assert msg is not None and "use //" not in msg
+
+
 def test_a_mismatch_names_the_first_element_that_differs():
     msg = compare_values(torch.zeros(2, 3, dtype=torch.float64), torch.tensor([[0, 0, 1], [1, 0, 1.0]]).double())
     assert "3 of 6 elements differ" in msg and "first at index (0, 2)" in msg
