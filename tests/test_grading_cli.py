@@ -6,6 +6,7 @@ submissions (an infinite loop, sys.exit/os._exit, monkeypatching the checker,
 output flooding, a memory hog, answers taken from torch or from coursekit, a
 global that only running a cell makes).
 """
+import codecs
 import csv
 import json
 import math
@@ -228,7 +229,7 @@ def test_a_run_stopped_partway_keeps_the_reports_it_finished(tmp_path, monkeypat
     assert main(["grade", str(first), str(second), "--out", str(out), "--jobs", "1"]) == 130
     assert json.loads((out / "first" / "results.json").read_text())["score"] == 0
     assert not (out / "second").exists()
-    assert [row[0] for row in csv.reader((out / "grades.csv").open())] == ["submission", "first"]
+    assert [row[0] for row in read_gradebook(out)] == ["submission", "first"]
     said = capsys.readouterr()
     assert f"{first}: 0 / " in said.out     # its line was printed when it finished
     assert "interrupted" in said.err and "each with its row in grades.csv" in said.err
@@ -240,8 +241,13 @@ def no_exercise(path: Path) -> Path:
     return path
 
 
+def read_gradebook(out: Path) -> list[list[str]]:
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
+        return list(csv.reader(f))
+
+
 def gradebook_rows(out: Path) -> list[str]:
-    return [row[0] for row in csv.reader((out / "grades.csv").open())][1:]
+    return [row[0] for row in read_gradebook(out)][1:]
 
 
 def test_regrading_one_submission_with_force_keeps_the_other_rows_of_the_gradebook(tmp_path, capsys):
@@ -324,6 +330,14 @@ def test_a_grades_csv_that_is_not_a_gradebook_is_refused_before_grading_and_kept
     assert main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(out), "--force"]) == 2
     assert "is not a coursekit gradebook" in capsys.readouterr().err
     assert (out / "grades.csv").read_text() == "student,grade\nann,A\n" and not (out / "a").exists()
+
+
+def test_the_gradebook_opens_in_excel_with_accented_names_intact(tmp_path):
+    # Excel reads a CSV without a byte order mark in the locale's code page: José showed as JosÃ©
+    out = tmp_path / "grades"
+    assert main(["grade", str(no_exercise(tmp_path / "José.ipynb")), "--out", str(out)]) == 0
+    data = (out / "grades.csv").read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and "\nJosé,".encode() in data
 
 
 def test_a_gradebook_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path):
@@ -448,7 +462,7 @@ def graded_two_of_three_cases(tmp_path, monkeypatch) -> Path:
 
 
 def test_gradebook_cells_keep_two_decimals(tmp_path, monkeypatch):
-    rows = list(csv.reader((graded_two_of_three_cases(tmp_path, monkeypatch) / "grades.csv").open()))
+    rows = read_gradebook(graded_two_of_three_cases(tmp_path, monkeypatch))
     assert rows == [["submission", "cnn.output_size", "total"], ["ann", "1.33", "1.33"]]
 
 
@@ -649,7 +663,7 @@ def test_untouched_exercises_grade_zero_at_their_first_case_without_crashing(exe
 def test_gradebook_has_one_row_per_submission_and_a_column_per_task(exercises_run, hostile_run):
     every_task = [t.id for ex in EXERCISES for t in exercise_tasks(exercise_of(ex))]
     for out, n, columns in ((exercises_run[1], len(EXERCISES), every_task), (hostile_run[1], len(list(hostile_run[1].parent.glob("*.ipynb"))), TASK_IDS)):
-        rows = list(csv.reader((out / "grades.csv").open()))
+        rows = read_gradebook(out)
         assert rows[0] == ["submission", *columns, "total"]
         assert len(rows) == 1 + n
         for row in rows[1:]:   # a task of another exercise is an empty cell, not a zero

@@ -142,6 +142,9 @@ def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str
     place, the row of each submission that is not among ``reports``; a re-graded submission's
     row is replaced where it stood, and new ones follow. So grading a late notebook or
     re-grading one into the same folder updates the gradebook instead of shrinking it to one row.
+
+    The text starts with a byte order mark, as Excel's own "CSV UTF-8" does: without it, Excel
+    reads the file in the computer's code page and shows José as JosÃ©.
     """
     task_ids = []
     for row in earlier:
@@ -152,6 +155,7 @@ def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str
     rows = [new.pop(row["submission"], None) or [row["submission"], *(row.get(t) or "" for t in task_ids),
                                                  row["total"]] for row in earlier]
     buf = io.StringIO()
+    buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["submission", *task_ids, "total"])
     writer.writerows(rows + list(new.values()))
