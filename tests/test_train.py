@@ -478,3 +478,25 @@ def test_evaluating_runs_the_block_in_eval_mode_and_gives_the_model_back_in_its_
             assert not model.training and not model[2].training     # dropout off inside
             raise RuntimeError("a failing forward pass")
     assert model.training == start_in_train_mode
+
+
+def test_predict_refuses_a_softmax_over_a_single_output():
+    # a softmax over one logit is 1 for every image: AUC 0.5 and no error, whatever the model learned
+    x, y = make_problem()
+    one_logit = nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), 1))
+    with pytest.raises(ValueError, match="one output per image.*activation='sigmoid'"):
+        train.evaluate(one_logit, DeviceBatches(x, y, batch_size=32, shuffle=False, device="cpu"), "binary-class")
+
+
+def test_predict_of_a_single_logit_with_a_sigmoid_scores_the_positive_class():
+    x, y = make_problem()
+    one_logit = nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), 1))
+    scores, _ = train.predict(one_logit, DeviceBatches(x, y, batch_size=32, shuffle=False, device="cpu"),
+                              activation="sigmoid")
+    assert scores.shape == (len(x), 1) and 0 < scores.min() and scores.max() < 1
+
+
+def test_predict_of_batches_without_labels_says_it_expects_pairs():
+    x, _ = make_problem()
+    with pytest.raises(TypeError, match=r"\(images, labels\) pairs"):
+        train.predict(make_model(), DeviceBatches(x, batch_size=32, shuffle=False, device="cpu"))

@@ -41,7 +41,7 @@ from torch import nn
 
 from . import device as _device
 from . import metrics as _metrics
-from .checks import check_positive_int
+from .checks import _describe, check_positive_int
 from .files import atomic_write
 
 __all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
@@ -503,17 +503,30 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | str | No
             activation: str = "softmax") -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities for every batch.
 
+    ``batches`` yields ``(images, labels)`` pairs, and the model gives logits (N, n_classes).
     Returns ``(scores, labels)``: ``scores`` (N, n_classes) float64 numpy array
-    of softmax (or ``activation="sigmoid"`` for multi-label) probabilities and
-    the labels as given by the batches. The model's train/eval mode is restored.
+    of softmax (or ``activation="sigmoid"`` for multi-label, or for a binary model with a
+    single logit) probabilities and the labels as given by the batches. The model's
+    train/eval mode is restored.
     """
     if activation not in ("softmax", "sigmoid"):
         raise ValueError(f"activation must be 'softmax' or 'sigmoid'; got {activation!r}")
     dev = _device.model_device(model, device)
     scores, labels = [], []
     with evaluating(model):
-        for x, y in batches:
+        for batch in batches:
+            if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+                raise TypeError(f"predict: expected batches of (images, labels) pairs; got a batch of "
+                                f"{_describe(batch)} (DeviceBatches(images, labels), not DeviceBatches(images))")
+            x, y = batch
             logits = model(x.to(dev)).float()
+            if logits.ndim != 2:
+                raise ValueError(f"predict: expected the model to give logits of shape (N, n_classes); "
+                                 f"got {tuple(logits.shape)}")
+            if activation == "softmax" and logits.shape[1] == 1:
+                raise ValueError("predict: the model gives one output per image, and a softmax over one output "
+                                 "is 1 for every image. Give the model one output per class, or score a single "
+                                 "logit with activation='sigmoid'")
             p = logits.softmax(1) if activation == "softmax" else logits.sigmoid()
             scores.append(p.cpu().double().numpy())
             labels.append(y.cpu().numpy())
