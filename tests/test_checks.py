@@ -57,3 +57,8 @@ def test_check_model_dtype_names_the_weights_dtype_and_the_cast():
         checks.check_model_dtype(torch.zeros(1, 2, dtype=torch.float64), model)
     with pytest.raises(TypeError, match=r"x\.to\(torch\.float64\)"):
         checks.check_model_dtype(torch.zeros(1, 2), model.double())
+
+
+def test_check_unit_range_of_a_numpy_array_says_it_expects_a_tensor():
+    with pytest.raises(TypeError, match="torch.from_numpy"):
+        checks.check_unit_range(np.zeros((2, 1, 4, 4)))

@@ -93,6 +93,20 @@ def test_precision_recall_rejects_k_not_smaller_than_the_sets():
 
 # ------------------------------------------------------------- memorisation
 
+@pytest.mark.parametrize("raw", ["uint8", "0-255 floats"])
+def test_nearest_neighbour_distances_refuse_images_outside_the_unit_range(raw):
+    # raw .npz pixels next to [0, 1] images: an exact copy was 2970 away, and fraction_closer read 0
+    train = torch.rand(8, 1, 6, 6)
+    copies = (train * 255).round().to(torch.uint8) if raw == "uint8" else train * 255
+    with pytest.raises((TypeError, ValueError), match="255"):
+        generative.nearest_neighbour_distances(copies, train)
+
+
+def test_nearest_neighbour_distances_take_features_of_any_range():
+    feats = torch.randn(5, 3) * 100
+    assert generative.nearest_neighbour_distances(feats, feats).max() == 0
+
+
 def test_nearest_neighbour_distances_find_the_nearest_reference_image():
     ref = torch.zeros(3, 1, 2, 2)
     ref[1] += 0.5
@@ -106,7 +120,7 @@ def test_nearest_neighbour_distances_find_the_nearest_reference_image():
 def test_fraction_closer_flags_copies_of_training_images_but_not_new_samples():
     rng = np.random.default_rng(0)
     train, heldout, fresh = (torch.from_numpy(rng.random((n, 1, 6, 6))).float() for n in (300, 200, 200))
-    copies = train[:200] + 0.01 * torch.from_numpy(rng.standard_normal((200, 1, 6, 6))).float()
+    copies = (train[:200] + 0.01 * torch.from_numpy(rng.standard_normal((200, 1, 6, 6))).float()).clamp(0, 1)
     held = generative.nearest_neighbour_distances(heldout, train)
     f_copies = generative.fraction_closer(generative.nearest_neighbour_distances(copies, train), held)
     f_fresh = generative.fraction_closer(generative.nearest_neighbour_distances(fresh, train), held)

@@ -58,6 +58,9 @@ def check_images(x, name: str = "images", ndim: int | tuple[int, ...] = 4, min_c
 def check_unit_range(x: torch.Tensor, name: str = "images", tol: float = 1e-6) -> torch.Tensor:
     """Check that every value of ``x`` lies in [0, 1] (up to ``tol``); an empty ``x`` passes
     (whether an empty batch is allowed is the caller's to say, with ``check_images``)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor; got {_describe(x)}"
+                        + (" (torch.from_numpy(x) makes one)" if isinstance(x, np.ndarray) else ""))
     if x.numel() == 0:
         return x
     lo, hi = float(x.min()), float(x.max())

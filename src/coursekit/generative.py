@@ -339,15 +339,27 @@ def _flat(x, name: str) -> torch.Tensor:
     return x
 
 
+def _unit_images(x, name: str):
+    """``x`` unchanged; images (3 or more axes) must be floats in [0, 1], so that raw 0-255
+    pixels are never compared with [0, 1] ones."""
+    if isinstance(x, (torch.Tensor, np.ndarray)) and x.ndim >= 3:
+        t = torch.as_tensor(x)
+        if not t.is_floating_point():
+            raise TypeError(f"{name}: expected float images in [0, 1]; got {t.dtype} (raw 0-255 pixels? "
+                            "use x.float() / 255)")
+        check_unit_range(t, name)
+    return x
+
+
 def nearest_neighbour_distances(queries, reference, return_index: bool = False):
     """Euclidean distance from each query to its nearest reference sample.
 
-    queries, reference: images ``(N, C, H, W)`` (compared pixel by pixel) or
-    features ``(N, d)``; tensors or arrays with the same size per sample.
+    queries, reference: images ``(N, C, H, W)`` float in [0, 1] (compared pixel by pixel) or
+    features ``(N, d)`` of any range; tensors or arrays with the same size per sample.
     Returns ``(N_q,)`` float64 numpy distances, and with ``return_index`` also
     the ``(N_q,)`` int64 index of the nearest reference sample.
     """
-    q, r = _flat(queries, "queries"), _flat(reference, "reference")
+    q, r = _flat(_unit_images(queries, "queries"), "queries"), _flat(_unit_images(reference, "reference"), "reference")
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries and reference differ in size per sample: {q.shape[1]} vs {r.shape[1]}")
     best_d, best_i = [], []
