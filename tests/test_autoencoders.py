@@ -135,6 +135,12 @@ def test_classical_denoise_refuses_a_strength_it_cannot_use(method, strength):
         latent.classical_denoise(torch.rand(1, 1, 8, 8), method, strength)
 
 
+def test_classical_denoise_refuses_0_255_images_that_clipping_would_turn_white():
+    # clipped to [0, 1], a filtered 0-255 image came back as all ones, with no error
+    with pytest.raises(ValueError, match="255"):
+        latent.classical_denoise(torch.rand(2, 1, 8, 8) * 255, "gaussian", 1.0)
+
+
 def test_classical_denoise_with_gaussian_sigma_0_leaves_the_image_as_it_is():
     x = torch.rand(1, 1, 8, 8)
     assert torch.allclose(latent.classical_denoise(x, "gaussian", 0.0), x)
@@ -164,6 +170,25 @@ def test_autoencoder_built_for_28_pixels_names_its_size_when_given_64():
         ConvAutoencoder(2, width=4).encode(torch.rand(2, 1, 64, 64))
     with pytest.raises(ValueError, match="built for 28x28"):
         ConvVAE(2, width=4).encode(torch.rand(2, 1, 64, 64))
+
+
+def test_spatial_autoencoder_names_its_size_when_given_32_pixels():
+    """Without the check, encode passed and decode failed on "codes of shape (N, 392); got (2, 512)"."""
+    with pytest.raises(ValueError, match=r"built for 28x28 images \(size=28\); got 32x32"):
+        ConvAutoencoder(None, width=4)(torch.rand(2, 1, 32, 32))
+
+
+@pytest.mark.parametrize("cls", [ConvAutoencoder, ConvVAE])
+def test_autoencoders_refuse_uint8_images_and_say_divide_by_255(cls):
+    x = (255 * blobs(2)).to(torch.uint8)
+    with pytest.raises(TypeError, match=r"float32 in \[0, 1\]\); got dtype torch\.uint8\. Divide uint8 images by 255"):
+        cls(2, width=4)(x)
+
+
+@pytest.mark.parametrize("cls", [ConvAutoencoder, ConvVAE])
+def test_autoencoders_refuse_float64_images_and_say_x_float(cls):
+    with pytest.raises(TypeError, match=r"expected float32, the dtype of the model's weights; got float64.*x\.float\(\)"):
+        cls(2, width=4)(blobs(2).double())
 
 
 def test_train_autoencoder_refuses_a_plain_autoencoder_for_kind_vae():
@@ -251,6 +276,11 @@ def test_pca_error_falls_with_more_components():
     assert all(a > b for a, b in zip(errors, errors[1:]))
 
 
+def test_pca_error_curve_names_ks_when_one_is_more_than_the_training_images_allow():
+    with pytest.raises(ValueError, match=r"ks: at most 20 components.*20 training images.*got 100"):
+        latent.pca_error_curve(blobs(20), blobs(10), [1, 100])
+
+
 def test_pca_error_curve_rejects_images_of_another_shape():
     with pytest.raises(ValueError, match="same shape"):
         latent.pca_error_curve(blobs(20), blobs(20, size=32), [2])
@@ -291,6 +321,11 @@ def test_linear_probe_rejects_codes_of_different_sizes():
 
 
 # ------------------------------------------------------- noise and denoisers
+
+def test_add_noise_without_a_sigma_says_it_expects_a_number():
+    with pytest.raises(ValueError, match="sigma must be a finite number"):
+        latent.add_noise(torch.rand(1, 1, 4, 4), None)
+
 
 def test_add_noise_is_reproducible_and_has_the_stated_sigma():
     x = torch.full((8, 1, 28, 28), 0.5)

@@ -242,6 +242,10 @@ def pca_error_curve(train_images: torch.Tensor, test_images: torch.Tensor, ks: S
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be positive ints; got {ks!r}")
+    most = min(train_images.shape[0], train_images[0].numel())
+    if ks[-1] > most:
+        raise ValueError(f"ks: at most {most} components (min of {train_images.shape[0]} training images and "
+                         f"{train_images[0].numel()} pixels per image); got {ks[-1]}")
     check_unit_range(check_images(test_images, "test_images"), "test_images")
     if tuple(train_images.shape[1:]) != tuple(test_images.shape[1:]):
         raise ValueError(f"train and test images must have the same shape per image; got "
@@ -342,7 +346,8 @@ def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor
     """``images + sigma * eps`` with ``eps ~ N(0, 1)`` drawn from a generator seeded
     with ``seed`` (the same noise every call). Not clipped: the noise stays Gaussian."""
     check_images(images, "images")
-    if not 0 <= sigma < math.inf:
+    numeric = not isinstance(sigma, bool) and isinstance(sigma, (int, float, np.number))
+    if not numeric or not 0 <= sigma < math.inf:
         raise ValueError(f"sigma must be a finite number >= 0; got {sigma!r}")
     gen = torch.Generator().manual_seed(check_seed(seed))
     eps = torch.randn(images.shape, generator=gen, dtype=torch.float32)
@@ -355,8 +360,8 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: b
     method: ``"gaussian"`` (``scipy.ndimage.gaussian_filter``, ``strength`` =
     the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
     ``skimage.restoration.denoise_tv_chambolle``, ``strength`` = its weight).
-    ``noisy`` ``(N, C, H, W)`` float; returns the same shape, float32, clipped to
-    [0, 1] unless ``clip=False``: the clean images lie in [0, 1], and a denoising
+    ``noisy`` ``(N, C, H, W)`` float: images in [0, 1] plus noise (refused above 10 when
+    clipping: 0-255 images); returns the same shape, float32, clipped to [0, 1] unless ``clip=False``: the clean images lie in [0, 1], and a denoising
     autoencoder's sigmoid output cannot leave that range, so a fair comparison lets
     the classical denoisers use it too (unclipped, a filtered black background keeps
     the negative half of its noise).
@@ -372,6 +377,9 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: b
     if not numeric or not (strength >= 0 if method == "gaussian" else strength > 0):
         what = "the filter's sigma in pixels, >= 0" if method == "gaussian" else "the TV weight, > 0"
         raise ValueError(f"strength ({what}) must be a number; got {strength!r}")
+    if clip and noisy.numel() and float(noisy.max()) > 10:    # noise of any sensible sigma stays far below
+        raise ValueError(f"noisy: values up to {float(noisy.max()):.4g}, but the output is clipped to [0, 1], the "
+                         "range of the clean images: 0-255 images? Divide by 255 (or pass clip=False)")
     arr = noisy.detach().cpu().double().numpy()
     out = np.empty_like(arr)
     for i in range(arr.shape[0]):
