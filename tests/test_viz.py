@@ -125,6 +125,11 @@ def test_show_images_rejects_channels_last_images_with_a_hint():
         viz.show_images(torch.rand(2, 28, 28, 3))
 
 
+def test_show_images_hint_for_a_channels_last_numpy_array_uses_numpy():
+    with pytest.raises(ValueError, match=r"np\.transpose\(x, \(0, 3, 1, 2\)\)"):    # arrays have no .permute
+        viz.show_images(np.random.rand(2, 28, 28, 3))
+
+
 def test_show_images_refuses_0_255_images_that_would_be_drawn_white():
     with pytest.raises(ValueError, match="0-255 images\\? Divide by 255"):
         viz.show_images(255 * torch.rand(2, 1, 28, 28))

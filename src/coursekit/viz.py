@@ -73,6 +73,7 @@ def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
     Accepts ``(N, C, H, W)``, volumes ``(N, C, D, H, W)`` (the middle slice
     ``D // 2`` is taken) and, with ``allow_single``, one image ``(C, H, W)``.
     """
+    from_numpy = isinstance(x, np.ndarray)
     x = _as_tensor(x, name)
     single = allow_single and x.ndim == 3
     if single:
@@ -85,7 +86,8 @@ def _as_image_batch(x, name: str, allow_single: bool = False) -> torch.Tensor:
             fix = ("one image is (C, H, W) with C = 1 or 3; a batch of grayscale images (N, H, W) needs "
                    "its channel axis: x.unsqueeze(1).")
         elif x.shape[-1] in (1, 3):
-            fix = "images are (N, C, H, W), channels first: convert (N, H, W, C) with x.permute(0, 3, 1, 2)."
+            how = "np.transpose(x, (0, 3, 1, 2))" if from_numpy else "x.permute(0, 3, 1, 2)"
+            fix = f"images are (N, C, H, W), channels first: convert (N, H, W, C) with {how}."
         else:
             fix = "images are (N, C, H, W), channels first, with C = 1 (grayscale) or 3 (RGB)."
         shape = tuple(x.shape[1:]) if single else tuple(x.shape)
@@ -193,7 +195,9 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
     Args:
         panels: name -> images, every value of the same shape, ``(C, H, W)`` or
             ``(N, C, H, W)`` (tensor or numpy array, C = 1 or 3). One column per
-            panel, in the dict's order; one row per image when N > 1.
+            panel, in the dict's order; one row per image when N > 1. A 3-D value
+            is one image: three grayscale images ``(3, H, W)`` would be drawn as one
+            RGB image, so give them their channel axis, ``(3, 1, H, W)``.
         reference: the name of the panel the others are measured against. Each
             other panel's title then gives its PSNR (dB) and SSIM with respect to
             it, image by image, as :func:`coursekit.metrics.psnr` / ``ssim``
