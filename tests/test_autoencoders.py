@@ -315,6 +315,16 @@ def test_linear_probe_is_perfect_on_separable_codes_and_chance_on_noise():
     assert latent.linear_probe(noise[::2], y[::2], noise[1::2], y[1::2])["acc"] < 0.6
 
 
+def test_linear_probe_scores_have_a_column_for_every_class_even_one_missing_from_training():
+    # column c must be class c for metrics.auc: without class 0 in training, sklearn gives classes 1 and 2 only
+    rng = np.random.default_rng(0)
+    y_tr, y_te = np.repeat([1, 2], 10), np.array([0, 1, 2, 1])
+    codes_tr, codes_te = rng.normal(size=(20, 3)) + y_tr[:, None], rng.normal(size=(4, 3)) + y_te[:, None]
+    scores = latent.linear_probe(codes_tr, y_tr, codes_te, y_te)["scores"]
+    assert scores.shape == (4, 3) and np.all(scores[:, 0] == 0)
+    np.testing.assert_allclose(scores.sum(1), 1.0)
+
+
 def test_linear_probe_rejects_codes_of_different_sizes():
     with pytest.raises(ValueError, match="same k"):
         latent.linear_probe(np.zeros((4, 3)), [0, 1, 0, 1], np.zeros((4, 2)), [0, 1, 0, 1])
@@ -462,6 +472,15 @@ def test_latent_explorer_draws_a_static_panel_without_a_kernel(monkeypatch):
     np.testing.assert_allclose(panel.images[0].get_array(), expected, atol=1e-6)
 
 
+def test_latent_explorer_gives_the_model_back_in_the_mode_it_was_in(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: None)
+    model = ConvVAE(4, width=4).train()
+    latent.latent_explorer(model, steps=3, settings=[(0, 1)])
+    assert model.training
+
+
 def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
     model = ConvAutoencoder(None, width=4)
     with torch.no_grad():
@@ -479,6 +498,12 @@ def test_linear_probe_refuses_labels_that_are_not_class_indices():
     codes = np.random.default_rng(0).random((10, 2))
     with pytest.raises(ValueError, match="train_labels: expected class indices"):
         latent.linear_probe(codes, np.linspace(0, 1, 10), codes, np.arange(10) % 2)
+
+
+def test_linear_probe_refuses_negative_labels():
+    codes = np.random.default_rng(0).random((10, 2))
+    with pytest.raises(ValueError, match=r"test_labels: expected class indices \(integers >= 0\)"):
+        latent.linear_probe(codes, np.arange(10) % 2, codes, np.arange(10) % 2 - 1)
 
 
 def test_versus_pca_scores_both_methods_on_the_same_test_images_and_probes_their_codes(phantom_sets):

@@ -238,7 +238,7 @@ def test_find_result_says_where_the_numbers_come_from(tmp_path, capsys):
     bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="cpu: test")
     result = bench.find_result("demo", results_dir=tmp_path)
     assert result["auc"] == 0.95
-    assert "demo.json: profile full, device cpu: test, commit" in capsys.readouterr().out
+    assert f"from {tmp_path / 'demo.json'}: profile full, device cpu: test, commit" in capsys.readouterr().out
 
 
 def test_find_result_without_a_file_says_how_to_produce_it_and_gives_none(tmp_path, capsys):

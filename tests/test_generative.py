@@ -798,6 +798,11 @@ def test_class_accuracy_refuses_images_outside_0_1():
         generative.class_accuracy(TwoLayer(), 255 * torch.rand(4, 1, 2, 2), [0, 1, 0, 1])
 
 
+def test_class_accuracy_refuses_a_batch_size_of_0():
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        generative.class_accuracy(TwoLayer(), torch.rand(4, 1, 2, 2), [0, 1, 0, 1], batch_size=0)
+
+
 @pytest.mark.parametrize("labels, n_classes", [([0, 1, 2, 1], None), ([0, 1, 1, 0], 3)])
 def test_class_accuracy_refuses_classes_the_classifier_has_no_output_for(labels, n_classes):
     """TwoLayer has 2 outputs: class 2 can never be predicted, so its accuracy would read 0."""

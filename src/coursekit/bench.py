@@ -332,12 +332,13 @@ def find_result(name: str, profile: str = "full", results_dir: Path | None = Non
     except FileNotFoundError as err:
         print(f"No {profile}-profile results here: {err}")
         return None
-    _say_where(result_path(name, profile), result)
+    _say_where(result_path(name, profile, results_dir), result)
     return result
 
 
 def _say_where(path: Path, result: Mapping) -> None:
-    print(f"from benchmarks/results/{path.name}: profile {result.get('profile', 'not recorded')}, "
+    shown = f"benchmarks/results/{path.name}" if path.parent == RESULTS_DIR else path
+    print(f"from {shown}: profile {result.get('profile', 'not recorded')}, "
           f"device {result.get('device', 'not recorded')}, commit {str(result.get('git_commit', 'not recorded'))[:12]}")
 
 

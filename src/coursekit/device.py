@@ -112,7 +112,8 @@ def grad_scaler(device: torch.device | str, enabled: bool = True) -> torch.amp.G
 
 def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
     """Seed Python, NumPy and PyTorch (all devices). With ``deterministic=True``
-    also ask PyTorch for deterministic kernels (slower on a GPU).
+    also ask PyTorch for deterministic kernels (slower on a GPU); that setting is
+    process-wide and stays on: a later call with ``deterministic=False`` leaves it as it is.
 
     ``seed``: an int >= 0 (a NumPy integer too), the rule of every seed argument in
     coursekit (:func:`coursekit.checks.check_seed`)."""

@@ -474,6 +474,7 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     check_unit_range(images, "class_accuracy: images")   # the classifier learned [0, 1] images
     check_model_dtype(images, classifier, "class_accuracy: images")
     labels = check_class_labels(labels, len(images), n_classes)
+    check_positive_int(batch_size, "batch_size")
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
     dev = model_device(classifier, device)
     with _train.evaluating(classifier):

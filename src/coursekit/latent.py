@@ -93,7 +93,9 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
         too it is the MSE of the reconstructions (decoding ``mu``), not the VAE's
         loss: the KL term plays no part in choosing the epoch.
 
-    Adam with a cosine learning-rate schedule; ``checkpoint`` gets a fingerprint
+    Seeds torch's global generator with ``seed`` before training (the noise of ``"dae"`` and the
+    samples of ``"vae"`` come from it), so the same call trains the same model; the caller's
+    random state is not kept. Adam with a cosine learning-rate schedule; ``checkpoint`` gets a fingerprint
     of the hyperparameters, the images and the model (:func:`coursekit.train.checkpoint_for`)
     and the run resumes from it. Returns the :class:`~coursekit.train.History`.
     """
@@ -296,7 +298,8 @@ def linear_probe(train_codes, train_labels, test_codes, test_labels, C: float = 
     Codes ``(N, k)`` are standardised with the training mean and std; labels
     ``(N,)`` class indices (array or tensor). Returns ``{"acc", "scores"}``:
     the test accuracy (argmax of the probabilities, as MedMNIST computes it) and
-    the ``(N_test, n_classes)`` probabilities.
+    the ``(N_test, n_classes)`` probabilities, column c for class c (n_classes: the
+    largest label + 1; 0 in the column of a class the training labels lack).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -309,12 +312,14 @@ def linear_probe(train_codes, train_labels, test_codes, test_labels, C: float = 
         raise ValueError("each set of codes needs one label per row")
     for name, y in (("train_labels", y_tr), ("test_labels", y_te)):
         if not (np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating) and
-                                                        np.array_equal(y, np.round(y)))):
-            raise ValueError(f"{name}: expected class indices (integers); got values such as {y[:3].tolist()}")
+                                                        np.array_equal(y, np.round(y)))) or (y.size and y.min() < 0):
+            raise ValueError(f"{name}: expected class indices (integers >= 0); got values such as {y[:3].tolist()}")
     scaler = StandardScaler().fit(x_tr)
     clf = LogisticRegression(C=C, max_iter=max_iter).fit(scaler.transform(x_tr), y_tr)
-    scores = clf.predict_proba(scaler.transform(x_te))
-    acc = float((clf.classes_[scores.argmax(1)] == y_te).mean())
+    proba = clf.predict_proba(scaler.transform(x_te))              # one column per class seen in training
+    scores = np.zeros((len(x_te), int(max(y_tr.max(), y_te.max())) + 1))
+    scores[:, clf.classes_.astype(int)] = proba
+    acc = float((scores.argmax(1) == y_te).mean())
     return {"acc": acc, "scores": scores}
 
 
@@ -451,7 +456,6 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
     the span) when a kernel runs. ``z_base`` defaults to the zero code."""
     from . import widgets
 
-    model.eval()
     device = model_device(model)
     k = model.latent_dim
     z0 = np.zeros(k, dtype=np.float32) if z_base is None else np.asarray(z_base, dtype=np.float32)
@@ -459,8 +463,9 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
     def render(dim_x: int = 0, dim_y: int = 1, span: float = span):
         if dim_x == dim_y:
             dim_y = (dim_x + 1) % k
-        return latent_grid(lambda z: model.decode(z.to(device)), z0, (dim_y, dim_x),
-                           np.linspace(-span, span, steps))
+        with train.evaluating(model):      # decoded in eval mode; the model keeps the mode it had
+            return latent_grid(lambda z: model.decode(z.to(device)), z0, (dim_y, dim_x),
+                               np.linspace(-span, span, steps))
 
     return widgets.explore(render, {"dim_x": (0, k - 1), "dim_y": (0, k - 1), "span": (0.5, 4.0, 0.5)},
                            settings=[{"dim_x": a, "dim_y": b} for a, b in settings],

@@ -338,6 +338,10 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         step itself (e.g. a GAN's two updates) instead of ``loss_fn``.
     progress: tqdm bars (default: on unless ``COURSEKIT_PROGRESS=0``).
     verbose: print one line per epoch (and where a run resumes).
+
+    The model trains in training mode and is left in it (with the best epoch's weights when
+    ``monitor`` and ``restore_best``): call ``model.eval()`` before using it for predictions of
+    your own (:func:`predict` and :func:`evaluate` switch to eval mode themselves).
     """
     _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode)
     opts = _optimizers(optimizer)
