@@ -215,6 +215,15 @@ def test_pixel_logistic_regression_refuses_training_labels_that_lack_a_class():
         classify.pixel_logistic_regression(train, _three_classes([0, 2, 0, 2]))
 
 
+def test_pixel_logistic_regression_refuses_multi_label_sets():
+    """ChestMNIST's (N, 14) labels reached scikit-learn: "y should be a 1d array"."""
+    multi = data.MedMNIST(images=torch.rand(20, 1, 4, 4), labels=torch.randint(0, 2, (20, 3)), flag="chestmnist",
+                          split="train", size=28, task="multi-label, binary-class", label_names=["a", "b", "c"],
+                          n_classes=3)
+    with pytest.raises(ValueError, match=r"single-label tasks; chestmnist has labels of shape \(20, 3\)"):
+        classify.pixel_logistic_regression(multi, multi)
+
+
 @pytest.mark.parametrize("outputs", [1, 3])
 def test_train_classifier_refuses_a_model_with_another_number_of_outputs_than_classes(phantom_sets, outputs):
     """Too few outputs crashed inside cross_entropy (on a GPU: a device-side assert that ends the

@@ -316,6 +316,51 @@ def test_numerical_gradient_leaves_the_weights_unchanged():
     assert all(torch.equal(before[k], params[k]) for k in params)
 
 
+def test_numerical_gradient_works_on_weights_that_require_grad():
+    """Leaves made for autograd (as the chapter makes them) failed with an in-place-on-leaf error."""
+    params, x, y = small_problem()
+    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    _, grads = mlp.loss_and_grads(params, x, y, "tanh")
+    numeric = mlp.numerical_gradient(lambda p: mlp.loss_and_grads(p, x, y, "tanh")[0], leaves)
+    for name in params:
+        assert mlp.relative_error(grads[name], numeric[name]) < 1e-8, name
+        assert torch.equal(leaves[name], params[name]) and leaves[name].requires_grad
+
+
+def test_numerical_gradient_restores_the_weights_when_f_raises():
+    params, x, y = small_problem()
+    before = {k: v.clone() for k, v in params.items()}
+    calls = []
+
+    def f(p):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return mlp.loss_and_grads(p, x, y)[0]
+
+    with pytest.raises(KeyboardInterrupt):
+        mlp.numerical_gradient(f, params)
+    assert all(torch.equal(before[k], params[k]) for k in params)
+
+
+def test_forward_refuses_unflattened_images_and_says_flatten_1():
+    params = mlp.init_params(784, 4, 2)
+    with pytest.raises(ValueError, match=r"\(N, 784\).*got shape \(3, 1, 28, 28\).*x\.flatten\(1\)"):
+        mlp.forward(params, torch.rand(3, 1, 28, 28, dtype=torch.float64))
+
+
+def test_forward_refuses_inputs_of_another_width_than_w1():
+    params = mlp.init_params(49, 4, 2)
+    with pytest.raises(ValueError, match=r"\(N, 49\).*got shape \(3, 784\)"):
+        mlp.forward(params, torch.rand(3, 784, dtype=torch.float64))
+
+
+def test_forward_refuses_float32_input_to_the_float64_weights_of_init_params():
+    params = mlp.init_params(784, 4, 2)
+    with pytest.raises(TypeError, match=r"float64.*got float32.*x\.double\(\).*dtype=torch\.float32"):
+        mlp.forward(params, torch.rand(3, 784))
+
+
 @pytest.mark.parametrize("act", mlp.ACTIVATIONS)
 def test_activation_grad_matches_autograd(act):
     z = torch.linspace(-6, 6, 101, dtype=torch.float64).requires_grad_(True)
@@ -336,6 +381,20 @@ def test_softmax_cross_entropy_is_finite_for_huge_and_widely_spread_logits():
     ref = nn.functional.cross_entropy(logits, y)
     assert math.isfinite(loss.item()) and loss.item() == pytest.approx(ref.item(), rel=1e-12)
     assert torch.isfinite(d).all()
+
+
+def test_softmax_cross_entropy_refuses_labels_of_shape_n_1_and_says_how_to_flatten_them():
+    """(N, 1) labels, as medmnist's DataLoader and .npz files give them, broadcast in the
+    indexing: the loss read 1.57 instead of 0.24, and the gradient rows no longer summed to 0."""
+    logits = torch.tensor([[2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0]], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"labels of shape \(N,\) = \(3,\).*got \(3, 1\).*y\.squeeze\(1\)"):
+        mlp.softmax_cross_entropy(logits, torch.tensor([[0], [1], [2]]))
+
+
+def test_softmax_cross_entropy_refuses_a_negative_label():
+    """y = -1 picked the last class, with no error."""
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\)"):
+        mlp.softmax_cross_entropy(torch.zeros(2, 3, dtype=torch.float64), torch.tensor([0, -1]))
 
 
 def test_params_of_reads_an_mlp_so_that_the_hand_written_forward_gives_its_logits():

@@ -133,6 +133,17 @@ def test_abnormal_class_follows_label_names(flag, abnormal):
     assert phantoms.abnormal_class(INFO[flag]["label"]) == abnormal
 
 
+@pytest.mark.parametrize("flag, abnormal", [("pneumoniamnist", 1), ("breastmnist", 0)])
+def test_abnormal_class_takes_the_list_of_label_names_a_medmnist_set_has(flag, abnormal):
+    """MedMNIST.label_names is a list (index -> name); it failed on "list indices must be integers"."""
+    assert phantoms.abnormal_class(list(INFO[flag]["label"].values())) == abnormal
+
+
+def test_abnormal_class_refuses_label_names_that_are_neither_a_dict_nor_a_list():
+    with pytest.raises(TypeError, match=r"a dict \{'0': name, '1': name\}.*or a list.*got str"):
+        phantoms.abnormal_class("normal")
+
+
 @pytest.mark.parametrize("flag, sick", [("pneumoniamnist", 1), ("breastmnist", 0)])
 def test_binary_fallback_puts_lesions_in_the_abnormal_class(flag, sick):
     images, labels = phantoms.fallback_dataset(flag, "train")

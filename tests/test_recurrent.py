@@ -93,6 +93,31 @@ def test_scratch_forward_refuses_modules_it_cannot_mirror():
         R.scratch_forward(nn.Linear(3, 4), torch.zeros(1, 2, 3))
 
 
+@pytest.mark.parametrize("cls", [nn.RNN, nn.GRU], ids=lambda c: c.__name__)
+def test_scratch_forward_refuses_torchs_layer_axis_on_the_state_and_says_h0_0(cls):
+    """GRU failed on "not enough values to unpack"; RNN returned outputs (1, 4, 2, 7), not (2, 4, 7)."""
+    module = _module(cls)
+    x = torch.randn(2, 4, 5, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"\(N, H\) = \(2, 7\).*got shape \(1, 2, 7\).*h0\[0\]"):
+        R.scratch_forward(module, x, torch.zeros(1, 2, 7, dtype=torch.float64))
+
+
+def test_scratch_forward_refuses_torchs_layer_axis_on_the_lstm_state():
+    module = _module(nn.LSTM)
+    x = torch.randn(2, 4, 5, dtype=torch.float64)
+    h0 = torch.zeros(1, 2, 7, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"\(N, H\) = \(2, 7\).*got shape \(1, 2, 7\).*\(h0\[0\], c0\[0\]\)"):
+        R.scratch_forward(module, x, (h0, h0))
+
+
+def test_scratch_forward_refuses_a_single_tensor_as_the_lstm_state():
+    """A (2, 7) state for 2 sequences was unpacked into h = state[0] and c = state[1], both (7,)."""
+    module = _module(nn.LSTM)
+    x = torch.randn(2, 4, 5, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"an LSTM's state is a pair \(h0, c0\)"):
+        R.scratch_forward(module, x, torch.zeros(2, 7, dtype=torch.float64))
+
+
 # ---------------------------------------------------------------- BPTT
 
 
@@ -109,6 +134,24 @@ def test_jacobian_norms_leave_no_gradients_on_the_module():
     module = _module(nn.GRU, input_size=3, hidden_size=4)
     R.input_jacobian_norms(module, torch.randn(5, 3, dtype=torch.float64), [2, 5])
     assert all(p.grad is None for p in module.parameters())
+
+
+@pytest.mark.parametrize("norms", [lambda m, x: R.input_jacobian_norms(m, x, [1, 5, 10]),
+                                   lambda m, x: R.input_jacobian_norm(m, x)], ids=["norms", "norm"])
+def test_jacobian_norms_refuse_a_module_that_is_not_batch_first(norms):
+    """nn.GRU(3, 5) read the copies of the sequence as time steps: norms of exactly 0, no error."""
+    with pytest.raises(ValueError, match=r"batch_first=True, bidirectional=False; got batch_first=False"):
+        norms(nn.GRU(3, 5), torch.randn(10, 3))
+
+
+def test_jacobian_norms_refuse_a_bidirectional_module():
+    with pytest.raises(ValueError, match=r"bidirectional=False; got batch_first=True, bidirectional=True"):
+        R.input_jacobian_norms(nn.GRU(3, 5, batch_first=True, bidirectional=True), torch.randn(10, 3), [1, 5])
+
+
+def test_jacobian_norms_refuse_a_module_that_is_not_recurrent():
+    with pytest.raises(TypeError, match="torch.nn.RNN, LSTM or GRU; got Linear"):
+        R.input_jacobian_norms(nn.Linear(3, 5), torch.randn(10, 3), [1, 5])
 
 
 def test_rnn_gradient_to_the_first_input_vanishes_with_length():
@@ -154,6 +197,14 @@ def test_volume_models_map_volumes_to_logits(make):
     model = make().eval()
     out = model(torch.rand(3, 1, 28, 28, 28))
     assert out.shape == (3, 2) and out.dtype == torch.float32
+
+
+@pytest.mark.parametrize("make", [lambda: R.MiddleSliceCNN(width=4), lambda: R.SmallCNN3D(width=4)],
+                         ids=["cnn2d", "cnn3d"])
+def test_volume_cnns_refuse_uint8_volumes_and_say_divide_by_255(make):
+    x = (255 * torch.rand(2, 1, 8, 8, 8)).to(torch.uint8)
+    with pytest.raises(TypeError, match=r"float32 in \[0, 1\]\); got dtype torch\.uint8\. Divide uint8 images by 255"):
+        make()(x)
 
 
 def test_slice_rnn_sets_the_carry_gate_bias():

@@ -209,11 +209,17 @@ def pixel_logistic_regression(train_data: MedMNIST, test_data: MedMNIST, C: floa
 
     Fitted on ``train_data`` (pixels standardised with the training mean and
     standard deviation) and scored on ``test_data``. ``C`` is the inverse L2
-    strength. Returns ``{"auc", "acc", "scores"}`` with ``scores`` (N, n_classes).
+    strength. Single-label tasks only (labels ``(N,)``; multi-label sets such as
+    chestmnist are refused), and the training labels must hold every class.
+    Returns ``{"auc", "acc", "scores"}`` with ``scores`` (N, n_classes).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    for d in (train_data, test_data):
+        if d.labels.ndim != 1:
+            raise ValueError("pixel_logistic_regression handles single-label tasks; "
+                             f"{d.flag} has labels of shape {tuple(d.labels.shape)}")
     if not train_data.multi_label and train_data.n_classes:
         missing = sorted(set(range(train_data.n_classes)) - set(train_data.labels.unique().tolist()))
         if missing:

@@ -183,6 +183,11 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
     and step 3 runs once, on the last part's fakes. Per pass over the data G
     is then updated ``d_steps`` times less often.
 
+    ``device``: where each batch (images, and labels when given) is moved with ``.to(device)``
+    before the step, and so where the noise ``z`` is drawn; ``None`` (the default) leaves the
+    batch where it is (e.g. where :class:`~coursekit.data.DeviceBatches` put it). ``G`` and
+    ``D`` are not moved: put them on that device first.
+
     Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}`` as 0-dim tensors:
     the two losses and the mean probabilities ``D(x)`` and ``D(G(z))`` of the
     D update (``sigmoid`` of the logits; under the hinge loss a score in

@@ -276,9 +276,18 @@ def is_3d(flag: str) -> bool:
     return _info(flag)["python_class"].endswith("3D")
 
 
-def abnormal_class(label_names: dict) -> int:
+def abnormal_class(label_names: dict | list) -> int:
     """For a binary task, the label (0 or 1) of the abnormal class: the one whose
-    name is not "normal"/"benign" (e.g. 0 = "malignant" in BreastMNIST); 1 if unclear."""
+    name is not "normal"/"benign" (e.g. 0 = "malignant" in BreastMNIST); 1 if unclear.
+
+    ``label_names``: medmnist's ``INFO[flag]["label"]``, a dict ``{"0": name, "1": name}``,
+    or a list of names by class index, as ``MedMNIST.label_names``."""
+    if isinstance(label_names, (list, tuple)):
+        label_names = {str(i): name for i, name in enumerate(label_names)}
+    if not isinstance(label_names, dict):
+        raise TypeError("label_names: expected a dict {'0': name, '1': name} (medmnist's INFO[flag]['label']) "
+                        f"or a list of names by class index (MedMNIST.label_names); got {type(label_names).__name__}")
+
     def normal(name: str) -> bool:
         return any(w in name.lower() for w in ("normal", "benign"))
     return 0 if normal(label_names["1"]) and not normal(label_names["0"]) else 1

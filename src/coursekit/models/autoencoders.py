@@ -20,19 +20,22 @@ import torch
 from torch import nn
 
 from ..checks import check_positive_int
+from .cnn import check_model_input
 
 __all__ = ["ConvAutoencoder", "ConvVAE", "reparameterize", "kl_divergence", "vae_loss",
            "reconstruction_error"]
 
 
-def _check_input(x: torch.Tensor, in_channels: int, who: str, size: int | None = None) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != in_channels:
-        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{who} expects (N, {in_channels}, H, W) images; got {got}")
+def _check_input(x: torch.Tensor, model: nn.Module, who: str) -> None:
+    """Images ``(N, C, size, size)`` of the model's C and size, in the dtype of its weights."""
+    check_model_input(x, model, f"{who}: x")
+    in_channels, size = model.in_channels, model.size
+    if x.ndim != 4 or x.shape[1] != in_channels:
+        raise ValueError(f"{who} expects (N, {in_channels}, H, W) images; got {tuple(x.shape)}")
     if x.shape[2] % 4 or x.shape[3] % 4:
         raise ValueError(f"{who} halves the image twice, so H and W must be multiples of 4; "
                          f"got {tuple(x.shape[2:])}")
-    if size is not None and tuple(x.shape[2:]) != (size, size):
+    if tuple(x.shape[2:]) != (size, size):
         raise ValueError(f"{who} was built for {size}x{size} images (size={size}); got "
                          f"{x.shape[2]}x{x.shape[3]}. Build it with size={x.shape[2]} for these images, "
                          "or load the data at the model's size.")
@@ -87,7 +90,9 @@ class ConvAutoencoder(nn.Module):
         width: channels of the first convolution (the second stage has ``2 * width``).
         size: image side H = W (a multiple of 4; 28 for MedMNIST).
 
-    ``encode(x)``: ``(N, C, size, size)`` float32 -> ``(N, latent_dim)``.
+    ``encode(x)``: ``(N, C, size, size)`` float32 in [0, 1] -> ``(N, latent_dim)``; images of
+    another size, channel count or dtype are refused, also with ``latent_dim=None`` (the
+    decoder rebuilds exactly ``size x size`` images).
     ``decode(z)``: ``(N, latent_dim)`` -> ``(N, C, size, size)`` in [0, 1] (sigmoid).
     ``forward(x) = decode(encode(x))``.
     """
@@ -108,7 +113,7 @@ class ConvAutoencoder(nn.Module):
         self.decoder = _Decoder(in_channels, width, latent_dim, size)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_channels, type(self).__name__, None if self.spatial else self.size)
+        _check_input(x, self, type(self).__name__)
         return self.to_code(self.features(x).flatten(1))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -138,7 +143,7 @@ class ConvVAE(ConvAutoencoder):
         self.to_code = nn.Linear(2 * width * (size // 4) ** 2, 2 * latent_dim)   # mu and logvar
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, self.in_channels, type(self).__name__, self.size)
+        _check_input(x, self, type(self).__name__)
         mu, logvar = self.to_code(self.features(x).flatten(1)).chunk(2, dim=1)
         return mu, logvar
 

@@ -9,7 +9,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..checks import check_images, check_model_dtype
+
 __all__ = ["conv_block", "SmallCNN", "LogisticRegression", "count_parameters"]
+
+
+def check_model_input(x, model: nn.Module, name: str, ndim: int = 4) -> None:
+    """Refuse, with a TypeError that says how to convert, an ``x`` that ``model`` cannot take:
+    not a tensor, not floating point (uint8 images: divide by 255), or not the dtype of the
+    model's weights (float64 images: ``x.float()``). Cheap enough for every batch: it reads
+    the dtype only, never the values (the range and NaN checks of :func:`check_images` scan them)."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        check_images(x, name, ndim)   # raises its TypeError before it would look at a value
+    check_model_dtype(x, model, name)
 
 
 def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
@@ -47,6 +59,7 @@ class SmallCNN(nn.Module):
         self.in_channels = in_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_model_input(x, self, "SmallCNN: x")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"SmallCNN expects (N, {self.in_channels}, H, W) images; got shape {tuple(x.shape)}")
         return self.head(self.features(x))
@@ -55,15 +68,26 @@ class SmallCNN(nn.Module):
 class LogisticRegression(nn.Module):
     """Logistic (softmax) regression on raw pixels: flatten, one linear layer.
 
-    The simplest baseline a CNN must beat. Input ``(N, C, H, W)``; output
+    The simplest baseline a CNN must beat. Input ``(N, C, H, W)`` float32 in [0, 1]
+    with ``C * H * W == n_inputs`` (784 for a 28 x 28 grey-scale image); output
     ``(N, n_classes)`` logits.
     """
 
     def __init__(self, n_inputs: int, n_classes: int = 2):
         super().__init__()
         self.linear = nn.Linear(n_inputs, n_classes)
+        self.n_inputs = n_inputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_model_input(x, self, "LogisticRegression: x")
+        if x.ndim < 2:
+            raise ValueError(f"LogisticRegression expects a batch of images (N, C, H, W); got shape "
+                             f"{tuple(x.shape)}. Add a batch axis with x[None].")
+        got = x.shape[1:].numel()
+        if got != self.n_inputs:
+            raise ValueError(f"LogisticRegression(n_inputs={self.n_inputs}) expects {self.n_inputs} values per image "
+                             f"(C * H * W); got shape {tuple(x.shape)}, {got} values per image. Build it with "
+                             f"LogisticRegression({got}) for these images.")
         return self.linear(x.flatten(1))
 
 

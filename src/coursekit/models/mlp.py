@@ -19,6 +19,9 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from ..checks import check_class_labels
+from .cnn import check_model_input
+
 __all__ = ["ACTIVATIONS", "activation", "activation_grad", "MLP", "init_params", "params_of",
            "forward", "softmax_cross_entropy", "backward", "loss_and_grads", "numerical_gradient",
            "relative_error"]
@@ -57,7 +60,7 @@ def activation_grad(name: str, z: torch.Tensor) -> torch.Tensor:
 class MLP(nn.Module):
     """Flatten, then ``Linear -> activation`` per hidden layer, then a ``Linear`` head.
 
-    Input ``(N, C, H, W)`` (or ``(N, D)``) float with ``C*H*W == n_inputs``;
+    Input ``(N, C, H, W)`` (or ``(N, D)``) float32 in [0, 1] with ``C*H*W == n_inputs``;
     output ``(N, n_classes)`` logits. ``hidden=(128,)`` is one hidden layer of 128 units.
     """
 
@@ -78,7 +81,8 @@ class MLP(nn.Module):
         self.n_inputs = n_inputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x[0].numel() != self.n_inputs:
+        check_model_input(x, self, "MLP: x", ndim=(2, 4))
+        if x.ndim < 2 or x.shape[1:].numel() != self.n_inputs:
             raise ValueError(f"MLP expects {self.n_inputs} inputs per sample; got shape {tuple(x.shape)}")
         return self.net(x)
 
@@ -88,7 +92,13 @@ class MLP(nn.Module):
 def init_params(n_inputs: int, n_hidden: int, n_classes: int, seed: int = 0,
                 dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
     """Weights of a one-hidden-layer MLP, drawn like ``nn.Linear`` does:
-    uniform in ±1/sqrt(fan_in). Returns ``{"W1": (H, D), "b1": (H,), "W2": (K, H), "b2": (K,)}``."""
+    uniform in ±1/sqrt(fan_in), from a generator seeded with ``seed``.
+
+    Returns ``{"W1": (H, D), "b1": (H,), "W2": (K, H), "b2": (K,)}`` of ``dtype``:
+    **float64** by default (gradient checks need it, see :func:`numerical_gradient`),
+    so :func:`forward` then wants float64 inputs, ``x.double()``; pass
+    ``dtype=torch.float32`` for weights that take the course's float32 images as they are.
+    """
     gen = torch.Generator().manual_seed(seed)
 
     def uniform(shape, fan_in):
@@ -109,8 +119,34 @@ def params_of(model: MLP) -> dict[str, torch.Tensor]:
             "W2": l2.weight.detach().clone(), "b2": l2.bias.detach().clone()}
 
 
+def _check_x(params: dict, x: torch.Tensor) -> None:
+    """``x`` must be ``(N, D)`` with D the columns of ``W1``, in the dtype of the weights."""
+    d = params["W1"].shape[1]
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"forward: x must be a torch.Tensor (N, {d}); got {type(x).__name__}")
+    if x.ndim != 2 or x.shape[1] != d:
+        if x.ndim > 2:
+            fix = "Flatten images with x.flatten(1)."
+        elif x.ndim == 2:
+            fix = f"For {x.shape[1]} inputs make the weights with init_params({x.shape[1]}, ...)."
+        else:
+            fix = "Add a batch axis with x[None]."
+        raise ValueError(f"forward: x must be (N, {d}), one row of {d} inputs per sample (the columns of W1); "
+                         f"got shape {tuple(x.shape)}. {fix}")
+    if x.dtype != params["W1"].dtype:
+        want, have = (str(t).replace("torch.", "") for t in (params["W1"].dtype, x.dtype))
+        conv = {"float64": "x.double()", "float32": "x.float()"}.get(want, f"x.to(torch.{want})")
+        raise TypeError(f"forward: x must have the dtype of the weights, {want}; got {have}. Convert with "
+                        f"{conv}, or make the weights with init_params(..., dtype=torch.{have}).")
+
+
 def forward(params: dict, x: torch.Tensor, act: str = "relu") -> tuple[torch.Tensor, dict]:
-    """Logits ``(N, K)`` of ``x`` ``(N, D)`` and the cache the backward pass needs."""
+    """Logits ``(N, K)`` of ``x`` ``(N, D)`` and the cache the backward pass needs.
+
+    ``x`` must be 2-D (flatten images with ``x.flatten(1)``) and have the weights' dtype
+    (float64 from :func:`init_params` by default: ``x.double()``); anything else is refused.
+    """
+    _check_x(params, x)
     z1 = x @ params["W1"].T + params["b1"]
     h = activation(act, z1)
     logits = h @ params["W2"].T + params["b2"]
@@ -123,7 +159,11 @@ def softmax_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.
 
     Stable for any logits: it subtracts each row's maximum and uses
     log-sum-exp, so no ``exp`` overflows and no ``log(0)`` occurs.
+    ``y`` must hold integer class indices in ``[0, K)`` and have shape ``(N,)``, as for
+    ``F.cross_entropy``: medmnist's ``(N, 1)`` labels are refused (flatten them with
+    ``y.squeeze(1)``), since they would broadcast into a wrong loss and gradient.
     """
+    _check_labels(logits, y)
     n = logits.shape[0]
     shifted = logits - logits.max(dim=1, keepdim=True).values
     log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
@@ -131,6 +171,19 @@ def softmax_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.
     dlogits = log_probs.exp()
     dlogits[torch.arange(n), y] -= 1
     return loss, dlogits / n
+
+
+def _check_labels(logits: torch.Tensor, y: torch.Tensor) -> None:
+    """``y``: ``(N,)`` integer class indices in ``[0, K)`` for ``logits`` ``(N, K)``."""
+    if logits.ndim != 2:
+        raise ValueError(f"logits must be (N, K); got shape {tuple(logits.shape)}")
+    n, k = logits.shape
+    shape = tuple(getattr(y, "shape", ()))
+    if shape == (n, 1):
+        raise ValueError(f"softmax_cross_entropy expects labels of shape (N,) = ({n},), one class index per "
+                         f"sample; got {shape}, the layout of medmnist's loaders. Pass y.squeeze(1) (or "
+                         "y.view(-1)).")
+    check_class_labels(y, n, k)
 
 
 def backward(params: dict, cache: dict, dlogits: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -157,10 +210,21 @@ def loss_and_grads(params: dict, x: torch.Tensor, y: torch.Tensor, act: str = "r
     return loss, backward(params, cache, dlogits)
 
 
+def _value(v) -> float:
+    """A scalar (0-d or one-element tensor, or number) as a float; detached first, so that a loss
+    computed from weights that require grad converts without autograd's warning."""
+    return float(v.detach() if isinstance(v, torch.Tensor) else v)
+
+
 def numerical_gradient(f: Callable[[dict], torch.Tensor], params: dict, eps: float = 1e-6) -> dict:
     """Central differences ``(f(w + eps) - f(w - eps)) / (2 eps)`` for every entry of every weight.
 
-    ``f(params) -> scalar``. Costs two evaluations of ``f`` per entry, so keep
+    ``f(params) -> scalar``; ``params`` a dict of weight tensors (they may require grad).
+    Returns ``{name: gradient}``, each of its weight's shape and dtype, not requiring grad.
+    Each entry of ``params`` is **perturbed in place** (through a detached view, so weights
+    that require grad are fine) while ``f`` is evaluated, then restored to its exact value,
+    also when ``f`` raises; so ``f`` must read the weights from the dict it is given.
+    Costs two evaluations of ``f`` per entry, so keep
     the network small; use float64: the best error over ``eps`` scales as the rounding
     unit to the power 2/3, roughly a million times larger in float32 than in float64.
     A large ``eps`` also steps across ReLU's kink, in any precision.
@@ -168,14 +232,16 @@ def numerical_gradient(f: Callable[[dict], torch.Tensor], params: dict, eps: flo
     grads = {}
     for name, w in params.items():
         g = torch.zeros_like(w)
-        flat, gflat = w.view(-1), g.view(-1)
+        flat, gflat = w.detach().view(-1), g.view(-1)   # shares w's memory; writes to it bypass autograd
         for i in range(flat.numel()):
             old = flat[i].item()
-            flat[i] = old + eps
-            up = float(f(params))
-            flat[i] = old - eps
-            down = float(f(params))
-            flat[i] = old
+            try:
+                flat[i] = old + eps
+                up = _value(f(params))
+                flat[i] = old - eps
+                down = _value(f(params))
+            finally:
+                flat[i] = old
             gflat[i] = (up - down) / (2 * eps)
         grads[name] = g
     return grads

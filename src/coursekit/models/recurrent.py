@@ -36,7 +36,7 @@ from torch import nn
 
 from ..checks import check_images, check_seed
 from ..train import evaluating
-from .cnn import SmallCNN, conv_block
+from .cnn import SmallCNN, check_model_input, conv_block
 
 __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "gru_cell_cho", "gru_gates", "lstm_gates",
@@ -155,12 +155,29 @@ def cell_weights(module: nn.Module, layer: int = 0) -> dict:
             "bias_ih": get("bias_ih"), "bias_hh": get("bias_hh")}
 
 
+def _check_state(state, kind: str, n: int, hidden: int):
+    """``state`` as :func:`scratch_forward` takes it: h0 ``(N, H)``, or for an LSTM the pair
+    ``(h0, c0)`` of two ``(N, H)``; refused with the fix otherwise (torch's ``(1, N, H)``)."""
+    lstm = kind == "lstm"
+    if lstm and not (isinstance(state, (tuple, list)) and len(state) == 2):
+        raise ValueError(f"an LSTM's state is a pair (h0, c0) of (N, H) = ({n}, {hidden}) tensors; "
+                         f"got {type(state).__name__}")
+    for t in (state if lstm else (state,)):
+        got = f"shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__
+        if not isinstance(t, torch.Tensor) or t.shape != (n, hidden):
+            fix = "(h0[0], c0[0])" if lstm else "h0[0]"
+            raise ValueError(f"the initial state must be (N, H) = ({n}, {hidden}), without torch's leading "
+                             f"layer axis; got {got}. For torch's (1, N, H) states pass {fix}.")
+    return state
+
+
 def scratch_forward(module: nn.Module, x: torch.Tensor, state=None):
     """Run our from-scratch cell over a sequence with the weights of ``module``.
 
     module: a one-layer, one-direction ``nn.RNN`` (tanh), ``nn.LSTM`` or
     ``nn.GRU`` with ``batch_first=True``. x ``(N, T, D)``. ``state``: h0 ``(N, H)``
-    (LSTM: ``(h0, c0)``), zeros when None. Returns ``(outputs (N, T, H), final
+    (LSTM: the pair ``(h0, c0)``), zeros when None; torch's ``(1, N, H)`` states are
+    refused: pass ``h0[0]``. Returns ``(outputs (N, T, H), final
     state)`` just like ``module(x)`` returns ``(outputs, h_n)`` but without the
     leading layer axis on the state.
     """
@@ -175,9 +192,9 @@ def scratch_forward(module: nn.Module, x: torch.Tensor, state=None):
     n, hidden = x.shape[0], module.hidden_size
     zeros = x.new_zeros(n, hidden)
     if kind == "lstm":
-        h, c = state if state is not None else (zeros, zeros)
+        h, c = _check_state(state, kind, n, hidden) if state is not None else (zeros, zeros)
     else:
-        h = state if state is not None else zeros
+        h = _check_state(state, kind, n, hidden) if state is not None else zeros
     outputs = []
     for t in range(x.shape[1]):
         if kind == "rnn":
@@ -212,8 +229,15 @@ def input_jacobian_norms(module: nn.Module, x: torch.Tensor, lengths) -> np.ndar
     length T). One forward and one backward pass give all the ``(H, D)``
     Jacobians: the sequence is copied ``H * len(lengths)`` times, and copy
     ``(l, k)`` back-propagates hidden unit k of ``h_{lengths[l]}``.
-    Returns float64 ``(len(lengths),)``.
+    Returns float64 ``(len(lengths),)``. A module with ``batch_first=False`` (torch's
+    default) or ``bidirectional=True`` is refused: it would read the copies as time steps.
     """
+    if not isinstance(module, nn.RNNBase):
+        raise TypeError(f"module must be a torch.nn.RNN, LSTM or GRU; got {type(module).__name__}")
+    if not module.batch_first or module.bidirectional:
+        raise ValueError("input_jacobian_norms expects a module built with batch_first=True, bidirectional=False; "
+                         f"got batch_first={module.batch_first}, bidirectional={module.bidirectional}. Build it "
+                         f"with e.g. nn.{type(module).__name__}(..., batch_first=True).")
     lengths = [int(t) for t in lengths]
     if x.ndim != 2:
         raise ValueError(f"x must be one sequence (T, D); got shape {tuple(x.shape)}")
@@ -230,7 +254,8 @@ def input_jacobian_norms(module: nn.Module, x: torch.Tensor, lengths) -> np.ndar
 
 
 def input_jacobian_norm(module: nn.Module, x: torch.Tensor) -> float:
-    """``||d h_T / d x_1||`` (Frobenius) for one sequence x ``(T, D)``, T = len(x)."""
+    """``||d h_T / d x_1||`` (Frobenius) for one sequence x ``(T, D)``, T = len(x);
+    ``module`` a batch-first RNN/LSTM/GRU, as for :func:`input_jacobian_norms`."""
     return float(input_jacobian_norms(module, x, [x.shape[0]])[0])
 
 
@@ -244,6 +269,10 @@ def vanishing_gradients(lengths, kinds=KINDS, hidden_size: int = 32, input_size:
     GRU's update gate z; both are rows H:2H of ``bias_ih``), a standard-normal
     input sequence, and the Frobenius norm of the Jacobian of the hidden state
     after T steps with respect to the first input, for every T in ``lengths``.
+    ``dtype`` (default ``torch.float64``): the dtype of the module's weights and of the
+    input sequence, which is drawn in that dtype (so another dtype also draws another
+    sequence, and gives other norms). The norms fall far below 1e-6 for long sequences;
+    float64 keeps its rounding error far below them.
     Returns ``{kind: array (len(lengths), len(seeds))}`` of float64.
     """
     lengths, seeds = [int(t) for t in lengths], list(seeds)
@@ -349,6 +378,7 @@ class MiddleSliceCNN(nn.Module):
         self.cnn = SmallCNN(in_channels, n_classes, width=width)
 
     def forward(self, volumes: torch.Tensor) -> torch.Tensor:
+        check_model_input(volumes, self, "MiddleSliceCNN: volumes", ndim=5)
         if volumes.ndim != 5:
             raise ValueError(f"MiddleSliceCNN expects (N, C, D, H, W) volumes; got shape {tuple(volumes.shape)}")
         return self.cnn(volumes[:, :, volumes.shape[2] // 2])
@@ -374,6 +404,7 @@ class SmallCNN3D(nn.Module):
                                   nn.Linear(4 * width, n_classes))
 
     def forward(self, volumes: torch.Tensor) -> torch.Tensor:
+        check_model_input(volumes, self, "SmallCNN3D: volumes", ndim=5)
         if volumes.ndim != 5:
             raise ValueError(f"SmallCNN3D expects (N, C, D, H, W) volumes; got shape {tuple(volumes.shape)}")
         return self.head(self.features(volumes))
