@@ -241,6 +241,15 @@ def no_exercise(path: Path) -> Path:
     return path
 
 
+def grade_beside(tmp_path: Path, sheet: str, *options: str) -> tuple[int, Path]:
+    """Grade bob.ipynb (of no exercise: no process starts) into a folder whose grades.csv
+    already holds ``sheet``; returns the exit status and the folder."""
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "grades.csv").write_text(sheet, encoding="utf-8")
+    return main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out), *options]), out
+
+
 def read_gradebook(out: Path) -> list[list[str]]:
     with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
         return list(csv.reader(f))
@@ -295,11 +304,9 @@ def test_the_gradebook_given_as_a_submission_is_refused(tmp_path, capsys):
 
 @pytest.mark.parametrize("sheet", ["submission,grade\nann,3\n", "student,grade,total\nann,3,3\n"])
 def test_a_sheet_without_both_gradebook_columns_is_refused_before_grading(tmp_path, capsys, sheet):
-    out = tmp_path / "grades"
-    out.mkdir()
-    (out / "grades.csv").write_text(sheet)
-    assert main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(out)]) == 2
-    assert "is not a coursekit gradebook" in capsys.readouterr().err and not (out / "a").exists()
+    status, out = grade_beside(tmp_path, sheet)
+    assert status == 2
+    assert "is not a coursekit gradebook" in capsys.readouterr().err and not (out / "bob").exists()
 
 
 @pytest.mark.parametrize("option", ["--timeout", "--memory"])
@@ -324,12 +331,10 @@ def test_a_copy_suffix_of_two_digits_is_pointed_out_too(tmp_path, capsys):
 
 
 def test_a_grades_csv_that_is_not_a_gradebook_is_refused_before_grading_and_kept(tmp_path, capsys):
-    out = tmp_path / "grades"
-    out.mkdir()
-    (out / "grades.csv").write_text("student,grade\nann,A\n")
-    assert main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(out), "--force"]) == 2
+    status, out = grade_beside(tmp_path, "student,grade\nann,A\n", "--force")
+    assert status == 2
     assert "is not a coursekit gradebook" in capsys.readouterr().err
-    assert (out / "grades.csv").read_text() == "student,grade\nann,A\n" and not (out / "a").exists()
+    assert (out / "grades.csv").read_text() == "student,grade\nann,A\n" and not (out / "bob").exists()
 
 
 def test_the_gradebook_opens_in_excel_with_accented_names_intact(tmp_path):
@@ -341,18 +346,13 @@ def test_the_gradebook_opens_in_excel_with_accented_names_intact(tmp_path):
 
 
 def test_a_gradebook_saved_by_excel_with_a_byte_order_mark_is_read(tmp_path):
-    out = tmp_path / "grades"
-    out.mkdir()
-    (out / "grades.csv").write_text("\ufeffsubmission,nn.adam_step,total\nann,3,3\n", encoding="utf-8")
-    assert main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out)]) == 0
-    assert gradebook_rows(out) == ["ann", "bob"]
+    status, out = grade_beside(tmp_path, "\ufeffsubmission,nn.adam_step,total\nann,3,3\n")
+    assert status == 0 and gradebook_rows(out) == ["ann", "bob"]
 
 
 def test_a_gradebook_row_with_more_cells_than_columns_is_refused_not_rewritten(tmp_path, capsys):
-    out = tmp_path / "grades"
-    out.mkdir()
-    (out / "grades.csv").write_text("submission,nn.adam_step,total\nann,3,3,late\n")
-    assert main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out)]) == 2
+    status, out = grade_beside(tmp_path, "submission,nn.adam_step,total\nann,3,3,late\n")
+    assert status == 2
     assert "line 2: 4 cells under 3 columns" in capsys.readouterr().err
     assert (out / "grades.csv").read_text() == "submission,nn.adam_step,total\nann,3,3,late\n"
 
@@ -406,10 +406,7 @@ def test_a_late_notebook_of_another_exercise_is_pointed_out_too(tmp_path, monkey
 
 
 def test_kept_rows_are_counted_under_the_exercise_of_the_cells_they_have_a_score_in(tmp_path, capsys):
-    out = tmp_path / "grades"
-    out.mkdir()
-    (out / "grades.csv").write_text("submission,ae.reparameterize,cnn.conv2d,total\nivan,2,,2\nann,,3,3\n")
-    assert main(["grade", str(no_exercise(tmp_path / "bob.ipynb")), "--out", str(out)]) == 0
+    assert grade_beside(tmp_path, "submission,ae.reparameterize,cnn.conv2d,total\nivan,2,,2\nann,,3,3\n")[0] == 0
     assert "several exercises: ae (1: ivan); cnn (1: ann)" in capsys.readouterr().out
 
 
