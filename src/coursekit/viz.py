@@ -459,7 +459,9 @@ def plain_log_labels(axis) -> None:
     def minor(value: float, _) -> str:
         low, high = sorted(axis.get_view_interval())
         short = low > 0 and math.log10(high / low) <= MINOR_LABEL_DECADES
-        return _label_2_and_5(value) if short else ""
+        # a tick outside the view is not drawn; older Matplotlib (3.7) still asks for its label
+        seen = low * (1 - 1e-9) <= value <= high * (1 + 1e-9)
+        return _label_2_and_5(value) if short and seen else ""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(FuncFormatter(minor))
 

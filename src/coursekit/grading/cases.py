@@ -136,6 +136,9 @@ def execute(run, obj, inputs: dict) -> dict:
 STUDENT_FILE: dict = {}
 
 
+# The file name NumPy before 1.25 gives the frame of its function dispatcher (np.linalg.inv's too):
+# not a path under site-packages, but part of the library all the same.
+NUMPY_DISPATCH = "<__array_function__ internals>"
 _SIGNATURE_ERROR = re.compile(r"\(\) (got an unexpected keyword argument|missing \d+ required|takes \d+ positional"
                               r"|got multiple values for argument)")
 
@@ -163,7 +166,8 @@ def format_error(err: BaseException, obj=None) -> str:
     paths = sysconfig.get_paths()
     library = (str(Path(torch.__file__).parent), str(Path(__file__).parent),
                *(paths[k] for k in ("stdlib", "purelib", "platlib")))
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(library)]
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if not f.filename.startswith(library) and f.filename != NUMPY_DISPATCH]
     student = [f for f in frames if f.filename == STUDENT_FILE.get("path")]
     if student:
         f = student[-1]
