@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
-           "check_class_labels", "check_candidates", "is_int", "check_model_dtype"]
+           "check_class_labels", "check_candidates", "is_int", "check_model_dtype", "check_model_input"]
 
 
 def _describe(x) -> str:
@@ -91,6 +91,16 @@ def check_model_dtype(x: torch.Tensor, model: torch.nn.Module, name: str = "imag
         raise TypeError(f"{name}: expected {want}, the dtype of the model's weights; "
                         f"got {str(x.dtype).replace('torch.', '')}. Convert with {fix}.")
     return x
+
+
+def check_model_input(x, model: torch.nn.Module, name: str, ndim: int | tuple[int, ...] = 4) -> None:
+    """Refuse, with a TypeError that says how to convert, an ``x`` that ``model`` cannot take:
+    not a tensor, not floating point (uint8 images: divide by 255), or not the dtype of the
+    model's weights (float64 images: ``x.float()``). Cheap enough for every batch: it reads
+    the dtype only, never the values (the range and NaN checks of :func:`check_images` scan them)."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        check_images(x, name, ndim)   # raises its TypeError before it would look at a value
+    check_model_dtype(x, model, name)
 
 
 def check_seed(seed, name: str = "seed") -> int:

@@ -19,8 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import check_positive_int
-from .cnn import check_model_input
+from ..checks import check_model_input, check_positive_int
 
 __all__ = ["ConvAutoencoder", "ConvVAE", "reparameterize", "kl_divergence", "vae_loss",
            "reconstruction_error"]

@@ -9,19 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import check_images, check_model_dtype
+from ..checks import check_model_input
 
 __all__ = ["conv_block", "SmallCNN", "LogisticRegression", "count_parameters"]
-
-
-def check_model_input(x, model: nn.Module, name: str, ndim: int = 4) -> None:
-    """Refuse, with a TypeError that says how to convert, an ``x`` that ``model`` cannot take:
-    not a tensor, not floating point (uint8 images: divide by 255), or not the dtype of the
-    model's weights (float64 images: ``x.float()``). Cheap enough for every batch: it reads
-    the dtype only, never the values (the range and NaN checks of :func:`check_images` scan them)."""
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        check_images(x, name, ndim)   # raises its TypeError before it would look at a value
-    check_model_dtype(x, model, name)
 
 
 def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:

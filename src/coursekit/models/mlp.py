@@ -19,8 +19,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from ..checks import check_class_labels
-from .cnn import check_model_input
+from ..checks import check_class_labels, check_model_input
 
 __all__ = ["ACTIVATIONS", "activation", "activation_grad", "MLP", "init_params", "params_of",
            "forward", "softmax_cross_entropy", "backward", "loss_and_grads", "numerical_gradient",

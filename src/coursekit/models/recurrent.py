@@ -34,9 +34,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checks import check_images, check_seed
+from ..checks import check_images, check_model_input, check_seed
 from ..train import evaluating
-from .cnn import SmallCNN, check_model_input, conv_block
+from .cnn import SmallCNN, conv_block
 
 __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "gru_cell_cho", "gru_gates", "lstm_gates",
