@@ -345,8 +345,7 @@ def _unit_images(x, name: str):
     if isinstance(x, (torch.Tensor, np.ndarray)) and x.ndim >= 3:
         t = torch.as_tensor(x)
         if not t.is_floating_point():
-            raise TypeError(f"{name}: expected float images in [0, 1]; got {t.dtype} (raw 0-255 pixels? "
-                            "use x.float() / 255)")
+            check_images(t, name, ndim=t.ndim)    # raises its TypeError: uint8 images, divide by 255
         check_unit_range(t, name)
     return x
 
@@ -359,7 +358,8 @@ def nearest_neighbour_distances(queries, reference, return_index: bool = False):
     Returns ``(N_q,)`` float64 numpy distances, and with ``return_index`` also
     the ``(N_q,)`` int64 index of the nearest reference sample.
     """
-    q, r = _flat(_unit_images(queries, "queries"), "queries"), _flat(_unit_images(reference, "reference"), "reference")
+    q = _flat(_unit_images(queries, "queries"), "queries")
+    r = _flat(_unit_images(reference, "reference"), "reference")
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries and reference differ in size per sample: {q.shape[1]} vs {r.shape[1]}")
     best_d, best_i = [], []
