@@ -7,12 +7,13 @@ source. Nothing here converts silently.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import torch
 
 __all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
-           "check_class_labels", "check_candidates", "is_int", "check_model_dtype", "check_model_input"]
+           "check_class_labels", "check_candidates", "is_int", "is_real", "check_model_dtype", "check_model_input"]
 
 
 def _describe(x) -> str:
@@ -79,6 +80,12 @@ def is_int(v) -> bool:
     """Is ``v`` an integer: a Python ``int`` or a NumPy integer (``np.int64`` from an array),
     but not a ``bool``?"""
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def is_real(v) -> bool:
+    """Is ``v`` a real number: a Python ``int`` or ``float`` or a NumPy integer or float (not
+    complex), but not a ``bool``?"""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
 def check_model_dtype(x: torch.Tensor, model: torch.nn.Module, name: str = "images") -> torch.Tensor:

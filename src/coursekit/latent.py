@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from . import metrics, train
-from .checks import check_images, check_same_shape, check_seed, check_unit_range, is_int
+from .checks import check_images, check_same_shape, check_seed, check_unit_range, is_int, is_real
 from .data import DeviceBatches
 from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
@@ -351,8 +351,7 @@ def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor
     """``images + sigma * eps`` with ``eps ~ N(0, 1)`` drawn from a generator seeded
     with ``seed`` (the same noise every call). Not clipped: the noise stays Gaussian."""
     check_images(images, "images")
-    numeric = not isinstance(sigma, bool) and isinstance(sigma, (int, float, np.number))
-    if not numeric or not 0 <= sigma < math.inf:
+    if not is_real(sigma) or not 0 <= sigma < math.inf:
         raise ValueError(f"sigma must be a finite number >= 0; got {sigma!r}")
     gen = torch.Generator().manual_seed(check_seed(seed))
     eps = torch.randn(images.shape, generator=gen, dtype=torch.float32)
@@ -366,10 +365,10 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: b
     the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
     ``skimage.restoration.denoise_tv_chambolle``, ``strength`` = its weight).
     ``noisy`` ``(N, C, H, W)`` float: images in [0, 1] plus noise (refused above 10 when
-    clipping: 0-255 images); returns the same shape, float32, clipped to [0, 1] unless ``clip=False``: the clean images lie in [0, 1], and a denoising
-    autoencoder's sigmoid output cannot leave that range, so a fair comparison lets
-    the classical denoisers use it too (unclipped, a filtered black background keeps
-    the negative half of its noise).
+    clipping: 0-255 images); returns the same shape, float32, clipped to [0, 1] unless
+    ``clip=False``: the clean images lie in [0, 1], and a denoising autoencoder's sigmoid
+    output cannot leave that range, so a fair comparison lets the classical denoisers use it
+    too (unclipped, a filtered black background keeps the negative half of its noise).
     """
     from scipy.ndimage import gaussian_filter
     from skimage.restoration import denoise_tv_chambolle
@@ -377,9 +376,8 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: b
     check_images(noisy, "noisy")
     if method not in DENOISERS:
         raise ValueError(f"method must be one of {DENOISERS}; got {method!r}")
-    numeric = not isinstance(strength, bool) and isinstance(strength, (int, float, np.number))
     # sigma 0 leaves the image as it is; TV divides by its weight
-    if not numeric or not (strength >= 0 if method == "gaussian" else strength > 0):
+    if not is_real(strength) or not (strength >= 0 if method == "gaussian" else strength > 0):
         what = "the filter's sigma in pixels, >= 0" if method == "gaussian" else "the TV weight, > 0"
         raise ValueError(f"strength ({what}) must be a number; got {strength!r}")
     if clip and noisy.numel() and float(noisy.max()) > 10:    # noise of any sensible sigma stays far below
