@@ -481,6 +481,51 @@ def test_latent_explorer_gives_the_model_back_in_the_mode_it_was_in(monkeypatch)
     assert model.training
 
 
+def _live_pictures(monkeypatch):
+    """Record, for every figure turned into a live picture, its titles and its texts."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from coursekit import widgets
+
+    drawn = []
+
+    def png(fig):
+        texts = [ax.get_title() for ax in fig.axes] + [t.get_text() for ax in fig.axes for t in ax.texts]
+        drawn.append(" ".join(" ".join(texts).split()))          # a wrapped message reads as one line
+        plt.close(fig)
+        return b"\x89PNG"
+
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: None)
+    monkeypatch.setattr(widgets, "png_bytes", png)
+    return drawn
+
+
+def test_latent_explorer_starts_its_controls_at_its_first_setting(monkeypatch):
+    drawn = _live_pictures(monkeypatch)
+    box = latent.latent_explorer(ConvVAE(4, width=4), steps=3, settings=[(2, 3), (0, 1)])
+    assert [c.value for c in box.children[:3]] == [2, 3, 2.5]
+    assert "rows: z[3], columns: z[2]" in drawn[-1]
+
+
+def test_latent_explorer_says_so_when_both_controls_pick_one_dimension(monkeypatch):
+    """It drew another dimension than the slider said, without a word."""
+    drawn = _live_pictures(monkeypatch)
+    box = latent.latent_explorer(ConvVAE(4, width=4), steps=3, settings=[(0, 1)])
+    box.children[1].value = 0
+    assert "two different dimensions" in drawn[-1] and "rows: z[1]" not in drawn[-1]
+
+
+def test_latent_explorer_needs_a_code_of_two_dimensions():
+    with pytest.raises(ValueError, match="at least 2 dimensions; this model's latent_dim is 1"):
+        latent.latent_explorer(ConvVAE(1, width=4))
+
+
+def test_latent_explorer_names_the_setting_outside_the_code():
+    with pytest.raises(ValueError, match=r"settings\[1\] = \(2, 3\): .* in \[0, 3\)"):
+        latent.latent_explorer(ConvVAE(3, width=4), settings=[(0, 1), (2, 3)])
+
+
 def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
     model = ConvAutoencoder(None, width=4)
     with torch.no_grad():

@@ -931,3 +931,37 @@ def test_class_samples_refuse_a_class_that_is_not_a_whole_number():
     G = ConditionalGenerator(z_dim=4, n_classes=3, width=2)
     with pytest.raises(ValueError, match="y must be a class index"):
         generative.class_samples(G, 1.7)
+
+
+# ------------------------------------------------------------------ widgets
+
+@pytest.fixture
+def no_display(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: None)
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_latent_explorer_opens_on_the_line_between_its_first_two_seeds(no_display):
+    """It opened on seed 25 to seed 25: seven identical frames."""
+    box = generative.latent_explorer(Generator(z_dim=8, width=4), steps=8)
+    assert [c.value for c in box.children[:3]] == [0, 1, 8]
+
+
+def test_class_explorer_opens_on_its_first_class_at_seed_0(no_display):
+    G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
+    box = generative.class_explorer(G, ["a", "b", "c"], n=4, shown=["b", "c"])
+    assert [c.value for c in box.children[:2]] == ["b", 0]
+
+
+def test_class_explorer_refuses_names_that_do_not_name_each_class_once():
+    G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
+    with pytest.raises(ValueError, match="one name per class: 3 classes, 2 names"):
+        generative.class_explorer(G, ["a", "b"])
+    with pytest.raises(ValueError, match=r"repeated: \['a'\]"):
+        generative.class_explorer(G, ["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"shown: 'd' is not one of"):
+        generative.class_explorer(G, ["a", "b", "c"], shown=["d"])

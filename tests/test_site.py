@@ -45,6 +45,16 @@ def test_site_serves_its_own_mathjax(built_site):
     assert "cdn.jsdelivr.net/npm/mathjax" not in page
 
 
+@pytest.mark.slow
+def test_a_widget_on_a_built_page_is_a_note_where_its_controls_work_not_a_dead_control(built_site):
+    from coursekit.widgets import STATIC_NOTE
+
+    for name in ("02_cnn", "03_rnn", "04_autoencoders", "05b_gan_medical"):
+        page = (built_site / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
+        assert html.escape(STATIC_NOTE, quote=False) in page, name
+        assert "widget-view+json" not in page and "embed-amd.js" not in page, name
+
+
 def figure_alts(page: str) -> list[str]:
     """The alt text of every figure that a notebook cell drew on a built page."""
     imgs = re.findall(r"<img\b[^>]*>", page)

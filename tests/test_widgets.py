@@ -61,7 +61,7 @@ def test_static_panel_refuses_two_settings_with_one_title(image):
 
 def test_kernel_explorer_shows_a_panel_and_returns_live_controls(image, monkeypatch):
     shown = []
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     w = widgets.kernel_explorer(image, names=["identity", "sobel x"])
     assert isinstance(shown[0], matplotlib.figure.Figure)
     assert {c.description for c in w.children if hasattr(c, "description")} >= {"name", "size"}
@@ -79,7 +79,7 @@ def _widget_tree(w):
 def live_demo(monkeypatch):
     """widgets.live on a render that records its calls, with IPython's display recorded."""
     shown, rendered = [], []
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
 
     def render(t):
         rendered.append(t)
@@ -93,7 +93,8 @@ def live_demo(monkeypatch):
 def test_live_shows_one_box_of_the_controls_and_the_chosen_setting_as_a_picture(live_demo):
     box, shown, rendered = live_demo
     slider, picture = box.children
-    assert shown == [box]                                        # no static panel, no separate figure
+    assert len(shown) == 1                                       # no static panel, no separate figure
+    assert shown[0]["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
     assert (slider.description, slider.value, slider.min, slider.max) == ("t", 4, 0, 9)   # starts mid-range
     assert rendered == [4]
     assert isinstance(picture, ipywidgets.Image) and bytes(picture.value).startswith(b"\x89PNG")
@@ -116,7 +117,7 @@ def test_live_draws_into_no_output_widget(live_demo):
 
 
 def test_live_shows_a_figure_that_render_draws_itself_as_it_is(monkeypatch):
-    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
     monkeypatch.setattr(widgets, "static_panel", None)          # a Figure is not redrawn as a grey panel
     drawn = []
 
@@ -161,3 +162,115 @@ def test_apply_kernel_takes_a_tensor_that_requires_grad():
     """A slice of a model's input may carry requires_grad: numpy() refused it."""
     x = torch.rand(6, 6, requires_grad=True)
     assert np.allclose(widgets.apply_kernel(x, "box blur"), widgets.apply_kernel(x.detach().numpy(), "box blur"))
+
+
+def test_live_tells_a_reader_of_the_static_site_where_the_controls_work(live_demo):
+    """The site is built without a kernel: a slider there moves and redraws nothing. The widget's
+    display carries a note beside its view; _config.yml has the site render the note instead."""
+    _, shown, _ = live_demo
+    bundle = shown[0]
+    assert "Colab" in bundle["text/html"] and "Colab" in bundle["text/plain"]
+
+
+def test_the_site_renders_no_widget_view_and_loads_no_widget_script():
+    import yaml
+    from pathlib import Path
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "_config.yml").read_text())["sphinx"]["config"]
+    assert ["*", "application/vnd.jupyter.widget-view+json", None] in config["nb_mime_priority_overrides"]
+    assert config["nb_ipywidgets_js"] == {}
+
+
+def _titles_drawn(monkeypatch):
+    """Record the axes titles of every figure that live turns into a picture."""
+    titles = []
+
+    def png(fig):
+        titles.append([ax.get_title() for ax in fig.axes if ax.get_title()])
+        plt.close(fig)
+        return b"\x89PNG"
+
+    monkeypatch.setattr(widgets, "png_bytes", png)
+    return titles
+
+
+def test_live_starts_each_control_at_the_value_start_gives(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    box = widgets.live(lambda a, b, name: np.zeros((4, 4)), {"a": (0, 10), "b": (0.5, 4.0, 0.5), "name": ["x", "y"]},
+                       start={"a": 2, "b": 3.5, "name": "y"})
+    assert [c.value for c in box.children[:3]] == [2, 3.5, "y"]
+
+
+def test_live_starts_a_control_without_a_start_at_the_default_of_render(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    box = widgets.live(lambda a, steps=8: np.zeros((4, 4)), {"a": (0, 10), "steps": (2, 12)})
+    assert [c.value for c in box.children[:2]] == [5, 8]         # a: mid-range, steps: render's default
+
+
+def test_live_refuses_a_start_that_its_control_cannot_show():
+    with pytest.raises(ValueError, match=r"control 'a' cannot start at 12: its range is \(0, 10\)"):
+        widgets.live(lambda a: np.zeros((4, 4)), {"a": (0, 10)}, start={"a": 12})
+    with pytest.raises(ValueError, match=r"control 'name' cannot start at 'z'"):
+        widgets.live(lambda name: np.zeros((4, 4)), {"name": ["x", "y"]}, start={"name": "z"})
+
+
+def test_explore_starts_the_controls_at_its_first_static_setting(image, monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    box = widgets.explore(lambda a, b: image, {"a": (0, 10), "b": (0, 10)}, settings=[{"a": 0, "b": 1}, {"a": 2, "b": 3}])
+    assert [c.value for c in box.children[:2]] == [0, 1]
+    plt.close("all")
+
+
+def test_live_titles_its_picture_with_the_values_it_shows(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    titles = _titles_drawn(monkeypatch)
+    box = widgets.live(lambda a, b: np.zeros((4, 4)), {"a": (0, 10), "b": ["x", "y"]}, start={"a": 3})
+    box.children[1].value = "y"
+    assert titles == [["a=3, b=x"], ["a=3, b=y"]]
+
+
+def test_live_titles_its_picture_with_what_title_says(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    titles = _titles_drawn(monkeypatch)
+    widgets.live(lambda a: np.zeros((4, 4)), {"a": (0, 10)}, start={"a": 3}, title=lambda a: f"level {a}")
+    assert titles == [["level 3"]]
+
+
+def test_live_shows_an_error_of_render_in_the_picture_instead_of_hiding_it(monkeypatch):
+    """An exception in a widget's callback goes to the kernel's log, out of sight: the picture
+    would just stop changing."""
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    drawn = []
+
+    def png(fig):
+        drawn.append(" ".join(t.get_text() for ax in fig.axes for t in ax.texts))
+        plt.close(fig)
+        return b"\x89PNG"
+
+    monkeypatch.setattr(widgets, "png_bytes", png)
+
+    def render(a):
+        if a == 1:
+            raise ValueError("a cannot be 1")
+        return np.zeros((4, 4))
+
+    box = widgets.live(render, {"a": (0, 2)}, start={"a": 0})
+    box.children[0].value = 1
+    assert "ValueError: a cannot be 1" in drawn[-1]
+
+
+def test_kernel_explorer_titles_its_picture_with_the_size_only_for_the_blurs(image, monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    titles = _titles_drawn(monkeypatch)
+    box = widgets.kernel_explorer(image, names=["sobel x", "box blur"])
+    name, size = box.children[:2]
+    size.value = 7
+    name.value = "box blur"
+    assert [t[-1] for t in titles[-2:]] == ["sobel x (3x3 only)", "box blur, 7x7"]
+    plt.close("all")
+
+
+def test_kernel_view_refuses_an_image_outside_0_1_with_the_fix(image):
+    """A 0-255 image came out all white after the identity kernel."""
+    with pytest.raises(ValueError, match="Divide by 255"):
+        widgets.kernel_view(image * 255, "identity")

@@ -763,7 +763,18 @@ def class_explorer(G: nn.Module, label_names, n: int = 16, shown=None):
     from . import widgets
 
     names = list(label_names)
+    n_classes = getattr(G, "n_classes", None)
+    if n_classes is None:
+        raise TypeError(f"class_explorer needs a conditional generator (with n_classes); got {type(G).__name__}")
+    if len(names) != n_classes:
+        raise ValueError(f"label_names: one name per class: {n_classes} classes, {len(names)} names")
+    repeated = sorted({str(x) for x in names if names.count(x) > 1})
+    if repeated:
+        raise ValueError(f"label_names: every class needs its own name; repeated: {repeated}")
     shown = names[:4] if shown is None else list(shown)
+    for s in shown:
+        if s not in names:
+            raise ValueError(f"shown: {s!r} is not one of label_names {names}")
 
     def render(name: str, seed: int = 0):
         return montage(class_samples(G, names.index(name), n=n, seed=seed), ncols=int(math.sqrt(n)) or 1)

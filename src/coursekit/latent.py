@@ -456,11 +456,18 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
 
     device = model_device(model)
     k = model.latent_dim
+    if k < 2:
+        raise ValueError(f"latent_explorer varies two code dimensions, so it needs a code of at least 2 "
+                         f"dimensions; this model's latent_dim is {k}")
+    for n, pair in enumerate(settings):
+        if len(pair) != 2 or not all(is_int(d) and 0 <= d < k for d in pair) or pair[0] == pair[1]:
+            raise ValueError(f"settings[{n}] = {tuple(pair)}: each setting is two different code dimensions "
+                             f"(columns, rows), ints in [0, {k}) for this model's latent_dim of {k}")
     z0 = np.zeros(k, dtype=np.float32) if z_base is None else np.asarray(z_base, dtype=np.float32)
 
     def render(dim_x: int = 0, dim_y: int = 1, span: float = span):
         if dim_x == dim_y:
-            dim_y = (dim_x + 1) % k
+            raise ValueError(f"dim_x and dim_y both pick z[{dim_x}]: choose two different dimensions")
         with train.evaluating(model):      # decoded in eval mode; the model keeps the mode it had
             return latent_grid(lambda z: model.decode(z.to(device)), z0, (dim_y, dim_x),
                                np.linspace(-span, span, steps))
@@ -469,4 +476,6 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
                            settings=[{"dim_x": a, "dim_y": b} for a, b in settings],
                            titles=[f"rows: z[{b}], columns: z[{a}]" for a, b in settings],
                            suptitle=f"Decoded codes, z[others] fixed, {steps} steps from -{span} to {span}",
-                           size=4.0)   # a grid of steps x steps images per panel
+                           size=4.0,   # a grid of steps x steps images per panel
+                           title=lambda dim_x, dim_y, span: f"rows: z[{dim_y}], columns: z[{dim_x}], "
+                                                            f"from -{span} to {span}")

@@ -7,7 +7,8 @@ any other code) plus :func:`explore`, which shows
    page is useful on the static site where no kernel runs, and
 2. the live controls when a kernel is running (:func:`live` alone, when the
    static figure is drawn another way): sliders or a menu and an image widget
-   that each change redraws.
+   that each change redraws. On the site, where nothing would answer them, a
+   note (:data:`STATIC_NOTE`) stands in their place.
 
 The live controls are not ``ipywidgets.interactive``: that draws into an
 ``Output`` widget, and a notebook executed without a browser (the site build:
@@ -26,7 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["KERNELS", "kernel", "apply_kernel", "static_panel", "explore", "live", "png_bytes",
+from .checks import check_unit_range
+
+__all__ = ["KERNELS", "STATIC_NOTE", "kernel", "apply_kernel", "static_panel", "explore", "live", "png_bytes",
            "kernel_view", "kernel_explorer"]
 
 # Classic 3x3 kernels as the deep-learning libraries apply them (cross-correlation).
@@ -39,6 +42,9 @@ KERNELS = {
     "sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float32),
     "laplacian": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float32),
 }
+
+
+_SIZED = ("box blur", "gaussian blur")   # the kernels that come in other sizes than 3 x 3
 
 
 def kernel(name: str, size: int = 3) -> np.ndarray:
@@ -109,15 +115,17 @@ def static_panel(render: Callable[..., np.ndarray], settings: Sequence[Mapping],
 
 def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
             settings: Sequence[Mapping], titles=None, original=None, suptitle=None, ncols: int | None = 5,
-            size: float = 2.2):
+            size: float = 2.2, title: Callable[..., str] | None = None):
     """Show the static panel, then live controls when a kernel runs.
 
     render: the pure function ``render(**values) -> (H, W) array``.
     controls: abbreviations as ``ipywidgets.interact`` reads them, e.g.
         ``{"name": list_of_names, "size": (3, 9, 2)}`` (see :func:`live`).
-    settings: the parameter sets pre-rendered for the static page.
+    settings: the parameter sets pre-rendered for the static page; the live
+        controls start at the first.
     ncols, size: panels per row and inches per panel of that page (a montage
         of many small images wants fewer, larger panels).
+    title: the live picture's title, as in :func:`live`.
     Returns the live controls of :func:`live` (None without ipywidgets).
     """
     import matplotlib.pyplot as plt
@@ -126,58 +134,109 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
     fig = static_panel(render, settings, titles, original, suptitle, ncols=ncols, size=size)
     display(fig)
     plt.close(fig)
-    return live(render, controls, original=original, size=size)
+    return live(render, controls, original=original, size=size, start=settings[0] if settings else None,
+                title=title)
 
 
-def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], original=None, size: float = 2.2):
+# Shown instead of the controls where no kernel answers them: on the built site, whose
+# _config.yml renders this note rather than the widget (nb_mime_priority_overrides).
+STATIC_NOTE = ("Live controls appear here when this notebook runs in Jupyter or Colab (the launch "
+               "button at the top of the page). This page was built without a running kernel, so "
+               "controls here could not redraw anything.")
+
+
+def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], original=None, size: float = 2.2,
+         start: Mapping[str, object] | None = None, title: Callable[..., str] | None = None):
     """Live controls only, for a page whose static figure is drawn another way.
 
     render, original, size: as in :func:`explore`; or ``render`` returns a whole matplotlib
         ``Figure`` (for a picture that needs its own axes, colour bar or legend), shown as it is
-        (``original`` and ``size`` then play no part).
+        (``original``, ``size`` and ``title`` then play no part).
     controls: ``{name: abbreviation}`` as ``ipywidgets.interact`` reads them: ``(min, max)``
-        or ``(min, max, step)`` gives a slider starting in the middle, a list a menu starting
-        at its first item.
+        or ``(min, max, step)`` gives a slider, a list a menu.
+    start: ``{name: value}`` each control starts at. A control not named there starts at
+        ``render``'s default for that argument, or else in the middle of its range (a slider)
+        or at its first item (a menu). A start the control cannot show is refused.
+    title: ``title(**values) -> str``, the picture's title; default ``"name=value, ..."``.
     Shows and returns an ``ipywidgets.VBox``: one control per name (its ``description`` is the
-    name), then an ``ipywidgets.Image`` holding ``render(**values)`` drawn as the panel
-    titled "output" (PNG); every change of a control redraws it. Returns None without
-    ipywidgets: the static figure is the whole demo.
+    name), then an ``ipywidgets.Image`` holding ``render(**values)`` drawn as a titled panel
+    (PNG); every change of a control redraws it. An exception raised by ``render`` is drawn as
+    the picture (a widget's callback would send it to the kernel's log, out of sight). Beside
+    the widget, the display carries :data:`STATIC_NOTE`, which the built site shows instead.
+    Returns None without ipywidgets: the static figure is the whole demo.
     """
-    from inspect import Parameter
-
     from IPython.display import display
 
     try:
         import ipywidgets
-        from ipywidgets.widgets.interaction import interactive
     except ImportError:
         return None
 
-    knobs = {}
-    for name, abbrev in controls.items():
-        knob = interactive.widget_from_abbrev(abbrev, Parameter.empty)   # no default: a slider starts mid-range
-        if knob is None:
-            raise ValueError(f"control {name!r}: {abbrev!r} is not a slider range (min, max[, step]) or a "
-                             "list of choices")
-        knob.description = name
-        knobs[name] = knob
+    first = {**_defaults(render), **dict(start or {})}
+    knobs = {name: _control(name, abbrev, first) for name, abbrev in controls.items()}
     picture = ipywidgets.Image(format="png")
+    title = title or (lambda **values: ", ".join(f"{k}={v}" for k, v in values.items()))
 
     from matplotlib.figure import Figure
 
     def redraw(_change=None):
         values = {name: k.value for name, k in knobs.items()}
-        drawn = render(**values)
-        fig = drawn if isinstance(drawn, Figure) else static_panel(lambda **_: drawn, [values], ["output"], original,
-                                                                   size=size)
+        try:
+            drawn = render(**values)
+            fig = drawn if isinstance(drawn, Figure) else static_panel(
+                lambda **_: drawn, [values], [title(**values)], original, size=size)
+        except Exception as error:   # noqa: BLE001 - shown to the learner, who can act on it
+            fig = _message_figure(f"{type(error).__name__}: {error}")
         picture.value = png_bytes(fig)
 
     for knob in knobs.values():
         knob.observe(redraw, names="value")
     redraw()
     box = ipywidgets.VBox([*knobs.values(), picture])
-    display(box)
+    display({"application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                            "model_id": box.model_id},
+             "text/html": f"<p><em>{STATIC_NOTE}</em></p>", "text/plain": STATIC_NOTE}, raw=True)
     return box
+
+
+def _defaults(render: Callable) -> dict:
+    """The default values of ``render``'s arguments, by name."""
+    from inspect import Parameter, signature
+
+    return {n: p.default for n, p in signature(render).parameters.items() if p.default is not Parameter.empty}
+
+
+def _control(name: str, abbrev, first: Mapping):
+    """One ipywidgets control for ``abbrev``, named ``name``, starting at ``first[name]`` if given."""
+    from inspect import Parameter
+
+    from ipywidgets.widgets.interaction import interactive
+
+    knob = interactive.widget_from_abbrev(abbrev, Parameter.empty)   # a slider starts mid-range
+    if knob is None:
+        raise ValueError(f"control {name!r}: {abbrev!r} is not a slider range (min, max[, step]) or a "
+                         "list of choices")
+    if name in first:
+        try:
+            knob.value = first[name]
+        except Exception:   # noqa: BLE001 - a menu refuses a value it does not offer
+            pass
+        if knob.value != first[name]:   # a slider clamps a value outside its range
+            raise ValueError(f"control {name!r} cannot start at {first[name]!r}: its range is {abbrev!r}")
+    knob.description = name
+    return knob
+
+
+def _message_figure(text: str):
+    """A figure that shows ``text`` (wrapped), for a live picture that could not be drawn."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 1.5))
+    ax.axis("off")
+    ax.text(0.0, 0.5, textwrap.fill(text, 70), va="center", ha="left", fontsize=9, color="darkred")
+    return fig
 
 
 def png_bytes(fig) -> bytes:
@@ -198,7 +257,9 @@ def kernel_view(image, name: str, size: int = 3) -> np.ndarray:
     brightness, so its output is an image and is clipped to [0, 1] for display, as any image
     viewer would (sharpening overshoots at edges); an edge detector's (weights summing to 0)
     stays signed."""
-    k = kernel(name, size if name in ("box blur", "gaussian blur") else 3)
+    check_unit_range(torch.as_tensor(np.asarray(image.detach().cpu() if isinstance(image, torch.Tensor) else image)),
+                     "kernel_view: image")
+    k = kernel(name, size if name in _SIZED else 3)
     out = apply_kernel(image, k)
     return np.clip(out, 0.0, 1.0) if abs(float(k.sum()) - 1.0) < 1e-6 else out
 
@@ -208,4 +269,5 @@ def kernel_explorer(image, names: Sequence[str] | None = None):
     names = list(names or KERNELS)
     return explore(lambda name, size=3: kernel_view(image, name, size), {"name": names, "size": (3, 9, 2)},
                    settings=[{"name": n} for n in names], titles=names, original=image,
-                   suptitle="Classic kernels on one image (edge detectors' signed outputs in purple/orange)")
+                   suptitle="Classic kernels on one image (edge detectors' signed outputs in purple/orange)",
+                   title=lambda name, size: f"{name}, {size}x{size}" if name in _SIZED else f"{name} (3x3 only)")
