@@ -500,3 +500,16 @@ def test_predict_of_batches_without_labels_says_it_expects_pairs():
     x, _ = make_problem()
     with pytest.raises(TypeError, match=r"\(images, labels\) pairs"):
         train.predict(make_model(), DeviceBatches(x, batch_size=32, shuffle=False, device="cpu"))
+
+
+def test_predict_keeps_confident_scores_apart_instead_of_rounding_them_to_one():
+    """A float32 softmax is exactly 1.0 once the logit margin passes about 17: the AUC of a
+    confident model then depends on rounding, not only on how its logits are ordered."""
+    margins = torch.tensor([[20.0], [25.0], [30.0]])
+    logits = torch.cat([torch.zeros(3, 1), margins], dim=1)                 # class 1 ever more certain
+    model = nn.Sequential(nn.Flatten(), nn.Linear(2, 2, bias=False))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.eye(2))
+    scores, _ = train.predict(model, [(logits, torch.zeros(3, dtype=torch.int64))], device="cpu")
+    assert len(np.unique(scores[:, 1])) == 3
+    assert np.all(np.diff(scores[:, 1]) > 0)

@@ -14,8 +14,11 @@ All three are differentiable PyTorch code, so ``mse(x, y)`` and
 ``1 - ssim(x, y)`` are training losses. Values are *not* required to lie in
 [0, 1]: a restored image may overshoot, and the metric should say so. Only a
 mix-up of units is refused: images that reach ten times ``data_range`` (0-255
-images scored with ``data_range=1``), or a ``data_range`` of 10 or more for
-images that stay within a fiftieth of it ([0, 1] images with ``data_range=255``).
+images scored with ``data_range=1``), a ``data_range`` of 10 or more for
+images that stay within a fiftieth of it ([0, 1] images with ``data_range=255``),
+or two images that each span more than 1.5 times ``data_range`` (images in
+[-1, 1] scored with ``data_range=1``; skimage would take 2 for them). The range
+is never inferred from the images.
 
 Classification, exactly as ``medmnist.evaluator.getACC`` / ``getAUC`` (so our
 numbers are comparable with the MedMNIST benchmark tables):
@@ -76,6 +79,11 @@ def _check_scale(x: torch.Tensor, y: torch.Tensor, data_range: float, fn: str) -
     if data_range >= 10 and peak <= data_range / 50:
         raise ValueError(f"{fn}: data_range={data_range:g}, but the images stay within {peak:.4g} of 0. "
                          "Images in [0, 1]? Pass data_range=1.0 (the default).")
+    spans = [float(v.detach().max() - v.detach().min()) for v in (x, y)]
+    if min(spans) > 1.5 * data_range:   # one image may be noisy; a reference spans at most data_range
+        raise ValueError(f"{fn}: both images span more than data_range={data_range:g} ({spans[0]:.3g} and "
+                         f"{spans[1]:.3g}). Images in [-1, 1]? Pass data_range=2, or map them to [0, 1] "
+                         "with (x + 1) / 2.")
 
 
 def _check_data_range(data_range, fn: str) -> float:
@@ -169,7 +177,8 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: in
             batch mean, ``"sum"`` its sum.
 
     Returns:
-        A float tensor, 1 for identical images, at most 1; differentiable, so
+        A float tensor, 1 for identical images, at most 1 (in float32, up to the
+        rounding below); differentiable, so
         ``1 - ssim(x, y)`` is a loss. Computed in the input dtype: float32 is
         within 1e-4 of skimage's float64 for images in [0, 1] (a local variance
         is a difference of two means, which loses digits on flat bright areas;
