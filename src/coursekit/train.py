@@ -531,9 +531,11 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | str | No
                 raise ValueError("predict: the model gives one output per image, and a softmax over one output "
                                  "is 1 for every image. Give the model one output per class, or score a single "
                                  "logit with activation='sigmoid'")
-            logits = logits.double()   # a float32 softmax is exactly 1 past a margin of ~17: ties in the AUC
+            # float64, on the CPU (MPS has no float64): a float32 softmax is exactly 1 past a margin of ~17,
+            # and such ties would make the AUC depend on rounding
+            logits = logits.cpu().double()
             p = logits.softmax(1) if activation == "softmax" else logits.sigmoid()
-            scores.append(p.cpu().double().numpy())
+            scores.append(p.numpy())
             labels.append(y.cpu().numpy())
     if not scores:
         raise ValueError("predict: batches gave no batch; expected an iterable of (images, labels) pairs "
