@@ -200,6 +200,31 @@ def test_checkpoint_dir_changes_with_a_benchmark_this_one_loaded(tmp_path, monke
     assert bench.checkpoint_dir("derived", "full") != before
 
 
+def test_checkpoint_dir_expands_the_home_folder_in_the_cache_variable(tmp_path, monkeypatch):
+    # not a folder named '~' in the current one, which a later `rm -rf ~` would mistake for home
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(bench.CACHE_ENV, " ~/bench cache ")
+    folder = bench.checkpoint_dir("demo", "full", code=[_code(tmp_path)])
+    assert folder.parent == tmp_path / "home" / "bench cache"
+    assert not (tmp_path / "~").exists()
+
+
+def test_checkpoint_dir_from_a_relative_cache_variable_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(bench.CACHE_ENV, "cache")
+    folder = bench.checkpoint_dir("demo", "full", code=[_code(tmp_path)])
+    assert folder.is_absolute() and folder.parent == tmp_path / "cache"
+
+
+def test_checkpoint_dir_with_a_blank_cache_variable_uses_the_default_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "CACHE_DIR", tmp_path / "default")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(bench.CACHE_ENV, " ")
+    assert bench.checkpoint_dir("demo", "full", code=[_code(tmp_path)]).parent == tmp_path / "default"
+    assert not (tmp_path / " ").exists()
+
+
 @pytest.mark.parametrize("name", ["", "a/b", None])
 def test_checkpoint_dir_needs_a_plain_benchmark_name(tmp_path, monkeypatch, name):
     monkeypatch.setenv(bench.CACHE_ENV, str(tmp_path))

@@ -63,6 +63,24 @@ def test_data_dir_defaults_to_medmnist_root(monkeypatch):
     assert data.data_dir() == Path.home() / ".medmnist"
 
 
+def test_data_dir_from_the_environment_is_stripped_and_expands_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("COURSEKIT_DATA", "  ~/my data ")
+    assert data.data_dir() == tmp_path / "my data"
+
+
+def test_data_dir_from_a_relative_variable_is_absolute(monkeypatch, tmp_path):
+    # made absolute when asked: a relative name alone would point elsewhere once the notebook changes folder
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSEKIT_DATA", "data")
+    assert data.data_dir() == tmp_path / "data"
+
+
+def test_a_blank_data_variable_means_the_default_folder(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DATA", "   ")
+    assert data.data_dir() == Path.home() / ".medmnist"
+
+
 def test_importing_data_creates_no_folder(tmp_path):
     env = dict(os.environ, HOME=str(tmp_path), USERPROFILE=str(tmp_path))
     env.pop("COURSEKIT_DATA", None)
@@ -244,6 +262,13 @@ def test_the_notice_says_to_unset_the_offline_variable_when_that_is_what_stopped
 def test_the_notice_says_to_connect_when_the_download_failed(offline, tmp_path, capsys):
     fallback("pneumoniamnist", "test", root=tmp_path)
     assert "connect to the internet and restart the kernel" in capsys.readouterr().out
+
+
+def test_the_notice_names_a_relative_data_folder_by_its_absolute_path(offline, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSEKIT_DATA", "data")
+    fallback("pneumoniamnist", "test")
+    assert f"not found in {tmp_path / 'data'}," in capsys.readouterr().out
 
 
 def test_fallback_is_deterministic(offline, tmp_path):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .book import ROOT
+from .checks import env_path
 from .files import atomic_write, atomic_write_text
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -97,8 +98,8 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     """A folder (created) for the checkpoints of a long benchmark, kept between runs so that
     an interrupted run resumes where it stopped instead of starting over.
 
-    ``<cache>/<name>-<profile>-<digest>``: ``<cache>`` is ``$COURSEKIT_BENCH_CACHE`` or
-    ``benchmarks/.cache`` (git-ignored); ``<digest>`` is :func:`code_digest` of ``code``
+    ``<cache>/<name>-<profile>-<digest>``: ``<cache>`` is ``$COURSEKIT_BENCH_CACHE`` (as an
+    absolute path, :func:`coursekit.checks.env_path`) or ``benchmarks/.cache`` (git-ignored); ``<digest>`` is :func:`code_digest` of ``code``
     (default: the installed ``coursekit`` package, ``benchmarks/<name>.py`` and the benchmarks
     this process imported with :func:`load_benchmark`), so checkpoints written by other code
     are never resumed by this code. Delete the folder to start over.
@@ -113,7 +114,7 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
         code = [Path(__file__).parent]
         script = ROOT / "benchmarks" / f"{name}.py"
         code += sorted({p for p in [script, *LOADED_BENCHMARKS] if p.exists()})
-    base = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else CACHE_DIR
+    base = env_path(CACHE_ENV) or CACHE_DIR
     folder = base / f"{name}-{prof}-{code_digest(code)}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
 
 __all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
-           "check_class_labels", "check_candidates", "is_int", "is_real", "check_model_dtype", "check_model_input"]
+           "check_class_labels", "check_candidates", "is_int", "is_real", "check_model_dtype", "check_model_input",
+           "env_path"]
 
 
 def _describe(x) -> str:
@@ -159,3 +162,13 @@ def check_candidates(values, name: str, what: str, example, integer: bool = Fals
         raise ValueError(f"{name} must be a non-empty list of positive {'ints' if integer else 'numbers'} "
                          f"({what}) such as {list(example)}; got {values!r}")
     return sorted(set(values))
+
+
+def env_path(name: str) -> Path | None:
+    """The folder named by the environment variable ``name``, as an absolute path: surrounding
+    spaces stripped, ``~`` expanded, a relative name taken from the current folder (and shown
+    in full wherever it is reported). ``None`` when the variable is unset or blank."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    return Path(os.path.abspath(Path(value).expanduser()))

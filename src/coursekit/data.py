@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from . import phantoms
-from .checks import check_images, check_positive_int, check_seed
+from .checks import check_images, check_positive_int, check_seed, env_path
 from .files import atomic_write
 from .device import get_device
 
@@ -59,10 +59,10 @@ def _info() -> dict:
 
 
 def data_dir() -> Path:
-    """The folder searched for MedMNIST files: ``$COURSEKIT_DATA`` if set, else
-    ``~/.medmnist`` (medmnist's ``DEFAULT_ROOT``). Creates nothing."""
-    env = os.environ.get(ENV_DATA, "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".medmnist"
+    """The folder searched for MedMNIST files: ``$COURSEKIT_DATA`` if set (as an absolute
+    path, :func:`coursekit.checks.env_path`), else ``~/.medmnist`` (medmnist's
+    ``DEFAULT_ROOT``). Creates nothing."""
+    return env_path(ENV_DATA) or Path.home() / ".medmnist"
 
 
 def available_sizes(flag: str) -> tuple[int, ...]:
