@@ -349,6 +349,21 @@ def test_a_read_only_data_folder_sends_the_download_to_the_home_folder(offline, 
 
 # ---------------------------------------------------------------- bad input
 
+def test_a_root_that_is_a_file_is_refused_with_the_folder_to_give(tmp_path):
+    npz = tmp_path / "breastmnist.npz"
+    npz.write_bytes(b"a file, not a folder")
+    with pytest.raises(ValueError, match=rf"root must be a folder.*{npz} is not a folder.*root='{tmp_path}'"):
+        load_medmnist("breastmnist", "train", root=npz)
+
+
+def test_a_data_variable_that_names_a_file_is_refused(monkeypatch, tmp_path):
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("COURSEKIT_DATA", str(not_a_folder))
+    with pytest.raises(ValueError, match=rf"COURSEKIT_DATA must name a folder.*{not_a_folder} is not a folder"):
+        load_medmnist("breastmnist", "train")
+
+
 def test_unknown_flag_lists_flags_and_suggests_one():
     with pytest.raises(ValueError) as err:
         load_medmnist("pneumoniamnst", "train")

@@ -239,10 +239,21 @@ def _verify(path: Path, expected: str) -> None:
 
 
 def _folders(root) -> list[Path]:
-    """Where to look: ``root`` alone if given, else $COURSEKIT_DATA then ~/.medmnist."""
+    """Where to look: ``root`` alone if given, else $COURSEKIT_DATA then ~/.medmnist.
+    ``root`` or $COURSEKIT_DATA naming something that exists but is not a folder (the
+    ``.npz`` file itself, say) is refused: nothing could be found in it or downloaded to it."""
     if root is not None:
-        return [Path(root).expanduser()]
+        folder = Path(root).expanduser()
+        if folder.exists() and not folder.is_dir():
+            hint = f" To read that file, give its folder: root='{folder.parent}'." if folder.is_file() else ""
+            raise ValueError(f"root must be a folder (the one that holds the MedMNIST .npz files, or will); "
+                             f"{folder} is not a folder.{hint}")
+        return [folder]
     folders = [data_dir(), Path.home() / ".medmnist"]
+    if folders[0].exists() and not folders[0].is_dir():
+        raise ValueError(f"{ENV_DATA} must name a folder (the one that holds the MedMNIST .npz files, or "
+                         f"will); {folders[0]} is not a folder. Set it to a folder, or unset it "
+                         f"to use ~/.medmnist.")
     return list(dict.fromkeys(folders))
 
 
