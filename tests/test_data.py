@@ -271,6 +271,23 @@ def test_the_notice_names_a_relative_data_folder_by_its_absolute_path(offline, m
     assert f"not found in {tmp_path / 'data'}," in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("cause", ["not permitted", "under a file"])
+def test_the_notice_says_to_choose_a_writable_folder_when_the_download_cannot_be_saved(
+        offline, monkeypatch, tmp_path, capsys, cause):
+    root = tmp_path / "data"
+    if cause == "not permitted":                  # a read-only home or shared folder
+        def refused(path, write, **kwargs):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        monkeypatch.setattr(data, "atomic_write", refused)
+    else:
+        (tmp_path / "afile").write_text("")
+        root = tmp_path / "afile" / "data"
+    fallback("breastmnist", "train", root=root)
+    said = capsys.readouterr().out
+    assert "connect to the internet" not in said
+    assert "a folder you can write to" in said and "COURSEKIT_DATA" in said and "root=" in said
+
+
 def test_fallback_is_deterministic(offline, tmp_path):
     a = fallback("bloodmnist", "val", root=tmp_path)
     b = fallback("bloodmnist", "val", root=tmp_path)

@@ -22,7 +22,9 @@ import hashlib
 import http.client
 import os
 import shutil
+import ssl
 import sys
+import urllib.error
 import urllib.request
 import warnings
 from dataclasses import dataclass, field, replace
@@ -296,10 +298,20 @@ def _locate(flag: str, size: int, root, download: bool) -> tuple[Path | None, st
     try:
         _fetch(info[f"url{key}"], path, info[f"MD5{key}"])
     except (OSError, ValueError, http.client.HTTPException) as err:
-        _FAILED_DOWNLOADS[path] = (f"the download failed ({type(err).__name__}: {err}; not tried again "
-                                   "in this session)")
+        what = f"{_UNWRITABLE} {path.parent}" if _on_this_machine(err) else "the download failed"
+        _FAILED_DOWNLOADS[path] = f"{what} ({type(err).__name__}: {err}; not tried again in this session)"
         return None, _FAILED_DOWNLOADS[path]
     return path, "download"
+
+
+_UNWRITABLE = "the download could not be saved in"   # the start of _locate's reason for such a failure
+
+
+def _on_this_machine(err: Exception) -> bool:
+    """Whether a failed download failed here, not on the network: the file could not be made
+    or written (a read-only folder, a path through a file, a full disk)."""
+    network = (urllib.error.URLError, ConnectionError, TimeoutError, ssl.SSLError)
+    return isinstance(err, OSError) and not isinstance(err, network)
 
 
 def _download_folder(folders: list[Path]) -> Path:
@@ -323,6 +335,17 @@ def _how_to_download(reason: str) -> str:
     return "connect to the internet and restart the kernel"
 
 
+def _how_to_get_the_data(reason: str, url: str, root) -> str:
+    """The notice's last sentence: what gets the real data next time, given why this run had none."""
+    if reason.startswith(_UNWRITABLE):   # a download would fail again there: another folder is needed
+        return (f"To use the real data, choose a folder you can write to, name it in {ENV_DATA} "
+                f"(os.environ['{ENV_DATA}'] = '/path/to/folder') or pass root='/path/to/folder', and "
+                f"re-run (or download {url} yourself into that folder).")
+    return (f"To use the real data, {_how_to_download(reason)}, or download {url} yourself, "
+            f"put it in {_download_folder(_folders(root))} (or in any folder and set {ENV_DATA} to "
+            f"it) and re-run.")
+
+
 def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> None:
     """Print (once per flag and size) and warn (every time) that phantoms replace
     the data; remember it for :func:`fallbacks_used`."""
@@ -332,10 +355,8 @@ def _fallback_notice(flag: str, split: str, size: int, root, reason: str) -> Non
     url = _info()[flag][f"url{_key(size)}"]
     message = (f"{name} was not found in {folders} and {reason}. The results below are "
                f"computed on GENERATED PHANTOMS (coursekit.phantoms), NOT on real medical "
-               f"images; numbers and figures will differ from the text. To use the real "
-               f"data, {_how_to_download(reason)}, or download {url} yourself, "
-               f"put it in {_download_folder(_folders(root))} (or in any folder and set {ENV_DATA} to "
-               f"it) and re-run.")
+               f"images; numbers and figures will differ from the text. "
+               f"{_how_to_get_the_data(reason, url, root)}")
     if (flag, size) not in _NOTICE_SHOWN:
         _NOTICE_SHOWN.add((flag, size))
         banner = "!" * 78
