@@ -251,6 +251,33 @@ def test_offline_environment_variable_skips_the_download(monkeypatch, tmp_path):
         assert load_medmnist("pneumoniamnist", "test", root=tmp_path).source == "fallback"
 
 
+@pytest.mark.parametrize("value", ["true", "TRUE", "yes", "on", " On "])
+def test_the_offline_variable_takes_the_usual_spellings_of_yes(monkeypatch, tmp_path, value):
+    def must_not_run(url, f):
+        raise AssertionError(f"COURSEKIT_OFFLINE={value!r} must not download")
+
+    monkeypatch.setattr(data, "_download", must_not_run)
+    monkeypatch.setenv("COURSEKIT_OFFLINE", value)
+    with pytest.warns(FallbackDataWarning, match="COURSEKIT_OFFLINE"):
+        assert load_medmnist("pneumoniamnist", "test", root=tmp_path).source == "fallback"
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "off", "", " "])
+def test_the_offline_variable_set_to_no_lets_the_download_run(offline, monkeypatch, tmp_path, value):
+    tried = []
+    monkeypatch.setattr(data, "_download", lambda url, f: tried.append(url) or f.write(b"<html>"))
+    monkeypatch.setenv("COURSEKIT_OFFLINE", value)
+    fallback("pneumoniamnist", "test", root=tmp_path)
+    assert tried == [INFO["pneumoniamnist"]["url"]]
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "offline"])
+def test_an_offline_variable_that_is_neither_yes_nor_no_is_a_clear_error(offline, monkeypatch, tmp_path, value):
+    monkeypatch.setenv("COURSEKIT_OFFLINE", value)
+    with pytest.raises(ValueError, match=rf"COURSEKIT_OFFLINE={value!r}.*expected 1, true, yes or on"):
+        load_medmnist("pneumoniamnist", "test", root=tmp_path)
+
+
 def test_the_notice_says_to_unset_the_offline_variable_when_that_is_what_stopped_the_download(
         offline, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSEKIT_OFFLINE", "1")

@@ -16,7 +16,7 @@ import torch
 
 __all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
            "check_class_labels", "check_candidates", "is_int", "is_real", "check_model_dtype", "check_model_input",
-           "env_path"]
+           "env_path", "env_flag"]
 
 
 def _describe(x) -> str:
@@ -172,3 +172,16 @@ def env_path(name: str) -> Path | None:
     if not value:
         return None
     return Path(os.path.abspath(Path(value).expanduser()))
+
+
+def env_flag(name: str) -> bool:
+    """The yes/no setting in the environment variable ``name``: ``1``, ``true``, ``yes`` or ``on``
+    is True; ``0``, ``false``, ``no``, ``off``, blank or unset is False (any case, spaces
+    stripped). Anything else is refused, rather than read as one or the other."""
+    value = os.environ.get(name, "").strip()
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={value!r} is not a yes/no setting: expected 1, true, yes or on "
+                     f"(or 0, false, no, off, or unset it)")

@@ -13,7 +13,8 @@
   Dataset class, PIL images, ``ToTensor``), for comparison.
 
 The data folder is ``root`` if given, else ``$COURSEKIT_DATA``, else
-medmnist's default ``~/.medmnist``. Set ``COURSEKIT_OFFLINE=1`` to never download.
+medmnist's default ``~/.medmnist``. Set ``COURSEKIT_OFFLINE=1`` (or ``true``, ``yes``, ``on``)
+to never download.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from . import phantoms
-from .checks import check_images, check_positive_int, check_seed, env_path
+from .checks import check_images, check_positive_int, check_seed, env_flag, env_path
 from .files import atomic_write
 from .device import get_device
 
@@ -290,8 +291,8 @@ def _locate(flag: str, size: int, root, download: bool) -> tuple[Path | None, st
             return path, "file"
     if not download:
         return None, "download=False was given"
-    if os.environ.get(ENV_OFFLINE, "").strip() == "1":
-        return None, f"{ENV_OFFLINE}=1 is set"
+    if env_flag(ENV_OFFLINE):
+        return None, f"{ENV_OFFLINE}={os.environ[ENV_OFFLINE].strip()} is set"
     path = _download_folder(folders) / name
     if path in _FAILED_DOWNLOADS:   # each split asks; a network that hangs would cost a timeout each
         return None, _FAILED_DOWNLOADS[path]
