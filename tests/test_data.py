@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 from pathlib import Path
 
@@ -357,6 +358,29 @@ def test_interrupted_download_leaves_no_partial_file(offline, monkeypatch, tmp_p
     assert fallback("breastmnist", "train", root=tmp_path).source == "fallback"
     assert list(tmp_path.iterdir()) == []
     assert "TimeoutError" in capsys.readouterr().out
+
+
+def left_by_an_earlier_run(path: Path, hours_ago: float) -> Path:
+    path.write_bytes(b"half a file")
+    then = time.time() - hours_ago * 3600
+    os.utime(path, (then, then))
+    return path
+
+
+def test_a_new_download_removes_the_partial_file_an_interrupted_download_left(offline, tmp_path, capsys):
+    stale = left_by_an_earlier_run(tmp_path / ".breastmnist.npz.c17d93a9.tmp", hours_ago=3)
+    fallback("breastmnist", "train", root=tmp_path)         # the download itself fails (offline)
+    assert not stale.exists()
+    assert ".breastmnist.npz.c17d93a9.tmp" in capsys.readouterr().out
+
+
+def test_a_new_download_keeps_temporary_files_that_may_be_in_use_or_are_not_its_own(offline, tmp_path):
+    kept = [left_by_an_earlier_run(tmp_path / ".breastmnist.npz.0badcafe.tmp", hours_ago=0.1),   # being written?
+            left_by_an_earlier_run(tmp_path / ".breastmnist_64.npz.c17d93a9.tmp", hours_ago=3),  # another file's
+            left_by_an_earlier_run(tmp_path / ".breastmnist.npz.backup.tmp", hours_ago=3),       # not coursekit's name
+            left_by_an_earlier_run(tmp_path / "breastmnist.npz.tmp", hours_ago=3)]
+    fallback("breastmnist", "train", root=tmp_path)
+    assert all(p.exists() for p in kept)
 
 
 def test_a_failed_download_is_not_tried_again_for_the_next_split(offline, monkeypatch, tmp_path):

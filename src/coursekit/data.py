@@ -22,9 +22,11 @@ import difflib
 import hashlib
 import http.client
 import os
+import re
 import shutil
 import ssl
 import sys
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -266,9 +268,36 @@ def _download(url: str, f) -> None:
         shutil.copyfileobj(response, f, length=1 << 20)
 
 
+STALE_AFTER = 3600   # seconds since a temporary download file last grew: then no download writes it
+
+
+def _remove_stale_downloads(dest: Path) -> None:
+    """Delete the partial downloads of ``dest`` that a killed process left beside it: files named
+    as :func:`coursekit.files.atomic_write` names its temporary files (``.<name>.<8 hex>.tmp``),
+    unchanged for :data:`STALE_AFTER` seconds. A download still running writes more often than
+    that (it gives up after ``DOWNLOAD_TIMEOUT`` seconds without data), so its file is kept, as is
+    any file of another name."""
+    if not dest.parent.is_dir():
+        return
+    own = re.compile(rf"\.{re.escape(dest.name)}\.[0-9a-f]{{8}}\.tmp")
+    for tmp in dest.parent.iterdir():
+        if not own.fullmatch(tmp.name):
+            continue
+        try:
+            st = tmp.stat()
+            if time.time() - st.st_mtime > STALE_AFTER:
+                tmp.unlink()
+                print(f"removed {tmp}: {st.st_size / 1e6:.1f} MB of a download that was interrupted")
+        except OSError:   # gone already (another process removed it), or not ours to delete: leave it
+            continue
+
+
 def _fetch(url: str, dest: Path, md5: str) -> None:
     """Download to a temporary file beside ``dest``, check the MD5, then rename it into place
-    (:func:`coursekit.files.atomic_write`): a partial or wrong download never gets the final name."""
+    (:func:`coursekit.files.atomic_write`): a partial or wrong download never gets the final name.
+    Partial downloads of ``dest`` left by a killed run are removed first (:func:`_remove_stale_downloads`)."""
+    _remove_stale_downloads(dest)
+
     def verified(tmp: Path) -> None:
         actual = _md5(tmp)
         if actual != md5:
