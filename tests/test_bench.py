@@ -336,6 +336,20 @@ def test_a_corrupt_results_file_is_named_with_what_to_do(tmp_path):
         bench.load_result("demo", results_dir=tmp_path)
 
 
+@pytest.mark.parametrize("read", [lambda path: bench.find_results("demo", results_dir=path.parent),
+                                  lambda path: bench.kept_results(path, "abc1234", "cpu: x"),
+                                  lambda path: bench.archive_result(path),
+                                  lambda path: bench.set_aside_unless(path, device="cpu: x")],
+                         ids=["find_results", "kept_results", "archive_result", "set_aside_unless"])
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"], ids=["not JSON", "not an object"])
+def test_every_reader_names_a_corrupt_results_file_and_leaves_it_where_it_is(tmp_path, read, text):
+    path = tmp_path / "demo.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"demo.json is not a valid results file"):
+        read(path)
+    assert path.read_text() == text
+
+
 def test_a_results_file_without_metadata_is_still_shown(tmp_path, capsys):
     (tmp_path / "demo.json").write_text('{"x": 1.0}')
     assert bench.find_result("demo", results_dir=tmp_path) == {"x": 1.0}

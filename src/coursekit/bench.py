@@ -240,9 +240,16 @@ def load_result(name: str, profile: str = "full", results_dir: Path | None = Non
     path = result_path(name, profile, results_dir)
     if not path.is_file():
         raise FileNotFoundError(_absent(path, name, profile, results_dir))
+    return _read(path)
+
+
+def _read(path: Path) -> dict:
+    """The JSON object in the results file ``path`` (every reader here reads through this); a
+    ValueError that names the file and what to do when it is not one. The file is left as it is."""
+    name = path.name.split("@")[0].split(".")[0]   # demo.json, demo.quick.json, demo@abc1234-cpu.json
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+    except ValueError as err:   # not JSON, or not UTF-8
         raise ValueError(f"{path} is not a valid results file ({err}); run benchmarks/{name}.py again") from None
     if not isinstance(result, dict):
         raise ValueError(f"{path} is not a valid results file: expected a JSON object of metric name to number")
@@ -383,7 +390,7 @@ def archive_result(path: Path) -> Path | None:
     path = Path(path)
     if not path.is_file():
         return None
-    old = json.loads(path.read_text(encoding="utf-8"))
+    old = _read(path)
     stem, rest = path.name.split(".", 1)
     if "@" in stem:
         raise ValueError(f"{path.name} is already an archive (its name has '@'); archive <name>.json")
@@ -410,7 +417,7 @@ def find_results(name: str, profile: str = "full", results_dir: Path | None = No
         print(f"No {profile}-profile results here: {_absent(current, name, profile, results_dir)}")
     results = []
     for p in paths:
-        results.append(json.loads(p.read_text(encoding="utf-8")))
+        results.append(_read(p))
         _say_where(p, results[-1])
     return results
 
@@ -426,7 +433,7 @@ def kept_results(path: Path, commit: str | None = None, device: str | None = Non
     device = device_description() if device is None else device
     if set_aside_unless(path, git_commit=commit, device=device) or not path.is_file():
         return {}
-    return {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in META_KEYS}
+    return {k: v for k, v in _read(path).items() if k not in META_KEYS}
 
 
 def set_aside_unless(path: Path, **metadata: str) -> Path | None:
@@ -436,7 +443,7 @@ def set_aside_unless(path: Path, **metadata: str) -> Path | None:
     path = Path(path)
     if not path.is_file():
         return None
-    old = json.loads(path.read_text(encoding="utf-8"))
+    old = _read(path)
     if all(old.get(key) == value for key, value in metadata.items()):
         return None
     moved = archive_result(path)
