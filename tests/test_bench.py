@@ -330,6 +330,23 @@ def test_an_unknown_profile_is_refused_not_reported_missing(tmp_path):
         bench.find_result("gan", profile="Quick", results_dir=tmp_path)
 
 
+@pytest.mark.parametrize("use", [
+    lambda folder, profile: bench.write_result("demo", {"auc": 0.9}, profile=profile, results_dir=folder, device="x"),
+    lambda folder, profile: bench.write_image("demo", np.zeros((2, 2)), profile=profile, results_dir=folder),
+    lambda folder, profile: bench.checkpoint_dir("demo", profile, code=[_code(folder.parent)]),
+    lambda folder, profile: bench.find_results("demo", profile, results_dir=folder),
+], ids=["write_result", "write_image", "checkpoint_dir", "find_results"])
+@pytest.mark.parametrize("profile", ["Full", "QUICK", "fast"])
+def test_a_profile_argument_must_be_a_profile_name_as_the_readers_spell_it(tmp_path, monkeypatch, use, profile):
+    # 'Full' would write demo.Full.json, which load_result('demo', 'full') never finds
+    folder = tmp_path / "results"
+    folder.mkdir()
+    monkeypatch.setenv(bench.CACHE_ENV, str(folder))
+    with pytest.raises(ValueError, match=rf"profile must be one of \('quick', 'full'\); got '{profile}'"):
+        use(folder, profile)
+    assert list(folder.iterdir()) == []
+
+
 def test_a_corrupt_results_file_is_named_with_what_to_do(tmp_path):
     (tmp_path / "demo.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"demo.json is not a valid results file.*benchmarks/demo.py"):

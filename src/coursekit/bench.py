@@ -109,7 +109,7 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     run_commit()   # the code this run starts from, before it trains
     if not isinstance(name, str) or not name or "/" in name or "\\" in name:
         raise ValueError(f"name must be a benchmark name such as 'gan_imbalance'; got {name!r}")
-    prof = profile or _profile.active()
+    prof = _profile.active() if profile is None else _profile.check_profile(profile)
     if code is None:
         code = [Path(__file__).parent]
         script = ROOT / "benchmarks" / f"{name}.py"
@@ -136,7 +136,11 @@ def device_description() -> str:
 
 
 def result_path(name: str, profile: str, results_dir: Path | None = None, suffix: str = "json") -> Path:
-    """``benchmarks/results/<name>.<suffix>`` for the full profile, ``<name>.<profile>.<suffix>`` otherwise."""
+    """``benchmarks/results/<name>.<suffix>`` for the full profile, ``<name>.<profile>.<suffix>`` otherwise
+    (``profile``: ``"quick"`` or ``"full"``, :func:`coursekit.profile.check_profile`)."""
+    from .profile import check_profile
+
+    check_profile(profile)
     d = Path(results_dir) if results_dir is not None else RESULTS_DIR
     return d / (f"{name}.{suffix}" if profile == "full" else f"{name}.{profile}.{suffix}")
 
@@ -195,7 +199,7 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
             raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
         clean[key] = int(value) if isinstance(value, numbers.Integral) else float(value)
     _raise_if_fallback()
-    prof = profile or _profile.active()
+    prof = _profile.active() if profile is None else _profile.check_profile(profile)
     commit, now = run_commit(), git_commit()
     if now != commit:
         print(f"note: the checkout is at {now[:12]} now; this run started from {commit[:12]}, "
@@ -225,19 +229,16 @@ def write_image(name: str, image, profile: str | None = None, results_dir: Path 
         raise ValueError(f"image must be a non-empty grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
                          + (f", range [{arr.min():.3g}, {arr.max():.3g}]" if arr.size and arr.ndim == 2 else ""))
     _raise_if_fallback()
+    prof = _profile.active() if profile is None else _profile.check_profile(profile)
     picture = Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L")
-    return atomic_write(image_path(name, profile or _profile.active(), results_dir),
+    return atomic_write(image_path(name, prof, results_dir),
                         lambda f: picture.save(f, format="PNG"))
 
 
 def load_result(name: str, profile: str = "full", results_dir: Path | None = None) -> dict:
     """Read a benchmark's JSON; a clear error says how to produce it when missing."""
-    from .profile import PROFILES
-
     _check_name(name, "benchmark")
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}; got {profile!r}")
-    path = result_path(name, profile, results_dir)
+    path = result_path(name, profile, results_dir)   # checks the profile
     if not path.is_file():
         raise FileNotFoundError(_absent(path, name, profile, results_dir))
     return _read(path)

@@ -21,7 +21,7 @@ import torch
 PROFILES = ("quick", "full")
 ENV_VAR = "COURSEKIT_PROFILE"
 
-__all__ = ["PROFILES", "ENV_VAR", "active", "params", "describe"]
+__all__ = ["PROFILES", "ENV_VAR", "active", "check_profile", "params", "describe"]
 
 
 def active() -> str:
@@ -32,6 +32,18 @@ def active() -> str:
     if value not in PROFILES:
         raise ValueError(f"{ENV_VAR}={value!r} is not a profile; expected one of {PROFILES}.")
     return value
+
+
+def check_profile(profile) -> str:
+    """``profile`` if it is ``"quick"`` or ``"full"``, spelled so; else a ValueError. An argument
+    names files and folders (``demo.quick.json``), so ``"Full"`` is refused rather than written
+    where a reader asking for ``"full"`` would never look. (The environment variable, typed by
+    hand, may be in any case: :func:`active` lower-cases it.)"""
+    if profile not in PROFILES:
+        wanted = profile.strip().lower() if isinstance(profile, str) else None
+        hint = f" (in lower case: {wanted!r})" if wanted in PROFILES else ""
+        raise ValueError(f"profile must be one of {PROFILES}; got {profile!r}{hint}")
+    return profile
 
 
 def params(quick: dict, full: dict, profile: str | None = None) -> SimpleNamespace:
