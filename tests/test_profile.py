@@ -46,3 +46,10 @@ def test_describe_says_how_to_change_the_profile(monkeypatch):
     monkeypatch.setenv("COURSEKIT_PROFILE", "quick")
     text = profile.describe()
     assert "quick" in text and "COURSEKIT_PROFILE" in text and "full" in text
+
+
+def test_describe_calls_a_blank_variable_the_default(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_PROFILE", "  ")
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    text = profile.describe()
+    assert "profile: quick (default: no CUDA GPU)" in text and "set by" not in text

@@ -68,7 +68,7 @@ def params(quick: dict, full: dict, profile: str | None = None) -> SimpleNamespa
 def describe() -> str:
     """One line that says which profile is active, why, and how to change it."""
     name = active()
-    if os.environ.get(ENV_VAR):
+    if os.environ.get(ENV_VAR, "").strip():   # a blank variable is no choice: active() uses the default
         why = f"set by {ENV_VAR}"
     else:
         why = "default: " + ("a CUDA GPU is present" if name == "full" else "no CUDA GPU")
