@@ -26,6 +26,23 @@ def test_env_var_overrides_the_device(monkeypatch):
     assert device.get_device() == torch.device("cpu")
 
 
+@pytest.mark.parametrize("value, expected", [("CPU", "cpu"), (" Cuda ", "cuda"), ("CUDA:0", "cuda:0")])
+def test_the_env_var_may_be_in_any_case(monkeypatch, value, expected):
+    # as COURSEKIT_PROFILE=Full is: both are typed by hand
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("COURSEKIT_DEVICE", value)
+    assert device.get_device() == torch.device(expected)
+
+
+@pytest.mark.parametrize("value, why", [("gpu", "is not a device"), ("cuda", "no CUDA GPU")])
+def test_an_env_var_naming_no_usable_device_is_named_in_the_error(monkeypatch, value, why):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("COURSEKIT_DEVICE", value)
+    with pytest.raises(ValueError, match=rf"COURSEKIT_DEVICE='{value}'.*{why}"):
+        device.get_device()
+
+
 def test_asking_for_a_missing_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no CUDA GPU"):

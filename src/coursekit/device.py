@@ -31,15 +31,21 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
     """Return the device to compute on: ``prefer``, else ``$COURSEKIT_DEVICE``,
     else CUDA if available, else MPS if available, else CPU. A device that is asked
     for (``prefer`` or the variable) but absent here is refused with a message that
-    says so, instead of failing later inside a tensor operation."""
-    name = prefer or os.environ.get(ENV_VAR, "").strip()
+    says so, instead of failing later inside a tensor operation. The variable, typed by hand,
+    may be in any case (``CUDA``), as ``COURSEKIT_PROFILE`` may; its errors name it."""
+    if prefer:
+        name, shown, asked = prefer, repr(prefer), f"device {prefer!r} was asked for"
+    else:
+        value = os.environ.get(ENV_VAR, "").strip()
+        name, shown = value.lower(), f"{ENV_VAR}={value!r}"
+        asked = f"{shown} is set"
     if name:
         try:
             dev = torch.device(name)
         except RuntimeError as err:
-            raise ValueError(f"{name!r} is not a device; expected 'cpu', 'cuda', 'cuda:N' or 'mps'.") from err
+            raise ValueError(f"{shown} is not a device; expected 'cpu', 'cuda', 'cuda:N' or 'mps'.") from err
         if dev.type in ("cuda", "mps") and not device_present(dev):
-            raise ValueError(f"device {name!r} was asked for, but {_why_absent(dev)}")
+            raise ValueError(f"{asked}, but {_why_absent(dev)}")
         return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
