@@ -99,7 +99,8 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     an interrupted run resumes where it stopped instead of starting over.
 
     ``<cache>/<name>-<profile>-<digest>``: ``<cache>`` is ``$COURSEKIT_BENCH_CACHE`` (as an
-    absolute path, :func:`coursekit.checks.env_path`) or ``benchmarks/.cache`` (git-ignored); ``<digest>`` is :func:`code_digest` of ``code``
+    absolute path, :func:`coursekit.checks.env_path`) or ``benchmarks/.cache`` (git-ignored);
+    ``<digest>`` is :func:`code_digest` of ``code``
     (default: the installed ``coursekit`` package, ``benchmarks/<name>.py`` and the benchmarks
     this process imported with :func:`load_benchmark`), so checkpoints written by other code
     are never resumed by this code. Delete the folder to start over.
