@@ -420,6 +420,16 @@ def test_the_exercise_option_overrides_the_notebook_s_metadata(tmp_path, monkeyp
     assert f"{ae}: 0 / 0 (exercise cnn)" in capsys.readouterr().out
 
 
+def test_the_exercise_option_takes_the_exercise_notebook_s_name(tmp_path, monkeypatch, capsys):
+    from coursekit.grading import grade as grading
+    without_expected_outputs(monkeypatch)
+    monkeypatch.setattr(grading, "run_submission", lambda plans, source, **limits: ([], [], ""))
+    ae = tmp_path / "ivan.ipynb"
+    ae.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
+    assert main(["grade", str(ae), "--out", str(tmp_path / "grades"), "--exercise", "02_cnn"]) == 0
+    assert f"{ae}: 0 / 0 (exercise cnn)" in capsys.readouterr().out
+
+
 def test_a_notebook_naming_an_unknown_exercise_is_told_the_name_it_gave(tmp_path):
     typo = tmp_path / "ann.ipynb"
     typo.write_text(json.dumps({"cells": [], "metadata": {"coursekit": {"exercise": "cnnn"}},

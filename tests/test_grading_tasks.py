@@ -505,3 +505,31 @@ def test_hidden_case_run_must_live_in_the_package(tmp_path):
         "CASES = {'cnn.output_size': [Case('x', lambda g: {}, run=run)]}\n")
     with pytest.raises(ValueError, match="run must be a function of coursekit.grading"):
         load_hidden(tmp_path, "cnn")
+
+
+def test_an_exercise_can_be_named_by_its_notebook():
+    from coursekit.grading.tasks import exercise_named
+
+    assert exercise_named("nn") == "nn"
+    assert exercise_named("01_neural_networks") == "nn"
+    assert exercise_named("exercises/02_cnn.ipynb") == "cnn"
+
+
+def test_an_unknown_exercise_is_refused_with_every_name_and_notebook():
+    from coursekit.grading.tasks import exercise_named
+
+    with pytest.raises(ValueError, match=r"unknown exercise '06_gan'; known: .*nn \(01_neural_networks\)"):
+        exercise_named("06_gan")
+
+
+def test_each_exercise_notebook_says_the_exercise_its_tasks_module_names_it_for():
+    import json
+    from pathlib import Path
+
+    from coursekit.grading.tasks import notebooks
+
+    folder = Path(__file__).parents[1] / "exercises"
+    for exercise, stem in notebooks().items():
+        meta = json.loads((folder / f"{stem}.ipynb").read_text(encoding="utf-8"))["metadata"]
+        assert meta["coursekit"]["exercise"] == exercise
+    assert sorted(notebooks().values()) == sorted(p.stem for p in folder.glob("*.ipynb"))

@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--memory", type=_positive, default=2048,
                    help="memory limit per task in MiB (default: 2048; Linux only)")
     g.add_argument("--jobs", type=_count, default=None, help="submissions graded at once (default: CPU cores)")
-    g.add_argument("--exercise", default=None, help="exercise name, when a notebook does not say (e.g. cnn)")
+    g.add_argument("--exercise", default=None,
+                   help="exercise, when a notebook does not say: its name or its notebook's (e.g. cnn or 02_cnn)")
     g.add_argument("--force", action="store_true", help="replace existing reports")
     return parser
 

@@ -71,8 +71,8 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
         patterns = " (a pattern the shell matched to no file is passed on as it is)" if any(
             c in m for m in missing for c in "*?[") else ""
         raise FileNotFoundError(f"no such submission file(s): {', '.join(missing)}{patterns}")
-    if exercise is not None and exercise not in _tasks.exercises():
-        raise ValueError(f"unknown exercise {exercise!r}; known: {_tasks.exercises()}")
+    if exercise is not None:
+        exercise = _tasks.exercise_named(exercise)   # "nn", or its notebook "01_neural_networks"
     planned = planned_outputs(submissions, out)
     existing = [p for p in planned if p.exists()]
     if existing and not force:

@@ -23,12 +23,32 @@ from pathlib import Path
 
 from ..cases import Case, Task
 
-__all__ = ["exercises", "exercise_tasks", "get_task", "load_hidden"]
+__all__ = ["exercises", "notebooks", "exercise_named", "exercise_tasks", "get_task", "load_hidden"]
 
 
 def exercises() -> list[str]:
     """Names of the exercises that have task definitions (``["cnn", ...]``)."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def notebooks() -> dict[str, str]:
+    """Each exercise's notebook, by exercise name (``{"nn": "01_neural_networks", ...}``):
+    the ``NOTEBOOK`` of its task module, the stem of ``exercises/<NOTEBOOK>.ipynb``."""
+    return {e: importlib.import_module(f"{__name__}.{e}").NOTEBOOK for e in exercises()}
+
+
+def exercise_named(name: str) -> str:
+    """The exercise that ``name`` means: an exercise name (``"nn"``), or its notebook's name
+    with or without a folder and ``.ipynb`` (``"01_neural_networks"``,
+    ``"exercises/01_neural_networks.ipynb"``). Refused with every name and notebook."""
+    by_notebook = {stem: e for e, stem in notebooks().items()}
+    stem = Path(str(name)).name.removesuffix(".ipynb")
+    if name in by_notebook.values():
+        return name
+    if stem in by_notebook:
+        return by_notebook[stem]
+    known = ", ".join(f"{e} ({stem})" for e, stem in notebooks().items())
+    raise ValueError(f"unknown exercise {name!r}; known: {known}")
 
 
 def exercise_tasks(exercise: str) -> list[Task]:

@@ -22,6 +22,8 @@ import torch
 from ...models.autoencoders import kl_divergence, reparameterize, vae_loss
 from ..cases import Case, Task
 
+NOTEBOOK = "04_autoencoders"   # exercises/04_autoencoders.ipynb, the notebook these tasks grade
+
 __all__ = ["TASKS", "reparameterize_reference", "kl_divergence_reference", "vae_loss_reference",
            "pca_reconstruct_reference"]
 

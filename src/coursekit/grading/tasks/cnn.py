@@ -24,6 +24,8 @@ from torch import nn
 
 from ..cases import Case, Task, describe
 
+NOTEBOOK = "02_cnn"   # exercises/02_cnn.ipynb, the notebook these tasks grade
+
 # ---------------------------------------------------------------------------
 # cnn.conv2d
 # ---------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from torch import nn
 
 from ..cases import Case, Task
 
+NOTEBOOK = "05_gan"   # exercises/05_gan.ipynb, the notebook these tasks grade
+
 # ---------------------------------------------------------------------------
 # gan.d_loss and gan.g_loss
 # ---------------------------------------------------------------------------

@@ -25,6 +25,8 @@ import torch.nn.functional as F
 
 from ..cases import TOLERANCES, Case, Task, compare_values
 
+NOTEBOOK = "01_neural_networks"   # exercises/01_neural_networks.ipynb, the notebook these tasks grade
+
 # ---------------------------------------------------------------------------
 # nn.activations
 # ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from torch import nn
 
 from ..cases import Case, Task
 
+NOTEBOOK = "03_rnn"   # exercises/03_rnn.ipynb, the notebook these tasks grade
+
 # ---------------------------------------------------------------------------
 # References: torch's own cells
 # ---------------------------------------------------------------------------
