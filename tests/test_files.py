@@ -91,3 +91,15 @@ def test_a_durable_write_is_flushed_to_disk_and_a_scratch_write_is_not(tmp_path,
     monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
     write(tmp_path / "f.bin", durable)
     assert len(calls) == flushes
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_a_symbolic_link_is_written_through_and_stays_a_link(tmp_path):
+    # results.json links to a file on Google Drive: the new results must go there, not replace the link
+    (tmp_path / "drive").mkdir()
+    target = atomic_write_text(tmp_path / "drive" / "results.json", "old\n")
+    link = tmp_path / "results.json"
+    link.symlink_to(target)
+    assert atomic_write_text(link, "new\n") == link
+    assert link.is_symlink() and target.read_text() == "new\n"
+    assert sorted(p.name for p in (tmp_path / "drive").iterdir()) == ["results.json"]

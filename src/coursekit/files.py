@@ -7,7 +7,8 @@ temporary file in the same folder, are flushed to disk, and the temporary file i
 renamed over the target (``os.replace``, atomic on POSIX and Windows). A new file gets the
 permissions ``open`` would give it (0666 less the umask); a replaced file keeps its own. A reader
 sees the old file or the new one, never a mixture; a failed write leaves the old
-file as it was and no temporary file behind.
+file as it was and no temporary file behind. A symbolic link is written through: the file it
+points to is replaced and the link stays (a results file linked to Google Drive stays on Drive).
 """
 from __future__ import annotations
 
@@ -43,8 +44,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], d
     a checkpoint or a result must also survive a power cut.
     ``check(tmp)``, when given, runs on the finished temporary file before the rename
     (e.g. a download's checksum): an exception there, as in ``write``, leaves ``path`` as it was.
+    A symbolic link is written through: the file it points to is replaced, the link is kept.
     Returns ``path`` as a :class:`~pathlib.Path`."""
-    path = Path(path)
+    given = Path(path)
+    path = Path(os.path.realpath(given))    # the rename must replace the link's target, not the link
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _new_temporary(path)
     try:
@@ -61,7 +64,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], d
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return given
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, durable: bool = True) -> Path:
