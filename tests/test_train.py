@@ -170,6 +170,18 @@ def test_resume_refuses_a_checkpoint_with_other_hparams(tmp_path):
             call()
 
 
+@pytest.mark.parametrize("value", [torch.tensor([1.0, 2.0]), np.float64(0.1)], ids=["tensor", "numpy float"])
+def test_hparams_that_are_not_plain_python_values_are_refused_before_training(tmp_path, value):
+    # a tensor made the comparison on resume fail with "Boolean value of Tensor is ambiguous"
+    x, y = make_problem()
+    model = make_model()
+    with pytest.raises(TypeError, match=r"hparams\['class_weight'\]\[1\] is a .*plain Python values"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, checkpoint=tmp_path / "run.pt",
+                  hparams={"lr": 0.1, "class_weight": [1.0, value]}, progress=False, verbose=False, device="cpu")
+    assert not (tmp_path / "run.pt").exists()
+
+
 def test_checkpoint_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
     ckpt = tmp_path / "run.pt"
     train.save_checkpoint(ckpt, {"format": train.CHECKPOINT_FORMAT, "value": 1})

@@ -283,6 +283,26 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     return state
 
 
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def _check_plain(value, where: str) -> None:
+    """Refuse what is not a plain Python value (``None``, bool, int, float, str, or lists, tuples
+    and dicts of them; subclasses such as NumPy's float64 too): a checkpoint stores those as data
+    and compares them exactly with ``==`` (a tensor compared so is neither true nor false)."""
+    if type(value) in (list, tuple):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+    elif type(value) is dict:
+        for key, item in value.items():
+            _check_plain(key, f"a key of {where}")
+            _check_plain(item, f"{where}[{key!r}]")
+    elif type(value) not in _PLAIN:
+        raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}; hparams hold plain "
+                        "Python values (None, bool, int, float, str, and lists, tuples and dicts of them), which "
+                        "a checkpoint keeps and compares exactly: convert it (float(x), int(x), x.tolist())")
+
+
 def _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
@@ -326,7 +346,9 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     monitor / mode: a key of ``val_fn``'s result to select the best epoch by;
         with ``restore_best`` the best weights are loaded at the end.
     hparams: a dict saved in the checkpoint and compared on resume, so a
-        checkpoint of another configuration is not continued by mistake.
+        checkpoint of another configuration is not continued by mistake. Its values are
+        plain Python values (None, bool, int, float, str, and lists, tuples and dicts of
+        them); anything else (a tensor, a NumPy number) is refused before training.
     device: where to train (default :func:`coursekit.device.get_device`); the
         model is moved there.
     amp: mixed precision for ``loss_fn`` steps, on CUDA only (bfloat16, or
@@ -355,6 +377,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     if progress is None:
         progress = os.environ.get("COURSEKIT_PROGRESS", "1") != "0"
     hparams = dict(hparams or {})
+    for key, value in hparams.items():
+        _check_plain(value, f"hparams[{key!r}]")
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
     ckpt = Path(checkpoint) if checkpoint is not None else None
