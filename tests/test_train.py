@@ -1,5 +1,6 @@
 """coursekit.train.fit: the one training loop (history, checkpoints, resume)."""
 import random
+import re
 
 import numpy as np
 import pytest
@@ -152,6 +153,18 @@ def test_resume_without_checkpoint_file_starts_fresh(tmp_path, capsys):
                      epochs=1, checkpoint=tmp_path / "new.pt", resume=True, progress=False, device="cpu")
     assert hist["epoch"] == [1] and (tmp_path / "new.pt").is_file()
     assert "starting from epoch 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:len(b) // 2], lambda b: b"", lambda b: b"<html>quota exceeded</html>"],
+                         ids=["cut in half", "empty", "an HTML page"])
+def test_a_damaged_checkpoint_is_refused_with_its_path_and_how_to_start_over(tmp_path, damage):
+    ckpt = tmp_path / "run.pt"
+    run(epochs=1, ckpt=ckpt)
+    ckpt.write_bytes(damage(ckpt.read_bytes()))
+    before = ckpt.read_bytes()
+    with pytest.raises(ValueError, match=re.escape(str(ckpt)) + ".*damaged.*delete it"):
+        run(epochs=2, ckpt=ckpt, resume=True)
+    assert ckpt.read_bytes() == before
 
 
 def test_resume_refuses_a_checkpoint_with_other_hparams(tmp_path):

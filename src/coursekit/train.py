@@ -29,8 +29,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+import pickle
 import random
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -270,13 +272,27 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     return atomic_write(path, lambda f: torch.save(state, f))
 
 
+def _damaged(path: Path) -> ValueError:
+    return ValueError(f"checkpoint {path} is damaged or not a checkpoint ({path.stat().st_size} bytes that torch.load "
+                      "cannot read: cut short by a crash or a full disk, or a download that gave an error page). "
+                      "Move it away or delete it to start over.")
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load a checkpoint written by :func:`fit` (a file you made yourself: it
-    holds random-number-generator states, so it is unpickled in full)."""
+    holds random-number-generator states, so it is unpickled in full).
+    A file that is not a whole checkpoint (cut short, empty, an HTML page) raises a ValueError
+    that names it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    with open(path, "rb") as f:
+        if not zipfile.is_zipfile(f):      # torch.save writes a zip archive; a cut one lacks its directory
+            raise _damaged(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as err:   # a whole archive with garbled contents
+        raise _damaged(path) from err
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a coursekit checkpoint (format {CHECKPOINT_FORMAT}); "
                          "was it written by coursekit.train.fit?")
