@@ -122,8 +122,7 @@ def test_a_checkpoint_from_a_machine_with_more_gpus_restores_the_gpus_there_are(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "set_rng_state", lambda state, index: restored.append(index))
-    state = {"python": random.getstate(), "numpy": np.random.get_state(),
-             "torch": torch.get_rng_state(), "cuda": [torch.zeros(8, dtype=torch.uint8)] * 2}
+    state = {**train._rng_state([]), "cuda": [torch.zeros(8, dtype=torch.uint8)] * 2}
     train._set_rng_state(state, [])
     assert restored == [0]
 
@@ -165,6 +164,97 @@ def test_a_damaged_checkpoint_is_refused_with_its_path_and_how_to_start_over(tmp
     with pytest.raises(ValueError, match=re.escape(str(ckpt)) + ".*damaged.*delete it"):
         run(epochs=2, ckpt=ckpt, resume=True)
     assert ckpt.read_bytes() == before
+
+
+def test_a_checkpoint_holds_only_data_that_loads_without_unpickling_code(tmp_path):
+    # NumPy's random state was pickled as an array: code to run, and NumPy 2's module names
+    ckpt = tmp_path / "run.pt"
+    run(epochs=1, ckpt=ckpt)
+    assert torch.load(ckpt, weights_only=True)["format"] == train.CHECKPOINT_FORMAT
+
+
+def test_resume_restores_the_numpy_random_state(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    run(epochs=1, ckpt=ckpt)
+    expected = np.random.random()          # the state fit saved after epoch 1, used once
+    np.random.seed(123)
+    run(epochs=1, ckpt=ckpt, resume=True)  # nothing to train: fit only restores the saved states
+    assert np.random.random() == expected
+
+
+class RunsCode:
+    """Unpickled, it runs ``os.mkdir(folder)``: a file can make ``pickle`` call any function."""
+
+    def __init__(self, folder):
+        self.folder = str(folder)
+
+    def __reduce__(self):
+        import os
+        return os.mkdir, (self.folder,)
+
+
+def test_load_checkpoint_never_runs_code_from_the_file(tmp_path):
+    ckpt = tmp_path / "shared.pt"             # downloaded from a forum, or a classmate's
+    torch.save({"format": train.CHECKPOINT_FORMAT, "model": RunsCode(tmp_path / "code ran")}, ckpt)
+    with pytest.raises(ValueError, match=re.escape(str(ckpt)) + ".*could run code"):
+        train.load_checkpoint(ckpt)
+    assert not (tmp_path / "code ran").exists()
+
+
+def older_checkpoint(path):
+    """A checkpoint as coursekit wrote it before format 2: NumPy's random state as an array."""
+    torch.save({"format": 1, "model": make_model().state_dict(), "rng": {"numpy": np.random.get_state()}}, path)
+    return path
+
+
+def test_a_checkpoint_of_an_older_coursekit_is_refused_with_how_to_start_over(tmp_path):
+    ckpt = older_checkpoint(tmp_path / "run.pt")
+    with pytest.raises(ValueError, match=re.escape(str(ckpt)) + ".*older coursekit.*delete it to start over"):
+        run(epochs=2, ckpt=ckpt, resume=True)
+
+
+def test_load_checkpoint_reads_a_trusted_older_checkpoint_in_full(tmp_path):
+    ckpt = older_checkpoint(tmp_path / "run.pt")
+    state = train.load_checkpoint(ckpt, trusted=True)
+    assert state["model"].keys() == make_model().state_dict().keys()
+
+
+def test_a_checkpoint_of_an_older_format_that_loads_as_data_is_refused_too(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    torch.save({"format": 1, "epoch": 1}, ckpt)
+    with pytest.raises(ValueError, match=re.escape(str(ckpt)) + ".*older coursekit.*format 1.*delete it"):
+        train.load_checkpoint(ckpt)
+
+
+class HalvingLR:
+    """A scheduler whose state holds a ``fractions.Fraction``, which a data-only load refuses (as
+    torch 2.3 refuses the ``collections.Counter`` of a MultiStepLR)."""
+
+    def __init__(self, optimizer):
+        from fractions import Fraction
+        self.optimizer, self.factor = optimizer, Fraction(1, 2)
+
+    def step(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] *= float(self.factor)
+
+    def state_dict(self):
+        return {"factor": self.factor}
+
+    def load_state_dict(self, state):
+        self.factor = state["factor"]
+
+
+def test_a_scheduler_whose_state_a_checkpoint_cannot_keep_is_refused_before_training(tmp_path):
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    trained = []
+    with pytest.raises(TypeError, match="scheduler's state.*weights_only"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), optimizer=opt, scheduler=HalvingLR(opt),
+                  loss_fn=lambda m, b: (trained.append(1), ce_loss(m, b))[1], epochs=1,
+                  checkpoint=tmp_path / "run.pt", progress=False, verbose=False, device="cpu")
+    assert trained == [] and not (tmp_path / "run.pt").exists()
 
 
 def test_resume_refuses_a_checkpoint_with_other_hparams(tmp_path):

@@ -7,7 +7,9 @@ What it does, and nothing more:
   training loss and whatever ``val_fn`` returns after each epoch;
 * writes a checkpoint after every epoch *atomically* (temporary file, then
   rename), with model, optimizer(s), scheduler, scaler, history and random
-  states;
+  states. A checkpoint holds data only (tensors and plain Python values) and is
+  read as data only (``torch.load(weights_only=True)``): a checkpoint file can never run
+  code, even one downloaded or shared;
 * ``resume=True`` continues an interrupted run from that checkpoint and ends
   with the same weights and history as an uninterrupted run (on the CPU
   exactly; on a GPU up to non-deterministic kernels). Colab disconnects: write
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import io
 import os
 import pickle
 import random
@@ -50,7 +53,7 @@ __all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "
            "checkpoint_for", "digest_tensors", "model_fingerprint", "source_digest",
            "epoch_line"]
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2   # 2: data only, read with weights_only=True; 1 pickled NumPy's random state as an array
 
 
 class History(dict):
@@ -122,8 +125,16 @@ def _scheduler_state(scheduler, scheds: dict):
     return scheds["scheduler"].state_dict()
 
 
+def _numpy_state() -> list:
+    """NumPy's global random state as plain values: ``[name, 624 keys, pos, has_gauss, cached]``.
+    (As an array it needs NumPy's classes to load, and the NumPy that wrote it: one written with
+    NumPy 2 does not load under NumPy 1.)"""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return [str(name), keys.tolist(), int(pos), int(has_gauss), float(cached)]
+
+
 def _rng_state(train) -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    state = {"python": random.getstate(), "numpy": _numpy_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     gen = getattr(train, "generator", None)
@@ -137,7 +148,8 @@ def _rng_state(train) -> dict:
 
 def _set_rng_state(state: dict, train) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, *rest = state["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), *rest))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():   # as many GPUs as both machines have
         for index, cuda_state in enumerate(state["cuda"][:torch.cuda.device_count()]):
@@ -272,31 +284,67 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     return atomic_write(path, lambda f: torch.save(state, f))
 
 
+def _check_storable(parts: Mapping) -> None:
+    """Refuse, before the first epoch, what a checkpoint could not load back as data only:
+    ``parts`` maps a description (``"the scheduler's state"``) to what the checkpoint will keep.
+    Which objects ``torch.load(weights_only=True)`` accepts depends on torch's version (torch
+    2.3 refuses the ``collections.Counter`` in a MultiStepLR's state), so torch itself is asked."""
+    for what, value in parts.items():
+        buffer = io.BytesIO()
+        torch.save(value, buffer)
+        buffer.seek(0)
+        try:
+            torch.load(buffer, weights_only=True)
+        except pickle.UnpicklingError as err:
+            raise TypeError(f"{what} holds an object that a checkpoint cannot keep: checkpoints are read as data "
+                            "only (tensors and plain Python values, torch.load(weights_only=True)), and this torch "
+                            "refuses it (see the error above). Keep plain values there, use another scheduler or "
+                            "a newer torch, or pass checkpoint=None to train without one.") from err
+
+
 def _damaged(path: Path) -> ValueError:
     return ValueError(f"checkpoint {path} is damaged or not a checkpoint ({path.stat().st_size} bytes that torch.load "
                       "cannot read: cut short by a crash or a full disk, or a download that gave an error page). "
                       "Move it away or delete it to start over.")
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a checkpoint written by :func:`fit` (a file you made yourself: it
-    holds random-number-generator states, so it is unpickled in full).
-    A file that is not a whole checkpoint (cut short, empty, an HTML page) raises a ValueError
-    that names it."""
+def load_checkpoint(path: str | os.PathLike, trusted: bool = False) -> dict:
+    """Load a checkpoint written by :func:`fit`, as data only (``torch.load(weights_only=True)``,
+    tensors on the CPU): unpickling anything else could run code, so a file holding anything else
+    raises a ValueError, as does a checkpoint of an older coursekit (which :func:`fit` cannot
+    resume: move it away or delete it to start over) and a file that is not a whole checkpoint
+    (cut short, empty, an HTML page). ``trusted=True`` unpickles the file in full and accepts the
+    older formats: only for a file you made yourself, e.g. to take the ``"model"`` weights out
+    of an older checkpoint."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     with open(path, "rb") as f:
         if not zipfile.is_zipfile(f):      # torch.save writes a zip archive; a cut one lacks its directory
             raise _damaged(path)
+    start_over = "Move it away or delete it to start over"
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as err:   # a whole archive with garbled contents
+        state = torch.load(path, map_location="cpu", weights_only=not trusted)
+    except pickle.UnpicklingError as err:
+        if trusted:
+            raise _damaged(path) from err
+        raise ValueError(f"checkpoint {path} holds objects other than tensors and plain Python values, and "
+                         "unpickling them could run code, so coursekit reads checkpoints as data only. Such a "
+                         f"file is a checkpoint of an older coursekit (before format {CHECKPOINT_FORMAT}), which "
+                         f"fit cannot resume, or not a coursekit checkpoint. {start_over}. If you made the file "
+                         "yourself and trust it, load_checkpoint(path, trusted=True) reads it in full.") from err
+    except (RuntimeError, EOFError) as err:   # a whole archive with garbled contents
         raise _damaged(path) from err
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a coursekit checkpoint (format {CHECKPOINT_FORMAT}); "
-                         "was it written by coursekit.train.fit?")
-    return state
+    fmt = state.get("format") if isinstance(state, dict) else None
+    older = isinstance(fmt, int) and 1 <= fmt < CHECKPOINT_FORMAT
+    if fmt == CHECKPOINT_FORMAT or (older and trusted):
+        return state
+    if older:
+        raise ValueError(f"checkpoint {path} was written by an older coursekit (format {fmt}; this one writes "
+                         f"format {CHECKPOINT_FORMAT}), which fit cannot resume. {start_over} "
+                         "(load_checkpoint(path, trusted=True) still reads it).")
+    raise ValueError(f"{path} is not a coursekit checkpoint (format {CHECKPOINT_FORMAT}); "
+                     "was it written by coursekit.train.fit?")
 
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -357,8 +405,11 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scheduler: stepped once per epoch, after validation; a dict of them
         (one per optimizer of a dict, e.g. ``{"G": ..., "D": ...}``) is stepped
         together.
-    checkpoint: file written atomically after every epoch.
-    resume: continue from ``checkpoint`` if it exists (start fresh if not).
+    checkpoint: file written atomically after every epoch, data only (what it keeps of the
+        scheduler, the optimizers' settings and ``train``'s random state must load with
+        ``torch.load(weights_only=True)``: checked before the first epoch).
+    resume: continue from ``checkpoint`` if it exists (start fresh if not); it is read with
+        :func:`load_checkpoint`, which refuses damaged files and those of an older coursekit.
     monitor / mode: a key of ``val_fn``'s result to select the best epoch by;
         with ``restore_best`` the best weights are loaded at the end.
     hparams: a dict saved in the checkpoint and compared on resume, so a
@@ -398,6 +449,10 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
     ckpt = Path(checkpoint) if checkpoint is not None else None
+    if ckpt is not None:
+        _check_storable({"the scheduler's state": _scheduler_state(scheduler, scheds),
+                         "the optimizer's settings": [o.state_dict()["param_groups"] for o in opts.values()],
+                         "the random state of train": _rng_state(train)})
     if ckpt is not None and ckpt.exists():
         if not resume:
             raise FileExistsError(
