@@ -285,6 +285,41 @@ def test_hparams_that_are_not_plain_python_values_are_refused_before_training(tm
     assert not (tmp_path / "run.pt").exists()
 
 
+def fit_with(optimizer_fn, epochs, ckpt):
+    x, y = make_problem()
+    model = make_model()
+    train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+              optimizer=optimizer_fn(model.parameters()), epochs=epochs, checkpoint=ckpt, resume=True,
+              progress=False, verbose=False, device="cpu")
+
+
+def test_resume_refuses_an_optimizer_with_other_settings(tmp_path):
+    # the checkpoint's rate silently replaced the new one: asked 0.001, trained at 0.5
+    fit_with(lambda p: torch.optim.SGD(p, lr=0.5), epochs=1, ckpt=tmp_path / "run.pt")
+    with pytest.raises(ValueError, match=r"\(lr: 0\.5 in the checkpoint, 0\.001 now.*another checkpoint path"):
+        fit_with(lambda p: torch.optim.SGD(p, lr=0.001), epochs=2, ckpt=tmp_path / "run.pt")
+
+
+def test_resume_refuses_another_optimizer(tmp_path):
+    # Adam loading SGD's state failed with KeyError: 'betas'
+    fit_with(lambda p: torch.optim.SGD(p, lr=0.1), epochs=1, ckpt=tmp_path / "run.pt")
+    with pytest.raises(ValueError, match="optimizer SGD in the checkpoint, Adam now"):
+        fit_with(lambda p: torch.optim.Adam(p, lr=0.1), epochs=2, ckpt=tmp_path / "run.pt")
+
+
+def test_resume_accepts_the_optimizer_a_finished_fit_left_behind(tmp_path):
+    # re-running only the cell that calls fit: its scheduler has moved the rate away from the run's first
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.4)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for epochs in (2, 3):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, optimizer=opt,
+                  scheduler=sched, epochs=epochs, checkpoint=tmp_path / "run.pt", resume=True, progress=False,
+                  verbose=False, device="cpu")
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.4 * 0.5**3)
+
+
 def test_checkpoint_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
     ckpt = tmp_path / "run.pt"
     train.save_checkpoint(ckpt, {"format": train.CHECKPOINT_FORMAT, "value": 1})

@@ -99,6 +99,55 @@ def _optimizers(optimizer) -> dict[str, torch.optim.Optimizer]:
                     f"got {type(optimizer).__name__}")
 
 
+# how torch computes a step, not what the step is: may differ between torch versions
+_IMPLEMENTATION = {"params", "foreach", "fused", "capturable", "differentiable"}
+
+
+def _optimizer_settings(opts: Mapping) -> dict:
+    """What decides each optimizer's updates: ``{name: {"class": "SGD", "param_groups": [{"lr":
+    0.5, "momentum": 0.9, ...}, ...]}}`` (a tensor setting as a number, to compare with ``==``)."""
+    return {name: {"class": type(opt).__name__,
+                   "param_groups": [{k: v.tolist() if isinstance(v, torch.Tensor) else v
+                                     for k, v in group.items() if k not in _IMPLEMENTATION}
+                                    for group in opt.param_groups]}
+            for name, opt in opts.items()}
+
+
+def _settings_differences(saved: Mapping, now: Mapping) -> list[str]:
+    """How the optimizer settings ``now`` differ from those ``saved`` in a checkpoint, e.g.
+    ``["lr: 0.5 in the checkpoint, 0.001 now"]``; ``[]`` if they do not. A setting that only
+    one side has (another torch version) is not compared."""
+    if saved.keys() != now.keys():
+        return [f"optimizers {sorted(saved)} in the checkpoint, {sorted(now)} now"]
+    found = []
+    for name, new in now.items():
+        old, who = saved[name], "" if len(now) == 1 else f"{name}: "
+        if old["class"] != new["class"]:
+            found.append(f"{who}optimizer {old['class']} in the checkpoint, {new['class']} now")
+        elif len(old["param_groups"]) != len(new["param_groups"]):
+            found.append(f"{who}{len(old['param_groups'])} parameter groups in the checkpoint, "
+                         f"{len(new['param_groups'])} now")
+        else:
+            for i, (a, b) in enumerate(zip(old["param_groups"], new["param_groups"])):
+                group = "" if len(new["param_groups"]) == 1 else f"group {i} "
+                found += [f"{who}{group}{k}: {a[k]!r} in the checkpoint, {b[k]!r} now"
+                          for k in sorted(a.keys() & b.keys()) if a[k] != b[k]]
+    return found
+
+
+def _check_same_optimizers(ckpt: Path, saved: Mapping, now: Mapping) -> None:
+    """Refuse to resume ``ckpt`` with optimizers other than its own: loading its state would
+    replace their settings silently (or fail: Adam needs the ``betas`` SGD lacks). ``saved``
+    holds the settings as the run began (``"start"``) and at its last save (``"last"``): the
+    optimizer a finished :func:`fit` left behind, its rate moved by a scheduler, may go on."""
+    differences = _settings_differences(saved["start"], now)
+    if differences and _settings_differences(saved["last"], now):
+        raise ValueError(f"checkpoint {ckpt} was written with other optimizer settings ("
+                         + "; ".join(differences) + "): resuming would train on with the checkpoint's. "
+                         "To continue that run, create the optimizer as it was; for the new settings, "
+                         f"use another checkpoint path (or move {ckpt} away to start over).")
+
+
 def _schedulers(scheduler) -> dict:
     """``{name: scheduler}``: one scheduler as ``{"scheduler": it}``, a dict (one per optimizer) as it is."""
     if scheduler is None:
@@ -415,7 +464,9 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     hparams: a dict saved in the checkpoint and compared on resume, so a
         checkpoint of another configuration is not continued by mistake. Its values are
         plain Python values (None, bool, int, float, str, and lists, tuples and dicts of
-        them); anything else (a tensor, a NumPy number) is refused before training.
+        them); anything else (a tensor, a NumPy number) is refused before training. The
+        optimizers' class and settings (``lr``, ``momentum``, ...) are compared too: a resume
+        with other ones is refused instead of training on with the checkpoint's.
     device: where to train (default :func:`coursekit.device.get_device`); the
         model is moved there.
     amp: mixed precision for ``loss_fn`` steps, on CUDA only (bfloat16, or
@@ -448,6 +499,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         _check_plain(value, f"hparams[{key!r}]")
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
+    settings = _optimizer_settings(opts)     # as this run begins; a resumed run keeps its first's
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if ckpt is not None:
         _check_storable({"the scheduler's state": _scheduler_state(scheduler, scheds),
@@ -462,6 +514,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         if state.get("hparams", {}) != hparams:
             raise ValueError(f"checkpoint {ckpt} was written with hparams {state.get('hparams')}, "
                              f"but this run has {hparams}. Use another checkpoint path for a new configuration.")
+        _check_same_optimizers(ckpt, state["optimizer_settings"], settings)
         try:
             model.load_state_dict(state["model"])
         except RuntimeError as err:
@@ -475,6 +528,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                 sched.load_state_dict(saved[name] if isinstance(scheduler, Mapping) else saved)
         if state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
+        settings = state["optimizer_settings"]["start"]
         history = History(state["history"])
         best = state["best"]
         start = state["epoch"]
@@ -538,6 +592,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                 "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "epochs": epochs, "hparams": hparams,
                 "model": model.state_dict(),
                 "optimizers": {n: o.state_dict() for n, o in opts.items()},
+                "optimizer_settings": {"start": settings, "last": _optimizer_settings(opts)},
                 "scheduler": _scheduler_state(scheduler, scheds),
                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
                 "history": dict(history), "best": best, "rng": _rng_state(train),
