@@ -5,7 +5,7 @@ import stat
 import pytest
 import torch
 
-from coursekit.files import atomic_write, atomic_write_text
+from coursekit.files import atomic_write, atomic_write_text, check_writable
 
 
 def test_atomic_write_text_creates_the_file_and_its_folder(tmp_path):
@@ -103,3 +103,8 @@ def test_a_symbolic_link_is_written_through_and_stays_a_link(tmp_path):
     assert atomic_write_text(link, "new\n") == link
     assert link.is_symlink() and target.read_text() == "new\n"
     assert sorted(p.name for p in (tmp_path / "drive").iterdir()) == ["results.json"]
+
+
+def test_check_writable_creates_the_folder_and_leaves_no_file_in_it(tmp_path):
+    check_writable(tmp_path / "checkpoints" / "run.pt")
+    assert (tmp_path / "checkpoints").is_dir() and list((tmp_path / "checkpoints").iterdir()) == []

@@ -144,6 +144,21 @@ def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):
     assert ckpt.read_bytes() == before
 
 
+def test_a_checkpoint_that_cannot_be_written_is_refused_before_training(tmp_path):
+    # it failed after the first epoch (which can take an hour), naming a hidden temporary file
+    (tmp_path / "drive").write_text("a file where the checkpoint's folder should be")
+    ckpt = tmp_path / "drive" / "run.pt"
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    trained = []
+    with pytest.raises(OSError, match="cannot write " + re.escape(str(ckpt))):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), optimizer=opt, epochs=1,
+                  loss_fn=lambda m, b: (trained.append(1), ce_loss(m, b))[1], checkpoint=ckpt,
+                  progress=False, verbose=False, device="cpu")
+    assert trained == []
+
+
 def test_resume_without_checkpoint_file_starts_fresh(tmp_path, capsys):
     x, y = make_problem()
     model = make_model()

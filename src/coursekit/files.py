@@ -18,7 +18,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "check_writable"]
 
 
 def _new_temporary(path: Path) -> Path:
@@ -71,3 +71,20 @@ def atomic_write_text(path: str | os.PathLike, text: str, durable: bool = True) 
     """:func:`atomic_write` of ``text``, UTF-8 encoded."""
     data = text.encode("utf-8")
     return atomic_write(path, lambda f: f.write(data), durable)
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Check, before a long job that writes ``path`` at its end, that it can: create the folder if
+    needed, and a file in it (removed again), as :func:`atomic_write` will. Raises an OSError
+    (a PermissionError for a folder one may not write) that names ``path``."""
+    target = Path(os.path.realpath(path))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(err.errno, f"cannot write {path}: its folder {err.filename} cannot be created "
+                                 f"({err.strerror}). Choose a path in a folder you can write.") from err
+    try:
+        _new_temporary(target).unlink()
+    except OSError as err:
+        raise OSError(err.errno, f"cannot write {path}: no file can be created in {target.parent} "
+                                 f"({err.strerror or err}). Choose a path in a folder you can write.") from err

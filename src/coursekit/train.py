@@ -47,7 +47,7 @@ from torch import nn
 from . import device as _device
 from . import metrics as _metrics
 from .checks import _describe, check_positive_int
-from .files import atomic_write
+from .files import atomic_write, check_writable
 
 __all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
            "checkpoint_for", "digest_tensors", "model_fingerprint", "source_digest",
@@ -454,7 +454,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scheduler: stepped once per epoch, after validation; a dict of them
         (one per optimizer of a dict, e.g. ``{"G": ..., "D": ...}``) is stepped
         together.
-    checkpoint: file written atomically after every epoch, data only (what it keeps of the
+    checkpoint: file written atomically after every epoch (whether it can be written is
+        checked before the first), data only (what it keeps of the
         scheduler, the optimizers' settings and ``train``'s random state must load with
         ``torch.load(weights_only=True)``: checked before the first epoch).
     resume: continue from ``checkpoint`` if it exists (start fresh if not); it is read with
@@ -538,6 +539,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                   (f" (nothing left to do: {epochs} epochs asked)" if start >= epochs else ""))
     elif resume and verbose:
         print(f"no checkpoint at {ckpt} yet: starting from epoch 1")
+    if ckpt is not None and start < epochs:
+        check_writable(ckpt)     # now, not after the first epoch (a finished run's file may be read-only)
 
     bar_cls = None
     if progress:
