@@ -1,6 +1,8 @@
 """coursekit.train.fit: the one training loop (history, checkpoints, resume)."""
+import os
 import random
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -159,6 +161,37 @@ def test_a_checkpoint_that_cannot_be_written_is_refused_before_training(tmp_path
     assert trained == []
 
 
+def fit_meanwhile(ckpt, during_epoch, meanwhile):
+    """Two epochs of a run to ``ckpt``; ``meanwhile(ckpt)`` runs in epoch ``during_epoch``, before its save."""
+    x, y = make_problem()
+    model = make_model()
+    epoch = iter([1, 2])
+
+    def val_fn(m):
+        if next(epoch) == during_epoch:
+            meanwhile(ckpt)
+        return {}
+    train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, val_fn=val_fn,
+              optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, checkpoint=ckpt,
+              progress=False, verbose=False, device="cpu")
+
+
+@pytest.mark.parametrize("during_epoch", [1, 2], ids=["before this run's first save", "after it"])
+def test_a_checkpoint_another_run_wrote_meanwhile_is_not_overwritten(tmp_path, during_epoch):
+    # two notebooks training to the same file overwrote each other's epochs without a word
+    other = tmp_path / "other.pt"
+    run(epochs=1, ckpt=other)
+    with pytest.raises(RuntimeError, match=re.escape(str(tmp_path / "run.pt")) + ".*written by another run"):
+        fit_meanwhile(tmp_path / "run.pt", during_epoch, lambda ckpt: shutil.copyfile(other, ckpt))
+    assert (tmp_path / "run.pt").read_bytes() == other.read_bytes()
+
+
+def test_a_checkpoint_whose_times_changed_but_not_its_contents_is_still_this_runs(tmp_path):
+    # a synchronised folder (Google Drive) may change a file's times after it is written
+    fit_meanwhile(tmp_path / "run.pt", 2, lambda ckpt: os.utime(ckpt, (0, 0)))
+    assert train.load_checkpoint(tmp_path / "run.pt")["epoch"] == 2
+
+
 def test_resume_without_checkpoint_file_starts_fresh(tmp_path, capsys):
     x, y = make_problem()
     model = make_model()
@@ -204,7 +237,6 @@ class RunsCode:
         self.folder = str(folder)
 
     def __reduce__(self):
-        import os
         return os.mkdir, (self.folder,)
 
 

@@ -19,7 +19,8 @@ What it does, and nothing more:
   weights and restores them at the end.
 
 An existing checkpoint is never overwritten silently: with ``resume=False``
-:func:`fit` refuses to start and says how to continue or start over.
+:func:`fit` refuses to start and says how to continue or start over, and a run stops
+before it overwrites a checkpoint that another run wrote while it trained.
 
 Batches are ``(x, y)`` tuples (or anything :func:`to_device` can move);
 ``loss_fn(model, batch) -> loss`` or ``(loss, {name: float})``. GAN-style
@@ -34,6 +35,7 @@ import io
 import os
 import pickle
 import random
+import secrets
 import time
 import zipfile
 from contextlib import contextmanager
@@ -416,6 +418,36 @@ def _check_plain(value, where: str) -> None:
                         "a checkpoint keeps and compares exactly: convert it (float(x), int(x), x.tolist())")
 
 
+def _stat(path: Path) -> tuple:
+    """What ``stat`` says of ``path`` that changes when it is replaced or rewritten."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _check_still_ours(ckpt: Path, seen: tuple | None) -> None:
+    """Refuse to overwrite ``ckpt`` if another run (another notebook or process training to the
+    same file) wrote it since this run read or last wrote it: each would overwrite the other's
+    epochs. ``seen`` is ``(save_id, stat)`` of the file then, or None if there was none. Where
+    :func:`_stat` differs (a synchronised folder may change a file's times) the ``save_id`` inside
+    decides.
+    A file moved away or deleted meanwhile is nobody's run: writing it loses nothing. No lock
+    file, so a crashed run leaves nothing behind that blocks the next."""
+    if not ckpt.exists():
+        return
+    if seen is not None:
+        if _stat(ckpt) == seen[1]:
+            return
+        try:
+            if load_checkpoint(ckpt).get("save_id") == seen[0]:
+                return
+        except ValueError:
+            pass
+    raise RuntimeError(f"checkpoint {ckpt} was written by another run since this one "
+                       f"{'began' if seen is None else 'last saved it'}: two runs are training to the same file "
+                       "(two notebooks, or a cell run twice at once?), and each would overwrite the other's "
+                       "epochs. This run stops without writing; give each run its own checkpoint path.")
+
+
 def _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
@@ -501,6 +533,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
     settings = _optimizer_settings(opts)     # as this run begins; a resumed run keeps its first's
+    seen = None                              # the checkpoint file as this run last read or wrote it
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if ckpt is not None:
         _check_storable({"the scheduler's state": _scheduler_state(scheduler, scheds),
@@ -511,7 +544,9 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
             raise FileExistsError(
                 f"checkpoint {ckpt} already exists. Pass resume=True to continue that run, "
                 "or pass another checkpoint path (or delete the file) to start over.")
+        stat = _stat(ckpt)
         state = load_checkpoint(ckpt)
+        seen = (state.get("save_id"), stat)
         if state.get("hparams", {}) != hparams:
             raise ValueError(f"checkpoint {ckpt} was written with hparams {state.get('hparams')}, "
                              f"but this run has {hparams}. Use another checkpoint path for a new configuration.")
@@ -591,8 +626,11 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         if verbose:
             print(epoch_line(row))
         if ckpt is not None:
+            _check_still_ours(ckpt, seen)
+            save_id = secrets.token_hex(8)
             save_checkpoint(ckpt, {
-                "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "epochs": epochs, "hparams": hparams,
+                "format": CHECKPOINT_FORMAT, "save_id": save_id, "epoch": epoch + 1, "epochs": epochs,
+                "hparams": hparams,
                 "model": model.state_dict(),
                 "optimizers": {n: o.state_dict() for n, o in opts.items()},
                 "optimizer_settings": {"start": settings, "last": _optimizer_settings(opts)},
@@ -600,6 +638,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
                 "history": dict(history), "best": best, "rng": _rng_state(train),
             })
+            seen = (save_id, _stat(ckpt))
 
     if monitor is not None and restore_best and best["state"] is not None:
         model.load_state_dict(best["state"])
