@@ -30,8 +30,8 @@ float}`` instead, which does its own backward passes and steps.
 from __future__ import annotations
 
 import functools
-import math
 import io
+import math
 import os
 import pickle
 import random
@@ -428,10 +428,9 @@ def _check_still_ours(ckpt: Path, seen: tuple | None) -> None:
     """Refuse to overwrite ``ckpt`` if another run (another notebook or process training to the
     same file) wrote it since this run read or last wrote it: each would overwrite the other's
     epochs. ``seen`` is ``(save_id, stat)`` of the file then, or None if there was none. Where
-    :func:`_stat` differs (a synchronised folder may change a file's times) the ``save_id`` inside
-    decides.
-    A file moved away or deleted meanwhile is nobody's run: writing it loses nothing. No lock
-    file, so a crashed run leaves nothing behind that blocks the next."""
+    :func:`_stat` differs (a synchronised folder may change a file's times) the ``save_id``
+    inside decides. A file moved away or deleted meanwhile is nobody's run: writing it loses
+    nothing. No lock file, so a crashed run leaves nothing behind that blocks the next."""
     if not ckpt.exists():
         return
     if seen is not None:
@@ -486,10 +485,10 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scheduler: stepped once per epoch, after validation; a dict of them
         (one per optimizer of a dict, e.g. ``{"G": ..., "D": ...}``) is stepped
         together.
-    checkpoint: file written atomically after every epoch (whether it can be written is
-        checked before the first), data only (what it keeps of the
-        scheduler, the optimizers' settings and ``train``'s random state must load with
-        ``torch.load(weights_only=True)``: checked before the first epoch).
+    checkpoint: file written atomically after every epoch. Before the first, fit checks
+        that it can be written and that what it keeps beyond tensors (the scheduler's state,
+        the optimizers' settings, ``train``'s random state) loads back as data only
+        (``torch.load(weights_only=True)``).
     resume: continue from ``checkpoint`` if it exists (start fresh if not); it is read with
         :func:`load_checkpoint`, which refuses damaged files and those of an older coursekit.
     monitor / mode: a key of ``val_fn``'s result to select the best epoch by;
