@@ -320,7 +320,7 @@ def test_resume_refuses_a_checkpoint_with_other_hparams(tmp_path):
             call()
 
 
-@pytest.mark.parametrize("value", [torch.tensor([1.0, 2.0]), np.float64(0.1)], ids=["tensor", "numpy float"])
+@pytest.mark.parametrize("value", [torch.tensor([1.0, 2.0]), np.array([1.0, 2.0])], ids=["tensor", "numpy array"])
 def test_hparams_that_are_not_plain_python_values_are_refused_before_training(tmp_path, value):
     # a tensor made the comparison on resume fail with "Boolean value of Tensor is ambiguous"
     x, y = make_problem()
@@ -330,6 +330,24 @@ def test_hparams_that_are_not_plain_python_values_are_refused_before_training(tm
                   optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, checkpoint=tmp_path / "run.pt",
                   hparams={"lr": 0.1, "class_weight": [1.0, value]}, progress=False, verbose=False, device="cpu")
     assert not (tmp_path / "run.pt").exists()
+
+
+def test_a_numpy_number_in_hparams_is_kept_as_the_python_number_it_equals(tmp_path):
+    """np.float64(0.1) == 0.1: a rate computed with NumPy is the same setting as one typed in."""
+    x, y = make_problem()
+
+    def run(lr, epochs):
+        model = make_model()
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=float(lr)), epochs=epochs, resume=True,
+                  checkpoint=tmp_path / "run.pt", hparams={"lr": lr, "sizes": (np.int64(3), 4)},
+                  progress=False, verbose=False, device="cpu")
+
+    run(np.float64(0.1), epochs=1)
+    saved = train.load_checkpoint(tmp_path / "run.pt")["hparams"]
+    assert saved == {"lr": 0.1, "sizes": (3, 4)} and type(saved["lr"]) is float and type(saved["sizes"][0]) is int
+    run(0.1, epochs=2)                                           # the same setting: it resumes
+    assert train.load_checkpoint(tmp_path / "run.pt")["epoch"] == 2
 
 
 def fit_with(optimizer_fn, epochs, ckpt):

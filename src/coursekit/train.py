@@ -401,21 +401,22 @@ def load_checkpoint(path: str | os.PathLike, trusted: bool = False) -> dict:
 _PLAIN = (type(None), bool, int, float, str)
 
 
-def _check_plain(value, where: str) -> None:
-    """Refuse what is not a plain Python value (``None``, bool, int, float, str, or lists, tuples
-    and dicts of them; subclasses such as NumPy's float64 too): a checkpoint stores those as data
-    and compares them exactly with ``==`` (a tensor compared so is neither true nor false)."""
+def _plain(value, where: str):
+    """``value`` as plain Python values (``None``, bool, int, float, str, and lists, tuples and
+    dicts of them; a NumPy number as the Python number it equals, ``np.float64(0.1)`` as 0.1),
+    which a checkpoint stores as data and compares exactly with ``==``. Anything else is refused
+    (a tensor compared so is neither true nor false)."""
     if type(value) in (list, tuple):
-        for i, item in enumerate(value):
-            _check_plain(item, f"{where}[{i}]")
-    elif type(value) is dict:
-        for key, item in value.items():
-            _check_plain(key, f"a key of {where}")
-            _check_plain(item, f"{where}[{key!r}]")
-    elif type(value) not in _PLAIN:
+        return type(value)(_plain(item, f"{where}[{i}]") for i, item in enumerate(value))
+    if type(value) is dict:
+        return {_plain(key, f"a key of {where}"): _plain(item, f"{where}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, np.generic) and value.ndim == 0 and type(value.item()) in _PLAIN:
+        return value.item()
+    if type(value) not in _PLAIN:
         raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}; hparams hold plain "
                         "Python values (None, bool, int, float, str, and lists, tuples and dicts of them), which "
                         "a checkpoint keeps and compares exactly: convert it (float(x), int(x), x.tolist())")
+    return value
 
 
 def _stat(path: Path) -> tuple:
@@ -496,7 +497,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     hparams: a dict saved in the checkpoint and compared on resume, so a
         checkpoint of another configuration is not continued by mistake. Its values are
         plain Python values (None, bool, int, float, str, and lists, tuples and dicts of
-        them); anything else (a tensor, a NumPy number) is refused before training. The
+        them; a NumPy number is kept as the Python number it equals); anything else (a
+        tensor, an array) is refused before training. The
         optimizers' class and settings (``lr``, ``momentum``, ...) are compared too: a resume
         with other ones is refused instead of training on with the checkpoint's.
     device: where to train (default :func:`coursekit.device.get_device`); the
@@ -526,9 +528,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scaler = _device.grad_scaler(dev, enabled=use_amp)
     if progress is None:
         progress = os.environ.get("COURSEKIT_PROGRESS", "1") != "0"
-    hparams = dict(hparams or {})
-    for key, value in hparams.items():
-        _check_plain(value, f"hparams[{key!r}]")
+    hparams = {key: _plain(value, f"hparams[{key!r}]") for key, value in dict(hparams or {}).items()}
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
     settings = _optimizer_settings(opts)     # as this run begins; a resumed run keeps its first's
