@@ -728,3 +728,21 @@ def test_predict_keeps_confident_scores_apart_instead_of_rounding_them_to_one():
     scores, _ = train.predict(model, [(logits, torch.zeros(3, dtype=torch.int64))], device="cpu")
     assert len(np.unique(scores[:, 1])) == 3
     assert np.all(np.diff(scores[:, 1]) > 0)
+
+
+@pytest.mark.parametrize("value, shown", [("0", False), ("false", False), ("No", False), ("", True), ("1", True)])
+def test_coursekit_progress_takes_the_usual_spellings_of_yes_and_no(monkeypatch, capsys, value, shown):
+    monkeypatch.setenv("COURSEKIT_PROGRESS", value)
+    x, y = make_problem()
+    model = make_model()
+    train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+              optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, verbose=False, device="cpu")
+    assert ("epoch 1/1" in capsys.readouterr().err) == shown
+
+
+def test_coursekit_progress_that_is_neither_yes_nor_no_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_PROGRESS", "quiet")
+    model = make_model()
+    with pytest.raises(ValueError, match="COURSEKIT_PROGRESS='quiet' is not a yes/no setting"):
+        train.fit(model, [], loss_fn=ce_loss, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+                  verbose=False, device="cpu")

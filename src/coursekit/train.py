@@ -48,7 +48,7 @@ from torch import nn
 
 from . import device as _device
 from . import metrics as _metrics
-from .checks import _describe, check_positive_int
+from .checks import _describe, check_positive_int, env_flag
 from .files import atomic_write, check_writable
 
 __all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
@@ -510,7 +510,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         every optimizer step (a ``step_fn`` clips, if it wants to, itself).
     step_fn: ``step_fn(model, batch) -> {name: float}`` does a whole training
         step itself (e.g. a GAN's two updates) instead of ``loss_fn``.
-    progress: tqdm bars (default: on unless ``COURSEKIT_PROGRESS=0``).
+    progress: tqdm bars (default: on unless ``COURSEKIT_PROGRESS`` is ``0``, ``false``, ``no``
+        or ``off``).
     verbose: print one line per epoch (and where a run resumes).
 
     The model trains in training mode and is left in it (with the best epoch's weights when
@@ -527,7 +528,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     use_amp = amp and dev.type == "cuda"
     scaler = _device.grad_scaler(dev, enabled=use_amp)
     if progress is None:
-        progress = os.environ.get("COURSEKIT_PROGRESS", "1") != "0"
+        progress = env_flag("COURSEKIT_PROGRESS") if os.environ.get("COURSEKIT_PROGRESS", "").strip() else True
     hparams = {key: _plain(value, f"hparams[{key!r}]") for key, value in dict(hparams or {}).items()}
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
