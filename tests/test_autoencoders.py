@@ -516,6 +516,12 @@ def test_latent_explorer_says_so_when_both_controls_pick_one_dimension(monkeypat
     assert "two different dimensions" in drawn[-1] and "rows: z[1]" not in drawn[-1]
 
 
+def test_latent_explorer_takes_a_span_beyond_its_slider_s_default_range(monkeypatch):
+    _live_pictures(monkeypatch)
+    box = latent.latent_explorer(ConvVAE(4, width=4), span=5.0, steps=3, settings=[(0, 1)])
+    assert box.children[2].value == 5.0 and box.children[2].max >= 5.0
+
+
 def test_latent_explorer_needs_a_code_of_two_dimensions():
     with pytest.raises(ValueError, match="at least 2 dimensions; this model's latent_dim is 1"):
         latent.latent_explorer(ConvVAE(1, width=4))

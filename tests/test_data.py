@@ -316,6 +316,18 @@ def test_the_notice_says_to_choose_a_writable_folder_when_the_download_cannot_be
     assert "a folder you can write to" in said and "COURSEKIT_DATA" in said and "root=" in said
 
 
+@pytest.mark.parametrize("err", [OSError(101, "Network is unreachable"), OSError(113, "No route to host"),
+                                 __import__("socket").gaierror(-3, "Temporary failure in name resolution")],
+                         ids=["unreachable", "no route", "name resolution"])
+def test_a_network_error_that_is_a_plain_os_error_still_says_to_connect(offline, monkeypatch, tmp_path, capsys, err):
+    def dropped(url, f):
+        raise err
+    monkeypatch.setattr(data, "_download", dropped)
+    fallback("breastmnist", "train", root=tmp_path / "data")
+    said = capsys.readouterr().out
+    assert "connect to the internet" in said and "a folder you can write to" not in said
+
+
 def test_fallback_is_deterministic(offline, tmp_path):
     a = fallback("bloodmnist", "val", root=tmp_path)
     b = fallback("bloodmnist", "val", root=tmp_path)

@@ -951,6 +951,11 @@ def test_latent_explorer_opens_on_the_line_between_its_first_two_seeds(no_displa
     assert [c.value for c in box.children[:3]] == [0, 1, 8]
 
 
+def test_latent_explorer_takes_steps_and_seeds_beyond_its_sliders_default_ranges(no_display):
+    box = generative.latent_explorer(Generator(z_dim=8, width=4), steps=16, settings=((60, 61),))
+    assert [c.value for c in box.children[:3]] == [60, 61, 16]
+
+
 def test_class_explorer_opens_on_its_first_class_at_seed_0(no_display):
     G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
     box = generative.class_explorer(G, ["a", "b", "c"], n=4, shown=["b", "c"])

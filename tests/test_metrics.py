@@ -307,6 +307,14 @@ def test_a_noisy_image_that_spans_more_than_the_range_is_scored_against_its_clea
     assert torch.isfinite(psnr(noisy, clean)) and torch.isfinite(ssim(noisy, clean))
 
 
+def test_two_noisy_images_of_one_scene_are_scored():
+    """Noise between two acquisitions (a Noise2Noise target): neither image is clean."""
+    clean = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(1))
+    gen = torch.Generator().manual_seed(2)
+    a, b = (clean + 0.15 * torch.randn(2, 1, 32, 32, generator=gen) for _ in range(2))
+    assert torch.isfinite(psnr(a, b)) and torch.isfinite(ssim(a, b))
+
+
 def test_a_restored_image_that_overshoots_is_still_scored():
     clean = torch.rand(2, 1, 16, 16)
     overshoot = 1.6 * clean - 0.3   # values in [-0.3, 1.3]

@@ -746,3 +746,25 @@ def test_coursekit_progress_that_is_neither_yes_nor_no_is_a_clear_error(monkeypa
     with pytest.raises(ValueError, match="COURSEKIT_PROGRESS='quiet' is not a yes/no setting"):
         train.fit(model, [], loss_fn=ce_loss, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
                   verbose=False, device="cpu")
+
+
+def test_checkpoint_for_names_a_numpy_number_as_the_python_number_it_equals(tmp_path):
+    # np.int64(64) was hashed as the string "64": the run started over instead of resuming
+    typed = train.checkpoint_for(tmp_path / "run.pt", {"lr": 0.1, "batch_size": 64})
+    computed = train.checkpoint_for(tmp_path / "run.pt", {"lr": np.float64(0.1), "batch_size": np.int64(64)})
+    assert computed == typed
+
+
+def test_a_numpy_key_in_hparams_is_kept_as_the_python_string_and_resumes(tmp_path):
+    x, y = make_problem()
+    hparams = dict(zip(np.array(["lr", "width"]), [0.1, 8]))
+
+    def run(epochs):
+        model = make_model()
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=epochs, resume=True,
+                  checkpoint=tmp_path / "run.pt", hparams=hparams, progress=False, verbose=False, device="cpu")
+
+    run(1)
+    run(2)
+    assert train.load_checkpoint(tmp_path / "run.pt")["epoch"] == 2

@@ -214,9 +214,24 @@ def test_live_refuses_a_start_that_its_control_cannot_show():
         widgets.live(lambda name: np.zeros((4, 4)), {"name": ["x", "y"]}, start={"name": "z"})
 
 
+def test_live_starts_a_control_whose_render_default_it_cannot_show_in_the_middle(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    box = widgets.live(lambda steps=16: np.zeros((4, 4)), {"steps": (2, 12)})
+    assert box.children[0].value == 7
+
+
+def test_explore_refuses_a_first_setting_outside_its_controls_before_drawing_anything(image, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    with pytest.raises(ValueError, match=r"settings\[0\]: control 'a' cannot start at 12"):
+        widgets.explore(lambda a: image, {"a": (0, 10)}, settings=[{"a": 12}])
+    assert shown == []
+
+
 def test_explore_starts_the_controls_at_its_first_static_setting(image, monkeypatch):
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
-    box = widgets.explore(lambda a, b: image, {"a": (0, 10), "b": (0, 10)}, settings=[{"a": 0, "b": 1}, {"a": 2, "b": 3}])
+    box = widgets.explore(lambda a, b: image, {"a": (0, 10), "b": (0, 10)},
+                          settings=[{"a": 0, "b": 1}, {"a": 2, "b": 3}])
     assert [c.value for c in box.children[:2]] == [0, 1]
     plt.close("all")
 

@@ -19,6 +19,7 @@ to never download.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import http.client
 import os
@@ -337,11 +338,18 @@ def _locate(flag: str, size: int, root, download: bool) -> tuple[Path | None, st
 _UNWRITABLE = "the download could not be saved in"   # the start of _locate's reason for such a failure
 
 
+# the errors of a file that cannot be made or written here (a read-only folder, a path through a
+# file, a full disk); any other error of a download (a plain OSError such as "Network is
+# unreachable" among them) is the network's
+_LOCAL_ERRNOS = {getattr(errno, name) for name in ("EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOTDIR",
+                                                   "EEXIST", "EISDIR", "ENAMETOOLONG") if hasattr(errno, name)}
+
+
 def _on_this_machine(err: Exception) -> bool:
     """Whether a failed download failed here, not on the network: the file could not be made
     or written (a read-only folder, a path through a file, a full disk)."""
     network = (urllib.error.URLError, ConnectionError, TimeoutError, ssl.SSLError)
-    return isinstance(err, OSError) and not isinstance(err, network)
+    return isinstance(err, OSError) and not isinstance(err, network) and err.errno in _LOCAL_ERRNOS
 
 
 def _download_folder(folders: list[Path]) -> Path:

@@ -750,7 +750,8 @@ def latent_explorer(G: nn.Module, steps: int = 8, max_seed: int = 50, settings=(
         z = _latent(1, G.z_dim, seed_a)[0], _latent(1, G.z_dim, seed_b)[0]
         return montage(interpolate(G, *z, steps=steps), ncols=steps)
 
-    return widgets.explore(render, {"seed_a": (0, max_seed), "seed_b": (0, max_seed), "steps": (2, 12)},
+    max_seed = max([max_seed, *(s for pair in settings for s in pair)])   # the sliders reach every setting
+    return widgets.explore(render, {"seed_a": (0, max_seed), "seed_b": (0, max_seed), "steps": (2, max(12, steps))},
                            settings=[{"seed_a": a, "seed_b": b} for a, b in settings],
                            titles=[f"seed {a} -> seed {b}" for a, b in settings],
                            suptitle="Straight lines in latent space", ncols=1)   # one strip per row

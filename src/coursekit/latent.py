@@ -472,7 +472,8 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
             return latent_grid(lambda z: model.decode(z.to(device)), z0, (dim_y, dim_x),
                                np.linspace(-span, span, steps))
 
-    return widgets.explore(render, {"dim_x": (0, k - 1), "dim_y": (0, k - 1), "span": (0.5, 4.0, 0.5)},
+    top = max(4.0, math.ceil(2 * span) / 2)   # the span slider reaches the span given
+    return widgets.explore(render, {"dim_x": (0, k - 1), "dim_y": (0, k - 1), "span": (0.5, top, 0.5)},
                            settings=[{"dim_x": a, "dim_y": b} for a, b in settings],
                            titles=[f"rows: z[{b}], columns: z[{a}]" for a, b in settings],
                            suptitle=f"Decoded codes, z[others] fixed, {steps} steps from -{span} to {span}",

@@ -16,9 +16,9 @@ All three are differentiable PyTorch code, so ``mse(x, y)`` and
 mix-up of units is refused: images that reach ten times ``data_range`` (0-255
 images scored with ``data_range=1``), a ``data_range`` of 10 or more for
 images that stay within a fiftieth of it ([0, 1] images with ``data_range=255``),
-or two images that each span more than 1.5 times ``data_range`` (images in
-[-1, 1] scored with ``data_range=1``; skimage would take 2 for them). The range
-is never inferred from the images.
+or two images that both reach below ``-data_range / 2`` and neither above
+``data_range`` (images in [-1, 1] scored with ``data_range=1``; skimage would
+take 2 for them). The range is never inferred from the images.
 
 Classification, exactly as ``medmnist.evaluator.getACC`` / ``getAUC`` (so our
 numbers are comparable with the MedMNIST benchmark tables):
@@ -79,11 +79,13 @@ def _check_scale(x: torch.Tensor, y: torch.Tensor, data_range: float, fn: str) -
     if data_range >= 10 and peak <= data_range / 50:
         raise ValueError(f"{fn}: data_range={data_range:g}, but the images stay within {peak:.4g} of 0. "
                          "Images in [0, 1]? Pass data_range=1.0 (the default).")
-    spans = [float(v.detach().max() - v.detach().min()) for v in (x, y)]
-    if min(spans) > 1.5 * data_range:   # one image may be noisy; a reference spans at most data_range
-        raise ValueError(f"{fn}: both images span more than data_range={data_range:g} ({spans[0]:.3g} and "
-                         f"{spans[1]:.3g}). Images in [-1, 1]? Pass data_range=2, or map them to [0, 1] "
-                         "with (x + 1) / 2.")
+    lows, highs = [float(v.detach().min()) for v in (x, y)], [float(v.detach().max()) for v in (x, y)]
+    if max(lows) < -data_range / 2 and max(highs) <= data_range * (1 + 1e-6):
+        # both reach far below 0 and neither above data_range: [-1, 1] images (tanh outputs), not
+        # [0, 1] images with noise, whose noise would also carry bright pixels past data_range
+        raise ValueError(f"{fn}: both images reach far below 0 (to {lows[0]:.3g} and {lows[1]:.3g}) and neither "
+                         f"above data_range={data_range:g}: images in [-1, 1]? Pass data_range=2, or map them to "
+                         "[0, 1] with (x + 1) / 2.")
 
 
 def _check_data_range(data_range, fn: str) -> float:

@@ -324,7 +324,7 @@ def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
     import json
 
     path = Path(path)
-    named = {**dict(hparams), "coursekit code": _coursekit_digest()}
+    named = {**_plain(dict(hparams), "hparams"), "coursekit code": _coursekit_digest()}   # np.int64(64) as 64
     digest = hashlib.sha256(json.dumps(named, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return path.with_name(f"{path.stem}-{digest}{path.suffix or '.pt'}")
 
@@ -529,7 +529,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scaler = _device.grad_scaler(dev, enabled=use_amp)
     if progress is None:
         progress = env_flag("COURSEKIT_PROGRESS") if os.environ.get("COURSEKIT_PROGRESS", "").strip() else True
-    hparams = {key: _plain(value, f"hparams[{key!r}]") for key, value in dict(hparams or {}).items()}
+    hparams = _plain(dict(hparams or {}), "hparams")
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
     settings = _optimizer_settings(opts)     # as this run begins; a resumed run keeps its first's

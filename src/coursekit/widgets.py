@@ -131,11 +131,19 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
     import matplotlib.pyplot as plt
     from IPython.display import display
 
+    start = settings[0] if settings else None
+    try:
+        import ipywidgets  # noqa: F401 - without it, there are no controls to check
+        for name, abbrev in controls.items():   # before anything is drawn
+            _control(name, abbrev, start or {})
+    except ImportError:
+        pass
+    except ValueError as err:
+        raise ValueError(f"settings[0]: {err}") from None
     fig = static_panel(render, settings, titles, original, suptitle, ncols=ncols, size=size)
     display(fig)
     plt.close(fig)
-    return live(render, controls, original=original, size=size, start=settings[0] if settings else None,
-                title=title)
+    return live(render, controls, original=original, size=size, start=start, title=title)
 
 
 # Shown instead of the controls where no kernel answers them: on the built site, whose
@@ -154,9 +162,10 @@ def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], orig
         (``original``, ``size`` and ``title`` then play no part).
     controls: ``{name: abbreviation}`` as ``ipywidgets.interact`` reads them: ``(min, max)``
         or ``(min, max, step)`` gives a slider, a list a menu.
-    start: ``{name: value}`` each control starts at. A control not named there starts at
-        ``render``'s default for that argument, or else in the middle of its range (a slider)
-        or at its first item (a menu). A start the control cannot show is refused.
+    start: ``{name: value}`` each control starts at; a start the control cannot show is
+        refused. A control not named there starts at ``render``'s default for that argument
+        when it can show it, or else in the middle of its range (a slider) or at its first item
+        (a menu).
     title: ``title(**values) -> str``, the picture's title; default ``"name=value, ..."``.
     Shows and returns an ``ipywidgets.VBox``: one control per name (its ``description`` is the
     name), then an ``ipywidgets.Image`` holding ``render(**values)`` drawn as a titled panel
@@ -172,8 +181,9 @@ def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], orig
     except ImportError:
         return None
 
-    first = {**_defaults(render), **dict(start or {})}
-    knobs = {name: _control(name, abbrev, first) for name, abbrev in controls.items()}
+    defaults, start = _defaults(render), dict(start or {})
+    knobs = {name: _control(name, abbrev, start) if name in start else _control(name, abbrev, defaults, strict=False)
+             for name, abbrev in controls.items()}
     picture = ipywidgets.Image(format="png")
     title = title or (lambda **values: ", ".join(f"{k}={v}" for k, v in values.items()))
 
@@ -206,8 +216,9 @@ def _defaults(render: Callable) -> dict:
     return {n: p.default for n, p in signature(render).parameters.items() if p.default is not Parameter.empty}
 
 
-def _control(name: str, abbrev, first: Mapping):
-    """One ipywidgets control for ``abbrev``, named ``name``, starting at ``first[name]`` if given."""
+def _control(name: str, abbrev, first: Mapping, strict: bool = True):
+    """One ipywidgets control for ``abbrev``, named ``name``, starting at ``first[name]`` if given
+    (and it can show it: else a ValueError, or with ``strict=False`` the control's own start)."""
     from inspect import Parameter
 
     from ipywidgets.widgets.interaction import interactive
@@ -217,12 +228,15 @@ def _control(name: str, abbrev, first: Mapping):
         raise ValueError(f"control {name!r}: {abbrev!r} is not a slider range (min, max[, step]) or a "
                          "list of choices")
     if name in first:
+        own = knob.value
         try:
             knob.value = first[name]
         except Exception:   # noqa: BLE001 - a menu refuses a value it does not offer
             pass
         if knob.value != first[name]:   # a slider clamps a value outside its range
-            raise ValueError(f"control {name!r} cannot start at {first[name]!r}: its range is {abbrev!r}")
+            if strict:
+                raise ValueError(f"control {name!r} cannot start at {first[name]!r}: its range is {abbrev!r}")
+            knob.value = own
     knob.description = name
     return knob
 
@@ -257,8 +271,8 @@ def kernel_view(image, name: str, size: int = 3) -> np.ndarray:
     brightness, so its output is an image and is clipped to [0, 1] for display, as any image
     viewer would (sharpening overshoots at edges); an edge detector's (weights summing to 0)
     stays signed."""
-    check_unit_range(torch.as_tensor(np.asarray(image.detach().cpu() if isinstance(image, torch.Tensor) else image)),
-                     "kernel_view: image")
+    image = image.detach().cpu() if isinstance(image, torch.Tensor) else image   # may need grad
+    check_unit_range(torch.as_tensor(np.asarray(image)), "kernel_view: image")
     k = kernel(name, size if name in _SIZED else 3)
     out = apply_kernel(image, k)
     return np.clip(out, 0.0, 1.0) if abs(float(k.sum()) - 1.0) < 1e-6 else out
