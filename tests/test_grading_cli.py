@@ -410,23 +410,14 @@ def test_kept_rows_are_counted_under_the_exercise_of_the_cells_they_have_a_score
     assert "several exercises: ae (1: ivan); cnn (1: ann)" in capsys.readouterr().out
 
 
-def test_the_exercise_option_overrides_the_notebook_s_metadata(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("name", ["cnn", "02_cnn"], ids=["exercise name", "its notebook's name"])
+def test_the_exercise_option_overrides_the_notebook_s_metadata(tmp_path, monkeypatch, capsys, name):
     from coursekit.grading import grade as grading
     without_expected_outputs(monkeypatch)
     monkeypatch.setattr(grading, "run_submission", lambda plans, source, **limits: ([], [], ""))
     ae = tmp_path / "ivan.ipynb"
     ae.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
-    assert main(["grade", str(ae), "--out", str(tmp_path / "grades"), "--exercise", "cnn"]) == 0
-    assert f"{ae}: 0 / 0 (exercise cnn)" in capsys.readouterr().out
-
-
-def test_the_exercise_option_takes_the_exercise_notebook_s_name(tmp_path, monkeypatch, capsys):
-    from coursekit.grading import grade as grading
-    without_expected_outputs(monkeypatch)
-    monkeypatch.setattr(grading, "run_submission", lambda plans, source, **limits: ([], [], ""))
-    ae = tmp_path / "ivan.ipynb"
-    ae.write_text((ROOT / "solutions" / "04_autoencoders.ipynb").read_text())
-    assert main(["grade", str(ae), "--out", str(tmp_path / "grades"), "--exercise", "02_cnn"]) == 0
+    assert main(["grade", str(ae), "--out", str(tmp_path / "grades"), "--exercise", name]) == 0
     assert f"{ae}: 0 / 0 (exercise cnn)" in capsys.readouterr().out
 
 
