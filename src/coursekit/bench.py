@@ -110,7 +110,7 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     run_commit()   # the code this run starts from, before it trains
     if not isinstance(name, str) or not name or "/" in name or "\\" in name:
         raise ValueError(f"name must be a benchmark name such as 'gan_imbalance'; got {name!r}")
-    prof = _profile.active() if profile is None else _profile.check_profile(profile)
+    prof = _profile.chosen(profile)
     if code is None:
         code = [Path(__file__).parent]
         script = ROOT / "benchmarks" / f"{name}.py"
@@ -200,7 +200,7 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
             raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
         clean[key] = int(value) if isinstance(value, numbers.Integral) else float(value)
     _raise_if_fallback()
-    prof = _profile.active() if profile is None else _profile.check_profile(profile)
+    prof = _profile.chosen(profile)
     commit, now = run_commit(), git_commit()
     if now != commit:
         print(f"note: the checkout is at {now[:12]} now; this run started from {commit[:12]}, "
@@ -230,7 +230,7 @@ def write_image(name: str, image, profile: str | None = None, results_dir: Path 
         raise ValueError(f"image must be a non-empty grayscale (H, W) array with values in [0, 1]; got shape {arr.shape}"
                          + (f", range [{arr.min():.3g}, {arr.max():.3g}]" if arr.size and arr.ndim == 2 else ""))
     _raise_if_fallback()
-    prof = _profile.active() if profile is None else _profile.check_profile(profile)
+    prof = _profile.chosen(profile)
     picture = Image.fromarray(np.round(arr * 255).astype(np.uint8), mode="L")
     return atomic_write(image_path(name, prof, results_dir),
                         lambda f: picture.save(f, format="PNG"))

@@ -21,7 +21,7 @@ import torch
 PROFILES = ("quick", "full")
 ENV_VAR = "COURSEKIT_PROFILE"
 
-__all__ = ["PROFILES", "ENV_VAR", "active", "check_profile", "params", "describe"]
+__all__ = ["PROFILES", "ENV_VAR", "active", "check_profile", "chosen", "params", "describe"]
 
 
 def active() -> str:
@@ -46,6 +46,12 @@ def check_profile(profile) -> str:
     return profile
 
 
+def chosen(profile=None) -> str:
+    """The profile a function with a ``profile=None`` argument uses: ``profile`` as
+    :func:`check_profile` checks it, or the :func:`active` one for ``None``."""
+    return active() if profile is None else check_profile(profile)
+
+
 def params(quick: dict, full: dict, profile: str | None = None) -> SimpleNamespace:
     """Pick the parameter set of the active profile.
 
@@ -58,11 +64,8 @@ def params(quick: dict, full: dict, profile: str | None = None) -> SimpleNamespa
         raise ValueError(f"quick and full must define the same parameters; differing keys: {diff}")
     if "profile" in quick:
         raise ValueError("'profile' is reserved: P.profile names the active profile; rename that parameter")
-    name = profile or active()
-    if name not in PROFILES:
-        raise ValueError(f"profile {name!r} is not one of {PROFILES}.")
-    chosen = dict(quick if name == "quick" else full)
-    return SimpleNamespace(profile=name, **chosen)
+    name = chosen(profile or None)
+    return SimpleNamespace(profile=name, **(quick if name == "quick" else full))
 
 
 def describe() -> str:
