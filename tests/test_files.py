@@ -108,3 +108,14 @@ def test_a_symbolic_link_is_written_through_and_stays_a_link(tmp_path):
 def test_check_writable_creates_the_folder_and_leaves_no_file_in_it(tmp_path):
     check_writable(tmp_path / "checkpoints" / "run.pt")
     assert (tmp_path / "checkpoints").is_dir() and list((tmp_path / "checkpoints").iterdir()) == []
+
+
+def test_temporaries_of_finds_the_temporary_files_atomic_write_makes_and_no_other(tmp_path):
+    from coursekit.files import _new_temporary, temporaries_of
+
+    target = tmp_path / "data.npz"
+    made = _new_temporary(target)
+    for other in (".data.npz.tmp", ".data.npz.zzzzzzzz.tmp", ".other.npz.0123abcd.tmp", "data.npz"):
+        (tmp_path / other).write_text("")
+    assert temporaries_of(target) == [made]
+    assert temporaries_of(tmp_path / "missing" / "data.npz") == []

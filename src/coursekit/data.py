@@ -23,7 +23,6 @@ import errno
 import hashlib
 import http.client
 import os
-import re
 import shutil
 import ssl
 import sys
@@ -39,7 +38,7 @@ import torch
 
 from . import phantoms
 from .checks import check_images, check_positive_int, check_seed, env_flag, env_path
-from .files import atomic_write
+from .files import atomic_write, temporaries_of
 from .device import get_device
 
 __all__ = ["SPLITS", "FallbackDataWarning", "MedMNIST", "DeviceBatches", "data_dir",
@@ -273,17 +272,12 @@ STALE_AFTER = 3600   # seconds since a temporary download file last grew: then n
 
 
 def _remove_stale_downloads(dest: Path) -> None:
-    """Delete the partial downloads of ``dest`` that a killed process left beside it: files named
-    as :func:`coursekit.files.atomic_write` names its temporary files (``.<name>.<8 hex>.tmp``),
-    unchanged for :data:`STALE_AFTER` seconds. A download still running writes more often than
+    """Delete the partial downloads of ``dest`` that a killed process left beside it: the
+    temporary files of :func:`coursekit.files.atomic_write` for it
+    (:func:`coursekit.files.temporaries_of`), unchanged for :data:`STALE_AFTER` seconds. A download still running writes more often than
     that (it gives up after ``DOWNLOAD_TIMEOUT`` seconds without data), so its file is kept, as is
     any file of another name."""
-    if not dest.parent.is_dir():
-        return
-    own = re.compile(rf"\.{re.escape(dest.name)}\.[0-9a-f]{{8}}\.tmp")
-    for tmp in dest.parent.iterdir():
-        if not own.fullmatch(tmp.name):
-            continue
+    for tmp in temporaries_of(dest):
         try:
             st = tmp.stat()
             if time.time() - st.st_mtime > STALE_AFTER:

@@ -13,19 +13,35 @@ points to is replaced and the link stays (a results file linked to Google Drive 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-__all__ = ["atomic_write", "atomic_write_text", "check_writable"]
+__all__ = ["atomic_write", "atomic_write_text", "check_writable", "temporaries_of"]
+
+
+def _temporary_name(path: Path, token: str) -> str:
+    """The name of a temporary file of ``path``: ``.<name>.<token>.tmp``, hidden, beside it."""
+    return f".{path.name}.{token}.tmp"
+
+
+def temporaries_of(path: str | os.PathLike) -> list[Path]:
+    """The temporary files of :func:`atomic_write` beside ``path`` (``.<name>.<8 hex>.tmp``):
+    a write still running, or one a killed process left behind."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    own = re.compile(re.escape(_temporary_name(path, "TOKEN")).replace("TOKEN", "[0-9a-f]{8}"))
+    return sorted(p for p in path.parent.iterdir() if own.fullmatch(p.name))
 
 
 def _new_temporary(path: Path) -> Path:
     """A new empty file beside ``path``, made as ``open(..., "w")`` makes files: mode 0666
     less the umask (``tempfile.mkstemp`` would make it private, 0600, whatever the umask)."""
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp = path.parent / _temporary_name(path, secrets.token_hex(4))
         try:
             os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return tmp
