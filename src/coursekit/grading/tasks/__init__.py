@@ -41,13 +41,14 @@ def exercise_named(name: str) -> str:
     """The exercise that ``name`` means: an exercise name (``"nn"``), or its notebook's name
     with or without a folder and ``.ipynb`` (``"01_neural_networks"``,
     ``"exercises/01_neural_networks.ipynb"``). Refused with every name and notebook."""
-    by_notebook = {stem: e for e, stem in notebooks().items()}
-    stem = Path(str(name)).name.removesuffix(".ipynb")
-    if name in by_notebook.values():
+    names = notebooks()
+    if name in names:
         return name
-    if stem in by_notebook:
-        return by_notebook[stem]
-    known = ", ".join(f"{e} ({stem})" for e, stem in notebooks().items())
+    stem = Path(str(name)).name.removesuffix(".ipynb")
+    for exercise, notebook in names.items():
+        if notebook == stem:
+            return exercise
+    known = ", ".join(f"{e} ({notebook})" for e, notebook in names.items())
     raise ValueError(f"unknown exercise {name!r}; known: {known}")
 
 
