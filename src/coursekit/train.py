@@ -715,7 +715,7 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | str | No
                 raise TypeError(f"predict: expected batches of (images, labels) pairs; got a batch of "
                                 f"{_describe(batch)} (DeviceBatches(images, labels), not DeviceBatches(images))")
             x, y = batch
-            logits = model(x.to(dev)).float()
+            logits = model(x.to(dev))
             if logits.ndim != 2:
                 raise ValueError(f"predict: expected the model to give logits of shape (N, n_classes); "
                                  f"got {tuple(logits.shape)}")
