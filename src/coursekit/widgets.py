@@ -131,19 +131,16 @@ def explore(render: Callable[..., np.ndarray], controls: Mapping[str, object],
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    start = settings[0] if settings else None
-    try:
-        import ipywidgets  # noqa: F401 - without it, there are no controls to check
-        for name, abbrev in controls.items():   # before anything is drawn
-            _control(name, abbrev, start or {})
-    except ImportError:
-        pass
+    try:   # the controls first: a first setting they cannot show is refused before anything is drawn
+        box = _live_box(render, controls, original, size, settings[0] if settings else None, title)
     except ValueError as err:
         raise ValueError(f"settings[0]: {err}") from None
     fig = static_panel(render, settings, titles, original, suptitle, ncols=ncols, size=size)
     display(fig)
     plt.close(fig)
-    return live(render, controls, original=original, size=size, start=start, title=title)
+    if box is not None:
+        _show(box)
+    return box
 
 
 # Shown instead of the controls where no kernel answers them: on the built site, whose
@@ -174,8 +171,14 @@ def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], orig
     the widget, the display carries :data:`STATIC_NOTE`, which the built site shows instead.
     Returns None without ipywidgets: the static figure is the whole demo.
     """
-    from IPython.display import display
+    box = _live_box(render, controls, original, size, start, title)
+    if box is not None:
+        _show(box)
+    return box
 
+
+def _live_box(render, controls, original, size, start, title):
+    """:func:`live`'s controls and picture, drawn once, not yet shown; None without ipywidgets."""
     try:
         import ipywidgets
     except ImportError:
@@ -202,11 +205,16 @@ def live(render: Callable[..., np.ndarray], controls: Mapping[str, object], orig
     for knob in knobs.values():
         knob.observe(redraw, names="value")
     redraw()
-    box = ipywidgets.VBox([*knobs.values(), picture])
+    return ipywidgets.VBox([*knobs.values(), picture])
+
+
+def _show(box) -> None:
+    """Display ``box`` with :data:`STATIC_NOTE` beside its view, for a page built without a kernel."""
+    from IPython.display import display
+
     display({"application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
                                                             "model_id": box.model_id},
              "text/html": f"<p><em>{STATIC_NOTE}</em></p>", "text/plain": STATIC_NOTE}, raw=True)
-    return box
 
 
 def _defaults(render: Callable) -> dict:
