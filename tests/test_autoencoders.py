@@ -615,7 +615,8 @@ def test_reconstruction_errors_take_numpy_arrays_as_well_as_tensors():
 
 
 @pytest.mark.parametrize("kwargs, says", [(dict(kind="dae", noise_sigma=-0.1), "noise_sigma"),
-                                          (dict(kind="dae", noise_sigma=float("nan")), "noise_sigma")])
+                                          (dict(kind="dae", noise_sigma=float("nan")), "noise_sigma"),
+                                          (dict(kind="dae", noise_sigma=True), "noise_sigma")])
 def test_train_autoencoder_refuses_a_noise_level_that_is_not_a_positive_number(kwargs, says):
     from coursekit.models.autoencoders import ConvAutoencoder
     with pytest.raises(ValueError, match=says):
@@ -623,11 +624,13 @@ def test_train_autoencoder_refuses_a_noise_level_that_is_not_a_positive_number(k
                                  progress=False, verbose=False, **kwargs)
 
 
-def test_train_autoencoder_refuses_a_negative_beta():
-    """beta = 2 s^2 is a variance: a negative one rewards codes far from the prior."""
+@pytest.mark.parametrize("beta", [-0.02, True])
+def test_train_autoencoder_refuses_a_beta_that_is_not_a_number_at_least_0(beta):
+    """beta = 2 s^2 is a variance: a negative one rewards codes far from the prior; True is a slip
+    for a number (it would train as beta = 1)."""
     from coursekit.models.autoencoders import ConvVAE
     with pytest.raises(ValueError, match="beta"):
-        latent.train_autoencoder(ConvVAE(4, width=2), torch.rand(8, 1, 28, 28), kind="vae", beta=-0.02, epochs=1,
+        latent.train_autoencoder(ConvVAE(4, width=2), torch.rand(8, 1, 28, 28), kind="vae", beta=beta, epochs=1,
                                  device="cpu", progress=False, verbose=False)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import numbers
 import os
 import re
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .book import ROOT
-from .checks import env_path
+from .checks import env_path, is_int, is_real
 from .files import atomic_write, atomic_write_text
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -195,10 +194,10 @@ def write_result(name: str, metrics: Mapping[str, float], profile: str | None = 
     for key, value in metrics.items():
         if key in META_KEYS:
             raise ValueError(f"{key!r} is reserved for metadata; rename the metric")
-        # numbers.Real takes NumPy scalars too (np.float32, np.int64), which json cannot write as they are
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        # is_real takes NumPy scalars too (np.float32, np.int64), which json cannot write as they are
+        if not is_real(value) or not math.isfinite(value):
             raise ValueError(f"metric {key!r} must be a finite number; got {value!r}")
-        clean[key] = int(value) if isinstance(value, numbers.Integral) else float(value)
+        clean[key] = int(value) if is_int(value) else float(value)
     _raise_if_fallback()
     prof = _profile.chosen(profile)
     commit, now = run_commit(), git_commit()
@@ -289,7 +288,7 @@ def agreement(subject: str, value: float, reference: float, reference_file: str,
     the one file is not the other's result.
     """
     for name, x in (("value", value), ("reference", reference)):
-        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        if not is_real(x) or not math.isfinite(x):
             raise ValueError(f"{name} must be a finite number (a metric read from a results file); got {x!r}")
     if reference == 0:
         raise ValueError("reference must be non-zero: the gap is relative to it")

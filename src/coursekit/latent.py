@@ -29,7 +29,6 @@ Images are ``(N, C, H, W)`` float32 tensors in [0, 1] throughout.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Callable, Sequence
 
@@ -104,9 +103,9 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
     if (kind == "vae") != isinstance(model, ConvVAE):
         raise TypeError(f"kind={kind!r} needs {'a ConvVAE' if kind == 'vae' else 'a model that returns images'}; "
                         f"got {type(model).__name__}")
-    if kind == "dae" and not (isinstance(noise_sigma, numbers.Real) and 0 < noise_sigma < math.inf):
+    if kind == "dae" and not (is_real(noise_sigma) and 0 < noise_sigma < math.inf):
         raise ValueError(f"noise_sigma (the denoiser's training noise) must be a number > 0; got {noise_sigma!r}")
-    if kind == "vae" and not (isinstance(beta, numbers.Real) and 0 <= beta < math.inf):
+    if kind == "vae" and not (is_real(beta) and 0 <= beta < math.inf):
         raise ValueError(f"beta (2 s^2, the decoder's pixel variance) must be a number >= 0; got {beta!r}")
     check_images(images, "images")
     check_unit_range(images, "images")   # the decoder ends in a sigmoid
