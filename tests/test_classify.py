@@ -163,6 +163,18 @@ def test_a_model_changed_only_in_its_dropout_never_resumes_the_other_models_run(
     assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
 
 
+def test_a_run_with_gradient_clipping_never_resumes_the_unclipped_run(phantom_sets, tmp_path):
+    # fit's clip_grad_norm reached the checkpoint's name nowhere: the clipped run resumed the other
+    train, test = phantom_sets
+    small = train.subset(64, seed=0)
+    for clip in (None, 1.0):
+        hist = classify.train_classifier(models.SmallCNN(1, 2, width=4), small, test.subset(64), epochs=1,
+                                         clip_grad_norm=clip, checkpoint=tmp_path / "cnn.pt", device="cpu",
+                                         progress=False, verbose=False)
+        assert hist["epoch"] == [1]
+    assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
+
+
 def test_class_weights_change_the_training_loss(phantom_sets):
     train, test = phantom_sets
     small = train.subset(64, seed=0)

@@ -350,6 +350,44 @@ def test_a_numpy_number_in_hparams_is_kept_as_the_python_number_it_equals(tmp_pa
     assert train.load_checkpoint(tmp_path / "run.pt")["epoch"] == 2
 
 
+@pytest.mark.parametrize("first, then", [(dict(), dict(clip_grad_norm=1.0)), (dict(clip_grad_norm=1.0), dict()),
+                                         (dict(clip_grad_norm=1.0), dict(clip_grad_norm=5.0))])
+def test_resume_refuses_a_run_with_other_gradient_clipping(tmp_path, first, then):
+    # switching clipping on and resuming continued the unclipped run silently
+    x, y = make_problem()
+
+    def run(epochs, **settings):
+        model = make_model()
+        return train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                         optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=epochs, resume=True,
+                         checkpoint=tmp_path / "run.pt", progress=False, verbose=False, device="cpu", **settings)
+
+    run(1, **first)
+    with pytest.raises(ValueError, match="hparams"):
+        run(2, **then)
+    assert run(2, **first)["epoch"] == [1, 2]                 # the same settings still resume
+
+
+def test_gradient_clipping_with_a_step_fn_is_refused_rather_than_ignored():
+    # fit clips only the steps it takes itself: train_gan(..., clip_grad_norm=1.0) trained unclipped
+    x, y = make_problem()
+    model = make_model()
+    with pytest.raises(ValueError, match="clip_grad_norm.*step_fn"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), step_fn=lambda m, b: {}, epochs=1,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), clip_grad_norm=1.0, progress=False,
+                  verbose=False, device="cpu")
+
+
+@pytest.mark.parametrize("clip", [0, -1.0, float("nan"), True, "1"])
+def test_a_clipping_norm_that_is_not_a_positive_number_is_refused(clip):
+    x, y = make_problem()
+    model = make_model()
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, epochs=1,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), clip_grad_norm=clip, progress=False,
+                  verbose=False, device="cpu")
+
+
 def fit_with(optimizer_fn, epochs, ckpt):
     x, y = make_problem()
     model = make_model()

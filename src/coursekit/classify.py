@@ -195,6 +195,7 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
         return _validate(m, val_batches, val_data.task, optimizer)
 
     run.update(hparams or {})
+    run.update(train.run_settings(fit_kwargs))
     if checkpoint is not None:
         checkpoint = train.checkpoint_for(checkpoint, run)
     return train.fit(model, batches, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler, epochs=epochs,

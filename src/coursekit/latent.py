@@ -129,7 +129,8 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
     hparams = dict(kind=kind, epochs=epochs, n=len(images), data=train.digest_tensors(images),
                    batch_size=batch_size, lr=lr, seed=seed, latent_dim=getattr(model, "latent_dim", None),
                    **train.model_fingerprint(model),
-                   noise_sigma=noise_sigma if kind == "dae" else None, beta=beta if kind == "vae" else None)
+                   noise_sigma=noise_sigma if kind == "dae" else None, beta=beta if kind == "vae" else None,
+                   **train.run_settings(fit_kwargs))
     if checkpoint is not None:
         checkpoint = train.checkpoint_for(checkpoint, hparams)
     torch.manual_seed(seed)

@@ -48,7 +48,7 @@ from torch import nn
 
 from . import device as _device
 from . import metrics as _metrics
-from .checks import _describe, check_positive_int, env_flag
+from .checks import _describe, check_positive_int, env_flag, is_real
 from .files import atomic_write, check_writable
 
 __all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
@@ -329,6 +329,16 @@ def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
     return path.with_name(f"{path.stem}-{digest}{path.suffix or '.pt'}")
 
 
+def run_settings(fit_kwargs: Mapping) -> dict:
+    """The arguments among ``fit_kwargs`` (keyword arguments for :func:`fit`) that change what
+    a run trains, as entries of its hparams: ``{"clip_grad_norm": 1.0}``, or ``{}`` with fit's
+    defaults. :func:`fit` adds them to the hparams it keeps and compares on resume; a trainer
+    that names its checkpoint with :func:`checkpoint_for` adds them first, so that a run with
+    clipping switched on starts a new file instead of resuming the unclipped run."""
+    clip = fit_kwargs.get("clip_grad_norm")
+    return {} if clip is None else {"clip_grad_norm": clip}
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     """Write ``state`` with ``torch.save`` atomically (:func:`coursekit.files.atomic_write`):
     a crash mid-write leaves the previous checkpoint intact."""
@@ -448,13 +458,20 @@ def _check_still_ours(ckpt: Path, seen: tuple | None) -> None:
                        "epochs. This run stops without writing; give each run its own checkpoint path.")
 
 
-def _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode):
+def _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode, clip_grad_norm):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_positive_int(epochs, "epochs")
     if (loss_fn is None) == (step_fn is None):
         raise ValueError("pass exactly one of loss_fn (fit does backward and step) "
                          "or step_fn (your function does them, e.g. for GANs)")
+    if clip_grad_norm is not None:
+        if not (is_real(clip_grad_norm) and 0 < clip_grad_norm < math.inf):
+            raise ValueError(f"clip_grad_norm must be a number > 0 (the largest gradient norm), or None "
+                             f"for no clipping; got {clip_grad_norm!r}")
+        if step_fn is not None:
+            raise ValueError("clip_grad_norm applies to the steps fit takes with loss_fn; a step_fn takes its "
+                             "own steps and must clip its gradients itself (torch.nn.utils.clip_grad_norm_)")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path to resume from")
     if mode not in ("max", "min"):
@@ -495,7 +512,8 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     monitor / mode: a key of ``val_fn``'s result to select the best epoch by;
         with ``restore_best`` the best weights are loaded at the end.
     hparams: a dict saved in the checkpoint and compared on resume, so a
-        checkpoint of another configuration is not continued by mistake. Its values are
+        checkpoint of another configuration is not continued by mistake (fit adds
+        ``clip_grad_norm`` to it when set: :func:`run_settings`). Its values are
         plain Python values (None, bool, int, float, str, and lists, tuples and dicts of
         them; a NumPy number is kept as the Python number it equals); anything else (a
         tensor, an array) is refused before training. The
@@ -506,8 +524,9 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     amp: mixed precision for ``loss_fn`` steps, on CUDA only (bfloat16, or
         float16 with a gradient scaler, as :mod:`coursekit.device` chooses);
         ignored on the CPU. A ``step_fn`` manages its own precision.
-    clip_grad_norm: with ``loss_fn``, the gradient norm is clipped to it before
-        every optimizer step (a ``step_fn`` clips, if it wants to, itself).
+    clip_grad_norm: with ``loss_fn``, the norm of all the gradients together is clipped to it
+        before every optimizer step (``None``, the default: no clipping). A ``step_fn`` clips, if
+        it wants to, itself: fit refuses ``clip_grad_norm`` with one.
     step_fn: ``step_fn(model, batch) -> {name: float}`` does a whole training
         step itself (e.g. a GAN's two updates) instead of ``loss_fn``.
     progress: tqdm bars (default: on unless ``COURSEKIT_PROGRESS`` is ``0``, ``false``, ``no``
@@ -518,7 +537,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     ``monitor`` and ``restore_best``): call ``model.eval()`` before using it for predictions of
     your own (:func:`predict` and :func:`evaluate` switch to eval mode themselves).
     """
-    _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode)
+    _check_fit_args(model, epochs, loss_fn, step_fn, checkpoint, resume, mode, clip_grad_norm)
     opts = _optimizers(optimizer)
     scheds = _schedulers(scheduler)
     if loss_fn is not None and len(opts) != 1:
@@ -529,7 +548,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
     scaler = _device.grad_scaler(dev, enabled=use_amp)
     if progress is None:
         progress = env_flag("COURSEKIT_PROGRESS") if os.environ.get("COURSEKIT_PROGRESS", "").strip() else True
-    hparams = _plain(dict(hparams or {}), "hparams")
+    hparams = _plain({**(hparams or {}), **run_settings({"clip_grad_norm": clip_grad_norm})}, "hparams")
 
     history, start, best = History(), 0, {"value": None, "epoch": None, "state": None}
     settings = _optimizer_settings(opts)     # as this run begins; a resumed run keeps its first's
