@@ -99,13 +99,11 @@ def gru_gates(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
     x ``(N, D)``, h ``(N, H)``, weight_ih ``(3H, D)``, weight_hh ``(3H, H)``
     with row blocks r, z, n. Values: r, z in (0, 1); n, h in (-1, 1).
     """
-    gi = _affine(x, weight_ih, bias_ih)
-    gh = _affine(h, weight_hh, bias_hh)
-    i_r, i_z, i_n = gi.chunk(3, dim=1)
-    h_r, h_z, h_n = gh.chunk(3, dim=1)
-    r = torch.sigmoid(i_r + h_r)
-    z = torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)          # the reset gate scales W_hn h + b_hn
+    ax_r, ax_z, ax_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=1)   # the parts from the input x
+    ah_r, ah_z, ah_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=1)   # the parts from the state h
+    r = torch.sigmoid(ax_r + ah_r)
+    z = torch.sigmoid(ax_z + ah_z)
+    n = torch.tanh(ax_n + r * ah_n)        # the reset gate scales W_hn h + b_hn
     return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h}
 
 
@@ -124,13 +122,12 @@ def gru_cell_cho(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     :func:`gru_cell`. A legitimate model, but *not* what torch.nn.GRU computes:
     with the same weights the outputs differ.
     """
-    gi = _affine(x, weight_ih, bias_ih)
     w_hr, w_hz, w_hn = weight_hh.chunk(3, dim=0)
     b_hr, b_hz, b_hn = (None, None, None) if bias_hh is None else bias_hh.chunk(3)
-    i_r, i_z, i_n = gi.chunk(3, dim=1)
-    r = torch.sigmoid(i_r + _affine(h, w_hr, b_hr))
-    z = torch.sigmoid(i_z + _affine(h, w_hz, b_hz))
-    n = torch.tanh(i_n + _affine(r * h, w_hn, b_hn))
+    ax_r, ax_z, ax_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=1)
+    r = torch.sigmoid(ax_r + _affine(h, w_hr, b_hr))
+    z = torch.sigmoid(ax_z + _affine(h, w_hz, b_hz))
+    n = torch.tanh(ax_n + _affine(r * h, w_hn, b_hn))
     return (1 - z) * n + z * h
 
 
