@@ -547,9 +547,10 @@ def bilinear_game(steps: int, lr: float = 0.1, start=(1.0, 1.0), alternating: bo
     The generator's parameter ``x`` descends ``V``, the discriminator's ``y``
     ascends it; the only equilibrium is ``(0, 0)``. With ``alternating`` (the
     order of :func:`gan_step`) ``y`` steps first, ``y <- y + lr x``, then ``x``
-    against the updated ``y``, ``x <- x - lr y``: a linear map of determinant 1,
-    so for ``lr < 2`` the point circles the equilibrium on a closed orbit and
-    never reaches it. Without it both step from the same point, and the distance
+    against the updated ``y``, ``x <- x - lr y``: the linear map
+    ``[[1 - lr**2, -lr], [lr, 1]]`` on ``(x, y)``, of determinant 1 and trace ``2 - lr**2``,
+    so for ``0 < lr < 2`` its eigenvalues are complex with modulus 1 and the point
+    goes round the equilibrium on a closed orbit (an ellipse) and never reaches it. Without it both step from the same point, and the distance
     to ``(0, 0)`` grows by ``sqrt(1 + lr**2)`` every step.
     Returns ``(steps + 1, 2)`` float64: ``(x, y)`` at the start and after each step.
     """
