@@ -82,6 +82,12 @@ def test_the_recipe_plot_counts_generator_updates_with_the_d_steps_of_the_benchm
     assert gan_report.D_STEPS == d_steps
 
 
+def test_the_chapter_names_the_recipes_of_the_benchmark_in_its_order():
+    """05b lists the recipes not yet run from gan_report.RECIPES (a notebook on Colab has no
+    benchmarks/ folder to read them from)."""
+    assert gan_report.RECIPES == tuple(bench.load_benchmark("gan_recipes").RECIPES)
+
+
 # ------------------------------------------------------- ae_latent.py's command line
 
 def test_ae_latent_runs_every_size_when_none_is_named_and_the_named_ones_smallest_first():

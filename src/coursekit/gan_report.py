@@ -35,6 +35,9 @@ FD_OVER_FLOOR = 2.0          # FD at most this many times the floor
 MIN_PRECISION_RECALL = 0.5   # precision and recall each at least this
 MIN_CLASS_ACC_RATIO = 0.8    # cGAN samples recognised at least this often, relative to real test images
 
+# The recipes of benchmarks/gan_recipes.py, in its order (a test keeps the two in agreement).
+RECIPES = ("base", "decay", "wide", "long", "ema", "dsteps")
+
 # Discriminator updates per generator update in benchmarks/gan_recipes.py (1 where not named):
 # an epoch of such a recipe updates G fewer times, which matters when curves are compared.
 D_STEPS = {"dsteps": 2}
