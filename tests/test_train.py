@@ -388,6 +388,19 @@ def test_a_clipping_norm_that_is_not_a_positive_number_is_refused(clip):
                   verbose=False, device="cpu")
 
 
+def test_a_resumed_run_with_nothing_left_to_train_leaves_the_model_in_training_mode_too(tmp_path):
+    # as the docstring says of every run: a model put in eval mode before a finished run stayed in it
+    run(epochs=1, ckpt=tmp_path / "run.pt")
+    x, y = make_problem()
+    model = make_model().eval()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train.fit(model, DeviceBatches(x, y, batch_size=16, device="cpu"), loss_fn=ce_loss, optimizer=opt, epochs=1,
+              scheduler=torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.9), device="cpu",
+              checkpoint=tmp_path / "run.pt", resume=True, progress=False, verbose=False,
+              val_fn=lambda m: {"val_acc": float((m(x).argmax(1) == y).float().mean())})
+    assert model.training
+
+
 def fit_with(optimizer_fn, epochs, ckpt):
     x, y = make_problem()
     model = make_model()
@@ -628,7 +641,7 @@ def test_train_loss_is_the_mean_over_the_epochs_batches():
     hist = train.fit(model, DeviceBatches(x, y, batch_size=16, device="cpu"), loss_fn=lambda m, b: ce_loss(m.eval(), b),
                      optimizer=opt, epochs=1, progress=False, verbose=False, device="cpu")
     with torch.no_grad():
-        whole = float(ce_loss(model, (x, y)))
+        whole = float(ce_loss(model.eval(), (x, y)))   # fit leaves the model in training mode
     assert hist["train_loss"][0] == pytest.approx(whole, rel=1e-5)
 
 

@@ -664,6 +664,7 @@ def fit(model: nn.Module, train: Iterable, *, loss_fn: Callable | None = None,
         if verbose:
             print(f"restored the best epoch by {monitor}: epoch {best['epoch']} ({best['value']:.4g})")
     history.best_epoch = best["epoch"]
+    model.train()     # as after an epoch, also where a resumed run had nothing left to train
     return history
 
 
