@@ -299,6 +299,57 @@ def test_every_cell_that_builds_a_network_seeds_torch_first(nb):
     assert not {k: v for k, v in found.items() if v}, "networks built without seeding first (cell id: calls)"
 
 
+TORCH_DRAWS = {"rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
+               "bernoulli", "multinomial", "poisson"}
+
+
+def unseeded_draws(source: str) -> list[str]:
+    """The random numbers a cell draws from torch's global generator in whatever state earlier
+    cells (or, on a recent torch, the process's random start) left it: a ``torch.<draw>(...)``
+    call without ``generator=`` and with no ``seed_everything``/``torch.manual_seed`` call on an
+    earlier line of the cell (seeding a ``torch.Generator`` of one's own does not count). Draws
+    inside a function are left out: they happen where the function is called."""
+    import ast
+
+    tree = ast.parse(source)
+    deferred = {id(node) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.Lambda))
+                for node in ast.walk(f)}
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and id(node) not in deferred]
+
+    def torch_call(call, names):
+        f = call.func
+        return isinstance(f, ast.Attribute) and f.attr in names and isinstance(f.value, ast.Name) \
+            and f.value.id == "torch"
+
+    seeds = [c.lineno for c in calls if torch_call(c, {"manual_seed"})
+             or (isinstance(c.func, (ast.Attribute, ast.Name)) and getattr(c.func, "attr", getattr(c.func, "id", None))
+                 == "seed_everything")]
+    seeded_from = min(seeds, default=None)
+    return [f"line {c.lineno}: torch.{c.func.attr}(...)" for c in calls
+            if torch_call(c, TORCH_DRAWS) and not any(k.arg == "generator" for k in c.keywords)
+            and (seeded_from is None or c.lineno <= seeded_from)]
+
+
+@pytest.mark.parametrize("nb", sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_cell_that_draws_random_numbers_from_torch_seeds_them_first(nb):
+    # on a recent torch every process starts its generator at a new random seed, so an unseeded
+    # draw prints other numbers on every run (and re-running the cell changes them too)
+    found = {c.get("id"): unseeded_draws("".join(c["source"]))
+             for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"}
+    assert not {k: v for k, v in found.items() if v}, "random draws without a seed first (cell id: calls)"
+
+
+def test_an_unseeded_draw_is_caught():
+    assert unseeded_draws("z = mu + torch.randn_like(mu)\n") == ["line 1: torch.randn_like(...)"]
+    assert unseeded_draws("x = torch.rand(3)\ntorch.manual_seed(0)\n")
+    assert unseeded_draws("g = torch.Generator().manual_seed(0)\nx = torch.randn(3)\n")
+    assert not unseeded_draws("g = torch.Generator().manual_seed(0)\nx = torch.randn(3, generator=g)\n")
+    assert not unseeded_draws("torch.manual_seed(0)\nx = torch.randn(3)\n")
+    assert not unseeded_draws("ck.seed_everything(0)\nx = torch.randint(0, 9, (3,))\n")
+    assert not unseeded_draws("def noise(x):\n    return x + torch.randn_like(x)\n\ntorch.manual_seed(0)\n")
+
+
 def test_a_network_built_before_the_seed_is_caught():
     classes = {"ConvAutoencoder", "Generator"}
     assert unseeded_constructions("ae = aem.ConvAutoencoder(16)\n", classes) == ["line 1: ConvAutoencoder(...)"]
