@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from coursekit import classify, data, models
+from coursekit import classify, data, models, optim
 
 
 def test_random_shift_moves_content_without_changing_shape_and_repeats_with_the_seed():
@@ -172,6 +172,24 @@ def test_a_run_with_gradient_clipping_never_resumes_the_unclipped_run(phantom_se
                                          clip_grad_norm=clip, checkpoint=tmp_path / "cnn.pt", device="cpu",
                                          progress=False, verbose=False)
         assert hist["epoch"] == [1]
+    assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
+
+
+@pytest.mark.parametrize("make_scheduler", [
+    lambda opt, k: optim.ScheduledLR(opt, lambda t: 0.1 / (1 + k * t)),         # a learner's own schedule, edited
+    lambda opt, k: torch.optim.lr_scheduler.StepLR(opt, step_size=int(k * 10), gamma=0.5),
+], ids=["own schedule function", "StepLR step_size"])
+def test_a_run_with_another_schedule_never_resumes_the_first_schedules_run(phantom_sets, tmp_path, make_scheduler):
+    # only the scheduler's class was in the fingerprint: an edited schedule resumed the old run silently
+    train, test = phantom_sets
+    small = train.subset(64, seed=0)
+    for k in (0.1, 0.2):
+        model = models.SmallCNN(1, 2, width=4)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        hist = classify.train_classifier(model, small, test.subset(64), epochs=2, optimizer=opt,
+                                         scheduler=make_scheduler(opt, k), checkpoint=tmp_path / "cnn.pt",
+                                         device="cpu", progress=False, verbose=False)
+        assert hist["epoch"] == [1, 2]
     assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
 
 

@@ -98,12 +98,39 @@ def _validate(model: nn.Module, batches, task: str, optimizer) -> dict[str, floa
             "lr": optimizer.param_groups[0]["lr"]}
 
 
-def _optimizer_hparams(optimizer, scheduler) -> dict:
-    """What identifies a caller's optimizer and schedule in a checkpoint's fingerprint."""
+def _optimizer_hparams(optimizer, scheduler, epochs: int) -> dict:
+    """What identifies a caller's optimizer and schedule in a checkpoint's fingerprint: the
+    optimizer's class and settings, and the schedule by the learning rates it gives, epoch by
+    epoch (:func:`_schedule_rates`), so that an edited schedule function or another
+    ``step_size`` is another run."""
     simple = (int, float, bool, str, tuple, type(None))
-    return {"optimizer": type(optimizer).__name__,
-            "optimizer_defaults": {k: v for k, v in sorted(optimizer.defaults.items()) if isinstance(v, simple)},
-            "scheduler": None if scheduler is None else type(scheduler).__name__}
+    found = {"optimizer": type(optimizer).__name__,
+             "optimizer_defaults": {k: v for k, v in sorted(optimizer.defaults.items()) if isinstance(v, simple)},
+             "scheduler": None if scheduler is None else type(scheduler).__name__}
+    if scheduler is not None:
+        found["scheduler_rates"] = _schedule_rates(optimizer, scheduler, epochs)
+    return found
+
+
+def _schedule_rates(optimizer, scheduler, epochs: int) -> list[list[float]] | None:
+    """The learning rate of each parameter group at the start of every epoch, ``epochs`` lists,
+    found by stepping a copy of ``optimizer`` and ``scheduler`` (copied together, so the copy of
+    the scheduler sets the copy's rates); ``None`` for a scheduler that cannot be stepped so (one
+    that needs a metric)."""
+    import copy
+    import warnings
+
+    opt, sched = copy.deepcopy((optimizer, scheduler))
+    rates = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # "lr_scheduler.step() before optimizer.step()": no training here
+            for _ in range(epochs):
+                rates.append([float(g["lr"]) for g in opt.param_groups])
+                sched.step()
+    except TypeError:                         # e.g. ReduceLROnPlateau.step(metrics)
+        return None
+    return rates
 
 
 def _check_outputs(model: nn.Module, x: torch.Tensor, n_classes: int) -> None:
@@ -181,7 +208,7 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
         run.update(recipe="adamw-cosine", lr=lr, weight_decay=weight_decay)
     else:
-        run.update(_optimizer_hparams(optimizer, scheduler))
+        run.update(_optimizer_hparams(optimizer, scheduler, epochs))
     weight = None
     if class_weight is not None:
         weight = torch.as_tensor(class_weight, dtype=torch.float32).to(dev)
