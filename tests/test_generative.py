@@ -107,6 +107,14 @@ def test_nearest_neighbour_distances_take_features_of_any_range():
     assert generative.nearest_neighbour_distances(feats, feats).max() == 0
 
 
+def test_an_exact_copy_of_a_reference_image_is_at_distance_exactly_0():
+    # with more than 25 samples torch.cdist takes a matrix-product shortcut that put copies ~1e-6 away
+    ref = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    dist, idx = generative.nearest_neighbour_distances(ref[:50], ref, return_index=True)
+    assert idx.tolist() == list(range(50))
+    assert (dist == 0).all()
+
+
 def test_nearest_neighbour_distances_find_the_nearest_reference_image():
     ref = torch.zeros(3, 1, 2, 2)
     ref[1] += 0.5
