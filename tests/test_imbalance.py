@@ -112,6 +112,20 @@ def test_trial_returns_one_scored_row_per_arm_with_the_time_of_its_histories(org
     assert [r["train seconds"] for r in again] == pytest.approx([r["train seconds"] for r in rows])
 
 
+def test_conditional_gan_resumes_the_gan_whose_samples_the_cgan_arm_trained_on(recorded_trial):
+    """05c shows the samples of the GAN behind the cGAN arm: conditional_gan, with the trial's
+    folder, must give back that GAN (resumed, not trained again)."""
+    from coursekit.generative import generate
+    _, folder, sets = recorded_trial
+    plain = sets["plain"]
+    kw = {k: TRIAL_KW[k] for k in ("z_dim", "gan_width", "gan_epochs", "batch_size", "device")}
+    cG, _ = imbalance.conditional_gan(plain, 0, checkpoint_dir=str(folder), **kw)
+    _, n_extra = imbalance.extra_needed(plain, 3)
+    added = sets["cGAN samples"].images[len(plain):]
+    assert torch.equal(generate(cG, n_extra, labels=torch.full((n_extra,), 3), seed=0).float().cpu(), added)
+    assert len(list(folder.glob("05c_cgan-*.pt"))) == 1
+
+
 def test_trial_gives_each_arm_the_training_set_it_names(organ_phantoms, recorded_trial):
     sets = recorded_trial[2]
     plain = sets["plain"]

@@ -31,7 +31,7 @@ from .data import MedMNIST
 from .device import get_device, seed_everything
 from .generative import GAN_RECIPE, GAN_RECIPES, class_accuracy, generate, train_gan
 
-__all__ = ["imbalanced_subset", "extra_needed", "classical_augment", "class_weights", "ARMS", "trial",
+__all__ = ["imbalanced_subset", "extra_needed", "classical_augment", "class_weights", "ARMS", "conditional_gan", "trial",
            "summarise", "table", "findings"]
 
 
@@ -127,6 +127,24 @@ def _with_extra(data: MedMNIST, images: torch.Tensor, label: int) -> MedMNIST:
                    labels=torch.cat([data.labels, labels]))
 
 
+def conditional_gan(data: MedMNIST, seed: int, *, z_dim: int, gan_width: int, gan_epochs: int, batch_size: int,
+                    checkpoint_dir=None, device=None):
+    """The conditional GAN of one seed of :func:`trial`, trained on ``data`` (that seed's
+    imbalanced set) from ``seed``; returns ``(generator, history)``. With the ``checkpoint_dir``
+    that :func:`trial` wrote to, it resumes that finished run instead of training again, so a
+    notebook can look at the samples of the GAN behind the ``cGAN samples`` arm."""
+    from .models.gan import ConditionalDiscriminator, ConditionalGenerator
+
+    K = data.n_classes
+    seed_everything(seed)
+    cG = ConditionalGenerator(z_dim=z_dim, n_classes=K, channels=1, width=gan_width)
+    cD = ConditionalDiscriminator(channels=1, n_classes=K, width=gan_width)
+    ckpt = None if checkpoint_dir is None else os.path.join(checkpoint_dir, "05c_cgan.pt")
+    hist = train_gan(cG, cD, data.images, data.labels, epochs=gan_epochs, batch_size=batch_size, seed=seed,
+                     checkpoint=ckpt, device=get_device(device), progress=False, verbose=False)
+    return cG, hist
+
+
 def trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minority: int, seed: int, *,
           n_others: int, fraction: float, clf_width: int, clf_epochs: int, batch_size: int,
           z_dim: int, gan_width: int, gan_epochs: int, checkpoint_dir=None, device=None) -> list[dict]:
@@ -156,7 +174,6 @@ def trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minority: int, se
     """
     from . import classify
     from .models import SmallCNN
-    from .models.gan import ConditionalDiscriminator, ConditionalGenerator
 
     K = full_train.n_classes
     dev = get_device(device)
@@ -164,11 +181,8 @@ def trial(full_train: MedMNIST, val: MedMNIST, test: MedMNIST, minority: int, se
     n_target, n_extra = extra_needed(data, minority)
     ckpt = (lambda name: None) if checkpoint_dir is None else (lambda name: os.path.join(checkpoint_dir, name))
 
-    seed_everything(seed)
-    cG = ConditionalGenerator(z_dim=z_dim, n_classes=K, channels=1, width=gan_width)
-    cD = ConditionalDiscriminator(channels=1, n_classes=K, width=gan_width)
-    gan_hist = train_gan(cG, cD, data.images, data.labels, epochs=gan_epochs, batch_size=batch_size, seed=seed,
-                         checkpoint=ckpt("05c_cgan.pt"), device=dev, progress=False, verbose=False)
+    cG, gan_hist = conditional_gan(data, seed, z_dim=z_dim, gan_width=gan_width, gan_epochs=gan_epochs,
+                                   batch_size=batch_size, checkpoint_dir=checkpoint_dir, device=dev)
 
     def score(train_data: MedMNIST, class_weight=None, extra_seconds: float = 0.0) -> dict:
         seed_everything(seed)
