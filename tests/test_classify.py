@@ -120,6 +120,19 @@ def test_train_classifier_learns_and_keeps_one_checkpoint_per_configuration(phan
     assert len(list(tmp_path.glob("cnn-*.pt"))) == 2
 
 
+def test_the_majority_class_rule_answers_the_most_frequent_training_class_for_every_image(phantom_sets):
+    from dataclasses import replace
+    train, test = phantom_sets
+    skewed = replace(train, labels=torch.cat([torch.ones(len(train) - 10, dtype=torch.int64),
+                                              torch.zeros(10, dtype=torch.int64)]))
+    rule = classify.majority_class(skewed, test)
+    y = test.labels.numpy()
+    assert rule["label"] == 1
+    assert rule["scores"].shape == (len(test), 2) and np.allclose(rule["scores"], [10 / len(train), 1 - 10 / len(train)])
+    assert rule["acc"] == (y == 1).mean()
+    assert rule["auc"] == 0.5                                   # every image ties
+
+
 def test_train_classifier_rejects_multi_label_sets(phantom_sets):
     train, _ = phantom_sets
     from dataclasses import replace

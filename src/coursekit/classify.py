@@ -23,7 +23,7 @@ from .checks import check_candidates, check_class_labels, check_seed, is_int
 from .data import DeviceBatches, MedMNIST
 from .device import device_present, get_device
 
-__all__ = ["RandomShift", "random_shift", "train_classifier", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
+__all__ = ["RandomShift", "random_shift", "train_classifier", "majority_class", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
 
 # The L2 strengths choose_logistic_c tries: inverse strengths C, ten times apart.
 LOGISTIC_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -229,6 +229,23 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
                      val_fn=val_fn, monitor="val_auc" if select_best else None, mode="max",
                      checkpoint=checkpoint, resume=resume and checkpoint is not None,
                      hparams=run, device=dev, **fit_kwargs)
+
+
+def majority_class(train_data: MedMNIST, test_data: MedMNIST) -> dict:
+    """The majority-class rule, the baseline an accuracy needs beside it: every test image gets
+    the class shares of the training labels as its scores, so the rule always answers the class
+    most frequent in training, and every image ties (AUC 0.5). Single-label tasks only.
+    Returns ``{"auc", "acc", "scores", "label"}``: ``scores`` ``(N, n_classes)``, ``label`` the
+    class it always answers."""
+    for d in (train_data, test_data):
+        if d.labels.ndim != 1:
+            raise ValueError(f"majority_class handles single-label tasks; {d.flag} has labels of shape "
+                             f"{tuple(d.labels.shape)}")
+    prior = np.bincount(train_data.labels.numpy(), minlength=train_data.n_classes) / len(train_data)
+    scores = np.tile(prior, (len(test_data), 1))
+    y = test_data.labels.numpy()
+    return {"auc": metrics.auc(y, scores, test_data.task), "acc": metrics.accuracy(y, scores, test_data.task),
+            "scores": scores, "label": int(prior.argmax())}
 
 
 def pixel_logistic_regression(train_data: MedMNIST, test_data: MedMNIST, C: float = 0.01,
