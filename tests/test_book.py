@@ -1,5 +1,6 @@
 """The book's structure: every notebook starts with the one setup cell, carries
 no outputs, gives each figure alt text, and every page is in the table of contents."""
+import ast
 import json
 import re
 from pathlib import Path
@@ -267,24 +268,32 @@ def model_classes() -> set[str]:
     return names
 
 
+def _call_name(call) -> str | None:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _torch_call(call, names) -> bool:
+    """Is ``call`` ``torch.<one of names>(...)``?"""
+    f = call.func
+    return isinstance(f, ast.Attribute) and f.attr in names and isinstance(f.value, ast.Name) and f.value.id == "torch"
+
+
+def _seeded_from(calls) -> int | None:
+    """The first line among ``calls`` that seeds torch's global generator: ``seed_everything(...)``
+    or ``torch.manual_seed(...)`` (seeding a ``torch.Generator`` of one's own does not count)."""
+    return min((c.lineno for c in calls if _torch_call(c, {"manual_seed"}) or _call_name(c) == "seed_everything"),
+               default=None)
+
+
 def unseeded_constructions(source: str, classes: set[str]) -> list[str]:
     """The networks a cell builds from whatever state torch's generator is in: a call of one of
     ``classes`` with no ``seed_everything``/``manual_seed`` call on an earlier line of the cell
     (``torch.Generator()`` is not a network)."""
-    import ast
-
     calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
-
-    def name(call):
-        f = call.func
-        return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
-
-    def of_torch(call):
-        return isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
-            and call.func.value.id == "torch"
-
-    seeded_from = min((c.lineno for c in calls if name(c) in ("seed_everything", "manual_seed")), default=None)
-    return [f"line {c.lineno}: {name(c)}(...)" for c in calls if name(c) in classes and not of_torch(c)
+    seeded_from = _seeded_from(calls)
+    return [f"line {c.lineno}: {_call_name(c)}(...)" for c in calls
+            if _call_name(c) in classes and not _torch_call(c, classes)
             and (seeded_from is None or c.lineno <= seeded_from)]
 
 
@@ -309,24 +318,13 @@ def unseeded_draws(source: str) -> list[str]:
     call without ``generator=`` and with no ``seed_everything``/``torch.manual_seed`` call on an
     earlier line of the cell (seeding a ``torch.Generator`` of one's own does not count). Draws
     inside a function are left out: they happen where the function is called."""
-    import ast
-
     tree = ast.parse(source)
     deferred = {id(node) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.Lambda))
                 for node in ast.walk(f)}
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and id(node) not in deferred]
-
-    def torch_call(call, names):
-        f = call.func
-        return isinstance(f, ast.Attribute) and f.attr in names and isinstance(f.value, ast.Name) \
-            and f.value.id == "torch"
-
-    seeds = [c.lineno for c in calls if torch_call(c, {"manual_seed"})
-             or (isinstance(c.func, (ast.Attribute, ast.Name)) and getattr(c.func, "attr", getattr(c.func, "id", None))
-                 == "seed_everything")]
-    seeded_from = min(seeds, default=None)
+    seeded_from = _seeded_from(calls)
     return [f"line {c.lineno}: torch.{c.func.attr}(...)" for c in calls
-            if torch_call(c, TORCH_DRAWS) and not any(k.arg == "generator" for k in c.keywords)
+            if _torch_call(c, TORCH_DRAWS) and not any(k.arg == "generator" for k in c.keywords)
             and (seeded_from is None or c.lineno <= seeded_from)]
 
 
@@ -356,5 +354,6 @@ def test_a_network_built_before_the_seed_is_caught():
     assert unseeded_constructions("ae = ConvAutoencoder(16)\nck.seed_everything(0)\n", classes)
     assert not unseeded_constructions("ck.seed_everything(0)\nae = aem.ConvAutoencoder(16)\n", classes)
     assert not unseeded_constructions("g = torch.Generator().manual_seed(0)\n", classes)
+    assert unseeded_constructions("g = torch.Generator().manual_seed(0)\nae = ConvAutoencoder(16)\n", classes)
     assert not unseeded_constructions("def f():\n    torch.manual_seed(0)\n    return Generator()\n", classes)
     assert "ConvAutoencoder" in model_classes() and "SliceRNN" in model_classes()
