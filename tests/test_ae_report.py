@@ -183,3 +183,73 @@ def test_denoiser_note_says_when_a_classical_denoiser_beats_the_autoencoder():
     note = ae_report.denoiser_note({"noisy input": 20.0, "total variation": 23.1, "denoising autoencoder": 22.0},
                                    epochs=30, n_train=34561)
     assert "1.1 dB below total variation" in note
+
+
+# ------------------------------------------------------------ mutation-test additions
+
+def test_target_findings_give_the_autoencoders_probe_accuracy_before_pcas():
+    assert ae_report.target_findings(ae_result())[0].endswith("its codes' probe accuracy is 0.628 against PCA's 0.616")
+
+
+def test_target_findings_give_each_methods_growth_in_error_from_training_to_test_images():
+    lines = ae_report.target_findings(ae_result())   # AE 0.025 -> 0.0276, PCA 0.0299 -> 0.0287
+    assert "the autoencoder: MSE 0.0250 on training images, 0.0276 on test images (+10%)" in lines
+    assert "PCA: MSE 0.0299 on training images, 0.0287 on test images (-4%)" in lines
+
+
+def test_target_findings_count_an_anomaly_auc_below_one_half_as_standard_errors_from_chance_too():
+    from coursekit.metrics import auc_standard_error
+
+    lines = ae_report.target_findings(ae_result(anomaly_n_test_pneumonia=390, anomaly_n_test_normal=234))
+    se = auc_standard_error(0.463, 390, 234)   # PCA's AUC is below chance: the distance is still positive
+    assert f"normal test X-rays), {0.037 / se:.1f} standard errors from chance, so it reconstructs pneumonia X-rays " \
+           "better" in lines[-1]
+
+
+def test_sweep_table_reads_each_column_from_its_own_key():
+    sweep = sweep_result({2: 0.91})
+    sweep["ae_best_epoch_d002"] = 7
+    assert ae_report.sweep_table(sweep).loc[2].to_dict() == pytest.approx(
+        {"AE test MSE": 0.91 * 0.025, "PCA test MSE": 0.025, "AE / PCA": 0.91, "probe on AE codes": 0.6,
+         "probe on PCA codes": 0.5, "AE best epoch": 7})
+
+
+def test_sweep_findings_do_not_count_a_tie_in_probe_accuracy_as_the_autoencoder_being_better():
+    table = ae_report.sweep_table(sweep_result({2: 0.91, 16: 0.96, 32: 0.95}))
+    table.loc[16, "probe on PCA codes"] = 0.6   # the same as the autoencoder's codes
+    assert "better input for the linear probe at 1 of 3 sizes" in ae_report.sweep_findings(table)
+
+
+def test_datasets_table_reads_each_column_from_its_own_key():
+    result = datasets_result(bloodmnist=(0.87, 30))
+    result.update(n_train_bloodmnist=11959, ae_probe_acc_bloodmnist=0.71, pca_probe_acc_bloodmnist=0.62)
+    assert ae_report.datasets_table(result).loc["bloodmnist"].to_dict() == pytest.approx(
+        {"training images": 11959, "AE test MSE": 0.0087, "PCA test MSE": 0.01, "AE / PCA": 0.87,
+         "AE MSE, training images": 0.0087 / 1.1, "PCA MSE, training images": 0.01, "probe on AE codes": 0.71,
+         "probe on PCA codes": 0.62, "AE best epoch": 30})
+
+
+def test_datasets_findings_speak_of_several_sets_still_improving_in_the_plural():
+    table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 30), bloodmnist=(0.87, 30)))
+    text = ae_report.datasets_findings(table, ae_result(**{f"ae_train_loss_epoch_{e:03d}": 0.03 for e in range(1, 31)}))
+    assert "On organamnist and bloodmnist the best validation epoch is the last of 30: those autoencoders were " \
+           "still improving" in text
+
+
+def test_datasets_findings_do_not_call_a_set_whose_best_epoch_came_before_the_last_still_improving():
+    table = ae_report.datasets_table(datasets_result(organamnist=(0.96, 4), bloodmnist=(0.87, 29)))
+    text = ae_report.datasets_findings(table, ae_result(**{f"ae_train_loss_epoch_{e:03d}": 0.03 for e in range(1, 31)}))
+    assert "still improving" not in text
+
+
+def test_denoiser_note_without_classical_denoisers_gives_the_gain_alone():
+    note = ae_report.denoiser_note({"noisy input": 20.0, "denoising autoencoder": 22.0}, epochs=30, n_train=34561)
+    assert note == "The denoising autoencoder gains 2.0 dB over the noisy input."
+
+
+def test_denoiser_note_never_takes_the_noisy_input_for_a_classical_denoiser():
+    # the Gaussian filter here is worse than its input: the best classical denoiser is still the filter
+    note = ae_report.denoiser_note({"noisy input": 20.0, "Gaussian filter": 19.5, "denoising autoencoder": 22.0},
+                                   epochs=30, n_train=34561)
+    assert note == ("The denoising autoencoder gains 2.0 dB over the noisy input, 2.5 dB above Gaussian filter, "
+                    "the best classical denoiser here.")
