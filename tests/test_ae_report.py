@@ -253,3 +253,10 @@ def test_denoiser_note_never_takes_the_noisy_input_for_a_classical_denoiser():
                                    epochs=30, n_train=34561)
     assert note == ("The denoising autoencoder gains 2.0 dB over the noisy input, 2.5 dB above Gaussian filter, "
                     "the best classical denoiser here.")
+
+
+def test_target_findings_claim_no_direction_for_an_anomaly_auc_of_exactly_one_half():
+    """An AUC of 0.5 was read as 'reconstructs pneumonia X-rays better than normal ones more often than not'."""
+    line = ae_report.target_findings(ae_result(anomaly_pca_auc=0.5))[-1]
+    assert line == "anomaly AUC of PCA's error: 0.500, so it reconstructs pneumonia X-rays worse than normal ones " \
+                   "as often as better"
