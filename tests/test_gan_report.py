@@ -281,3 +281,121 @@ def test_recipe_table_wants_a_list_of_runs_not_one_run():
     run = {"hinge_fd": 5.0, "fd_real_floor": 1.0, "git_commit": "abc", "device": "cpu"}
     with pytest.raises(TypeError, match=r"runs: expected a list of results"):
         gan_report.recipe_table(run)
+
+
+# ------------------------------------------------------------ mutation-test additions
+
+def test_targets_findings_say_an_fd_of_exactly_twice_the_floor_meets_its_target():
+    assert "2.0 times the floor (at most 2: met)" in gan_report.targets_findings(gan_result(fd=2.0, floor=1.0))
+
+
+def test_targets_findings_say_a_class_accuracy_ratio_of_exactly_the_minimum_meets_its_target():
+    assert "recognised 0.80 times as often as real test images (at least 0.8: met)" in \
+        gan_report.targets_findings(gan_result(ratio=0.8))
+
+
+def test_targets_findings_give_precision_and_recall_each_in_its_place():
+    assert "its precision is 0.40 and its recall 0.60 " in gan_report.targets_findings(gan_result(precision=0.4, recall=0.6))
+
+
+def test_targets_findings_give_tstr_as_a_share_of_trtr_and_say_when_the_samples_teach_only_part():
+    text = gan_report.targets_findings(gan_result(tstr=0.5, trtr=0.8))
+    assert text.endswith("reaches 0.50 accuracy on real test images, 62% of the 0.80 it reaches when trained on real "
+                         "ones: the samples teach only part of what the real images teach.")
+
+
+def test_trajectory_findings_read_the_last_epoch_alone_when_there_are_fewer_than_three():
+    assert gan_report.trajectory_findings({1: 9.0, 2: 5.0}, floor=1.0).startswith(
+        "Over the last 1 of its 2 epochs the DCGAN's FD stays between 5.00 and 5.00 and ends at 5.00")
+
+
+def test_trajectory_findings_end_at_the_last_epoch_whatever_the_order_of_the_dict():
+    assert "ends at 1.90: within" in gan_report.trajectory_findings({3: 1.9, 1: 9.0, 2: 2.5}, floor=1.0)
+
+
+def test_trajectory_findings_say_an_fd_ending_at_exactly_the_target_is_within_it():
+    assert gan_report.trajectory_findings({1: 9.0, 2: 2.0}, floor=1.0).endswith("ends at 2.00: within the target of 2.00.")
+
+
+def test_recipe_table_gives_each_recipe_its_own_epochs_and_generator_size():
+    run = recipes_run(base=(5.0, 0.4, 0.6, None), wide=(3.0, 0.5, 0.5, None))
+    run.update(base_epochs=30, base_parameters=3_500_000, wide_epochs=20, wide_parameters=14_000_000)
+    table = gan_report.recipe_table([run])
+    assert table.loc["base", ["epochs", "G parameters"]].tolist() == [30, 3_500_000]
+    assert table.loc["wide", ["epochs", "G parameters"]].tolist() == [20, 14_000_000]
+
+
+def test_recipe_table_refuses_a_list_of_something_other_than_results():
+    with pytest.raises(TypeError, match=r"runs: expected a list of results \(dicts\).*got list$"):
+        gan_report.recipe_table(["benchmarks/results/gan_recipes.json"])
+
+
+def test_same_yardstick_takes_floors_equal_up_to_rounding_as_one_classifiers():
+    assert gan_report.same_yardstick(1.2700000001, 1.27)
+
+
+def test_same_yardstick_tells_apart_floors_that_differ_in_the_second_decimal():
+    assert not gan_report.same_yardstick(1.28, 1.27)
+
+
+def test_recipe_findings_give_the_chosen_recipes_test_scores_each_in_its_place():
+    run = recipes_run(floor=2.0, base=(5.0, 0.4, 0.6, 4.0), wide=(3.0, 0.5, 0.5, 4.5))
+    text = gan_report.recipe_findings(gan_report.recipe_table([run]), {})
+    assert "`base` scores on the test images an FD of 5.00 (2.5 times the floor), precision 0.40 and recall 0.60: " \
+           "it misses the targets." in text
+
+
+def test_without_validation_scores_the_closest_recipe_is_described_by_its_fd_over_floor_and_its_own_scores():
+    table = gan_report.recipe_table([recipes_run(floor=2.0, base=(5.0, 0.4, 0.6, None))])
+    assert gan_report.recipe_findings(table, {}).endswith(
+        "not even the closest to its floor, base: 2.5 times the floor, with precision 0.40 and recall 0.60.")
+
+
+def test_without_validation_scores_several_recipes_meeting_the_targets_meet_them_among_all_looks():
+    table = gan_report.recipe_table([recipes_run(base=(1.9, 0.6, 0.6, None), wide=(1.8, 0.6, 0.6, None),
+                                                 ema=(5.0, 0.4, 0.6, None))])
+    assert "On the test images base, wide meet both targets, the best of 3 looks at the test set" in \
+        gan_report.recipe_findings(table, {})
+
+
+def test_truncation_findings_count_a_recall_of_exactly_one_half_as_reaching_it():
+    sweep = gan_report.truncation_table({**gan_result(fd=1.9, precision=0.7, recall=0.5), "trunc_psi090_fd": 3.0,
+                                         "trunc_psi090_precision": 0.6, "trunc_psi090_recall": 0.4})
+    assert gan_report.truncation_findings(sweep, floor=1.0).startswith("On the test images psi = 1 meets all three")
+
+
+def test_truncation_findings_count_an_fd_of_exactly_twice_the_floor_as_meeting_it():
+    sweep = gan_report.truncation_table({**gan_result(fd=2.0, precision=0.6, recall=0.6), "trunc_psi090_fd": 3.0,
+                                         "trunc_psi090_precision": 0.6, "trunc_psi090_recall": 0.6})
+    assert gan_report.truncation_findings(sweep, floor=1.0).startswith("On the test images psi = 1 meets all three")
+
+
+def test_truncation_findings_list_the_psi_that_meet_the_targets_in_increasing_order():
+    sweep = gan_report.truncation_table({**gan_result(fd=1.5, precision=0.6, recall=0.6), "trunc_psi090_fd": 1.8,
+                                         "trunc_psi090_precision": 0.6, "trunc_psi090_recall": 0.6})
+    assert gan_report.truncation_findings(sweep, floor=1.0).startswith("On the test images psi = 0.9, 1 meets")
+
+
+def test_ladder_findings_read_precision_and_recall_each_on_its_own_blur():
+    q = {"fd": 4.0, "precision": 0.30, "recall": 0.6}   # three different blurs
+    text = gan_report.ladder_findings(ladder(), {"base": q}, None)
+    assert (f"its precision (0.30) matches {gan_report.as_blur(ladder(), 'precision', 0.30)} and its recall (0.60) "
+            f"{gan_report.as_blur(ladder(), 'recall', 0.6)}.") in text
+
+
+def test_ladder_findings_blame_precision_only_when_recall_is_better_than_at_the_same_fd():
+    # precision worse than the blur at the same FD, but recall worse too: no "covers the data better"
+    text = gan_report.ladder_findings(ladder(), {"base": {"fd": 4.0, "precision": 0.30, "recall": 0.4}}, None)
+    assert "missing detail" not in text
+
+
+def test_ladder_findings_blame_precision_only_when_it_is_worse_than_at_the_same_fd():
+    # recall better than the blur at the same FD, but precision better too
+    text = gan_report.ladder_findings(ladder(), {"base": {"fd": 4.0, "precision": 0.6, "recall": 0.6}}, None)
+    assert "missing detail" not in text
+
+
+def test_ladder_findings_do_not_call_noise_at_the_floor_below_it():
+    flat = {**ladder(), ("noise", 0.05): {"fd": 1.0, "precision": 0.7, "recall": 0.7}}
+    text = gan_report.ladder_findings(flat, {"base": {"fd": 4.0, "precision": 0.4, "recall": 0.6}}, None)
+    assert text.endswith("an FD of 1.00 against a floor of 1.00.")
