@@ -534,3 +534,187 @@ def test_plain_log_labels_leave_minor_ticks_unlabelled_over_many_decades():
     assert {t.get_text() for t in ax.yaxis.get_minorticklabels()} == {""}   # 2 and 5 in each of 6 decades would crowd
     assert "0.001" in {t.get_text() for t in ax.yaxis.get_majorticklabels()}
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# mutation-test additions
+# --------------------------------------------------------------------------
+
+def test_show_images_draws_grayscale_between_the_vmin_and_vmax_it_is_given():
+    fig = viz.show_images(torch.rand(2, 1, 8, 8), vmin=-1.0, vmax=2.0)
+    assert [ax.images[0].get_clim() for ax in fig.axes] == [(-1.0, 2.0)] * 2
+
+
+def test_show_images_draws_grayscale_in_the_cmap_it_is_given():
+    assert viz.show_images(torch.rand(2, 1, 8, 8), cmap="viridis").axes[0].images[0].get_cmap().name == "viridis"
+
+
+def test_show_images_refuses_vmin_equal_to_vmax():
+    with pytest.raises(ValueError, match="need vmin < vmax; got vmin=0.5, vmax=0.5"):
+        viz.show_images(torch.rand(2, 1, 8, 8), vmin=0.5, vmax=0.5)
+
+
+def test_show_images_uses_no_more_columns_than_images():
+    fig = viz.show_images(torch.rand(3, 1, 8, 8))                     # ncols=8 by default
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (1, 3)
+
+
+def test_show_images_draws_rgb_with_vmin_black_and_vmax_white():
+    x = 2 * torch.rand(1, 3, 8, 8) - 1                                 # in [-1, 1]
+    fig = viz.show_images(x, vmin=-1.0, vmax=1.0)
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), ((x[0] + 1) / 2).permute(1, 2, 0).numpy(),
+                               rtol=1e-6)
+
+
+def test_show_images_clips_rgb_to_its_display_range_itself_without_matplotlibs_warning(caplog):
+    x = torch.full((1, 3, 8, 8), 0.5)
+    x[0, :, 0, 0] = 1.5                                                # overshoots vmax=1
+    with caplog.at_level("WARNING", logger="matplotlib"):
+        drawn = np.asarray(viz.show_images(x).axes[0].images[0].get_array())
+    assert drawn.max() == 1.0 and drawn[1, 1, 0] == pytest.approx(0.5)
+    assert not [r for r in caplog.records if "Clipping input data" in r.getMessage()]
+
+
+def test_show_images_shows_slice_d_over_2_of_a_volume_of_even_depth():
+    volume = torch.zeros(1, 1, 8, 16, 16)
+    volume[:, :, 4] = 0.7                                              # D // 2 = 4, not 3
+    np.testing.assert_allclose(viz.show_images(volume).axes[0].images[0].get_array(), np.full((16, 16), 0.7),
+                               rtol=1e-6)
+
+
+def test_compare_titles_measure_psnr_and_ssim_with_the_data_range_given():
+    clean, noisy = pair()
+    fig = viz.compare({"noisy": noisy, "clean": clean}, reference="clean", data_range=2.0)
+    p = metrics.psnr(noisy, clean, data_range=2.0).item()
+    s = metrics.ssim(noisy, clean, data_range=2.0).item()
+    assert titles(fig)[0] == f"noisy\nPSNR {p:.2f} dB, SSIM {s:.3f}"
+
+
+def test_compare_error_maps_share_one_colour_scale_set_by_the_largest_error():
+    clean, noisy = pair()
+    fig = viz.compare({"noisy": noisy, "mild": clean + 0.1 * (noisy - clean), "clean": clean}, reference="clean",
+                      errors=True)
+    error_images = [ax.images[0] for ax in fig.axes if ax.get_title().startswith("|")]
+    largest = float((noisy - clean).abs().max())
+    assert [im.get_clim() for im in error_images] == [(0.0, pytest.approx(largest))] * 2
+
+
+def test_compare_draws_images_between_the_vmin_and_vmax_it_is_given():
+    clean, noisy = pair()
+    fig = viz.compare({"noisy": noisy, "clean": clean}, vmin=-0.5, vmax=1.5)
+    assert [ax.images[0].get_clim() for ax in fig.axes] == [(-0.5, 1.5)] * 2
+
+
+def test_kernel_panel_centres_a_signed_output_on_its_largest_magnitude_either_side():
+    out = np.array([[-0.5, 0.0], [1.0, 2.0]])                         # more positive than negative
+    assert viz.kernel_panel(None, {"d": out}).axes[0].images[0].get_clim() == (-2.0, 2.0)
+
+
+def test_kernel_panel_draws_an_output_reaching_exactly_1_on_the_fixed_gray_scale():
+    out = np.array([[0.2, 0.5], [0.7, 1.0]])
+    im = viz.kernel_panel(None, {"blur": out}).axes[0].images[0]
+    assert im.get_cmap().name == viz.CMAP_IMAGE and im.get_clim() == (0.0, 1.0)
+
+
+def test_kernel_panel_draws_an_output_beyond_1_in_gray_on_its_own_range():
+    out = np.array([[0.5, 1.0], [2.0, 4.0]])
+    im = viz.kernel_panel(None, {"x4": out}).axes[0].images[0]
+    assert im.get_cmap().name == viz.CMAP_IMAGE and im.get_clim() == (0.5, 4.0)
+
+
+def test_kernel_panel_refuses_an_image_with_nan():
+    with pytest.raises(ValueError, match=r"outputs\['bad'\]: contains NaN or Inf"):
+        viz.kernel_panel(None, {"bad": np.array([[0.0, np.nan], [0.0, 0.0]])})
+
+
+def test_plot_history_puts_a_capitalised_loss_on_the_loss_panel():
+    fig = viz.plot_history({"KL_Loss": [1.0, 0.5], "val_auc": [0.6, 0.7]})
+    assert [labels(ax) for ax in fig.axes] == [["KL_Loss"], ["val_auc"]]
+
+
+def test_plot_history_takes_one_key_as_a_string():
+    assert [labels(ax) for ax in viz.plot_history(HISTORY, keys="val_auc").axes] == [["val_auc"]]
+
+
+def test_plot_history_marks_the_points_of_a_short_history_only():
+    short = viz.plot_history({"train_loss": [1.0] * 30}).axes[0].lines[0]
+    long = viz.plot_history({"train_loss": [1.0] * 31}).axes[0].lines[0]
+    assert short.get_marker() == "o" and long.get_marker() == "None"
+
+
+def test_plot_ladder_titles_and_labels_its_panels(ladder):
+    fig = viz.plot_ladder(ladder)
+    assert titles(fig) == ["FD to the reference", "precision", "recall"]
+    assert [ax.get_xlabel() for ax in fig.axes] == ["blur sigma (px)"] * 3
+
+
+def test_plot_ladder_keeps_precision_and_recall_on_the_unit_scale(ladder):
+    _, precision, recall = viz.plot_ladder(ladder).axes
+    assert precision.get_ylim() == recall.get_ylim() == (0, 1)
+
+
+def test_plot_ladder_legend_names_an_fd_target_drawn_on_the_first_panel_only(ladder):
+    fig = viz.plot_ladder(ladder, targets={"fd": 2.0})
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["real images, blur", "target"]
+
+
+def test_plot_ladder_draws_a_recall_target_on_the_recall_panel(ladder):
+    recall = viz.plot_ladder(ladder, targets={"recall": 0.5}).axes[2]
+    assert [line.get_label() for line in recall.lines] == ["real images, blur", "target"]
+
+
+def test_plot_ladder_refuses_more_marks_than_colours_besides_the_ladders(ladder):
+    marks = {f"run {i}": {"fd": 5.0, "precision": 0.4, "recall": 0.6} for i in range(len(viz.PALETTE))}
+    with pytest.raises(ValueError, match="at most 7 marks; got 8"):
+        viz.plot_ladder(ladder, marks=marks)
+
+
+def test_plot_roc_keeps_the_legend_of_three_models_in_the_corner():
+    y, scores = roc_case()
+    three = {**scores, "third": scores["CNN"] ** 2}
+    ax = rendered(viz.plot_roc(y, three)).axes[0]
+    assert ax.get_legend().get_window_extent().overlaps(ax.get_window_extent())
+
+
+def test_plot_roc_refuses_more_models_than_palette_colours():
+    y, scores = roc_case()
+    with pytest.raises(ValueError, match="at most 8 curves"):
+        viz.plot_roc(y, {f"m{i}": scores["CNN"] for i in range(9)})
+
+
+def test_plot_roc_refuses_scores_with_nan():
+    y, scores = roc_case()
+    bad = scores["CNN"].copy()
+    bad[0] = np.nan
+    with pytest.raises(ValueError, match=r"scores\['CNN'\]: contains NaN"):
+        viz.plot_roc(y, {"CNN": bad})
+
+
+def test_plot_roc_refuses_labels_other_than_0_and_1():
+    y, scores = roc_case()
+    with pytest.raises(ValueError, match=r"both labels 0 and 1.*got labels \[1, 2\]"):
+        viz.plot_roc(y + 1, scores)
+
+
+def test_plot_roc_refuses_labels_of_two_columns():
+    y, scores = roc_case()
+    with pytest.raises(ValueError, match=r"\(N,\) or \(N, 1\) binary labels"):
+        viz.plot_roc(np.stack([1 - y, y], 1), scores)
+
+
+def test_plot_roc_is_titled_roc_by_default_and_labels_its_axes():
+    y, scores = roc_case()
+    ax = viz.plot_roc(y, scores).axes[0]
+    assert ax.get_title() == "ROC"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("false positive rate (1 - specificity)",
+                                                  "true positive rate (sensitivity)")
+
+
+def test_plain_log_labels_leave_minor_ticks_unlabelled_beyond_two_decades():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [1.0, 300.0])                                      # about 2.5 decades
+    ax.set_yscale("log")
+    ax.set_ylim(1.0, 300.0)
+    viz.plain_log_labels(ax.yaxis)
+    fig.canvas.draw()
+    assert {t.get_text() for t in ax.yaxis.get_minorticklabels()} == {""}
