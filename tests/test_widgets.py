@@ -289,3 +289,103 @@ def test_kernel_view_refuses_an_image_outside_0_1_with_the_fix(image):
     """A 0-255 image came out all white after the identity kernel."""
     with pytest.raises(ValueError, match="Divide by 255"):
         widgets.kernel_view(image * 255, "identity")
+
+
+# ------------------------------------------------------------ mutation-test additions
+
+def test_a_blur_of_size_1_is_the_one_weight_1():
+    assert widgets.kernel("box blur", 1).tolist() == [[1.0]] and widgets.kernel("gaussian blur", 1).tolist() == [[1.0]]
+
+
+def test_a_larger_gaussian_blur_has_sigma_of_one_sixth_of_its_size():
+    k = widgets.kernel("gaussian blur", 9)                          # sigma = 1.5
+    assert k[4, 5] / k[4, 4] == pytest.approx(np.exp(-1 / (2 * 1.5**2)), rel=1e-5)
+
+
+def test_the_3x3_gaussian_blur_is_the_binomial_kernel():
+    np.testing.assert_allclose(widgets.kernel("gaussian blur"), np.outer([1, 2, 1], [1, 2, 1]) / 16)
+
+
+def test_sharpen_is_the_identity_minus_the_laplacian():
+    np.testing.assert_array_equal(widgets.kernel("sharpen"), widgets.kernel("identity") - widgets.kernel("laplacian"))
+
+
+def test_sobel_x_responds_positively_to_an_edge_brightening_to_the_right_and_sobel_y_downwards():
+    x = np.zeros((8, 8), dtype=np.float32)
+    x[:, 4:] = 1.0
+    assert widgets.apply_kernel(x, "sobel x")[4, 4] > 0 and np.allclose(widgets.apply_kernel(x, "sobel y"), 0)
+    assert widgets.apply_kernel(x.T, "sobel y")[4, 4] > 0 and np.allclose(widgets.apply_kernel(x.T, "sobel x"), 0)
+
+
+def test_kernel_gives_a_copy_that_the_caller_may_change():
+    widgets.kernel("sobel x")[1, 1] = 99.0
+    assert widgets.KERNELS["sobel x"][1, 1] == 0.0
+
+
+def test_apply_kernel_pads_a_non_square_kernel_along_the_right_axes(image):
+    k = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)              # 1 x 3
+    np.testing.assert_allclose(widgets.apply_kernel(image, k), ndimage.correlate(image, k, mode="mirror"), atol=1e-5)
+
+
+def test_static_panel_titles_each_setting_by_its_values_by_default(image):
+    fig = widgets.static_panel(lambda name, size: image, [{"name": "box blur", "size": 5}])
+    assert [ax.get_title() for ax in fig.axes] == ["name=box blur, size=5"]
+    plt.close("all")
+
+
+def test_static_panel_shows_the_original_first(image):
+    fig = widgets.static_panel(lambda name: widgets.apply_kernel(image, name),
+                               [{"name": "identity"}, {"name": "laplacian"}], titles=["identity", "laplacian"],
+                               original=image)
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["input", "identity", "laplacian"]
+    plt.close("all")
+
+
+def test_static_panel_puts_its_suptitle_over_the_panels(image):
+    fig = widgets.static_panel(lambda a: image, [{"a": 1}], suptitle="one setting")
+    assert [t.get_text() for t in fig.texts] == ["one setting"]
+    plt.close("all")
+
+
+def test_static_panel_puts_five_panels_per_row_by_default(image):
+    fig = widgets.static_panel(lambda a: image, [{"a": i} for i in range(6)])
+    assert len({round(ax.get_position().y0, 3) for ax in fig.axes}) == 2
+    assert len({round(ax.get_position().x0, 3) for ax in fig.axes}) == 5
+    plt.close("all")
+
+
+def test_static_panel_draws_panels_of_the_size_it_is_given(image):
+    fig = widgets.static_panel(lambda a: image, [{"a": 1}, {"a": 2}], size=3.0)
+    assert fig.get_size_inches()[0] == pytest.approx(6.0 * max(1.0, 20 / 16))
+    plt.close("all")
+
+
+def test_static_panel_refuses_fewer_titles_than_settings(image):
+    with pytest.raises(ValueError, match="got 1 titles for 2 settings"):
+        widgets.static_panel(lambda a: image, [{"a": 1}, {"a": 2}], titles=["one"])
+
+
+def test_explore_draws_its_static_panel_with_its_ncols_and_size_and_closes_it(image, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    widgets.explore(lambda a: image, {"a": (0, 10)}, settings=[{"a": i} for i in range(4)], ncols=2, size=1.0)
+    fig = shown[0]
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (2, 2)
+    assert fig.get_size_inches()[0] == pytest.approx(2.0 * 20 / 16)
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_kernel_explorer_offers_every_kernel_and_blur_sizes_3_to_9(image, monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    name, size = widgets.kernel_explorer(image).children[:2]
+    assert list(name.options) == list(widgets.KERNELS)
+    assert (size.min, size.max, size.step) == (3, 9, 2)
+    plt.close("all")
+
+
+def test_kernel_explorer_static_panel_shows_the_image_first(image, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    widgets.kernel_explorer(image, names=["identity", "sobel x"])
+    assert [ax.get_title() for ax in shown[0].axes if ax.get_title()] == ["input", "identity", "sobel x"]
+    plt.close("all")
