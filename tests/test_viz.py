@@ -658,6 +658,12 @@ def test_plot_ladder_legend_names_an_fd_target_drawn_on_the_first_panel_only(lad
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["real images, blur", "target"]
 
 
+def test_plot_ladder_legend_names_a_target_given_without_an_fd_target(ladder):
+    """The legend was read from the FD panel alone, so a precision target was drawn but not named."""
+    fig = viz.plot_ladder(ladder, targets={"precision": 0.5})
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["real images, blur", "target"]
+
+
 def test_plot_ladder_draws_a_recall_target_on_the_recall_panel(ladder):
     recall = viz.plot_ladder(ladder, targets={"recall": 0.5}).axes[2]
     assert [line.get_label() for line in recall.lines] == ["real images, blur", "target"]

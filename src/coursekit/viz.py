@@ -444,7 +444,11 @@ def plot_ladder(ladder: Mapping, marks: Mapping | None = None, targets: Mapping 
         else:
             ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=TITLE_FONTSIZE - 1)
+    legend = {}                                        # label -> handle, in the order first drawn
+    for ax in axes:                                    # a target may sit on any one panel
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="outside right upper", fontsize=TITLE_FONTSIZE - 1)
     return fig
 
 
