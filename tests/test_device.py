@@ -144,3 +144,130 @@ def test_print_config_reports_versions_device_profile_and_data(capsys, monkeypat
     out = capsys.readouterr().out
     for word in ("coursekit", "torch", "device:", "profile: quick", "data folder"):
         assert word in out
+
+
+def test_mps_is_chosen_on_a_mac_without_cuda(monkeypatch):
+    monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device, "_mps_available", lambda: True)
+    assert device.get_device() == torch.device("mps")
+
+
+def test_asking_for_mps_where_it_is_missing_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(device, "_mps_available", lambda: False)
+    with pytest.raises(ValueError, match=r"device 'mps' was asked for, but Apple MPS is not available here"):
+        device.get_device("mps")
+
+
+def test_device_present_denies_devices_other_than_the_cpu_cuda_and_mps():
+    assert not device.device_present("meta")
+
+
+def test_a_model_runs_where_its_buffers_are_when_it_has_no_parameters():
+    # "meta" holds no data: a device that differs from the default one without a GPU
+    assert device.model_device(torch.nn.BatchNorm1d(2, affine=False, device="meta")) == torch.device("meta")
+
+
+def test_there_is_no_mixed_precision_on_mps():
+    assert device.amp_dtype("mps") is None
+    assert not device.grad_scaler("mps").is_enabled()
+
+
+@pytest.mark.filterwarnings("ignore:CUDA is not available")    # torch.autocast's, on a machine without a GPU
+def test_autocast_disabled_on_cuda_is_a_no_op(monkeypatch):
+    import contextlib
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    assert isinstance(device.autocast("cuda", enabled=False), contextlib.nullcontext)
+    assert isinstance(device.autocast("cuda"), torch.autocast)
+
+
+@pytest.mark.parametrize("capability, enabled, scaled", [((7, 5), True, True), ((7, 5), False, False),
+                                                         ((8, 0), True, False)],
+                         ids=["float16", "float16-disabled", "bfloat16"])
+def test_the_loss_scaler_is_on_for_float16_only_and_only_when_enabled(monkeypatch, capability, enabled, scaled):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)    # else GradScaler disables itself
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert device.grad_scaler("cuda", enabled=enabled).is_enabled() is scaled
+
+
+def test_seed_everything_seeds_python_random():
+    import random
+
+    device.seed_everything(3)
+    a = random.random()
+    device.seed_everything(3)
+    assert random.random() == a
+
+
+@pytest.mark.parametrize("draw", [lambda: torch.rand(3).tolist(), lambda: np.random.rand(3).tolist()],
+                         ids=["torch", "numpy"])
+def test_seed_everything_with_different_seeds_draws_differently(draw):
+    device.seed_everything(1)
+    a = draw()
+    device.seed_everything(2)
+    assert draw() != a
+
+
+@pytest.fixture
+def restore_determinism(monkeypatch):
+    """seed_everything(deterministic=True) changes process-wide settings: put them back after the test."""
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "unset-by-test")   # records the variable's state to restore...
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")                     # ...then unsets it, as a fresh process has it
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    was = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    yield
+    torch.use_deterministic_algorithms(was[0], warn_only=was[1])
+
+
+def test_seed_everything_deterministic_asks_for_deterministic_kernels(restore_determinism):
+    import os
+
+    device.seed_everything(0, deterministic=True)
+    assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.backends.cudnn.benchmark is False
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+
+
+def test_seed_everything_without_deterministic_leaves_deterministic_kernels_on(restore_determinism):
+    device.seed_everything(0, deterministic=True)
+    device.seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+def test_config_reports_the_active_profile_and_the_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSEKIT_PROFILE", "full")
+    monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path))
+    c = device.config()
+    assert c["profile"] == "full" and c["data_dir"] == str(tmp_path)
+
+
+def test_config_on_a_gpu_reports_its_name_memory_in_gib_and_mixed_precision(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda device=None: SimpleNamespace(name="Tesla T4", total_memory=15 * 2**30))
+    c = device.config()
+    assert (c["device"], c["device_name"], c["device_memory_gb"], c["amp"]) == ("cuda:1", "Tesla T4", 15.0, "float16")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sysconf"), reason="the OS reports no physical memory")
+def test_config_on_the_cpu_reports_the_cores_and_the_memory(monkeypatch):
+    import os
+
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
+    c = device.config()
+    assert c["device"] == "cpu" and c["amp"] == "off" and f"{os.cpu_count()} cores" in c["device_name"]
+    assert c["device_memory_gb"] > 0
+
+
+def test_print_config_shows_the_device_memory(capsys, monkeypatch):
+    facts = dict(python="3.11", torch="2.3", coursekit="0", device="cuda", device_name="Tesla T4",
+                 device_memory_gb=15.0, amp="float16", profile="quick", data_dir="d")
+    monkeypatch.setattr(device, "config", lambda: facts)
+    device.print_config()
+    assert "device: cuda (Tesla T4, 15.0 GiB); mixed precision: float16" in capsys.readouterr().out
