@@ -189,3 +189,105 @@ def test_phantoms_reject_bad_sizes(size):
 def test_fallback_rejects_bad_n():
     with pytest.raises(ValueError, match="n must be a positive int"):
         phantoms.fallback_dataset("pneumoniamnist", "train", n=0)
+
+
+# ------------------------------------------------------- more of the spec
+
+def _lesion(seed, size=64):
+    """The opacities a lesion adds to the chest drawn from the same seed."""
+    sick = phantoms.chest_phantom(size, lesion=True, rng=np.random.default_rng(seed))
+    return sick - phantoms.chest_phantom(size, lesion=False, rng=np.random.default_rng(seed))
+
+
+def test_a_lesion_is_one_or_two_opacities():
+    from scipy import ndimage
+
+    counts = {ndimage.label(_lesion(seed) > 0.05)[1] for seed in range(20)}
+    assert counts == {1, 2}
+
+
+def test_lesions_appear_in_either_lung():
+    sides = {"left" if np.argmax(_lesion(seed).max(axis=0)) < 32 else "right" for seed in range(20)}
+    assert sides == {"left", "right"}
+
+
+def test_shepp_logan_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="size must be an int >= 8"):
+        phantoms.shepp_logan(4)
+
+
+def test_phantoms_take_a_numpy_integer_size():
+    assert phantoms.chest_phantom(np.int64(16)).shape == (16, 16)
+    assert phantoms.shepp_logan(np.int64(16)).shape == (16, 16)
+
+
+def test_is_3d_tells_volumes_from_images_and_refuses_an_unknown_flag():
+    assert phantoms.is_3d("organmnist3d") and not phantoms.is_3d("organamnist")
+    with pytest.raises(ValueError, match="unknown MedMNIST flag"):
+        phantoms.is_3d("organ3d")
+
+
+def test_abnormal_class_reads_names_in_any_case():
+    assert phantoms.abnormal_class(["Malignant", "Normal"]) == 0
+
+
+def test_abnormal_class_is_1_when_both_names_sound_normal():
+    assert phantoms.abnormal_class({"0": "normal", "1": "benign"}) == 1
+
+
+def test_fallback_labels_are_shuffled_not_in_class_order():
+    _, labels = phantoms.fallback_dataset("pneumoniamnist", "val", n=40)
+    y = labels[:, 0]
+    assert not np.array_equal(y, np.arange(40) % 2) and not np.array_equal(y, np.sort(y))
+
+
+def test_fallback_images_are_the_phantoms_times_255_rounded(monkeypatch):
+    # flat stand-ins for the chest: 1.0 with a lesion, 0.5 without (127.5 rounds to 128)
+    monkeypatch.setattr(phantoms, "chest_phantom",
+                        lambda size, lesion, rng: np.full((size, size), 1.0 if lesion else 0.5, np.float32))
+    images, labels = phantoms.fallback_dataset("pneumoniamnist", "val", size=8, n=4)
+    expected = np.where(labels[:, 0] == 1, 255, 128)
+    np.testing.assert_array_equal(images, np.broadcast_to(expected[:, None, None], images.shape))
+
+
+def _finding_maps(split, size):
+    """Per label, the mean fallback chestmnist image with that finding minus the mean without it."""
+    images, labels = phantoms.fallback_dataset("chestmnist", split, size=size)
+    images = images.astype(np.float32)
+    return [images[labels[:, j] == 1].mean(axis=0) - images[labels[:, j] == 0].mean(axis=0)
+            for j in range(labels.shape[1])]
+
+
+def test_each_multilabel_finding_brightens_the_images_that_have_it():
+    # an opacity of 0.2-0.3 (51-77 levels) at its centre; chest-to-chest variation averages to about +-20
+    assert min(diff.max() for diff in _finding_maps("val", 28)) > 40
+
+
+def test_each_multilabel_finding_has_a_place_of_its_own():
+    peaks = {np.unravel_index(np.argmax(diff), diff.shape) for diff in _finding_maps("train", 28)}
+    assert len(peaks) == 14                           # chestmnist's 14 labels
+    assert {col < 14 for _, col in peaks} == {True, False}      # in both lungs
+
+
+def test_rgb_fallback_classes_are_stained_in_different_colours():
+    images, labels = phantoms.fallback_dataset("bloodmnist", "val")
+    colours = np.stack([images[labels[:, 0] == c].reshape(-1, 3).mean(axis=0) for c in range(8)])
+    distances = np.linalg.norm(colours[:, None] - colours[None], axis=-1)[np.triu_indices(8, 1)]
+    assert distances.min() > 3     # uint8 levels
+
+
+def test_3d_fallback_objects_grow_longer_with_the_class():
+    images, labels = phantoms.fallback_dataset("fracturemnist3d", "val")
+    volume = [(images[labels[:, 0] == c] > 128).mean() for c in range(3)]
+    assert volume[0] < volume[1] < volume[2]
+
+
+def test_3d_fallback_objects_turn_with_the_class():
+    images, labels = phantoms.fallback_dataset("fracturemnist3d", "val")
+    y, x = np.mgrid[:28, :28] - 13.5
+    angles = []
+    for c in (1, 2):                      # class 0 is round: it has no orientation
+        mask = (images[labels[:, 0] == c] > 128).mean(axis=(0, 1))   # (H, W) projection
+        mu20, mu02, mu11 = (mask * x * x).sum(), (mask * y * y).sum(), (mask * x * y).sum()
+        angles.append(0.5 * np.arctan2(2 * mu11, mu20 - mu02))
+    assert abs(angles[0] - angles[1]) > 0.5
