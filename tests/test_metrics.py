@@ -260,7 +260,7 @@ def test_image_metrics_reject_unknown_reduction(metric):
 
 
 @pytest.mark.parametrize("metric", [psnr, ssim])
-@pytest.mark.parametrize("data_range", [0, -1.0])
+@pytest.mark.parametrize("data_range", [0, -1.0, float("inf")])
 def test_data_range_must_be_positive(metric, data_range):
     with pytest.raises(ValueError, match="data_range must be a positive number"):
         metric(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), data_range=data_range)
@@ -332,6 +332,89 @@ def test_ssim_on_images_under_3_pixels_does_not_suggest_an_impossible_window():
     with pytest.raises(ValueError, match="at least 3 pixels") as err:
         ssim(x, x)
     assert "<= 2" not in str(err.value)
+
+
+@pytest.mark.parametrize("metric, argument", [(psnr, "data_range"), (ssim, "data_range"), (ssim, "win_size")])
+def test_a_bool_is_refused_as_a_number_argument(metric, argument):
+    x = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(TypeError, match=f"{argument} must be"):
+        metric(x, x.clone(), **{argument: True})
+
+
+def test_ssim_window_as_large_as_the_image_is_allowed_and_matches_skimage():
+    """win_size may equal the image size: one window, the whole 7x7 image."""
+    clean = generated_images(n=2, size=7)
+    noisy = degrade(clean, noise=0.05)
+    ours = ssim(t(noisy, torch.float64), t(clean, torch.float64), reduction="none")
+    np.testing.assert_allclose(ours.numpy(), skimage_ssim(noisy, clean, data_range=1.0), atol=1e-10)
+
+
+def test_ssim_window_larger_than_one_side_only_is_refused():
+    with pytest.raises(ValueError, match=r"win_size=7 exceeds the image size 16x5; pass an odd win_size <= 5"):
+        ssim(torch.rand(1, 1, 16, 5), torch.rand(1, 1, 16, 5))
+
+
+def test_ssim_on_images_exactly_3_pixels_wide_suggests_a_window_of_3():
+    x = torch.rand(1, 1, 3, 8)
+    with pytest.raises(ValueError, match=r"pass an odd win_size <= 3"):
+        ssim(x, x)
+
+
+def test_a_one_channel_image_3_pixels_wide_is_not_taken_for_channels_last():
+    x = torch.rand(1, 1, 8, 3, generator=torch.Generator().manual_seed(0))
+    assert ssim(x, x.clone(), win_size=3).item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_dark_0_255_images_scored_with_the_default_data_range_are_refused(metric):
+    """A dark 0-255 image reaches only 40, not 255: still far beyond data_range=1."""
+    x, y = 40 * torch.rand(2, 1, 16, 16), 40 * torch.rand(2, 1, 16, 16)
+    with pytest.raises(ValueError, match="0-255 images"):
+        metric(x, y)
+
+
+@pytest.mark.parametrize("data_range, peak", [(10.0, 0.1), (100.0, 2.0)],
+                         ids=["data_range exactly 10", "peak exactly a fiftieth"])
+def test_the_unit_images_refusal_starts_at_a_data_range_of_10_and_a_fiftieth_of_it(data_range, peak):
+    x = torch.full((1, 1, 8, 8), peak, dtype=torch.float64)
+    y = torch.zeros(1, 1, 8, 8, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"Images in \[0, 1\]\?"):
+        psnr(x, y, data_range=data_range)
+
+
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_nearly_black_images_are_scored_with_the_default_data_range(metric):
+    """The data_range=255 check is about ranges of 10 or more: dark [0, 1] images are not refused."""
+    gen = torch.Generator().manual_seed(0)
+    x, y = 0.01 * torch.rand(2, 1, 16, 16, generator=gen), 0.01 * torch.rand(2, 1, 16, 16, generator=gen)
+    assert torch.isfinite(metric(x, y))
+
+
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_one_image_far_below_0_is_still_scored_against_a_clean_one(metric):
+    """The [-1, 1] refusal needs *both* images below -data_range / 2."""
+    clean = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    undershoot = clean.clone()
+    undershoot[..., :4, :] = -0.8
+    assert torch.isfinite(metric(undershoot, clean))
+
+
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_two_images_far_below_0_are_scored_when_one_reaches_above_the_range(metric):
+    """Very noisy images both undershoot; one passing data_range says they are not [-1, 1] images."""
+    gen = torch.Generator().manual_seed(0)
+    a, b = 2 * torch.rand(2, 1, 16, 16, generator=gen) - 1, 2 * torch.rand(2, 1, 16, 16, generator=gen) - 1
+    a[..., 0, 0] = 1.3
+    assert torch.isfinite(metric(a, b))
+
+
+def test_images_in_minus_1_1_are_refused_even_when_rounding_puts_them_just_above_1():
+    gen = torch.Generator().manual_seed(0)
+    x, y = 2 * torch.rand(2, 1, 16, 16, generator=gen) - 1, 2 * torch.rand(2, 1, 16, 16, generator=gen) - 1
+    x[..., 0, 0] = 1.0000001                         # the float32 just above 1, as a rescale may give
+    assert x.max().item() > 1
+    with pytest.raises(ValueError, match=r"\[-1, 1\]\? Pass data_range=2"):
+        psnr(x, y)
 
 
 @pytest.mark.parametrize("metric", [mse, psnr, ssim])
@@ -494,6 +577,63 @@ def test_predicted_labels_passed_as_scores_are_recognised_as_such():
         accuracy(y, y, "multi-class")
 
 
+@pytest.mark.parametrize("metric", [auc, accuracy])
+def test_zero_samples_are_refused_as_such(metric):
+    with pytest.raises(ValueError, match="got 0 samples"):
+        metric(np.zeros(0, dtype=int), np.zeros((0, 3)), "multi-class")
+
+
+def test_labels_that_are_not_whole_numbers_are_refused():
+    y_true, y_score = random_case("multi-class")
+    with pytest.raises(ValueError, match="integer class labels"):
+        accuracy(y_true + 0.5, y_score, "multi-class")
+
+
+@pytest.mark.parametrize("task, labels, says", [
+    ("binary-class", [0, 1, 2, 1], "binary-class y_true must be 0 or 1"),
+    ("multi-label, binary-class", [[0, 1], [1, 2], [1, 0], [0, 1]], "multi-label y_true must be 0/1"),
+])
+def test_labels_other_than_0_and_1_are_refused_for_binary_tasks(task, labels, says):
+    y_true = np.array(labels)
+    y_score = np.full(y_true.shape, 0.6) if y_true.ndim == 2 else np.array([0.2, 0.7, 0.9, 0.6])
+    with pytest.raises(ValueError, match=says):
+        accuracy(y_true, y_score, task)
+
+
+def test_negative_labels_are_refused():
+    y_true, y_score = random_case("multi-class", k=4)
+    y_true = y_true.astype(np.int64)
+    y_true[0] = -1
+    with pytest.raises(ValueError, match=r"labels in \[-1, 3\] but y_score has 4 columns"):
+        accuracy(y_true, y_score, "multi-class")
+
+
+def test_a_single_label_task_refuses_several_labels_per_sample():
+    y_true, y_score = random_case("multi-class")
+    with pytest.raises(ValueError, match="one label per sample"):
+        accuracy(np.hstack([y_true, y_true]), y_score, "multi-class")
+
+
+def test_multi_class_scores_need_a_column_per_class():
+    y_true = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="n_classes >= 2"):
+        auc(y_true, np.full((4, 1), 0.5), "multi-class")
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5, True])
+def test_accuracy_refuses_a_threshold_that_is_not_a_probability(threshold):
+    y_true, y_score = random_case("binary-class")
+    with pytest.raises(ValueError, match="threshold must be a probability in \\[0, 1\\]"):
+        accuracy(y_true, y_score, "binary-class", threshold=threshold)
+
+
+def test_a_multi_label_score_exactly_at_the_threshold_counts_as_negative_as_in_medmnist():
+    y_true = np.array([[0, 1], [1, 0], [0, 0]])
+    y_score = np.array([[0.5, 0.9], [0.8, 0.5], [0.5, 0.5]])
+    task = "multi-label, binary-class"
+    assert accuracy(y_true, y_score, task) == getACC(y_true, y_score, task) == 1.0
+
+
 # --------------------------------------------------------------------------
 # roc_auc: any real-valued score for one binary label
 # --------------------------------------------------------------------------
@@ -588,8 +728,18 @@ def test_auc_standard_error_shrinks_with_the_test_set_and_vanishes_at_a_perfect_
     assert metrics.auc_standard_error(1.0, 114, 42) == 0.0
 
 
+def test_auc_standard_error_vanishes_at_an_auc_of_exactly_0():
+    assert metrics.auc_standard_error(0.0, 114, 42) == 0.0
+
+
+def test_auc_standard_error_is_0_not_an_error_where_rounding_makes_the_variance_negative():
+    """Just below an AUC of 1 on a large test set the variance rounds to about -3e-21."""
+    assert metrics.auc_standard_error(0.999999999999997, 543453, 18439) == pytest.approx(0.0, abs=1e-9)
+
+
 @pytest.mark.parametrize("args, message", [
     ((1.2, 10, 10), "in \\[0, 1\\]"), ((0.8, 0, 10), "n_pos"), ((0.8, 10, 2.5), "n_neg"),
+    ((0.8, True, 10), "n_pos"),
 ])
 def test_auc_standard_error_refuses_what_is_not_an_auc_or_a_count(args, message):
     with pytest.raises(ValueError, match=message):
