@@ -317,8 +317,10 @@ def test_the_notice_says_to_choose_a_writable_folder_when_the_download_cannot_be
 
 
 @pytest.mark.parametrize("err", [OSError(101, "Network is unreachable"), OSError(113, "No route to host"),
-                                 __import__("socket").gaierror(-3, "Temporary failure in name resolution")],
-                         ids=["unreachable", "no route", "name resolution"])
+                                 __import__("socket").gaierror(-3, "Temporary failure in name resolution"),
+                                 __import__("ssl").SSLCertVerificationError(   # errno 1, as EPERM: still the network
+                                     1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")],
+                         ids=["unreachable", "no route", "name resolution", "certificate"])
 def test_a_network_error_that_is_a_plain_os_error_still_says_to_connect(offline, monkeypatch, tmp_path, capsys, err):
     def dropped(url, f):
         raise err
@@ -470,6 +472,10 @@ def test_unsupported_size_names_the_supported_sizes():
         load_medmnist("adrenalmnist3d", "train", size=128)
 
 
+def test_a_size_given_as_a_numpy_integer_is_accepted(offline, tmp_path):
+    """A size read from an array (np.int64) is as good as an int."""
+    assert fallback("breastmnist", "val", size=np.int64(64), root=tmp_path).images.shape[1:] == (1, 64, 64)
+
 def test_available_sizes_come_from_info():
     assert data.available_sizes("bloodmnist") == (28, 64, 128, 224)
     assert data.available_sizes("nodulemnist3d") == (28, 64)
@@ -522,7 +528,7 @@ def test_subset_refuses_a_seed_that_would_not_repeat(seed):
         toy(np.arange(10) % 3).subset(5, seed=seed)
 
 
-@pytest.mark.parametrize("n", [0, -5, 2.5])
+@pytest.mark.parametrize("n", [0, -5, 2.5, True])
 def test_subset_rejects_bad_n(n):
     with pytest.raises(ValueError, match="positive int"):
         toy(np.arange(10) % 3).subset(n)
@@ -656,6 +662,17 @@ def test_labels_of_the_wrong_length_are_rejected():
     with pytest.raises(ValueError, match="labels has 9 entries but images has 10"):
         DeviceBatches(x, y[:9], device="cpu")
 
+
+def test_labels_that_are_not_a_tensor_are_rejected_with_how_to_convert():
+    x, y = sample_ids(10)
+    with pytest.raises(TypeError, match=r"labels: expected a torch.Tensor or None; got ndarray.*torch.as_tensor"):
+        DeviceBatches(x, y.numpy(), device="cpu")
+
+
+def test_a_transform_that_is_not_callable_is_rejected_when_made():
+    x, y = sample_ids(10)
+    with pytest.raises(TypeError, match="transform must be callable"):
+        DeviceBatches(x, y, transform="flip", device="cpu")
 
 def test_uint8_images_are_rejected():
     with pytest.raises(TypeError, match="Divide uint8 images by 255"):
