@@ -378,7 +378,7 @@ def test_gradient_clipping_with_a_step_fn_is_refused_rather_than_ignored():
                   verbose=False, device="cpu")
 
 
-@pytest.mark.parametrize("clip", [0, -1.0, float("nan"), True, "1"])
+@pytest.mark.parametrize("clip", [0, -1.0, float("nan"), float("inf"), True, "1"])
 def test_a_clipping_norm_that_is_not_a_positive_number_is_refused(clip):
     x, y = make_problem()
     model = make_model()
@@ -399,6 +399,16 @@ def test_a_resumed_run_with_nothing_left_to_train_leaves_the_model_in_training_m
               checkpoint=tmp_path / "run.pt", resume=True, progress=False, verbose=False,
               val_fn=lambda m: {"val_acc": float((m(x).argmax(1) == y).float().mean())})
     assert model.training
+
+
+def test_a_resumed_run_with_nothing_left_to_train_does_not_need_to_write_its_checkpoint(tmp_path, monkeypatch):
+    """A finished run's checkpoint (on a read-only share, say) is only read: no write check."""
+    run(epochs=1, ckpt=tmp_path / "run.pt")
+    def unwritable(path):
+        raise PermissionError(13, f"cannot write {path}")
+    monkeypatch.setattr(train, "check_writable", unwritable)
+    _, hist = run(epochs=1, ckpt=tmp_path / "run.pt", resume=True)
+    assert hist["epoch"] == [1]
 
 
 def fit_with(optimizer_fn, epochs, ckpt):
@@ -472,6 +482,8 @@ def test_monitor_restores_the_best_epoch_weights():
     (dict(loss_fn=None), ValueError),
     (dict(resume=True), ValueError),
     (dict(optimizer="adam"), TypeError),
+    (dict(mode="maximum"), ValueError),
+    (dict(step_fn=lambda m, b: {}), ValueError),
 ])
 def test_fit_rejects_bad_arguments(kwargs, error):
     x, y = make_problem()
@@ -481,6 +493,13 @@ def test_fit_rejects_bad_arguments(kwargs, error):
     args.update(kwargs)
     with pytest.raises(error):
         train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), **args)
+
+
+def test_fit_refuses_a_model_that_is_not_a_module():
+    model = make_model()
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module; got str"):
+        train.fit("cnn", [], loss_fn=ce_loss, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+                  progress=False, verbose=False, device="cpu")
 
 
 def test_fit_stops_on_a_non_finite_loss():
@@ -714,6 +733,84 @@ def test_clip_grad_norm_bounds_each_step():
               progress=False, verbose=False, device="cpu")
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert (after - before).norm() == pytest.approx(1.0, rel=1e-4)
+
+
+def test_with_a_loss_fn_fit_refuses_several_optimizers():
+    x, y = make_problem()
+    model = make_model()
+    opts = {n: torch.optim.SGD(model.parameters(), lr=0.1) for n in ("a", "b")}
+    with pytest.raises(ValueError, match="with loss_fn, pass exactly one optimizer"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, optimizer=opts,
+                  epochs=1, progress=False, verbose=False, device="cpu")
+
+
+def test_fit_says_when_the_training_batches_are_empty():
+    model = make_model()
+    with pytest.raises(ValueError, match="yielded no batches"):
+        train.fit(model, [], loss_fn=ce_loss, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+                  progress=False, verbose=False, device="cpu")
+
+
+def test_a_loss_fn_that_returns_one_loss_per_sample_is_refused():
+    x, y = make_problem()
+    model = make_model()
+    per_sample = lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1], reduction="none")
+    with pytest.raises(TypeError, match=r"loss_fn must return a scalar tensor.*\(32,\)"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=per_sample,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
+                  verbose=False, device="cpu")
+
+
+def fit_with_scores(scores, **kwargs):
+    """fit for len(scores) epochs, val_fn giving the scores in turn; (history, weights after each epoch)."""
+    x, y = make_problem()
+    model = make_model()
+    values, snapshots = iter(scores), []
+    def val_fn(m):
+        snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
+        return {"val_auc": next(values)}
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                     optimizer=torch.optim.SGD(model.parameters(), lr=0.05), epochs=len(scores), val_fn=val_fn,
+                     progress=False, verbose=False, device="cpu", **kwargs)
+    return model, hist, snapshots
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_monitor_keeps_the_first_of_equally_good_epochs(mode):
+    _, hist, _ = fit_with_scores([0.5, 0.5, 0.5], monitor="val_auc", mode=mode)
+    assert hist.best_epoch == 1
+
+
+def test_monitor_with_mode_min_restores_the_epoch_of_the_lowest_value():
+    model, hist, snapshots = fit_with_scores([0.5, 0.2, 0.7], monitor="val_auc", mode="min")
+    assert hist.best_epoch == 2
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[1][k])
+
+
+def test_restore_best_false_keeps_the_last_epoch_weights():
+    model, hist, snapshots = fit_with_scores([0.5, 0.9, 0.7], monitor="val_auc", restore_best=False)
+    assert hist.best_epoch == 2
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[2][k])
+
+
+def test_a_monitor_that_val_fn_does_not_record_is_a_clear_error():
+    with pytest.raises(KeyError, match="monitor='val_acc' is not among the recorded values"):
+        fit_with_scores([0.5], monitor="val_acc")
+
+
+def test_predict_refuses_an_unknown_activation():
+    x, y = make_problem()
+    with pytest.raises(ValueError, match="activation must be 'softmax' or 'sigmoid'; got 'relu'"):
+        train.predict(make_model(), [(x, y)], activation="relu")
+
+
+def test_predict_refuses_a_model_whose_outputs_are_not_n_by_classes():
+    x, y = make_problem()
+    model = nn.Sequential(make_model(), nn.Flatten(0))          # (N, 2) logits flattened to (2N,)
+    with pytest.raises(ValueError, match=r"logits of shape \(N, n_classes\); got \(192,\)"):
+        train.predict(model, [(x, y)])
 
 
 def test_predict_leaves_a_model_in_eval_mode_in_eval_mode():
