@@ -54,6 +54,29 @@ def test_frechet_distance_rejects_mismatched_dimensions():
         generative.frechet_distance(np.zeros((5, 3)), np.zeros((5, 4)))
 
 
+def test_frechet_distance_refuses_nan_features():
+    with pytest.raises(ValueError, match="feats_a: contains NaN or Inf"):
+        generative.frechet_distance(np.full((5, 3), np.nan), np.zeros((5, 3)))
+
+
+def test_frechet_distance_refuses_features_that_are_not_n_by_d():
+    with pytest.raises(ValueError, match=r"expected a \(N, d\) feature array; got shape \(5,\)"):
+        generative.frechet_distance(np.arange(5.0), np.arange(5.0))
+
+
+def test_frechet_distance_needs_two_samples_per_set():
+    with pytest.raises(ValueError, match="at least 2 samples per set.*got 1 and 5"):
+        generative.frechet_distance(np.zeros((1, 3)), np.random.default_rng(0).random((5, 3)))
+
+
+def test_frechet_distance_of_one_dimensional_features_is_the_closed_form():
+    """d = 1: (mu_a - mu_b)^2 + (s_a - s_b)^2 with the standard deviations s."""
+    rng = np.random.default_rng(1)
+    standard = lambda x: ((x - x.mean()) / x.std(ddof=1))[:, None]   # sample mean 0, sample std 1
+    a, b = 2 * standard(rng.standard_normal(50)), 1 + standard(rng.standard_normal(50))
+    assert generative.frechet_distance(a, b) == pytest.approx(1.0 + (2.0 - 1.0) ** 2, rel=1e-8)
+
+
 # ---------------------------------------------------------- precision and recall
 
 def test_precision_and_recall_are_one_for_identical_sets():
@@ -91,13 +114,26 @@ def test_precision_recall_rejects_k_not_smaller_than_the_sets():
         generative.precision_recall(np.zeros((3, 2)), np.zeros((3, 2)), k=3)
 
 
+def test_precision_recall_refuses_k_of_0():
+    with pytest.raises(ValueError, match="k must be an int with 1 <= k"):
+        generative.precision_recall(np.random.default_rng(0).random((5, 2)), np.random.default_rng(1).random((5, 2)), k=0)
+
+
+def test_a_sample_exactly_at_a_ball_s_radius_is_inside_the_ball():
+    """Real points 0, 1, 2, 3 have k=1 balls of radius 1; the fake point 4 lies on the ball of 3."""
+    real, fake = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([[4.0], [10.0], [20.0]])
+    assert generative.precision_recall(real, fake, k=1) == {"precision": pytest.approx(1 / 3), "recall": 1.0}
+    assert generative.precision_recall(fake, real, k=1) == {"precision": 1.0, "recall": pytest.approx(1 / 3)}
+
+
 # ------------------------------------------------------------- memorisation
 
-@pytest.mark.parametrize("raw", ["uint8", "0-255 floats"])
+@pytest.mark.parametrize("raw", ["uint8", "0-255 floats", "0-255 numpy floats"])
 def test_nearest_neighbour_distances_refuse_images_outside_the_unit_range(raw):
     # raw .npz pixels next to [0, 1] images: an exact copy was 2970 away, and fraction_closer read 0
     train = torch.rand(8, 1, 6, 6)
-    copies = (train * 255).round().to(torch.uint8) if raw == "uint8" else train * 255
+    copies = {"uint8": lambda: (train * 255).round().to(torch.uint8), "0-255 floats": lambda: train * 255,
+              "0-255 numpy floats": lambda: (train * 255).numpy()}[raw]()
     with pytest.raises((TypeError, ValueError), match="255"):
         generative.nearest_neighbour_distances(copies, train)
 
@@ -228,6 +264,31 @@ def test_fraction_closer_refuses_nan_distances():
         generative.fraction_closer(np.array([np.nan, 1.0]), np.array([1.0, 2.0]))
 
 
+@pytest.mark.parametrize("q", [0, 1])
+def test_fraction_closer_refuses_a_quantile_at_0_or_1(q):
+    with pytest.raises(ValueError, match="q must lie strictly between 0 and 1"):
+        generative.fraction_closer(np.array([1.0, 2.0]), np.array([1.0, 2.0]), q)
+
+
+def test_fraction_closer_refuses_an_empty_set_of_held_out_distances():
+    with pytest.raises(ValueError, match="both distance arrays must be non-empty"):
+        generative.fraction_closer(np.array([1.0, 2.0]), np.array([]))
+
+
+def test_a_sample_exactly_at_the_quantile_is_not_counted_as_closer():
+    assert generative.fraction_closer(np.array([2.0, 1.0]), np.array([1.0, 2.0, 3.0]), 0.5) == 0.5
+
+
+def test_a_sample_as_close_as_the_closest_held_out_image_is_not_counted_as_closer_than_every():
+    assert generative.closer_than_every(np.array([1.0, 0.5]), np.array([1.0, 2.0])) == 1
+
+
+def test_memorisation_check_refuses_an_empty_dict_of_sets():
+    train = torch.rand(10, 1, 4, 4)
+    with pytest.raises(TypeError, match="with at least one set"):
+        generative.memorisation_check({}, train, train)
+
+
 def test_class_accuracy_counts_per_class_and_marks_missing_classes():
     class Fixed(torch.nn.Module):          # predicts class 0 for dark images, class 1 for bright ones
         def __init__(self):
@@ -327,6 +388,7 @@ def test_degradation_ladder_defaults_to_the_chapter_s_blurs_and_noises():
     ({"blur": [-1.0]}, "expected positive sigmas"),
     ({"noise": [float("nan")]}, "expected positive sigmas"),
     ({"noise": ["0.1"]}, "expected positive sigmas"),
+    ({"blur": [True]}, "expected positive sigmas"),
 ])
 def test_degradation_ladder_rejects_unknown_kinds_and_sigmas_that_are_not_positive(degradations, message):
     clf, f_ref, images = ladder_setup(n=4)
@@ -378,6 +440,17 @@ def test_equivalent_degradation_interpolates_linearly_between_the_two_sigmas_aro
     assert generative.equivalent_degradation(ladder, "blur", "precision", 0.4) == pytest.approx(0.75)
     assert generative.equivalent_degradation(ladder, "noise", "fd", 1.5) == pytest.approx(0.05)
     assert generative.equivalent_degradation(ladder, "blur", "fd", 1.2) == pytest.approx(0.05)   # a tenth of the way
+
+
+def test_equivalent_degradation_of_a_value_exactly_at_a_rung_is_that_rung_s_sigma(ladder):
+    assert generative.equivalent_degradation(ladder, "blur", "fd", ladder[("blur", 0.5)]["fd"]) == 0.5
+
+
+def test_equivalent_degradation_on_a_flat_stretch_is_its_smallest_sigma():
+    flat = {("none", 0.0): {"fd": 1.0, "precision": 0.7, "recall": 0.7},
+            ("blur", 0.5): {"fd": 1.0, "precision": 0.6, "recall": 0.6},
+            ("blur", 1.0): {"fd": 3.0, "precision": 0.5, "recall": 0.5}}
+    assert generative.equivalent_degradation(flat, "blur", "fd", 1.0) == 0.0
 
 
 def test_equivalent_degradation_is_nan_outside_the_range_of_the_ladder(ladder):
@@ -446,6 +519,17 @@ def test_interpolate_starts_and_ends_at_the_two_codes():
     assert torch.allclose(path[0], ends[0], atol=1e-6) and torch.allclose(path[-1], ends[1], atol=1e-6)
 
 
+@pytest.mark.parametrize("steps", [1, 0])
+def test_interpolate_needs_at_least_the_two_ends(steps):
+    with pytest.raises(ValueError, match="steps must be an int >= 2"):
+        generative.interpolate(Generator(z_dim=4, width=2), torch.zeros(4), torch.ones(4), steps=steps)
+
+
+def test_interpolate_checks_the_shape_of_both_codes():
+    with pytest.raises(ValueError, match=r"z0 and z1 must have shape \(4,\); got \(4,\) and \(5,\)"):
+        generative.interpolate(Generator(z_dim=4, width=2), torch.zeros(4), torch.ones(5))
+
+
 def test_class_samples_need_a_conditional_generator_and_a_valid_class():
     G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
     assert generative.class_samples(G, 2, n=4, seed=0).shape == (4, 1, 28, 28)
@@ -465,6 +549,27 @@ def test_montage_tiles_images_row_by_row_with_a_white_gap():
     m = generative.montage(x, ncols=2, pad=1)
     assert m.shape == (5, 5)
     assert m[0, 0] == 0.0 and m[0, 3] == 0.25 and m[3, 0] == 0.5 and m[0, 2] == 1.0 and m[3, 3] == 1.0
+
+
+def test_montage_of_fewer_images_than_columns_is_as_wide_as_the_images():
+    assert generative.montage(torch.rand(3, 1, 2, 2), ncols=8, pad=1).shape == (2, 8)
+
+
+def test_montage_refuses_rgb_images():
+    with pytest.raises(ValueError, match="montage draws grayscale images"):
+        generative.montage(torch.rand(3, 3, 2, 2))
+
+
+def test_montage_refuses_a_column_count_of_0():
+    with pytest.raises(ValueError, match="ncols must be a positive int"):
+        generative.montage(torch.rand(3, 1, 2, 2), ncols=0)
+
+
+def test_gaussian_baseline_fits_fewer_images_than_components():
+    """At most N - 1 components carry variance: 3 images give 2, whatever n_components asks."""
+    out = generative.gaussian_baseline(torch.rand(3, 1, 4, 4, generator=torch.Generator().manual_seed(0)), 2,
+                                       n_components=32)
+    assert out.shape == (2, 1, 4, 4)
 
 
 def test_gaussian_baseline_samples_have_the_data_shape_and_mean():
@@ -618,6 +723,32 @@ def test_train_gan_rejects_an_lr_decay_start_outside_the_run(bad):
     with pytest.raises(ValueError, match="lr_decay_from"):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                              epochs=2, batch_size=4, device="cpu", lr_decay_from=bad)
+
+
+def test_train_gan_trains_on_exactly_batch_size_times_d_steps_images():
+    from coursekit.models.gan import Discriminator
+    hist = generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
+                                epochs=1, batch_size=4, d_steps=2, device="cpu", progress=False, verbose=False)
+    assert hist["epoch"] == [1]
+
+
+def test_train_gan_lr_decay_from_a_fraction_that_rounds_to_the_end_decays_over_the_last_epoch(monkeypatch):
+    """0.9 of 2 epochs rounds to epoch 2, past the last epoch to start from: the decay takes epoch 2 instead."""
+    from coursekit.models.gan import Discriminator
+    used = {}                                          # optimizer -> the rate of each of its steps
+    adam_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        used.setdefault(id(self), []).append(self.param_groups[0]["lr"])
+        return adam_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
+                         epochs=2, batch_size=4, lr=1e-4, lr_d=4e-4, lr_decay_from=0.9, device="cpu",
+                         progress=False, verbose=False)
+    by_rate = {rates[0]: rates for rates in used.values()}   # two steps an epoch for each of G and D
+    for lr0 in (1e-4, 4e-4):                                  # epoch 1 at lr0, epoch 2 at half of it
+        assert by_rate[lr0] == pytest.approx([lr0] * 2 + [0.5 * lr0] * 2)
 
 
 def ema_run(tmp_path=None, ema=True, decay=0.5, epochs=2, **kw):
@@ -795,7 +926,8 @@ def test_memorisation_check_wants_a_dict_of_named_sets():
 @pytest.mark.parametrize("queries, reference, says", [
     (torch.full((2, 1, 4, 4), float("nan")), torch.rand(5, 1, 4, 4), "queries: contains NaN"),
     (torch.rand(2, 1, 4, 4), torch.rand(0, 1, 4, 4), "reference: got 0 samples"),
-    (torch.rand(0, 1, 4, 4), torch.rand(5, 1, 4, 4), "queries: got 0 samples")])
+    (torch.rand(0, 1, 4, 4), torch.rand(5, 1, 4, 4), "queries: got 0 samples"),
+    (torch.rand(5), torch.rand(5), r"queries: expected \(N, ...\) with N samples")])
 def test_nearest_neighbour_distances_refuse_nan_and_empty_sets(queries, reference, says):
     with pytest.raises(ValueError, match=says):
         generative.nearest_neighbour_distances(queries, reference)
@@ -974,6 +1106,8 @@ def test_class_explorer_refuses_names_that_do_not_name_each_class_once():
     G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
     with pytest.raises(ValueError, match="one name per class: 3 classes, 2 names"):
         generative.class_explorer(G, ["a", "b"])
+    with pytest.raises(ValueError, match="one name per class: 3 classes, 4 names"):
+        generative.class_explorer(G, ["a", "b", "c", "d"])
     with pytest.raises(ValueError, match=r"repeated: \['a'\]"):
         generative.class_explorer(G, ["a", "b", "a"])
     with pytest.raises(ValueError, match=r"shown: 'd' is not one of"):
