@@ -411,6 +411,37 @@ def test_a_resumed_run_with_nothing_left_to_train_does_not_need_to_write_its_che
     assert hist["epoch"] == [1]
 
 
+def test_a_resumed_run_with_exactly_the_epochs_asked_says_nothing_is_left_to_do(tmp_path, capsys):
+    run(epochs=2, ckpt=tmp_path / "run.pt")
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train.fit(model, DeviceBatches(x, y, batch_size=16, device="cpu"), loss_fn=ce_loss, optimizer=opt, epochs=2,
+              scheduler=torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.9), device="cpu",
+              checkpoint=tmp_path / "run.pt", resume=True, progress=False, verbose=True,
+              val_fn=lambda m: {"val_acc": float((m(x).argmax(1) == y).float().mean())})
+    assert "after epoch 2 (nothing left to do: 2 epochs asked)" in capsys.readouterr().out
+
+
+def test_resume_refuses_optimizers_under_other_names(tmp_path):
+    x, y = make_problem()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    def fit_named(name):
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        def step(m, batch):
+            opt.zero_grad()
+            loss = ce_loss(m, batch)
+            loss.backward()
+            opt.step()
+            return {"loss": loss.detach()}
+        train.fit(model, DeviceBatches(x, y, batch_size=48, device="cpu"), step_fn=step, optimizer={name: opt},
+                  epochs=2 if name == "b" else 1, checkpoint=tmp_path / "run.pt", resume=True, progress=False,
+                  verbose=False, device="cpu")
+    fit_named("a")
+    with pytest.raises(ValueError, match=r"optimizers \['a'\] in the checkpoint, \['b'\] now"):
+        fit_named("b")
+
+
 def fit_with(optimizer_fn, epochs, ckpt):
     x, y = make_problem()
     model = make_model()
