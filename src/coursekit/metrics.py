@@ -13,7 +13,7 @@ work too), computed **per image** and then reduced over the batch:
 All three are differentiable PyTorch code, so ``mse(x, y)`` and
 ``1 - ssim(x, y)`` are training losses. Values are *not* required to lie in
 [0, 1]: a restored image may overshoot, and the metric should say so. Only a
-mix-up of units is refused: images that reach ten times ``data_range`` (0-255
+mix-up of units is refused: images that reach beyond ten times ``data_range`` (0-255
 images scored with ``data_range=1``), a ``data_range`` of 10 or more for
 images that stay within a fiftieth of it ([0, 1] images with ``data_range=255``),
 or two images that both reach below ``-data_range / 2`` and neither above
