@@ -1,6 +1,10 @@
 """coursekit.models: shapes, parameter counts, bad input."""
+import warnings
+
+import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from coursekit.models import LogisticRegression, SmallCNN, count_parameters, mlp
 
@@ -44,3 +48,105 @@ def test_models_refuse_uint8_images_and_say_divide_by_255(name):
 def test_models_refuse_float64_images_and_say_x_float(name):
     with pytest.raises(TypeError, match=r"expected float32, the dtype of the model's weights; got float64.*x\.float\(\)"):
         MODELS[name]()(torch.rand(2, 1, 28, 28, dtype=torch.float64))
+
+
+# ------------------------------------------------------ the hand-written MLP (coursekit.models.mlp)
+
+@pytest.mark.parametrize("fn", [mlp.activation, mlp.activation_grad])
+def test_activation_functions_refuse_an_unknown_name_and_list_the_known_ones(fn):
+    with pytest.raises(ValueError, match=r"unknown activation 'swish'; expected one of \('sigmoid', 'tanh', 'relu'\)"):
+        fn("swish", torch.zeros(3))
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_inputs=0), dict(hidden=(8, 0)), dict(n_classes=0)])
+def test_mlp_refuses_a_layer_of_zero_units(kwargs):
+    with pytest.raises(ValueError, match="layer sizes must be positive"):
+        mlp.MLP(**{"n_inputs": 12, "hidden": (8,), "n_classes": 3, **kwargs})
+
+
+@pytest.mark.parametrize("act", mlp.ACTIVATIONS)
+def test_mlp_module_applies_the_activation_it_is_named_for(act):
+    """The module and the hand-written forward agree for every activation, not only ReLU."""
+    torch.manual_seed(0)
+    model = mlp.MLP(12, (6,), 3, activation=act).double()
+    x = torch.randn(4, 12, dtype=torch.float64)
+    logits, _ = mlp.forward(mlp.params_of(model), x, act)
+    assert torch.allclose(model(x), logits, atol=1e-14)
+
+
+def test_init_params_draws_each_layer_uniformly_within_one_over_sqrt_of_its_fan_in():
+    d, h, k = 400, 100, 3                       # fan-ins 400 and 100: bounds 0.05 and 0.1
+    p = mlp.init_params(d, h, k, seed=0)
+    assert {name: tuple(w.shape) for name, w in p.items()} == {"W1": (h, d), "b1": (h,), "W2": (k, h), "b2": (k,)}
+    for names, bound in ((("W1", "b1"), d**-0.5), (("W2",), h**-0.5)):
+        for name in names:
+            w = p[name]
+            assert float(w.abs().max()) <= bound, name                               # within the bound
+            assert float(w.max()) > 0.8 * bound and float(w.min()) < -0.8 * bound, name   # and filling it, both signs
+    assert float(p["b2"].abs().max()) <= h**-0.5
+
+
+def test_init_params_repeats_for_one_seed_and_differs_across_seeds():
+    a, b, c = (mlp.init_params(5, 4, 3, seed=s) for s in (1, 1, 2))
+    assert all(torch.equal(a[name], b[name]) for name in a)
+    assert not torch.equal(a["W1"], c["W1"])
+
+
+def test_init_params_with_dtype_float32_makes_weights_that_take_float32_images():
+    params = mlp.init_params(784, 4, 2, dtype=torch.float32)
+    assert all(w.dtype == torch.float32 for w in params.values())
+    logits, _ = mlp.forward(params, torch.rand(3, 1, 28, 28).flatten(1))
+    assert logits.shape == (3, 2) and logits.dtype == torch.float32
+
+
+def test_params_of_refuses_an_mlp_with_two_hidden_layers():
+    with pytest.raises(ValueError, match="one hidden layer; this one has 3 Linear layers"):
+        mlp.params_of(mlp.MLP(12, (6, 5), 3))
+
+
+def test_params_of_returns_copies_that_leave_the_model_alone_when_changed():
+    model = mlp.MLP(12, (6,), 3)
+    before = [w.clone() for w in model.parameters()]
+    for w in mlp.params_of(model).values():
+        w.zero_()
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_forward_refuses_inputs_of_another_width_and_says_which_init_params_fits_them():
+    with pytest.raises(ValueError, match=r"For 784 inputs make the weights with init_params\(784, \.\.\.\)"):
+        mlp.forward(mlp.init_params(49, 4, 2), torch.rand(3, 784, dtype=torch.float64))
+
+
+def test_forward_refuses_a_single_unbatched_sample_and_says_x_none():
+    with pytest.raises(ValueError, match=r"\(N, 5\).*got shape \(5,\)\. Add a batch axis with x\[None\]"):
+        mlp.forward(mlp.init_params(5, 4, 3), torch.rand(5, dtype=torch.float64))
+
+
+def test_forward_refuses_float64_input_to_float32_weights_and_says_x_float():
+    params = mlp.init_params(5, 4, 3, dtype=torch.float32)
+    with pytest.raises(TypeError, match=r"float32; got float64\. Convert with x\.float\(\)"):
+        mlp.forward(params, torch.rand(2, 5, dtype=torch.float64))
+
+
+def test_forward_refuses_a_numpy_array_with_a_type_error():
+    with pytest.raises(TypeError, match=r"x must be a torch\.Tensor \(N, 5\); got ndarray"):
+        mlp.forward(mlp.init_params(5, 4, 3), np.zeros((2, 5)))
+
+
+def test_numerical_gradient_of_weights_that_require_grad_raises_no_warning():
+    """Converting a loss that tracks gradients to a float warns unless it is detached first."""
+    params = {k: v.requires_grad_(True) for k, v in mlp.init_params(3, 2, 2).items()}
+    x, y = torch.rand(4, 3, dtype=torch.float64), torch.tensor([0, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mlp.numerical_gradient(lambda p: nn.functional.cross_entropy(mlp.forward(p, x)[0], y), params)
+
+
+def test_relative_error_is_the_largest_difference_over_the_larger_of_the_two_scales():
+    a, b = torch.tensor([0.0, 1.0]), torch.tensor([0.5, 4.0])
+    assert mlp.relative_error(a, b) == pytest.approx(3.0 / 4.0)
+    assert mlp.relative_error(b, a) == pytest.approx(3.0 / 4.0)
+
+
+def test_relative_error_of_two_zero_tensors_is_zero():
+    assert mlp.relative_error(torch.zeros(3), torch.zeros(3)) == 0.0
