@@ -1,4 +1,5 @@
 """coursekit.models: shapes, parameter counts, bad input."""
+import importlib
 import warnings
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit.models import LogisticRegression, SmallCNN, count_parameters, mlp
+from coursekit import models
+from coursekit.models import LogisticRegression, SmallCNN, conv_block, count_parameters, mlp
 
 
 @pytest.mark.parametrize("channels, classes, size", [(1, 2, 28), (3, 8, 28), (1, 11, 64)])
@@ -48,6 +50,100 @@ def test_models_refuse_uint8_images_and_say_divide_by_255(name):
 def test_models_refuse_float64_images_and_say_x_float(name):
     with pytest.raises(TypeError, match=r"expected float32, the dtype of the model's weights; got float64.*x\.float\(\)"):
         MODELS[name]()(torch.rand(2, 1, 28, 28, dtype=torch.float64))
+
+
+def test_conv_block_keeps_the_side_then_halves_it_with_a_2x2_max_pool():
+    block = conv_block(2, 3)
+    x = torch.randn(2, 2, 8, 8)
+    unpooled = block[:-1](x)                        # convolution, batch norm, ReLU
+    assert unpooled.shape == (2, 3, 8, 8)
+    assert torch.equal(block(x), nn.functional.max_pool2d(unpooled, 2))
+
+
+def test_conv_block_output_is_rectified():
+    with torch.no_grad():
+        out = conv_block(2, 3, pool=False)(torch.randn(2, 2, 8, 8))
+    assert float(out.min()) == 0.0
+
+
+def test_conv_block_convolution_has_no_bias_since_batch_norm_follows():
+    assert count_parameters(conv_block(2, 3, pool=False)) == 3 * 3 * 2 * 3 + 2 * 3   # conv weights, BN scale and shift
+
+
+def test_small_cnn_parameter_count_follows_its_widths():
+    c, w, k = 1, 4, 3
+    convs = [(c, w), (w, w), (w, 2 * w), (2 * w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w)]
+    expected = sum(3 * 3 * a * b + 2 * b for a, b in convs) + 4 * w * k + k   # conv + batch norm, linear head
+    assert count_parameters(SmallCNN(c, k, width=w)) == expected
+
+
+def test_small_cnn_features_of_a_28px_image_are_7px_maps_of_4_width_channels():
+    assert SmallCNN(1, 2, width=4).features(torch.rand(2, 1, 28, 28)).shape == (2, 16, 7, 7)
+
+
+def test_small_cnn_logits_are_the_linear_head_of_globally_averaged_features():
+    torch.manual_seed(0)
+    model = SmallCNN(1, 3, width=4).eval()
+    x = torch.rand(2, 1, 28, 28)
+    features = model.features(x).mean(dim=(2, 3))
+    assert torch.allclose(model(x), model.head[-1](features), atol=1e-6)
+
+
+def test_small_cnn_passes_its_dropout_rate_to_the_head():
+    """With dropout=0 two training-mode passes agree; the default rate of 0.2 would make them differ."""
+    torch.manual_seed(0)
+    model = SmallCNN(1, 2, width=4, dropout=0.0).train()
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(model(x), model(x))
+
+
+@pytest.mark.parametrize("kwargs", [dict(in_channels=0), dict(n_classes=0), dict(width=0)])
+def test_small_cnn_refuses_sizes_that_are_not_positive(kwargs):
+    with pytest.raises(ValueError, match="must be positive integers"):
+        SmallCNN(**kwargs)
+
+
+def test_small_cnn_refuses_volumes_and_names_the_image_layout():
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\) images; got shape \(2, 1, 8, 28, 28\)"):
+        SmallCNN(1, 2, width=4)(torch.rand(2, 1, 8, 28, 28))
+
+
+def test_logistic_regression_returns_logits_of_the_flattened_pixels():
+    torch.manual_seed(0)
+    model = LogisticRegression(12, 3)
+    x = torch.rand(5, 3, 2, 2)
+    assert torch.allclose(model(x), x.flatten(1) @ model.linear.weight.T + model.linear.bias)
+
+
+def test_logistic_regression_refuses_a_single_unbatched_vector_and_says_x_none():
+    with pytest.raises(ValueError, match=r"got shape \(784,\)\. Add a batch axis with x\[None\]"):
+        LogisticRegression(28 * 28)(torch.rand(784))
+
+
+def test_logistic_regression_says_what_n_inputs_fits_the_images_it_was_given():
+    with pytest.raises(ValueError, match=r"Build it with LogisticRegression\(2352\) for these images"):
+        LogisticRegression(28 * 28)(torch.rand(4, 3, 28, 28))
+
+
+def test_count_parameters_leaves_out_frozen_weights():
+    model = SmallCNN(1, 2, width=4)
+    model.features.requires_grad_(False)
+    assert count_parameters(model) == 4 * 4 * 2 + 2                       # the linear head only
+
+
+def test_models_package_says_it_has_no_attribute_for_an_unknown_family():
+    with pytest.raises(AttributeError, match="module 'coursekit.models' has no attribute 'no_such_family'"):
+        models.no_such_family
+    assert not hasattr(models, "no_such_family")
+
+
+def test_models_package_reports_a_missing_dependency_of_a_family_as_missing(tmp_path, monkeypatch):
+    """A family whose own import fails must say which package is missing, not that it does not exist."""
+    (tmp_path / "needs_missing_dependency.py").write_text("import coursekit_test_no_such_package\n")
+    monkeypatch.setattr(models, "__path__", [*models.__path__, str(tmp_path)])
+    importlib.invalidate_caches()
+    with pytest.raises(ModuleNotFoundError, match="coursekit_test_no_such_package"):
+        models.needs_missing_dependency
 
 
 # ------------------------------------------------------ the hand-written MLP (coursekit.models.mlp)
