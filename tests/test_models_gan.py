@@ -146,3 +146,105 @@ def test_one_gan_step_through_fit_changes_both_networks_and_resumes_exactly(tmp_
                            "D": ConditionalDiscriminator(n_classes=2, width=4)})
     for name in ("G", "D"):     # parameters, not buffers: spectral norm's power iteration moves those anyway
         assert any(not torch.equal(a, b) for a, b in zip(fresh[name].parameters(), straight[name].parameters())), name
+
+
+def test_generator_and_discriminator_start_from_the_dcgan_initialisation():
+    """Conv and linear weights ~ N(0, 0.02), biases 0, batch-norm scales ~ N(1, 0.02)."""
+    torch.manual_seed(0)
+    for model in (Generator(z_dim=16, width=16), Discriminator(width=16, spectral_norm=False)):
+        layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        weights = torch.cat([m.weight.detach().flatten() for m in layers])
+        assert float(weights.mean()) == pytest.approx(0.0, abs=2e-3)
+        assert float(weights.std()) == pytest.approx(0.02, rel=0.05)
+        assert all(not m.bias.any() for m in layers if m.bias is not None)
+        norms = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+        scales = torch.cat([m.weight.detach() for m in norms])
+        assert float(scales.mean()) == pytest.approx(1.0, abs=5e-3) and float(scales.std()) < 0.03
+        assert all(not m.bias.any() for m in norms)
+
+
+def test_the_projection_discriminator_adds_the_label_embedding_dotted_with_the_features():
+    """logit = head(h) + embed(y) . h, with h = features(x)."""
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=3, width=8).eval()
+    nn.init.normal_(D.embed.weight, 0.0, 1.0)      # a label term as large as the head's, so that a mean would show
+    x, y = torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 1])
+    with torch.no_grad():
+        h = D.features(x)
+        expected = D.head(h).squeeze(1) + (D.embed(y) * h).sum(dim=1)
+        assert torch.allclose(D(x, y), expected, atol=1e-5)
+
+
+def test_discriminator_returns_a_logit_vector_also_for_a_batch_of_one():
+    assert Discriminator(width=8)(torch.rand(1, 1, 28, 28)).shape == (1,)
+
+
+def test_generator_refuses_integer_noise():
+    with pytest.raises(ValueError, match=r"float tensor of shape \(N, 4\); got shape \(2, 4\), dtype torch\.int64"):
+        Generator(z_dim=4, width=4)(torch.randint(0, 2, (2, 4)))
+
+
+def test_conditional_generator_names_its_own_z_dim_when_the_noise_has_another_size():
+    with pytest.raises(ValueError, match=r"\(N, 8\); got \(2, 9\)"):
+        ConditionalGenerator(z_dim=8, n_classes=3, width=4)(torch.randn(2, 9), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("make, name", [(lambda: Generator(z_dim=0), "z_dim"),
+                                        (lambda: ConditionalGenerator(embed_dim=0), "embed_dim"),
+                                        (lambda: ConditionalGenerator(n_classes=0), "n_classes"),
+                                        (lambda: ConditionalDiscriminator(n_classes=0), "n_classes")])
+def test_gan_models_refuse_sizes_that_are_not_positive_ints(make, name):
+    with pytest.raises(ValueError, match=f"{name} must be a positive int"):
+        make()
+
+
+def test_conditional_models_refuse_a_negative_label():
+    G = ConditionalGenerator(z_dim=8, n_classes=3, width=4)
+    D = ConditionalDiscriminator(n_classes=3, width=4, conditioning="concat")
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\); got min -1"):
+        G(torch.randn(2, 8), torch.tensor([0, -1]))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\); got min -1"):
+        D(torch.rand(2, 1, 28, 28), torch.tensor([-1, 0]))
+
+
+def test_conditional_models_refuse_a_label_count_other_than_the_batch_size():
+    with pytest.raises(ValueError, match="y has 3 labels for a batch of 2"):
+        ConditionalGenerator(z_dim=8, n_classes=3, width=4)(torch.randn(2, 8), torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="y has 1 labels for a batch of 2"):
+        ConditionalDiscriminator(n_classes=3, width=4)(torch.rand(2, 1, 28, 28), torch.tensor([0]))
+
+
+def test_conditional_models_refuse_labels_of_shape_n_1():
+    with pytest.raises(TypeError, match=r"int64 tensor of shape \(N,\); got tensor of shape \(2, 1\)"):
+        ConditionalGenerator(z_dim=8, n_classes=3, width=4)(torch.randn(2, 8), torch.tensor([[0], [1]]))
+
+
+def test_discriminator_refuses_uint8_images_and_says_divide_by_255():
+    with pytest.raises(TypeError, match="Divide uint8 images by 255"):
+        Discriminator(width=4)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+
+
+def test_conditional_generator_makes_images_of_its_channel_count():
+    G = ConditionalGenerator(z_dim=8, n_classes=3, channels=3, width=4)
+    assert G(torch.randn(2, 8), torch.tensor([0, 2])).shape == (2, 3, 28, 28)
+
+
+def test_generator_and_discriminator_parameter_counts_follow_the_architecture():
+    """Bias-free convolutions and projection wherever batch norm follows; none on the discriminator's first layer."""
+    z, w = 8, 8
+    generator = (z * 2 * w * 49 + 2 * 2 * w * 49                               # projection, batch norm 1d
+                 + sum(9 * a * b + 2 * b for a, b in [(2 * w, 2 * w), (2 * w, w), (w, w // 2)])
+                 + 9 * (w // 2) + 1)                                          # last convolution, with its bias
+    assert sum(p.numel() for p in Generator(z_dim=z, width=w).parameters()) == generator
+    discriminator = (9 * (w // 2) + w // 2                                    # first convolution, bias, no norm
+                     + sum(k * k * a * b + 2 * b for k, a, b in
+                           [(4, w // 2, w), (3, w, w), (4, w, 2 * w), (3, 2 * w, 2 * w)])
+                     + 2 * w * 49 + 1)                                        # linear head
+    assert sum(p.numel() for p in Discriminator(width=w, spectral_norm=False).parameters()) == discriminator
+
+
+def test_discriminator_uses_leaky_relu_with_slope_0_1_and_generator_plain_relu():
+    D, G = Discriminator(width=4), Generator(z_dim=4, width=4)
+    assert {m.negative_slope for m in D.modules() if isinstance(m, nn.LeakyReLU)} == {0.1}
+    assert not any(isinstance(m, nn.LeakyReLU) for m in G.modules())
+    assert any(isinstance(m, nn.ReLU) for m in G.modules())
