@@ -77,6 +77,51 @@ def test_vae_prior_samples_have_image_shape():
     assert s.shape == (6, 1, 28, 28) and 0 <= float(s.min()) and float(s.max()) <= 1
 
 
+
+def test_autoencoder_rejects_images_whose_width_alone_is_not_a_multiple_of_4():
+    with pytest.raises(ValueError, match=r"multiples of 4; got \(28, 30\)"):
+        ConvAutoencoder(4, width=4)(torch.rand(2, 1, 28, 30))
+
+
+@pytest.mark.parametrize("size", [0, 30, 28.0])
+def test_autoencoder_refuses_a_size_that_is_not_a_positive_multiple_of_4(size):
+    with pytest.raises(ValueError, match="size must be a positive multiple of 4"):
+        ConvAutoencoder(4, width=4, size=size)
+
+
+def test_vae_refuses_latent_dim_none():
+    with pytest.raises(ValueError, match="ConvVAE needs an int latent_dim"):
+        ConvVAE(None, width=4)
+
+
+def test_decode_refuses_codes_of_another_size_and_names_latent_dim():
+    with pytest.raises(ValueError, match=r"codes of shape \(N, 4\); got \(2, 5\)"):
+        ConvAutoencoder(4, width=4).decode(torch.randn(2, 5))
+
+
+def test_vae_training_forward_decodes_mu_plus_sigma_times_standard_normal_noise():
+    model = ConvVAE(4, width=4).train()
+    model.decode = lambda z: z                    # forward then returns the code it decoded
+    with torch.no_grad():
+        z, mu, logvar = model(torch.rand(500, 1, 28, 28))
+    eps = (z - mu) / (0.5 * logvar).exp()
+    assert float(eps.mean()) == pytest.approx(0.0, abs=0.05)
+    assert float(eps.std()) == pytest.approx(1.0, abs=0.05)
+
+
+def test_vae_prior_samples_decode_standard_normal_codes():
+    model = ConvVAE(4, width=4)
+    model.decode = lambda z: z
+    z = model.sample(4000, torch.Generator().manual_seed(0))
+    assert z.shape == (4000, 4)
+    assert float(z.mean()) == pytest.approx(0.0, abs=0.03) and float(z.std()) == pytest.approx(1.0, abs=0.03)
+
+
+def test_vae_prior_samples_repeat_for_one_generator_seed():
+    model = ConvVAE(4, width=4).eval()
+    a, b, c = (model.sample(3, torch.Generator().manual_seed(s)) for s in (1, 1, 2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
 # ------------------------------------------------------------- VAE formulas
 
 def test_reparameterize_uses_the_standard_deviation_exp_half_logvar():
@@ -110,6 +155,13 @@ def test_vae_loss_is_summed_squared_error_plus_beta_kl():
     assert torch.allclose(reconstruction_error(x_hat, x).mean(), sse)
     assert torch.allclose(vae_loss(x_hat, x, mu, logvar, beta=0.1), sse + 0.1 * kl_divergence(mu, logvar))
 
+
+
+def test_vae_loss_weights_the_kl_term_by_one_by_default():
+    x, x_hat = torch.rand(4, 1, 5, 5, dtype=torch.float64), torch.rand(4, 1, 5, 5, dtype=torch.float64)
+    mu, logvar = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    assert torch.allclose(vae_loss(x_hat, x, mu, logvar), vae_loss(x_hat, x, mu, logvar, beta=1.0))
+    assert not torch.allclose(vae_loss(x_hat, x, mu, logvar), vae_loss(x_hat, x, mu, logvar, beta=0.5))
 
 # ------------------------------------------------------------- training
 
