@@ -6,18 +6,13 @@ import torch
 from coursekit import device
 
 
-def test_cpu_is_chosen_when_no_accelerator(monkeypatch):
+@pytest.mark.parametrize("cuda, mps, chosen", [(False, False, "cpu"), (True, True, "cuda"), (False, True, "mps")],
+                         ids=["cpu when no accelerator", "cuda preferred over mps", "mps on a mac without cuda"])
+def test_the_automatic_choice_is_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, chosen):
     monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(device, "_mps_available", lambda: False)
-    assert device.get_device() == torch.device("cpu")
-
-
-def test_cuda_is_preferred_over_mps(monkeypatch):
-    monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(device, "_mps_available", lambda: True)
-    assert device.get_device().type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(device, "_mps_available", lambda: mps)
+    assert device.get_device().type == chosen
 
 
 def test_env_var_overrides_the_device(monkeypatch):
@@ -144,13 +139,6 @@ def test_print_config_reports_versions_device_profile_and_data(capsys, monkeypat
     out = capsys.readouterr().out
     for word in ("coursekit", "torch", "device:", "profile: quick", "data folder"):
         assert word in out
-
-
-def test_mps_is_chosen_on_a_mac_without_cuda(monkeypatch):
-    monkeypatch.delenv("COURSEKIT_DEVICE", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(device, "_mps_available", lambda: True)
-    assert device.get_device() == torch.device("mps")
 
 
 def test_asking_for_mps_where_it_is_missing_is_a_clear_error(monkeypatch):

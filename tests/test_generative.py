@@ -687,9 +687,10 @@ def test_train_gan_gives_the_discriminator_its_own_learning_rate(tmp_path):
     assert lrs["same"] == {"G": 3e-4, "D": 3e-4}
 
 
-def test_train_gan_lr_decay_lowers_both_rates_only_after_the_given_fraction(monkeypatch):
-    from coursekit.models.gan import Discriminator
-    used = {}                                          # optimizer -> the rate of each of its steps
+@pytest.fixture
+def adam_rates(monkeypatch):
+    """Records the learning rate of every Adam step: {id(optimizer): [rate of each step]}."""
+    used = {}
     adam_step = torch.optim.Adam.step
 
     def recording_step(self, *args, **kwargs):
@@ -697,10 +698,15 @@ def test_train_gan_lr_decay_lowers_both_rates_only_after_the_given_fraction(monk
         return adam_step(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    return used
+
+
+def test_train_gan_lr_decay_lowers_both_rates_only_after_the_given_fraction(adam_rates):
+    from coursekit.models.gan import Discriminator
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                          epochs=4, batch_size=4, lr=1e-4, lr_d=4e-4, lr_decay_from=0.5, device="cpu",
                          progress=False, verbose=False)
-    by_rate = {rates[0]: rates for rates in used.values()}   # two steps an epoch for each of G and D
+    by_rate = {rates[0]: rates for rates in adam_rates.values()}   # two steps an epoch for each of G and D
     for lr0 in (1e-4, 4e-4):                                  # epochs 1-2 at lr0, then 3/4 and 1/4 of it
         assert by_rate[lr0] == pytest.approx([lr0] * 4 + [0.75 * lr0] * 2 + [0.25 * lr0] * 2)
 
@@ -732,21 +738,13 @@ def test_train_gan_trains_on_exactly_batch_size_times_d_steps_images():
     assert hist["epoch"] == [1]
 
 
-def test_train_gan_lr_decay_from_a_fraction_that_rounds_to_the_end_decays_over_the_last_epoch(monkeypatch):
+def test_train_gan_lr_decay_from_a_fraction_that_rounds_to_the_end_decays_over_the_last_epoch(adam_rates):
     """0.9 of 2 epochs rounds to epoch 2, past the last epoch to start from: the decay takes epoch 2 instead."""
     from coursekit.models.gan import Discriminator
-    used = {}                                          # optimizer -> the rate of each of its steps
-    adam_step = torch.optim.Adam.step
-
-    def recording_step(self, *args, **kwargs):
-        used.setdefault(id(self), []).append(self.param_groups[0]["lr"])
-        return adam_step(self, *args, **kwargs)
-
-    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                          epochs=2, batch_size=4, lr=1e-4, lr_d=4e-4, lr_decay_from=0.9, device="cpu",
                          progress=False, verbose=False)
-    by_rate = {rates[0]: rates for rates in used.values()}   # two steps an epoch for each of G and D
+    by_rate = {rates[0]: rates for rates in adam_rates.values()}   # two steps an epoch for each of G and D
     for lr0 in (1e-4, 4e-4):                                  # epoch 1 at lr0, epoch 2 at half of it
         assert by_rate[lr0] == pytest.approx([lr0] * 2 + [0.5 * lr0] * 2)
 
