@@ -526,6 +526,32 @@ def test_fit_rejects_bad_arguments(kwargs, error):
         train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), **args)
 
 
+def test_fit_refuses_a_dict_of_optimizers_holding_something_else_and_says_what_it_takes():
+    x, y = make_problem()
+    model = make_model()
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer or a dict of them; got dict"):
+        train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), step_fn=lambda m, b: {"loss": 0.0},
+                  optimizer={"G": "adam"}, epochs=1, progress=False, device="cpu")
+
+
+def test_a_step_fn_value_already_named_train_keeps_its_name_in_the_history():
+    """step_fn's {"loss": ...} is recorded as train_loss; a "train_acc" must not become train_train_acc."""
+    x, y = make_problem()
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(m, batch):
+        opt.zero_grad()
+        loss = ce_loss(m, batch)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.detach(), "train_acc": 0.5}
+
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), step_fn=step, optimizer=opt,
+                     epochs=1, progress=False, verbose=False, device="cpu")
+    assert {"train_loss", "train_acc"} <= set(hist.keys()) and "train_train_acc" not in hist.keys()
+
+
 def test_fit_refuses_a_model_that_is_not_a_module():
     model = make_model()
     with pytest.raises(TypeError, match="model must be a torch.nn.Module; got str"):
@@ -894,6 +920,12 @@ def test_predict_of_batches_without_labels_says_it_expects_pairs():
     x, _ = make_problem()
     with pytest.raises(TypeError, match=r"\(images, labels\) pairs"):
         train.predict(make_model(), DeviceBatches(x, batch_size=32, shuffle=False, device="cpu"))
+
+
+def test_predict_of_batches_with_a_third_item_says_it_expects_pairs():
+    x, y = make_problem()
+    with pytest.raises(TypeError, match=r"\(images, labels\) pairs; got a batch of"):
+        train.predict(make_model(), [(x[:8], y[:8], x[:8])])
 
 
 def test_predict_keeps_confident_scores_apart_instead_of_rounding_them_to_one():
