@@ -31,6 +31,17 @@ def ce_loss(model, batch):
     return nn.functional.cross_entropy(model(x), y)
 
 
+def step_with(opt, **extra):
+    """A step_fn for fit: one step of opt on ce_loss; returns {"loss": ...} and ``extra``."""
+    def step(m, batch):
+        opt.zero_grad()
+        loss = ce_loss(m, batch)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.detach(), **extra}
+    return step
+
+
 def run(epochs, ckpt=None, resume=False, seed=0, init_seed=0):
     x, y = make_problem()
     model = make_model(init_seed)
@@ -426,16 +437,11 @@ def test_a_resumed_run_with_exactly_the_epochs_asked_says_nothing_is_left_to_do(
 def test_resume_refuses_optimizers_under_other_names(tmp_path):
     x, y = make_problem()
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+
     def fit_named(name):
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        def step(m, batch):
-            opt.zero_grad()
-            loss = ce_loss(m, batch)
-            loss.backward()
-            opt.step()
-            return {"loss": loss.detach()}
-        train.fit(model, DeviceBatches(x, y, batch_size=48, device="cpu"), step_fn=step, optimizer={name: opt},
-                  epochs=2 if name == "b" else 1, checkpoint=tmp_path / "run.pt", resume=True, progress=False,
+        train.fit(model, DeviceBatches(x, y, batch_size=48, device="cpu"), step_fn=step_with(opt),
+                  optimizer={name: opt}, epochs=2 if name == "b" else 1, checkpoint=tmp_path / "run.pt", resume=True, progress=False,
                   verbose=False, device="cpu")
     fit_named("a")
     with pytest.raises(ValueError, match=r"optimizers \['a'\] in the checkpoint, \['b'\] now"):
@@ -539,16 +545,8 @@ def test_a_step_fn_value_already_named_train_keeps_its_name_in_the_history():
     x, y = make_problem()
     model = make_model()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-
-    def step(m, batch):
-        opt.zero_grad()
-        loss = ce_loss(m, batch)
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach(), "train_acc": 0.5}
-
-    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), step_fn=step, optimizer=opt,
-                     epochs=1, progress=False, verbose=False, device="cpu")
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), step_fn=step_with(opt, train_acc=0.5),
+                     optimizer=opt, epochs=1, progress=False, verbose=False, device="cpu")
     assert {"train_loss", "train_acc"} <= set(hist.keys()) and "train_train_acc" not in hist.keys()
 
 
