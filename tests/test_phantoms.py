@@ -139,6 +139,12 @@ def test_abnormal_class_takes_the_list_of_label_names_a_medmnist_set_has(flag, a
     assert phantoms.abnormal_class(list(INFO[flag]["label"].values())) == abnormal
 
 
+@pytest.mark.parametrize("names, abnormal", [(["abnormal", "normal"], 0), (["normal", "abnormal"], 1)])
+def test_abnormal_class_does_not_read_abnormal_as_normal(names, abnormal):
+    """"normal" is inside "abnormal": the word, not the letters, makes a class normal."""
+    assert phantoms.abnormal_class(names) == abnormal
+
+
 def test_abnormal_class_refuses_label_names_that_are_neither_a_dict_nor_a_list():
     with pytest.raises(TypeError, match=r"a dict \{'0': name, '1': name\}.*or a list.*got str"):
         phantoms.abnormal_class("normal")

@@ -37,6 +37,7 @@ Everything is deterministic: the random generator of a split is seeded from
 from __future__ import annotations
 
 import colorsys
+import re
 import zlib
 
 import numpy as np
@@ -278,7 +279,8 @@ def is_3d(flag: str) -> bool:
 
 def abnormal_class(label_names: dict | list) -> int:
     """For a binary task, the label (0 or 1) of the abnormal class: the one whose
-    name is not "normal"/"benign" (e.g. 0 = "malignant" in BreastMNIST); 1 if unclear.
+    name does not have the word "normal" or "benign" (e.g. 0 = "malignant" in BreastMNIST); 1 if
+    unclear.
 
     ``label_names``: medmnist's ``INFO[flag]["label"]``, a dict ``{"0": name, "1": name}``,
     or a list of names by class index, as ``MedMNIST.label_names``."""
@@ -288,8 +290,8 @@ def abnormal_class(label_names: dict | list) -> int:
         raise TypeError("label_names: expected a dict {'0': name, '1': name} (medmnist's INFO[flag]['label']) "
                         f"or a list of names by class index (MedMNIST.label_names); got {type(label_names).__name__}")
 
-    def normal(name: str) -> bool:
-        return any(w in name.lower() for w in ("normal", "benign"))
+    def normal(name: str) -> bool:                  # the words, so that "abnormal" is not normal
+        return re.search(r"\b(normal|benign)\b", name.lower()) is not None
     return 0 if normal(label_names["1"]) and not normal(label_names["0"]) else 1
 
 
