@@ -92,9 +92,12 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
             se = auc_standard_error(r[key], int(counts[0]), int(counts[1]))
             line += (f" ± {se:.3f} (Hanley-McNeil standard error over {int(counts[0])} pneumonia and "
                      f"{int(counts[1])} normal test X-rays), {abs(r[key] - 0.5) / se:.1f} standard errors from chance")
-        lines.append(line + (", so it reconstructs pneumonia X-rays worse than normal ones as often as better"
-                             if r[key] == 0.5 else f", so it reconstructs pneumonia X-rays "
-                             f"{'worse' if r[key] > 0.5 else 'better'} than normal ones more often than not"))
+        if f"{r[key]:.3f}" == "0.500":   # as printed: 0.5004 is no direction either
+            lines.append(line + ", chance level: a pneumonia X-ray is as likely to be reconstructed worse than a "
+                                "normal one as better")
+        else:
+            lines.append(line + f", so it reconstructs pneumonia X-rays {'worse' if r[key] > 0.5 else 'better'} "
+                                "than normal ones more often than not")
     return lines
 
 
