@@ -476,6 +476,7 @@ def test_a_size_given_as_a_numpy_integer_is_accepted(offline, tmp_path):
     """A size read from an array (np.int64) is as good as an int."""
     assert fallback("breastmnist", "val", size=np.int64(64), root=tmp_path).images.shape[1:] == (1, 64, 64)
 
+
 def test_available_sizes_come_from_info():
     assert data.available_sizes("bloodmnist") == (28, 64, 128, 224)
     assert data.available_sizes("nodulemnist3d") == (28, 64)
@@ -673,6 +674,7 @@ def test_a_transform_that_is_not_callable_is_rejected_when_made():
     x, y = sample_ids(10)
     with pytest.raises(TypeError, match="transform must be callable"):
         DeviceBatches(x, y, transform="flip", device="cpu")
+
 
 def test_uint8_images_are_rejected():
     with pytest.raises(TypeError, match="Divide uint8 images by 255"):

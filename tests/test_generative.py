@@ -566,7 +566,8 @@ def test_montage_refuses_a_column_count_of_0():
 
 
 def test_gaussian_baseline_fits_fewer_images_than_components():
-    """At most N - 1 components carry variance: 3 images give 2, whatever n_components asks."""
+    """At most N - 1 components carry variance: 3 images are fitted with 2, whatever n_components asks,
+    and sampled without an error."""
     out = generative.gaussian_baseline(torch.rand(3, 1, 4, 4, generator=torch.Generator().manual_seed(0)), 2,
                                        n_components=32)
     assert out.shape == (2, 1, 4, 4)
@@ -731,7 +732,7 @@ def test_train_gan_rejects_an_lr_decay_start_outside_the_run(bad):
                              epochs=2, batch_size=4, device="cpu", lr_decay_from=bad)
 
 
-def test_train_gan_trains_on_exactly_batch_size_times_d_steps_images():
+def test_train_gan_accepts_exactly_batch_size_times_d_steps_images():
     from coursekit.models.gan import Discriminator
     hist = generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                                 epochs=1, batch_size=4, d_steps=2, device="cpu", progress=False, verbose=False)

@@ -513,22 +513,23 @@ def test_monitor_restores_the_best_epoch_weights():
         assert torch.equal(v, snapshots[1][k])
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(epochs=0), ValueError),
-    (dict(epochs=2.5), ValueError),
-    (dict(loss_fn=None), ValueError),
-    (dict(resume=True), ValueError),
-    (dict(optimizer="adam"), TypeError),
-    (dict(mode="maximum"), ValueError),
-    (dict(step_fn=lambda m, b: {}), ValueError),
-])
-def test_fit_rejects_bad_arguments(kwargs, error):
+@pytest.mark.parametrize("kwargs, error, says", [
+    (dict(epochs=0), ValueError, "epochs must be a positive int; got 0"),
+    (dict(epochs=2.5), ValueError, "epochs must be a positive int; got 2.5"),
+    (dict(loss_fn=None), ValueError, "pass exactly one of loss_fn"),
+    (dict(resume=True), ValueError, "resume=True needs a checkpoint path"),
+    (dict(optimizer="adam"), TypeError, "optimizer must be a torch.optim.Optimizer"),
+    (dict(mode="maximum"), ValueError, "mode must be 'max' or 'min'"),
+    (dict(step_fn=lambda m, b: {}), ValueError, "pass exactly one of loss_fn"),
+], ids=["no epochs", "fractional epochs", "neither loss_fn nor step_fn", "resume without a checkpoint",
+        "an optimizer's name", "an unknown mode", "both loss_fn and step_fn"])
+def test_fit_rejects_bad_arguments(kwargs, error, says):
     x, y = make_problem()
     model = make_model()
     args = dict(loss_fn=ce_loss, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
                 progress=False, device="cpu")
     args.update(kwargs)
-    with pytest.raises(error):
+    with pytest.raises(error, match=re.escape(says)):
         train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), **args)
 
 

@@ -675,7 +675,7 @@ def test_plot_ladder_refuses_more_marks_than_colours_besides_the_ladders(ladder)
         viz.plot_ladder(ladder, marks=marks)
 
 
-def test_plot_roc_keeps_the_legend_of_three_models_in_the_corner():
+def test_plot_roc_keeps_the_legend_of_three_models_inside_the_axes():
     y, scores = roc_case()
     three = {**scores, "third": scores["CNN"] ** 2}
     ax = rendered(viz.plot_roc(y, three)).axes[0]

@@ -11,6 +11,12 @@ from scipy import ndimage
 from coursekit import widgets
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
 @pytest.fixture
 def image():
     return np.random.default_rng(0).random((16, 20)).astype(np.float32)
