@@ -15,6 +15,15 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture
+def close_figures():
+    """Closes every matplotlib figure after the test, also when it fails.
+    Use with ``pytestmark = pytest.mark.usefixtures("close_figures")``."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def phantom_sets():
     """Fallback pneumonia phantoms, (train, test) (learnable labels; no file or network needed)."""

@@ -18,10 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from coursekit import metrics, viz  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def rendered(fig) -> Figure:

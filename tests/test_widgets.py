@@ -11,10 +11,7 @@ from scipy import ndimage
 from coursekit import widgets
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture
