@@ -497,17 +497,22 @@ def test_checkpoint_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]
 
 
-def test_monitor_restores_the_best_epoch_weights():
+def fit_with_scores(scores, **kwargs):
+    """fit for len(scores) epochs, val_fn giving the scores in turn; (model, history, weights after each epoch)."""
     x, y = make_problem()
     model = make_model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    scores = iter([0.5, 0.9, 0.7])
-    snapshots = []
+    values, snapshots = iter(scores), []
     def val_fn(m):
         snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
-        return {"val_auc": next(scores)}
-    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss, optimizer=opt,
-                     epochs=3, val_fn=val_fn, monitor="val_auc", progress=False, verbose=False, device="cpu")
+        return {"val_auc": next(values)}
+    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
+                     optimizer=torch.optim.SGD(model.parameters(), lr=0.05), epochs=len(scores), val_fn=val_fn,
+                     progress=False, verbose=False, device="cpu", **kwargs)
+    return model, hist, snapshots
+
+
+def test_monitor_restores_the_best_epoch_weights():
+    model, hist, snapshots = fit_with_scores([0.5, 0.9, 0.7], monitor="val_auc")
     assert hist.best_epoch == 2
     for k, v in model.state_dict().items():
         assert torch.equal(v, snapshots[1][k])
@@ -815,20 +820,6 @@ def test_a_loss_fn_that_returns_one_loss_per_sample_is_refused():
         train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=per_sample,
                   optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
                   verbose=False, device="cpu")
-
-
-def fit_with_scores(scores, **kwargs):
-    """fit for len(scores) epochs, val_fn giving the scores in turn; (history, weights after each epoch)."""
-    x, y = make_problem()
-    model = make_model()
-    values, snapshots = iter(scores), []
-    def val_fn(m):
-        snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
-        return {"val_auc": next(values)}
-    hist = train.fit(model, DeviceBatches(x, y, batch_size=32, device="cpu"), loss_fn=ce_loss,
-                     optimizer=torch.optim.SGD(model.parameters(), lr=0.05), epochs=len(scores), val_fn=val_fn,
-                     progress=False, verbose=False, device="cpu", **kwargs)
-    return model, hist, snapshots
 
 
 @pytest.mark.parametrize("mode", ["max", "min"])
