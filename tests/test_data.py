@@ -1,6 +1,8 @@
 """coursekit.data: MedMNIST loading (checksums, download, offline fallback) and batching."""
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -317,8 +319,8 @@ def test_the_notice_says_to_choose_a_writable_folder_when_the_download_cannot_be
 
 
 @pytest.mark.parametrize("err", [OSError(101, "Network is unreachable"), OSError(113, "No route to host"),
-                                 __import__("socket").gaierror(-3, "Temporary failure in name resolution"),
-                                 __import__("ssl").SSLCertVerificationError(   # errno 1, as EPERM: still the network
+                                 socket.gaierror(-3, "Temporary failure in name resolution"),
+                                 ssl.SSLCertVerificationError(   # errno 1, as EPERM: still the network
                                      1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")],
                          ids=["unreachable", "no route", "name resolution", "certificate"])
 def test_a_network_error_that_is_a_plain_os_error_still_says_to_connect(offline, monkeypatch, tmp_path, capsys, err):

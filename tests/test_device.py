@@ -1,4 +1,9 @@
 """coursekit.device: device choice, mixed precision, seeding, print_config."""
+import contextlib
+import os
+import random
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -163,8 +168,6 @@ def test_there_is_no_mixed_precision_on_mps():
 
 @pytest.mark.filterwarnings("ignore:.*CUDA is not available")   # torch.autocast's, on a machine without a GPU
 def test_autocast_disabled_on_cuda_is_a_no_op(monkeypatch):
-    import contextlib
-
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
     assert isinstance(device.autocast("cuda", enabled=False), contextlib.nullcontext)
     assert isinstance(device.autocast("cuda"), torch.autocast)
@@ -180,8 +183,6 @@ def test_the_loss_scaler_is_on_for_float16_only_and_only_when_enabled(monkeypatc
 
 
 def test_seed_everything_seeds_python_random():
-    import random
-
     device.seed_everything(3)
     a = random.random()
     device.seed_everything(3)
@@ -209,8 +210,6 @@ def restore_determinism(monkeypatch):
 
 
 def test_seed_everything_deterministic_asks_for_deterministic_kernels(restore_determinism):
-    import os
-
     device.seed_everything(0, deterministic=True)
     assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
     assert torch.backends.cudnn.benchmark is False
@@ -231,8 +230,6 @@ def test_config_reports_the_active_profile_and_the_data_folder(monkeypatch, tmp_
 
 
 def test_config_on_a_gpu_reports_its_name_memory_in_gib_and_mixed_precision(monkeypatch):
-    from types import SimpleNamespace
-
     monkeypatch.setenv("COURSEKIT_DEVICE", "cuda:1")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
@@ -243,10 +240,8 @@ def test_config_on_a_gpu_reports_its_name_memory_in_gib_and_mixed_precision(monk
     assert (c["device"], c["device_name"], c["device_memory_gb"], c["amp"]) == ("cuda:1", "Tesla T4", 15.0, "float16")
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "sysconf"), reason="the OS reports no physical memory")
+@pytest.mark.skipif(not hasattr(os, "sysconf"), reason="the OS reports no physical memory")
 def test_config_on_the_cpu_reports_the_cores_and_the_memory(monkeypatch):
-    import os
-
     monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
     c = device.config()
     assert c["device"] == "cpu" and c["amp"] == "off" and f"{os.cpu_count()} cores" in c["device_name"]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from coursekit import data, generative, models
-from coursekit.models.gan import ConditionalGenerator, Generator
+from coursekit.models.gan import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator
 
 
 def exact_gaussian_sample(n, mean, cov, seed=0):
@@ -650,7 +650,6 @@ def test_pixel_fd_of_real_organamnist_splits_is_far_below_that_of_a_blurry_basel
 # ------------------------------------------------------------------- training
 
 def test_train_gan_needs_labels_exactly_for_a_conditional_generator():
-    from coursekit.models.gan import ConditionalDiscriminator, Discriminator
     x = torch.rand(8, 1, 28, 28)
     with pytest.raises(ValueError, match="exactly when G is conditional"):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, torch.zeros(8, dtype=torch.long),
@@ -661,7 +660,6 @@ def test_train_gan_needs_labels_exactly_for_a_conditional_generator():
 
 
 def test_train_gan_names_its_checkpoint_by_data_and_settings_and_resumes(tmp_path):
-    from coursekit.models.gan import Discriminator
     x = torch.rand(8, 1, 28, 28)
     kw = dict(epochs=1, batch_size=4, device="cpu", checkpoint=tmp_path / "g.pt", progress=False, verbose=False)
     first = generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, **kw)
@@ -672,7 +670,6 @@ def test_train_gan_names_its_checkpoint_by_data_and_settings_and_resumes(tmp_pat
 
 
 def test_train_gan_gives_the_discriminator_its_own_learning_rate(tmp_path):
-    from coursekit.models.gan import Discriminator
     x = torch.rand(8, 1, 28, 28)
     kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), x, lr=1e-4, lr_d=4e-4,
@@ -703,7 +700,6 @@ def adam_rates(monkeypatch):
 
 
 def test_train_gan_lr_decay_lowers_both_rates_only_after_the_given_fraction(adam_rates):
-    from coursekit.models.gan import Discriminator
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                          epochs=4, batch_size=4, lr=1e-4, lr_d=4e-4, lr_decay_from=0.5, device="cpu",
                          progress=False, verbose=False)
@@ -713,7 +709,6 @@ def test_train_gan_lr_decay_lowers_both_rates_only_after_the_given_fraction(adam
 
 
 def test_train_gan_lr_decay_changes_the_results(tmp_path):
-    from coursekit.models.gan import Discriminator
     x = torch.rand(16, 1, 28, 28)
     out = {}
     for decay in (None, 0.0):
@@ -726,14 +721,12 @@ def test_train_gan_lr_decay_changes_the_results(tmp_path):
 
 @pytest.mark.parametrize("bad", [1.0, -0.1, True, 2])
 def test_train_gan_rejects_an_lr_decay_start_outside_the_run(bad):
-    from coursekit.models.gan import Discriminator
     with pytest.raises(ValueError, match="lr_decay_from"):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                              epochs=2, batch_size=4, device="cpu", lr_decay_from=bad)
 
 
 def test_train_gan_accepts_exactly_batch_size_times_d_steps_images():
-    from coursekit.models.gan import Discriminator
     hist = generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                                 epochs=1, batch_size=4, d_steps=2, device="cpu", progress=False, verbose=False)
     assert hist["epoch"] == [1]
@@ -741,7 +734,6 @@ def test_train_gan_accepts_exactly_batch_size_times_d_steps_images():
 
 def test_train_gan_lr_decay_from_a_fraction_that_rounds_to_the_end_decays_over_the_last_epoch(adam_rates):
     """0.9 of 2 epochs rounds to epoch 2, past the last epoch to start from: the decay takes epoch 2 instead."""
-    from coursekit.models.gan import Discriminator
     generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
                          epochs=2, batch_size=4, lr=1e-4, lr_d=4e-4, lr_decay_from=0.9, device="cpu",
                          progress=False, verbose=False)
@@ -753,7 +745,6 @@ def test_train_gan_lr_decay_from_a_fraction_that_rounds_to_the_end_decays_over_t
 def ema_run(tmp_path=None, ema=True, decay=0.5, epochs=2, **kw):
     """A tiny seeded DCGAN run: (G, its average or None, the history)."""
     import copy
-    from coursekit.models.gan import Discriminator
     torch.manual_seed(0)
     G = Generator(z_dim=4, width=2)
     G_ema = copy.deepcopy(G) if ema else None
@@ -783,7 +774,6 @@ def test_train_gan_keeps_the_average_of_g_after_every_step(monkeypatch):
             steps.append([p.detach().clone() for p in self.param_groups[0]["params"]])
         return out
 
-    from coursekit.models.gan import Discriminator
     torch.manual_seed(0)
     G, D = Generator(z_dim=4, width=2), Discriminator(width=2)
     G_params = list(G.parameters())
@@ -832,7 +822,6 @@ def test_train_gan_gives_runs_with_and_without_an_average_different_checkpoints(
 
 
 def test_train_gan_rejects_g_itself_another_architecture_or_a_decay_of_one_for_the_average():
-    from coursekit.models.gan import Discriminator
     G, x = Generator(z_dim=4, width=2), torch.rand(8, 1, 28, 28)
     kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)
     with pytest.raises(TypeError, match="separate copy of G"):
@@ -844,7 +833,6 @@ def test_train_gan_rejects_g_itself_another_architecture_or_a_decay_of_one_for_t
 
 
 def test_train_gan_with_d_steps_updates_d_that_many_times_per_update_of_g(monkeypatch):
-    from coursekit.models.gan import Discriminator
     counts = {}                                        # optimizer -> its number of steps
     adam_step = torch.optim.Adam.step
 
@@ -860,7 +848,6 @@ def test_train_gan_with_d_steps_updates_d_that_many_times_per_update_of_g(monkey
 
 
 def test_train_gan_gives_runs_with_other_d_steps_different_checkpoints(tmp_path):
-    from coursekit.models.gan import Discriminator
     for d_steps in (1, 2):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(16, 1, 28, 28),
                              epochs=1, batch_size=4, d_steps=d_steps, device="cpu", checkpoint=tmp_path / "g.pt",
@@ -869,7 +856,6 @@ def test_train_gan_gives_runs_with_other_d_steps_different_checkpoints(tmp_path)
 
 
 def test_a_generator_changed_only_in_its_activation_never_resumes_the_other_generators_run(tmp_path):
-    from coursekit.models.gan import Discriminator
 
     def generator(activation):   # same class name, same parameters, another network
         G = Generator(z_dim=4, width=2)
@@ -890,7 +876,6 @@ def test_a_generator_changed_only_in_its_activation_never_resumes_the_other_gene
 
 
 def test_train_gan_rejects_a_bad_d_steps_and_too_few_images_for_it():
-    from coursekit.models.gan import Discriminator
     kw = dict(epochs=1, batch_size=4, device="cpu", progress=False, verbose=False)
     with pytest.raises(ValueError, match="d_steps .* must be a positive int"):
         generative.train_gan(Generator(z_dim=4, width=2), Discriminator(width=2), torch.rand(8, 1, 28, 28),
@@ -1051,7 +1036,6 @@ def test_new_samples_fall_below_the_5th_percentile_of_held_out_distances_about_5
 def test_train_gan_gives_another_seed_or_other_labels_another_checkpoint_and_other_weights(tmp_path):
     """A run with another seed (or the same images with other labels) must train anew, not resume
     the first run's checkpoint."""
-    from coursekit.models.gan import ConditionalDiscriminator
     x, y = torch.rand(8, 1, 28, 28), torch.tensor([0, 1] * 4)
     kw = dict(epochs=1, batch_size=4, device="cpu", checkpoint=tmp_path / "g.pt", progress=False, verbose=False)
     Gs = []
