@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from medmnist import INFO
+from scipy import ndimage
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestCentroid
 
@@ -145,6 +146,14 @@ def test_abnormal_class_does_not_read_abnormal_as_normal(names, abnormal):
     assert phantoms.abnormal_class(names) == abnormal
 
 
+def test_abnormal_class_reads_names_in_any_case():
+    assert phantoms.abnormal_class(["Malignant", "Normal"]) == 0
+
+
+def test_abnormal_class_is_1_when_both_names_sound_normal():
+    assert phantoms.abnormal_class({"0": "normal", "1": "benign"}) == 1
+
+
 def test_abnormal_class_refuses_label_names_that_are_neither_a_dict_nor_a_list():
     with pytest.raises(TypeError, match=r"a dict \{'0': name, '1': name\}.*or a list.*got str"):
         phantoms.abnormal_class("normal")
@@ -206,8 +215,6 @@ def _lesion(seed, size=64):
 
 
 def test_a_lesion_is_one_or_two_opacities():
-    from scipy import ndimage
-
     counts = {ndimage.label(_lesion(seed) > 0.05)[1] for seed in range(20)}
     assert counts == {1, 2}
 
@@ -231,14 +238,6 @@ def test_is_3d_tells_volumes_from_images_and_refuses_an_unknown_flag():
     assert phantoms.is_3d("organmnist3d") and not phantoms.is_3d("organamnist")
     with pytest.raises(ValueError, match="unknown MedMNIST flag"):
         phantoms.is_3d("organ3d")
-
-
-def test_abnormal_class_reads_names_in_any_case():
-    assert phantoms.abnormal_class(["Malignant", "Normal"]) == 0
-
-
-def test_abnormal_class_is_1_when_both_names_sound_normal():
-    assert phantoms.abnormal_class({"0": "normal", "1": "benign"}) == 1
 
 
 def test_fallback_labels_are_shuffled_not_in_class_order():
