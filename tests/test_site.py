@@ -53,6 +53,7 @@ def test_a_widget_on_a_built_page_is_a_note_where_its_controls_work_not_a_dead_c
         page = (built_site / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
         assert html.escape(STATIC_NOTE, quote=False) in page, name
         assert "widget-view+json" not in page and "embed-amd.js" not in page, name
+        assert "widget-state+json" not in page, f"{name} carries the widgets' state, which no script reads"
 
 
 def figure_alts(page: str) -> list[str]:

@@ -8,7 +8,8 @@ any other code) plus :func:`explore`, which shows
 2. the live controls when a kernel is running (:func:`live` alone, when the
    static figure is drawn another way): sliders or a menu and an image widget
    that each change redraws. On the site, where nothing would answer them, a
-   note (:data:`STATIC_NOTE`) stands in their place.
+   note (:data:`STATIC_NOTE`) stands in their place, and the page carries none
+   of their state (:mod:`coursekit.site_widgets`).
 
 The live controls are not ``ipywidgets.interactive``: that draws into an
 ``Output`` widget, and a notebook executed without a browser (the site build:
