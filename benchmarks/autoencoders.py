@@ -25,6 +25,12 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
   split's class counts (``anomaly_n_test_pneumonia``, ``anomaly_n_test_normal``), from which
   the chapter gives each AUC's standard error.
 
+Pictures of what the measured models produce, beside the JSON (:func:`coursekit.bench.write_image`,
+``ae_<name>.png``): ``ae_reconstructions`` (the first test image of each organ: original, PCA,
+autoencoder), ``ae_denoising`` (the same images: clean, noisy, Gaussian filter, total variation,
+denoising autoencoder) and ``ae_vae_samples`` (32 decoded prior samples, as the notebook draws them).
+Each picture is shown clipped to [0, 1]; PCA's reconstructions and the noisy input leave it.
+
 The autoencoder's training loss and validation MSE after every epoch
 (``ae_train_loss_epoch_001``, ``ae_val_mse_epoch_001``, ...) show where it stopped
 generalising; ``ae_train_seconds`` sums the history's per-epoch times.
@@ -53,6 +59,12 @@ PARAMS = dict(
               lr=2e-3, noise_sigma=0.1, beta=0.02, anomaly_epochs=100),
 )
 SEED = 0
+
+
+def picture(rows):
+    """One grayscale picture of image rows: a list of ``(N, 1, H, W)`` tensors of the same N,
+    each clipped to [0, 1], one row each (:func:`coursekit.generative.montage`)."""
+    return ck.generative.montage(torch.cat([row.detach().cpu().clamp(0, 1) for row in rows]), ncols=len(rows[0]))
 
 
 def main() -> int:
@@ -87,6 +99,9 @@ def main() -> int:
     r["ae_train_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, seen), seen))
     r["pca_train_mse"] = float(ck.metrics.mse(latent.pca_reconstruct(pca, seen), seen))
     r["ae_parameters"] = ck.models.count_parameters(ae)
+    shown = [int(torch.nonzero(test.labels == c)[0]) for c in range(train.n_classes) if (test.labels == c).any()]
+    ck.bench.write_image("ae_reconstructions", picture([test.images[shown], latent.pca_reconstruct(
+        pca, test.images[shown]), latent.reconstruct(ae, test.images[shown], device=device)]))
     curve = latent.pca_error_curve(train.images, test.images, seed=SEED)   # k in latent.CURVE_KS
     r.update({f"pca_test_mse_k{k:03d}": e for k, e in curve.items()})
     for key, target in (("pca_k_matching_ae", r["ae_test_mse"]), ("pca_k_for_half", 0.5 * r["pca_test_mse"])):
@@ -110,6 +125,7 @@ def main() -> int:
         r[f"{name}_test_psnr"] = float(ck.metrics.psnr(out, test.images))
         r[f"{name}_test_ssim"] = float(ck.metrics.ssim(out, test.images))
     r["gauss_sigma"], r["tv_weight"], r["noise_sigma"] = best_gauss, best_tv, P.noise_sigma
+    ck.bench.write_image("ae_denoising", picture([test.images[shown]] + [outputs[k][shown] for k in outputs]))
 
     # VAE
     ck.seed_everything(SEED)
@@ -121,6 +137,8 @@ def main() -> int:
         r["vae_test_mse"] = float(ck.metrics.mse(x_hat.cpu(), test.images))
         r["vae_test_kl"] = float(aem.kl_divergence(mu, logvar))
     r["vae_beta"] = P.beta
+    ck.bench.write_image("ae_vae_samples", ck.generative.montage(   # as notebook 04 draws them
+        vae.sample(32, generator=torch.Generator().manual_seed(SEED)).cpu(), ncols=16))
 
     # anomaly detection on PneumoniaMNIST
     normal_train = pn["train"].images[pn["train"].labels == 0]
