@@ -721,3 +721,54 @@ def test_plain_log_labels_leave_minor_ticks_unlabelled_beyond_two_decades():
     viz.plain_log_labels(ax.yaxis)
     fig.canvas.draw()
     assert {t.get_text() for t in ax.yaxis.get_minorticklabels()} == {""}
+
+
+# --------------------------------------------------------------------------
+# A saved montage (a benchmark's picture)
+# --------------------------------------------------------------------------
+
+def test_show_montage_draws_the_picture_at_its_own_size_in_gray_on_the_unit_range():
+    picture = np.linspace(0, 1, 58 * 290, dtype=np.float32).reshape(58, 290)
+    fig = rendered(viz.show_montage(picture, title="samples"))
+    (ax,) = fig.axes
+    assert tuple(fig.get_size_inches()) == pytest.approx((290 / 45, 58 / 45))
+    (im,) = ax.get_images()
+    assert im.get_cmap().name == viz.CMAP_IMAGE and im.get_clim() == (0.0, 1.0)
+    np.testing.assert_array_equal(im.get_array(), picture)
+    assert ax.get_title() == "samples" and list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
+
+
+def test_show_montage_writes_a_label_at_the_middle_of_each_row():
+    picture = np.zeros((3 * 29 - 1, 100), dtype=np.float32)   # three rows of 28 px, 1 px apart
+    fig = rendered(viz.show_montage(picture, row_labels=["original", "PCA", "autoencoder"]))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["original", "PCA", "autoencoder"]
+    np.testing.assert_allclose(ax.get_yticks(), [(k + 0.5) * 86 / 3 for k in range(3)])
+
+
+def test_show_montage_reads_a_picture_saved_by_a_benchmark(tmp_path):
+    from coursekit import bench
+
+    picture = np.tile(np.linspace(0, 1, 30, dtype=np.float32), (10, 1))
+    path = bench.write_image("demo", picture, profile="full", results_dir=tmp_path)
+    fig = rendered(viz.show_montage(plt.imread(path)))
+    np.testing.assert_allclose(fig.axes[0].get_images()[0].get_array(), picture, atol=1 / 255)
+
+
+@pytest.mark.parametrize("picture, expected", [
+    (np.zeros((2, 10, 10)), r"one 2-D image \(H, W\)"),
+    (np.full((10, 10), 255.0), r"\[0, 1\]"),
+])
+def test_show_montage_refuses_what_is_not_one_grayscale_picture_in_the_unit_range(picture, expected):
+    with pytest.raises(ValueError, match=expected):
+        viz.show_montage(picture)
+
+
+@pytest.mark.parametrize("labels, expected", [
+    ("original", "a list of strings"),
+    ([], "at least one"),
+    (["a"] * 11, "11 row labels for a picture 10 pixels high"),
+])
+def test_show_montage_refuses_row_labels_it_cannot_place(labels, expected):
+    with pytest.raises((TypeError, ValueError), match=expected):
+        viz.show_montage(np.zeros((10, 10)), row_labels=labels)

@@ -29,10 +29,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sklearn.metrics import roc_curve
 
 from . import metrics
-from .checks import check_images, check_positive_int
+from .checks import check_images, check_positive_int, check_unit_range
 
 __all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
-           "show_images", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder", "plain_log_labels"]
+           "show_images", "show_montage", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder", "plain_log_labels"]
 
 CMAP_IMAGE = "gray"
 CMAP_HEAT = "cividis"
@@ -184,6 +184,45 @@ def show_images(images, titles=None, ncols: int = 8, cmap=None, vmin: float = 0.
             ax.set_title(titles[i], fontsize=TITLE_FONTSIZE)
     if suptitle:
         fig.suptitle(suptitle)
+    return fig
+
+
+def show_montage(picture, title: str | None = None, row_labels=None, pixels_per_inch: float = 45.0) -> Figure:
+    """One picture of tiled images drawn at its own size, e.g. a benchmark's saved figure read
+    back with ``plt.imread(coursekit.bench.find_image(...))``.
+
+    Args:
+        picture: ``(H, W)`` grayscale, float in [0, 1] (a :func:`coursekit.generative.montage`),
+            drawn with :data:`CMAP_IMAGE` on [0, 1].
+        title: over the picture, or None.
+        row_labels: one label per row of images, the rows of equal height, each label written
+            at the left of its row's middle; None for no labels.
+        pixels_per_inch: the figure's scale (45: a 28-pixel image is about 0.6 inch wide).
+
+    Returns:
+        The Figure, with one Axes and no ticks but the row labels.
+    """
+    img = _as_2d(picture, "show_montage: picture")
+    check_unit_range(img, "show_montage: picture")
+    h, w = img.shape
+    if row_labels is not None:
+        if isinstance(row_labels, str) or not hasattr(row_labels, "__len__"):
+            raise TypeError(f"show_montage: row_labels must be a list of strings, one per row; "
+                            f"got {type(row_labels).__name__}.")
+        if not 1 <= len(row_labels) <= h:
+            raise ValueError(f"show_montage: row_labels needs at least one label and at most one per pixel row; "
+                             f"got {len(row_labels)} row labels for a picture {h} pixels high.")
+    fig, ax = plt.subplots(figsize=(w / pixels_per_inch, h / pixels_per_inch), layout="constrained")
+    ax.imshow(img.numpy(), cmap=CMAP_IMAGE, vmin=0.0, vmax=1.0)
+    ax.set_xticks([])
+    if row_labels is None:
+        ax.set_yticks([])
+    else:
+        row = h / len(row_labels)
+        ax.set_yticks([(k + 0.5) * row for k in range(len(row_labels))], [str(t) for t in row_labels],
+                      fontsize=TITLE_FONTSIZE - 1)
+    if title:
+        ax.set_title(title, fontsize=TITLE_FONTSIZE)
     return fig
 
 
