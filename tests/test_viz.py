@@ -772,3 +772,9 @@ def test_show_montage_refuses_what_is_not_one_grayscale_picture_in_the_unit_rang
 def test_show_montage_refuses_row_labels_it_cannot_place(labels, expected):
     with pytest.raises((TypeError, ValueError), match=expected):
         viz.show_montage(np.zeros((10, 10)), row_labels=labels)
+
+
+@pytest.mark.parametrize("scale", [0, -45, float("nan")])
+def test_show_montage_refuses_a_scale_that_is_not_a_positive_number(scale):
+    with pytest.raises(ValueError, match="pixels_per_inch must be a positive number"):
+        viz.show_montage(np.zeros((10, 10)), pixels_per_inch=scale)

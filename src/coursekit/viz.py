@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sklearn.metrics import roc_curve
 
 from . import metrics
-from .checks import check_images, check_positive_int, check_unit_range
+from .checks import check_images, check_positive_int, check_unit_range, is_real
 
 __all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
            "show_images", "show_montage", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder", "plain_log_labels"]
@@ -204,6 +204,8 @@ def show_montage(picture, title: str | None = None, row_labels=None, pixels_per_
     """
     img = _as_2d(picture, "show_montage: picture")
     check_unit_range(img, "show_montage: picture")
+    if not is_real(pixels_per_inch) or not pixels_per_inch > 0:
+        raise ValueError(f"show_montage: pixels_per_inch must be a positive number; got {pixels_per_inch!r}.")
     h, w = img.shape
     if row_labels is not None:
         if isinstance(row_labels, str) or not hasattr(row_labels, "__len__"):
