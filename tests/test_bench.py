@@ -32,7 +32,64 @@ def test_device_names_what_rounding_depends_on_the_torch_release_and_cpu_kernels
     monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     monkeypatch.setattr(torch, "__version__", "9.9.9")
-    assert re.fullmatch(r"cpu: .+ CPU, \d+ cores \(AVX512\); torch 9\.9\.9", bench.device_description())
+    monkeypatch.setattr(bench, "cpu_model", lambda: "Intel(R) Xeon(R) Processor family 6 model 167")
+    assert re.fullmatch(r"cpu: .+ CPU, \d+ cores, Intel\(R\) Xeon\(R\) Processor family 6 model 167 \(AVX512\); "
+                        r"torch 9\.9\.9", bench.device_description())
+
+
+def test_two_cpus_with_the_same_kernels_are_two_devices(monkeypatch):
+    # the same code, seed and AVX2 kernels trained another autoencoder on a newer Xeon than on the
+    # machine of the committed run, so the record must tell the two machines apart
+    import torch
+
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    seen = []
+    for model in ("Intel(R) Xeon(R) Processor family 6 model 143", "Intel(R) Xeon(R) Processor family 6 model 167"):
+        monkeypatch.setattr(bench, "cpu_model", lambda model=model: model)
+        seen.append(bench.device_description())
+    assert seen[0] != seen[1]
+
+
+def test_a_cpu_whose_model_cannot_be_read_is_described_without_it(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DEVICE", "cpu")
+    monkeypatch.setattr(bench, "cpu_model", lambda: None)
+    assert re.fullmatch(r"cpu: .+ CPU, \d+ cores \(\w+\); torch .+", bench.device_description())
+
+
+LINUX_CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+cpu family\t: 6
+model\t\t: 167
+model name\t: Intel(R) Xeon(R) Processor
+stepping\t: 1
+
+processor\t: 1
+vendor_id\t: GenuineIntel
+cpu family\t: 6
+model\t\t: 167
+model name\t: Intel(R) Xeon(R) Processor
+"""
+
+
+def test_cpu_model_on_linux_is_the_name_with_family_and_model_numbers_of_the_first_processor():
+    assert bench.cpu_model(system="Linux", cpuinfo=LINUX_CPUINFO) == "Intel(R) Xeon(R) Processor family 6 model 167"
+
+
+def test_cpu_model_on_linux_without_numbers_is_the_name_alone():
+    assert bench.cpu_model(system="Linux", cpuinfo="processor\t: 0\nmodel name\t: AMD EPYC 7763 64-Core Processor\n") \
+        == "AMD EPYC 7763 64-Core Processor"
+
+
+def test_cpu_model_on_linux_without_a_name_is_none():
+    assert bench.cpu_model(system="Linux", cpuinfo="processor\t: 0\nBogoMIPS\t: 50.00\n") is None
+
+
+def test_cpu_model_elsewhere_is_what_the_system_calls_the_processor(monkeypatch):
+    monkeypatch.setattr(bench.platform, "processor", lambda: "Intel64 Family 6 Model 158 Stepping 10, GenuineIntel")
+    assert bench.cpu_model(system="Windows") == "Intel64 Family 6 Model 158 Stepping 10, GenuineIntel"
+    monkeypatch.setattr(bench.platform, "processor", lambda: "")
+    assert bench.cpu_model(system="Windows") is None
 
 
 def test_a_quick_run_never_replaces_full_results(tmp_path):
@@ -540,3 +597,20 @@ def test_write_image_rounds_intensities_to_the_nearest_grey_level(tmp_path):
     from PIL import Image
     path = bench.write_image("demo_grey", np.full((2, 2), 0.5), profile="full", results_dir=tmp_path)
     assert np.asarray(Image.open(path))[0, 0] == 128          # 127.5 rounds to 128, truncation gives 127
+
+
+def test_cpu_model_on_macos_is_the_brand_string_sysctl_gives(monkeypatch):
+    from types import SimpleNamespace
+
+    calls = []
+    monkeypatch.setattr(bench.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or SimpleNamespace(stdout="Apple M2\n"))
+    assert bench.cpu_model(system="Darwin") == "Apple M2"
+    assert calls == [["sysctl", "-n", "machdep.cpu.brand_string"]]
+
+
+def test_cpu_model_on_macos_without_sysctl_is_none(monkeypatch):
+    def missing(cmd, **kw):
+        raise FileNotFoundError("sysctl")
+
+    monkeypatch.setattr(bench.subprocess, "run", missing)
+    assert bench.cpu_model(system="Darwin") is None

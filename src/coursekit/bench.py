@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+import platform
 import re
 import subprocess
 from pathlib import Path
@@ -33,7 +34,7 @@ CACHE_ENV = "COURSEKIT_BENCH_CACHE"
 COMMIT_ENV = "COURSEKIT_GIT_COMMIT"
 META_KEYS = ("profile", "device", "git_commit")
 
-__all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "run_commit", "code_digest", "checkpoint_dir", "device_description",
+__all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "run_commit", "code_digest", "checkpoint_dir", "cpu_model", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "find_image", "load_result",
            "series", "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
            "set_aside_unless", "load_benchmark"]
@@ -120,19 +121,60 @@ def checkpoint_dir(name: str, profile: str | None = None, code=None) -> Path:
     return folder
 
 
+def cpu_model(system: str | None = None, cpuinfo: str | None = None) -> str | None:
+    """The processor's model as the operating system names it, or None where it cannot be read.
+
+    Linux: the first processor's ``model name`` in /proc/cpuinfo with its ``cpu family`` and
+    ``model`` numbers (a virtual machine may give every Xeon one name), e.g. ``"Intel(R) Xeon(R)
+    Processor family 6 model 167"``; macOS: ``sysctl machdep.cpu.brand_string`` (``"Apple M2"``);
+    elsewhere :func:`platform.processor` (Windows: ``"Intel64 Family 6 Model 158 Stepping 10,
+    GenuineIntel"``). ``system`` and ``cpuinfo`` stand in for ``platform.system()`` and the
+    file's text (tests)."""
+    system = platform.system() if system is None else system
+    if system == "Darwin":
+        try:
+            out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                                 timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.strip() or None
+    if system != "Linux":
+        return platform.processor().strip() or None
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return None
+    fields: dict[str, str] = {}
+    for line in cpuinfo.split("\n\n")[0].splitlines():   # the first processor's block
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name")
+    if not name:
+        return None
+    if fields.get("cpu family") and fields.get("model"):
+        return f"{name} family {fields['cpu family']} model {fields['model']}"
+    return name
+
+
 def device_description() -> str:
-    """What a result's numbers depend on besides the code and the seed: the device, the CPU's
-    vector instructions that torch's kernels use, and torch's version. E.g.
-    ``"cuda: NVIDIA H100 80GB HBM3; torch 2.14.1+cu130"`` or
-    ``"cpu: x86_64 CPU, 2 cores (AVX2); torch 2.14.1+cu130"``. The same seed on another
-    kernel set or torch release rounds differently, and a long training run drifts apart."""
+    """What a result's numbers depend on besides the code and the seed: the device (on a CPU,
+    its model, :func:`cpu_model`, and the vector instructions that torch's kernels use), and
+    torch's version. E.g. ``"cuda: NVIDIA H100 80GB HBM3; torch 2.14.1+cu130"`` or
+    ``"cpu: x86_64 CPU, 2 cores, Intel(R) Xeon(R) Processor family 6 model 167 (AVX2); torch
+    2.14.1+cu130"``. The same seed on another kernel set or torch release rounds differently, and
+    a long training run drifts apart; so it did on another CPU model with the same kernel set."""
     import torch
 
     from .device import config
 
     c = config()
-    kernels = f" ({torch.backends.cpu.get_cpu_capability()})" if c["device"] == "cpu" else ""
-    return f"{c['device']}: {c['device_name']}{kernels}; torch {c['torch']}"
+    if c["device"] != "cpu":
+        return f"{c['device']}: {c['device_name']}; torch {c['torch']}"
+    model = cpu_model()
+    return (f"cpu: {c['device_name']}{'' if model is None else ', ' + model} "
+            f"({torch.backends.cpu.get_cpu_capability()}); torch {c['torch']}")
 
 
 def result_path(name: str, profile: str, results_dir: Path | None = None, suffix: str = "json") -> Path:
