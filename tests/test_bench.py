@@ -568,6 +568,7 @@ def test_agreement_says_same_model_when_the_numbers_match():
 def test_agreement_gives_the_gap_when_the_runs_differ():
     text = bench.agreement("The sweep's autoencoder", 0.0303, 0.03, "autoencoders.json")
     assert "1.0% apart" in text and "the two runs differ" in text
+    assert "torch release, CPU kernel set or CPU model" in text   # each has moved a committed result
     assert "same model" not in text
 
 

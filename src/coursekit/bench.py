@@ -338,7 +338,8 @@ def agreement(subject: str, value: float, reference: float, reference_file: str,
     if abs(value - reference) <= rtol * abs(reference):
         return head + "the same recipe gives the same model in both scripts."
     return head + (f"{abs(value / reference - 1):.1%} apart, so the two runs differ (compare their commits "
-                   "and devices: the same seed on another torch release or CPU kernel set rounds differently), "
+                   "and devices: the same seed on another torch release, CPU kernel set or CPU model rounds "
+                   "differently), "
                    "and each table is one run's result, not the other's.")
 
 
