@@ -615,3 +615,26 @@ def test_cpu_model_on_macos_without_sysctl_is_none(monkeypatch):
 
     monkeypatch.setattr(bench.subprocess, "run", missing)
     assert bench.cpu_model(system="Darwin") is None
+
+
+def test_show_image_draws_the_saved_picture_with_its_title_and_row_labels(tmp_path):
+    import matplotlib.pyplot as plt
+
+    picture = np.tile(np.linspace(0, 1, 30, dtype=np.float32), (2 * 29 - 1, 1))   # two rows of 28 px
+    bench.write_image("demo_pictures", picture, profile="full", results_dir=tmp_path)
+    fig = bench.show_image("demo_pictures", "demo", "Full profile: demo", row_labels=["real", "fake"],
+                           results_dir=tmp_path)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Full profile: demo"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["real", "fake"]
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), picture, atol=1 / 255)
+    plt.close(fig)
+
+
+def test_show_image_without_the_file_says_which_benchmark_saves_it_and_draws_nothing(tmp_path, capsys):
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
+    assert bench.show_image("gan_samples", "gan", "Full profile: samples", results_dir=tmp_path) is None
+    assert "benchmarks/gan.py" in capsys.readouterr().out
+    assert plt.get_fignums() == open_before

@@ -204,7 +204,8 @@ def test_bibliography_label_check_catches_a_latex_accent():
     assert not ALPHA_LABEL.fullmatch(label)
 
 
-DRAWS = re.compile(r"plt\.subplots|plt\.figure|imshow\(|show_images\(|\bcompare\(|\bplot_[a-z_]+\(|_explorer\(")
+DRAWS = re.compile(r"plt\.subplots|plt\.figure|imshow\(|show_(?:images|montage|image)\(|\bcompare\(|\bplot_[a-z_]+\(|"
+                   r"_explorer\(")
 
 
 @pytest.mark.parametrize("nb", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)

@@ -36,7 +36,7 @@ META_KEYS = ("profile", "device", "git_commit")
 
 __all__ = ["RESULTS_DIR", "CACHE_DIR", "git_commit", "run_commit", "code_digest", "checkpoint_dir", "cpu_model", "device_description",
            "result_path", "require_real_data", "write_result", "image_path", "write_image", "find_image", "load_result",
-           "series", "find_result", "result_table", "show_result", "archive_result", "find_results", "kept_results",
+           "series", "find_result", "result_table", "show_result", "show_image", "archive_result", "find_results", "kept_results",
            "set_aside_unless", "load_benchmark"]
 
 
@@ -417,6 +417,21 @@ def show_result(name: str, labels: Mapping[str, str], profile: str = "full", res
     in ``labels``, or ``None`` (having said why) where the file is absent."""
     result = find_result(name, profile, results_dir)
     return None if result is None else result_table(result, labels)
+
+
+def show_image(name: str, benchmark: str, title: str | None = None, row_labels=None, profile: str = "full",
+               results_dir: Path | None = None):
+    """:func:`coursekit.viz.show_montage` of :func:`find_image`: a benchmark's saved picture drawn
+    with ``title`` and ``row_labels``, or ``None`` (having said why, and drawing nothing) where the
+    file is absent."""
+    path = find_image(name, benchmark, profile, results_dir)
+    if path is None:
+        return None
+    import matplotlib.pyplot as plt
+
+    from .viz import show_montage
+
+    return show_montage(plt.imread(path), title, row_labels=row_labels)
 
 
 def _tag(text: str) -> str:
