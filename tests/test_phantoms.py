@@ -296,3 +296,22 @@ def test_3d_fallback_objects_turn_with_the_class():
         mu20, mu02, mu11 = (mask * x * x).sum(), (mask * y * y).sum(), (mask * x * y).sum()
         angles.append(0.5 * np.arctan2(2 * mu11, mu20 - mu02))
     assert abs(angles[0] - angles[1]) > 0.5
+
+
+@pytest.mark.parametrize("rgb", [False, True])
+def test_class_images_carry_one_two_or_three_blobs_by_class(monkeypatch, rgb):
+    """The 2D classes differ in their ellipse's angle and in their number of blobs, (c mod 3) + 1."""
+    calls = []
+    real_blob = phantoms._blob
+
+    def counted_blob(*args, **kwargs):
+        calls.append(1)
+        return real_blob(*args, **kwargs)
+
+    monkeypatch.setattr(phantoms, "_blob", counted_blob)
+    counts = []
+    for c in range(11):
+        calls.clear()
+        phantoms._class_image(c, 11, 28, rgb, np.random.default_rng(c))
+        counts.append(len(calls))
+    assert counts == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2]
