@@ -28,19 +28,6 @@ def test_the_package_metadata_names_the_repository_that_config_names():
         "coursekit.bench links to the repository's main branch")
 
 
-def test_an_installed_coursekit_without_config_takes_the_repository_from_its_metadata(monkeypatch, tmp_path):
-    url = book.repository_url()
-    monkeypatch.setattr(book, "ROOT", tmp_path)          # site-packages: no _config.yml around it
-    assert book.repository_url() == url
-
-
-def test_the_setup_cell_installs_coursekit_without_git():
-    # `pip install git+https://...` fails where git is missing (a Windows laptop, often)
-    cell = book.setup_cell("https://github.com/owner/course")
-    assert "git+" not in cell
-    assert '"coursekit @ https://github.com/owner/course/archive/refs/heads/main.zip"' in cell
-
-
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_starts_with_the_setup_cell(nb):
     cells = json.loads(nb.read_text())["cells"]

@@ -1,5 +1,5 @@
-"""coursekit.book's helpers: reading the repository URL from _config.yml or from the package metadata.
-(tests/test_book.py checks the committed notebooks against them.)"""
+"""coursekit.book's helpers: reading the repository URL from _config.yml or from the package metadata,
+and the setup cell. (tests/test_book.py checks the committed notebooks against them.)"""
 import importlib.metadata
 
 import pytest
@@ -59,3 +59,16 @@ def test_without_config_or_installed_metadata_the_error_says_to_reinstall(monkey
     monkeypatch.setattr(importlib.metadata, "metadata", missing)
     with pytest.raises(FileNotFoundError, match="names no Repository URL: reinstall it from the course repository"):
         book.repository_url()
+
+
+def test_an_installed_coursekit_without_config_takes_the_repository_from_its_metadata(monkeypatch, tmp_path):
+    url = book.repository_url()
+    monkeypatch.setattr(book, "ROOT", tmp_path)          # site-packages: no _config.yml around it
+    assert book.repository_url() == url
+
+
+def test_the_setup_cell_installs_coursekit_without_git():
+    # `pip install git+https://...` fails where git is missing (a Windows laptop, often)
+    cell = book.setup_cell("https://github.com/owner/course")
+    assert "git+" not in cell
+    assert '"coursekit @ https://github.com/owner/course/archive/refs/heads/main.zip"' in cell
