@@ -29,7 +29,8 @@ Pictures of what the measured models produce, beside the JSON (:func:`coursekit.
 ``ae_<name>.png``): ``ae_reconstructions`` (the first test image of each organ: original, PCA,
 autoencoder), ``ae_denoising`` (the same images: clean, noisy, Gaussian filter, total variation,
 denoising autoencoder) and ``ae_vae_samples`` (32 decoded prior samples, as the notebook draws them).
-Each picture is shown clipped to [0, 1]; PCA's reconstructions and the noisy input leave it.
+Each picture is clipped to [0, 1] for display: PCA's reconstructions and the noisy input have
+values outside that range.
 
 The autoencoder's training loss and validation MSE after every epoch
 (``ae_train_loss_epoch_001``, ``ae_val_mse_epoch_001``, ...) show where it stopped
