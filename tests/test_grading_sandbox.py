@@ -88,3 +88,12 @@ def test_the_output_limit_holds_where_there_is_no_proc_to_size_the_memory_limit(
     assert fsize == cases.MAX_FILE_BYTES                 # printed output stays bounded on macOS
     assert address_space == resource.getrlimit(resource.RLIMIT_AS)[0]   # unchanged: it needs /proc's count of
     #                                                                      what torch has mapped
+
+
+def test_the_submission_is_loaded_as_a_module_with_a_spec_naming_its_loader(loaded):
+    """linecache, which finds the source lines of a traceback, warns from Python 3.15 on for a
+    module whose ``__spec__`` has no loader (a bare ``types.ModuleType``)."""
+    module = loaded[0]
+    assert module.__spec__.name == "submission"
+    assert module.__spec__.loader is not None and module.__loader__ is module.__spec__.loader
+    assert module.__spec__.origin == module.__file__

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.machinery
+import importlib.util
 import json
 import os
 import sys
@@ -83,8 +85,9 @@ def load_submission(path: Path, skip: dict[str, str] | None = None,
     ``skip``: ``{"line:column": why}`` of statements not to run (an earlier load hung or died
     in them); ``on_statement("line:column")`` is called before each statement runs (two
     statements can share a line)."""
-    module = types.ModuleType("submission")
-    module.__file__ = str(path)
+    # A module with a spec and a loader, as an import makes (linecache warns about a bare one)
+    loader = importlib.machinery.SourceFileLoader("submission", str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("submission", path, loader=loader))
     sys.modules["submission"] = module
     errors, missing = [], {}
     source = path.read_text(encoding="utf-8")
