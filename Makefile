@@ -23,7 +23,14 @@ help:
 	@echo "make benchmark - run benchmarks/*.py in the active profile"
 	@echo "make gpu-prep - gather what benchmarks/gpu_session.sh needs on a GPU machine without internet"
 
+# pyproject.toml sets no ceiling on Python. NEWEST_PYTHON is the newest on which the whole suite
+# has passed with the packages pip picks; a newer Python is told so before pip runs, because pip
+# builds a package that has no wheel for it yet from source, which needs compilers and can fail
+# (scikit-image had no wheel for Python 3.15 on 2026-12-06).
+NEWEST_PYTHON := 3.14
+
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; v > tuple(map(int, "$(NEWEST_PYTHON)".split("."))) and print(f"note: Python {v[0]}.{v[1]} is newer than any this course has been tested on (3.10 to $(NEWEST_PYTHON)). If pip fails below while building a package from source, start again with an older Python: rm -rf $(VENV) && make $(MAKECMDGOALS) PYTHON=python$(NEWEST_PYTHON)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 

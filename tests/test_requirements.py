@@ -5,7 +5,13 @@ version Colab ships makes pip upgrade that package under the kernel; for ipywidg
 imports when the kernel starts, a floor of 8 forced a restart and left the widget library out of
 step with Colab's own widget frontend.
 """
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 try:
     import tomllib
@@ -82,11 +88,7 @@ def test_make_test_floors_runs_the_oldest_python_pyproject_allows():
 
 def test_make_test_floors_refuses_an_interpreter_that_is_found_but_does_not_run(tmp_path):
     """pyenv's python3.10 shim is on the PATH and fails when 3.10 is not its active version."""
-    import shutil
-    import subprocess
-
     if shutil.which("make") is None:
-        import pytest
         pytest.skip("make is not installed")
     shim = tmp_path / "python3.10"
     shim.write_text("#!/bin/sh\necho 'pyenv: python3.10: command not found' >&2\nexit 127\n")
@@ -96,3 +98,39 @@ def test_make_test_floors_refuses_an_interpreter_that_is_found_but_does_not_run(
     assert run.returncode != 0
     assert f"make test-floors needs {shim} to run Python 3.10" in run.stdout
     assert not (tmp_path / ".venv-floors").exists()
+
+
+def _make_venv_with(tmp_path, newest: str) -> subprocess.CompletedProcess:
+    """``make .venv/bin/python`` in ``tmp_path`` with ``NEWEST_PYTHON=newest``, through a PYTHON
+    that runs this interpreter for the version check and then fails at ``-m venv`` (nothing is
+    installed)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\n[ "$1" = "-c" ] && exec "{sys.executable}" "$@"\nexit 3\n')
+    python.chmod(0o755)
+    return subprocess.run(["make", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), ".venv/bin/python",
+                           f"PYTHON={python}", f"NEWEST_PYTHON={newest}"], capture_output=True, text=True)
+
+
+def test_a_python_newer_than_any_tested_is_told_how_to_start_again_with_an_older_one(tmp_path):
+    run = _make_venv_with(tmp_path, newest="3.9")
+    this = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f"note: Python {this} is newer than any this course has been tested on (3.10 to 3.9)" in run.stdout
+    assert "rm -rf .venv && make .venv/bin/python PYTHON=python3.9" in run.stdout
+    assert run.returncode != 0          # the stand-in python refused to make the venv, as meant
+
+
+def test_a_tested_python_makes_its_venv_without_a_note(tmp_path):
+    run = _make_venv_with(tmp_path, newest="3.99")
+    assert "note:" not in run.stdout + run.stderr
+    assert "-m venv .venv" in run.stdout      # it went on to make the venv
+
+
+def test_the_readme_and_the_intro_give_the_range_of_pythons_the_makefile_names():
+    tested = f"Python 3.10 to {_makefile_variable('NEWEST_PYTHON')}"
+    assert _makefile_variable("FLOORS_VERSION") == "3.10"
+    for page in ("README.md", "book/intro.md"):
+        text = (ROOT / page).read_text()
+        ranges = re.findall(r"Python (?:from )?3\.\d+ to 3\.\d+", text)
+        assert ranges and all(r.replace("from ", "") == tested for r in ranges), (page, ranges, tested)
