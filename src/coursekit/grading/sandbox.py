@@ -86,8 +86,9 @@ def load_submission(path: Path, skip: dict[str, str] | None = None,
     in them); ``on_statement("line:column")`` is called before each statement runs (two
     statements can share a line)."""
     # A module with a spec and a loader, as an import makes (linecache warns about a bare one)
-    loader = importlib.machinery.SourceFileLoader("submission", str(path))
-    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("submission", path, loader=loader))
+    spec = importlib.util.spec_from_file_location(
+        "submission", path, loader=importlib.machinery.SourceFileLoader("submission", str(path)))
+    module = importlib.util.module_from_spec(spec)
     sys.modules["submission"] = module
     errors, missing = [], {}
     source = path.read_text(encoding="utf-8")
