@@ -56,6 +56,16 @@ def test_a_widget_on_a_built_page_is_a_note_where_its_controls_work_not_a_dead_c
         assert "widget-state+json" not in page, f"{name} carries the widgets' state, which no script reads"
 
 
+def notebook_pages_where(built_site: Path, found_in) -> dict[str, list]:
+    """``{page name: found_in(the page's HTML)}`` for each notebook page of the built site where
+    ``found_in`` finds something (returns a non-empty list)."""
+    found = {}
+    for page in sorted((built_site / "notebooks").glob("*.html")):
+        if items := found_in(page.read_text(encoding="utf-8")):
+            found[page.name] = items
+    return found
+
+
 def figure_alts(page: str) -> list[str]:
     """The alt text of every figure that a notebook cell drew on a built page."""
     imgs = re.findall(r"<img\b[^>]*>", page)
@@ -66,12 +76,8 @@ def figure_alts(page: str) -> list[str]:
 @pytest.mark.slow
 def test_every_figure_of_a_notebook_page_has_alt_text_for_screen_readers(built_site):
     # Without cell metadata mystnb.image.alt, a figure's alt text is its file name.
-    missing = {}
-    for page in sorted((built_site / "notebooks").glob("*.html")):
-        alts = figure_alts(page.read_text(encoding="utf-8"))
-        bad = [a for a in alts if len(a) < 30 or a.endswith((".png", ".svg", ".jpg"))]
-        if bad:
-            missing[page.name] = bad
+    missing = notebook_pages_where(built_site, lambda page: [
+        alt for alt in figure_alts(page) if len(alt) < 30 or alt.endswith((".png", ".svg", ".jpg"))])
     assert not missing, missing
 
 
@@ -106,17 +112,13 @@ def not_the_fallback_notice(text: str) -> list[str]:
 def test_no_notebook_page_shows_a_warning_but_the_no_real_data_notice(built_site):
     # A library's deprecation or a numerical warning on a learner's page is a defect to mend in the
     # code; coursekit's own notice that generated phantoms replace the data is meant to be seen.
-    shown = {}
-    for page in sorted((built_site / "notebooks").glob("*.html")):
-        lines = [line for text in stderr_outputs(page.read_text(encoding="utf-8"))
-                 for line in not_the_fallback_notice(text)]
-        if lines:
-            shown[page.name] = lines
+    shown = notebook_pages_where(built_site, lambda page: [
+        line for text in stderr_outputs(page) for line in not_the_fallback_notice(text)])
     assert not shown, shown
 
 
 def test_stderr_outputs_reads_what_a_built_page_says():
-    page = ('<div class="output stdout highlight-myst-ansi notranslate"><div class="highlight"><pre><span></span>'
+    page = ('<div class="output stream highlight-myst-ansi notranslate"><div class="highlight"><pre><span></span>'
             'epoch 1</pre></div>\n</div>'
             '<div class="output stderr highlight-myst-ansi notranslate"><div class="highlight"><pre><span></span>'
             '/tmp/ipykernel_7/1.py:3: FutureWarning: `x` &lt; 0 is deprecated\n  y = f(x)\n</pre></div>\n</div>')
