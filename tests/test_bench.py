@@ -92,6 +92,23 @@ def test_cpu_model_elsewhere_is_what_the_system_calls_the_processor(monkeypatch)
     assert bench.cpu_model(system="Windows") is None
 
 
+def test_cpu_model_on_macos_is_the_brand_string_sysctl_gives(monkeypatch):
+    from types import SimpleNamespace
+
+    calls = []
+    monkeypatch.setattr(bench.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or SimpleNamespace(stdout="Apple M2\n"))
+    assert bench.cpu_model(system="Darwin") == "Apple M2"
+    assert calls == [["sysctl", "-n", "machdep.cpu.brand_string"]]
+
+
+def test_cpu_model_on_macos_without_sysctl_is_none(monkeypatch):
+    def missing(cmd, **kw):
+        raise FileNotFoundError("sysctl")
+
+    monkeypatch.setattr(bench.subprocess, "run", missing)
+    assert bench.cpu_model(system="Darwin") is None
+
+
 def test_a_quick_run_never_replaces_full_results(tmp_path):
     bench.write_result("demo", {"auc": 0.95}, profile="full", results_dir=tmp_path, device="x")
     bench.write_result("demo", {"auc": 0.6}, profile="quick", results_dir=tmp_path, device="x")
@@ -598,23 +615,6 @@ def test_write_image_rounds_intensities_to_the_nearest_grey_level(tmp_path):
     from PIL import Image
     path = bench.write_image("demo_grey", np.full((2, 2), 0.5), profile="full", results_dir=tmp_path)
     assert np.asarray(Image.open(path))[0, 0] == 128          # 127.5 rounds to 128, truncation gives 127
-
-
-def test_cpu_model_on_macos_is_the_brand_string_sysctl_gives(monkeypatch):
-    from types import SimpleNamespace
-
-    calls = []
-    monkeypatch.setattr(bench.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or SimpleNamespace(stdout="Apple M2\n"))
-    assert bench.cpu_model(system="Darwin") == "Apple M2"
-    assert calls == [["sysctl", "-n", "machdep.cpu.brand_string"]]
-
-
-def test_cpu_model_on_macos_without_sysctl_is_none(monkeypatch):
-    def missing(cmd, **kw):
-        raise FileNotFoundError("sysctl")
-
-    monkeypatch.setattr(bench.subprocess, "run", missing)
-    assert bench.cpu_model(system="Darwin") is None
 
 
 def test_show_image_draws_the_saved_picture_with_its_title_and_row_labels(tmp_path):
