@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from coursekit.book import ROOT
+from coursekit.data import FallbackDataWarning
 from subprocess_helpers import run_or_say_where_it_stopped
 
 
@@ -100,7 +101,7 @@ def not_the_fallback_notice(text: str) -> list[str]:
     (``path:line: FallbackDataWarning: ...`` and the indented source line Python prints under it)."""
     others, after_notice = [], False
     for line in text.splitlines():
-        if "FallbackDataWarning: " in line:
+        if f"{FallbackDataWarning.__name__}: " in line:
             after_notice = True
         elif not (after_notice and line.startswith("  ")) and line.strip():
             others.append(line)
