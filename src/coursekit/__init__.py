@@ -9,6 +9,7 @@ One module per idea:
 - ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
 - ``models``: the small networks the chapters train (one submodule per family)
 - ``train``: one ``fit`` loop: progress, AMP, history, atomic checkpoints, resume
+- ``checkpoints``: which checkpoints this coursekit can resume; removing the others
 - ``optim``: optimizers and learning-rate schedules written by hand, checked against torch
 - ``classify``: the classification recipe and the pixel logistic-regression baseline
 - ``latent``: codes of autoencoders: PCA baseline, linear probe, anomaly scores
@@ -33,7 +34,8 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files")
+            "optim", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
+            "checkpoints")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]
 

@@ -2,9 +2,10 @@
 
     coursekit assign solutions/02_cnn.ipynb [...] --out exercises [--force]
     coursekit grade SUBMISSION.ipynb [...] --out DIR [--timeout S] [--hidden DIR] [--force]
+    coursekit checkpoints [FOLDER ...] [--prune]
 
 Exit status: 0 when the command completed (also when students score zero),
-2 for a usage problem (missing file, a report that already exists...) or a grading process that
+2 for a usage problem (missing file or folder, a report that already exists...) or a grading process that
 cannot start (the submission being graded then gets no report), 130 when interrupted.
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coursekit", description="Course tools: exercises and grading.")
+    parser = argparse.ArgumentParser(prog="coursekit", description="Course tools: exercises, grading and checkpoints.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("assign", help="generate exercise notebooks from solution notebooks")
@@ -53,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--exercise", default=None,
                    help="exercise, when a notebook does not say: its name or its notebook's (e.g. cnn or 02_cnn)")
     g.add_argument("--force", action="store_true", help="replace existing reports")
+
+    c = sub.add_parser("checkpoints", help="list the training checkpoints that this coursekit can resume, "
+                                           "and delete (--prune) those written by other coursekit code")
+    c.add_argument("folders", nargs="*", help="folders of checkpoints (default: every 'checkpoints' folder here "
+                                              "and one level down, e.g. notebooks/checkpoints)")
+    c.add_argument("--prune", action="store_true",
+                   help="delete the checkpoints written by other coursekit code (no cell opens them again); "
+                        "run it while no notebook trains")
     return parser
 
 
@@ -62,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "assign":
             from .grading.assign import assign
             assign(args.solutions, args.out, force=args.force)
+        elif args.command == "checkpoints":
+            _checkpoints(args.folders, args.prune)
         else:
             from .grading.grade import grade
             grade(args.submissions, args.out, timeout=args.timeout, hidden=args.hidden,
                   memory_mb=args.memory, jobs=args.jobs, force=args.force, exercise=args.exercise)
-    except (ValueError, FileExistsError, FileNotFoundError) as err:
+    except (ValueError, FileExistsError, FileNotFoundError, NotADirectoryError) as err:
         print(f"coursekit {args.command}: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -79,6 +90,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coursekit {args.command}: {err}{_kept(args)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _checkpoints(folders: list[str], prune: bool) -> None:
+    """``coursekit checkpoints``: describe each folder; with ``prune``, delete the other code's
+    checkpoints and say which."""
+    from . import checkpoints
+
+    if not folders:
+        folders = checkpoints.find_folders(".")
+        if not folders:
+            print("no 'checkpoints' folder here or one level down: run this in the course's folder, "
+                  "or name the folders")
+            return
+    found = {f: checkpoints.survey(f) for f in folders}   # every folder read before any file is deleted
+    freed = 0
+    for folder, in_folder in found.items():
+        print(checkpoints.describe(folder, in_folder))
+        if prune:
+            for c in checkpoints.prune(in_folder):
+                print(f"  deleted {c.path} ({c.size / 1e6:.1f} MB)")
+                freed += c.size
+    if prune:
+        print(f"freed {freed / 1e6:.1f} MB")
+    else:
+        print("coursekit checkpoints --prune deletes the checkpoints written by other coursekit code.")
 
 
 def _kept(args) -> str:
