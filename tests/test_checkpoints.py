@@ -1,6 +1,7 @@
 """coursekit.checkpoints and `coursekit checkpoints`: which checkpoints this coursekit can
 resume, and deleting only those written by other coursekit code."""
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import torch
@@ -91,11 +92,12 @@ def test_a_link_to_a_checkpoint_is_left_out(tmp_path, monkeypatch):
     assert checkpoints.survey(tmp_path / "here") == []
 
 
-def test_a_checkpoint_without_hparams_is_left_out(tmp_path):
+@pytest.mark.parametrize("hparams", [{}, None, ["lr", 0.01]], ids=["empty", "none", "not a dict"])
+def test_a_checkpoint_without_hparams_is_left_out(tmp_path, hparams):
     """fit with a path of one's own and no hparams: nothing says which code wrote it."""
     ckpt = train_once(tmp_path)
     own = tmp_path / "mine-0123abcd.pt"
-    train.save_checkpoint(own, {**train.load_checkpoint(ckpt), "hparams": {}})
+    train.save_checkpoint(own, {**train.load_checkpoint(ckpt), "hparams": hparams})
     assert [c.path for c in checkpoints.survey(tmp_path)] == [ckpt]
 
 
@@ -189,7 +191,7 @@ def test_cli_finds_the_checkpoint_folders_by_itself(tmp_path, monkeypatch, capsy
     train_once(tmp_path / "notebooks" / "checkpoints")
     monkeypatch.chdir(tmp_path)
     assert main(["checkpoints"]) == 0
-    assert capsys.readouterr().out.startswith("notebooks/checkpoints: 1 checkpoint, ")
+    assert capsys.readouterr().out.startswith(f"{Path('notebooks', 'checkpoints')}: 1 checkpoint, ")
 
 
 def test_cli_says_when_there_is_no_checkpoint_folder(tmp_path, monkeypatch, capsys):

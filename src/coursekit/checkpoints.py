@@ -63,7 +63,7 @@ def _judge(path: Path) -> Checkpoint | None:
     except (ValueError, OSError) as err:    # damaged, older format, not data only; no permission to read
         return Checkpoint(path, size, "unreadable", reason=str(err))
     hparams = state.get("hparams")
-    if not hparams:
+    if not hparams or not isinstance(hparams, dict):
         return None
     ours = train.checkpoint_for(path.with_name(named["stem"] + named["suffix"]), hparams).name == path.name
     return Checkpoint(path, size, "current" if ours else "other code", state.get("epoch"), state.get("epochs"))
