@@ -126,6 +126,32 @@ def test_prune_deletes_only_the_other_codes_checkpoints(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([current.name, "notes.txt", "run-0123abcd.pt"])
 
 
+def test_prune_passes_over_a_checkpoint_deleted_meanwhile(tmp_path, monkeypatch):
+    with other_coursekit_code(monkeypatch):
+        old = train_once(tmp_path)
+    found = checkpoints.survey(tmp_path)
+    old.unlink()                                # another prune got there first
+    assert [c.path for c in checkpoints.prune(found)] == [old]
+
+
+def test_prune_names_a_file_it_cannot_delete_and_what_it_deleted(tmp_path, monkeypatch):
+    with other_coursekit_code(monkeypatch):
+        first, second = train_once(tmp_path, lr=0.01), train_once(tmp_path, lr=0.1)
+    found = checkpoints.survey(tmp_path)
+    locked = found[1].path
+    unlink = Path.unlink
+
+    def refuse(self, missing_ok=False):
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return unlink(self, missing_ok=missing_ok)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(PermissionError, match=f"could not delete {locked} .Permission denied.; the 1 checkpoints "
+                                              "before it were deleted"):
+        checkpoints.prune(found)
+    assert sorted(p.exists() for p in (first, second)) == [False, True]
+
+
 def test_a_pruned_folder_still_resumes_its_current_run(tmp_path):
     ckpt = train_once(tmp_path)
     checkpoints.prune(checkpoints.survey(tmp_path))
@@ -165,8 +191,36 @@ def test_cli_lists_without_deleting(tmp_path, monkeypatch, capsys):
         old = train_once(tmp_path)
     assert main(["checkpoints", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "written by other coursekit code" in out and "--prune deletes" in out
+    assert "written by other coursekit code" in out
+    assert out.splitlines()[-1].startswith("coursekit checkpoints --prune deletes the 1 written by other coursekit code")
     assert old.exists()
+
+
+def test_cli_offers_no_prune_when_there_is_nothing_to_delete(tmp_path, capsys):
+    train_once(tmp_path)
+    assert main(["checkpoints", str(tmp_path)]) == 0
+    assert "--prune" not in capsys.readouterr().out
+
+
+def test_cli_reads_a_folder_named_twice_once(tmp_path, monkeypatch, capsys):
+    with other_coursekit_code(monkeypatch):
+        old = train_once(tmp_path)
+    assert main(["checkpoints", str(tmp_path), f"{tmp_path}/", "--prune"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("deleted ") == 1 and out.count(": 1 checkpoint, ") == 1
+    assert not old.exists()
+
+
+@pytest.mark.parametrize("errno, why", [(13, "Permission denied"), (30, "Read-only file system")])
+def test_cli_says_which_file_it_could_not_delete(tmp_path, monkeypatch, capsys, errno, why):
+    with other_coursekit_code(monkeypatch):
+        old = train_once(tmp_path)
+
+    def refuse(self, missing_ok=False):
+        raise OSError(errno, why)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    assert main(["checkpoints", str(tmp_path), "--prune"]) == 2
+    assert f"coursekit checkpoints: [Errno {errno}] could not delete {old} ({why})" in capsys.readouterr().err
 
 
 def test_cli_prune_deletes_and_says_what(tmp_path, monkeypatch, capsys):

@@ -89,10 +89,15 @@ def prune(found: list[Checkpoint]) -> list[Checkpoint]:
     coursekit code, and return them: ``prune(survey("notebooks/checkpoints"))``. Current and
     unreadable checkpoints stay, as does every file :func:`survey` leaves out. Run it while no
     notebook trains: a kernel started before an update still runs the old code, and would lose
-    the checkpoint it is writing."""
+    the checkpoint it is writing. A file that cannot be deleted raises an OSError that names
+    it and says how many were deleted before it."""
     gone = [c for c in found if c.status == "other code"]
-    for c in gone:
-        c.path.unlink()
+    for i, c in enumerate(gone):
+        try:
+            c.path.unlink(missing_ok=True)      # gone already: another prune got there first
+        except OSError as err:
+            raise OSError(err.errno, f"could not delete {c.path} ({err.strerror}); the {i} checkpoints before "
+                                     "it were deleted") from err
     return gone
 
 

@@ -11,6 +11,7 @@ cannot start (the submission being graded then gets no report), 130 when interru
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 __all__ = ["main"]
@@ -72,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             from .grading.assign import assign
             assign(args.solutions, args.out, force=args.force)
         elif args.command == "checkpoints":
-            _checkpoints(args.folders, args.prune)
+            try:
+                _checkpoints(args.folders, args.prune)
+            except OSError as err:     # no such folder, or one may not read it or delete from it
+                raise ValueError(str(err)) from err
         else:
             from .grading.grade import grade
             grade(args.submissions, args.out, timeout=args.timeout, hidden=args.hidden,
@@ -103,7 +107,10 @@ def _checkpoints(folders: list[str], prune: bool) -> None:
             print("no 'checkpoints' folder here or one level down: run this in the course's folder, "
                   "or name the folders")
             return
-    found = {f: checkpoints.survey(f) for f in folders}   # every folder read before any file is deleted
+    unique = {}
+    for f in folders:                  # a folder named twice is read once
+        unique.setdefault(os.path.realpath(f), f)
+    found = {f: checkpoints.survey(f) for f in unique.values()}   # every folder read before any file is deleted
     freed = 0
     for folder, in_folder in found.items():
         print(checkpoints.describe(folder, in_folder))
@@ -111,10 +118,12 @@ def _checkpoints(folders: list[str], prune: bool) -> None:
             for c in checkpoints.prune(in_folder):
                 print(f"  deleted {c.path} ({c.size / 1e6:.1f} MB)")
                 freed += c.size
+    other = [c for in_folder in found.values() for c in in_folder if c.status == "other code"]
     if prune:
         print(f"freed {freed / 1e6:.1f} MB")
-    else:
-        print("coursekit checkpoints --prune deletes the checkpoints written by other coursekit code.")
+    elif other:
+        print(f"coursekit checkpoints --prune deletes the {len(other)} written by other coursekit code "
+              f"({sum(c.size for c in other) / 1e6:.1f} MB).")
 
 
 def _kept(args) -> str:
