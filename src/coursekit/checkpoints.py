@@ -31,7 +31,6 @@ from . import train
 __all__ = ["Checkpoint", "survey", "prune", "find_folders", "describe"]
 
 _NAMED = re.compile(r"^(?P<stem>.+)-[0-9a-f]{8}(?P<suffix>\.[^.]+)$")   # as checkpoint_for names files
-STATUSES = ("current", "other code", "unreadable")
 
 
 @dataclass(frozen=True)
