@@ -146,8 +146,8 @@ def test_prune_names_a_file_it_cannot_delete_and_what_it_deleted(tmp_path, monke
             raise PermissionError(13, "Permission denied")
         return unlink(self, missing_ok=missing_ok)
     monkeypatch.setattr(Path, "unlink", refuse)
-    with pytest.raises(PermissionError, match=f"could not delete {locked} .Permission denied.; the 1 checkpoints "
-                                              "before it were deleted"):
+    with pytest.raises(PermissionError, match=f"could not delete {locked} .Permission denied.; deleted before it: "
+                                              "1 of the 2 written by other coursekit code"):
         checkpoints.prune(found)
     assert sorted(p.exists() for p in (first, second)) == [False, True]
 

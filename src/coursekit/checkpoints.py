@@ -95,8 +95,8 @@ def prune(found: list[Checkpoint]) -> list[Checkpoint]:
         try:
             c.path.unlink(missing_ok=True)      # gone already: another prune got there first
         except OSError as err:
-            raise OSError(err.errno, f"could not delete {c.path} ({err.strerror}); the {i} checkpoints before "
-                                     "it were deleted") from err
+            raise OSError(err.errno, f"could not delete {c.path} ({err.strerror}); deleted before it: {i} of "
+                                     f"the {len(gone)} written by other coursekit code") from err
     return gone
 
 
