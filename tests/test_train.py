@@ -627,6 +627,16 @@ def test_checkpoint_for_gives_each_configuration_its_own_file(tmp_path):
     assert a.parent == tmp_path and a.name.startswith("cnn-") and a.suffix == ".pt"
 
 
+@pytest.mark.parametrize("given", ["cnn.pt", "05b_dcgan-v2.pt", "run-0123abcd.ckpt"])
+def test_checkpoint_base_undoes_checkpoint_for(tmp_path, given):
+    assert train.checkpoint_base(train.checkpoint_for(tmp_path / given, {"lr": 0.1})) == tmp_path / given
+
+
+@pytest.mark.parametrize("name", ["cnn.pt", "cnn-0123abc.pt", "cnn-0123ABCD.pt", "cnn-0123abcd", "-0123abcd.pt"])
+def test_checkpoint_base_is_none_for_a_name_checkpoint_for_does_not_make(name):
+    assert train.checkpoint_base(name) is None
+
+
 def test_the_epoch_log_gives_every_value_the_same_number_of_decimals():
     line = train.epoch_line({"epoch": 3, "train_loss": 0.5, "val_auc": 0.91234567, "lr": 0.003, "time_s": 12.345})
     assert line == "epoch   3  train_loss 0.5000  val_auc 0.9123  lr 3.00e-03  time_s 12.3"

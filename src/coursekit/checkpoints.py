@@ -22,16 +22,12 @@ are not coursekit's to judge: :func:`survey` leaves them out and :func:`prune` l
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import train
 
-__all__ = ["Checkpoint", "survey", "prune", "find_folders", "describe"]
-
-_NAMED = re.compile(r"^(?P<stem>.+)-[0-9a-f]{8}(?P<suffix>\.[^.]+)$")   # as checkpoint_for names files
-
+__all__ = ["Checkpoint", "survey", "other_code", "prune", "find_folders", "describe", "megabytes"]
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -48,13 +44,13 @@ class Checkpoint:
     @property
     def stem(self) -> str:
         """The name before the fingerprint: ``05b_dcgan`` for ``05b_dcgan-ea158cbb.pt``."""
-        return _NAMED.match(self.path.name)["stem"]
+        return train.checkpoint_base(self.path).stem
 
 
 def _judge(path: Path) -> Checkpoint | None:
     """``path`` as a :class:`Checkpoint`, or None if it is not coursekit's to judge."""
-    named = _NAMED.match(path.name)
-    if named is None or not path.is_file() or path.is_symlink():
+    base = train.checkpoint_base(path)
+    if base is None or not path.is_file() or path.is_symlink():
         return None
     size = path.stat().st_size
     try:
@@ -64,7 +60,7 @@ def _judge(path: Path) -> Checkpoint | None:
     hparams = state.get("hparams")
     if not hparams or not isinstance(hparams, dict):
         return None
-    ours = train.checkpoint_for(path.with_name(named["stem"] + named["suffix"]), hparams).name == path.name
+    ours = train.checkpoint_for(base, hparams).name == path.name
     return Checkpoint(path, size, "current" if ours else "other code", state.get("epoch"), state.get("epochs"))
 
 
@@ -83,6 +79,11 @@ def survey(folder: str | os.PathLike) -> list[Checkpoint]:
     return [c for c in found if c is not None]
 
 
+def other_code(found: list[Checkpoint]) -> list[Checkpoint]:
+    """The checkpoints among ``found`` written by other coursekit code: what :func:`prune` deletes."""
+    return [c for c in found if c.status == "other code"]
+
+
 def prune(found: list[Checkpoint]) -> list[Checkpoint]:
     """Delete the checkpoints among ``found`` (what :func:`survey` returned) written by other
     coursekit code, and return them: ``prune(survey("notebooks/checkpoints"))``. Current and
@@ -90,7 +91,7 @@ def prune(found: list[Checkpoint]) -> list[Checkpoint]:
     notebook trains: a kernel started before an update still runs the old code, and would lose
     the checkpoint it is writing. A file that cannot be deleted raises an OSError that names
     it and says how many were deleted before it."""
-    gone = [c for c in found if c.status == "other code"]
+    gone = other_code(found)
     for i, c in enumerate(gone):
         try:
             c.path.unlink(missing_ok=True)      # gone already: another prune got there first
@@ -108,26 +109,27 @@ def find_folders(root: str | os.PathLike = ".") -> list[Path]:
     return [f for f in found if f.is_dir() and not any(part.startswith(".") for part in f.relative_to(root).parts)]
 
 
-def _mb(n_bytes: int) -> str:
+def megabytes(n_bytes: int) -> str:
+    """``n_bytes`` for a person: ``"1.9 MB"``."""
     return f"{n_bytes / 1e6:.1f} MB"
 
 
 def describe(folder: str | os.PathLike, found: list[Checkpoint]) -> str:
     """What :func:`survey` found in ``folder``, as lines for a person: each current
     checkpoint, the other code's grouped by name, each unreadable one with its reason."""
-    lines = [f"{folder}: {len(found)} checkpoint{'s' * (len(found) != 1)}, {_mb(sum(c.size for c in found))}"]
+    lines = [f"{folder}: {len(found)} checkpoint{'s' * (len(found) != 1)}, {megabytes(sum(c.size for c in found))}"]
     current = [c for c in found if c.status == "current"]
-    other = [c for c in found if c.status == "other code"]
+    other = other_code(found)
     unreadable = [c for c in found if c.status == "unreadable"]
     if current:
-        lines.append(f"  this coursekit resumes or reuses {len(current)} ({_mb(sum(c.size for c in current))}):")
-        lines += [f"    {c.path.name}  {_mb(c.size)}, {c.epoch} of {c.epochs} epochs" for c in current]
+        lines.append(f"  this coursekit resumes or reuses {len(current)} ({megabytes(sum(c.size for c in current))}):")
+        lines += [f"    {c.path.name}  {megabytes(c.size)}, {c.epoch} of {c.epochs} epochs" for c in current]
     if other:
         lines.append(f"  written by other coursekit code, never opened again: {len(other)} "
-                     f"({_mb(sum(c.size for c in other))}):")
+                     f"({megabytes(sum(c.size for c in other))}):")
         for stem in sorted({c.stem for c in other}):
             group = [c for c in other if c.stem == stem]
-            lines.append(f"    {stem}-*: {len(group)} file{'s' * (len(group) != 1)}, {_mb(sum(c.size for c in group))}")
+            lines.append(f"    {stem}-*: {len(group)} file{'s' * (len(group) != 1)}, {megabytes(sum(c.size for c in group))}")
     for c in unreadable:
         lines.append(f"  unreadable, left alone: {c.path.name}: {c.reason}")
     return "\n".join(lines)

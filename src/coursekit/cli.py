@@ -116,14 +116,14 @@ def _checkpoints(folders: list[str], prune: bool) -> None:
         print(checkpoints.describe(folder, in_folder))
         if prune:
             for c in checkpoints.prune(in_folder):
-                print(f"  deleted {c.path} ({c.size / 1e6:.1f} MB)")
+                print(f"  deleted {c.path} ({checkpoints.megabytes(c.size)})")
                 freed += c.size
-    other = [c for in_folder in found.values() for c in in_folder if c.status == "other code"]
+    other = [c for in_folder in found.values() for c in checkpoints.other_code(in_folder)]
     if prune:
-        print(f"freed {freed / 1e6:.1f} MB")
+        print(f"freed {checkpoints.megabytes(freed)}")
     elif other:
         print(f"coursekit checkpoints --prune deletes the {len(other)} written by other coursekit code "
-              f"({sum(c.size for c in other) / 1e6:.1f} MB).")
+              f"({checkpoints.megabytes(sum(c.size for c in other))}).")
 
 
 def _kept(args) -> str:

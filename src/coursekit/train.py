@@ -35,6 +35,7 @@ import math
 import os
 import pickle
 import random
+import re
 import secrets
 import time
 import zipfile
@@ -52,7 +53,7 @@ from .checks import _describe, check_positive_int, env_flag, is_real
 from .files import atomic_write, check_writable
 
 __all__ = ["History", "fit", "to_device", "evaluating", "predict", "evaluate", "save_checkpoint", "load_checkpoint",
-           "checkpoint_for", "digest_tensors", "model_fingerprint", "source_digest",
+           "checkpoint_for", "checkpoint_base", "digest_tensors", "model_fingerprint", "source_digest",
            "epoch_line"]
 
 CHECKPOINT_FORMAT = 2   # 2: data only, read with weights_only=True; 1 pickled NumPy's random state as an array
@@ -327,6 +328,17 @@ def checkpoint_for(path: str | os.PathLike, hparams: Mapping) -> Path:
     named = {**_plain(dict(hparams), "hparams"), "coursekit code": _coursekit_digest()}   # np.int64(64) as 64
     digest = hashlib.sha256(json.dumps(named, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return path.with_name(f"{path.stem}-{digest}{path.suffix or '.pt'}")
+
+
+_FINGERPRINTED = re.compile(r"(?P<stem>.+)-[0-9a-f]{8}(?P<suffix>\.[^.]+)")   # the names checkpoint_for makes
+
+
+def checkpoint_base(path: str | os.PathLike) -> Path | None:
+    """The path that :func:`checkpoint_for` turned into ``path``: ``checkpoints/cnn-3f2a9c1e.pt``
+    -> ``checkpoints/cnn.pt``; None for a name that checkpoint_for does not make."""
+    path = Path(path)
+    named = _FINGERPRINTED.fullmatch(path.name)
+    return None if named is None else path.with_name(named["stem"] + named["suffix"])
 
 
 def run_settings(fit_kwargs: Mapping) -> dict:
