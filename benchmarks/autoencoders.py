@@ -115,8 +115,8 @@ def main() -> int:
     dae = aem.ConvAutoencoder(latent_dim=None, width=P.width)
     latent.train_autoencoder(dae, train.images, kind="dae", noise_sigma=P.noise_sigma,
                              checkpoint=cache / "dae.pt", **common)
-    noisy_val = latent.add_noise(val.images, P.noise_sigma, seed=SEED + 1)
-    noisy_test = latent.add_noise(test.images, P.noise_sigma, seed=SEED + 2)
+    noisy_val = ck.degrade.gaussian_noise(val.images, P.noise_sigma, seed=SEED + 1)
+    noisy_test = ck.degrade.gaussian_noise(test.images, P.noise_sigma, seed=SEED + 2)
     best_gauss, _ = latent.tune_classical(noisy_val, val.images, "gaussian", latent.GAUSS_SIGMAS)
     best_tv, _ = latent.tune_classical(noisy_val, val.images, "tv", latent.TV_WEIGHTS)
     outputs = {"noisy": noisy_test, "gauss": latent.classical_denoise(noisy_test, "gaussian", best_gauss),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from coursekit import latent, metrics
+from coursekit import degrade, latent, metrics
 from coursekit.models.autoencoders import (ConvAutoencoder, ConvVAE, kl_divergence, reconstruction_error,
                                            reparameterize, vae_loss)
 
@@ -380,23 +380,11 @@ def test_linear_probe_rejects_codes_of_different_sizes():
         latent.linear_probe(np.zeros((4, 3)), [0, 1, 0, 1], np.zeros((4, 2)), [0, 1, 0, 1])
 
 
-# ------------------------------------------------------- noise and denoisers
-
-def test_add_noise_without_a_sigma_says_it_expects_a_number():
-    with pytest.raises(ValueError, match="sigma must be a finite number"):
-        latent.add_noise(torch.rand(1, 1, 4, 4), None)
-
-
-def test_add_noise_is_reproducible_and_has_the_stated_sigma():
-    x = torch.full((8, 1, 28, 28), 0.5)
-    a, b = latent.add_noise(x, 0.1, seed=3), latent.add_noise(x, 0.1, seed=3)
-    assert torch.equal(a, b)
-    assert (a - x).std().item() == pytest.approx(0.1, rel=0.05)
-
+# ------------------------------------------------------------- denoisers
 
 def test_classical_denoisers_raise_psnr_on_noisy_smooth_images():
     clean = blobs(8)
-    noisy = latent.add_noise(clean, 0.1)
+    noisy = degrade.gaussian_noise(clean, 0.1)
     for method, strength in (("gaussian", 1.0), ("tv", 0.1)):
         out = latent.classical_denoise(noisy, method, strength)
         assert out.shape == clean.shape
@@ -405,14 +393,14 @@ def test_classical_denoisers_raise_psnr_on_noisy_smooth_images():
 
 def test_tune_classical_returns_the_strength_with_the_best_psnr():
     clean = blobs(8)
-    noisy = latent.add_noise(clean, 0.1)
+    noisy = degrade.gaussian_noise(clean, 0.1)
     best, psnrs = latent.tune_classical(noisy, clean, "gaussian", [0.3, 1.0, 1.5])
     assert best == max(psnrs, key=psnrs.get) and set(psnrs) == {0.3, 1.0, 1.5}
 
 
 @pytest.mark.parametrize("method, strength", [("gaussian", 1.0), ("tv", 0.1)])
 def test_classical_denoise_clips_to_the_unit_range_unless_told_not_to(method, strength):
-    noisy = latent.add_noise(torch.zeros(4, 1, 28, 28), 0.3)     # a black background, noisy
+    noisy = degrade.gaussian_noise(torch.zeros(4, 1, 28, 28), 0.3)     # a black background, noisy
     clipped = latent.classical_denoise(noisy, method, strength)
     raw = latent.classical_denoise(noisy, method, strength, clip=False)
     assert clipped.min() >= 0 and clipped.max() <= 1
@@ -422,7 +410,7 @@ def test_classical_denoise_clips_to_the_unit_range_unless_told_not_to(method, st
 
 def test_tune_classical_warns_when_the_best_strength_is_the_largest_tried():
     clean = blobs(8)
-    noisy = latent.add_noise(clean, 0.1)
+    noisy = degrade.gaussian_noise(clean, 0.1)
     with pytest.warns(UserWarning, match="largest tried"):
         best, _ = latent.tune_classical(noisy, clean, "gaussian", [0.1, 0.2])
     assert best == 0.2
@@ -430,7 +418,7 @@ def test_tune_classical_warns_when_the_best_strength_is_the_largest_tried():
 
 def test_tune_classical_warns_when_the_best_strength_is_the_smallest_tried():
     clean = blobs(8)
-    noisy = latent.add_noise(clean, 0.1)
+    noisy = degrade.gaussian_noise(clean, 0.1)
     with pytest.warns(UserWarning, match="smallest tried"):
         best, _ = latent.tune_classical(noisy, clean, "gaussian", [5.0, 1.0, 3.0])
     assert best == 1.0
@@ -445,7 +433,7 @@ def test_the_chapters_strengths_bracket_the_best_on_organamnist(method, strength
 
     from coursekit import data
     val = data.load_medmnist("organamnist", "val").subset(300, seed=0)
-    noisy = latent.add_noise(val.images, 0.1, seed=1)
+    noisy = degrade.gaussian_noise(val.images, 0.1, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # tune_classical warns at an end of the range
         best, psnrs = latent.tune_classical(noisy, val.images, method, strengths)
@@ -590,11 +578,6 @@ def test_spatial_autoencoder_keeps_the_feature_map_as_its_code():
         assert model.decode(z).shape == (2, 1, 28, 28)
 
 
-def test_add_noise_refuses_a_seed_that_would_not_repeat():
-    with pytest.raises(ValueError, match="seed must be an int >= 0"):
-        latent.add_noise(torch.rand(2, 1, 4, 4), 0.1, seed=None)
-
-
 def test_linear_probe_refuses_labels_that_are_not_class_indices():
     codes = np.random.default_rng(0).random((10, 2))
     with pytest.raises(ValueError, match="train_labels: expected class indices"):
@@ -630,11 +613,6 @@ def test_pca_error_curve_refuses_images_outside_0_1():
 def test_fit_pca_takes_a_numpy_integer_number_of_components():
     x = torch.rand(20, 1, 4, 4)
     assert latent.fit_pca(x, np.int64(3)).n_components == 3
-
-
-def test_add_noise_draws_other_noise_for_another_seed():
-    x = torch.rand(2, 1, 4, 4)
-    assert not torch.equal(latent.add_noise(x, 0.1, seed=0), latent.add_noise(x, 0.1, seed=1))
 
 
 def test_the_denoising_loss_compares_with_the_clean_images():
@@ -684,7 +662,3 @@ def test_train_autoencoder_refuses_a_beta_that_is_not_a_number_at_least_0(beta):
                                  device="cpu", progress=False, verbose=False)
 
 
-@pytest.mark.parametrize("sigma", [float("inf"), float("nan"), -0.1])
-def test_add_noise_refuses_a_sigma_that_is_not_a_finite_number_at_least_0(sigma):
-    with pytest.raises(ValueError, match="sigma"):
-        latent.add_noise(torch.rand(2, 1, 4, 4), sigma)

@@ -354,21 +354,21 @@ def test_degradation_ladder_starts_with_the_images_as_they_are_then_each_degrada
 
 
 def test_degradation_ladder_blurs_with_the_classical_gaussian_filter():
-    from coursekit.latent import classical_denoise
+    from coursekit.degrade import gaussian_blur
 
     clf, f_ref, images = ladder_setup()
     ladder = generative.degradation_ladder(clf, f_ref, images, {"blur": [0.7]})
-    blurred = generative.features(clf, classical_denoise(images, "gaussian", 0.7))
+    blurred = generative.features(clf, gaussian_blur(images, 0.7))
     assert ladder[("blur", 0.7)] == generative.sample_quality(f_ref, blurred)
     assert ladder[("blur", 0.7)]["fd"] != ladder[("none", 0.0)]["fd"]
 
 
 def test_degradation_ladder_adds_seeded_noise_clipped_to_the_unit_range():
-    from coursekit.latent import add_noise
+    from coursekit.degrade import gaussian_noise
 
     clf, f_ref, images = ladder_setup()
     ladder = generative.degradation_ladder(clf, f_ref, images, {"noise": [0.3]}, seed=5)
-    noisy = add_noise(images, 0.3, seed=5).clamp(0, 1)
+    noisy = gaussian_noise(images, 0.3, seed=5).clamp(0, 1)
     assert ladder[("noise", 0.3)] == generative.sample_quality(f_ref, generative.features(clf, noisy))
     again = generative.degradation_ladder(clf, f_ref, images, {"noise": [0.3]}, seed=5)
     other = generative.degradation_ladder(clf, f_ref, images, {"noise": [0.3]}, seed=6)

@@ -6,6 +6,7 @@ One module per idea:
 - ``profile``: the quick (CPU/CI) and full (GPU) switch, and notebook parameters
 - ``device``: device choice, mixed precision, seeding, ``print_config()``
 - ``data``: MedMNIST loading with checksums and an offline fallback; batching
+- ``degrade``: noise, blur, downsampling, undersampled k-space, sparse-view sinograms; their classical inverses
 - ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
 - ``models``: the small networks the chapters train (one submodule per family)
 - ``train``: one ``fit`` loop: progress, AMP, history, atomic checkpoints, resume
@@ -34,7 +35,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
+            "optim", "degrade", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
             "checkpoints")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]

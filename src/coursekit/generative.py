@@ -603,12 +603,12 @@ def degradation_ladder(classifier: nn.Module, reference_features, images: torch.
     ``images`` ``(N, C, H, W)`` float in [0, 1], real images that are not in the reference
     (the floor's training images); ``reference_features`` ``(M, F)`` the :func:`features` of
     the held-out reference. ``degradations`` maps ``"blur"`` (Gaussian filter of that sigma in
-    pixels, ``latent.classical_denoise(images, "gaussian", sigma)``) and ``"noise"`` (Gaussian
+    pixels, :func:`coursekit.degrade.gaussian_blur`) and ``"noise"`` (Gaussian
     noise of that standard deviation, seeded with ``seed``, clipped to [0, 1]) to the sigmas
     to try; default :data:`DEGRADATIONS`. Returns ``{(kind, sigma): {"fd", "precision",
     "recall"}}``, starting with ``("none", 0.0)`` (the images as they are: the floor).
     """
-    from .latent import add_noise, classical_denoise
+    from .degrade import gaussian_blur, gaussian_noise
 
     check_images(images, "images")
     check_unit_range(images, "images")
@@ -616,8 +616,8 @@ def degradation_ladder(classifier: nn.Module, reference_features, images: torch.
     unknown = set(degradations) - {"blur", "noise"}
     if unknown:
         raise ValueError(f"degradations: expected the kinds 'blur' and/or 'noise'; got {sorted(unknown)}")
-    made = {"blur": lambda s: classical_denoise(images, "gaussian", s),
-            "noise": lambda s: add_noise(images, s, seed=seed).clamp(0, 1)}
+    made = {"blur": lambda s: gaussian_blur(images, s),
+            "noise": lambda s: gaussian_noise(images, s, seed=seed).clamp(0, 1)}
     out = {("none", 0.0): sample_quality(reference_features, features(classifier, images), k=k)}
     for kind, sigmas in degradations.items():
         for sigma in sigmas:

@@ -18,8 +18,8 @@ benchmark (so that both compute the same numbers):
   :func:`components_bracket`: how many PCA components a code of k numbers is worth.
 * :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy).
 * :func:`reconstruction_errors`: per-image MSE, the anomaly score.
-* :func:`add_noise`, :func:`classical_denoise`, :func:`tune_classical`: the
-  noise model and the classical denoisers a denoising autoencoder must beat, with
+* :func:`classical_denoise`, :func:`tune_classical`: the classical denoisers a
+  denoising autoencoder must beat (on :func:`coursekit.degrade.gaussian_noise`), with
   the strengths the chapter tries (:data:`GAUSS_SIGMAS`, :data:`TV_WEIGHTS`).
 * :func:`latent_grid`, :func:`latent_explorer`: decode a grid over two latent
   dimensions (the chapter's widget).
@@ -36,15 +36,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import metrics, train
-from .checks import check_images, check_same_shape, check_seed, check_unit_range, is_int, is_real
+from . import degrade, metrics, train
+from .checks import check_images, check_same_shape, check_unit_range, is_int, is_real
 from .data import DeviceBatches
 from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
 
 __all__ = ["KINDS", "train_autoencoder", "encode", "reconstruct", "decode", "vae_outputs", "fit_pca", "pca_codes",
            "pca_reconstruct", "pca_error_curve", "components_to_reach", "components_bracket", "linear_probe",
-           "versus_pca", "reconstruction_errors", "add_noise", "classical_denoise", "tune_classical", "GAUSS_SIGMAS",
+           "versus_pca", "reconstruction_errors", "classical_denoise", "tune_classical", "GAUSS_SIGMAS",
            "TV_WEIGHTS", "latent_grid", "latent_explorer"]
 
 KINDS = ("ae", "dae", "vae")
@@ -117,7 +117,7 @@ def train_autoencoder(model: nn.Module, images: torch.Tensor, *, kind: str = "ae
     if val_images is not None:
         check_images(val_images, "val_images")
         check_unit_range(val_images, "val_images")
-        val_in = add_noise(val_images, noise_sigma, seed=seed + 1) if kind == "dae" else val_images
+        val_in = degrade.gaussian_noise(val_images, noise_sigma, seed=seed + 1) if kind == "dae" else val_images
 
         def val_fn(m):
             return {"val_mse": float(metrics.mse(reconstruct(m, val_in, device=dev), val_images))}
@@ -347,30 +347,18 @@ def reconstruction_errors(reconstructions: torch.Tensor, images: torch.Tensor) -
     return metrics.mse(reconstructions, images, reduction="none").cpu().double().numpy()   # MPS has no float64
 
 
-def add_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
-    """``images + sigma * eps`` with ``eps ~ N(0, 1)`` drawn from a generator seeded
-    with ``seed`` (the same noise every call). Not clipped: the noise stays Gaussian."""
-    check_images(images, "images")
-    if not is_real(sigma) or not 0 <= sigma < math.inf:
-        raise ValueError(f"sigma must be a finite number >= 0; got {sigma!r}")
-    gen = torch.Generator().manual_seed(check_seed(seed))
-    eps = torch.randn(images.shape, generator=gen, dtype=torch.float32)
-    return images + sigma * eps.to(images.device, images.dtype)
-
-
 def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: bool = True) -> torch.Tensor:
     """A classical denoiser, image by image and channel by channel.
 
-    method: ``"gaussian"`` (``scipy.ndimage.gaussian_filter``, ``strength`` =
-    the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
+    method: ``"gaussian"`` (:func:`coursekit.degrade.gaussian_blur`: ``scipy.ndimage.gaussian_filter``,
+    ``strength`` = the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
     ``skimage.restoration.denoise_tv_chambolle``, ``strength`` = its weight).
     ``noisy`` ``(N, C, H, W)`` float: images in [0, 1] plus noise (refused above 10 when
-    clipping: 0-255 images); returns the same shape, float32, clipped to [0, 1] unless
+    clipping: 0-255 images); returns the same shape, float32 on the CPU, clipped to [0, 1] unless
     ``clip=False``: the clean images lie in [0, 1], and a denoising autoencoder's sigmoid
     output cannot leave that range, so a fair comparison lets the classical denoisers use it
     too (unclipped, a filtered black background keeps the negative half of its noise).
     """
-    from scipy.ndimage import gaussian_filter
     from skimage.restoration import denoise_tv_chambolle
 
     check_images(noisy, "noisy")
@@ -383,14 +371,14 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: b
     if clip and noisy.numel() and float(noisy.max()) > 10:    # noise of any sensible sigma stays far below
         raise ValueError(f"noisy: values up to {float(noisy.max()):.4g}, but the output is clipped to [0, 1], the "
                          "range of the clean images: 0-255 images? Divide by 255 (or pass clip=False)")
+    if method == "gaussian":
+        out = degrade.gaussian_blur(noisy, strength).cpu()
+        return out.clamp(0, 1) if clip else out
     arr = noisy.detach().cpu().double().numpy()
     out = np.empty_like(arr)
     for i in range(arr.shape[0]):
         for c in range(arr.shape[1]):
-            if method == "gaussian":
-                out[i, c] = gaussian_filter(arr[i, c], sigma=strength, mode="reflect")
-            else:
-                out[i, c] = denoise_tv_chambolle(arr[i, c], weight=strength)
+            out[i, c] = denoise_tv_chambolle(arr[i, c], weight=strength)
     if clip:
         np.clip(out, 0.0, 1.0, out=out)
     return torch.from_numpy(out).float()

@@ -1,0 +1,366 @@
+"""coursekit.degrade: each forward model does what its physics says, and its classical inverse
+undoes what can be undone."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import degrade, metrics
+
+
+def blobs(n=8, size=28, seed=0):
+    """Smooth images in [0, 1]: one Gaussian blob each, away from the borders."""
+    g = torch.Generator().manual_seed(seed)
+    centre = 9 + 10 * torch.rand(n, 2, 1, 1, generator=g)
+    r = torch.arange(size, dtype=torch.float32)
+    d2 = (r.view(1, size, 1) - centre[:, 0]) ** 2 + (r.view(1, 1, size) - centre[:, 1]) ** 2
+    return torch.exp(-d2 / 18).unsqueeze(1)
+
+
+# ----------------------------------------------------------- Gaussian noise
+
+def test_gaussian_noise_without_a_sigma_says_it_expects_a_number():
+    with pytest.raises(ValueError, match="sigma .* must be a finite number"):
+        degrade.gaussian_noise(torch.rand(1, 1, 4, 4), None)
+
+
+def test_gaussian_noise_is_reproducible_and_has_the_stated_sigma():
+    x = torch.full((8, 1, 28, 28), 0.5)
+    a, b = degrade.gaussian_noise(x, 0.1, seed=3), degrade.gaussian_noise(x, 0.1, seed=3)
+    assert torch.equal(a, b)
+    assert (a - x).std().item() == pytest.approx(0.1, rel=0.05)
+
+
+def test_gaussian_noise_refuses_a_seed_that_would_not_repeat():
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        degrade.gaussian_noise(torch.rand(2, 1, 4, 4), 0.1, seed=None)
+
+
+def test_gaussian_noise_draws_other_noise_for_another_seed():
+    x = torch.rand(2, 1, 4, 4)
+    assert not torch.equal(degrade.gaussian_noise(x, 0.1, seed=0), degrade.gaussian_noise(x, 0.1, seed=1))
+
+
+@pytest.mark.parametrize("sigma", [float("inf"), float("nan"), -0.1])
+def test_gaussian_noise_refuses_a_sigma_that_is_not_a_finite_number_at_least_0(sigma):
+    with pytest.raises(ValueError, match="sigma"):
+        degrade.gaussian_noise(torch.rand(2, 1, 4, 4), sigma)
+
+
+# ------------------------------------------------------------ Poisson noise
+
+def test_poisson_noise_keeps_the_mean_and_has_variance_x_over_photons():
+    x = torch.full((64, 1, 28, 28), 0.5)
+    y = degrade.poisson_noise(x, 100.0, seed=0)
+    assert y.mean().item() == pytest.approx(0.5, abs=0.005)
+    assert y.var().item() == pytest.approx(0.5 / 100, rel=0.05)
+
+
+def test_poisson_noise_grows_with_the_brightness():
+    dim, bright = torch.full((64, 1, 28, 28), 0.1), torch.full((64, 1, 28, 28), 0.9)
+    assert degrade.poisson_noise(bright, 50, seed=0).std() > 2 * degrade.poisson_noise(dim, 50, seed=0).std()
+
+
+def test_poisson_noise_is_stronger_with_fewer_photons():
+    x = torch.full((16, 1, 28, 28), 0.5)
+    assert degrade.poisson_noise(x, 10, seed=0).std() > 5 * degrade.poisson_noise(x, 1000, seed=0).std()
+
+
+def test_poisson_noise_leaves_black_pixels_black():
+    x = torch.zeros(4, 1, 8, 8)
+    assert torch.equal(degrade.poisson_noise(x, 10, seed=0), x)
+
+
+def test_poisson_noise_gives_counts_over_photons():
+    y = degrade.poisson_noise(torch.rand(4, 1, 8, 8), 20, seed=1)
+    assert torch.equal(y * 20, (y * 20).round())
+
+
+def test_poisson_noise_is_reproducible_for_a_seed_and_differs_for_another():
+    x = torch.rand(4, 1, 8, 8)
+    assert torch.equal(degrade.poisson_noise(x, 30, seed=2), degrade.poisson_noise(x, 30, seed=2))
+    assert not torch.equal(degrade.poisson_noise(x, 30, seed=2), degrade.poisson_noise(x, 30, seed=3))
+
+
+def test_poisson_noise_refuses_0_255_images():
+    with pytest.raises(ValueError, match="Divide by 255"):
+        degrade.poisson_noise(torch.rand(2, 1, 4, 4) * 255, 100)
+
+
+@pytest.mark.parametrize("photons", [0, -5, float("inf"), float("nan"), None])
+def test_poisson_noise_refuses_a_photon_count_that_is_not_a_positive_number(photons):
+    with pytest.raises(ValueError, match="photons"):
+        degrade.poisson_noise(torch.rand(2, 1, 4, 4), photons)
+
+
+# ------------------------------------------------------------- Rician noise
+
+def test_rician_noise_with_sigma_0_is_the_image():
+    x = torch.rand(2, 1, 8, 8)
+    assert torch.allclose(degrade.rician_noise(x, 0.0), x)
+
+
+def test_rician_noise_lifts_a_black_background_to_sigma_root_pi_over_2():
+    """On a zero signal the magnitude of complex Gaussian noise is Rayleigh-distributed."""
+    y = degrade.rician_noise(torch.zeros(64, 1, 28, 28), 0.1, seed=0)
+    assert y.mean().item() == pytest.approx(0.1 * math.sqrt(math.pi / 2), rel=0.02)
+
+
+def test_rician_noise_on_a_bright_signal_is_close_to_gaussian_noise():
+    y = degrade.rician_noise(torch.full((64, 1, 28, 28), 0.8), 0.02, seed=0)
+    assert y.mean().item() == pytest.approx(0.8, abs=0.002)
+    assert y.std().item() == pytest.approx(0.02, rel=0.05)
+
+
+def test_rician_noise_is_never_negative():
+    assert degrade.rician_noise(torch.rand(8, 1, 16, 16), 0.3, seed=1).min() >= 0
+
+
+def test_rician_noise_is_reproducible_for_a_seed_and_differs_for_another():
+    x = torch.rand(4, 1, 8, 8)
+    assert torch.equal(degrade.rician_noise(x, 0.1, seed=4), degrade.rician_noise(x, 0.1, seed=4))
+    assert not torch.equal(degrade.rician_noise(x, 0.1, seed=4), degrade.rician_noise(x, 0.1, seed=5))
+
+
+# --------------------------------------------------------------------- blur
+
+def test_gaussian_blur_spreads_a_point_with_the_stated_sigma_and_keeps_its_mass():
+    point = torch.zeros(1, 1, 41, 41, dtype=torch.float64)
+    point[..., 20, 20] = 1.0
+    psf = degrade.gaussian_blur(point, 2.0)[0, 0].double()
+    offsets = torch.arange(41, dtype=torch.float64) - 20
+    assert psf.sum().item() == pytest.approx(1.0, abs=1e-6)
+    assert (psf.sum(dim=0) * offsets ** 2).sum().item() == pytest.approx(4.0, rel=0.01)   # variance along x
+    assert (psf.sum(dim=1) * offsets ** 2).sum().item() == pytest.approx(4.0, rel=0.01)   # and along y
+
+
+def test_gaussian_blur_leaves_a_constant_image_constant():
+    x = torch.full((2, 3, 16, 16), 0.3)
+    assert torch.allclose(degrade.gaussian_blur(x, 1.5), x, atol=1e-6)
+
+
+def test_gaussian_blur_with_sigma_0_is_the_image():
+    x = torch.rand(2, 1, 8, 8)
+    assert torch.equal(degrade.gaussian_blur(x, 0.0), x)
+
+
+def test_gaussian_blur_blurs_each_channel_on_its_own():
+    x = torch.zeros(1, 2, 16, 16)
+    x[0, 0, 8, 8] = 1.0
+    assert torch.equal(degrade.gaussian_blur(x, 1.0)[0, 1], torch.zeros(16, 16))
+
+
+def test_gaussian_blur_refuses_a_negative_sigma():
+    with pytest.raises(ValueError, match="sigma .* must be a finite number >= 0"):
+        degrade.gaussian_blur(torch.rand(1, 1, 8, 8), -1.0)
+
+
+# ----------------------------------------------------- down- and upsampling
+
+def test_downsample_takes_the_mean_of_each_block():
+    x = torch.rand(2, 3, 12, 8)
+    expected = x.reshape(2, 3, 3, 4, 2, 4).mean(dim=(3, 5))
+    assert torch.allclose(degrade.downsample(x, 4), expected, atol=1e-6)
+
+
+def test_downsample_by_1_is_the_image():
+    x = torch.rand(2, 1, 7, 7)
+    assert torch.equal(degrade.downsample(x, 1), x)
+
+
+def test_downsample_refuses_a_size_that_is_not_a_multiple_of_the_factor():
+    with pytest.raises(ValueError, match="cannot be cut into 3x3 blocks.*crop"):
+        degrade.downsample(torch.rand(1, 1, 28, 28), 3)
+
+
+@pytest.mark.parametrize("factor", [0, 2.0, True, None])
+def test_downsample_refuses_a_factor_that_is_not_a_positive_int(factor):
+    with pytest.raises(ValueError, match="factor must be a positive int"):
+        degrade.downsample(torch.rand(1, 1, 8, 8), factor)
+
+
+@pytest.mark.parametrize("mode", degrade.UPSAMPLE_MODES)
+def test_upsample_gives_factor_times_the_size_and_keeps_a_constant_image(mode):
+    out = degrade.upsample(torch.full((2, 1, 7, 7), 0.4), 4, mode)
+    assert out.shape == (2, 1, 28, 28)
+    assert torch.allclose(out, torch.full_like(out, 0.4), atol=1e-6)
+
+
+def test_downsampling_a_nearest_neighbour_upsampling_gives_the_image_back():
+    x = torch.rand(2, 1, 7, 7)
+    assert torch.allclose(degrade.downsample(degrade.upsample(x, 4, "nearest"), 4), x, atol=1e-6)
+
+
+def test_bicubic_upsampling_restores_smooth_images_better_than_nearest():
+    clean = blobs()
+    small = degrade.downsample(clean, 4)
+    assert metrics.psnr(degrade.upsample(small, 4, "bicubic"), clean) > \
+        metrics.psnr(degrade.upsample(small, 4, "nearest"), clean) + 1
+
+
+def test_bicubic_upsampling_overshoots_at_an_edge_unless_clipped():
+    edge = torch.zeros(1, 1, 8, 8)
+    edge[..., 4:] = 1.0
+    assert degrade.upsample(edge, 4, clip=False).max() > 1
+    clipped = degrade.upsample(edge, 4)
+    assert clipped.min() >= 0 and clipped.max() <= 1
+
+
+def test_upsample_refuses_an_unknown_mode():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        degrade.upsample(torch.rand(1, 1, 4, 4), 2, "lanczos")
+
+
+# ----------------------------------------------------------------- k-space
+
+def test_kspace_keeps_the_energy_of_the_image():
+    x = torch.rand(3, 1, 28, 28)
+    energy = degrade.kspace(x).abs().pow(2).sum(dim=(-2, -1))
+    assert torch.allclose(energy, x.pow(2).sum(dim=(-2, -1)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("size", [28, 27])
+def test_kspace_puts_the_zero_frequency_at_the_centre(size):
+    k = degrade.kspace(torch.full((1, 1, size, size), 0.5))
+    centre = k[0, 0, size // 2, size // 2]
+    assert centre.real.item() == pytest.approx(0.5 * size, rel=1e-5)     # the mean times sqrt(H * W)
+    k[0, 0, size // 2, size // 2] = 0
+    assert k.abs().max().item() < 1e-4
+
+
+def test_image_from_kspace_inverts_kspace():
+    x = torch.rand(2, 1, 28, 27)
+    assert torch.allclose(degrade.image_from_kspace(degrade.kspace(x)).real, x, atol=1e-5)
+
+
+@pytest.mark.parametrize("width, acceleration", [(28, 4), (28, 2), (27, 3), (128, 8)])
+def test_kspace_mask_samples_exactly_width_over_acceleration_columns(width, acceleration):
+    assert int(degrade.kspace_mask(width, acceleration).sum()) == round(width / acceleration)
+
+
+@pytest.mark.parametrize("width", [28, 27])
+def test_kspace_mask_samples_every_column_around_the_zero_frequency(width):
+    mask = degrade.kspace_mask(width, 4, center_fraction=0.15, seed=0)
+    n_center = round(width * 0.15)
+    start = width // 2 - n_center // 2
+    assert mask[start:start + n_center].all() and mask[width // 2]
+
+
+def test_kspace_mask_at_acceleration_1_samples_everything():
+    assert degrade.kspace_mask(28, 1).all()
+
+
+def test_kspace_mask_is_reproducible_for_a_seed_and_differs_for_another():
+    assert torch.equal(degrade.kspace_mask(64, 4, seed=1), degrade.kspace_mask(64, 4, seed=1))
+    assert not torch.equal(degrade.kspace_mask(64, 4, seed=1), degrade.kspace_mask(64, 4, seed=2))
+
+
+def test_kspace_mask_refuses_more_centre_columns_than_the_acceleration_keeps():
+    with pytest.raises(ValueError, match="keeps 4 of 28 columns, fewer than the 14 centre columns"):
+        degrade.kspace_mask(28, 7, center_fraction=0.5)
+
+
+@pytest.mark.parametrize("acceleration", [0.5, 0, -2, float("inf"), None])
+def test_kspace_mask_refuses_an_acceleration_below_1(acceleration):
+    with pytest.raises(ValueError, match="acceleration"):
+        degrade.kspace_mask(28, acceleration)
+
+
+def test_undersample_zeroes_exactly_the_columns_not_sampled():
+    x = torch.rand(2, 1, 28, 28)
+    mask = degrade.kspace_mask(28, 4, seed=0)
+    k, full = degrade.undersample(x, mask), degrade.kspace(x)
+    assert torch.equal(k[..., ~mask], torch.zeros_like(k[..., ~mask]))
+    assert torch.equal(k[..., mask], full[..., mask])
+
+
+def test_undersample_refuses_a_mask_of_another_width():
+    with pytest.raises(ValueError, match=r"mask: expected a \(28,\) bool tensor"):
+        degrade.undersample(torch.rand(1, 1, 28, 28), torch.ones(27, dtype=torch.bool))
+
+
+def test_zero_filled_with_every_column_sampled_is_the_image():
+    x = torch.rand(2, 1, 28, 28)
+    assert torch.allclose(degrade.zero_filled(degrade.undersample(x, torch.ones(28, dtype=torch.bool))), x,
+                          atol=1e-5)
+
+
+def test_skipping_every_other_column_folds_the_image_onto_itself_half_a_width_away():
+    """Sampling k-space at twice the spacing halves the field of view: the image and its copy
+    shifted by W / 2 overlap (aliasing), at half the amplitude each."""
+    x = blobs(2)
+    every_other = torch.arange(28) % 2 == 0
+    folded = degrade.zero_filled(degrade.undersample(x, every_other), clip=False)
+    shifted = torch.roll(x, 14, dims=-1)
+    assert torch.allclose(folded, (x + shifted).abs() / 2, atol=1e-5) or \
+        torch.allclose(folded, (x - shifted).abs() / 2, atol=1e-5)
+
+
+def test_the_error_of_the_zero_filled_image_is_the_energy_of_the_skipped_kspace():
+    """Parseval: the orthonormal FFT keeps energy, so what zero-filling loses is exactly the
+    energy of the columns it never measured (before the magnitude is taken)."""
+    x = blobs(4)
+    mask = degrade.kspace_mask(28, 4, seed=0)
+    error = (degrade.image_from_kspace(degrade.undersample(x, mask)) - x).abs().pow(2).sum()
+    assert error.item() == pytest.approx(degrade.kspace(x)[..., ~mask].abs().pow(2).sum().item(), rel=1e-4)
+
+
+def test_image_from_kspace_refuses_a_real_tensor():
+    with pytest.raises(TypeError, match="expected complex"):
+        degrade.image_from_kspace(torch.rand(1, 1, 8, 8))
+
+
+# ---------------------------------------------------------- sparse-view CT
+
+def test_sinogram_has_one_column_per_view_and_covers_the_diagonal():
+    sino = degrade.sinogram(torch.rand(2, 1, 28, 28), 30)
+    assert sino.shape[:2] == (2, 1) and sino.shape[-1] == 30
+    assert sino.shape[-2] >= math.ceil(28 * math.sqrt(2))
+
+
+def test_every_projection_sums_to_the_total_intensity_of_the_image():
+    x = blobs(2)
+    sino = degrade.sinogram(x, 12)
+    totals = x.sum(dim=(-2, -1), keepdim=True).squeeze(-1)       # (N, C, 1)
+    assert torch.allclose(sino.sum(dim=-2), totals.expand(-1, -1, 12), rtol=0.02)
+
+
+def test_fbp_with_many_views_reconstructs_a_smooth_image():
+    x = blobs(4)
+    assert metrics.psnr(degrade.fbp(degrade.sinogram(x, 180), 28), x) > 30
+
+
+def test_fbp_gets_worse_with_fewer_views():
+    x = blobs(4)
+    psnrs = [metrics.psnr(degrade.fbp(degrade.sinogram(x, n), 28), x) for n in (90, 8, 3)]
+    assert psnrs[0] > psnrs[1] > psnrs[2]
+
+
+def test_sinogram_refuses_images_that_are_not_square():
+    with pytest.raises(ValueError, match="expected square images"):
+        degrade.sinogram(torch.rand(1, 1, 28, 20), 10)
+
+
+def test_fbp_refuses_a_size_the_sinogram_does_not_cover():
+    with pytest.raises(ValueError, match="covers images of at most 28 pixels"):
+        degrade.fbp(degrade.sinogram(torch.rand(1, 1, 28, 28), 10), 64)
+
+
+def test_fbp_clips_to_the_unit_range_unless_told_not_to():
+    x = torch.zeros(1, 1, 28, 28)
+    x[..., 10:18, 10:18] = 1.0
+    sino = degrade.sinogram(x, 6)
+    raw, clipped = degrade.fbp(sino, 28, clip=False), degrade.fbp(sino, 28)
+    assert raw.min() < 0 and clipped.min() >= 0 and clipped.max() <= 1
+
+
+# ------------------------------------------------------------------ devices
+
+def test_every_degradation_returns_float32_images_of_the_input_shape():
+    x = torch.rand(2, 1, 28, 28)
+    outs = [degrade.gaussian_noise(x, 0.1), degrade.poisson_noise(x, 50), degrade.rician_noise(x, 0.1),
+            degrade.gaussian_blur(x, 1.0), degrade.zero_filled(degrade.undersample(x, degrade.kspace_mask(28, 4))),
+            degrade.fbp(degrade.sinogram(x, 20), 28), degrade.upsample(degrade.downsample(x, 2), 2)]
+    assert all(o.shape == x.shape and o.dtype == torch.float32 for o in outs)
+    assert np.isfinite(torch.stack(outs).numpy()).all()
