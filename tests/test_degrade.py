@@ -364,3 +364,101 @@ def test_every_degradation_returns_float32_images_of_the_input_shape():
             degrade.fbp(degrade.sinogram(x, 20), 28), degrade.upsample(degrade.downsample(x, 2), 2)]
     assert all(o.shape == x.shape and o.dtype == torch.float32 for o in outs)
     assert np.isfinite(torch.stack(outs).numpy()).all()
+
+
+# --------------------------------------------------------------- inpainting
+
+def test_box_mask_marks_n_boxes_of_the_given_size_inside_each_image():
+    mask = degrade.box_mask(50, (28, 28), (6, 9), n_boxes=1, seed=0)
+    assert mask.shape == (50, 1, 28, 28) and mask.dtype == torch.bool
+    assert (mask.sum(dim=(1, 2, 3)) == 54).all()
+    rows, cols = mask.any(dim=3).squeeze(1), mask.any(dim=2).squeeze(1)
+    assert (rows.sum(dim=1) == 6).all() and (cols.sum(dim=1) == 9).all()     # one 6x9 rectangle each
+
+
+def test_box_mask_places_boxes_anywhere_including_the_borders():
+    mask = degrade.box_mask(400, (10, 10), (3, 3), seed=1)
+    assert mask.any(dim=0).all()
+
+
+def test_box_mask_is_reproducible_for_a_seed_and_differs_for_another():
+    assert torch.equal(degrade.box_mask(4, (28, 28), (8, 8), seed=3), degrade.box_mask(4, (28, 28), (8, 8), seed=3))
+    assert not torch.equal(degrade.box_mask(4, (28, 28), (8, 8), seed=3),
+                           degrade.box_mask(4, (28, 28), (8, 8), seed=4))
+
+
+def test_box_mask_refuses_a_box_larger_than_the_image():
+    with pytest.raises(ValueError, match="box 30x8 does not fit in images of 28x28"):
+        degrade.box_mask(1, (28, 28), (30, 8))
+
+
+@pytest.mark.parametrize("size", [28, (28,), (28, 28, 28), (28, 0)])
+def test_box_mask_refuses_a_size_that_is_not_a_pair_of_positive_ints(size):
+    with pytest.raises(ValueError, match="size"):
+        degrade.box_mask(1, size, (4, 4))
+
+
+def test_mask_out_blanks_the_masked_pixels_in_every_channel_and_keeps_the_rest():
+    x = torch.rand(2, 3, 8, 8)
+    mask = degrade.box_mask(2, (8, 8), (3, 3), seed=0)
+    out = degrade.mask_out(x, mask)
+    full = mask.expand_as(x)
+    assert (out[full] == 0).all() and torch.equal(out[~full], x[~full])
+
+
+def test_mask_out_refuses_a_mask_with_a_channel_per_image_channel():
+    with pytest.raises(ValueError, match=r"mask: expected a \(2, 1, 8, 8\) bool tensor"):
+        degrade.mask_out(torch.rand(2, 3, 8, 8), torch.zeros(2, 3, 8, 8, dtype=torch.bool))
+
+
+def test_inpaint_never_reads_the_missing_pixels():
+    x = blobs(2)
+    mask = degrade.box_mask(2, (28, 28), (6, 6), seed=0)
+    scribbled = torch.where(mask, torch.rand_like(x), x)
+    assert torch.equal(degrade.inpaint(x, mask), degrade.inpaint(scribbled, mask))
+
+
+def test_inpaint_keeps_the_known_pixels_and_fills_a_smooth_image_closely():
+    x = blobs(4)
+    mask = degrade.box_mask(4, (28, 28), (6, 6), seed=0)
+    out = degrade.inpaint(x, mask)
+    assert torch.allclose(out[~mask.expand_as(x)], x[~mask.expand_as(x)], atol=1e-6)
+    assert metrics.psnr(out, x) > metrics.psnr(degrade.mask_out(x, mask), x) + 10
+
+
+def test_inpaint_without_a_missing_pixel_returns_the_image():
+    x = torch.rand(2, 1, 8, 8)
+    assert torch.allclose(degrade.inpaint(x, torch.zeros(2, 1, 8, 8, dtype=torch.bool)), x)
+
+
+# -------------------------------------------------------- slices to volumes
+
+def test_thin_slices_keeps_every_factor_th_slice_from_the_first():
+    v = torch.arange(10, dtype=torch.float32).view(1, 1, 10, 1, 1).expand(2, 1, 10, 3, 3)
+    assert degrade.thin_slices(v, 3)[0, 0, :, 0, 0].tolist() == [0, 3, 6, 9]
+
+
+def test_interpolating_the_slices_of_a_linear_ramp_gives_it_back():
+    v = torch.linspace(0, 1, 13).view(1, 1, 13, 1, 1).expand(2, 1, 13, 4, 4).contiguous()
+    back = degrade.interpolate_slices(degrade.thin_slices(v, 4), 4, 13)
+    assert torch.allclose(back, v, atol=1e-6)
+
+
+def test_interpolate_slices_keeps_the_kept_slices_and_repeats_the_last_one_past_it():
+    v = torch.rand(1, 1, 10, 5, 5)
+    back = degrade.interpolate_slices(degrade.thin_slices(v, 4), 4, 10)      # keeps slices 0, 4 and 8
+    assert back.shape == v.shape
+    for z in (0, 4, 8):
+        assert torch.allclose(back[:, :, z], v[:, :, z])
+    assert torch.allclose(back[:, :, 9], v[:, :, 8])
+    assert torch.allclose(back[:, :, 2], (v[:, :, 0] + v[:, :, 4]) / 2)
+
+
+def test_interpolate_slices_refuses_a_depth_that_thin_slices_could_not_have_thinned():
+    with pytest.raises(ValueError, match="thin has 4 slices, but thin_slices\\(volumes, 3\\) of a volume of 28"):
+        degrade.interpolate_slices(torch.rand(1, 1, 4, 8, 8), 3, 28)
+
+
+def test_thin_slices_refuses_2d_images():
+    with pytest.raises(ValueError, match=r"\(N, C, D, H, W\)"):
+        degrade.thin_slices(torch.rand(1, 1, 8, 8), 2)

@@ -6,7 +6,7 @@ One module per idea:
 - ``profile``: the quick (CPU/CI) and full (GPU) switch, and notebook parameters
 - ``device``: device choice, mixed precision, seeding, ``print_config()``
 - ``data``: MedMNIST loading with checksums and an offline fallback; batching
-- ``degrade``: noise, blur, downsampling, undersampled k-space, sparse-view sinograms; their classical inverses
+- ``degrade``: noise, blur, downsampling, undersampled k-space, sparse views, missing pixels and slices; classical inverses
 - ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
 - ``models``: the small networks the chapters train (one submodule per family)
 - ``train``: one ``fit`` loop: progress, AMP, history, atomic checkpoints, resume

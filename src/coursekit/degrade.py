@@ -31,7 +31,15 @@ Sparse-view CT (parallel beam):
 * :func:`sinogram`: the Radon transform at ``n_views`` angles over 180 degrees;
   :func:`fbp`: filtered back-projection, the classical baseline.
 
-Images are ``(N, C, H, W)`` float32 tensors in [0, 1], and results come back on their device.
+Inpainting and slices to volumes:
+
+* :func:`box_mask`: which pixels are missing (random rectangles); :func:`mask_out` blanks them;
+  :func:`inpaint`: biharmonic inpainting, the classical baseline.
+* :func:`thin_slices`: every ``factor``-th slice of a volume (thick-slice acquisition);
+  :func:`interpolate_slices`: linear interpolation between them, the classical baseline.
+
+Images are ``(N, C, H, W)`` float32 tensors in [0, 1] (volumes ``(N, C, D, H, W)``), and
+results come back on their device.
 """
 from __future__ import annotations
 
@@ -45,7 +53,7 @@ from .checks import check_images, check_positive_int, check_seed, check_unit_ran
 
 __all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "gaussian_blur", "downsample", "upsample",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
-           "UPSAMPLE_MODES"]
+           "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES"]
 
 UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
 
@@ -261,3 +269,94 @@ def fbp(sino: torch.Tensor, size: int, clip: bool = True) -> torch.Tensor:
                               for ch in s]) for s in arr])
     out = torch.from_numpy(out).float().to(sino.device)
     return out.clamp(0, 1) if clip else out
+
+
+# ------------------------------------------------------------- inpainting
+
+def _pair(value, name: str, what: str) -> tuple[int, int]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} ({what}) must be a pair of positive ints such as (28, 28); got {value!r}")
+    return check_positive_int(value[0], name), check_positive_int(value[1], name)
+
+
+def box_mask(n: int, size: tuple[int, int], box: tuple[int, int], n_boxes: int = 1, seed: int = 0) -> torch.Tensor:
+    """Which pixels are missing: ``(n, 1, H, W)`` bool, True inside ``n_boxes`` rectangles of
+    ``box`` = ``(height, width)`` pixels per image, placed at random (seeded) wholly inside the
+    ``size`` = ``(H, W)`` image; boxes may overlap. One channel: a pixel is missing in every
+    channel at once."""
+    n, n_boxes = check_positive_int(n, "n"), check_positive_int(n_boxes, "n_boxes")
+    h, w = _pair(size, "size", "the images' (H, W)")
+    bh, bw = _pair(box, "box", "each box's (height, width)")
+    if bh > h or bw > w:
+        raise ValueError(f"box {bh}x{bw} does not fit in images of {h}x{w} pixels")
+    gen = torch.Generator().manual_seed(check_seed(seed))
+    tops = torch.randint(0, h - bh + 1, (n, n_boxes), generator=gen)
+    lefts = torch.randint(0, w - bw + 1, (n, n_boxes), generator=gen)
+    mask = torch.zeros(n, 1, h, w, dtype=torch.bool)
+    for i in range(n):
+        for top, left in zip(tops[i].tolist(), lefts[i].tolist()):
+            mask[i, 0, top:top + bh, left:left + bw] = True
+    return mask
+
+
+def _check_mask(images: torch.Tensor, mask) -> torch.Tensor:
+    n, _, h, w = images.shape
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (n, 1, h, w):
+        raise ValueError(f"mask: expected a ({n}, 1, {h}, {w}) bool tensor, True where a pixel is missing, as "
+                         f"box_mask({n}, ({h}, {w}), ...) returns; got "
+                         f"{type(mask).__name__}{tuple(getattr(mask, 'shape', ()))} {getattr(mask, 'dtype', '')}")
+    return mask.to(images.device)
+
+
+def mask_out(images: torch.Tensor, mask: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
+    """``images`` with every pixel where ``mask`` (``(N, 1, H, W)`` bool, from :func:`box_mask`)
+    is True set to ``fill`` in every channel: what an inpainting model is given."""
+    check_images(images, "images")
+    mask = _check_mask(images, mask)
+    fill = _check_number(fill, "fill", "the value of a missing pixel", low=-math.inf)
+    return images.masked_fill(mask.expand_as(images), fill)
+
+
+def inpaint(images: torch.Tensor, mask: torch.Tensor, clip: bool = True) -> torch.Tensor:
+    """The classical baseline for inpainting: ``skimage.restoration.inpaint_biharmonic``, image
+    by image and channel by channel, fills each missing region (``mask`` True, ``(N, 1, H, W)``
+    bool) with the smoothest surface that meets the pixels around it. What was in a missing
+    pixel is never read. Returns float32 ``(N, C, H, W)``, clipped to [0, 1] unless ``clip=False``."""
+    from skimage.restoration import inpaint_biharmonic
+
+    check_images(images, "images")
+    mask = _check_mask(images, mask).cpu().numpy()
+    arr = mask_out(images, torch.as_tensor(mask)).detach().cpu().double().numpy()
+    out = np.stack([np.stack([inpaint_biharmonic(ch, m[0]) if m.any() else ch for ch in img])
+                    for img, m in zip(arr, mask)])
+    out = torch.from_numpy(out).float().to(images.device)
+    return out.clamp(0, 1) if clip else out
+
+
+# ------------------------------------------------------- slices to volumes
+
+def thin_slices(volumes: torch.Tensor, factor: int) -> torch.Tensor:
+    """Every ``factor``-th slice of each volume, the first one included: ``(N, C, D, H, W)`` ->
+    ``(N, C, ceil(D / factor), H, W)``, as a scanner with slices ``factor`` times thicker
+    (or farther apart) would give them."""
+    check_images(volumes, "volumes", ndim=5)
+    return volumes[:, :, ::check_positive_int(factor, "factor")]
+
+
+def interpolate_slices(thin: torch.Tensor, factor: int, depth: int) -> torch.Tensor:
+    """The classical baseline for slices to volumes: each of ``depth`` slices interpolated
+    linearly between the two kept slices around it (slice ``k`` of ``thin`` lies at depth
+    ``k * factor``, as :func:`thin_slices` keeps them). Slices past the last kept one repeat
+    it (nothing is extrapolated). ``(N, C, D', H, W)`` -> ``(N, C, depth, H, W)``."""
+    check_images(thin, "thin", ndim=5)
+    factor, depth = check_positive_int(factor, "factor"), check_positive_int(depth, "depth")
+    kept = thin.shape[2]
+    if kept != math.ceil(depth / factor):
+        raise ValueError(f"thin has {kept} slices, but thin_slices(volumes, {factor}) of a volume of {depth} slices "
+                         f"keeps {math.ceil(depth / factor)}: check factor and depth")
+    z = torch.arange(depth, dtype=torch.float64) / factor          # where each slice lies among the kept ones
+    below = z.floor().long().clamp(max=kept - 1)
+    above = (below + 1).clamp(max=kept - 1)
+    weight = (z - below).clamp(0, 1).to(thin.dtype).to(thin.device).view(1, 1, -1, 1, 1)
+    below, above = below.to(thin.device), above.to(thin.device)
+    return (1 - weight) * thin[:, :, below] + weight * thin[:, :, above]
