@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit import classify, data, device, generative, models, train
+from coursekit import classify, data, degrade, device, generative, models, train
 from coursekit.models.gan import Discriminator, Generator
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -163,3 +163,23 @@ def test_gate_trace_of_a_model_on_the_device_agrees_with_its_recurrent_layer(dev
     model = R.SliceRNN(width=4, hidden_size=8).to(dev)
     trace = R.gate_trace(model, torch.rand(1, 6, 28, 28))
     assert trace["h"].shape == (6, 8) and next(model.parameters()).device.type == dev.type
+
+
+def test_degrading_images_on_the_device_keeps_them_there_and_gives_what_the_cpu_gives(dev):
+    """A learner's batch on the GPU is degraded on the GPU, with the same seeded noise and masks as on a laptop."""
+    x = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    mask, boxes = degrade.kspace_mask(28, 4), degrade.box_mask(2, (28, 28), (6, 6))
+    made = {
+        "gaussian": lambda v: degrade.gaussian_noise(v, 0.1, seed=1),
+        "poisson": lambda v: degrade.poisson_noise(v, 50, seed=1),
+        "rician": lambda v: degrade.rician_noise(v, 0.1, seed=1),
+        "blur": lambda v: degrade.gaussian_blur(v, 1.0),
+        "down-up": lambda v: degrade.upsample(degrade.downsample(v, 2), 2),
+        "zero-filled": lambda v: degrade.zero_filled(degrade.undersample(v, mask)),
+        "fbp": lambda v: degrade.fbp(degrade.sinogram(v, 20), 28),
+        "inpaint": lambda v: degrade.inpaint(v, boxes),
+    }
+    for name, fn in made.items():
+        on_dev, on_cpu = fn(x.to(dev)), fn(x)
+        assert on_dev.device.type == dev.type, name
+        assert torch.allclose(on_dev.cpu(), on_cpu, atol=1e-5), name
