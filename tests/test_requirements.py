@@ -38,7 +38,7 @@ COLAB_PACKAGES = {
     "ipywidgets": "7.7.1",
     "pillow": "11.3.0",
 }
-NOT_ON_COLAB = {"medmnist"}          # installed fresh by the setup cell: any version will do
+NOT_ON_COLAB = {"medmnist", "nilearn", "pydicom"}    # installed fresh by the setup cell: any version will do
 
 
 def _project():
