@@ -48,7 +48,9 @@ class Volume:
 def mri_template(resolution: int = 2) -> Volume:
     """The MNI152 T1-weighted template (ICBM 2009, the average of 152 adults' brain MRIs, skull
     removed) that nilearn ships: ``resolution`` 1 or 2 mm voxels, ``(197, 233, 189)`` or
-    ``(99, 117, 95)``. Voxel values divided by the largest, so they lie in [0, 1]. No download."""
+    ``(99, 117, 95)``. Voxel values divided by the largest, so they lie in [0, 1]; values below
+    1e-6 (about 1e-16 where nilearn's resampling left them) set to 0, so that the background is
+    exactly 0. No download."""
     from nilearn.datasets import load_mni152_template
 
     if resolution not in (1, 2):
@@ -56,6 +58,7 @@ def mri_template(resolution: int = 2) -> Volume:
     img = load_mni152_template(resolution=resolution)
     data = np.asarray(img.get_fdata(), dtype=np.float64)
     data = np.clip(data / data.max(), 0.0, 1.0)
+    data[data < 1e-6] = 0.0
     return Volume(torch.from_numpy(data).float(), np.asarray(img.affine, dtype=np.float64))
 
 
@@ -108,8 +111,10 @@ def slices(volume: Volume, plane: str = "axial", min_foreground: float = 0.1, si
 
 
 def dicom_example(name: str = "CT_small.dcm"):
-    """One of the DICOM files that ship inside pydicom (``CT_small.dcm``: a 128x128 CT slice;
-    ``MR_small.dcm``: a 64x64 MR slice; ...), read with ``pydicom.dcmread``: a
+    """One of the DICOM files that ship inside pydicom (``CT_small.dcm``: a 128x128 CT slice,
+    the central 85 mm of a 339 mm reconstruction, which lies inside the body: lung, fat, muscle,
+    a contrast-filled aorta and a vertebra, but no air; ``MR_small.dcm``: a 64x64 MR slice;
+    ...), read with ``pydicom.dcmread``: a
     ``pydicom.Dataset`` whose elements are the header and whose ``pixel_array`` is the image."""
     import pydicom
     from pydicom.data import get_testdata_file
