@@ -1,5 +1,5 @@
-"""The solution notebook runs from top to bottom in the quick profile (the book
-does not build solutions/, so nothing else executes it)."""
+"""The solution notebooks run from top to bottom in the quick profile (the book
+does not build solutions/, so nothing else executes them)."""
 import nbclient
 import nbformat
 import pytest
@@ -7,21 +7,42 @@ import pytest
 from coursekit import book
 
 SOLUTION = book.ROOT / "solutions" / "02_cnn.ipynb"
+BASICS_SOLUTION = book.ROOT / "solutions" / "06_imaging_basics.ipynb"
 
 
-@pytest.mark.slow
-def test_cnn_solution_notebook_runs_and_passes_every_check(monkeypatch, tmp_path):
+def run_notebook(path, monkeypatch, tmp_path) -> tuple[str, int]:
+    """Execute the notebook at ``path``; returns what its code cells printed and how many
+    ``coursekit.check(...)`` cells it has."""
     monkeypatch.setenv("COURSEKIT_PROFILE", "quick")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("COURSEKIT_PROGRESS", "0")
-    nb = nbformat.read(SOLUTION, as_version=4)
+    nb = nbformat.read(path, as_version=4)
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     checks = [c for c in nb.cells if c.cell_type == "code" and "coursekit.check(" in c.source]
-    assert len(checks) == 5
+    return text, len(checks)
+
+
+def assert_every_check_passed(text: str, n_checks: int) -> None:
     summaries = [line for line in text.splitlines() if line.endswith("public checks passed")]
-    assert len(summaries) == len(checks)
+    assert len(summaries) == n_checks
     assert all(a == b for a, b in (line.split()[0].split("/") for line in summaries))
     assert "FAIL" not in text
+
+
+@pytest.mark.slow
+def test_cnn_solution_notebook_runs_and_passes_every_check(monkeypatch, tmp_path):
+    text, n_checks = run_notebook(SOLUTION, monkeypatch, tmp_path)
+    assert n_checks == 5
+    assert_every_check_passed(text, n_checks)
     assert "test AUC" in text
+
+
+@pytest.mark.slow
+def test_imaging_basics_solution_notebook_runs_and_passes_every_check(monkeypatch, tmp_path):
+    text, n_checks = run_notebook(BASICS_SOLUTION, monkeypatch, tmp_path)
+    assert n_checks == 4
+    assert_every_check_passed(text, n_checks)
+    assert "coursekit.scans.hounsfield agrees: True" in text
+    assert "private elements: 179 -> 0" in text and "input unchanged: True" in text
