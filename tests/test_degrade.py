@@ -123,6 +123,36 @@ def test_rician_noise_is_reproducible_for_a_seed_and_differs_for_another():
     assert not torch.equal(degrade.rician_noise(x, 0.1, seed=4), degrade.rician_noise(x, 0.1, seed=5))
 
 
+def rician_mean_at(a, sigma):
+    return degrade.rician_mean(torch.tensor([a], dtype=torch.float64), sigma).item()
+
+
+def test_rician_mean_at_zero_signal_is_the_rayleigh_mean():
+    assert rician_mean_at(0.0, 0.1) == pytest.approx(0.1 * math.sqrt(math.pi / 2), rel=1e-12)
+
+
+def test_rician_mean_tends_to_root_a_squared_plus_sigma_squared_for_a_strong_signal():
+    """Up to terms of order sigma^4 / A^3 (the two differ in the next term of the expansion)."""
+    for a in (1.0, 10.0, 1e4):                               # 1e4 / 0.1: no overflow in the Bessel terms
+        assert abs(rician_mean_at(a, 0.1) - math.sqrt(a ** 2 + 0.01)) <= 0.1 ** 4 / a ** 3
+
+
+def test_rician_mean_agrees_with_the_mean_of_rician_noise():
+    signal = torch.linspace(0, 0.5, 11).view(1, 1, 1, 11).expand(1, 1, 20000, 11).contiguous()
+    measured = degrade.rician_noise(signal, 0.1, seed=0).double().mean(dim=2)[0, 0]
+    assert torch.allclose(measured, degrade.rician_mean(signal[0, 0, 0], 0.1), atol=3e-3)
+
+
+def test_rician_mean_with_sigma_0_is_the_signal():
+    a = torch.rand(5, dtype=torch.float64)
+    assert torch.equal(degrade.rician_mean(a, 0.0), a)
+
+
+def test_rician_mean_refuses_a_negative_signal():
+    with pytest.raises(ValueError, match="a magnitude A >= 0"):
+        degrade.rician_mean(torch.tensor([-0.1, 0.2]), 0.1)
+
+
 # --------------------------------------------------------------------- blur
 
 def test_gaussian_blur_spreads_a_point_with_the_stated_sigma_and_keeps_its_mass():

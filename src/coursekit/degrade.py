@@ -11,7 +11,8 @@ Noise:
 * :func:`poisson_noise` ``Poisson(photons * x) / photons``: photon counting (X-ray, low-dose CT).
   The mean stays ``x`` and the variance is ``x / photons``: fewer photons, more noise.
 * :func:`rician_noise` ``|x + sigma * (eps_1 + i eps_2)|``: a magnitude MR image. Not zero-mean:
-  a black background becomes ``sigma * sqrt(pi / 2)`` on average.
+  a black background becomes ``sigma * sqrt(pi / 2)`` on average; :func:`rician_mean` gives the
+  mean for any signal.
 
 Resolution:
 
@@ -51,7 +52,7 @@ import torch.nn.functional as F
 
 from .checks import check_images, check_positive_int, check_seed, check_unit_range, is_real
 
-__all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "gaussian_blur", "downsample", "upsample",
+__all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "downsample", "upsample",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
            "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES"]
 
@@ -114,6 +115,29 @@ def rician_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Ten
     sigma = _check_number(sigma, "sigma", "the standard deviation of each of the two parts")
     noise = _normal((2, *images.shape), seed, images)
     return torch.sqrt((images + sigma * noise[0]) ** 2 + (sigma * noise[1]) ** 2)
+
+
+def rician_mean(signal, sigma: float) -> torch.Tensor:
+    """The mean of :func:`rician_noise`'s output for a true ``signal`` A >= 0 (any shape):
+
+    ``E|A + sigma (eps_1 + i eps_2)| = sigma sqrt(pi / 2) e^(-t) [(1 + 2t) I_0(t) + 2t I_1(t)]``,
+    ``t = A^2 / (4 sigma^2)``, with ``I_0`` and ``I_1`` the modified Bessel functions (computed as
+    ``i0e``, ``i1e``, which carry the ``e^(-t)``, so a strong signal does not overflow). It is
+    ``sigma sqrt(pi / 2)`` at A = 0 and tends to ``sqrt(A^2 + sigma^2)`` as A grows; the bias
+    ``rician_mean - A`` is what a denoiser that assumes zero-mean noise leaves in place.
+    Returns float64 of ``signal``'s shape; ``sigma`` 0 gives ``signal`` itself."""
+    from scipy.special import i0e, i1e
+
+    a = torch.as_tensor(signal).detach().cpu().double()
+    if a.numel() and float(a.min()) < 0:
+        raise ValueError(f"signal: a magnitude A >= 0; got values down to {float(a.min()):.4g}")
+    sigma = _check_number(sigma, "sigma", "the standard deviation of each of the two parts")
+    if sigma == 0:
+        return a.clone()
+    t = (a / (2 * sigma)) ** 2
+    mean = sigma * math.sqrt(math.pi / 2) * ((1 + 2 * t) * torch.from_numpy(i0e(t.numpy()))
+                                              + 2 * t * torch.from_numpy(i1e(t.numpy())))
+    return mean
 
 
 # -------------------------------------------------------------- resolution
