@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int",
+__all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int", "check_number",
            "check_class_labels", "check_candidates", "is_int", "is_real", "check_model_dtype", "check_model_input",
            "env_path", "env_flag"]
 
@@ -126,6 +126,16 @@ def check_positive_int(n, name: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a positive int; got {n!r}")
     return int(n)
+
+
+def check_number(value, name: str, what: str, low: float = 0.0, low_included: bool = True) -> float:
+    """``value`` as a float; refused unless it is a finite real number >= ``low`` (> ``low`` when
+    not ``low_included``), with a message that says it is ``what``."""
+    ok = is_real(value) and math.isfinite(value) and (value >= low if low_included else value > low)
+    if not ok:
+        sign = ">=" if low_included else ">"
+        raise ValueError(f"{name} ({what}) must be a finite number {sign} {low:g}; got {value!r}")
+    return float(value)
 
 
 def check_class_labels(labels, n: int, n_classes: int | None) -> torch.Tensor:

@@ -50,21 +50,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_images, check_positive_int, check_seed, check_unit_range, is_real
+from .checks import check_images, check_number, check_positive_int, check_seed, check_unit_range
 
 __all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "downsample", "upsample",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
            "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES"]
 
 UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
-
-
-def _check_number(value, name: str, what: str, low: float = 0.0, low_included: bool = True) -> float:
-    ok = is_real(value) and math.isfinite(value) and (value >= low if low_included else value > low)
-    if not ok:
-        sign = ">=" if low_included else ">"
-        raise ValueError(f"{name} ({what}) must be a finite number {sign} {low:g}; got {value!r}")
-    return float(value)
 
 
 def _normal(shape, seed: int, like: torch.Tensor) -> torch.Tensor:
@@ -80,7 +72,7 @@ def gaussian_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.T
     """``images + sigma * eps`` with ``eps ~ N(0, 1)`` drawn from a generator seeded
     with ``seed`` (the same noise every call). Not clipped: the noise stays Gaussian."""
     check_images(images, "images")
-    sigma = _check_number(sigma, "sigma", "the noise's standard deviation")
+    sigma = check_number(sigma, "sigma", "the noise's standard deviation")
     return images + sigma * _normal(images.shape, seed, images)
 
 
@@ -95,7 +87,7 @@ def poisson_noise(images: torch.Tensor, photons: float, seed: int = 0) -> torch.
     the enhancement chapter starts from.)
     """
     check_unit_range(check_images(images, "images"), "images")
-    photons = _check_number(photons, "photons", "the expected count at intensity 1", low_included=False)
+    photons = check_number(photons, "photons", "the expected count at intensity 1", low_included=False)
     gen = torch.Generator().manual_seed(check_seed(seed))
     rates = images.detach().cpu().double().clamp_min(0) * photons
     counts = torch.poisson(rates, generator=gen)
@@ -112,7 +104,7 @@ def rician_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Ten
     returns the same shape, >= 0.
     """
     check_unit_range(check_images(images, "images"), "images")
-    sigma = _check_number(sigma, "sigma", "the standard deviation of each of the two parts")
+    sigma = check_number(sigma, "sigma", "the standard deviation of each of the two parts")
     noise = _normal((2, *images.shape), seed, images)
     return torch.sqrt((images + sigma * noise[0]) ** 2 + (sigma * noise[1]) ** 2)
 
@@ -131,7 +123,7 @@ def rician_mean(signal, sigma: float) -> torch.Tensor:
     a = torch.as_tensor(signal).detach().cpu().double()
     if a.numel() and float(a.min()) < 0:
         raise ValueError(f"signal: a magnitude A >= 0; got values down to {float(a.min()):.4g}")
-    sigma = _check_number(sigma, "sigma", "the standard deviation of each of the two parts")
+    sigma = check_number(sigma, "sigma", "the standard deviation of each of the two parts")
     if sigma == 0:
         return a.clone()
     t = (a / (2 * sigma)) ** 2
@@ -151,7 +143,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     from scipy.ndimage import gaussian_filter
 
     check_images(images, "images")
-    sigma = _check_number(sigma, "sigma", "the point-spread function's width in pixels")
+    sigma = check_number(sigma, "sigma", "the point-spread function's width in pixels")
     arr = images.detach().cpu().double().numpy()
     out = gaussian_filter(arr, sigma=(0, 0, sigma, sigma), mode="reflect")   # sigma 0: that axis is left alone
     return torch.from_numpy(out).float().to(images.device)
@@ -213,9 +205,9 @@ def kspace_mask(width: int, acceleration: float, center_fraction: float = 0.08, 
     a quarter of the measurements, so the scan takes a quarter of the time.
     """
     width = check_positive_int(width, "width")
-    acceleration = _check_number(acceleration, "acceleration", "the fraction of columns skipped, as 1 / kept",
+    acceleration = check_number(acceleration, "acceleration", "the fraction of columns skipped, as 1 / kept",
                                  low=1.0)
-    center_fraction = _check_number(center_fraction, "center_fraction", "the share of columns at the centre")
+    center_fraction = check_number(center_fraction, "center_fraction", "the share of columns at the centre")
     if center_fraction > 1:
         raise ValueError(f"center_fraction must be at most 1; got {center_fraction!r}")
     n_keep, n_center = round(width / acceleration), round(width * center_fraction)
@@ -337,7 +329,7 @@ def mask_out(images: torch.Tensor, mask: torch.Tensor, fill: float = 0.0) -> tor
     is True set to ``fill`` in every channel: what an inpainting model is given."""
     check_images(images, "images")
     mask = _check_mask(images, mask)
-    fill = _check_number(fill, "fill", "the value of a missing pixel", low=-math.inf)
+    fill = check_number(fill, "fill", "the value of a missing pixel", low=-math.inf)
     return images.masked_fill(mask.expand_as(images), fill)
 
 

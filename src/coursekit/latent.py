@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import degrade, metrics, train
+from . import degrade, metrics, restore, train
 from .checks import check_images, check_same_shape, check_unit_range, is_int, is_real
 from .data import DeviceBatches
 from .device import get_device, model_device
@@ -348,19 +348,16 @@ def reconstruction_errors(reconstructions: torch.Tensor, images: torch.Tensor) -
 
 
 def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: bool = True) -> torch.Tensor:
-    """A classical denoiser, image by image and channel by channel.
+    """A classical denoiser from :mod:`coursekit.restore`, image by image and channel by channel.
 
-    method: ``"gaussian"`` (:func:`coursekit.degrade.gaussian_blur`: ``scipy.ndimage.gaussian_filter``,
-    ``strength`` = the filter's sigma in pixels, reflecting borders) or ``"tv"`` (total-variation,
-    ``skimage.restoration.denoise_tv_chambolle``, ``strength`` = its weight).
-    ``noisy`` ``(N, C, H, W)`` float: images in [0, 1] plus noise (refused above 10 when
-    clipping: 0-255 images); returns the same shape, float32 on the CPU, clipped to [0, 1] unless
+    method: ``"gaussian"`` (:func:`coursekit.restore.gaussian`: ``strength`` = the filter's
+    sigma in pixels) or ``"tv"`` (total variation, :func:`coursekit.restore.tv`: ``strength`` =
+    its weight). ``noisy`` ``(N, C, H, W)`` float: images in [0, 1] plus noise (refused above 10
+    when clipping: 0-255 images); returns the same shape, float32, clipped to [0, 1] unless
     ``clip=False``: the clean images lie in [0, 1], and a denoising autoencoder's sigmoid
     output cannot leave that range, so a fair comparison lets the classical denoisers use it
     too (unclipped, a filtered black background keeps the negative half of its noise).
     """
-    from skimage.restoration import denoise_tv_chambolle
-
     check_images(noisy, "noisy")
     if method not in DENOISERS:
         raise ValueError(f"method must be one of {DENOISERS}; got {method!r}")
@@ -368,43 +365,27 @@ def classical_denoise(noisy: torch.Tensor, method: str, strength: float, clip: b
     if not is_real(strength) or not (strength >= 0 if method == "gaussian" else strength > 0):
         what = "the filter's sigma in pixels, >= 0" if method == "gaussian" else "the TV weight, > 0"
         raise ValueError(f"strength ({what}) must be a number; got {strength!r}")
-    if clip and noisy.numel() and float(noisy.max()) > 10:    # noise of any sensible sigma stays far below
-        raise ValueError(f"noisy: values up to {float(noisy.max()):.4g}, but the output is clipped to [0, 1], the "
-                         "range of the clean images: 0-255 images? Divide by 255 (or pass clip=False)")
-    if method == "gaussian":
-        out = degrade.gaussian_blur(noisy, strength).cpu()
-        return out.clamp(0, 1) if clip else out
-    arr = noisy.detach().cpu().double().numpy()
-    out = np.empty_like(arr)
-    for i in range(arr.shape[0]):
-        for c in range(arr.shape[1]):
-            out[i, c] = denoise_tv_chambolle(arr[i, c], weight=strength)
-    if clip:
-        np.clip(out, 0.0, 1.0, out=out)
-    return torch.from_numpy(out).float()
+    return restore.DENOISERS[method](noisy, strength, clip=clip).cpu()
 
 
 def tune_classical(noisy: torch.Tensor, clean: torch.Tensor, method: str,
                    strengths: Sequence[float]) -> tuple[float, dict[float, float]]:
     """The strength with the best mean PSNR on (``noisy``, ``clean``) -- pass
     *validation* images -- and the PSNR of every strength tried (outputs clipped to
-    [0, 1], as :func:`classical_denoise` returns them).
+    [0, 1], as :func:`classical_denoise` returns them): :func:`coursekit.restore.tune`.
 
     Warns when the best is the smallest or the largest of several strengths: the
     optimum may lie outside the range tried, so widen it on that side.
     """
-    check_same_shape(noisy, clean, ("noisy", "clean"))
-    strengths = list(strengths)
+    strengths = [float(s) for s in strengths]
     if not strengths:
         raise ValueError("tune_classical: strengths is empty; give the strengths to try, e.g. [0.5, 1.0, 1.5]")
-    psnrs = {float(s): float(metrics.psnr(classical_denoise(noisy, method, s), clean)) for s in strengths}
-    best, low, high = max(psnrs, key=psnrs.get), min(psnrs), max(psnrs)
-    if len(psnrs) > 1 and best in (low, high):
-        side = "smallest" if best == low else "largest"
-        warnings.warn(f"tune_classical({method!r}): the best strength, {best:g}, is the {side} tried "
-                      f"({low:g} to {high:g}); a better one may lie beyond it, so extend the strengths "
-                      f"on that side", stacklevel=2)
-    return best, psnrs
+
+    def denoise(x: torch.Tensor, strength: float) -> torch.Tensor:
+        return classical_denoise(x, method, strength)
+
+    denoise.__name__ = f"classical_denoise({method!r})"
+    return restore.tune(denoise, noisy, clean, strengths)
 
 
 # ------------------------------------------------------------------- widget

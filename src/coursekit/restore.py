@@ -1,0 +1,254 @@
+"""Classical restorers: the baselines every network in the enhancement chapter is compared with.
+
+Each undoes one of :mod:`coursekit.degrade`'s forward models without learning anything, and
+each has one strength to choose, which :func:`tune` picks on *validation* images by PSNR,
+so that a network and its baseline are both tuned before they meet the test images.
+
+Denoisers (the strength is the second argument):
+
+* :func:`gaussian` (sigma in pixels): averages the noise away, and the edges with it.
+* :func:`median` (window size): keeps edges, removes salt-and-pepper noise outright.
+* :func:`tv` (weight): total-variation denoising (Chambolle): piecewise-flat images.
+* :func:`nl_means` (h): non-local means, an average over *similar patches* anywhere near,
+  not over neighbouring pixels (Buades et al. 2005).
+
+Deblurring, for a Gaussian point-spread function of known width ``psf_sigma`` (a keyword:
+:func:`gaussian_psf`, the kernel :func:`coursekit.degrade.gaussian_blur` applies):
+
+* :func:`wiener` (balance): the linear inverse filter, damped where the blur leaves little
+  signal; :func:`richardson_lucy` (iterations): the maximum-likelihood deconvolution for
+  Poisson counts; :func:`unsharp` (amount): sharpening without a model of the blur.
+
+Contrast: :func:`equalize` (global histogram equalisation) and :func:`clahe` (contrast-limited
+adaptive equalisation, tile by tile).
+
+Images are ``(N, C, H, W)`` float tensors in [0, 1] (a degraded image may stray outside:
+noise is not clipped); each restorer works image by image and channel by channel in float64
+and returns float32 of the same shape on the input's device, clipped to [0, 1] unless
+``clip=False`` (the clean images lie in [0, 1], and a network with a sigmoid output cannot
+leave that range, so a fair comparison lets the baselines use it too). BM3D is not here: its
+reference implementation (the ``bm3d`` package) is a binary free for non-commercial use only.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from . import degrade, metrics
+from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range
+
+__all__ = ["gaussian", "median", "tv", "nl_means", "gaussian_psf", "wiener", "richardson_lucy", "unsharp",
+           "equalize", "clahe", "tune", "DENOISERS", "DEBLURRERS"]
+
+
+def _check_input(images, name: str, clip: bool) -> torch.Tensor:
+    """A degraded batch: ``(N, C, H, W)`` floats; when the output is clipped to [0, 1], values
+    far above 1 are refused (0-255 images would come back white)."""
+    check_images(images, name)
+    if clip and images.numel() and float(images.max()) > 10:      # noise of any sensible sigma stays far below
+        raise ValueError(f"{name}: values up to {float(images.max()):.4g}, but the output is clipped to [0, 1], "
+                         "the range of the clean images: 0-255 images? Divide by 255 (or pass clip=False)")
+    return images
+
+
+def _per_image(fn: Callable[[np.ndarray], np.ndarray], images: torch.Tensor, clip: bool) -> torch.Tensor:
+    """``fn`` applied to every ``(H, W)`` float64 image of ``images``; float32 back on its device."""
+    arr = images.detach().cpu().double().numpy()
+    out = np.empty_like(arr)
+    for i in range(arr.shape[0]):
+        for c in range(arr.shape[1]):
+            out[i, c] = fn(arr[i, c])
+    if clip:
+        np.clip(out, 0.0, 1.0, out=out)
+    return torch.from_numpy(out).float().to(images.device)
+
+
+# ---------------------------------------------------------------- denoisers
+
+def gaussian(noisy: torch.Tensor, sigma: float, clip: bool = True) -> torch.Tensor:
+    """A Gaussian filter of ``sigma`` pixels (:func:`coursekit.degrade.gaussian_blur`: the same
+    call blurs a clean image and denoises a noisy one). ``sigma`` 0 leaves the images as they are."""
+    _check_input(noisy, "noisy", clip)
+    check_number(sigma, "sigma", "the filter's width in pixels")
+    out = degrade.gaussian_blur(noisy, sigma)
+    return out.clamp(0, 1) if clip else out
+
+
+def median(noisy: torch.Tensor, size: int, clip: bool = True) -> torch.Tensor:
+    """The median of each ``size x size`` window (``scipy.ndimage.median_filter``, borders
+    reflected); ``size`` an odd int >= 1 (1 leaves the images as they are). A median ignores a
+    few outliers in its window, so it keeps edges and removes impulse noise."""
+    from scipy.ndimage import median_filter
+
+    _check_input(noisy, "noisy", clip)
+    size = check_positive_int(size, "size")
+    if size % 2 == 0:
+        raise ValueError(f"size: an odd window (1, 3, 5, ...) has a centre pixel; got {size}")
+    return _per_image(lambda im: median_filter(im, size=size, mode="reflect"), noisy, clip)
+
+
+def tv(noisy: torch.Tensor, weight: float, clip: bool = True) -> torch.Tensor:
+    """Total-variation denoising (``skimage.restoration.denoise_tv_chambolle``): the image ``u``
+    that minimises ``||u - noisy||^2 / 2 + weight * TV(u)``; a larger ``weight`` (> 0) gives
+    flatter regions and loses fine texture."""
+    from skimage.restoration import denoise_tv_chambolle
+
+    _check_input(noisy, "noisy", clip)
+    weight = check_number(weight, "weight", "the TV weight", low_included=False)
+    return _per_image(lambda im: denoise_tv_chambolle(im, weight=weight), noisy, clip)
+
+
+def nl_means(noisy: torch.Tensor, h: float, sigma: float = 0.0, patch_size: int = 5, patch_distance: int = 6,
+             clip: bool = True) -> torch.Tensor:
+    """Non-local means (``skimage.restoration.denoise_nl_means``, fast mode): each pixel becomes
+    a weighted mean of the pixels within ``patch_distance`` whose ``patch_size x patch_size``
+    patches look like its own, with weights ``exp(-d^2 / h^2)`` for a patch distance ``d``.
+    ``h`` (> 0) sets how alike patches must be; ``sigma``, the noise's standard deviation when
+    known, is subtracted from the distances first (skimage's advice: ``h`` about 0.8 sigma)."""
+    from skimage.restoration import denoise_nl_means
+
+    _check_input(noisy, "noisy", clip)
+    h = check_number(h, "h", "how alike two patches must be", low_included=False)
+    sigma = check_number(sigma, "sigma", "the noise's standard deviation")
+    patch_size = check_positive_int(patch_size, "patch_size")
+    patch_distance = check_positive_int(patch_distance, "patch_distance")
+    return _per_image(lambda im: denoise_nl_means(im, h=h, sigma=sigma, patch_size=patch_size,
+                                                  patch_distance=patch_distance, fast_mode=True), noisy, clip)
+
+
+# --------------------------------------------------------------- deblurring
+
+def gaussian_psf(sigma: float) -> np.ndarray:
+    """The ``(2r + 1, 2r + 1)`` float64 kernel that :func:`coursekit.degrade.gaussian_blur`
+    convolves with: ``exp(-(i^2 + j^2) / (2 sigma^2))`` for ``|i|, |j| <= r = int(4 sigma + 0.5)``,
+    summing to 1 (scipy's kernel, cut at 4 sigma). ``sigma`` > 0 pixels."""
+    sigma = check_number(sigma, "sigma", "the point-spread function's width in pixels", low_included=False)
+    r = int(4.0 * sigma + 0.5)
+    x = np.arange(-r, r + 1, dtype=np.float64)
+    g = np.exp(-0.5 * (x / sigma) ** 2)
+    g /= g.sum()
+    return np.outer(g, g)
+
+
+def _deconvolve(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], blurred: torch.Tensor, psf_sigma: float,
+                clip: bool) -> torch.Tensor:
+    """``fn(padded image, psf)`` on each image mirrored by the kernel's radius and cropped back:
+    the blur reflected the borders, and a deconvolution that assumed zeros (or a periodic image)
+    beyond them would ring there."""
+    psf = gaussian_psf(psf_sigma)
+    r = psf.shape[0] // 2
+
+    def one(im: np.ndarray) -> np.ndarray:
+        padded = np.pad(im, r, mode="symmetric")     # scipy's "reflect" is NumPy's "symmetric"
+        return fn(padded, psf)[r:r + im.shape[0], r:r + im.shape[1]]
+
+    return _per_image(one, blurred, clip)
+
+
+def wiener(blurred: torch.Tensor, balance: float, *, psf_sigma: float, clip: bool = True) -> torch.Tensor:
+    """Wiener deconvolution of a Gaussian blur of ``psf_sigma`` pixels
+    (``skimage.restoration.wiener``): in Fourier space ``X = conj(H) Y / (|H|^2 + balance |L|^2)``
+    with ``H`` the blur's transfer function and ``L`` a Laplacian. ``balance`` (> 0) trades
+    sharpness for noise: near 0 it divides by ``H`` wherever it is small and multiplies the noise
+    there. ``blurred`` ``(N, C, H, W)``."""
+    from skimage.restoration import wiener as sk_wiener
+
+    _check_input(blurred, "blurred", clip)
+    balance = check_number(balance, "balance", "the regularisation's weight", low_included=False)
+    return _deconvolve(lambda im, psf: sk_wiener(im, psf, balance, clip=False), blurred, psf_sigma, clip)
+
+
+def richardson_lucy(blurred: torch.Tensor, iterations: int, *, psf_sigma: float, clip: bool = True) -> torch.Tensor:
+    """Richardson-Lucy deconvolution of a Gaussian blur of ``psf_sigma`` pixels
+    (``skimage.restoration.richardson_lucy``): ``x <- x * (psf^T * (y / (psf * x)))``, the
+    maximum-likelihood image under Poisson noise. More ``iterations`` (an int >= 1) sharpen more
+    and amplify the noise more: the number of iterations is the regularisation. ``blurred``
+    ``(N, C, H, W)`` >= 0 (a ratio of intensities needs no negative ones)."""
+    from skimage.restoration import richardson_lucy as sk_rl
+
+    _check_input(blurred, "blurred", clip)
+    iterations = check_positive_int(iterations, "iterations")
+    if blurred.numel() and float(blurred.min()) < 0:
+        raise ValueError(f"blurred: Richardson-Lucy multiplies by ratios of intensities, so it needs values "
+                         f">= 0; got values down to {float(blurred.min()):.4g} (clip them: blurred.clamp_min(0))")
+    return _deconvolve(lambda im, psf: sk_rl(im, psf, num_iter=iterations, clip=False), blurred, psf_sigma, clip)
+
+
+def unsharp(images: torch.Tensor, amount: float, sigma: float = 1.0, clip: bool = True) -> torch.Tensor:
+    """Unsharp masking: ``images + amount * (images - gaussian_blur(images, sigma))``, the detail
+    that a blur of ``sigma`` pixels would remove, added back ``amount`` (>= 0) times. It sharpens
+    any image, blurred or not, and sharpens its noise with it."""
+    _check_input(images, "images", clip)
+    amount = check_number(amount, "amount", "how much detail to add back")
+    check_number(sigma, "sigma", "the blur's width in pixels", low_included=False)
+    out = images + amount * (images - degrade.gaussian_blur(images, sigma))
+    return out.clamp(0, 1) if clip else out
+
+
+# ------------------------------------------------------------------ contrast
+
+def equalize(images: torch.Tensor, bins: int = 256) -> torch.Tensor:
+    """Global histogram equalisation (``skimage.exposure.equalize_hist``): each pixel becomes
+    the fraction of its image's pixels that are darker, so the grey levels spread evenly over
+    [0, 1]. ``images`` in [0, 1]."""
+    from skimage.exposure import equalize_hist
+
+    check_unit_range(check_images(images, "images"), "images")
+    bins = check_positive_int(bins, "bins")
+    return _per_image(lambda im: equalize_hist(im, nbins=bins), images, clip=True)
+
+
+def clahe(images: torch.Tensor, clip_limit: float = 0.01, tiles: int = 8, bins: int = 256) -> torch.Tensor:
+    """Contrast-limited adaptive histogram equalisation (``skimage.exposure.equalize_adapthist``):
+    equalisation within each of ``tiles x tiles`` regions, interpolated between them, with each
+    histogram cut at ``clip_limit`` (in (0, 1]: higher, more contrast and more amplified noise).
+    ``images`` in [0, 1], at least ``tiles`` pixels on a side."""
+    from skimage.exposure import equalize_adapthist
+
+    check_unit_range(check_images(images, "images"), "images")
+    clip_limit = check_number(clip_limit, "clip_limit", "the histogram's cut, a fraction", low_included=False)
+    if clip_limit > 1:
+        raise ValueError(f"clip_limit (the histogram's cut, a fraction) must be in (0, 1]; got {clip_limit!r}")
+    tiles = check_positive_int(tiles, "tiles")
+    bins = check_positive_int(bins, "bins")
+    h, w = images.shape[-2:]
+    if min(h, w) < tiles:
+        raise ValueError(f"images of {h}x{w} pixels cannot be cut into {tiles}x{tiles} tiles; use tiles <= {min(h, w)}")
+    kernel = (max(1, h // tiles), max(1, w // tiles))
+    return _per_image(lambda im: equalize_adapthist(im, kernel_size=kernel, clip_limit=clip_limit, nbins=bins),
+                      images, clip=True)
+
+
+# ------------------------------------------------------------------- tuning
+
+DENOISERS = {"gaussian": gaussian, "median": median, "tv": tv, "nl_means": nl_means}
+DEBLURRERS = {"wiener": wiener, "richardson_lucy": richardson_lucy}
+
+
+def tune(restorer: Callable[..., torch.Tensor], degraded: torch.Tensor, clean: torch.Tensor,
+         values: Sequence[float], **kwargs) -> tuple[float, dict[float, float]]:
+    """The value of ``restorer``'s strength (its second argument) with the best mean PSNR on
+    (``degraded``, ``clean``) -- pass *validation* images, never the test images the result
+    will be reported on -- and the PSNR of every value tried: ``(best, {value: psnr})``.
+    ``kwargs`` go to every call (e.g. ``psf_sigma=1.0`` for :func:`wiener`); outputs are
+    clipped to [0, 1] as the restorers return them by default.
+
+    Warns when the best is the smallest or the largest of several values: the optimum may lie
+    outside the range tried, so widen it on that side.
+    """
+    check_same_shape(degraded, clean, ("degraded", "clean"))
+    values = list(values)
+    name = getattr(restorer, "__name__", "restorer")
+    if not values:
+        raise ValueError(f"tune({name}): values is empty; give the strengths to try, e.g. [0.5, 1.0, 1.5]")
+    psnrs = {v: float(metrics.psnr(restorer(degraded, v, **kwargs), clean)) for v in values}
+    best = max(psnrs, key=psnrs.get)
+    low, high = min(psnrs), max(psnrs)
+    if len(psnrs) > 1 and best in (low, high):
+        side = "smallest" if best == low else "largest"
+        warnings.warn(f"tune({name}): the best strength, {best:g}, is the {side} tried ({low:g} to {high:g}); "
+                      f"a better one may lie beyond it, so extend the values on that side", stacklevel=2)
+    return best, psnrs
