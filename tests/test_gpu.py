@@ -183,3 +183,32 @@ def test_degrading_images_on_the_device_keeps_them_there_and_gives_what_the_cpu_
         on_dev, on_cpu = fn(x.to(dev)), fn(x)
         assert on_dev.device.type == dev.type, name
         assert torch.allclose(on_dev.cpu(), on_cpu, atol=1e-5), name
+
+
+def test_classical_restorers_take_a_batch_on_the_device_and_give_it_back_there(dev):
+    """The baselines run in NumPy on the CPU; a learner's GPU batch goes in and comes back on the GPU."""
+    from coursekit import restore
+
+    x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    for name, fn in {"tv": lambda v: restore.tv(v, 0.1), "nl_means": lambda v: restore.nl_means(v, 0.1),
+                     "wiener": lambda v: restore.wiener(v, 1e-2, psf_sigma=1.0)}.items():
+        on_dev, on_cpu = fn(x.to(dev)), fn(x)
+        assert on_dev.device.type == dev.type, name
+        assert torch.equal(on_dev.cpu(), on_cpu), name
+
+
+@pytest.mark.parametrize("build", [lambda: models.restoration.DnCNN(depth=3, width=8),
+                                   lambda: models.restoration.UNet(width=4),
+                                   lambda: models.restoration.ESPCN(2, width=8)])
+def test_restoration_networks_give_on_the_device_what_they_give_on_the_cpu(dev, build):
+    torch.manual_seed(0)
+    model = build().eval()
+    for p in model.parameters():                  # away from the zero start, so the networks compute something
+        p.data.add_(0.05 * torch.randn_like(p))
+    x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        on_cpu = model(x)
+        on_dev = model.to(dev)(x.to(dev))
+    assert on_dev.device.type == dev.type
+    # cuDNN may compute convolutions in TF32 (a 10-bit mantissa): agreement to about 1e-3, not 1e-6
+    assert torch.allclose(on_dev.cpu(), on_cpu, atol=1e-2)
