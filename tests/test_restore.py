@@ -150,6 +150,27 @@ def test_a_restorer_given_a_numpy_array_says_it_expects_a_tensor():
         restore.tv(np.zeros((1, 1, 8, 8)), 0.1)
 
 
+def test_unbiased_rician_recovers_the_true_magnitude_where_the_gaussian_filter_keeps_the_bias():
+    signal = torch.tensor([0.0, 0.05, 0.1, 0.3, 0.6]).view(5, 1, 1, 1).expand(5, 1, 64, 64).contiguous()
+    noisy = degrade.rician_noise(signal, 0.1, seed=4)
+    unbiased = restore.unbiased_rician(noisy, 3.0, sigma=0.1).mean(dim=(1, 2, 3))
+    filtered = restore.gaussian(noisy, 3.0).mean(dim=(1, 2, 3))
+    truth = signal[:, 0, 0, 0]
+    assert torch.allclose(filtered.double(), degrade.rician_mean(truth, 0.1), atol=0.005)  # the bias stays
+    assert (unbiased[1:] - truth[1:]).abs().max() < 0.01
+    assert unbiased[0] < 0.25 * filtered[0]          # black stays nearly black (the square root of noise >= 0)
+
+
+def test_unbiased_rician_with_sigma_0_is_the_gaussian_filter_of_a_magnitude():
+    x = torch.rand(2, 1, 16, 16)
+    assert torch.allclose(restore.unbiased_rician(x, 1.0, sigma=0.0), restore.gaussian(x ** 2, 1.0).sqrt(), atol=1e-6)
+
+
+def test_unbiased_rician_refuses_negative_values_that_no_magnitude_has():
+    with pytest.raises(ValueError, match="magnitude"):
+        restore.unbiased_rician(torch.full((1, 1, 8, 8), -0.2), 1.0, sigma=0.1)
+
+
 # ----------------------------------------------------------------- deblurring
 
 def test_gaussian_psf_is_the_kernel_degrade_blurs_with():

@@ -11,6 +11,8 @@ Denoisers (the strength is the second argument):
 * :func:`tv` (weight): total-variation denoising (Chambolle): piecewise-flat images.
 * :func:`nl_means` (h): non-local means, an average over *similar patches* anywhere near,
   not over neighbouring pixels (Buades et al. 2005).
+* :func:`unbiased_rician` (width): for magnitude MR images, whose noise is not zero-mean (see
+  :func:`coursekit.degrade.rician_noise`): the four above keep the bias, this one removes it.
 
 Deblurring, for a Gaussian point-spread function of known width ``psf_sigma`` (a keyword:
 :func:`gaussian_psf`, the kernel :func:`coursekit.degrade.gaussian_blur` applies):
@@ -41,7 +43,7 @@ from . import degrade, metrics
 from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range
 
 __all__ = ["gaussian", "median", "tv", "nl_means", "gaussian_psf", "wiener", "richardson_lucy", "unsharp",
-           "equalize", "clahe", "tune", "DENOISERS", "DEBLURRERS"]
+           "equalize", "clahe", "tune", "unbiased_rician", "DENOISERS", "DEBLURRERS"]
 
 
 def _check_input(images, name: str, clip: bool) -> torch.Tensor:
@@ -117,6 +119,27 @@ def nl_means(noisy: torch.Tensor, h: float, sigma: float = 0.0, patch_size: int 
     patch_distance = check_positive_int(patch_distance, "patch_distance")
     return _per_image(lambda im: denoise_nl_means(im, h=h, sigma=sigma, patch_size=patch_size,
                                                   patch_distance=patch_distance, fast_mode=True), noisy, clip)
+
+
+def unbiased_rician(noisy: torch.Tensor, width: float, *, sigma: float, clip: bool = True) -> torch.Tensor:
+    """A Gaussian filter for magnitude MR images that removes the Rician bias:
+    ``sqrt(max(G_width * noisy^2 - 2 sigma^2, 0))``.
+
+    A magnitude ``m`` of a true value ``A`` with noise ``sigma`` on each of its two parts has
+    ``E[m^2] = A^2 + 2 sigma^2`` exactly, whatever ``A``; so the local mean of ``m^2`` (a Gaussian
+    filter of ``width`` > 0 pixels) minus ``2 sigma^2`` estimates ``A^2``. Filtering ``m``
+    instead estimates ``E[m]`` (:func:`coursekit.degrade.rician_mean`), which is above ``A``:
+    ``sigma sqrt(pi / 2)`` where ``A = 0``. ``sigma`` (>= 0, a keyword) must be known or
+    estimated, e.g. from the background: ``mean / sqrt(pi / 2)``. ``noisy`` ``(N, C, H, W)`` >= 0."""
+    _check_input(noisy, "noisy", clip)
+    width = check_number(width, "width", "the filter's width in pixels", low_included=False)
+    sigma = check_number(sigma, "sigma", "the standard deviation of each of the two parts")
+    if noisy.numel() and float(noisy.min()) < 0:
+        raise ValueError(f"noisy: a magnitude image is >= 0; got values down to {float(noisy.min()):.4g} "
+                         "(Gaussian noise? Use restore.gaussian)")
+    second_moment = degrade.gaussian_blur(noisy ** 2, width)
+    out = torch.sqrt((second_moment - 2 * sigma ** 2).clamp_min(0))
+    return out.clamp(0, 1) if clip else out
 
 
 # --------------------------------------------------------------- deblurring
