@@ -8,6 +8,7 @@ One module per idea:
 - ``data``: MedMNIST loading with checksums and an offline fallback; batching
 - ``degrade``: noise, blur, downsampling, undersampled k-space, sparse views, missing pixels and slices; classical inverses
 - ``restore``: classical restorers, the baselines: denoisers, deconvolution, contrast; tuning on validation images
+- ``enhance``: training restoration networks on (degraded, clean) pairs; scoring them with their baselines
 - ``scans``: scans that ship with packages (nilearn's MRI template, pydicom's DICOM files); HU, windows, slices
 - ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
 - ``models``: the small networks the chapters train (one submodule per family)
@@ -37,7 +38,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "degrade", "restore", "scans", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
+            "optim", "degrade", "restore", "enhance", "scans", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
             "checkpoints")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]

@@ -1,0 +1,124 @@
+"""Enhancement recipes: training a restoration network on (degraded, clean) pairs, and scoring
+it next to its classical baseline on the same test images (the enhancement chapter's notebook
+uses them, so that its numbers come from one implementation).
+
+* :func:`train_restorer` trains any image-to-image model (e.g. those of
+  :mod:`coursekit.models.restoration`) with the MSE between ``model(degraded)`` and ``clean``,
+  choosing the epoch by the validation PSNR.
+* :func:`apply` runs a model over a whole set in eval mode, batch by batch, and clips its output
+  to [0, 1] as the classical restorers of :mod:`coursekit.restore` are clipped.
+* :func:`scores` gives the mean PSNR and SSIM of several outputs against the same clean images.
+* :func:`method_noise`: what a restorer removed, ``degraded - restored``; for a denoiser it should
+  look like noise, and anatomy in it is anatomy the restorer erased.
+
+Images are ``(N, C, H, W)`` float32 tensors; clean images in [0, 1].
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from . import metrics, train
+from .checks import check_images, check_positive_int, check_same_shape, check_unit_range
+from .data import DeviceBatches
+from .device import get_device, model_device
+
+__all__ = ["train_restorer", "apply", "scores", "method_noise"]
+
+
+def _mse_loss(model, batch):
+    degraded, clean = batch
+    return metrics.mse(model(degraded), clean)
+
+
+def _check_pairs(degraded, clean, name: str) -> None:
+    check_images(degraded, f"{name} degraded")
+    check_unit_range(check_images(clean, f"{name} clean"), f"{name} clean")
+    if len(degraded) != len(clean):
+        raise ValueError(f"{name}: {len(degraded)} degraded images but {len(clean)} clean ones; each degraded "
+                         "image needs the clean image it came from")
+
+
+@torch.no_grad()
+def apply(model: nn.Module, degraded: torch.Tensor, batch_size: int = 256, device=None,
+          clip: bool = True) -> torch.Tensor:
+    """``model``'s output for every image of ``degraded`` ``(N, C, H, W)``, in eval mode (the model
+    keeps the mode it had), batch by batch on the model's device: float32 on the CPU, clipped to
+    [0, 1] unless ``clip=False``."""
+    check_images(degraded, "degraded")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    dev = model_device(model, device)
+    with train.evaluating(model):
+        out = torch.cat([model(degraded[i:i + batch_size].to(dev)).float().cpu()
+                         for i in range(0, len(degraded), batch_size)]) if len(degraded) else degraded.float().cpu()
+    return out.clamp(0, 1) if clip else out
+
+
+def train_restorer(model: nn.Module, degraded: torch.Tensor, clean: torch.Tensor, *, epochs: int,
+                   val: tuple[torch.Tensor, torch.Tensor] | None = None, batch_size: int = 64, lr: float = 1e-3,
+                   seed: int = 0, checkpoint=None, resume: bool = True, device=None,
+                   **fit_kwargs) -> train.History:
+    """Train ``model`` to map ``degraded`` to ``clean`` (the MSE loss), with Adam and a cosine
+    learning-rate schedule over ``epochs``.
+
+    degraded: ``(N, C, H, W)`` model inputs; clean: ``(N, C, H', W')`` targets in [0, 1] (``H'``
+        differs from ``H`` for super-resolution). The pairs are fixed: degrade the training images
+        once, with a seed, so that a run can be repeated and resumed.
+    val: ``(degraded, clean)`` validation pairs: their mean PSNR (outputs clipped to [0, 1]) after
+        every epoch, as ``val_psnr``; the best epoch by it is restored at the end.
+    checkpoint: a path; a fingerprint of the hyperparameters, the data and the model is added to its
+        name (:func:`coursekit.train.checkpoint_for`), and the run resumes from it.
+
+    Seeds torch's global generator with ``seed`` before training, so the same call trains the same
+    model. Returns the :class:`~coursekit.train.History`.
+    """
+    _check_pairs(degraded, clean, "training")
+    epochs = check_positive_int(epochs, "epochs")
+    dev = get_device(device)
+    model.to(dev)
+    batches = DeviceBatches(degraded, clean, batch_size=batch_size, seed=seed, device=dev)
+    val_fn = None
+    if val is not None:
+        val_degraded, val_clean = val
+        _check_pairs(val_degraded, val_clean, "val")
+
+        def val_fn(m):
+            return {"val_psnr": float(metrics.psnr(apply(m, val_degraded, device=dev), val_clean))}
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    # The images are part of a run's identity: a run on other pairs (another noise level, fallback
+    # phantoms) must never resume this one.
+    hparams = dict(epochs=epochs, n=len(degraded), data=train.digest_tensors(degraded, clean),
+                   batch_size=batch_size, lr=lr, seed=seed, **train.model_fingerprint(model),
+                   **train.run_settings(fit_kwargs))
+    if checkpoint is not None:
+        checkpoint = train.checkpoint_for(checkpoint, hparams)
+    torch.manual_seed(seed)
+    return train.fit(model, batches, loss_fn=_mse_loss, optimizer=opt, epochs=epochs, val_fn=val_fn,
+                     scheduler=sched, checkpoint=checkpoint, resume=resume and checkpoint is not None,
+                     monitor="val_psnr" if val_fn else None, mode="max", hparams=hparams, device=dev,
+                     **fit_kwargs)
+
+
+def scores(outputs: Mapping[str, torch.Tensor], clean: torch.Tensor) -> dict[str, dict[str, float]]:
+    """``{name: {"PSNR (dB)": ..., "SSIM": ...}}``: the mean over the images of each output's PSNR and
+    SSIM against ``clean`` (:mod:`coursekit.metrics`, data range 1), in the order given. Outputs are
+    scored as they are: clip them first (the restorers and :func:`apply` do)."""
+    check_unit_range(check_images(clean, "clean"), "clean")
+    table = {}
+    for name, out in outputs.items():
+        check_same_shape(out, clean, (f"outputs[{name!r}]", "clean"))
+        out = out.detach().cpu().float()
+        table[name] = {"PSNR (dB)": float(metrics.psnr(out, clean)), "SSIM": float(metrics.ssim(out, clean))}
+    return table
+
+
+def method_noise(degraded: torch.Tensor, restored: torch.Tensor) -> torch.Tensor:
+    """What a restorer took away: ``degraded - restored`` (same shape). For a denoiser it should be
+    noise alone; edges or organs in it are detail the restorer removed along with the noise
+    (Buades et al. call it the method noise)."""
+    check_same_shape(degraded, restored, ("degraded", "restored"))
+    return degraded.detach().cpu().float() - restored.detach().cpu().float()

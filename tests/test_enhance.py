@@ -1,0 +1,131 @@
+"""coursekit.enhance: a restoration network trained on pairs beats its input, its runs are
+repeatable and keep their checkpoints apart, and its outputs are scored like the baselines'."""
+import pytest
+import torch
+
+from coursekit import degrade, enhance, metrics
+from coursekit.models.restoration import DnCNN, ESPCN
+
+
+def blobs(n=32, size=16, seed=0):
+    """Smooth images in [0, 1]: one Gaussian blob each."""
+    g = torch.Generator().manual_seed(seed)
+    centre = size * (0.3 + 0.4 * torch.rand(n, 2, 1, 1, generator=g))
+    r = torch.arange(size, dtype=torch.float32)
+    d2 = (r.view(1, size, 1) - centre[:, 0]) ** 2 + (r.view(1, 1, size) - centre[:, 1]) ** 2
+    return torch.exp(-d2 / (size / 2)).unsqueeze(1)
+
+
+def noisy_pairs(n=32, seed=0):
+    clean = blobs(n, seed=seed)
+    return degrade.gaussian_noise(clean, 0.1, seed=seed + 1), clean
+
+
+def quiet(**kw):
+    return dict(device="cpu", progress=False, verbose=False, **kw)
+
+
+# ------------------------------------------------------------------ training
+
+def test_a_trained_denoiser_beats_its_noisy_input_on_validation_images():
+    train_pairs, val_pairs = noisy_pairs(64), noisy_pairs(16, seed=5)
+    model = DnCNN(depth=4, width=16)
+    history = enhance.train_restorer(model, *train_pairs, epochs=8, val=val_pairs, batch_size=16, lr=3e-3, **quiet())
+    assert len(history["val_psnr"]) == 8
+    noisy_psnr = float(metrics.psnr(val_pairs[0].clamp(0, 1), val_pairs[1]))
+    assert max(history["val_psnr"]) > noisy_psnr + 3
+
+
+def test_training_restores_the_epoch_with_the_best_validation_psnr():
+    train_pairs, val_pairs = noisy_pairs(32), noisy_pairs(8, seed=5)
+    model = DnCNN(depth=3, width=8)
+    history = enhance.train_restorer(model, *train_pairs, epochs=4, val=val_pairs, batch_size=8, **quiet())
+    final = float(metrics.psnr(enhance.apply(model, val_pairs[0]), val_pairs[1]))
+    assert final == pytest.approx(max(history["val_psnr"]), abs=1e-4)
+
+
+def test_the_same_call_trains_the_same_model():
+    pairs = noisy_pairs(16)
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)                       # the same initial weights
+        models.append(DnCNN(depth=3, width=8))
+        enhance.train_restorer(models[-1], *pairs, epochs=2, batch_size=8, seed=3, **quiet())
+    a, b = models
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_super_resolution_pairs_may_differ_in_size():
+    clean = blobs(16)
+    low = degrade.downsample(clean, 2)
+    history = enhance.train_restorer(ESPCN(2, width=8), low, clean, epochs=2, val=(low[:4], clean[:4]),
+                                     batch_size=8, **quiet())
+    assert len(history["val_psnr"]) == 2
+
+
+def test_runs_on_other_pairs_get_other_checkpoints_and_a_rerun_resumes(tmp_path):
+    for sigma in (0.1, 0.2, 0.1):
+        clean = blobs(16)
+        enhance.train_restorer(DnCNN(depth=3, width=8), degrade.gaussian_noise(clean, sigma, seed=1), clean,
+                               epochs=1, batch_size=8, checkpoint=tmp_path / "dncnn.pt", **quiet())
+    assert len(list(tmp_path.glob("dncnn-*.pt"))) == 2
+
+
+def test_training_refuses_pairs_of_different_counts():
+    noisy, clean = noisy_pairs(8)
+    with pytest.raises(ValueError, match="7 clean"):
+        enhance.train_restorer(DnCNN(depth=3, width=8), noisy, clean[:7], epochs=1, **quiet())
+
+
+def test_training_refuses_clean_targets_outside_the_unit_range():
+    noisy, clean = noisy_pairs(8)
+    with pytest.raises(ValueError, match="training clean"):
+        enhance.train_restorer(DnCNN(depth=3, width=8), noisy, clean * 255, epochs=1, **quiet())
+
+
+# ---------------------------------------------------------------- applying
+
+def test_apply_gives_in_batches_what_the_model_gives_at_once_clipped():
+    model = DnCNN(depth=3, width=8)
+    for p in model.parameters():
+        p.data.add_(0.1 * torch.randn_like(p))
+    noisy, _ = noisy_pairs(10)
+    model.eval()
+    with torch.no_grad():
+        whole = model(noisy).clamp(0, 1)
+    assert torch.allclose(enhance.apply(model, noisy, batch_size=3), whole, atol=1e-6)
+
+
+def test_apply_keeps_the_models_mode():
+    model = DnCNN(depth=3, width=8).train()
+    enhance.apply(model, noisy_pairs(4)[0])
+    assert model.training
+
+
+def test_apply_without_clipping_keeps_values_outside_the_unit_range():
+    noisy = degrade.gaussian_noise(torch.zeros(4, 1, 16, 16), 0.3, seed=1)
+    out = enhance.apply(DnCNN(depth=3, width=8), noisy, clip=False)      # untrained: the identity
+    assert torch.equal(out, noisy)
+
+
+# ------------------------------------------------------------------ scoring
+
+def test_scores_are_the_mean_psnr_and_ssim_of_each_output_in_order():
+    noisy, clean = noisy_pairs(6)
+    outputs = {"noisy": noisy.clamp(0, 1), "clean": clean}
+    table = enhance.scores(outputs, clean)
+    assert list(table) == ["noisy", "clean"]
+    assert table["noisy"]["PSNR (dB)"] == pytest.approx(float(metrics.psnr(noisy.clamp(0, 1), clean)))
+    assert table["noisy"]["SSIM"] == pytest.approx(float(metrics.ssim(noisy.clamp(0, 1), clean)))
+    assert table["clean"]["SSIM"] == pytest.approx(1.0)
+
+
+def test_scores_name_the_output_whose_shape_is_wrong():
+    _, clean = noisy_pairs(4)
+    with pytest.raises(ValueError, match="bicubic"):
+        enhance.scores({"bicubic": clean[:, :, :8, :8]}, clean)
+
+
+def test_method_noise_is_what_the_restorer_took_away():
+    noisy, clean = noisy_pairs(4)
+    assert torch.allclose(enhance.method_noise(noisy, clean) + clean, noisy)
