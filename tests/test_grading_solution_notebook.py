@@ -8,6 +8,7 @@ from coursekit import book
 
 SOLUTION = book.ROOT / "solutions" / "02_cnn.ipynb"
 BASICS_SOLUTION = book.ROOT / "solutions" / "06_imaging_basics.ipynb"
+ENHANCE_SOLUTION = book.ROOT / "solutions" / "07_enhancement.ipynb"
 
 
 def run_notebook(path, monkeypatch, tmp_path) -> tuple[str, int]:
@@ -46,3 +47,13 @@ def test_imaging_basics_solution_notebook_runs_and_passes_every_check(monkeypatc
     assert_every_check_passed(text, n_checks)
     assert "coursekit.scans.hounsfield agrees: True" in text
     assert "private elements: 179 -> 0" in text and "input unchanged: True" in text
+
+
+@pytest.mark.slow
+def test_enhancement_solution_notebook_runs_and_passes_every_check(monkeypatch, tmp_path):
+    text, n_checks = run_notebook(ENHANCE_SOLUTION, monkeypatch, tmp_path)
+    assert n_checks == 4
+    assert_every_check_passed(text, n_checks)
+    assert "the slice rebuilt exactly from its 4 polyphase components: True" in text
+    assert "no noise, balance 1e-12: the slice comes back, largest error" in text
+    assert "coursekit.restore.unbiased_rician agrees: True" in text
