@@ -8,7 +8,7 @@
 #
 # Steps run while time is left, each limited to the time that is left; after every step the
 # result files that this session wrote (gan.json, gan_recipes.json, gan_calibration.json,
-# gan_imbalance.json and the two GAN sample PNGs), the earlier runs that the scripts set aside to
+# gan_imbalance.json, the two GAN sample PNGs and enhancement.json), the earlier runs that the scripts set aside to
 # make room for them (gan_recipes@*.json, gan_calibration@*.json) and one log are copied to $OUT
 # (./gpu-out without it), so a step that is cut short still leaves the earlier results, and no
 # file comes back that this session did not replace. A copy of the tree without .git cannot tell
@@ -17,7 +17,8 @@
 # Each gan_recipes.py call trains one recipe and adds it to the file (same commit and device).
 # The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
 # diagnosis (dsteps; then the yardstick of the classifier that dsteps trained; wide); the chapter's
-# own benchmark; the remaining recipes; the imbalance experiment. Commit the JSON files and PNGs
+# own benchmark; the remaining recipes; the imbalance experiment; the enhancement chapter's
+# benchmark (no issue waits on it). Commit the JSON files and PNGs
 # that come back, with the log's numbers.
 set -u
 budget=${1:-540}
@@ -50,7 +51,7 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     echo "== $name ($(date +%T), ${left}s left): $*" >>"$log"
     timeout "$left" "$@" >>"$log" 2>&1
     echo "== $name: exit status $? after $((SECONDS - start))s in all" >>"$log"
-    for f in $RESULTS; do   # these six, the archives of the carried files and the log
+    for f in $RESULTS; do   # the results files, the archives of the carried files and the log
         for p in benchmarks/results/$f; do   # unquoted: gan_recipes@*.json is a pattern
             [ -f "$p" ] || continue
             # Only what this session wrote: a carried file left as it was is already committed. An
@@ -62,7 +63,7 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     done
 }
 RESULTS="gan.json gan_recipes.json gan_recipes@*.json gan_calibration.json gan_calibration@*.json gan_imbalance.json
-         gan_samples.png gan_cgan_samples.png"
+         gan_samples.png gan_cgan_samples.png enhancement.json"
 
 step test_gpu "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu.py
 step dsteps "$PY" benchmarks/gan_recipes.py dsteps
@@ -73,4 +74,5 @@ step decay "$PY" benchmarks/gan_recipes.py decay
 step ema "$PY" benchmarks/gan_recipes.py ema
 step long "$PY" benchmarks/gan_recipes.py long
 step imbalance "$PY" benchmarks/gan_imbalance.py
+step enhancement "$PY" benchmarks/enhancement.py
 exit 0

@@ -75,6 +75,31 @@ def test_training_refuses_clean_targets_outside_the_unit_range():
         enhance.train_restorer(DnCNN(depth=3, width=8), noisy, clean * 255, epochs=1, **quiet())
 
 
+# ------------------------------------------------------------------ tuning
+
+def test_tune_each_applies_each_restorer_at_its_best_validation_strength():
+    from coursekit import restore
+
+    val_noisy, val_clean = noisy_pairs(8, seed=3)
+    test_noisy, _ = noisy_pairs(4, seed=7)
+    outputs, val_psnr = enhance.tune_each({"gaussian": (restore.gaussian, [0.3, 1.0, 3.0]),
+                                           "tv": (restore.tv, [0.02, 0.1, 0.5])}, val_noisy, val_clean, test_noisy)
+    best_sigma, psnrs = restore.tune(restore.gaussian, val_noisy, val_clean, [0.3, 1.0, 3.0])
+    key = f"gaussian ({best_sigma:g})"
+    assert list(outputs) == list(val_psnr) and len(outputs) == 2 and key in outputs
+    assert torch.equal(outputs[key], restore.gaussian(test_noisy, best_sigma))
+    assert val_psnr[key] == psnrs[best_sigma]
+
+
+def test_tune_each_passes_the_fixed_arguments_on():
+    from coursekit import restore
+
+    clean = blobs(8)
+    blurred = degrade.gaussian_blur(clean, 1.0)
+    outputs, _ = enhance.tune_each({"wiener": (restore.wiener, [1e-3])}, blurred, clean, blurred, psf_sigma=1.0)
+    assert torch.equal(outputs["wiener (0.001)"], restore.wiener(blurred, 1e-3, psf_sigma=1.0))
+
+
 # ---------------------------------------------------------------- applying
 
 def test_apply_gives_in_batches_what_the_model_gives_at_once_clipped():
