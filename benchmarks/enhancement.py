@@ -30,7 +30,7 @@ import sys
 import torch
 
 import coursekit as ck
-from coursekit import degrade, enhance, restore
+from coursekit import degrade, enhance
 from coursekit.models.restoration import DnCNN, ESPCN, UNet
 
 NOTEBOOK = "notebooks/07_enhancement.ipynb"   # the notebook whose parameters cell PARAMS repeats
@@ -82,12 +82,10 @@ def main() -> int:
                            "photons": P.photons, "blur": P.blur, "blur_noise": P.blur_noise, "scale": P.scale}
     cache = ck.bench.checkpoint_dir("enhancement")
     print(f"checkpoints in {cache} (a stopped run resumes from them; delete the folder to start over)")
-    denoisers = {n: (restore.DENOISERS[n], s) for n, s in enhance.DENOISE_STRENGTHS.items()}
-    deblurrers = {n: (restore.DEBLURRERS[n], s) for n, s in enhance.DEBLUR_STRENGTHS.items()}
 
     # low-dose CT
     noisy = {s: degrade.poisson_noise(clean[s], P.photons, seed=seeds[s]) for s in clean}
-    classical, val_psnr = enhance.tune_each(denoisers, noisy["val"], clean["val"], noisy["test"])
+    classical, val_psnr = enhance.tune_each(enhance.DENOISERS, noisy["val"], clean["val"], noisy["test"])
     ck.seed_everything(SEED)   # each network's first weights depend on SEED alone, as in the notebook
     dncnn = trained(r, "dncnn", DnCNN(depth=P.depth, width=P.width), noisy["train"], clean["train"],
                     (noisy["val"], clean["val"]), P, device, cache)
@@ -95,11 +93,13 @@ def main() -> int:
                           "dncnn": enhance.apply(dncnn, noisy["test"], device=device)}, clean["test"])
     best_of(r, "denoise", val_psnr)
 
-    # another dose
-    for label, photons in (("half", P.photons / 2), ("train", P.photons), ("double", 2 * P.photons)):
+    # another dose; at the training dose the numbers are those above (the same images and tuning)
+    for label, key in (("noisy", "noisy"), ("classical", "best_classical"), ("dncnn", "dncnn")):
+        r[f"dose_train_{label}_psnr"] = r[f"denoise_{key}_psnr"]
+    for label, photons in (("half", P.photons / 2), ("double", 2 * P.photons)):
         val_noisy = degrade.poisson_noise(clean["val"], photons, seed=seeds["val"])
         test_noisy = degrade.poisson_noise(clean["test"], photons, seed=seeds["test"])
-        outputs, psnrs = enhance.tune_each(denoisers, val_noisy, clean["val"], test_noisy)
+        outputs, psnrs = enhance.tune_each(enhance.DENOISERS, val_noisy, clean["val"], test_noisy)
         best = max(psnrs, key=psnrs.get)
         r[f"dose_{label}_noisy_psnr"] = float(ck.metrics.psnr(test_noisy.clamp(0, 1), clean["test"]))
         r[f"dose_{label}_classical_psnr"] = float(ck.metrics.psnr(outputs[best], clean["test"]))
@@ -107,9 +107,8 @@ def main() -> int:
                                                               clean["test"]))
 
     # deblurring
-    blurred = {s: degrade.gaussian_noise(degrade.gaussian_blur(clean[s], P.blur), P.blur_noise,
-                                         seed=seeds[s]).clamp_min(0) for s in clean}
-    deconvolved, val_psnr = enhance.tune_each(deblurrers, blurred["val"], clean["val"], blurred["test"],
+    blurred = {s: degrade.blurred(clean[s], P.blur, P.blur_noise, seed=seeds[s]) for s in clean}
+    deconvolved, val_psnr = enhance.tune_each(enhance.DEBLURRERS, blurred["val"], clean["val"], blurred["test"],
                                               psf_sigma=P.blur)
     ck.seed_everything(SEED)
     unet = trained(r, "unet", UNet(width=P.unet_width, depth=2), blurred["train"], clean["train"],

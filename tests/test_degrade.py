@@ -186,6 +186,15 @@ def test_gaussian_blur_refuses_a_negative_sigma():
         degrade.gaussian_blur(torch.rand(1, 1, 8, 8), -1.0)
 
 
+
+
+def test_blurred_is_the_blur_then_the_seeded_noise_clipped_below_at_0():
+    x = torch.rand(3, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    x[..., :6] = 0                                       # black on the left: the noise goes below 0 there
+    expected = degrade.gaussian_noise(degrade.gaussian_blur(x, 1.0), 0.05, seed=4).clamp_min(0)
+    observed = degrade.blurred(x, 1.0, 0.05, seed=4)
+    assert torch.equal(observed, expected) and observed.min() == 0
+
 # ----------------------------------------------------- down- and upsampling
 
 def test_downsample_takes_the_mean_of_each_block():

@@ -356,11 +356,8 @@ def test_each_tuned_deblurrer_beats_the_blurred_input_on_breast_ultrasound(deblu
     regularisation would always win)."""
     val, test = _breast("val"), _breast("test")
 
-    def observe(x, seed):
-        return degrade.gaussian_noise(degrade.gaussian_blur(x, 1.5), 0.01, seed=seed).clamp_min(0)
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        best, _ = restore.tune(deblur, observe(val, 1), val, values, psf_sigma=1.5)
-    observed = observe(test, 2)
+        best, _ = restore.tune(deblur, degrade.blurred(val, 1.5, 0.01, seed=1), val, values, psf_sigma=1.5)
+    observed = degrade.blurred(test, 1.5, 0.01, seed=2)
     assert metrics.psnr(deblur(observed, best, psf_sigma=1.5), test) > metrics.psnr(observed.clamp(0, 1), test) + 1

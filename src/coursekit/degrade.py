@@ -16,7 +16,8 @@ Noise:
 
 Resolution:
 
-* :func:`gaussian_blur`: a Gaussian point-spread function.
+* :func:`gaussian_blur`: a Gaussian point-spread function; :func:`blurred`: the deblurring
+  tasks' observation, the blur and then a little Gaussian noise, kept >= 0.
 * :func:`downsample`: the mean over ``factor x factor`` blocks (a detector with larger pixels);
   :func:`upsample`: nearest, bilinear or bicubic interpolation, the super-resolution baseline.
 
@@ -52,7 +53,7 @@ import torch.nn.functional as F
 
 from .checks import check_images, check_number, check_positive_int, check_seed, check_unit_range
 
-__all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "downsample", "upsample",
+__all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "blurred", "downsample", "upsample",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
            "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES"]
 
@@ -147,6 +148,13 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     arr = images.detach().cpu().double().numpy()
     out = gaussian_filter(arr, sigma=(0, 0, sigma, sigma), mode="reflect")   # sigma 0: that axis is left alone
     return torch.from_numpy(out).float().to(images.device)
+
+
+def blurred(images: torch.Tensor, sigma: float, noise_sigma: float, seed: int = 0) -> torch.Tensor:
+    """What a deblurring method is given: ``gaussian_blur(images, sigma)`` plus
+    :func:`gaussian_noise` of ``noise_sigma`` (seeded), clipped below at 0, as an intensity
+    is (Richardson-Lucy refuses negative values). Not clipped above. ``(N, C, H, W)`` float32."""
+    return gaussian_noise(gaussian_blur(images, sigma), noise_sigma, seed=seed).clamp_min(0)
 
 
 def downsample(images: torch.Tensor, factor: int) -> torch.Tensor:

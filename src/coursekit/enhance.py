@@ -3,8 +3,8 @@ it next to its classical baseline on the same test images (the enhancement chapt
 uses them, so that its numbers come from one implementation).
 
 * :func:`tune_each` tunes several classical restorers of :mod:`coursekit.restore` on validation
-  pairs and applies each, at its best strength, to the test images; :data:`DENOISE_STRENGTHS` and
-  :data:`DEBLUR_STRENGTHS` are the strengths the chapter tries.
+  pairs and applies each, at its best strength, to the test images; :data:`DENOISERS` and
+  :data:`DEBLURRERS` are the chapter's, each with the strengths it tries.
 * :func:`train_restorer` trains any image-to-image model (e.g. those of
   :mod:`coursekit.models.restoration`) with the MSE between ``model(degraded)`` and ``clean``,
   choosing the epoch by the validation PSNR.
@@ -28,17 +28,17 @@ from .checks import check_images, check_positive_int, check_same_shape, check_un
 from .data import DeviceBatches
 from .device import get_device, model_device
 
-__all__ = ["tune_each", "train_restorer", "apply", "scores", "method_noise", "DENOISE_STRENGTHS",
-           "DEBLUR_STRENGTHS"]
+__all__ = ["tune_each", "train_restorer", "apply", "scores", "method_noise", "DENOISERS", "DEBLURRERS"]
 
-# The strengths the chapter's notebook and benchmark try, wide enough that the best lies inside the
-# range at 28 and at 64 pixels (restore.tune warns when it lies at an end). The median filter is left
-# out: it is made for impulse noise, not for the Poisson noise the chapter draws.
-DENOISE_STRENGTHS = {"gaussian": (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8),         # sigma, pixels
-                     "tv": (0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.25, 0.4),            # weight
-                     "nl_means": (0.02, 0.04, 0.06, 0.09, 0.13, 0.2, 0.3, 0.45)}      # h
-DEBLUR_STRENGTHS = {"wiener": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3),         # balance
-                    "richardson_lucy": (2, 4, 8, 16, 32, 64, 128)}                     # iterations
+# The chapter's classical restorers, {name: (restorer, strengths)} for tune_each, as its notebook and
+# benchmark try them: strengths wide enough that the best lies inside the range at 28 and at 64 pixels
+# (restore.tune warns when it lies at an end). The median filter is left out: it is made for impulse
+# noise, not for the Poisson noise the chapter draws.
+DENOISERS = {"gaussian": (restore.gaussian, (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)),       # sigma, pixels
+             "tv": (restore.tv, (0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.25, 0.4)),                # weight
+             "nl_means": (restore.nl_means, (0.02, 0.04, 0.06, 0.09, 0.13, 0.2, 0.3, 0.45))}    # h
+DEBLURRERS = {"wiener": (restore.wiener, (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)),       # balance
+              "richardson_lucy": (restore.richardson_lucy, (2, 4, 8, 16, 32, 64, 128))}          # iterations
 
 
 def tune_each(restorers: Mapping[str, tuple[Callable, Sequence]], val_degraded: torch.Tensor,

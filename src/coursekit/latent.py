@@ -29,7 +29,6 @@ Images are ``(N, C, H, W)`` float32 tensors in [0, 1] throughout.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Callable, Sequence
 
 import numpy as np
@@ -37,7 +36,7 @@ import torch
 from torch import nn
 
 from . import degrade, metrics, restore, train
-from .checks import check_images, check_same_shape, check_unit_range, is_int, is_real
+from .checks import check_images, check_unit_range, is_int, is_real
 from .data import DeviceBatches
 from .device import get_device, model_device
 from .models.autoencoders import ConvVAE, vae_loss
