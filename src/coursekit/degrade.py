@@ -51,7 +51,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_images, check_number, check_positive_int, check_seed, check_unit_range
+from .checks import _describe, check_images, check_number, check_positive_int, check_seed, check_unit_range
 
 __all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "blurred", "downsample", "upsample",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
@@ -199,7 +199,7 @@ def image_from_kspace(k: torch.Tensor) -> torch.Tensor:
     """The inverse of :func:`kspace`: complex ``(N, C, H, W)`` images."""
     if not isinstance(k, torch.Tensor) or not k.is_complex() or k.ndim != 4:
         raise TypeError(f"k: expected complex (N, C, H, W) k-space, as kspace() returns; got "
-                        f"{type(k).__name__}{tuple(getattr(k, 'shape', ()))} {getattr(k, 'dtype', '')}")
+                        f"{_describe(k)}")
     shifted = torch.fft.ifftshift(k, dim=(-2, -1))
     return torch.fft.fftshift(torch.fft.ifft2(shifted, norm="ortho"), dim=(-2, -1))
 
@@ -239,7 +239,7 @@ def undersample(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (images.shape[-1],):
         raise ValueError(f"mask: expected a ({images.shape[-1]},) bool tensor, one entry per image column, as "
                          f"kspace_mask({images.shape[-1]}, ...) returns; got "
-                         f"{type(mask).__name__}{tuple(getattr(mask, 'shape', ()))} {getattr(mask, 'dtype', '')}")
+                         f"{_describe(mask)}")
     return k * mask.to(k.device)
 
 
@@ -328,7 +328,7 @@ def _check_mask(images: torch.Tensor, mask) -> torch.Tensor:
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (n, 1, h, w):
         raise ValueError(f"mask: expected a ({n}, 1, {h}, {w}) bool tensor, True where a pixel is missing, as "
                          f"box_mask({n}, ({h}, {w}), ...) returns; got "
-                         f"{type(mask).__name__}{tuple(getattr(mask, 'shape', ()))} {getattr(mask, 'dtype', '')}")
+                         f"{_describe(mask)}")
     return mask.to(images.device)
 
 
