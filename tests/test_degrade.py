@@ -501,3 +501,17 @@ def test_interpolate_slices_refuses_a_depth_that_thin_slices_could_not_have_thin
 def test_thin_slices_refuses_2d_images():
     with pytest.raises(ValueError, match=r"\(N, C, D, H, W\)"):
         degrade.thin_slices(torch.rand(1, 1, 8, 8), 2)
+
+
+def test_kspace_of_a_complex_image_is_linear_in_its_real_and_imaginary_parts():
+    """A complex estimate (an image_from_kspace result, a network's complex output) has a k-space too."""
+    g = torch.Generator().manual_seed(0)
+    re, im = torch.rand(2, 1, 6, 8, generator=g), torch.rand(2, 1, 6, 8, generator=g)
+    assert torch.allclose(degrade.kspace(torch.complex(re, im)), degrade.kspace(re) + 1j * degrade.kspace(im), atol=1e-6)
+
+
+def test_kspace_refuses_a_complex_image_with_nan():
+    z = torch.zeros(1, 1, 4, 4, dtype=torch.complex64)
+    z[0, 0, 1, 1] = complex(float("nan"), 0)
+    with pytest.raises(ValueError, match="finite complex"):
+        degrade.kspace(z)

@@ -322,9 +322,22 @@ def test_tune_refuses_no_values():
         restore.tune(restore.tv, x, x, [])
 
 
-def test_tune_refuses_clean_images_of_another_shape():
-    with pytest.raises(ValueError, match="same shape"):
+def test_tune_refuses_a_different_number_of_degraded_and_clean_images():
+    with pytest.raises(ValueError, match="2 degraded items but 3 clean images"):
         restore.tune(restore.tv, scenes(2), scenes(3), [0.1])
+
+
+def test_tune_refuses_outputs_of_another_shape_than_the_clean_images():
+    with pytest.raises(ValueError, match="same shape"):
+        restore.tune(lambda x, s: x[..., :-1], scenes(2), scenes(2), [0.1])
+
+
+def test_tune_accepts_measurements_of_another_shape_than_the_images():
+    """A reconstruction tunes on measurements (here a sinogram) and scores its images."""
+    clean = scenes(2)
+    sino = degrade.sinogram(clean, 12)
+    best, psnrs = restore.tune(lambda s, n: degrade.fbp(s, clean.shape[-1]) * n, sino, clean, [0.5, 1.0, 1.5])
+    assert best == 1.0 and set(psnrs) == {0.5, 1.0, 1.5}
 
 
 # ------------------------------------------------------------- on real scans

@@ -189,8 +189,14 @@ def upsample(images: torch.Tensor, factor: int, mode: str = "bicubic", clip: boo
 
 def kspace(images: torch.Tensor) -> torch.Tensor:
     """The centred, orthonormal 2D FFT of each image: complex ``(N, C, H, W)`` with the zero
-    frequency at ``(H // 2, W // 2)``. Orthonormal, so the energy is the same in both domains."""
-    check_images(images, "images")
+    frequency at ``(H // 2, W // 2)``. Orthonormal, so the energy is the same in both domains.
+    ``images`` are real (float) or complex ``(N, C, H, W)`` (an estimate, or
+    :func:`image_from_kspace`'s result)."""
+    if isinstance(images, torch.Tensor) and images.is_complex():
+        if images.ndim != 4 or not torch.isfinite(torch.view_as_real(images)).all():
+            raise ValueError(f"images: expected finite complex (N, C, H, W) images; got {_describe(images)}")
+    else:
+        check_images(images, "images")
     shifted = torch.fft.ifftshift(images, dim=(-2, -1))
     return torch.fft.fftshift(torch.fft.fft2(shifted, norm="ortho"), dim=(-2, -1))
 

@@ -256,18 +256,28 @@ def tune(restorer: Callable[..., torch.Tensor], degraded: torch.Tensor, clean: t
     """The value of ``restorer``'s strength (its second argument) with the best mean PSNR on
     (``degraded``, ``clean``) -- pass *validation* images, never the test images the result
     will be reported on -- and the PSNR of every value tried: ``(best, {value: psnr})``.
-    ``kwargs`` go to every call (e.g. ``psf_sigma=1.0`` for :func:`wiener`); outputs are
+    ``degraded`` is whatever ``restorer`` takes, one item per clean image: degraded images, or
+    the measurements of a reconstruction (k-space, sinograms); its outputs must have the shape of
+    ``clean``. ``kwargs`` go to every call (e.g. ``psf_sigma=1.0`` for :func:`wiener`); outputs are
     clipped to [0, 1] as the restorers return them by default.
 
     Warns when the best is the smallest or the largest of several values: the optimum may lie
     outside the range tried, so widen it on that side.
     """
-    check_same_shape(degraded, clean, ("degraded", "clean"))
     values = list(values)
     name = getattr(restorer, "__name__", "restorer")
+    if len(degraded) != len(clean):
+        raise ValueError(f"tune({name}): {len(degraded)} degraded items but {len(clean)} clean images; each clean "
+                         "image needs its own degraded version (or measurement)")
     if not values:
         raise ValueError(f"tune({name}): values is empty; give the strengths to try, e.g. [0.5, 1.0, 1.5]")
-    psnrs = {v: float(metrics.psnr(restorer(degraded, v, **kwargs), clean)) for v in values}
+
+    def psnr(value) -> float:
+        out = restorer(degraded, value, **kwargs)
+        check_same_shape(out, clean, (f"{name}'s output", "clean"))
+        return float(metrics.psnr(out, clean))
+
+    psnrs = {v: psnr(v) for v in values}
     best = max(psnrs, key=psnrs.get)
     low, high = min(psnrs), max(psnrs)
     if len(psnrs) > 1 and best in (low, high):
