@@ -212,3 +212,37 @@ def test_restoration_networks_give_on_the_device_what_they_give_on_the_cpu(dev, 
     assert on_dev.device.type == dev.type
     # cuDNN may compute convolutions in TF32 (a 10-bit mantissa): agreement to about 1e-3, not 1e-6
     assert torch.allclose(on_dev.cpu(), on_cpu, atol=1e-2)
+
+
+def test_reconstructions_on_the_device_stay_there_and_give_what_the_cpu_gives(dev):
+    """Data consistency, the TV step and compressed sensing run in torch, so on a learner's GPU."""
+    from coursekit import reconstruct
+
+    x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    mask = degrade.kspace_mask(16, 4)
+    k = degrade.undersample(x, mask)
+    made = {"data_consistency": lambda v, kk: reconstruct.data_consistency(v, kk, mask).abs(),
+            "tv_prox": lambda v, kk: reconstruct.tv_prox(v, 0.1),
+            "cs_tv": lambda v, kk: reconstruct.cs_tv(kk, mask, 0.05, iterations=3)}
+    for name, fn in made.items():
+        on_dev, on_cpu = fn(x.to(dev), k.to(dev)), fn(x, k)
+        assert on_dev.device.type == dev.type, name
+        assert torch.allclose(on_dev.cpu(), on_cpu, atol=1e-5), name
+
+
+def test_the_mri_cascade_gives_on_the_device_what_it_gives_on_the_cpu(dev):
+    from coursekit import reconstruct
+    from coursekit.models.reconstruction import MRICascade
+
+    mask = degrade.kspace_mask(16, 4)
+    torch.manual_seed(0)
+    model = MRICascade(mask, cascades=2, width=8).eval()
+    for p in model.parameters():                  # away from the zero start
+        p.data.add_(0.05 * torch.randn_like(p))
+    x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    inputs = reconstruct.to_channels(degrade.image_from_kspace(degrade.undersample(x, mask)))
+    with torch.no_grad():
+        on_cpu = model(inputs)
+        on_dev = model.to(dev)(inputs.to(dev))
+    assert on_dev.device.type == dev.type
+    assert torch.allclose(on_dev.cpu(), on_cpu, atol=1e-2)   # TF32 convolutions on a GPU

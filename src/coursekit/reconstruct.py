@@ -1,0 +1,246 @@
+"""Reconstruction: computing an image from measurements that do not determine it, by a classical
+iterative method or by a network, and keeping what was measured.
+
+An image reconstruction problem has a forward model ``y = A x`` (:mod:`coursekit.degrade`: the
+undersampled k-space of MRI, the sinogram of CT, the pixels outside the holes, the slices kept)
+that loses information. A reconstruction must agree with ``y`` (*data consistency*) and fill in
+what ``y`` does not say with a prior: smoothness, small total variation, or what a network learned.
+
+Undersampled MRI (``A = M F``: the centred orthonormal FFT, then the sampled columns):
+
+* :func:`data_consistency` the image whose k-space is the measured one where it was measured and
+  the estimate's elsewhere: the projection onto every image that agrees with ``y``;
+  :func:`kspace_error` how far an image is from agreeing.
+* :func:`tv_prox` total-variation denoising by Chambolle's algorithm (the proximal operator of
+  ``weight * TV``), batched in torch; the same numbers as ``skimage``'s ``denoise_tv_chambolle``.
+* :func:`cs_tv` compressed sensing with a total-variation prior, by ISTA: with step size 1 its
+  gradient step *is* :func:`data_consistency`, so it alternates a projection and a TV denoising.
+  :class:`coursekit.models.reconstruction.MRICascade` replaces the TV step by a network.
+* :func:`to_channels` / :func:`from_channels`: complex images as (real, imaginary) channels, as
+  networks take them.
+
+Sparse-view CT: :func:`sart` (the simultaneous algebraic reconstruction technique, iterations
+from the FBP-free start) next to :func:`coursekit.degrade.fbp`; :func:`sinogram_error`.
+
+Inpainting and slices to volumes: :func:`keep_known` puts the measured pixels back into a
+network's output; :func:`thick_slices` and :func:`interpolate_rows` treat the rows of an image as
+the slices of a volume; :func:`masked_psnr` scores only the pixels that were not measured.
+
+Images are ``(N, C, H, W)`` float32 tensors in [0, 1] (complex64 where said); results come
+back on their device. Iterations run in torch (:func:`sart` excepted), so on a GPU when given one.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from . import degrade
+from .checks import _describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range
+
+__all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "tv_prox", "cs_tv", "sart",
+           "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "masked_psnr", "CS_WEIGHTS",
+           "SART_ITERATIONS"]
+
+# The strengths that the chapter's notebook and benchmark try on validation images (restore.tune warns
+# when the best lies at an end of the range): the TV weight of cs_tv, as a share of the image range,
+# and the number of SART iterations.
+CS_WEIGHTS = (0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
+SART_ITERATIONS = (1, 2, 4, 8, 16, 32)
+
+
+# ---------------------------------------------------------- undersampled MRI
+
+def to_channels(z: torch.Tensor) -> torch.Tensor:
+    """Complex ``(N, 1, H, W)`` -> float32 ``(N, 2, H, W)``: the real part, then the imaginary part."""
+    if not isinstance(z, torch.Tensor) or not z.is_complex() or z.ndim != 4 or z.shape[1] != 1:
+        raise TypeError(f"z: expected complex (N, 1, H, W) images, as degrade.image_from_kspace returns; got "
+                        f"{_describe(z)}")
+    return torch.cat([z.real, z.imag], dim=1).float()
+
+
+def from_channels(x: torch.Tensor) -> torch.Tensor:
+    """Float ``(N, 2, H, W)`` (real, imaginary) -> complex64 ``(N, 1, H, W)``: the inverse of
+    :func:`to_channels`."""
+    if not isinstance(x, torch.Tensor) or x.is_complex() or x.ndim != 4 or x.shape[1] != 2:
+        raise TypeError(f"x: expected real (N, 2, H, W) images (real and imaginary channels), as to_channels "
+                        f"returns; got {_describe(x)}")
+    return torch.complex(x[:, :1].float(), x[:, 1:].float())
+
+
+def _check_measured(k, mask, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(k, torch.Tensor) or not k.is_complex() or k.shape != like.shape:
+        raise ValueError(f"k: expected the measured complex k-space, of the images' shape {tuple(like.shape)}, as "
+                         f"degrade.undersample returns; got {_describe(k)}")
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (like.shape[-1],):
+        raise ValueError(f"mask: expected a ({like.shape[-1]},) bool tensor, the sampled columns, as "
+                         f"degrade.kspace_mask returns; got {_describe(mask)}")
+    return k.to(like.device), mask.to(like.device)
+
+
+def data_consistency(images: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The image whose k-space equals the measured ``k`` in the sampled columns and the k-space of
+    ``images`` elsewhere: ``F^-1(M y + (1 - M) F x)``, complex64 ``(N, C, H, W)``.
+
+    images: real or complex ``(N, C, H, W)``, an estimate (a network's output); k: the measured
+    k-space, as :func:`coursekit.degrade.undersample` returns (zero where not sampled); mask:
+    ``(W,)`` bool, the sampled columns. Of all images that agree with the measurements, this is
+    the closest to the estimate (an orthogonal projection, since the FFT is orthonormal).
+    Differentiable, so a network can have it as a layer.
+    """
+    z = images if images.is_complex() else images.to(torch.complex64)
+    k, mask = _check_measured(k, mask, z)
+    return degrade.image_from_kspace(torch.where(mask, k, degrade.kspace(z)))
+
+
+def kspace_error(images: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> float:
+    """How far ``images`` are from agreeing with the measurements: ``||M F x - y|| / ||y||``
+    over the whole set (0 for an image that :func:`data_consistency` returned)."""
+    z = images if images.is_complex() else images.to(torch.complex64)
+    k, mask = _check_measured(k, mask, z)
+    diff = (degrade.kspace(z) - k) * mask
+    return float(diff.abs().pow(2).sum().sqrt() / k.abs().pow(2).sum().sqrt())
+
+
+def tv_prox(images: torch.Tensor, weight: float, iterations: int = 50) -> torch.Tensor:
+    """Total-variation denoising of each channel of each image by Chambolle's (2004) projection
+    algorithm: approximately ``argmin_u ||u - x||^2 / 2 + weight * TV(u)``, with the isotropic
+    TV of forward differences. ``(N, C, H, W)`` real -> the same, float32, not clipped.
+
+    The same iteration as ``skimage.restoration.denoise_tv_chambolle`` (step 1/4, the result of
+    the ``iterations``-th iterate; skimage also stops early when the energy stalls), batched over
+    images and channels, in torch.
+    """
+    check_images(images, "images")
+    weight = check_number(weight, "weight", "the strength of the TV prior", low_included=False)
+    iterations = check_positive_int(iterations, "iterations")
+    x = images.float()
+    p = torch.zeros((2,) + x.shape, dtype=x.dtype, device=x.device)   # the dual variable, one per axis
+    out, tau = x, 0.25
+    for i in range(iterations):
+        if i > 0:
+            d = -p.sum(0)                     # minus the divergence of p
+            d[..., 1:, :] += p[0, ..., :-1, :]
+            d[..., :, 1:] += p[1, ..., :, :-1]
+            out = x + d
+        g = torch.zeros_like(p)
+        g[0, ..., :-1, :] = out.diff(dim=-2)
+        g[1, ..., :, :-1] = out.diff(dim=-1)
+        norm = g.pow(2).sum(0).sqrt()
+        p = (p - tau * g) / (1 + tau / weight * norm)
+    return out
+
+
+def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 30, inner: int = 20,
+          clip: bool = True) -> torch.Tensor:
+    """Compressed sensing with a total-variation prior: ISTA on ``||M F x - y||^2 / 2 + weight TV(x)``.
+
+    Each iteration takes a gradient step of size 1, ``x - F^-1 M (M F x - y)``, which is exactly
+    :func:`data_consistency` (``||M F|| = 1``), and then the proximal step :func:`tv_prox` (``inner``
+    Chambolle iterations) on the real and the imaginary parts. Starts from the zero-filled image.
+    k: measured complex ``(N, C, H, W)`` k-space (:func:`coursekit.degrade.undersample`); mask:
+    ``(W,)`` bool. Returns the magnitude, float32 ``(N, C, H, W)``, clipped to [0, 1] unless
+    ``clip=False``. ``weight`` is the strength to tune on validation images.
+    """
+    iterations = check_positive_int(iterations, "iterations")
+    x = degrade.image_from_kspace(k)
+    k, mask = _check_measured(k, mask, x)
+    for _ in range(iterations):
+        z = data_consistency(x, k, mask)
+        x = torch.complex(tv_prox(z.real, weight, inner), tv_prox(z.imag, weight, inner))
+    out = x.abs().float()
+    return out.clamp(0, 1) if clip else out
+
+
+# ----------------------------------------------------------- sparse-view CT
+
+def sart(sino: torch.Tensor, size: int, iterations: int, clip: bool = True) -> torch.Tensor:
+    """The simultaneous algebraic reconstruction technique (Andersen and Kak 1984), the iterative
+    classical answer to sparse-view CT: ``skimage.transform.iradon_sart`` ``iterations`` times,
+    each from the last result, image by image. ``(N, C, D, n_views)`` sinograms of
+    :func:`coursekit.degrade.sinogram` -> float32 ``(N, C, size, size)``, clipped to [0, 1]
+    unless ``clip=False``. ``iterations`` is the strength to tune: too few leave the streaks,
+    too many fit the noise."""
+    from skimage.transform import iradon_sart
+
+    check_images(sino, "sino")
+    size, iterations = check_positive_int(size, "size"), check_positive_int(iterations, "iterations")
+    n_det = sino.shape[-2]
+    if size > n_det / math.sqrt(2):
+        raise ValueError(f"a sinogram of {n_det} detector bins covers images of at most "
+                         f"{int(n_det / math.sqrt(2))} pixels a side; got size {size}")
+    theta = np.linspace(0.0, 180.0, sino.shape[-1], endpoint=False)
+    start = (n_det - size) // 2         # radon(circle=False) pads the image equally to n_det pixels
+    arr = sino.detach().cpu().double().numpy()
+    out = np.empty(sino.shape[:2] + (size, size))
+    for idx in np.ndindex(*sino.shape[:2]):
+        x = None
+        for _ in range(iterations):
+            x = iradon_sart(arr[idx], theta, image=x)
+        out[idx] = x[start:start + size, start:start + size]
+    out = torch.from_numpy(out).float().to(sino.device)
+    return out.clamp(0, 1) if clip else out
+
+
+def sinogram_error(images: torch.Tensor, sino: torch.Tensor) -> float:
+    """How far ``images`` are from agreeing with the measured sinogram: ``||R x - p|| / ||p||``
+    over the whole set, with ``R`` the projection :func:`coursekit.degrade.sinogram` at the
+    sinogram's angles."""
+    check_images(sino, "sino")
+    projected = degrade.sinogram(images, sino.shape[-1])
+    check_same_shape(projected, sino, ("sinogram of images", "sino"))
+    sino = sino.to(projected.device)
+    return float((projected - sino).pow(2).sum().sqrt() / sino.pow(2).sum().sqrt())
+
+
+# ------------------------------------------ inpainting, slices to volumes
+
+def keep_known(output: torch.Tensor, observed: torch.Tensor, missing: torch.Tensor) -> torch.Tensor:
+    """Data consistency where the measurements are pixels: ``observed`` where it was measured,
+    ``output`` where ``missing`` (bool, broadcastable to ``(N, C, H, W)``: a
+    :func:`coursekit.degrade.box_mask`, or the rows :func:`thick_slices` did not keep) is True."""
+    check_same_shape(output, observed, ("output", "observed"))
+    if not isinstance(missing, torch.Tensor) or missing.dtype != torch.bool:
+        raise ValueError(f"missing: expected a bool tensor, True where a pixel was not measured; got "
+                         f"{_describe(missing)}")
+    return torch.where(missing.to(output.device), output, observed.to(output.device))
+
+
+def thick_slices(images: torch.Tensor, factor: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every ``factor``-th row of each image, the first one included, as a scanner with slices
+    ``factor`` times thicker would keep them if the rows were slices
+    (:func:`coursekit.degrade.thin_slices`): ``(N, C, H, W)`` -> ``(N, C, ceil(H / factor), W)``,
+    and ``(H, 1)`` bool, True for each row that was *not* kept (for :func:`keep_known`)."""
+    check_images(images, "images")
+    factor = check_positive_int(factor, "factor")
+    thin = degrade.thin_slices(images.unsqueeze(-1), factor).squeeze(-1)
+    missing = torch.ones(images.shape[-2], 1, dtype=torch.bool)
+    missing[::factor] = False
+    return thin, missing
+
+
+def interpolate_rows(thin: torch.Tensor, factor: int, height: int) -> torch.Tensor:
+    """The classical answer to :func:`thick_slices`: the missing rows interpolated linearly
+    between the kept rows around them (:func:`coursekit.degrade.interpolate_slices`, with rows as
+    slices). ``(N, C, ceil(height / factor), W)`` -> ``(N, C, height, W)``."""
+    check_images(thin, "thin")
+    return degrade.interpolate_slices(thin.unsqueeze(-1), factor, height).squeeze(-1)
+
+
+def masked_psnr(output: torch.Tensor, clean: torch.Tensor, missing: torch.Tensor) -> float:
+    """The PSNR (data range 1) over the pixels that were not measured (``missing`` True, bool,
+    broadcastable to the images), pooled over the whole set: ``10 log10(1 / MSE)`` with the MSE
+    over every missing pixel of every image. The pixels that were measured are copied by any
+    consistent method and would only inflate a whole-image score; a hole that falls on black
+    background, restored exactly, would make a per-image PSNR infinite."""
+    check_same_shape(output, clean, ("output", "clean"))
+    check_unit_range(clean, "clean")
+    if not isinstance(missing, torch.Tensor) or missing.dtype != torch.bool:
+        raise ValueError(f"missing: expected a bool tensor, True where a pixel was not measured; got "
+                         f"{_describe(missing)}")
+    missing = missing.to(output.device).expand_as(output)
+    if not missing.any():
+        raise ValueError("missing: no pixel is marked missing, so there is nothing to score")
+    mse = (output.float() - clean.to(output.device).float())[missing].pow(2).mean()
+    return float(10 * torch.log10(1 / mse.clamp_min(1e-12)))

@@ -1,0 +1,222 @@
+"""coursekit.reconstruct: data consistency is a projection onto the images that agree with the
+measurements, the classical iterative reconstructions beat the direct ones, and the scores count
+only what was not measured."""
+import numpy as np
+import pytest
+import torch
+
+from coursekit import degrade, metrics, reconstruct, scans
+from image_helpers import blobs
+
+
+@pytest.fixture(scope="module")
+def brain():
+    """Axial slices of the MNI152 template (shipped with nilearn: no download), 32 pixels."""
+    return scans.slices(scans.mri_template(2), "axial", size=32)[::4]
+
+
+def measured(images, acceleration=4, seed=0):
+    mask = degrade.kspace_mask(images.shape[-1], acceleration, seed=seed)
+    return degrade.undersample(images, mask), mask
+
+
+# ------------------------------------------------------------ complex channels
+
+def test_channels_round_trip_a_complex_image():
+    z = torch.randn(2, 1, 5, 6, dtype=torch.complex64)
+    x = reconstruct.to_channels(z)
+    assert x.shape == (2, 2, 5, 6) and x.dtype == torch.float32
+    assert torch.equal(reconstruct.from_channels(x), z)
+
+
+def test_to_channels_refuses_a_real_image():
+    with pytest.raises(TypeError, match=r"complex \(N, 1, H, W\)"):
+        reconstruct.to_channels(torch.rand(2, 1, 4, 4))
+
+
+def test_from_channels_refuses_one_channel():
+    with pytest.raises(TypeError, match=r"\(N, 2, H, W\)"):
+        reconstruct.from_channels(torch.rand(2, 1, 4, 4))
+
+
+# ------------------------------------------------------------ data consistency
+
+def test_data_consistency_puts_the_measurements_into_the_sampled_columns_and_keeps_the_rest():
+    truth, estimate = blobs(3, 16, seed=0), blobs(3, 16, seed=1)
+    k, mask = measured(truth)
+    out_k = degrade.kspace(reconstruct.data_consistency(estimate, k, mask))
+    assert torch.allclose(out_k[..., mask], k[..., mask], atol=1e-6)
+    assert torch.allclose(out_k[..., ~mask], degrade.kspace(estimate)[..., ~mask], atol=1e-6)
+
+
+def test_data_consistency_leaves_the_truth_and_the_zero_filled_image_unchanged():
+    truth = blobs(2, 16)
+    k, mask = measured(truth)
+    assert torch.allclose(reconstruct.data_consistency(truth, k, mask).real, truth, atol=1e-6)
+    zero_filled = degrade.image_from_kspace(k)
+    assert torch.allclose(reconstruct.data_consistency(zero_filled, k, mask), zero_filled, atol=1e-6)
+
+
+def test_data_consistency_is_a_projection_so_it_never_moves_an_estimate_away_from_the_truth():
+    """The truth agrees with the measurements; projecting onto that set brings any estimate closer."""
+    truth = blobs(4, 16)
+    k, mask = measured(truth)
+    for seed in range(3):
+        estimate = truth + 0.2 * torch.randn(truth.shape, generator=torch.Generator().manual_seed(seed))
+        projected = reconstruct.data_consistency(estimate, k, mask)
+        assert (projected - truth).abs().pow(2).sum() < (estimate - truth).pow(2).sum()
+        again = reconstruct.data_consistency(projected, k, mask)
+        assert torch.allclose(again, projected, atol=1e-6)
+
+
+def test_data_consistency_refuses_a_mask_of_another_width():
+    truth = blobs(1, 16)
+    k, _ = measured(truth)
+    with pytest.raises(ValueError, match=r"\(16,\) bool tensor"):
+        reconstruct.data_consistency(truth, k, torch.ones(12, dtype=torch.bool))
+
+
+def test_data_consistency_refuses_real_measurements():
+    truth = blobs(1, 16)
+    _, mask = measured(truth)
+    with pytest.raises(ValueError, match="measured complex k-space"):
+        reconstruct.data_consistency(truth, truth, mask)
+
+
+def test_kspace_error_is_zero_for_the_truth_and_grows_with_a_wrong_image():
+    truth = blobs(2, 16)
+    k, mask = measured(truth)
+    assert reconstruct.kspace_error(truth, k, mask) < 1e-6
+    small, large = (reconstruct.kspace_error(truth + e, k, mask) for e in (0.01, 0.1))
+    assert 0 < small < large
+
+
+# -------------------------------------------------------------- TV and CS-TV
+
+@pytest.mark.parametrize("iterations", [1, 2, 10, 60])
+def test_tv_prox_gives_what_skimage_gives(iterations):
+    from skimage.restoration import denoise_tv_chambolle
+
+    x = torch.rand(2, 2, 9, 13, generator=torch.Generator().manual_seed(0))
+    ours = reconstruct.tv_prox(x, 0.15, iterations)
+    theirs = np.stack([np.stack([denoise_tv_chambolle(ch.double().numpy(), weight=0.15, eps=0, max_num_iter=iterations)
+                                 for ch in img]) for img in x])
+    assert np.abs(ours.numpy() - theirs).max() < 1e-5
+
+
+def total_variation(x):
+    return float((x.diff(dim=-1)[..., :-1, :].pow(2) + x.diff(dim=-2)[..., :, :-1].pow(2)).sqrt().sum())
+
+
+def test_a_larger_tv_weight_gives_a_smoother_image():
+    x = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    tvs = [total_variation(reconstruct.tv_prox(x, w)) for w in (0.01, 0.05, 0.2)]
+    assert tvs[0] > tvs[1] > tvs[2]
+
+
+def test_tv_prox_refuses_a_weight_that_is_not_positive():
+    with pytest.raises(ValueError, match="weight"):
+        reconstruct.tv_prox(torch.rand(1, 1, 4, 4), 0.0)
+
+
+def test_cs_tv_beats_zero_filling_on_brain_slices(brain):
+    k, mask = measured(brain)
+    zero_filled = degrade.zero_filled(k)
+    cs = reconstruct.cs_tv(k, mask, 0.03, iterations=20)
+    assert cs.shape == brain.shape and 0 <= cs.min() and cs.max() <= 1
+    assert metrics.psnr(cs, brain) > metrics.psnr(zero_filled, brain) + 1.0
+
+
+def test_cs_tv_with_a_tiny_weight_stays_consistent_with_the_measurements(brain):
+    """With no prior to speak of, ISTA only projects: the result agrees with what was measured."""
+    k, mask = measured(brain)
+    out = reconstruct.cs_tv(k, mask, 1e-6, iterations=3, clip=False)
+    assert reconstruct.kspace_error(out, k, mask) < 0.2     # the magnitude discards the aliasing's phase
+    assert abs(float(metrics.psnr(out.clamp(0, 1), brain)) - float(metrics.psnr(degrade.zero_filled(k), brain))) < 0.1
+
+
+# ------------------------------------------------------------ sparse-view CT
+
+def test_sart_improves_with_iterations_and_beats_fbp_from_few_views():
+    x = blobs(3, 24)
+    sino = degrade.sinogram(x, 8)
+    fbp = float(metrics.psnr(degrade.fbp(sino, 24), x))
+    one, eight = (float(metrics.psnr(reconstruct.sart(sino, 24, n), x)) for n in (1, 8))
+    assert eight > one and eight > fbp + 1.0
+
+
+def test_sart_returns_the_image_where_the_sinogram_came_from_not_a_shifted_one():
+    """radon(circle=False) pads the image to the detector's length; SART's output is cropped back to it."""
+    x = blobs(2, 24)
+    out = reconstruct.sart(degrade.sinogram(x, 30), 24, 10)
+    aligned = float(metrics.psnr(out, x))
+    for shift in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+        assert aligned > float(metrics.psnr(out, torch.roll(x, shift, dims=(-2, -1))))
+
+
+def test_sart_refuses_an_image_larger_than_the_detector_covers():
+    with pytest.raises(ValueError, match="at most"):
+        reconstruct.sart(degrade.sinogram(blobs(1, 16), 8), 40, 1)
+
+
+def test_sinogram_error_is_zero_for_the_truth_and_positive_for_a_blurred_image():
+    x = blobs(2, 24)
+    sino = degrade.sinogram(x, 8)
+    assert reconstruct.sinogram_error(x, sino) < 1e-6
+    assert reconstruct.sinogram_error(degrade.gaussian_blur(x, 2.0), sino) > 0.01
+
+
+# ---------------------------------------------- inpainting, slices to volumes
+
+def test_keep_known_takes_the_output_only_where_pixels_are_missing():
+    out, observed = torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4)
+    missing = degrade.box_mask(2, (4, 4), (2, 2), seed=0)
+    kept = reconstruct.keep_known(out, observed, missing)
+    assert torch.equal(kept, (~missing).float())
+
+
+def test_keep_known_refuses_a_mask_that_is_not_bool():
+    with pytest.raises(ValueError, match="bool tensor"):
+        reconstruct.keep_known(torch.zeros(1, 1, 4, 4), torch.ones(1, 1, 4, 4), torch.zeros(1, 1, 4, 4))
+
+
+def test_thick_slices_keeps_every_factor_th_row_and_marks_the_others_missing():
+    x = torch.arange(70, dtype=torch.float32).view(1, 1, 7, 10) / 70
+    kept, missing = reconstruct.thick_slices(x, 3)
+    assert torch.equal(kept, x[:, :, [0, 3, 6]])
+    assert missing.flatten().tolist() == [False, True, True, False, True, True, False]
+
+
+def test_interpolate_rows_keeps_the_kept_rows_and_is_linear_between_them():
+    x = torch.rand(2, 1, 9, 5, generator=torch.Generator().manual_seed(0))
+    kept, missing = reconstruct.thick_slices(x, 4)
+    out = reconstruct.interpolate_rows(kept, 4, 9)
+    assert torch.equal(out[:, :, ::4], x[:, :, ::4])
+    assert torch.allclose(out[:, :, 1], 0.75 * x[:, :, 0] + 0.25 * x[:, :, 4])
+    assert out.shape == x.shape
+
+
+def test_masked_psnr_scores_only_the_missing_pixels():
+    clean = torch.full((2, 1, 4, 4), 0.5)
+    missing = torch.zeros(2, 1, 4, 4, dtype=torch.bool)
+    missing[:, :, :2] = True
+    out = clean.clone()
+    out[missing] += 0.1                              # error 0.1 in every missing pixel
+    assert reconstruct.masked_psnr(out, clean, missing) == pytest.approx(20.0, abs=1e-4)
+    out[~missing] = 0.0                              # errors where pixels were measured do not count
+    assert reconstruct.masked_psnr(out, clean, missing) == pytest.approx(20.0, abs=1e-4)
+
+
+def test_masked_psnr_stays_finite_when_a_hole_is_restored_exactly():
+    clean = torch.zeros(2, 1, 4, 4)
+    clean[1] = 0.5
+    missing = torch.ones(2, 1, 4, 4, dtype=torch.bool)
+    out = clean.clone()
+    out[1] += 0.1                                    # image 0 exact, image 1 off by 0.1
+    assert reconstruct.masked_psnr(out, clean, missing) == pytest.approx(10 * np.log10(1 / 0.005), abs=1e-3)
+
+
+def test_masked_psnr_refuses_a_mask_with_nothing_missing():
+    with pytest.raises(ValueError, match="nothing to score"):
+        reconstruct.masked_psnr(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4),
+                                torch.zeros(1, 1, 4, 4, dtype=torch.bool))
