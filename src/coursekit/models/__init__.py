@@ -7,7 +7,8 @@ seconds on a CPU in the ``quick`` profile.
 
 ``coursekit.models.cnn``: :class:`SmallCNN`, :class:`LogisticRegression`,
 :func:`conv_block`, :func:`count_parameters`. Later chapters add their own
-submodules (recurrent, autoencoders, gan, restoration), imported on first use.
+submodules (recurrent, autoencoders, gan, restoration, reconstruction), imported on
+first use.
 """
 from __future__ import annotations
 
