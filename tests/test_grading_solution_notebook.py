@@ -1,5 +1,7 @@
 """The solution notebooks run from top to bottom in the quick profile (the book
 does not build solutions/, so nothing else executes them)."""
+import re
+
 import nbclient
 import nbformat
 import pytest
@@ -9,6 +11,7 @@ from coursekit import book
 SOLUTION = book.ROOT / "solutions" / "02_cnn.ipynb"
 BASICS_SOLUTION = book.ROOT / "solutions" / "06_imaging_basics.ipynb"
 ENHANCE_SOLUTION = book.ROOT / "solutions" / "07_enhancement.ipynb"
+RECON_SOLUTION = book.ROOT / "solutions" / "08_reconstruction.ipynb"
 
 
 def run_notebook(path, monkeypatch, tmp_path) -> tuple[str, int]:
@@ -57,3 +60,23 @@ def test_enhancement_solution_notebook_runs_and_passes_every_check(monkeypatch, 
     assert "the slice rebuilt exactly from its 4 polyphase components: True" in text
     assert "no noise, balance 1e-12: the slice comes back, largest error" in text
     assert "coursekit.restore.unbiased_rician agrees: True" in text
+
+
+@pytest.mark.slow
+def test_reconstruction_solution_notebook_runs_and_passes_every_check(monkeypatch, tmp_path):
+    text, n_checks = run_notebook(RECON_SOLUTION, monkeypatch, tmp_path)
+    assert n_checks == 4
+    assert_every_check_passed(text, n_checks)
+    assert "coursekit.degrade.kspace and image_from_kspace agree: True" in text
+    assert "the zero-filled image comes back unchanged: True" in text
+    assert "after data consistency an estimate has the measured columns: True" in text
+    assert "coursekit.degrade.fbp differ by at most" in text and "within 2%: True" in text
+    assert "torch's softshrink agrees on real tensors: True" in text
+    assert "coursekit.degrade.interpolate_slices agrees: True" in text
+    # the text's claims: ISTA beats zero-filling on the test slice, linear interpolation beats repeated slices
+    zero_filled, ista = map(float, re.search(r"zero-filled ([\d.]+) dB, ISTA with t = [\d.]+: ([\d.]+) dB",
+                                             text).groups())
+    assert ista > zero_filled + 3
+    repeated, linear = map(float, re.search(r"repeated slices ([\d.]+) dB, linear interpolation ([\d.]+) dB",
+                                            text).groups())
+    assert linear > repeated
