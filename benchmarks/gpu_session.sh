@@ -63,7 +63,7 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     done
 }
 RESULTS="gan.json gan_recipes.json gan_recipes@*.json gan_calibration.json gan_calibration@*.json gan_imbalance.json
-         gan_samples.png gan_cgan_samples.png enhancement.json"
+         gan_samples.png gan_cgan_samples.png enhancement.json reconstruction.json"
 
 step test_gpu "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu.py
 step dsteps "$PY" benchmarks/gan_recipes.py dsteps
@@ -75,4 +75,5 @@ step ema "$PY" benchmarks/gan_recipes.py ema
 step long "$PY" benchmarks/gan_recipes.py long
 step imbalance "$PY" benchmarks/gan_imbalance.py
 step enhancement "$PY" benchmarks/enhancement.py
+step reconstruction "$PY" benchmarks/reconstruction.py
 exit 0
