@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-__all__ = ["Case", "Task", "call", "execute", "judge", "compare_values", "to_data", "describe", "TOLERANCES"]
+__all__ = ["Case", "Task", "call", "call_expecting_value_error", "execute", "judge", "compare_values", "to_data", "describe", "TOLERANCES"]
 
 # (rtol, atol) per dtype: float64 cases are held to near machine precision, so a
 # wrong formula cannot hide inside the tolerance.
@@ -46,6 +46,17 @@ MAX_FILE_BYTES = 16 * 2**20   # the grader's limit per file written, printed out
 def call(obj, inputs: dict):
     """The default way to exercise a student's function: ``obj(**inputs)``."""
     return obj(**inputs)
+
+
+def call_expecting_value_error(obj, inputs: dict):
+    """For a case that passes only when ``obj(**inputs)`` refuses its inputs: ``"ValueError"``
+    if it raises one, else ``"returned <what>"`` for the task's ``compare`` to explain (any other
+    exception propagates, and is reported as raised)."""
+    try:
+        out = obj(**inputs)
+    except ValueError:
+        return "ValueError"
+    return f"returned {describe(out)}"
 
 
 @dataclass(frozen=True)

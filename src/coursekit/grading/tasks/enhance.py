@@ -51,7 +51,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cases import Case, Task, compare_values, describe
+from ..cases import Case, Task, call_expecting_value_error, compare_values
 
 NOTEBOOK = "07_enhancement"   # exercises/07_enhancement.ipynb, the notebook these tasks grade
 
@@ -110,16 +110,6 @@ def compare_shuffled(expected, got, inputs):
             f"(with r = {inputs['r']}, input shape {tuple(inputs['x'].shape)}); {msg}")
 
 
-def run_expect_value_error(pixel_shuffle, inputs):
-    """``"ValueError"`` if ``pixel_shuffle(**inputs)`` raises one, else what it returned (any
-    other exception propagates, and is reported as raised)."""
-    try:
-        out = pixel_shuffle(**inputs)
-    except ValueError:
-        return "ValueError"
-    return f"returned {describe(out)}"
-
-
 def compare_value_error(expected, got, inputs):
     if got == expected:
         return None
@@ -132,7 +122,7 @@ def shuffle_error_case(name, channels, r, size=(3, 3), hint="", seed=0) -> Case:
     """A case where ``r * r`` does not divide ``channels``: ``pixel_shuffle`` must raise ValueError."""
     def inputs(gen):
         return dict(x=torch.randn(1, channels, *size, generator=gen, dtype=torch.float64), r=r)
-    return Case(name, inputs, run=run_expect_value_error, compare=compare_value_error, hint=hint, seed=seed)
+    return Case(name, inputs, run=call_expecting_value_error, compare=compare_value_error, hint=hint, seed=seed)
 
 
 _SHUFFLE_HINT = ("output[n, c, h * r + i, w * r + j] = x[n, c * r * r + i * r + j, h, w]: each output channel c "

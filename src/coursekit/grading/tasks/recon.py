@@ -68,7 +68,7 @@ import math
 
 import torch
 
-from ..cases import TOLERANCES, Case, Task, compare_values, describe
+from ..cases import TOLERANCES, Case, Task, call_expecting_value_error, compare_values
 
 NOTEBOOK = "08_reconstruction"   # exercises/08_reconstruction.ipynb, the notebook these tasks grade
 
@@ -413,16 +413,6 @@ def compare_threshold(expected, got, inputs):
     return msg
 
 
-def run_expect_value_error(soft_threshold, inputs):
-    """``"ValueError"`` if ``soft_threshold(**inputs)`` raises one, else what it returned (any
-    other exception propagates, and is reported as raised)."""
-    try:
-        out = soft_threshold(**inputs)
-    except ValueError:
-        return "ValueError"
-    return f"returned {describe(out)}"
-
-
 def compare_value_error(expected, got, inputs):
     if got == expected:
         return None
@@ -434,7 +424,7 @@ def threshold_error_case(name, t, shape=(4,), hint="", seed=0) -> Case:
     """A case with ``t < 0``: ``soft_threshold`` must raise ValueError."""
     def inputs(gen):
         return dict(z=torch.complex(*torch.randn(2, *shape, generator=gen, dtype=torch.float64)), t=t)
-    return Case(name, inputs, run=run_expect_value_error, compare=compare_value_error, hint=hint, seed=seed)
+    return Case(name, inputs, run=call_expecting_value_error, compare=compare_value_error, hint=hint, seed=seed)
 
 
 _THRESHOLD_HINT = ("Compute the magnitude |z| (z.abs(), real), the shrunk magnitude max(|z| - t, 0), and their "
