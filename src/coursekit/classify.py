@@ -91,7 +91,9 @@ def _validate(model: nn.Module, batches, task: str, optimizer) -> dict[str, floa
         logits.append(model(x).float())
         labels.append(y)
     logits, labels = torch.cat(logits), torch.cat(labels)
-    scores, y = logits.softmax(1).cpu().double().numpy(), labels.cpu().numpy()
+    # the softmax in float64, as train.predict computes it: a float32 softmax rounds nearly tied scores
+    # to ties, and the validation AUC would then differ from the AUC that evaluate() reports
+    scores, y = logits.cpu().double().softmax(1).numpy(), labels.cpu().numpy()
     return {"val_loss": float(nn.functional.cross_entropy(logits, labels)),
             "val_auc": float(metrics.auc(y, scores, task)),
             "val_acc": float(metrics.accuracy(y, scores, task)),
