@@ -47,7 +47,7 @@ __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "
 # when the best lies at an end of the range): the TV weight of cs_tv, as a share of the image range,
 # and the number of SART iterations.
 CS_WEIGHTS = (0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
-SART_ITERATIONS = (1, 2, 4, 8, 16, 32)
+SART_ITERATIONS = (1, 2, 4, 8, 16, 32, 64)
 
 
 # ---------------------------------------------------------- undersampled MRI
