@@ -238,15 +238,20 @@ def kspace_mask(width: int, acceleration: float, center_fraction: float = 0.08, 
     return mask
 
 
+def _check_column_mask(mask, width: int) -> torch.Tensor:
+    """``mask`` unchanged if it is a ``(width,)`` bool tensor of sampled k-space columns, as
+    :func:`kspace_mask` returns; a ValueError that says so otherwise."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (width,):
+        raise ValueError(f"mask: expected a ({width},) bool tensor, one entry per image column, as "
+                         f"kspace_mask({width}, ...) returns; got {_describe(mask)}")
+    return mask
+
+
 def undersample(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The k-space of ``images`` with every column that ``mask`` (``(W,)`` bool, from
     :func:`kspace_mask`) does not sample set to zero: complex ``(N, C, H, W)``."""
     k = kspace(images)
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (images.shape[-1],):
-        raise ValueError(f"mask: expected a ({images.shape[-1]},) bool tensor, one entry per image column, as "
-                         f"kspace_mask({images.shape[-1]}, ...) returns; got "
-                         f"{_describe(mask)}")
-    return k * mask.to(k.device)
+    return k * _check_column_mask(mask, images.shape[-1]).to(k.device)
 
 
 def zero_filled(k: torch.Tensor, clip: bool = True) -> torch.Tensor:

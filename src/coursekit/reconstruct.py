@@ -73,10 +73,13 @@ def _check_measured(k, mask, like: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     if not isinstance(k, torch.Tensor) or not k.is_complex() or k.shape != like.shape:
         raise ValueError(f"k: expected the measured complex k-space, of the images' shape {tuple(like.shape)}, as "
                          f"degrade.undersample returns; got {_describe(k)}")
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (like.shape[-1],):
-        raise ValueError(f"mask: expected a ({like.shape[-1]},) bool tensor, the sampled columns, as "
-                         f"degrade.kspace_mask returns; got {_describe(mask)}")
-    return k.to(like.device), mask.to(like.device)
+    return k.to(like.device), degrade._check_column_mask(mask, like.shape[-1]).to(like.device)
+
+
+def _check_missing(missing) -> None:
+    if not isinstance(missing, torch.Tensor) or missing.dtype != torch.bool:
+        raise ValueError(f"missing: expected a bool tensor, True where a pixel was not measured; got "
+                         f"{_describe(missing)}")
 
 
 def data_consistency(images: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -201,9 +204,7 @@ def keep_known(output: torch.Tensor, observed: torch.Tensor, missing: torch.Tens
     ``output`` where ``missing`` (bool, broadcastable to ``(N, C, H, W)``: a
     :func:`coursekit.degrade.box_mask`, or the rows :func:`thick_slices` did not keep) is True."""
     check_same_shape(output, observed, ("output", "observed"))
-    if not isinstance(missing, torch.Tensor) or missing.dtype != torch.bool:
-        raise ValueError(f"missing: expected a bool tensor, True where a pixel was not measured; got "
-                         f"{_describe(missing)}")
+    _check_missing(missing)
     return torch.where(missing.to(output.device), output, observed.to(output.device))
 
 
@@ -236,9 +237,7 @@ def masked_psnr(output: torch.Tensor, clean: torch.Tensor, missing: torch.Tensor
     background, restored exactly, would make a per-image PSNR infinite."""
     check_same_shape(output, clean, ("output", "clean"))
     check_unit_range(clean, "clean")
-    if not isinstance(missing, torch.Tensor) or missing.dtype != torch.bool:
-        raise ValueError(f"missing: expected a bool tensor, True where a pixel was not measured; got "
-                         f"{_describe(missing)}")
+    _check_missing(missing)
     missing = missing.to(output.device).expand_as(output)
     if not missing.any():
         raise ValueError("missing: no pixel is marked missing, so there is nothing to score")
