@@ -133,12 +133,9 @@ def slices(r: dict, P, device, cache) -> None:
     vol = {"train": torch.cat([axial, axial.transpose(-1, -2)]), "val": scans.slices(brain, "sagittal", size=P.mri_size),
            "test": scans.slices(brain, "coronal", size=P.mri_size)}
 
-    def thick(x):
-        kept, missing = reconstruct.thick_slices(x, P.slice_factor)
-        return reconstruct.interpolate_rows(kept, P.slice_factor, x.shape[-2]), missing
-
-    linear = {role: thick(x)[0] for role, x in vol.items()}
-    missing = thick(vol["test"])[1]
+    pairs = {role: reconstruct.interpolated_thick_slices(x, P.slice_factor) for role, x in vol.items()}
+    linear = {role: interpolated for role, (interpolated, _) in pairs.items()}
+    missing = pairs["test"][1]
     unet = trained(r, "unet_slices", lambda: UNet(width=P.unet_width, depth=2), linear["train"], vol["train"],
                    (linear["val"], vol["val"]), P.mri_epochs, P, device, cache)
     out = {"linear": linear["test"],

@@ -220,3 +220,11 @@ def test_masked_psnr_refuses_a_mask_with_nothing_missing():
     with pytest.raises(ValueError, match="nothing to score"):
         reconstruct.masked_psnr(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4),
                                 torch.zeros(1, 1, 4, 4, dtype=torch.bool))
+
+
+def test_interpolated_thick_slices_is_thick_slices_then_interpolate_rows():
+    x = torch.rand(2, 1, 10, 6, generator=torch.Generator().manual_seed(0))
+    linear, missing = reconstruct.interpolated_thick_slices(x, 3)
+    kept, expected_missing = reconstruct.thick_slices(x, 3)
+    assert torch.equal(linear, reconstruct.interpolate_rows(kept, 3, 10))
+    assert torch.equal(missing, expected_missing)

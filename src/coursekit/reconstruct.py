@@ -24,7 +24,7 @@ from the FBP-free start) next to :func:`coursekit.degrade.fbp`; :func:`sinogram_
 
 Inpainting and slices to volumes: :func:`keep_known` puts the measured pixels back into a
 network's output; :func:`thick_slices` and :func:`interpolate_rows` treat the rows of an image as
-the slices of a volume; :func:`masked_psnr` scores only the pixels that were not measured.
+the slices of a volume (:func:`interpolated_thick_slices` does both); :func:`masked_psnr` scores only the pixels that were not measured.
 
 Images are ``(N, C, H, W)`` float32 tensors in [0, 1] (complex64 where said); results come
 back on their device. Iterations run in torch (:func:`sart` excepted), so on a GPU when given one.
@@ -40,7 +40,7 @@ from . import degrade
 from .checks import _describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range
 
 __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "tv_prox", "cs_tv", "sart",
-           "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "masked_psnr", "CS_WEIGHTS",
+           "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices", "masked_psnr", "CS_WEIGHTS",
            "SART_ITERATIONS"]
 
 # The strengths that the chapter's notebook and benchmark try on validation images (restore.tune warns
@@ -227,6 +227,15 @@ def interpolate_rows(thin: torch.Tensor, factor: int, height: int) -> torch.Tens
     slices). ``(N, C, ceil(height / factor), W)`` -> ``(N, C, height, W)``."""
     check_images(thin, "thin")
     return degrade.interpolate_slices(thin.unsqueeze(-1), factor, height).squeeze(-1)
+
+
+def interpolated_thick_slices(images: torch.Tensor, factor: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The slices-to-volumes task on the rows of ``images`` ``(N, C, H, W)``: every ``factor``-th
+    row kept (:func:`thick_slices`) and the others interpolated linearly (:func:`interpolate_rows`).
+    Returns ``(interpolated (N, C, H, W), missing (H, 1) bool)``, the network's input and the rows
+    it must fill."""
+    kept, missing = thick_slices(images, factor)
+    return interpolate_rows(kept, factor, images.shape[-2]), missing
 
 
 def masked_psnr(output: torch.Tensor, clean: torch.Tensor, missing: torch.Tensor) -> float:
