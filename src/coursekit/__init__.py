@@ -10,6 +10,7 @@ One module per idea:
 - ``restore``: classical restorers, the baselines: denoisers, deconvolution, contrast; tuning on validation images
 - ``enhance``: training restoration networks on (degraded, clean) pairs; scoring them with their baselines
 - ``reconstruct``: data consistency, compressed sensing (ISTA with TV), SART; scores of what was not measured
+- ``study``: judging a result: paired bootstrap intervals, what a report may say, failure cases
 - ``scans``: scans that ship with packages (nilearn's MRI template, pydicom's DICOM files); HU, windows, slices
 - ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
 - ``models``: the small networks the chapters train (one submodule per family)
@@ -39,7 +40,7 @@ __version__ = "0.1.0"
 
 _MODULES = ("profile", "device", "data", "metrics", "models", "train", "viz",
             "widgets", "bench", "grading", "checks", "phantoms", "book", "classify",
-            "optim", "degrade", "restore", "enhance", "reconstruct", "scans", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
+            "optim", "degrade", "restore", "enhance", "reconstruct", "study", "scans", "latent", "gan", "generative", "imbalance", "gan_report", "ae_report", "files",
             "checkpoints")
 
 __all__ = list(_MODULES) + ["check", "print_config", "seed_everything", "__version__"]

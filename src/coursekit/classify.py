@@ -19,11 +19,12 @@ import torch
 from torch import nn
 
 from . import metrics, train
-from .checks import check_candidates, check_class_labels, check_seed, is_int
+from .checks import (check_candidates, check_class_labels, check_images, check_model_dtype, check_positive_int,
+                     check_seed, check_unit_range, is_int)
 from .data import DeviceBatches, MedMNIST
-from .device import device_present, get_device
+from .device import device_present, get_device, model_device
 
-__all__ = ["RandomShift", "random_shift", "train_classifier", "majority_class", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
+__all__ = ["RandomShift", "random_shift", "train_classifier", "correct", "majority_class", "pixel_logistic_regression", "choose_logistic_c", "LOGISTIC_CS"]
 
 # The L2 strengths choose_logistic_c tries: inverse strengths C, ten times apart.
 LOGISTIC_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -231,6 +232,34 @@ def train_classifier(model: nn.Module, train_data: MedMNIST, val_data: MedMNIST,
                      val_fn=val_fn, monitor="val_auc" if select_best else None, mode="max",
                      checkpoint=checkpoint, resume=resume and checkpoint is not None,
                      hparams=run, device=dev, **fit_kwargs)
+
+
+@torch.no_grad()
+def correct(classifier: nn.Module, images: torch.Tensor, labels, n_classes: int | None = None,
+            batch_size: int = 512, device=None) -> torch.Tensor:
+    """Whether ``classifier`` gets each image right: the per-image scores of a task, which two
+    sets of images of the same subjects (e.g. two restorations of one test set) can be compared
+    on pair by pair (:func:`coursekit.study.paired_bootstrap`).
+
+    images ``(N, C, H, W)`` float32 in [0, 1]; labels ``(N,)`` int class indices; the classifier
+    gives logits ``(N, n_classes)`` and is run in eval mode batch by batch. Returns ``(N,)`` bool
+    on the CPU: the arg-max class equals the label.
+    """
+    check_images(images, "images", min_count=1)
+    check_unit_range(images, "images")   # the classifier learned [0, 1] images
+    check_model_dtype(images, classifier, "images")
+    labels = check_class_labels(labels, len(images), n_classes)
+    check_positive_int(batch_size, "batch_size")
+    n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
+    dev = model_device(classifier, device)
+    with train.evaluating(classifier):
+        logits = [classifier(images[i:i + batch_size].to(dev)) for i in range(0, len(images), batch_size)]
+    n_outputs = logits[0].shape[1]
+    if n_classes > n_outputs:
+        raise ValueError(f"labels: the classifier has {n_outputs} outputs (classes 0 to {n_outputs - 1}), but "
+                         f"class {n_classes - 1} is asked for (n_classes={n_classes}); it could never be "
+                         "predicted. Use the classifier trained on these classes.")
+    return torch.cat([lg.argmax(1).cpu() for lg in logits]) == labels
 
 
 def majority_class(train_data: MedMNIST, test_data: MedMNIST) -> dict:

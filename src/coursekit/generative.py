@@ -50,7 +50,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import optim
+from . import classify, optim
 from . import train as _train
 from .checks import (check_candidates, check_class_labels, check_images, check_model_dtype, check_positive_int,
                      check_seed, check_unit_range, is_int)
@@ -462,7 +462,6 @@ def memorisation_check(samples, train_images: torch.Tensor, heldout_images: torc
 
 # ---------------------------------------------------- conditional models
 
-@torch.no_grad()
 def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classes: int | None = None,
                    batch_size: int = 512, device=None) -> dict:
     """How often ``classifier`` predicts ``labels`` for ``images``, overall and per class.
@@ -470,27 +469,14 @@ def class_accuracy(classifier: nn.Module, images: torch.Tensor, labels, n_classe
     images ``(N, C, H, W)`` float32 in [0, 1]; labels ``(N,)`` int. Returns
     ``{"accuracy": float, "per_class": (n_classes,) float64 numpy}`` (NaN for
     a class with no images). For generated images, ``labels`` are the classes
-    the generator was asked for.
+    the generator was asked for. Built on :func:`coursekit.classify.correct`.
     """
-    check_images(images, "class_accuracy: images", min_count=1)
-    check_unit_range(images, "class_accuracy: images")   # the classifier learned [0, 1] images
-    check_model_dtype(images, classifier, "class_accuracy: images")
-    labels = check_class_labels(labels, len(images), n_classes)
-    check_positive_int(batch_size, "batch_size")
+    hits = classify.correct(classifier, images, labels, n_classes, batch_size=batch_size, device=device).double()
+    labels = torch.as_tensor(labels).reshape(-1).long()
     n_classes = int(n_classes if n_classes is not None else int(labels.max()) + 1)
-    dev = model_device(classifier, device)
-    with _train.evaluating(classifier):
-        logits = [classifier(images[i:i + batch_size].to(dev)) for i in range(0, len(images), batch_size)]
-    n_outputs = logits[0].shape[1]
-    if n_classes > n_outputs:
-        raise ValueError(f"labels: the classifier has {n_outputs} outputs (classes 0 to {n_outputs - 1}), but "
-                         f"class {n_classes - 1} is asked for (n_classes={n_classes}); it could never be "
-                         "predicted. Use the classifier trained on these classes.")
-    pred = torch.cat([lg.argmax(1).cpu() for lg in logits])
-    correct = (pred == labels).double()
-    per_class = np.array([correct[labels == c].mean().item() if (labels == c).any() else np.nan
+    per_class = np.array([hits[labels == c].mean().item() if (labels == c).any() else np.nan
                           for c in range(n_classes)])
-    return {"accuracy": float(correct.mean()), "per_class": per_class}
+    return {"accuracy": float(hits.mean()), "per_class": per_class}
 
 
 def as_dataset(template: MedMNIST, images: torch.Tensor, labels: torch.Tensor, source: str = "generated") -> MedMNIST:

@@ -1,0 +1,200 @@
+"""coursekit.study: the paired bootstrap gives the interval the textbook gives where the textbook
+applies, covers the true difference as often as it says, and is narrower than an unpaired one
+when the images differ in difficulty; the verdict says only what its interval allows; and
+classify.correct scores a classifier image by image."""
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from coursekit import classify, generative, study
+
+
+def correlated_scores(n, difference=0.1, seed=0):
+    """Scores of two methods on n images whose difficulty varies a lot (sd 2) while the methods
+    differ little (mean difference ``difference``, sd 0.3 per image): PSNRs look like this."""
+    rng = np.random.default_rng(seed)
+    difficulty = rng.normal(25, 2, n)
+    return difficulty + difference + rng.normal(0, 0.3, n), difficulty
+
+
+# ---------------------------------------------------------------- paired_bootstrap
+
+def test_the_mean_is_the_difference_of_the_two_means():
+    a, b = correlated_scores(100)
+    assert study.paired_bootstrap(a, b)["mean"] == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+
+
+def test_a_constant_difference_has_an_interval_of_width_zero_at_that_difference():
+    b = np.random.default_rng(1).normal(size=50)
+    r = study.paired_bootstrap(b + 0.5, b)
+    assert r["low"] == pytest.approx(0.5) and r["high"] == pytest.approx(0.5)
+
+
+def test_on_many_images_the_interval_is_the_normal_one():
+    a, b = correlated_scores(4000, seed=2)
+    d = a - b
+    half = stats.norm.ppf(0.975) * d.std(ddof=1) / np.sqrt(len(d))
+    r = study.paired_bootstrap(a, b, n_resamples=20_000)
+    assert r["low"] == pytest.approx(d.mean() - half, abs=0.1 * half)
+    assert r["high"] == pytest.approx(d.mean() + half, abs=0.1 * half)
+
+
+def test_it_agrees_with_scipy_s_paired_percentile_bootstrap():
+    a, b = correlated_scores(60, seed=3)
+    ref = stats.bootstrap((a, b), lambda x, y: x.mean() - y.mean(), paired=True, vectorized=False,
+                          method="percentile", n_resamples=20_000, random_state=0).confidence_interval
+    r = study.paired_bootstrap(a, b, n_resamples=20_000)
+    width = ref.high - ref.low
+    assert r["low"] == pytest.approx(ref.low, abs=0.05 * width)
+    assert r["high"] == pytest.approx(ref.high, abs=0.05 * width)
+
+
+def test_the_95_percent_interval_covers_the_true_difference_about_95_percent_of_the_time():
+    covered = []
+    for trial in range(300):
+        a, b = correlated_scores(40, difference=0.1, seed=100 + trial)
+        r = study.paired_bootstrap(a, b, n_resamples=2000, seed=trial)
+        covered.append(r["low"] <= 0.1 <= r["high"])
+    assert 0.90 <= np.mean(covered) <= 0.99
+
+
+def test_four_times_the_images_halve_the_interval():
+    a, b = correlated_scores(4000, seed=4)
+    small = study.paired_bootstrap(a[:1000], b[:1000])
+    large = study.paired_bootstrap(a, b)
+    ratio = (large["high"] - large["low"]) / (small["high"] - small["low"])
+    assert ratio == pytest.approx(0.5, abs=0.08)
+
+
+def test_pairing_narrows_the_interval_when_images_differ_in_difficulty():
+    a, b = correlated_scores(200, seed=5)
+    paired = study.paired_bootstrap(a, b)
+    unpaired = study.paired_bootstrap(a, b, paired=False)
+    assert paired["low"] > 0 > unpaired["low"]          # the same data: shown only when paired
+    assert (unpaired["high"] - unpaired["low"]) > 4 * (paired["high"] - paired["low"])
+
+
+def test_the_same_seed_gives_the_same_interval_and_another_seed_another():
+    a, b = correlated_scores(30, seed=6)
+    first, again = study.paired_bootstrap(a, b, seed=1), study.paired_bootstrap(a, b, seed=1)
+    other = study.paired_bootstrap(a, b, seed=2)
+    assert first == again and first["low"] != other["low"]
+
+
+def test_the_fractions_count_images_won_and_lost_one_by_one():
+    r = study.paired_bootstrap([3.0, 1.0, 2.0, 5.0], [1.0, 1.0, 3.0, 4.0])
+    assert (r["fraction_better"], r["fraction_worse"], r["n"]) == (0.5, 0.25, 4)
+
+
+def test_right_or_wrong_answers_give_a_difference_in_accuracy():
+    a = torch.tensor([True, True, True, False])
+    b = torch.tensor([True, False, False, False])
+    assert study.paired_bootstrap(a, b)["mean"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("a, b, says", [
+    ([1.0, 2.0, 3.0], [1.0, 2.0], "got 3 and 2 scores"),
+    (np.ones((3, 2)), np.ones((3, 2)), r"shape \(N,\)"),
+    ([1.0, np.inf], [1.0, 2.0], "not finite.*masked_psnr"),
+    ([1.0, np.nan], [1.0, 2.0], "not finite"),
+    ([1.0], [2.0], "at least 2 test images"),
+    (["a", "b"], ["c", "d"], "one number per test image")])
+def test_paired_bootstrap_refuses_scores_that_are_not_one_finite_number_per_image(a, b, says):
+    with pytest.raises(ValueError, match=says):
+        study.paired_bootstrap(a, b)
+
+
+@pytest.mark.parametrize("kwargs, says", [({"confidence": 1.0}, "below 1"), ({"confidence": 0}, "confidence"),
+                                          ({"confidence": 95}, "below 1"), ({"n_resamples": 0}, "n_resamples")])
+def test_paired_bootstrap_refuses_a_confidence_outside_0_1_and_no_resamples(kwargs, says):
+    with pytest.raises(ValueError, match=says):
+        study.paired_bootstrap([1.0, 2.0], [0.0, 1.0], **kwargs)
+
+
+# ---------------------------------------------------------------- verdict
+
+def result(low, high, mean=None):
+    return {"mean": (low + high) / 2 if mean is None else mean, "low": low, "high": high, "n": 100,
+            "confidence": 0.95, "fraction_better": 0.6, "fraction_worse": 0.4}
+
+
+def test_an_interval_above_zero_says_a_is_better():
+    assert study.verdict(result(0.2, 0.4), ("U-Net", "NLM"), "dB").startswith("U-Net is better than NLM.")
+
+
+def test_an_interval_below_zero_says_b_is_better():
+    assert study.verdict(result(-0.4, -0.2), ("U-Net", "NLM")).startswith("NLM is better than U-Net.")
+
+
+def test_an_interval_containing_zero_says_no_difference_is_shown_not_that_there_is_none():
+    text = study.verdict(result(-0.1, 0.3), ("U-Net", "NLM"))
+    assert text.startswith("no difference between U-Net and NLM is shown")
+    assert "no difference." not in text
+
+
+def test_an_interval_above_zero_but_not_above_the_margin_says_perhaps_less_than_matters():
+    text = study.verdict(result(0.1, 0.4), ("U-Net", "NLM"), "dB", margin=0.2)
+    assert text.startswith("U-Net is better than NLM, but perhaps by less than 0.2 dB")
+
+
+def test_an_interval_above_the_margin_says_better_by_more_than_it():
+    text = study.verdict(result(0.3, 0.5), ("U-Net", "NLM"), "dB", margin=0.2)
+    assert text.startswith("U-Net is better than NLM by more than 0.2 dB")
+
+
+def test_the_verdict_quotes_the_interval_the_images_and_the_share_won():
+    text = study.verdict(result(0.2, 0.4), ("U-Net", "NLM"), "dB")
+    assert "+0.30 dB on average" in text and "[+0.20, +0.40] dB" in text and "100 test images" in text
+    assert "better on 60% of the images" in text
+
+
+def test_verdict_refuses_a_dict_that_is_not_a_bootstrap_result_and_a_negative_margin():
+    with pytest.raises(ValueError, match="'low' is missing"):
+        study.verdict({"mean": 1.0})
+    with pytest.raises(ValueError, match="margin"):
+        study.verdict(result(0.1, 0.2), margin=-1)
+
+
+# ---------------------------------------------------------------- worst
+
+def test_worst_lists_the_images_a_loses_most_on_first():
+    a = np.array([5.0, 1.0, 4.0, 2.0])
+    b = np.array([4.0, 3.0, 4.0, 2.0])
+    assert worst_list(a, b, 3) == [1, 2, 3]    # -2, then the ties 0 and 0 in their order
+
+
+def worst_list(a, b, k):
+    return study.worst(a, b, k).tolist()
+
+
+def test_worst_gives_every_image_when_k_exceeds_their_number():
+    assert sorted(worst_list([1.0, 2.0], [0.0, 0.0], 10)) == [0, 1]
+
+
+# ---------------------------------------------------------------- classify.correct
+
+class Linear(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+
+
+def test_correct_marks_each_image_whose_arg_max_class_is_its_label():
+    torch.manual_seed(0)
+    model, images = Linear(), torch.rand(20, 1, 2, 2)
+    labels = torch.randint(0, 3, (20,))
+    hits = classify.correct(model, images, labels, batch_size=7)
+    with torch.no_grad():
+        expected = model(images).argmax(1) == labels
+    assert hits.dtype == torch.bool and torch.equal(hits, expected)
+
+
+def test_class_accuracy_is_the_mean_of_correct():
+    torch.manual_seed(1)
+    model, images, labels = Linear(), torch.rand(30, 1, 2, 2), torch.randint(0, 3, (30,))
+    assert generative.class_accuracy(model, images, labels)["accuracy"] == \
+        pytest.approx(classify.correct(model, images, labels).double().mean().item())
