@@ -508,6 +508,25 @@ def test_subset_keeps_images_with_their_labels_in_original_order():
     assert torch.all(index[1:] > index[:-1])
 
 
+def test_drop_removes_the_samples_at_the_indices_and_keeps_the_others_in_order():
+    ds = toy(np.arange(10) % 3)
+    kept = ds.drop(np.array([7, 2]))
+    index = (kept.images.flatten() * 10).round().long()
+    assert index.tolist() == [0, 1, 3, 4, 5, 6, 8, 9] and torch.equal(kept.labels, ds.labels[index])
+
+
+def test_drop_of_nothing_returns_the_split_itself():
+    ds = toy(np.arange(5) % 2)
+    assert ds.drop(np.array([], dtype=np.int64)) is ds
+
+
+@pytest.mark.parametrize("indices, says", [([10], r"in \[0, 10\)"), ([-1], r"in \[0, 10\)"),
+                                           ([1.5], "whole-number"), ([[1, 2]], "1D")])
+def test_drop_refuses_indices_that_name_no_sample(indices, says):
+    with pytest.raises(ValueError, match=says):
+        toy(np.arange(10) % 3).drop(np.array(indices))
+
+
 def test_subset_of_n_at_least_len_returns_everything():
     ds = toy(np.arange(10) % 3)
     assert ds.subset(10) is ds and ds.subset(1000) is ds and ds.subset(None) is ds

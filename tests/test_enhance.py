@@ -3,7 +3,7 @@ repeatable and keep their checkpoints apart, and its outputs are scored like the
 import pytest
 import torch
 
-from coursekit import degrade, enhance, metrics
+from coursekit import degrade, enhance, metrics, restore
 from coursekit.models.restoration import DnCNN, ESPCN
 from image_helpers import blobs
 
@@ -146,3 +146,20 @@ def test_scores_name_the_output_whose_shape_is_wrong():
 def test_method_noise_is_what_the_restorer_took_away():
     noisy, clean = noisy_pairs(4)
     assert torch.allclose(enhance.method_noise(noisy, clean) + clean, noisy)
+
+
+def test_restorer_for_applies_the_restorer_a_tune_each_key_names_at_its_strength():
+    noisy = torch.rand(3, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(enhance.restorer_for("tv (0.07)", enhance.DENOISERS)(noisy), restore.tv(noisy, 0.07))
+
+
+def test_restorer_for_keeps_an_iteration_count_whole():
+    blurred = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    got = enhance.restorer_for("richardson_lucy (8)", enhance.DEBLURRERS, psf_sigma=1.0)(blurred)
+    assert torch.equal(got, restore.richardson_lucy(blurred, 8, psf_sigma=1.0))
+
+
+@pytest.mark.parametrize("key", ["tv", "bm3d (0.1)", "tv 0.1", "tv (0.1"])
+def test_restorer_for_refuses_a_key_that_names_no_tuned_restorer(key):
+    with pytest.raises(ValueError, match="name \\(strength\\)"):
+        enhance.restorer_for(key, enhance.DENOISERS)

@@ -129,7 +129,7 @@ def test_an_interval_below_zero_says_b_is_better():
 
 def test_an_interval_containing_zero_says_no_difference_is_shown_not_that_there_is_none():
     text = study.verdict(result(-0.1, 0.3), ("U-Net", "NLM"))
-    assert text.startswith("no difference between U-Net and NLM is shown")
+    assert text.startswith("No difference between U-Net and NLM is shown")
     assert "no difference." not in text
 
 
@@ -146,7 +146,12 @@ def test_an_interval_above_the_margin_says_better_by_more_than_it():
 def test_the_verdict_quotes_the_interval_the_images_and_the_share_won():
     text = study.verdict(result(0.2, 0.4), ("U-Net", "NLM"), "dB")
     assert "+0.30 dB on average" in text and "[+0.20, +0.40] dB" in text and "100 test images" in text
-    assert "better on 60% of the images" in text
+    assert "better on 60% of the images and worse on 40%" in text
+
+
+def test_each_sentence_of_the_verdict_starts_with_a_capital_letter():
+    text = study.verdict(result(0.2, 0.4), ("the U-Net", "the baseline"), "dB")
+    assert text.startswith("The U-Net is better than the baseline. The U-Net minus the baseline: +0.30 dB")
 
 
 def test_verdict_refuses_a_dict_that_is_not_a_bootstrap_result_and_a_negative_margin():
@@ -198,3 +203,35 @@ def test_class_accuracy_is_the_mean_of_correct():
     model, images, labels = Linear(), torch.rand(30, 1, 2, 2), torch.randint(0, 3, (30,))
     assert generative.class_accuracy(model, images, labels)["accuracy"] == \
         pytest.approx(classify.correct(model, images, labels).double().mean().item())
+
+
+# ---------------------------------------------------------------- near_duplicates
+
+def test_near_duplicates_finds_an_exact_copy_and_a_slightly_changed_one_and_where_they_came_from():
+    g = torch.Generator().manual_seed(0)
+    train = torch.rand(50, 1, 8, 8, generator=g)
+    test = torch.rand(10, 1, 8, 8, generator=g)
+    test[3] = train[17]                                       # an exact copy
+    test[7] = (train[4] + 0.005).clamp(0, 1)                  # re-saved: RMS difference <= 0.005
+    found = study.near_duplicates(test, train)
+    assert found["query"].tolist() == [3, 7] and found["reference"].tolist() == [17, 4]
+    assert found["rmse"][3] == 0 and 0 < found["rmse"][7] <= 0.005 and found["rmse"].shape == (10,)
+    assert found["nearest"][[3, 7]].tolist() == [17, 4] and found["nearest"].shape == (10,)
+
+
+def test_near_duplicates_with_max_rmse_0_finds_exact_copies_only():
+    g = torch.Generator().manual_seed(1)
+    train, test = torch.rand(20, 1, 4, 4, generator=g), torch.rand(3, 1, 4, 4, generator=g)
+    test[0], test[1] = train[5], (train[6] + 0.001).clamp(0, 1)
+    assert study.near_duplicates(test, train, max_rmse=0)["query"].tolist() == [0]
+
+
+def test_independent_random_images_are_not_duplicates():
+    g = torch.Generator().manual_seed(2)
+    found = study.near_duplicates(torch.rand(30, 1, 8, 8, generator=g), torch.rand(30, 1, 8, 8, generator=g))
+    assert len(found["query"]) == 0 and found["rmse"].min() > 0.2
+
+
+def test_near_duplicates_refuses_a_negative_threshold():
+    with pytest.raises(ValueError, match="max_rmse"):
+        study.near_duplicates(torch.rand(2, 1, 4, 4), torch.rand(2, 1, 4, 4), max_rmse=-0.1)

@@ -182,6 +182,21 @@ class MedMNIST:
         return replace(self, images=self.images[keep], labels=self.labels[keep])
 
 
+    def drop(self, indices) -> MedMNIST:
+        """The same split without the samples at ``indices`` (e.g. the copies of training images
+        that :func:`coursekit.study.near_duplicates` finds); the others keep their order. An empty
+        ``indices`` returns ``self``."""
+        idx = np.asarray(indices)
+        if idx.size == 0:
+            return self
+        if not np.issubdtype(idx.dtype, np.integer) or idx.ndim != 1:
+            raise ValueError(f"indices: expected a 1D array of whole-number sample indices; got shape {idx.shape} "
+                             f"of {idx.dtype}")
+        if idx.min() < 0 or idx.max() >= len(self):
+            raise ValueError(f"indices: expected indices in [0, {len(self)}); got min {idx.min()}, max {idx.max()}")
+        keep = torch.from_numpy(np.setdiff1d(np.arange(len(self)), idx))
+        return replace(self, images=self.images[keep], labels=self.labels[keep])
+
 def _stratified(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of ``n`` samples, ``round(n * share)`` per class (largest remainders)."""
     classes, counts = np.unique(labels, return_counts=True)

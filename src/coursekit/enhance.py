@@ -28,7 +28,7 @@ from .checks import check_images, check_positive_int, check_same_shape, check_un
 from .data import DeviceBatches
 from .device import get_device, model_device
 
-__all__ = ["tune_each", "train_restorer", "apply", "scores", "method_noise", "DENOISERS", "DEBLURRERS"]
+__all__ = ["tune_each", "restorer_for", "train_restorer", "apply", "scores", "method_noise", "DENOISERS", "DEBLURRERS"]
 
 # The chapter's classical restorers, {name: (restorer, strengths)} for tune_each, as its notebook and
 # benchmark try them: strengths wide enough that the best lies inside the range at 28 and at 64 pixels
@@ -57,6 +57,22 @@ def tune_each(restorers: Mapping[str, tuple[Callable, Sequence]], val_degraded: 
         key = f"{name} ({best:g})"
         outputs[key], val_psnr[key] = restorer(test_degraded, best, **kwargs), psnrs[best]
     return outputs, val_psnr
+
+
+def restorer_for(key: str, restorers: Mapping[str, tuple[Callable, Sequence]], **kwargs) -> Callable:
+    """The restorer that a :func:`tune_each` key names, at the strength in its name, as a function of
+    the degraded images alone: ``restorer_for("tv (0.1)", DENOISERS)(noisy)`` is
+    ``restore.tv(noisy, 0.1)``. To apply a tuned baseline to other images (another dose, a new
+    scan) without tuning it again. ``kwargs`` go to every call, as in :func:`tune_each`."""
+    name, sep, rest = key.partition(" (")
+    if not sep or not rest.endswith(")") or name not in restorers:
+        raise ValueError(f"key: expected a key of tune_each's results, 'name (strength)' with a name among "
+                         f"{sorted(restorers)}; got {key!r}")
+    restorer, _ = restorers[name]
+    strength = float(rest[:-1])
+    if strength.is_integer() and all(isinstance(s, int) for s in restorers[name][1]):
+        strength = int(strength)              # iterations stay whole numbers
+    return lambda degraded: restorer(degraded, strength, **kwargs)
 
 
 def _mse_loss(model, batch):

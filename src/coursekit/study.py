@@ -13,18 +13,21 @@ pairs: one score per image per method (``metrics.psnr(..., reduction="none")``, 
 * :func:`verdict`: the sentence a report may write about such an interval, decided by rules set
   before the test images are scored (is zero inside it? is the smallest difference that matters?).
 * :func:`worst`: the images on which ``a`` does worst against ``b``: the failure cases to look at.
+* :func:`near_duplicates`: images of one split that (nearly) copy an image of another: leakage,
+  which inflates every score measured on them. Check the splits before anything else.
 
 What the bootstrap does **not** see: how the result changes with the training seed (train
 several seeds and show their spread), with another hospital or dose (test them), or with
-leakage between the splits (check it before any of this; see the capstone chapter).
+leakage between the splits (:func:`near_duplicates`, before any of this).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .checks import check_number, check_positive_int, check_seed
+from .generative import nearest_neighbour_distances
 
-__all__ = ["paired_bootstrap", "verdict", "worst"]
+__all__ = ["paired_bootstrap", "verdict", "worst", "near_duplicates"]
 
 
 def _scores(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -91,14 +94,15 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
             digits: int = 2) -> str:
     """What a report may say about a :func:`paired_bootstrap` result, in one sentence.
 
-    names: what ``a`` and ``b`` were; unit: of the scores (``"dB"``; ``""`` for none);
+    names: what ``a`` and ``b`` were, as the subjects of a sentence (each sentence starts with a capital
+    letter); unit: of the scores (``"dB"``; ``""`` for none);
     margin: the smallest difference that matters, fixed before the test images are scored
     (``0``: any difference). The rules: the interval above ``margin`` -- ``a`` is better by more
     than the margin; above 0 but not above the margin -- better, possibly by less than matters;
     containing 0 -- no difference shown (not "no difference": the interval says how large one
     could be); below 0 -- the same, the other way round.
     """
-    for key in ("mean", "low", "high", "n", "confidence", "fraction_better"):
+    for key in ("mean", "low", "high", "n", "confidence", "fraction_better", "fraction_worse"):
         if key not in result:
             raise ValueError(f"result: expected what paired_bootstrap returns; the key {key!r} is missing")
     check_number(margin, "margin", "the smallest difference that matters, >= 0", low=0.0)
@@ -110,8 +114,8 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
 
     interval = (f"{result['confidence']:.0%} interval [{f(result['low'])}, {f(result['high'])}]{u} "
                 f"over {result['n']} test images")
-    diff = f"{a} minus {b}: {f(result['mean'])}{u} on average ({interval}; {a} is better on " \
-           f"{result['fraction_better']:.0%} of the images)"
+    diff = (f"{a} minus {b}: {f(result['mean'])}{u} on average ({interval}; {a} is better on "
+            f"{result['fraction_better']:.0%} of the images and worse on {result['fraction_worse']:.0%})")
     if result["low"] > 0:
         if result["low"] > margin:
             what = f"{a} is better than {b}" + (f" by more than {margin:g}{u}, the smallest difference that matters"
@@ -129,7 +133,7 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     else:
         what = (f"no difference between {a} and {b} is shown: the interval includes 0, so these test images "
                 f"cannot tell which is better (a difference could still be as large as the interval's ends)")
-    return f"{what}. {diff}."
+    return f"{what[0].upper()}{what[1:]}. {diff[0].upper()}{diff[1:]}."
 
 
 def worst(a, b, k: int = 8) -> np.ndarray:
@@ -139,3 +143,23 @@ def worst(a, b, k: int = 8) -> np.ndarray:
     a, b = _scores(a, b)
     check_positive_int(k, "k")
     return np.argsort(a - b, kind="stable")[:k].astype(np.int64)
+
+
+def near_duplicates(queries, reference, max_rmse: float = 0.01) -> dict[str, np.ndarray]:
+    """The images of ``queries`` (e.g. a test split) that copy an image of ``reference`` (the
+    training split) up to a root-mean-square pixel difference of ``max_rmse``.
+
+    queries, reference: ``(N, C, H, W)`` float in [0, 1], the same size per image. ``max_rmse``:
+    0 finds exact copies only; the default, 0.01 (2.6 grey levels of 255), also finds copies that
+    were re-saved or rescaled. Returns ``{"query": (k,) int64 indices of the duplicates in
+    queries, "reference": (k,) the index of the copy in reference, "rmse": (N,) float64 the RMS
+    difference of *every* query to its nearest reference image, "nearest": (N,) int64 the index
+    of that image}`` (the last two say how close the nearest non-duplicates come, and which they are).
+    """
+    check_number(max_rmse, "max_rmse", "a root-mean-square pixel difference, >= 0")
+    dist, nearest = nearest_neighbour_distances(queries, reference, return_index=True)
+    pixels = int(np.prod(np.shape(queries)[1:]))
+    rmse = dist / np.sqrt(pixels)
+    hit = np.flatnonzero(rmse <= max_rmse)
+    nearest = nearest.astype(np.int64)
+    return {"query": hit.astype(np.int64), "reference": nearest[hit], "rmse": rmse, "nearest": nearest}
