@@ -235,3 +235,8 @@ def test_independent_random_images_are_not_duplicates():
 def test_near_duplicates_refuses_a_negative_threshold():
     with pytest.raises(ValueError, match="max_rmse"):
         study.near_duplicates(torch.rand(2, 1, 4, 4), torch.rand(2, 1, 4, 4), max_rmse=-0.1)
+
+
+def test_a_share_of_images_that_rounds_to_0_percent_but_is_not_0_reads_under_1_percent():
+    r = dict(result(0.01, 0.03), fraction_better=0.003, fraction_worse=0.0)
+    assert "better on under 1% of the images and worse on 0%" in study.verdict(r)

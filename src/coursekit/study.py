@@ -112,10 +112,13 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     def f(x):
         return f"{x:+.{digits}f}"
 
+    def share(x):            # a share that rounds to 0% but is not 0 reads "under 1%"
+        return "under 1%" if 0 < x < 0.005 else f"{x:.0%}"
+
     interval = (f"{result['confidence']:.0%} interval [{f(result['low'])}, {f(result['high'])}]{u} "
                 f"over {result['n']} test images")
     diff = (f"{a} minus {b}: {f(result['mean'])}{u} on average ({interval}; {a} is better on "
-            f"{result['fraction_better']:.0%} of the images and worse on {result['fraction_worse']:.0%})")
+            f"{share(result['fraction_better'])} of the images and worse on {share(result['fraction_worse'])})")
     if result["low"] > 0:
         if result["low"] > margin:
             what = f"{a} is better than {b}" + (f" by more than {margin:g}{u}, the smallest difference that matters"
