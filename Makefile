@@ -61,13 +61,14 @@ benchmark: $(VENV)/.installed-dev
 
 # What benchmarks/gpu_session.sh needs on a GPU machine that has PyTorch but no internet and no
 # data: the medmnist wheel (for its file names and checksums) in .whl/, and the verified
-# OrganAMNIST file in .devdata/ (both git-ignored; carry them with the command).
+# OrganAMNIST and PneumoniaMNIST files in .devdata/ (both git-ignored; carry them with the command).
 gpu-prep: $(VENV)/.installed-dev
 	rm -rf .whl .devdata && $(PIP) download -q --no-deps --only-binary=:all: -d .whl \
 		"medmnist==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("medmnist"))')"
-	mkdir -p .devdata && cp "$$($(BIN)/python -c 'from coursekit import data; print(data.data_dir())')/organamnist.npz" .devdata/
+	mkdir -p .devdata && for f in organamnist pneumoniamnist; do \
+		cp "$$($(BIN)/python -c 'from coursekit import data; print(data.data_dir())')/$$f.npz" .devdata/ || exit 1; done
 	$(BIN)/python -c "from coursekit import data; import os; os.environ['COURSEKIT_DATA'] = '.devdata'; \
-		print(len(data.load_medmnist('organamnist', 'train')), 'OrganAMNIST training images in .devdata, verified')"
+		[print(len(data.load_medmnist(f, 'train')), f, 'training images in .devdata, verified') for f in ('organamnist', 'pneumoniamnist')]"
 	@echo "ready: run 'bash benchmarks/gpu_session.sh' there, carrying .whl and .devdata"
 
 # The floors pyproject.toml declares, checked: a second venv holds the lowest allowed version of

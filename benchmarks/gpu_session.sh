@@ -2,13 +2,13 @@
 # The checks that need a GPU, in the order the open issues need them, as one command for a short
 # lease of a GPU machine that has PyTorch but no internet and no copy of the data.
 #
-# Here, first:  make gpu-prep      (the medmnist wheel into .whl/, OrganAMNIST into .devdata/;
-#                                   both git-ignored, about 40 MB to carry)
+# Here, first:  make gpu-prep      (the medmnist wheel into .whl/, OrganAMNIST and PneumoniaMNIST into
+#                                   .devdata/; both git-ignored, about 43 MB to carry)
 # There:        bash benchmarks/gpu_session.sh [seconds]   (default 540), carrying .whl and .devdata
 #
 # Steps run while time is left, each limited to the time that is left; after every step the
 # result files that this session wrote (gan.json, gan_recipes.json, gan_calibration.json,
-# gan_imbalance.json, the two GAN sample PNGs and enhancement.json), the earlier runs that the scripts set aside to
+# gan_imbalance.json, the two GAN sample PNGs, enhancement.json, reconstruction.json and capstone.json), the earlier runs that the scripts set aside to
 # make room for them (gan_recipes@*.json, gan_calibration@*.json) and one log are copied to $OUT
 # (./gpu-out without it), so a step that is cut short still leaves the earlier results, and no
 # file comes back that this session did not replace. A copy of the tree without .git cannot tell
@@ -18,7 +18,7 @@
 # The order: the CUDA test paths (never run on a GPU so far); the recipes that test #5's
 # diagnosis (dsteps; then the yardstick of the classifier that dsteps trained; wide); the chapter's
 # own benchmark; the remaining recipes; the imbalance experiment; the enhancement chapter's
-# benchmark (no issue waits on it). Commit the JSON files and PNGs
+# benchmark, then the reconstruction chapter's and the capstone's (no issue waits on them). Commit the JSON files and PNGs
 # that come back, with the log's numbers.
 set -u
 budget=${1:-540}
@@ -63,7 +63,7 @@ step() {   # step NAME COMMAND...: run it if time is left, within the time left;
     done
 }
 RESULTS="gan.json gan_recipes.json gan_recipes@*.json gan_calibration.json gan_calibration@*.json gan_imbalance.json
-         gan_samples.png gan_cgan_samples.png enhancement.json reconstruction.json"
+         gan_samples.png gan_cgan_samples.png enhancement.json reconstruction.json capstone.json"
 
 step test_gpu "$PY" -m pytest -q -p no:cacheprovider tests/test_gpu.py
 step dsteps "$PY" benchmarks/gan_recipes.py dsteps
@@ -76,4 +76,5 @@ step long "$PY" benchmarks/gan_recipes.py long
 step imbalance "$PY" benchmarks/gan_imbalance.py
 step enhancement "$PY" benchmarks/enhancement.py
 step reconstruction "$PY" benchmarks/reconstruction.py
+step capstone "$PY" benchmarks/capstone.py
 exit 0
