@@ -12,6 +12,7 @@ SOLUTION = book.ROOT / "solutions" / "02_cnn.ipynb"
 BASICS_SOLUTION = book.ROOT / "solutions" / "06_imaging_basics.ipynb"
 ENHANCE_SOLUTION = book.ROOT / "solutions" / "07_enhancement.ipynb"
 RECON_SOLUTION = book.ROOT / "solutions" / "08_reconstruction.ipynb"
+CAPSTONE_SOLUTION = book.ROOT / "solutions" / "09_capstone.ipynb"
 
 
 def run_notebook(path, monkeypatch, tmp_path) -> tuple[str, int]:
@@ -80,3 +81,16 @@ def test_reconstruction_solution_notebook_runs_and_passes_every_check(monkeypatc
     repeated, linear = map(float, re.search(r"repeated slices ([\d.]+) dB, linear interpolation ([\d.]+) dB",
                                             text).groups())
     assert linear > repeated
+
+
+@pytest.mark.slow
+def test_capstone_solution_notebook_runs_and_passes_every_check(monkeypatch, tmp_path):
+    text, n_checks = run_notebook(CAPSTONE_SOLUTION, monkeypatch, tmp_path)
+    assert n_checks == 3
+    assert_every_check_passed(text, n_checks)
+    assert "coursekit.study.paired_bootstrap: [" in text and "the ends agree within 10% of the width: True" in text
+    assert "coursekit.study.near_duplicates agrees: True" in text
+    assert "margin 0.5 dB: " in text and "coursekit.study.verdict: " in text
+    # the text's claim: resampling the paired scores as if unpaired widens the interval
+    wider = float(re.search(r"resampled as if unpaired: \[[^]]+\] dB, ([\d.]+) times as wide", text).group(1))
+    assert wider > 1.5
