@@ -34,7 +34,7 @@ from coursekit.models.restoration import UNet
 
 NOTEBOOK = "notebooks/09_capstone.ipynb"   # the notebook whose parameters cell PARAMS repeats
 PARAMS = dict(
-    quick=dict(n_train=2000, n_val=200, n_test=None, photons=20, unet_width=16, epochs=3, seeds=(0, 1),
+    quick=dict(n_train=2000, n_val=200, n_test=None, photons=20, unet_width=16, epochs=4, seeds=(0, 1),
                clf_epochs=3, batch_size=32, lr=1e-3, n_resamples=10_000),
     full=dict(n_train=None, n_val=None, n_test=None, photons=20, unet_width=32, epochs=30, seeds=(0, 1, 2),
               clf_epochs=20, batch_size=64, lr=1e-3, n_resamples=10_000),
