@@ -159,6 +159,17 @@ def test_restorer_for_keeps_an_iteration_count_whole():
     assert torch.equal(got, restore.richardson_lucy(blurred, 8, psf_sigma=1.0))
 
 
+def test_restorer_for_uses_the_strength_tried_not_its_rounded_print():
+    noisy = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(2))
+    restorers = {"tv": (restore.tv, (0.123456789,))}          # printed by tune_each as "tv (0.123457)"
+    assert torch.equal(enhance.restorer_for("tv (0.123457)", restorers)(noisy), restore.tv(noisy, 0.123456789))
+
+
+def test_restorer_for_refuses_a_strength_that_is_not_a_number():
+    with pytest.raises(ValueError, match="not a number"):
+        enhance.restorer_for("tv (strong)", enhance.DENOISERS)
+
+
 @pytest.mark.parametrize("key", ["tv", "bm3d (0.1)", "tv 0.1", "tv (0.1"])
 def test_restorer_for_refuses_a_key_that_names_no_tuned_restorer(key):
     with pytest.raises(ValueError, match="name \\(strength\\)"):

@@ -181,7 +181,6 @@ class MedMNIST:
         keep = torch.from_numpy(np.sort(keep))
         return replace(self, images=self.images[keep], labels=self.labels[keep])
 
-
     def drop(self, indices) -> MedMNIST:
         """The same split without the samples at ``indices`` (e.g. the copies of training images
         that :func:`coursekit.study.near_duplicates` finds); the others keep their order. An empty
@@ -196,6 +195,7 @@ class MedMNIST:
             raise ValueError(f"indices: expected indices in [0, {len(self)}); got min {idx.min()}, max {idx.max()}")
         keep = torch.from_numpy(np.setdiff1d(np.arange(len(self)), idx))
         return replace(self, images=self.images[keep], labels=self.labels[keep])
+
 
 def _stratified(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of ``n`` samples, ``round(n * share)`` per class (largest remainders)."""

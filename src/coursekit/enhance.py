@@ -68,10 +68,14 @@ def restorer_for(key: str, restorers: Mapping[str, tuple[Callable, Sequence]], *
     if not sep or not rest.endswith(")") or name not in restorers:
         raise ValueError(f"key: expected a key of tune_each's results, 'name (strength)' with a name among "
                          f"{sorted(restorers)}; got {key!r}")
-    restorer, _ = restorers[name]
-    strength = float(rest[:-1])
-    if strength.is_integer() and all(isinstance(s, int) for s in restorers[name][1]):
-        strength = int(strength)              # iterations stay whole numbers
+    restorer, strengths = restorers[name]
+    # The strength tried whose printed form (tune_each's {:g}) is the key's: exactly the value tuned,
+    # an int for iterations; a strength that was not tried is read from the key as a number.
+    tried = [s for s in strengths if f"{s:g}" == rest[:-1]]
+    try:
+        strength = tried[0] if tried else float(rest[:-1])
+    except ValueError:
+        raise ValueError(f"key: the strength in {key!r} is not a number") from None
     return lambda degraded: restorer(degraded, strength, **kwargs)
 
 
