@@ -83,14 +83,13 @@ def main() -> int:
             r["unet_train_seconds"], r["unet_best_epoch"] = h.seconds(), h.best_epoch
     r["unet_parameters"] = ck.models.count_parameters(nets[SEED])
 
-    out = {"noisy": noisy["test"].clamp(0, 1), "baseline": classical[baseline_key],
-           "unet": enhance.apply(nets[SEED], noisy["test"], device=device)}
+    denoised = {seed: enhance.apply(net, noisy["test"], device=device) for seed, net in nets.items()}
+    out = {"noisy": noisy["test"].clamp(0, 1), "baseline": classical[baseline_key], "unet": denoised[SEED]}
     for name, scores in enhance.scores(out, test.images).items():
         r[f"{name}_psnr"] = scores["PSNR (dB)"]
         if name != "noisy":
             r[f"{name}_ssim"] = scores["SSIM"]
-    seed_psnr = [float(ck.metrics.psnr(enhance.apply(net, noisy["test"], device=device), test.images))
-                 for net in nets.values()]
+    seed_psnr = [float(ck.metrics.psnr(x, test.images)) for x in denoised.values()]
     r["unet_psnr_seed_mean"], r["unet_psnr_seed_sd"] = float(np.mean(seed_psnr)), float(np.std(seed_psnr, ddof=1))
     psnr = {name: ck.metrics.psnr(x, test.images, reduction="none") for name, x in out.items()}
     bootstrap(r, "psnr_gain", psnr["unet"], psnr["baseline"], P)
