@@ -112,6 +112,149 @@ def test_paired_bootstrap_refuses_a_confidence_outside_0_1_and_no_resamples(kwar
         study.paired_bootstrap([1.0, 2.0], [0.0, 1.0], **kwargs)
 
 
+# ---------------------------------------------------------------- groups: the cluster bootstrap
+
+def clustered_scores(n_groups, per_group, r, difference=0.1, seed=0):
+    """Two methods' scores on ``n_groups`` patients of ``per_group`` images each. Their difference
+    per image has mean ``difference``, variance 0.09 and correlation ``r`` between two images of
+    one patient (a patient effect shared by its images), none between patients. Returns
+    ``(a, b, groups)``."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(n_groups), per_group)
+    patient = rng.normal(0, 0.3 * np.sqrt(r), n_groups)[groups]
+    d = difference + patient + rng.normal(0, 0.3 * np.sqrt(1 - r), len(groups))
+    b = rng.normal(25, 2, len(groups))
+    return b + d, b, groups
+
+
+def width(r):
+    return r["high"] - r["low"]
+
+
+def test_with_one_image_per_group_resampling_groups_is_resampling_images():
+    a, b = correlated_scores(50, seed=7)
+    by_image = study.paired_bootstrap(a, b, n_resamples=3000)
+    by_group = study.paired_bootstrap(a, b, n_resamples=3000, groups=np.arange(50))
+    assert by_group["low"] == pytest.approx(by_image["low"], abs=1e-9)
+    assert by_group["high"] == pytest.approx(by_image["high"], abs=1e-9)
+
+
+def test_group_labels_may_be_strings():
+    a, b, groups = clustered_scores(20, 5, r=0.5)
+    named = np.array([f"patient-{g:03d}" for g in groups])
+    assert study.paired_bootstrap(a, b, groups=named) == study.paired_bootstrap(a, b, groups=groups)
+
+
+def test_resampling_groups_widens_the_interval_by_the_square_root_of_the_design_effect():
+    a, b, groups = clustered_scores(200, 10, r=0.5, seed=8)
+    by_image = study.paired_bootstrap(a, b)
+    by_group = study.paired_bootstrap(a, b, groups=groups)
+    assert width(by_group) / width(by_image) == pytest.approx(np.sqrt(1 + 9 * 0.5), rel=0.15)
+
+
+def test_the_cluster_interval_covers_the_true_difference_where_the_image_interval_does_not():
+    by_image, by_group = [], []
+    for trial in range(200):
+        a, b, groups = clustered_scores(30, 10, r=0.5, seed=200 + trial)
+        by_image.append(study.paired_bootstrap(a, b, n_resamples=1000, seed=trial))
+        by_group.append(study.paired_bootstrap(a, b, n_resamples=1000, seed=trial, groups=groups))
+    def coverage(results):
+        return np.mean([r["low"] <= 0.1 <= r["high"] for r in results])
+    assert 0.88 <= coverage(by_group) <= 0.99
+    assert coverage(by_image) < 0.75
+
+
+def test_the_cluster_interval_is_about_the_mean_over_images_not_the_mean_of_group_means():
+    # 50 patients with one image and no gain, 50 with nine images and a gain of 1: the mean over
+    # the 500 images is 0.9, the mean of the 100 patient means 0.5
+    sizes = np.repeat([1, 9], 50)
+    groups = np.repeat(np.arange(100), sizes)
+    gain = np.repeat(np.repeat([0.0, 1.0], 50), sizes)
+    r = study.paired_bootstrap(gain, np.zeros_like(gain), groups=groups)
+    assert r["mean"] == pytest.approx(0.9) and 0.8 < r["low"] < 0.9 < r["high"] < 0.95
+
+
+def test_pairing_draws_the_same_groups_for_both_methods():
+    b = np.random.default_rng(9).normal(size=40)
+    groups = np.repeat(np.arange(8), 5)
+    paired = study.paired_bootstrap(b + 0.5, b, groups=groups)
+    assert paired["low"] == pytest.approx(0.5) and paired["high"] == pytest.approx(0.5)
+    assert width(study.paired_bootstrap(b + 0.5, b, groups=groups, paired=False)) > 0.1
+
+
+def test_the_number_of_groups_is_reported_only_when_groups_are_given():
+    a, b, groups = clustered_scores(12, 3, r=0.2)
+    assert study.paired_bootstrap(a, b, groups=groups)["n_groups"] == 12
+    assert "n_groups" not in study.paired_bootstrap(a, b)
+
+
+@pytest.mark.parametrize("groups, says", [
+    (np.arange(5), r"one label per test image, shape \(6,\)"),
+    (np.zeros(6), "at least 2 of them"),
+    (np.array([0, 0, 1, 1, np.nan, 2]), "NaN")])
+def test_paired_bootstrap_refuses_groups_that_are_not_one_label_per_image_in_two_or_more_groups(groups, says):
+    with pytest.raises(ValueError, match=says):
+        study.paired_bootstrap(np.arange(6.0), np.zeros(6), groups=groups)
+
+
+# ---------------------------------------------------------------- mean_interval
+
+def test_mean_interval_is_the_paired_bootstrap_against_a_method_that_scores_zero():
+    a, _ = correlated_scores(80, seed=10)
+    one = study.mean_interval(a, n_resamples=2000)
+    two = study.paired_bootstrap(a, np.zeros_like(a), n_resamples=2000)
+    assert one["mean"] == pytest.approx(a.mean())
+    assert (one["low"], one["high"]) == pytest.approx((two["low"], two["high"]), abs=1e-9)
+
+
+def test_mean_interval_over_groups_is_wider_when_a_patient_s_images_are_alike():
+    a, b, groups = clustered_scores(200, 10, r=0.5, seed=11)
+    gain = a - b                                 # one number per image, correlated within a patient
+    ratio = width(study.mean_interval(gain, groups=groups)) / width(study.mean_interval(gain))
+    assert ratio == pytest.approx(np.sqrt(1 + 9 * 0.5), rel=0.15)
+    assert study.mean_interval(gain, groups=groups)["n_groups"] == 200
+
+
+def test_mean_interval_refuses_scores_that_are_not_one_number_per_image():
+    with pytest.raises(ValueError, match=r"scores: expected one number per test image"):
+        study.mean_interval(np.ones((4, 2)))
+
+
+# ---------------------------------------------------------------- design_effect
+
+def test_design_effect_recovers_the_correlation_within_groups():
+    a, b, groups = clustered_scores(400, 5, r=0.3, seed=12)
+    effect = study.design_effect(a - b, groups)
+    assert effect["icc"] == pytest.approx(0.3, abs=0.06)
+    assert effect["design_effect"] == pytest.approx(1 + 4 * effect["icc"])
+    assert (effect["mean_group_size"], effect["n"], effect["n_groups"]) == (5.0, 2000, 400)
+
+
+def test_design_effect_of_independent_images_is_about_one():
+    a, b, groups = clustered_scores(400, 5, r=0.0, seed=13)
+    assert study.design_effect(a - b, groups)["design_effect"] == pytest.approx(1.0, abs=0.2)
+
+
+def test_design_effect_handles_groups_of_different_sizes():
+    rng = np.random.default_rng(14)
+    sizes = rng.integers(2, 20, 300)
+    groups = np.repeat(np.arange(300), sizes)
+    x = rng.normal(0, np.sqrt(0.4), 300)[groups] + rng.normal(0, np.sqrt(0.6), len(groups))
+    effect = study.design_effect(x, groups)
+    assert effect["icc"] == pytest.approx(0.4, abs=0.06)
+    assert effect["mean_group_size"] == pytest.approx(sizes.mean())
+
+
+def test_images_identical_within_their_group_have_a_correlation_of_one():
+    groups = np.repeat(np.arange(6), 3)
+    assert study.design_effect(groups * 1.5, groups)["icc"] == pytest.approx(1.0)
+
+
+def test_design_effect_refuses_groups_of_one_image_each():
+    with pytest.raises(ValueError, match="group of its own"):
+        study.design_effect(np.arange(5.0), np.arange(5))
+
+
 # ---------------------------------------------------------------- verdict
 
 def result(low, high, mean=None):
@@ -147,6 +290,12 @@ def test_the_verdict_quotes_the_interval_the_images_and_the_share_won():
     text = study.verdict(result(0.2, 0.4), ("U-Net", "NLM"), "dB")
     assert "+0.30 dB on average" in text and "[+0.20, +0.40] dB" in text and "100 test images" in text
     assert "better on 60% of the images and worse on 40%" in text
+
+
+def test_the_verdict_says_when_whole_groups_were_resampled():
+    text = study.verdict({**result(0.2, 0.4), "n_groups": 12}, ("U-Net", "NLM"), "dB")
+    assert "over 100 test images from 12 groups, resampled whole" in text
+    assert "groups" not in study.verdict(result(0.2, 0.4), ("U-Net", "NLM"), "dB")
 
 
 def test_each_sentence_of_the_verdict_starts_with_a_capital_letter():

@@ -10,7 +10,7 @@ One module per idea:
 - ``restore``: classical restorers, the baselines: denoisers, deconvolution, contrast; tuning on validation images
 - ``enhance``: training restoration networks on (degraded, clean) pairs; scoring them with their baselines
 - ``reconstruct``: data consistency, compressed sensing (ISTA with TV), SART; scores of what was not measured
-- ``study``: judging a result: paired bootstrap intervals, what a report may say, failure cases
+- ``study``: judging a result: paired bootstrap intervals (over images or over patients), what a report may say, failure cases
 - ``scans``: scans that ship with packages (nilearn's MRI template, pydicom's DICOM files); HU, windows, slices
 - ``metrics``: MSE, PSNR, SSIM (usable as losses); accuracy and AUC as MedMNIST
 - ``models``: the small networks the chapters train (one submodule per family)

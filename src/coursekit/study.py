@@ -10,6 +10,12 @@ pairs: one score per image per method (``metrics.psnr(..., reduction="none")``, 
   mean would move on another test set of the same size), and the fraction of images on which
   ``a`` beats ``b``. ``paired=False`` resamples the two methods independently, as if they had
   been scored on different images: the wider interval shows what pairing buys.
+* ``groups=``: when several images come from one patient (slices of a volume), they are not
+  independent draws, and resampling images gives an interval too narrow by the square root of
+  the *design effect* :math:`1 + (m - 1) r`. With ``groups`` (one label per image) the bootstrap
+  resamples whole groups instead, each drawn group bringing all of its images (a *cluster
+  bootstrap*); :func:`design_effect` measures :math:`r` and the factor, and :func:`mean_interval`
+  gives one method's mean score with the same kind of interval.
 * :func:`verdict`: the sentence a report may write about such an interval, decided by rules set
   before the test images are scored (is zero inside it? is the smallest difference that matters?).
 * :func:`worst`: the images on which ``a`` does worst against ``b``: the failure cases to look at.
@@ -27,37 +33,78 @@ import numpy as np
 from .checks import check_number, check_positive_int, check_seed
 from .generative import nearest_neighbour_distances
 
-__all__ = ["paired_bootstrap", "verdict", "worst", "near_duplicates"]
+__all__ = ["paired_bootstrap", "mean_interval", "design_effect", "verdict", "worst", "near_duplicates"]
+
+
+def _score_array(s, name: str) -> np.ndarray:
+    """Per-image scores as float64 ``(N,)``, checked: 1D, numbers (bool for right/wrong), finite."""
+    if hasattr(s, "detach"):
+        s = s.detach().cpu().numpy()
+    s = np.asarray(s)
+    if s.dtype == bool:
+        s = s.astype(np.float64)
+    if s.ndim != 1 or not np.issubdtype(s.dtype, np.number):
+        raise ValueError(f"{name}: expected one number per test image, shape (N,); got shape {s.shape} "
+                         f"of {s.dtype}. Per-image scores come from e.g. metrics.psnr(x, y, reduction='none').")
+    s = s.astype(np.float64)
+    if not np.isfinite(s).all():
+        bad = int((~np.isfinite(s)).sum())
+        raise ValueError(f"{name}: {bad} of {len(s)} scores are not finite (inf or NaN). An image restored exactly "
+                         "has an infinite PSNR: compare MSE, or PSNR over a region (reconstruct.masked_psnr).")
+    if len(s) < 2:
+        raise ValueError(f"{name}: a bootstrap needs at least 2 test images; got {len(s)}")
+    return s
 
 
 def _scores(a, b) -> tuple[np.ndarray, np.ndarray]:
     """Two per-image score arrays as float64 ``(N,)``, checked: 1D, same length, N >= 2, finite."""
-    out = []
-    for name, s in (("a", a), ("b", b)):
-        if hasattr(s, "detach"):
-            s = s.detach().cpu().numpy()
-        s = np.asarray(s)
-        if s.dtype == bool:
-            s = s.astype(np.float64)
-        if s.ndim != 1 or not np.issubdtype(s.dtype, np.number):
-            raise ValueError(f"{name}: expected one number per test image, shape (N,); got shape {s.shape} "
-                             f"of {s.dtype}. Per-image scores come from e.g. metrics.psnr(x, y, reduction='none').")
-        s = s.astype(np.float64)
-        if not np.isfinite(s).all():
-            bad = int((~np.isfinite(s)).sum())
-            raise ValueError(f"{name}: {bad} of {len(s)} scores are not finite (inf or NaN). An image restored exactly "
-                             "has an infinite PSNR: compare MSE, or PSNR over a region (reconstruct.masked_psnr).")
-        out.append(s)
-    if len(out[0]) != len(out[1]):
-        raise ValueError(f"a and b: expected one score per image for the same images; got {len(out[0])} and "
-                         f"{len(out[1])} scores")
-    if len(out[0]) < 2:
-        raise ValueError(f"a and b: a bootstrap needs at least 2 test images; got {len(out[0])}")
-    return out[0], out[1]
+    a, b = _score_array(a, "a"), _score_array(b, "b")
+    if len(a) != len(b):
+        raise ValueError(f"a and b: expected one score per image for the same images; got {len(a)} and "
+                         f"{len(b)} scores")
+    return a, b
+
+
+def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
+    """Each image's group as an int64 index ``0 .. G-1`` ``(N,)``, and ``G``; checked: one label
+    per image (ints or strings, e.g. a patient or volume id), at least 2 groups."""
+    if hasattr(groups, "detach"):
+        groups = groups.detach().cpu().numpy()
+    g = np.asarray(groups)
+    if g.ndim != 1 or len(g) != n:
+        raise ValueError(f"groups: expected one label per test image, shape ({n},) (e.g. the patient or volume each "
+                         f"image comes from); got shape {g.shape}")
+    if g.dtype.kind == "f" and not np.isfinite(g).all():
+        raise ValueError("groups: some labels are NaN or inf; expected a patient or volume id for every image")
+    _, index = np.unique(g, return_inverse=True)
+    n_groups = int(index.max()) + 1
+    if n_groups < 2:
+        raise ValueError(f"groups: a bootstrap over groups needs at least 2 of them; every image is in the one group "
+                         f"{g[0]!r}")
+    return index.reshape(-1).astype(np.int64), n_groups
+
+
+def _check_confidence(confidence) -> float:
+    if not (check_number(confidence, "confidence", "a probability, e.g. 0.95", low_included=False) < 1):
+        raise ValueError(f"confidence (a probability, e.g. 0.95) must be below 1; got {confidence!r}")
+    return float(confidence)
+
+
+def _resampled_means(scores: np.ndarray, index: np.ndarray, n_groups: int, rng: np.random.Generator,
+                     draws: np.ndarray | None, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` bootstrap means of ``scores`` ``(N,)``, each over ``n_groups`` groups drawn with
+    replacement (a group brings all of its images; the mean is over the images drawn). ``draws``:
+    ``(m, n_groups)`` group indices to reuse (pairing), or None to draw new ones. Returns
+    ``(means (m,), draws)``."""
+    if draws is None:
+        draws = rng.integers(0, n_groups, size=(m, n_groups))
+    sums = np.bincount(index, weights=scores, minlength=n_groups)
+    counts = np.bincount(index, minlength=n_groups).astype(np.float64)
+    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1), draws
 
 
 def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, seed: int = 0,
-                     paired: bool = True) -> dict[str, float]:
+                     paired: bool = True, groups=None) -> dict[str, float]:
     """The mean of ``a - b`` over the test images, with a percentile bootstrap interval.
 
     a, b: per-image scores of two methods on the same ``N`` images, in the same order: ``(N,)``
@@ -67,27 +114,97 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
     for both methods (their difference per image is resampled); ``paired=False`` draws them
     independently, which ignores that some images are hard for every method.
 
+    groups: ``None`` (the images are independent draws), or one label per image ``(N,)``, the
+    patient or volume it comes from: each resample then draws ``G`` groups with replacement,
+    each bringing all of its images (a cluster bootstrap; the mean is over the images drawn).
+
     Returns ``{"mean": a.mean() - b.mean(), "low", "high": the interval, "fraction_better":
-    share of images with a > b, "fraction_worse": a < b, "n": N, "confidence"}``
-    (``fraction_*`` compare the images one by one, also when ``paired=False``).
+    share of images with a > b, "fraction_worse": a < b, "n": N, "confidence"}``, and
+    ``"n_groups": G`` when ``groups`` is given (``fraction_*`` compare the images one by one,
+    also when ``paired=False``).
     """
     a, b = _scores(a, b)
     check_positive_int(n_resamples, "n_resamples")
-    if not (check_number(confidence, "confidence", "a probability, e.g. 0.95", low_included=False) < 1):
-        raise ValueError(f"confidence (a probability, e.g. 0.95) must be below 1; got {confidence!r}")
+    confidence = _check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     n, means = len(a), []
+    if groups is not None:
+        index, n_groups = _group_index(groups, n)
     for start in range(0, n_resamples, 1000):          # (1000, N) indices at a time: bounded memory
         m = min(1000, n_resamples - start)
-        i = rng.integers(0, n, size=(m, n))
-        j = i if paired else rng.integers(0, n, size=(m, n))
-        means.append(a[i].mean(axis=1) - b[j].mean(axis=1))
+        if groups is None:
+            i = rng.integers(0, n, size=(m, n))
+            j = i if paired else rng.integers(0, n, size=(m, n))
+            means.append(a[i].mean(axis=1) - b[j].mean(axis=1))
+        else:
+            mean_a, draws = _resampled_means(a, index, n_groups, rng, None, m)
+            mean_b, _ = _resampled_means(b, index, n_groups, rng, draws if paired else None, m)
+            means.append(mean_a - mean_b)
     means = np.concatenate(means)
     tail = (1 - confidence) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
-    return {"mean": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
-            "fraction_better": float((a > b).mean()), "fraction_worse": float((a < b).mean()),
-            "n": n, "confidence": float(confidence)}
+    result = {"mean": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
+              "fraction_better": float((a > b).mean()), "fraction_worse": float((a < b).mean()),
+              "n": n, "confidence": confidence}
+    if groups is not None:
+        result["n_groups"] = n_groups
+    return result
+
+
+def mean_interval(scores, groups=None, n_resamples: int = 10_000, confidence: float = 0.95,
+                  seed: int = 0) -> dict[str, float]:
+    """One method's mean score over the test images, with a percentile bootstrap interval: how
+    far the mean would move on another test set of the same size.
+
+    scores: ``(N,)`` per-image scores (array or tensor; bool for right/wrong). groups: ``None``
+    or one label per image ``(N,)``, the patient or volume it comes from; each resample then draws
+    whole groups, as in :func:`paired_bootstrap`. Returns ``{"mean", "low", "high", "n",
+    "confidence"}``, and ``"n_groups"`` when ``groups`` is given. To compare two methods on the
+    same images, use :func:`paired_bootstrap`: two overlapping intervals from this function do
+    not show that the methods are alike."""
+    x = _score_array(scores, "scores")
+    check_positive_int(n_resamples, "n_resamples")
+    confidence = _check_confidence(confidence)
+    rng = np.random.default_rng(check_seed(seed))
+    n = len(x)
+    index, n_groups = (np.arange(n, dtype=np.int64), n) if groups is None else _group_index(groups, n)
+    means = np.concatenate([_resampled_means(x, index, n_groups, rng, None, min(1000, n_resamples - start))[0]
+                            for start in range(0, n_resamples, 1000)])
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    result = {"mean": float(x.mean()), "low": float(low), "high": float(high), "n": n, "confidence": confidence}
+    if groups is not None:
+        result["n_groups"] = n_groups
+    return result
+
+
+def design_effect(scores, groups) -> dict[str, float]:
+    """How much correlated images narrow a bootstrap over images that should have been over groups.
+
+    scores: ``(N,)`` per-image scores (or per-image differences ``a - b``); groups: one label per
+    image ``(N,)``, the patient or volume it comes from. Returns ``{"icc": r, "mean_group_size":
+    m, "design_effect": 1 + (m - 1) r, "n", "n_groups"}``: ``r`` is the intraclass correlation
+    (the one-way analysis-of-variance estimate, which allows groups of different sizes; it can come
+    out slightly below 0 when the images of a group are no more alike than any two), and the
+    variance of the mean is ``design_effect`` times what it would be for ``N`` independent images,
+    so an interval that resamples images is about ``sqrt(design_effect)`` times too narrow.
+    Estimated, not known: with few groups, ``r`` is uncertain too; resample the groups anyway."""
+    x = _score_array(scores, "scores")
+    n = len(x)
+    index, k = _group_index(groups, n)
+    counts = np.bincount(index, minlength=k).astype(np.float64)
+    if k == n:
+        raise ValueError("groups: every image is in a group of its own, so there is no correlation within groups "
+                         "to measure; expected several images per patient or volume")
+    group_means = np.bincount(index, weights=x, minlength=k) / counts
+    between = (counts * (group_means - x.mean()) ** 2).sum() / (k - 1)
+    within = ((x - group_means[index]) ** 2).sum() / (n - k)
+    n0 = (n - (counts ** 2).sum() / n) / (k - 1)         # the "average" group size of unbalanced ANOVA
+    total = between + (n0 - 1) * within
+    icc = float((between - within) / total) if total > 0 else 0.0
+    m = n / k
+    return {"icc": icc, "mean_group_size": float(m), "design_effect": float(1 + (m - 1) * icc),
+            "n": n, "n_groups": k}
 
 
 def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", margin: float = 0.0,
@@ -100,7 +217,8 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     (``0``: any difference). The rules: the interval above ``margin`` -- ``a`` is better by more
     than the margin; above 0 but not above the margin -- better, possibly by less than matters;
     containing 0 -- no difference shown (not "no difference": the interval says how large one
-    could be); below 0 -- the same, the other way round.
+    could be); below 0 -- the same, the other way round. A result over groups (``"n_groups"``)
+    says that whole groups were resampled.
     """
     for key in ("mean", "low", "high", "n", "confidence", "fraction_better", "fraction_worse"):
         if key not in result:
@@ -115,8 +233,9 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     def share(x):            # a share that rounds to 0% but is not 0 reads "under 1%"
         return "under 1%" if 0 < x < 0.005 else f"{x:.0%}"
 
+    groups = f" from {result['n_groups']} groups, resampled whole" if "n_groups" in result else ""
     interval = (f"{result['confidence']:.0%} interval [{f(result['low'])}, {f(result['high'])}]{u} "
-                f"over {result['n']} test images")
+                f"over {result['n']} test images{groups}")
     diff = (f"{a} minus {b}: {f(result['mean'])}{u} on average ({interval}; {a} is better on "
             f"{share(result['fraction_better'])} of the images and worse on {share(result['fraction_worse'])})")
     if result["low"] > 0:
