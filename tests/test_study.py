@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy import stats
 
-from coursekit import classify, generative, study
+from coursekit import classify, generative, metrics, study
 
 
 def correlated_scores(n, difference=0.1, seed=0):
@@ -253,6 +253,89 @@ def test_images_identical_within_their_group_have_a_correlation_of_one():
 def test_design_effect_refuses_groups_of_one_image_each():
     with pytest.raises(ValueError, match="group of its own"):
         study.design_effect(np.arange(5.0), np.arange(5))
+
+
+# ---------------------------------------------------------------- paired_auc
+
+def binormal(n_pos, n_neg, shift_a=1.5, shift_b=1.0, r=0.7, seed=0):
+    """Scores of two readers of the same images: unit-variance normals, positives shifted up by
+    ``shift_a`` (``shift_b``), correlated ``r`` between the readers. True AUCs: Phi(shift / sqrt 2)."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(n_pos, int), np.zeros(n_neg, int)]
+    z1, z2 = rng.normal(size=(2, len(y)))
+    return y, y * shift_a + z1, y * shift_b + r * z1 + np.sqrt(1 - r * r) * z2
+
+
+def delong_sd(y, a, b):
+    """DeLong et al. (1988): the standard deviation of AUC(a) - AUC(b) on the same images."""
+    def components(s):
+        pos, neg = s[y == 1], s[y == 0]
+        psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+        return psi.mean(axis=1), psi.mean(axis=0)
+    (pa, na), (pb, nb) = components(a), components(b)
+    return np.sqrt(np.var(pa - pb, ddof=1) / len(pa) + np.var(na - nb, ddof=1) / len(na))
+
+
+def test_paired_auc_gives_both_aucs_and_their_difference_ties_counting_one_half():
+    y, a, b = binormal(60, 90, seed=20)
+    a = np.round(a)                                   # many ties
+    r = study.paired_auc(y, a, b)
+    assert r["auc_a"] == pytest.approx(metrics.roc_auc(y, a)) and r["auc_b"] == pytest.approx(metrics.roc_auc(y, b))
+    assert r["mean"] == pytest.approx(r["auc_a"] - r["auc_b"])
+    assert (r["n"], r["n_positive"]) == (150, 60)
+
+
+def test_paired_auc_interval_has_the_width_delong_s_variance_gives():
+    y, a, b = binormal(600, 900, seed=21)
+    r = study.paired_auc(y, a, b)
+    assert width(r) == pytest.approx(2 * stats.norm.ppf(0.975) * delong_sd(y, a, b), rel=0.1)
+
+
+def test_paired_auc_covers_the_true_difference_about_95_percent_of_the_time():
+    true = stats.norm.cdf(1.5 / np.sqrt(2)) - stats.norm.cdf(1.0 / np.sqrt(2))
+    covered = []
+    for trial in range(200):
+        y, a, b = binormal(50, 50, seed=300 + trial)
+        r = study.paired_auc(y, a, b, n_resamples=1000, seed=trial)
+        covered.append(r["low"] <= true <= r["high"])
+    assert 0.88 <= np.mean(covered) <= 0.99
+
+
+def test_pairing_makes_the_auc_interval_narrower_than_two_independent_errors():
+    y, a, _ = binormal(100, 100, seed=22)
+    b = a + np.random.default_rng(23).normal(0, 0.3, len(a))     # nearly the same reader
+    r = study.paired_auc(y, a, b)
+    independent = np.hypot(metrics.auc_standard_error(r["auc_a"], 100, 100),
+                           metrics.auc_standard_error(r["auc_b"], 100, 100))
+    assert width(r) < 0.5 * 2 * stats.norm.ppf(0.975) * independent
+
+
+def test_the_same_scores_differ_by_zero_on_every_resample():
+    y, a, _ = binormal(30, 40, seed=24)
+    r = study.paired_auc(y, a, a.copy())
+    assert (r["mean"], r["low"], r["high"]) == (0.0, 0.0, 0.0)
+
+
+def test_every_resample_keeps_both_classes_even_when_positives_are_rare():
+    y, a, b = binormal(2, 28, seed=25)
+    r = study.paired_auc(torch.tensor(y).unsqueeze(1), a, b)      # labels (N, 1), as MedMNIST gives them
+    assert np.isfinite([r["low"], r["high"]]).all() and r["n_positive"] == 2
+
+
+@pytest.mark.parametrize("labels, says", [
+    (np.array([0, 1, 2, 1]), "0 \\(negative\\) and 1 \\(positive\\)"),
+    (np.ones(4, int), "all 4 are positive"),
+    (np.array([0, 1, 1]), r"shape \(4,\) or \(4, 1\)")])
+def test_paired_auc_refuses_labels_that_are_not_0_and_1_for_each_image(labels, says):
+    with pytest.raises(ValueError, match=says):
+        study.paired_auc(labels, np.arange(4.0), np.arange(4.0))
+
+
+def test_the_verdict_reads_a_difference_in_auc_without_shares_of_images():
+    y, a, b = binormal(200, 200, seed=26)
+    text = study.verdict(study.paired_auc(y, a, b), ("reader A", "reader B"))
+    assert text.startswith("Reader A is better than reader B.")
+    assert "over 400 test images)" in text and "of the images" not in text
 
 
 # ---------------------------------------------------------------- verdict

@@ -16,6 +16,9 @@ pairs: one score per image per method (``metrics.psnr(..., reduction="none")``, 
   resamples whole groups instead, each drawn group bringing all of its images (a *cluster
   bootstrap*); :func:`design_effect` measures :math:`r` and the factor, and :func:`mean_interval`
   gives one method's mean score with the same kind of interval.
+* :func:`paired_auc`: the same for a difference in AUC, which is not a mean over images: the
+  positive and the negative images are resampled separately and both AUCs recomputed on every
+  resample.
 * :func:`verdict`: the sentence a report may write about such an interval, decided by rules set
   before the test images are scored (is zero inside it? is the smallest difference that matters?).
 * :func:`worst`: the images on which ``a`` does worst against ``b``: the failure cases to look at.
@@ -33,7 +36,7 @@ import numpy as np
 from .checks import check_number, check_positive_int, check_seed
 from .generative import nearest_neighbour_distances
 
-__all__ = ["paired_bootstrap", "mean_interval", "design_effect", "verdict", "worst", "near_duplicates"]
+__all__ = ["paired_bootstrap", "mean_interval", "design_effect", "paired_auc", "verdict", "worst", "near_duplicates"]
 
 
 def _score_array(s, name: str) -> np.ndarray:
@@ -207,6 +210,81 @@ def design_effect(scores, groups) -> dict[str, float]:
             "n": n, "n_groups": k}
 
 
+def _binary_labels(labels, n: int) -> np.ndarray:
+    """Labels as a bool ``(N,)`` array (True: positive); checked: 0 and 1 only, both present."""
+    if hasattr(labels, "detach"):
+        labels = labels.detach().cpu().numpy()
+    y = np.asarray(labels)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"labels: expected one label per test image, shape ({n},) or ({n}, 1); got shape {y.shape}")
+    if y.dtype != bool and not (np.issubdtype(y.dtype, np.number) and np.isin(y, (0, 1)).all()):
+        raise ValueError(f"labels: expected 0 (negative) and 1 (positive); got the values {np.unique(y)[:5].tolist()}")
+    y = y.astype(bool)
+    if y.all() or not y.any():
+        raise ValueError(f"labels: an AUC needs positive and negative images; all {n} are "
+                         f"{'positive' if y.all() else 'negative'}")
+    return y
+
+
+def _counts(draws: np.ndarray, size: int) -> np.ndarray:
+    """How often each of ``size`` items was drawn in each row of ``draws`` ``(m, k)``: ``(m, size)`` float64."""
+    m = len(draws)
+    flat = (draws + size * np.arange(m)[:, None]).ravel()
+    return np.bincount(flat, minlength=m * size).reshape(m, size).astype(np.float64)
+
+
+def _resampled_aucs(pos: np.ndarray, neg: np.ndarray, w_pos: np.ndarray, w_neg: np.ndarray) -> np.ndarray:
+    """The AUC (ties count one half) of positive scores ``pos`` ``(P,)`` against negative scores
+    ``neg`` ``(Q,)``, on ``m`` resamples given as how often each score was drawn: ``w_pos``
+    ``(m, P)``, ``w_neg`` ``(m, Q)``. Returns ``(m,)``."""
+    order = np.argsort(neg, kind="stable")
+    sorted_neg = neg[order]
+    below = np.concatenate([np.zeros((len(w_neg), 1)), np.cumsum(w_neg[:, order], axis=1)], axis=1)
+    lower = np.searchsorted(sorted_neg, pos, side="left")     # negatives strictly below each positive
+    upper = np.searchsorted(sorted_neg, pos, side="right")    # ... below or tied
+    wins = below[:, lower] + 0.5 * (below[:, upper] - below[:, lower])
+    return (w_pos * wins).sum(axis=1) / (w_pos.sum(axis=1) * w_neg.sum(axis=1))
+
+
+def paired_auc(labels, a, b, n_resamples: int = 10_000, confidence: float = 0.95,
+               seed: int = 0) -> dict[str, float]:
+    """The difference of two AUCs on the same test images, with a percentile bootstrap interval.
+
+    labels: ``(N,)`` or ``(N, 1)``, 0 (negative) and 1 (positive), both present. a, b: ``(N,)``
+    scores of two methods for the same images in the same order (or of one classifier on two
+    versions of the images), higher meaning "more likely positive": a probability, a logit, a
+    reconstruction error. The AUC is not a mean over images, so :func:`paired_bootstrap` does not
+    apply; instead each resample draws the positive images and the negative images with
+    replacement, separately (a *stratified* bootstrap: every resample keeps the numbers of each
+    class, so its AUC is defined), the same images for ``a`` and ``b``, and recomputes both AUCs.
+
+    Returns ``{"mean": AUC(a) - AUC(b), "low", "high": the interval, "auc_a", "auc_b", "n": N,
+    "n_positive", "confidence"}``; :func:`verdict` reads it.
+    """
+    a, b = _scores(a, b)
+    y = _binary_labels(labels, len(a))
+    check_positive_int(n_resamples, "n_resamples")
+    confidence = _check_confidence(confidence)
+    rng = np.random.default_rng(check_seed(seed))
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    ones = (np.ones((1, len(pos))), np.ones((1, len(neg))))
+    auc_a = float(_resampled_aucs(a[pos], a[neg], *ones)[0])
+    auc_b = float(_resampled_aucs(b[pos], b[neg], *ones)[0])
+    diffs = []
+    for start in range(0, n_resamples, 1000):          # (1000, N) counts at a time: bounded memory
+        m = min(1000, n_resamples - start)
+        w_pos = _counts(rng.integers(0, len(pos), size=(m, len(pos))), len(pos))
+        w_neg = _counts(rng.integers(0, len(neg), size=(m, len(neg))), len(neg))
+        diffs.append(_resampled_aucs(a[pos], a[neg], w_pos, w_neg) - _resampled_aucs(b[pos], b[neg], w_pos, w_neg))
+    diffs = np.concatenate(diffs)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(diffs, [tail, 1 - tail])
+    return {"mean": auc_a - auc_b, "low": float(low), "high": float(high), "auc_a": auc_a, "auc_b": auc_b,
+            "n": len(a), "n_positive": int(len(pos)), "confidence": confidence}
+
+
 def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", margin: float = 0.0,
             digits: int = 2) -> str:
     """What a report may say about a :func:`paired_bootstrap` result, in one sentence.
@@ -218,9 +296,10 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     than the margin; above 0 but not above the margin -- better, possibly by less than matters;
     containing 0 -- no difference shown (not "no difference": the interval says how large one
     could be); below 0 -- the same, the other way round. A result over groups (``"n_groups"``)
-    says that whole groups were resampled.
+    says that whole groups were resampled. A :func:`paired_auc` result (no per-image shares) is
+    read the same way.
     """
-    for key in ("mean", "low", "high", "n", "confidence", "fraction_better", "fraction_worse"):
+    for key in ("mean", "low", "high", "n", "confidence"):
         if key not in result:
             raise ValueError(f"result: expected what paired_bootstrap returns; the key {key!r} is missing")
     check_number(margin, "margin", "the smallest difference that matters, >= 0", low=0.0)
@@ -236,8 +315,11 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     groups = f" from {result['n_groups']} groups, resampled whole" if "n_groups" in result else ""
     interval = (f"{result['confidence']:.0%} interval [{f(result['low'])}, {f(result['high'])}]{u} "
                 f"over {result['n']} test images{groups}")
-    diff = (f"{a} minus {b}: {f(result['mean'])}{u} on average ({interval}; {a} is better on "
-            f"{share(result['fraction_better'])} of the images and worse on {share(result['fraction_worse'])})")
+    if "fraction_better" in result and "fraction_worse" in result:     # a mean over images, compared image by image
+        diff = (f"{a} minus {b}: {f(result['mean'])}{u} on average ({interval}; {a} is better on "
+                f"{share(result['fraction_better'])} of the images and worse on {share(result['fraction_worse'])})")
+    else:                                                               # e.g. an AUC: no score per image
+        diff = f"{a} minus {b}: {f(result['mean'])}{u} ({interval})"
     if result["low"] > 0:
         if result["low"] > margin:
             what = f"{a} is better than {b}" + (f" by more than {margin:g}{u}, the smallest difference that matters"
