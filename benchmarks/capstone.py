@@ -12,7 +12,8 @@ dropped first, as in the notebook. Keys:
 * ``psnr_gain`` (U-Net minus baseline, mean over test images), ``psnr_gain_low``, ``psnr_gain_high``
   (its 95% paired bootstrap interval), ``fraction_better`` (share of test images the U-Net wins).
 * ``acc_{clean,noisy,baseline,unet}``, ``auc_{clean,noisy,baseline,unet}``: the reader on each;
-  ``acc_gain``, ``acc_gain_low``, ``acc_gain_high``: U-Net minus baseline accuracy, paired.
+  ``acc_gain``, ``acc_gain_low``, ``acc_gain_high``: U-Net minus baseline accuracy, paired;
+  ``auc_gain``, ``auc_gain_low``, ``auc_gain_high``: the same in AUC (``study.paired_auc``).
 * ``half_dose_psnr_gain`` (``_low``, ``_high``): the same comparison at half the dose, both methods
   as trained or tuned at ``photons``.
 * ``unet_train_seconds``, ``unet_best_epoch``, ``unet_parameters`` (seed 0).
@@ -99,14 +100,18 @@ def main() -> int:
     reader = ck.models.SmallCNN(in_channels=1, n_classes=2)
     classify.train_classifier(reader, train, val, epochs=P.clf_epochs, batch_size=64, seed=SEED,
                               checkpoint=cache / "reader.pt", device=device, progress=False)
-    right = {}
+    right, p_pneumonia = {}, {}
     for name, x in {"clean": test.images, **out}.items():
         right[name] = classify.correct(reader, x, test.labels, device=device)
         scores, _ = ck.train.predict(reader, ck.data.DeviceBatches(x, test.labels, batch_size=512, shuffle=False,
                                                                    device=device))
+        p_pneumonia[name] = scores[:, 1]
         r[f"acc_{name}"] = float(right[name].double().mean())
-        r[f"auc_{name}"] = ck.metrics.auc(test.labels.numpy(), scores, test.task)
+        r[f"auc_{name}"] = ck.metrics.roc_auc(test.labels, p_pneumonia[name])
     bootstrap(r, "acc_gain", right["unet"], right["baseline"], P)
+    auc = study.paired_auc(test.labels, p_pneumonia["unet"], p_pneumonia["baseline"], n_resamples=P.n_resamples,
+                           confidence=CONFIDENCE, seed=SEED)
+    r["auc_gain"], r["auc_gain_low"], r["auc_gain_high"] = auc["mean"], auc["low"], auc["high"]
 
     low_dose = degrade.poisson_noise(test.images, P.photons / 2, seed=noise_seed["test"])
     bootstrap(r, "half_dose_psnr_gain",
