@@ -93,6 +93,13 @@ def _check_confidence(confidence) -> float:
     return float(confidence)
 
 
+def _percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` part of the resampled statistics ``values`` ``(n_resamples,)``."""
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(values, [tail, 1 - tail])
+    return float(low), float(high)
+
+
 def _resampled_means(scores: np.ndarray, index: np.ndarray, n_groups: int, rng: np.random.Generator,
                      draws: np.ndarray | None, m: int) -> tuple[np.ndarray, np.ndarray]:
     """``m`` bootstrap means of ``scores`` ``(N,)``, each over ``n_groups`` groups drawn with
@@ -144,8 +151,7 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
             mean_b, _ = _resampled_means(b, index, n_groups, rng, draws if paired else None, m)
             means.append(mean_a - mean_b)
     means = np.concatenate(means)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
+    low, high = _percentile_interval(means, confidence)
     result = {"mean": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
               "fraction_better": float((a > b).mean()), "fraction_worse": float((a < b).mean()),
               "n": n, "confidence": confidence}
@@ -173,8 +179,7 @@ def mean_interval(scores, groups=None, n_resamples: int = 10_000, confidence: fl
     index, n_groups = (np.arange(n, dtype=np.int64), n) if groups is None else _group_index(groups, n)
     means = np.concatenate([_resampled_means(x, index, n_groups, rng, None, min(1000, n_resamples - start))[0]
                             for start in range(0, n_resamples, 1000)])
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
+    low, high = _percentile_interval(means, confidence)
     result = {"mean": float(x.mean()), "low": float(low), "high": float(high), "n": n, "confidence": confidence}
     if groups is not None:
         result["n_groups"] = n_groups
@@ -279,8 +284,7 @@ def paired_auc(labels, a, b, n_resamples: int = 10_000, confidence: float = 0.95
         w_neg = _counts(rng.integers(0, len(neg), size=(m, len(neg))), len(neg))
         diffs.append(_resampled_aucs(a[pos], a[neg], w_pos, w_neg) - _resampled_aucs(b[pos], b[neg], w_pos, w_neg))
     diffs = np.concatenate(diffs)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(diffs, [tail, 1 - tail])
+    low, high = _percentile_interval(diffs, confidence)
     return {"mean": auc_a - auc_b, "low": float(low), "high": float(high), "auc_a": auc_a, "auc_b": auc_b,
             "n": len(a), "n_positive": int(len(pos)), "confidence": confidence}
 
