@@ -119,7 +119,7 @@ def test_near_duplicates_reference_agrees_with_coursekit_study():
 def study_verdict(low, high, margin):
     """coursekit.study.verdict's sentence on the interval [low, high] (of "ours" minus "theirs"), read
     back as one of the task's five verdicts."""
-    result = {**study.paired_bootstrap([0.0, 1.0], [0.0, 0.0], n_resamples=10), "mean": (low + high) / 2,
+    result = {**study.paired_bootstrap([0.0, 2.0], [0.0, 0.5], n_resamples=10), "mean": (low + high) / 2,
               "low": low, "high": high}
     sentence = study.verdict(result, ("ours", "theirs"), margin=margin).lower()
     if sentence.startswith("no difference between ours and theirs"):

@@ -2,6 +2,8 @@
 applies, covers the true difference as often as it says, and is narrower than an unpaired one
 when the images differ in difficulty; the verdict says only what its interval allows; and
 classify.correct scores a classifier image by image."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -90,13 +92,45 @@ def test_the_fractions_count_images_won_and_lost_one_by_one():
 def test_right_or_wrong_answers_give_a_difference_in_accuracy():
     a = torch.tensor([True, True, True, False])
     b = torch.tensor([True, False, False, False])
-    assert study.paired_bootstrap(a, b)["mean"] == pytest.approx(0.5)
+    with pytest.warns(UserWarning, match="only 2 images"):
+        assert study.paired_bootstrap(a, b)["mean"] == pytest.approx(0.5)
+
+
+def right_or_wrong(n, a_only, b_only, seed=0):
+    """Answers of two readers on n images: the same except on ``a_only`` images (only a is right)
+    and ``b_only`` (only b is right)."""
+    both = np.random.default_rng(seed).random(n) < 0.7
+    a, b = both.copy(), both.copy()
+    a[:a_only], b[:a_only] = True, False
+    a[a_only:a_only + b_only], b[a_only:a_only + b_only] = False, True
+    return a, b
+
+
+def test_few_discordant_answers_warn_that_the_interval_is_too_narrow_and_the_verdict_says_so():
+    a, b = right_or_wrong(624, a_only=4, b_only=0)   # exact McNemar: p = 2 * 0.5**4 = 0.125
+    with pytest.warns(UserWarning, match=r"only 4 images .*binomtest\(4, 4\)"):
+        r = study.paired_bootstrap(a, b)
+    assert r["n_discordant"] == 4 and r["low"] > 0        # the percentile interval alone would claim a difference
+    assert "exact McNemar test decides" in study.verdict(r, ("A", "B"))
+
+
+def test_many_discordant_answers_neither_warn_nor_qualify_the_verdict():
+    a, b = right_or_wrong(624, a_only=40, b_only=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = study.paired_bootstrap(a, b)
+    assert r["n_discordant"] == 50 and "McNemar" not in study.verdict(r, ("A", "B"))
+
+
+def test_scores_that_are_not_right_or_wrong_have_no_discordant_count():
+    a, b = correlated_scores(30)
+    assert "n_discordant" not in study.paired_bootstrap(a, b)
 
 
 @pytest.mark.parametrize("a, b, says", [
     ([1.0, 2.0, 3.0], [1.0, 2.0], "got 3 and 2 scores"),
     (np.ones((3, 2)), np.ones((3, 2)), r"shape \(N,\)"),
-    ([1.0, np.inf], [1.0, 2.0], "not finite.*masked_psnr"),
+    ([1.0, np.inf], [1.0, 2.0], "not finite.*per-image MSE"),
     ([1.0, np.nan], [1.0, 2.0], "not finite"),
     ([1.0], [2.0], "at least 2 test images"),
     (["a", "b"], ["c", "d"], "one number per test image")])
@@ -215,6 +249,18 @@ def test_mean_interval_over_groups_is_wider_when_a_patient_s_images_are_alike():
     assert study.mean_interval(gain, groups=groups)["n_groups"] == 200
 
 
+def test_a_verdict_is_refused_for_one_method_s_mean():
+    with pytest.raises(ValueError, match="one method's mean"):
+        study.verdict(study.mean_interval(np.arange(10.0)))
+
+
+def test_each_result_says_what_kind_of_interval_it_is():
+    y, a, b = binormal(20, 20)
+    assert study.paired_bootstrap(a, b)["kind"] == "mean difference"
+    assert study.mean_interval(a)["kind"] == "mean"
+    assert study.paired_auc(y, a, b)["kind"] == "AUC difference"
+
+
 def test_mean_interval_refuses_scores_that_are_not_one_number_per_image():
     with pytest.raises(ValueError, match=r"scores: expected one number per test image"):
         study.mean_interval(np.ones((4, 2)))
@@ -243,6 +289,25 @@ def test_design_effect_handles_groups_of_different_sizes():
     effect = study.design_effect(x, groups)
     assert effect["icc"] == pytest.approx(0.4, abs=0.06)
     assert effect["mean_group_size"] == pytest.approx(sizes.mean())
+
+
+def test_with_groups_of_different_sizes_the_design_effect_weights_each_group_by_its_images():
+    sizes = np.array([2, 2, 2, 10])
+    effect = study.design_effect(np.arange(16.0), np.repeat(np.arange(4), sizes))
+    assert effect["mean_group_size"] == 4.0
+    assert effect["weighted_group_size"] == pytest.approx((3 * 4 + 100) / 16)      # sum m_g^2 / N = 7
+    assert effect["design_effect"] == pytest.approx(1 + 6 * effect["icc"])
+
+
+def test_the_design_effect_predicts_the_widening_also_for_groups_of_different_sizes():
+    rng = np.random.default_rng(15)
+    sizes = rng.integers(2, 60, 150)
+    groups = np.repeat(np.arange(150), sizes)
+    x = rng.normal(0, np.sqrt(0.5), 150)[groups] + rng.normal(0, np.sqrt(0.5), len(groups))
+    effect = study.design_effect(x, groups)
+    ratio = width(study.mean_interval(x, groups=groups)) / width(study.mean_interval(x))
+    assert ratio == pytest.approx(np.sqrt(effect["design_effect"]), rel=0.15)
+    assert effect["weighted_group_size"] > 1.25 * effect["mean_group_size"]   # the unweighted size would mislead
 
 
 def test_images_identical_within_their_group_have_a_correlation_of_one():

@@ -31,6 +31,8 @@ leakage between the splits (:func:`near_duplicates`, before any of this).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .checks import check_number, check_positive_int, check_seed
@@ -53,7 +55,8 @@ def _score_array(s, name: str) -> np.ndarray:
     if not np.isfinite(s).all():
         bad = int((~np.isfinite(s)).sum())
         raise ValueError(f"{name}: {bad} of {len(s)} scores are not finite (inf or NaN). An image restored exactly "
-                         "has an infinite PSNR: compare MSE, or PSNR over a region (reconstruct.masked_psnr).")
+                         "has an infinite PSNR: compare per-image MSE instead, or compute each image's PSNR from "
+                         "its MSE with a floor (e.g. max(MSE, 1e-10)).")
     if len(s) < 2:
         raise ValueError(f"{name}: a bootstrap needs at least 2 test images; got {len(s)}")
     return s
@@ -66,6 +69,22 @@ def _scores(a, b) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"a and b: expected one score per image for the same images; got {len(a)} and "
                          f"{len(b)} scores")
     return a, b
+
+
+FEW_DISCORDANT = 25
+"""Right/wrong scores with fewer discordant images than this get a warning: the difference in
+accuracy rests on them alone, and the percentile interval is then too narrow."""
+
+
+def _right_or_wrong(s: np.ndarray) -> bool:
+    """Whether per-image scores are right/wrong answers (0 and 1 only)."""
+    return bool(np.isin(s, (0.0, 1.0)).all())
+
+
+def _few_discordant(discordant: int, a_only: int, b_only: int) -> str:
+    return (f"only {discordant} images are right for one method and wrong for the other ({a_only} for a, {b_only} for "
+            f"b); the difference in accuracy rests on them alone, and with fewer than {FEW_DISCORDANT} the bootstrap "
+            f"interval is too narrow. Use an exact test: McNemar's, scipy.stats.binomtest({a_only}, {discordant}).")
 
 
 def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
@@ -128,10 +147,13 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
     patient or volume it comes from: each resample then draws ``G`` groups with replacement,
     each bringing all of its images (a cluster bootstrap; the mean is over the images drawn).
 
-    Returns ``{"mean": a.mean() - b.mean(), "low", "high": the interval, "fraction_better":
-    share of images with a > b, "fraction_worse": a < b, "n": N, "confidence"}``, and
-    ``"n_groups": G`` when ``groups`` is given (``fraction_*`` compare the images one by one,
-    also when ``paired=False``).
+    Returns ``{"kind": "mean difference", "mean": a.mean() - b.mean(), "low", "high": the
+    interval, "fraction_better": share of images with a > b, "fraction_worse": a < b, "n": N,
+    "confidence"}``, and ``"n_groups": G`` when ``groups`` is given (``fraction_*`` compare the
+    images one by one, also when ``paired=False``). For right/wrong scores (0 and 1 only) also
+    ``"n_discordant"``, the images right for one method and wrong for the other: the difference
+    rests on them alone, and with fewer than :data:`FEW_DISCORDANT` the percentile interval is too
+    narrow (a warning says so and names the exact test, McNemar's).
     """
     a, b = _scores(a, b)
     check_positive_int(n_resamples, "n_resamples")
@@ -152,11 +174,15 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
             means.append(mean_a - mean_b)
     means = np.concatenate(means)
     low, high = _percentile_interval(means, confidence)
-    result = {"mean": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
+    result = {"kind": "mean difference", "mean": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
               "fraction_better": float((a > b).mean()), "fraction_worse": float((a < b).mean()),
               "n": n, "confidence": confidence}
     if groups is not None:
         result["n_groups"] = n_groups
+    if _right_or_wrong(a) and _right_or_wrong(b):
+        result["n_discordant"] = discordant = int((a != b).sum())
+        if discordant < FEW_DISCORDANT:
+            warnings.warn(_few_discordant(discordant, int((a > b).sum()), int((a < b).sum())), stacklevel=2)
     return result
 
 
@@ -167,8 +193,8 @@ def mean_interval(scores, groups=None, n_resamples: int = 10_000, confidence: fl
 
     scores: ``(N,)`` per-image scores (array or tensor; bool for right/wrong). groups: ``None``
     or one label per image ``(N,)``, the patient or volume it comes from; each resample then draws
-    whole groups, as in :func:`paired_bootstrap`. Returns ``{"mean", "low", "high", "n",
-    "confidence"}``, and ``"n_groups"`` when ``groups`` is given. To compare two methods on the
+    whole groups, as in :func:`paired_bootstrap`. Returns ``{"kind": "mean", "mean", "low",
+    "high", "n", "confidence"}``, and ``"n_groups"`` when ``groups`` is given. To compare two methods on the
     same images, use :func:`paired_bootstrap`: two overlapping intervals from this function do
     not show that the methods are alike."""
     x = _score_array(scores, "scores")
@@ -180,7 +206,8 @@ def mean_interval(scores, groups=None, n_resamples: int = 10_000, confidence: fl
     means = np.concatenate([_resampled_means(x, index, n_groups, rng, None, min(1000, n_resamples - start))[0]
                             for start in range(0, n_resamples, 1000)])
     low, high = _percentile_interval(means, confidence)
-    result = {"mean": float(x.mean()), "low": float(low), "high": float(high), "n": n, "confidence": confidence}
+    result = {"kind": "mean", "mean": float(x.mean()), "low": float(low), "high": float(high), "n": n,
+              "confidence": confidence}
     if groups is not None:
         result["n_groups"] = n_groups
     return result
@@ -191,11 +218,14 @@ def design_effect(scores, groups) -> dict[str, float]:
 
     scores: ``(N,)`` per-image scores (or per-image differences ``a - b``); groups: one label per
     image ``(N,)``, the patient or volume it comes from. Returns ``{"icc": r, "mean_group_size":
-    m, "design_effect": 1 + (m - 1) r, "n", "n_groups"}``: ``r`` is the intraclass correlation
-    (the one-way analysis-of-variance estimate, which allows groups of different sizes; it can come
-    out slightly below 0 when the images of a group are no more alike than any two), and the
-    variance of the mean is ``design_effect`` times what it would be for ``N`` independent images,
-    so an interval that resamples images is about ``sqrt(design_effect)`` times too narrow.
+    N / G, "weighted_group_size": m, "design_effect": 1 + (m - 1) r, "n", "n_groups"}``: ``r`` is
+    the intraclass correlation (the one-way analysis-of-variance estimate, which allows groups of
+    different sizes; it can come out slightly below 0 when the images of a group are no more alike
+    than any two); ``m = sum_g m_g**2 / N`` is the group size weighted by the images (Kish's design
+    effect: it equals ``N / G`` when the groups are equally large, and exceeds it when a few
+    patients bring many images). The variance of the mean over all images is ``design_effect``
+    times what it would be for ``N`` independent images, so an interval that resamples images is
+    about ``sqrt(design_effect)`` times too narrow.
     Estimated, not known: with few groups, ``r`` is uncertain too; resample the groups anyway."""
     x = _score_array(scores, "scores")
     n = len(x)
@@ -210,8 +240,8 @@ def design_effect(scores, groups) -> dict[str, float]:
     n0 = (n - (counts ** 2).sum() / n) / (k - 1)         # the "average" group size of unbalanced ANOVA
     total = between + (n0 - 1) * within
     icc = float((between - within) / total) if total > 0 else 0.0
-    m = n / k
-    return {"icc": icc, "mean_group_size": float(m), "design_effect": float(1 + (m - 1) * icc),
+    m = float((counts ** 2).sum() / n)                   # Kish's size-weighted group size; n / k if sizes are equal
+    return {"icc": icc, "mean_group_size": n / k, "weighted_group_size": m, "design_effect": float(1 + (m - 1) * icc),
             "n": n, "n_groups": k}
 
 
@@ -265,8 +295,8 @@ def paired_auc(labels, a, b, n_resamples: int = 10_000, confidence: float = 0.95
     replacement, separately (a *stratified* bootstrap: every resample keeps the numbers of each
     class, so its AUC is defined), the same images for ``a`` and ``b``, and recomputes both AUCs.
 
-    Returns ``{"mean": AUC(a) - AUC(b), "low", "high": the interval, "auc_a", "auc_b", "n": N,
-    "n_positive", "confidence"}``; :func:`verdict` reads it.
+    Returns ``{"kind": "AUC difference", "mean": AUC(a) - AUC(b), "low", "high": the interval,
+    "auc_a", "auc_b", "n": N, "n_positive", "confidence"}``; :func:`verdict` reads it.
     """
     a, b = _scores(a, b)
     y = _binary_labels(labels, len(a))
@@ -285,7 +315,8 @@ def paired_auc(labels, a, b, n_resamples: int = 10_000, confidence: float = 0.95
         diffs.append(_resampled_aucs(a[pos], a[neg], w_pos, w_neg) - _resampled_aucs(b[pos], b[neg], w_pos, w_neg))
     diffs = np.concatenate(diffs)
     low, high = _percentile_interval(diffs, confidence)
-    return {"mean": auc_a - auc_b, "low": float(low), "high": float(high), "auc_a": auc_a, "auc_b": auc_b,
+    return {"kind": "AUC difference", "mean": auc_a - auc_b, "low": float(low), "high": float(high),
+            "auc_a": auc_a, "auc_b": auc_b,
             "n": len(a), "n_positive": int(len(pos)), "confidence": confidence}
 
 
@@ -306,6 +337,9 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     for key in ("mean", "low", "high", "n", "confidence"):
         if key not in result:
             raise ValueError(f"result: expected what paired_bootstrap returns; the key {key!r} is missing")
+    if result.get("kind") == "mean":
+        raise ValueError("result: this is one method's mean (mean_interval), not a comparison of two; a verdict "
+                         "compares two methods on the same images: pass paired_bootstrap(a, b) or paired_auc's result")
     check_number(margin, "margin", "the smallest difference that matters, >= 0", low=0.0)
     a, b = names
     u = f" {unit}" if unit else ""
@@ -341,7 +375,11 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     else:
         what = (f"no difference between {a} and {b} is shown: the interval includes 0, so these test images "
                 f"cannot tell which is better (a difference could still be as large as the interval's ends)")
-    return f"{what[0].upper()}{what[1:]}. {diff[0].upper()}{diff[1:]}."
+    text = f"{what[0].upper()}{what[1:]}. {diff[0].upper()}{diff[1:]}."
+    if result.get("n_discordant", FEW_DISCORDANT) < FEW_DISCORDANT:
+        text += (f" Only {result['n_discordant']} images are right for one and wrong for the other, too few for this "
+                 "interval: an exact McNemar test decides.")
+    return text
 
 
 def worst(a, b, k: int = 8) -> np.ndarray:
@@ -359,8 +397,9 @@ def near_duplicates(queries, reference, max_rmse: float = 0.01) -> dict[str, np.
 
     queries, reference: ``(N, C, H, W)`` float in [0, 1], the same size per image. ``max_rmse``:
     0 finds exact copies only; the default, 0.01 (2.6 grey levels of 255), also finds copies that
-    were re-saved or rescaled. Returns ``{"query": (k,) int64 indices of the duplicates in
-    queries, "reference": (k,) the index of the copy in reference, "rmse": (N,) float64 the RMS
+    were re-quantised or lightly re-compressed (not copies resized or cropped: the images are compared
+    pixel by pixel). Returns ``{"query": (k,) int64 indices of the duplicates in queries,
+    "reference": (k,) the index of the copy in reference, "rmse": (N,) float64 the RMS
     difference of *every* query to its nearest reference image, "nearest": (N,) int64 the index
     of that image}`` (the last two say how close the nearest non-duplicates come, and which they are).
     """
