@@ -118,7 +118,7 @@ def test_near_duplicates_reference_agrees_with_coursekit_study():
 
 def study_verdict(low, high, margin):
     """coursekit.study.verdict's sentence on the interval [low, high] (of "ours" minus "theirs"), read
-    back as one of the task's five verdicts."""
+    back as one of the task's seven verdicts."""
     result = {**study.paired_bootstrap([0.0, 2.0], [0.0, 0.5], n_resamples=10), "mean": (low + high) / 2,
               "low": low, "high": high}
     sentence = study.verdict(result, ("ours", "theirs"), margin=margin).lower()
@@ -126,8 +126,10 @@ def study_verdict(low, high, margin):
         return "no difference shown"
     better = sentence.startswith("ours is better than theirs")
     assert better or sentence.startswith("theirs is better than ours"), sentence
-    perhaps = "perhaps by less than" in sentence.split(".")[0]
-    return ("better" if better else "worse") + (", perhaps by less than the margin" if perhaps else "")
+    first = sentence.split(".")[0]
+    qualifier = (", perhaps by less than the margin" if "perhaps by less than" in first
+                 else ", by less than the margin" if "but by less than" in first else "")
+    return ("better" if better else "worse") + qualifier
 
 
 def test_verdict_reference_follows_coursekit_study_s_rules():
@@ -146,6 +148,8 @@ def test_the_verdict_cases_cover_every_verdict_and_every_boundary():
     assert {capstone.verdict_reference(**i) for i in inputs} == set(capstone.VERDICTS)
     assert any(i["low"] == i["margin"] > 0 for i in inputs) and any(i["low"] == 0 for i in inputs)
     assert any(i["high"] == 0 for i in inputs) and any(i["high"] == -i["margin"] < 0 for i in inputs)
+    assert any(i["high"] == i["margin"] > i["low"] > 0 for i in inputs)
+    assert any(i["low"] == -i["margin"] < i["high"] < 0 for i in inputs)
 
 
 # ------------------------ a correct bootstrap passes with any seed and any way of drawing
@@ -285,15 +289,15 @@ def duplicates_by_squared_distance(queries, reference, max_rmse):
 
 
 def verdict_by_table(low, high, margin):
+    """The rules read the other way round: no difference first, then the side, then the margin."""
     if margin < 0 or low > high:
         raise ValueError("margin >= 0 and low <= high")
-    if high < -margin:
-        return "worse"
-    if high < 0:
-        return "worse, perhaps by less than the margin"
-    if low <= 0:
+    if low <= 0 <= high:
         return "no difference shown"
-    return "better" if low > margin else "better, perhaps by less than the margin"
+    side, near, far = ("better", low, high) if low > 0 else ("worse", -high, -low)
+    if near > margin:
+        return side
+    return side + (", by less than the margin" if far < margin else ", perhaps by less than the margin")
 
 
 INDEPENDENT = [("capstone.paired_bootstrap", bootstrap_numpy), ("capstone.paired_bootstrap", bootstrap_torch),
@@ -461,10 +465,10 @@ def verdict_zero_counts_as_above(low, high, margin):
     """low == 0 taken as above 0, high == 0 as below it."""
     if margin < 0 or low > high:
         raise ValueError("bad")
-    if low >= 0 and high > 0:
-        return "better" if low > margin else "better, perhaps by less than the margin"
-    if high <= 0 and low < 0:
-        return "worse" if high < -margin else "worse, perhaps by less than the margin"
+    if low == 0 < high:
+        return capstone.verdict_reference(1e-12, high, margin)
+    if low < 0 == high:
+        return capstone.verdict_reference(low, -1e-12, margin)
     return capstone.verdict_reference(low, high, margin)
 
 
@@ -478,6 +482,12 @@ def verdict_high_at_minus_the_margin_is_worse(low, high, margin):
 
 def verdict_no_errors(low, high, margin):
     return capstone.verdict_reference(min(low, high), max(low, high), abs(margin))
+
+
+def verdict_perhaps_inside_the_margin(low, high, margin):
+    """The five-verdict rule: an interval wholly between 0 and the margin called "perhaps by less"."""
+    answer = capstone.verdict_reference(low, high, margin)
+    return answer.replace(", by less than", ", perhaps by less than")
 
 
 def verdict_capitalised(low, high, margin):
@@ -500,7 +510,7 @@ WRONG = [
     ("capstone.verdict", verdict_margin_ignored), ("capstone.verdict", verdict_no_difference_below_the_margin),
     ("capstone.verdict", verdict_low_at_the_margin_is_better), ("capstone.verdict", verdict_zero_counts_as_above),
     ("capstone.verdict", verdict_high_at_minus_the_margin_is_worse), ("capstone.verdict", verdict_no_errors),
-    ("capstone.verdict", verdict_capitalised),
+    ("capstone.verdict", verdict_perhaps_inside_the_margin), ("capstone.verdict", verdict_capitalised),
 ]
 
 
@@ -618,23 +628,24 @@ def test_a_missing_or_extra_duplicate_is_explained_with_its_rmse():
 def test_the_mistakes_of_verdict_fail_the_cases_at_their_boundaries():
     def failed(wrong):
         return [VERDICT.index(name) for name in failed_cases("capstone.verdict", wrong)]
-    assert failed(verdict_margin_ignored) == [1, 2, 6, 7]
-    assert failed(verdict_no_difference_below_the_margin) == [1, 2, 6, 7]
+    assert failed(verdict_margin_ignored) == [1, 2, 6, 7, 11, 12, 13, 14]
+    assert failed(verdict_no_difference_below_the_margin) == [1, 2, 6, 7, 11, 12, 13, 14]
     assert failed(verdict_low_at_the_margin_is_better) == [2]
     assert failed(verdict_zero_counts_as_above) == [3, 5]
     assert failed(verdict_high_at_minus_the_margin_is_worse) == [6]
-    assert failed(verdict_no_errors) == [11, 12]
-    assert failed(verdict_capitalised) == list(range(11))
+    assert failed(verdict_perhaps_inside_the_margin) == [11, 13]
+    assert failed(verdict_no_errors) == [15, 16]
+    assert failed(verdict_capitalised) == list(range(15))
 
 
-def test_verdict_messages_give_the_rule_and_the_five_strings():
+def test_verdict_messages_give_the_rule_and_the_seven_strings():
     failed = messages("capstone.verdict", verdict_low_at_the_margin_is_better)
     assert failed[VERDICT[2]].startswith("verdict(low=0.5, high=1, margin=0.5): expected 'better, perhaps by less "
-                                         "than the margin' (0 < low = 0.5 <= margin = 0.5), got 'better'")
+                                         "than the margin' (0 < low = 0.5 <= margin = 0.5 <= high = 1), got 'better'")
     failed = messages("capstone.verdict", verdict_capitalised)
     assert "return one of exactly these strings: 'better', " in failed[VERDICT[0]]
     failed = messages("capstone.verdict", verdict_no_errors)
-    assert failed[VERDICT[11]].startswith("verdict(low=0.2, high=0.4, margin=-0.1): expected a ValueError (a margin "
+    assert failed[VERDICT[15]].startswith("verdict(low=0.2, high=0.4, margin=-0.1): expected a ValueError (a margin "
                                           "is >= 0")
 
 

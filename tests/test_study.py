@@ -424,9 +424,21 @@ def test_an_interval_containing_zero_says_no_difference_is_shown_not_that_there_
     assert "no difference." not in text
 
 
-def test_an_interval_above_zero_but_not_above_the_margin_says_perhaps_less_than_matters():
+def test_an_interval_above_zero_that_reaches_the_margin_says_perhaps_less_than_matters():
     text = study.verdict(result(0.1, 0.4), ("U-Net", "NLM"), "dB", margin=0.2)
     assert text.startswith("U-Net is better than NLM, but perhaps by less than 0.2 dB")
+    assert study.verdict(result(0.1, 0.2), margin=0.2).startswith("A is better than b, but perhaps")   # U = margin
+
+
+def test_an_interval_between_zero_and_the_margin_says_better_by_less_than_matters():
+    text = study.verdict(result(0.05, 0.15), ("U-Net", "NLM"), "dB", margin=0.2)
+    assert text.startswith("U-Net is better than NLM, but by less than 0.2 dB, the smallest difference that matters")
+
+
+def test_an_interval_between_minus_the_margin_and_zero_says_b_is_better_by_less_than_matters():
+    text = study.verdict(result(-0.15, -0.05), ("U-Net", "NLM"), "dB", margin=0.2)
+    assert text.startswith("NLM is better than U-Net, but by less than 0.2 dB")
+    assert study.verdict(result(-0.2, -0.05), margin=0.2).startswith("B is better than a, but perhaps")   # L = -margin
 
 
 def test_an_interval_above_the_margin_says_better_by_more_than_it():

@@ -327,10 +327,12 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     names: what ``a`` and ``b`` were, as the subjects of a sentence (each sentence starts with a capital
     letter); unit: of the scores (``"dB"``; ``""`` for none);
     margin: the smallest difference that matters, fixed before the test images are scored
-    (``0``: any difference). The rules: the interval above ``margin`` -- ``a`` is better by more
-    than the margin; above 0 but not above the margin -- better, possibly by less than matters;
-    containing 0 -- no difference shown (not "no difference": the interval says how large one
-    could be); below 0 -- the same, the other way round. A result over groups (``"n_groups"``)
+    (``0``: any difference). The rules, for the interval ``[L, U]`` of ``a - b``: ``L > margin``
+    -- ``a`` is better by more than the margin; ``0 < L`` and ``U < margin`` -- better, but by
+    less than the margin (every difference the interval allows is too small to matter);
+    ``0 < L <= margin <= U`` -- better, perhaps by less than the margin; ``L <= 0 <= U`` -- no
+    difference shown (not "no difference": the interval says how large one could be); below 0 --
+    the same, the other way round. A result over groups (``"n_groups"``)
     says that whole groups were resampled. A :func:`paired_auc` result (no per-image shares) is
     read the same way.
     """
@@ -358,19 +360,17 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
                 f"{share(result['fraction_better'])} of the images and worse on {share(result['fraction_worse'])})")
     else:                                                               # e.g. an AUC: no score per image
         diff = f"{a} minus {b}: {f(result['mean'])}{u} ({interval})"
-    if result["low"] > 0:
-        if result["low"] > margin:
-            what = f"{a} is better than {b}" + (f" by more than {margin:g}{u}, the smallest difference that matters"
-                                                 if margin > 0 else "")
-        else:
-            what = (f"{a} is better than {b}, but perhaps by less than {margin:g}{u}, "
+    low, high = result["low"], result["high"]
+    if low > 0 or high < 0:                  # the sign is shown: say by how much, relative to the margin
+        winner, loser, near, far = (a, b, low, high) if low > 0 else (b, a, -high, -low)
+        if near > margin:
+            what = f"{winner} is better than {loser}" + (
+                f" by more than {margin:g}{u}, the smallest difference that matters" if margin > 0 else "")
+        elif far < margin:
+            what = (f"{winner} is better than {loser}, but by less than {margin:g}{u}, "
                     "the smallest difference that matters")
-    elif result["high"] < 0:
-        if result["high"] < -margin:
-            what = f"{b} is better than {a}" + (f" by more than {margin:g}{u}, the smallest difference that matters"
-                                                 if margin > 0 else "")
         else:
-            what = (f"{b} is better than {a}, but perhaps by less than {margin:g}{u}, "
+            what = (f"{winner} is better than {loser}, but perhaps by less than {margin:g}{u}, "
                     "the smallest difference that matters")
     else:
         what = (f"no difference between {a} and {b} is shown: the interval includes 0, so these test images "

@@ -32,10 +32,12 @@ The three building blocks of the capstone's protocol (``book/09_capstone.md``), 
   code runs.
 * ``verdict``: ``low <= high`` the interval of ``a - b`` (higher is better) and ``margin >= 0`` the
   smallest difference that matters; returns one of :data:`VERDICTS`: ``low > margin``
-  ``"better"``; ``0 < low <= margin`` ``"better, perhaps by less than the margin"``; ``low <= 0 <=
-  high`` ``"no difference shown"``; ``-margin <= high < 0`` ``"worse, perhaps by less than the
-  margin"``; ``high < -margin`` ``"worse"``: :func:`coursekit.study.verdict`'s rules. A negative
-  margin, or ``low > high``, raises ``ValueError``.
+  ``"better"``; ``0 < low`` and ``high < margin`` ``"better, by less than the margin"``;
+  ``0 < low <= margin <= high`` ``"better, perhaps by less than the margin"``; ``low <= 0 <=
+  high`` ``"no difference shown"``; the same below 0 (``high < -margin`` ``"worse"``; ``-margin <
+  low`` and ``high < 0`` ``"worse, by less than the margin"``; ``low <= -margin <= high < 0``
+  ``"worse, perhaps by less than the margin"``): :func:`coursekit.study.verdict`'s rules. A
+  negative margin, or ``low > high``, raises ``ValueError``.
 
 The bootstrap's checks. A student's random draws differ from the reference's, so the interval
 is checked by its properties, within tolerances that a correct bootstrap meets with *any* seed
@@ -61,7 +63,8 @@ comparison names the mistake where it can tell.
 exactly. The usual mistakes (the Euclidean distance, the RMSE over one channel's pixels, the
 mean squared or absolute difference, ``<`` for ``<=``, the first reference image within
 ``max_rmse`` for the nearest, ``max_rmse`` ignored; the margin ignored, "no difference shown"
-for an interval above 0 and below the margin, a boundary on the wrong side, no error) fail at
+for an interval above 0 and below the margin, "perhaps" for an interval wholly inside the margin,
+a boundary on the wrong side, no error) fail at
 least one case. The helpers ``bootstrap_case``, ``bootstrap_seed_case``, ``duplicates_case``,
 ``verdict_case`` and ``verdict_error_case`` also make hidden cases.
 """
@@ -481,15 +484,16 @@ DUPLICATES_CASES = (
 # capstone.verdict
 # ---------------------------------------------------------------------------
 
-VERDICTS = ("better", "better, perhaps by less than the margin", "no difference shown",
-            "worse, perhaps by less than the margin", "worse")
+VERDICTS = ("better", "better, by less than the margin", "better, perhaps by less than the margin",
+            "no difference shown", "worse, perhaps by less than the margin", "worse, by less than the margin",
+            "worse")
 
 
 def verdict_reference(low, high, margin):
     """One of :data:`VERDICTS` for the interval ``[low, high]`` of ``a - b`` and the ``margin``:
-    ``low > margin``, better; ``0 < low <= margin``, better, perhaps by less than the margin;
-    ``low <= 0 <= high``, no difference shown; ``-margin <= high < 0``, worse, perhaps by less than
-    the margin; ``high < -margin``, worse. ``ValueError`` for ``margin < 0`` or ``low > high``."""
+    ``low > margin``, better; ``0 < low`` and ``high < margin``, better, by less than the margin;
+    ``0 < low <= margin <= high``, better, perhaps by less than the margin; ``low <= 0 <= high``,
+    no difference shown; the same below 0. ``ValueError`` for ``margin < 0`` or ``low > high``."""
     if margin < 0:
         raise ValueError(f"verdict: the margin is the smallest difference that matters, >= 0; got {margin!r}")
     if low > high:
@@ -497,12 +501,12 @@ def verdict_reference(low, high, margin):
     if low > margin:
         return VERDICTS[0]
     if low > 0:
-        return VERDICTS[1]
+        return VERDICTS[1] if high < margin else VERDICTS[2]
     if high >= 0:
-        return VERDICTS[2]
-    if high >= -margin:
         return VERDICTS[3]
-    return VERDICTS[4]
+    if high < -margin:
+        return VERDICTS[6]
+    return VERDICTS[5] if low > -margin else VERDICTS[4]
 
 
 def _rule(low, high, margin) -> str:
@@ -510,16 +514,20 @@ def _rule(low, high, margin) -> str:
     if low > margin:
         return f"low = {low:g} > margin = {margin:g}"
     if low > 0:
-        return f"0 < low = {low:g} <= margin = {margin:g}"
+        if high < margin:
+            return f"0 < low = {low:g} and high = {high:g} < margin = {margin:g}"
+        return f"0 < low = {low:g} <= margin = {margin:g} <= high = {high:g}"
     if high >= 0:
         return f"low = {low:g} <= 0 <= high = {high:g}"
-    if high >= -margin:
-        return f"-margin = {-margin:g} <= high = {high:g} < 0"
-    return f"high = {high:g} < -margin = {-margin:g}"
+    if high < -margin:
+        return f"high = {high:g} < -margin = {-margin:g}"
+    if low > -margin:
+        return f"-margin = {-margin:g} < low = {low:g} and high = {high:g} < 0"
+    return f"low = {low:g} <= -margin = {-margin:g} <= high = {high:g} < 0"
 
 
 def compare_verdict(expected, got, inputs):
-    """The exact string, saying which rule applies and, for a string that is none of the five, which they are."""
+    """The exact string, saying which rule applies and, for a string that is none of the seven, which they are."""
     if got == expected and isinstance(got, str):
         return None
     low, high, margin = inputs["low"], inputs["high"], inputs["margin"]
@@ -554,8 +562,9 @@ def verdict_error_case(name, low, high, margin, hint="") -> Case:
 
 
 _VERDICT_HINT = ("Check the margin (>= 0) and the interval (low <= high) first, raising ValueError; then, in order: "
-                 "low > margin, better; low > 0, better, perhaps by less than the margin; high >= 0, no difference "
-                 "shown; high >= -margin, worse, perhaps by less than the margin; else worse.")
+                 "low > margin, better; low > 0, better by less than the margin if high < margin, else perhaps by "
+                 "less; high >= 0, no difference shown; high < -margin, worse; else worse by less than the margin if "
+                 "low > -margin, else perhaps by less.")
 VERDICT_CASES = (
     verdict_case("[0.8, 1.4], margin 0.5: above the margin", 0.8, 1.4, 0.5, hint=_VERDICT_HINT),
     verdict_case("[0.2, 0.9], margin 0.5: above 0, not above the margin", 0.2, 0.9, 0.5, hint=(
@@ -577,6 +586,17 @@ VERDICT_CASES = (
         "with a margin of 0, an interval above 0 is above the margin. " + _VERDICT_HINT)),
     verdict_case("[0.75, 0.75], margin 0.5: an interval of no width (a constant difference)", 0.75, 0.75, 0.5,
                  hint=_VERDICT_HINT),
+    verdict_case("[0.1, 0.4], margin 0.5: between 0 and the margin", 0.1, 0.4, 0.5, hint=(
+        "every difference the interval allows is above 0 and below the margin: better, but by too little to matter. "
+        + _VERDICT_HINT)),
+    verdict_case("[0.1, 0.5], margin 0.5: high == margin", 0.1, 0.5, 0.5, hint=(
+        "at high == margin the difference may be exactly the margin, which matters: perhaps by less. "
+        + _VERDICT_HINT)),
+    verdict_case("[-0.4, -0.1], margin 0.5: between -margin and 0", -0.4, -0.1, 0.5, hint=(
+        "every difference the interval allows is below 0 and above -margin: worse, but by too little to matter. "
+        + _VERDICT_HINT)),
+    verdict_case("[-0.5, -0.1], margin 0.5: low == -margin", -0.5, -0.1, 0.5, hint=(
+        "at low == -margin the difference may be exactly the margin: perhaps by less. " + _VERDICT_HINT)),
     verdict_error_case("margin -0.1: ValueError", 0.2, 0.4, -0.1, hint=(
         "a margin is the smallest difference that matters, never negative: raise ValueError. " + _VERDICT_HINT)),
     verdict_error_case("low 0.5 > high 0.2: ValueError", 0.5, 0.2, 0.1, hint=(
