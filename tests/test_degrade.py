@@ -83,6 +83,43 @@ def test_poisson_noise_is_reproducible_for_a_seed_and_differs_for_another():
     assert not torch.equal(degrade.poisson_noise(x, 30, seed=2), degrade.poisson_noise(x, 30, seed=3))
 
 
+def test_transmission_noise_keeps_the_mean_with_many_photons():
+    x = torch.linspace(0, 1, 11).view(1, 1, 1, 11).expand(200, 1, 1, 11)
+    y = degrade.transmission_noise(x, 1e6, seed=0)
+    assert torch.allclose(y.mean(dim=0), x[0], atol=2e-3)
+
+
+def test_transmission_noise_has_the_variance_of_the_counts_behind_the_body():
+    for value in (0.2, 0.8):
+        y = degrade.transmission_noise(torch.full((20000, 1, 1, 1), value), 1e4, attenuation=3.0, seed=1)
+        expected = np.exp(3.0 * value) / (3.0 ** 2 * 1e4)          # the delta method
+        assert y.double().var().item() == pytest.approx(expected, rel=0.1)
+
+
+def test_transmission_noise_is_strongest_in_bright_pixels_unlike_poisson_noise_on_displayed_values():
+    dim, bright = torch.full((1, 1, 64, 64), 0.2), torch.full((1, 1, 64, 64), 0.8)
+    assert degrade.transmission_noise(bright, 200, seed=0).std() > 2 * degrade.transmission_noise(dim, 200, seed=0).std()
+    assert degrade.poisson_noise(bright, 200, seed=0).std() / 0.8 < degrade.poisson_noise(dim, 200, seed=0).std() / 0.2
+
+
+def test_transmission_noise_stays_finite_when_no_photon_gets_through():
+    y = degrade.transmission_noise(torch.ones(1, 1, 16, 16), 2.0, attenuation=8.0, seed=0)
+    assert torch.isfinite(y).all() and y.max() <= math.log(4.0) / 8.0 + 1e-6
+
+
+def test_transmission_noise_is_reproducible_for_a_seed_and_differs_for_another():
+    x = torch.rand(2, 1, 8, 8)
+    a, b = degrade.transmission_noise(x, 50, seed=3), degrade.transmission_noise(x, 50, seed=3)
+    assert torch.equal(a, b) and not torch.equal(a, degrade.transmission_noise(x, 50, seed=4))
+
+
+@pytest.mark.parametrize("kwargs, says", [({"photons": 0}, "photons"), ({"photons": 10, "attenuation": 0}, "attenuation"),
+                                          ({"photons": 10, "attenuation": float("nan")}, "attenuation")])
+def test_transmission_noise_refuses_a_dose_or_attenuation_that_is_not_a_positive_number(kwargs, says):
+    with pytest.raises(ValueError, match=says):
+        degrade.transmission_noise(torch.rand(2, 1, 4, 4), **kwargs)
+
+
 def test_poisson_noise_refuses_0_255_images():
     with pytest.raises(ValueError, match="Divide by 255"):
         degrade.poisson_noise(torch.rand(2, 1, 4, 4) * 255, 100)

@@ -10,6 +10,10 @@ Noise:
 * :func:`gaussian_noise` ``x + sigma * eps``: electronic noise; the denoising autoencoder's noise.
 * :func:`poisson_noise` ``Poisson(photons * x) / photons``: photon counting (X-ray, low-dose CT).
   The mean stays ``x`` and the variance is ``x / photons``: fewer photons, more noise.
+* :func:`transmission_noise`: the same counting, drawn where a radiograph's photons are counted,
+  behind the body: ``N ~ Poisson(photons * exp(-mu * x))``, displayed as ``-ln(N / photons) / mu``.
+  Bright (attenuating) pixels get the fewest photons and the most noise, as in a real radiograph;
+  :func:`poisson_noise` on displayed values does the reverse.
 * :func:`rician_noise` ``|x + sigma * (eps_1 + i eps_2)|``: a magnitude MR image. Not zero-mean:
   a black background becomes ``sigma * sqrt(pi / 2)`` on average; :func:`rician_mean` gives the
   mean for any signal.
@@ -93,6 +97,35 @@ def poisson_noise(images: torch.Tensor, photons: float, seed: int = 0) -> torch.
     rates = images.detach().cpu().double().clamp_min(0) * photons
     counts = torch.poisson(rates, generator=gen)
     return (counts / photons).to(images.device, images.dtype)
+
+
+def transmission_noise(images: torch.Tensor, photons: float, attenuation: float = 3.0,
+                       seed: int = 0) -> torch.Tensor:
+    """Photon-counting noise of a radiograph, drawn behind the body, where the detector counts.
+
+    A displayed radiograph is bright where the body attenuates the beam. Read a pixel value
+    ``x`` in [0, 1] as the line integral ``attenuation * x`` of the attenuation coefficient: the
+    detector element behind it counts ``N ~ Poisson(photons * exp(-attenuation * x))`` photons
+    (Beer-Lambert), and the display shows ``-ln(N / photons) / attenuation``, back on the scale of
+    ``x``. The brightest pixels receive the fewest photons and are the noisiest: for many photons
+    the variance is about ``exp(attenuation * x) / (attenuation**2 * photons)``. (:func:`poisson_noise`
+    draws counts in proportion to the displayed value, which gives bright pixels the *least*
+    relative noise.)
+
+    photons: the expected count of the unattenuated beam (behind a pixel of value 0), > 0: the
+    dose. attenuation: the line integral at value 1, > 0 (3: 5% of the photons pass the brightest
+    pixels). A count of 0 is read as 0.5 (its logarithm would be infinite), so no value exceeds
+    ``ln(2 * photons) / attenuation``. ``images`` ``(N, C, H, W)`` in [0, 1]; returns the same shape
+    and dtype, not clipped (a few values fall below 0 or above 1).
+    """
+    check_unit_range(check_images(images, "images"), "images")
+    photons = check_number(photons, "photons", "the expected count of the unattenuated beam", low_included=False)
+    attenuation = check_number(attenuation, "attenuation", "the line integral at a pixel value of 1",
+                               low_included=False)
+    gen = torch.Generator().manual_seed(check_seed(seed))
+    expected = photons * torch.exp(-attenuation * images.detach().cpu().double().clamp(0, 1))
+    counts = torch.poisson(expected, generator=gen).clamp_min(0.5)
+    return (-torch.log(counts / photons) / attenuation).to(images.device, images.dtype)
 
 
 def rician_noise(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
