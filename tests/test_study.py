@@ -281,11 +281,18 @@ def test_design_effect_of_independent_images_is_about_one():
     assert study.design_effect(a - b, groups)["design_effect"] == pytest.approx(1.0, abs=0.2)
 
 
+def unequal_groups(n_groups, largest, r, seed):
+    """Scores of ``n_groups`` patients with 2 to ``largest - 1`` images each, unit variance and
+    correlation ``r`` within a patient. Returns ``(scores, groups, sizes)``."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, largest, n_groups)
+    groups = np.repeat(np.arange(n_groups), sizes)
+    x = rng.normal(0, np.sqrt(r), n_groups)[groups] + rng.normal(0, np.sqrt(1 - r), len(groups))
+    return x, groups, sizes
+
+
 def test_design_effect_handles_groups_of_different_sizes():
-    rng = np.random.default_rng(14)
-    sizes = rng.integers(2, 20, 300)
-    groups = np.repeat(np.arange(300), sizes)
-    x = rng.normal(0, np.sqrt(0.4), 300)[groups] + rng.normal(0, np.sqrt(0.6), len(groups))
+    x, groups, sizes = unequal_groups(300, 20, r=0.4, seed=14)
     effect = study.design_effect(x, groups)
     assert effect["icc"] == pytest.approx(0.4, abs=0.06)
     assert effect["mean_group_size"] == pytest.approx(sizes.mean())
@@ -300,10 +307,7 @@ def test_with_groups_of_different_sizes_the_design_effect_weights_each_group_by_
 
 
 def test_the_design_effect_predicts_the_widening_also_for_groups_of_different_sizes():
-    rng = np.random.default_rng(15)
-    sizes = rng.integers(2, 60, 150)
-    groups = np.repeat(np.arange(150), sizes)
-    x = rng.normal(0, np.sqrt(0.5), 150)[groups] + rng.normal(0, np.sqrt(0.5), len(groups))
+    x, groups, _ = unequal_groups(150, 60, r=0.5, seed=15)
     effect = study.design_effect(x, groups)
     ratio = width(study.mean_interval(x, groups=groups)) / width(study.mean_interval(x))
     assert ratio == pytest.approx(np.sqrt(effect["design_effect"]), rel=0.15)
