@@ -41,11 +41,14 @@ from .generative import nearest_neighbour_distances
 __all__ = ["paired_bootstrap", "mean_interval", "design_effect", "paired_auc", "verdict", "worst", "near_duplicates"]
 
 
+def _as_array(x) -> np.ndarray:
+    """A torch tensor (on any device) or anything array-like, as a NumPy array."""
+    return np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+
+
 def _score_array(s, name: str) -> np.ndarray:
     """Per-image scores as float64 ``(N,)``, checked: 1D, numbers (bool for right/wrong), finite."""
-    if hasattr(s, "detach"):
-        s = s.detach().cpu().numpy()
-    s = np.asarray(s)
+    s = _as_array(s)
     if s.dtype == bool:
         s = s.astype(np.float64)
     if s.ndim != 1 or not np.issubdtype(s.dtype, np.number):
@@ -90,9 +93,7 @@ def _few_discordant(discordant: int, a_only: int, b_only: int) -> str:
 def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
     """Each image's group as an int64 index ``0 .. G-1`` ``(N,)``, and ``G``; checked: one label
     per image (ints or strings, e.g. a patient or volume id), at least 2 groups."""
-    if hasattr(groups, "detach"):
-        groups = groups.detach().cpu().numpy()
-    g = np.asarray(groups)
+    g = _as_array(groups)
     if g.ndim != 1 or len(g) != n:
         raise ValueError(f"groups: expected one label per test image, shape ({n},) (e.g. the patient or volume each "
                          f"image comes from); got shape {g.shape}")
@@ -119,17 +120,19 @@ def _percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, 
     return float(low), float(high)
 
 
-def _resampled_means(scores: np.ndarray, index: np.ndarray, n_groups: int, rng: np.random.Generator,
-                     draws: np.ndarray | None, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """``m`` bootstrap means of ``scores`` ``(N,)``, each over ``n_groups`` groups drawn with
-    replacement (a group brings all of its images; the mean is over the images drawn). ``draws``:
-    ``(m, n_groups)`` group indices to reuse (pairing), or None to draw new ones. Returns
-    ``(means (m,), draws)``."""
-    if draws is None:
-        draws = rng.integers(0, n_groups, size=(m, n_groups))
-    sums = np.bincount(index, weights=scores, minlength=n_groups)
-    counts = np.bincount(index, minlength=n_groups).astype(np.float64)
-    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1), draws
+def _groups_or_images(groups, n: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """What a bootstrap resamples: each image's group index ``(N,)``, the number of groups ``G``
+    and each group's number of images ``(G,)`` float64. ``groups=None``: every image is a group
+    of its own."""
+    index, n_groups = (np.arange(n), n) if groups is None else _group_index(groups, n)
+    return index, n_groups, np.bincount(index, minlength=n_groups).astype(np.float64)
+
+
+def _resampled_means(sums: np.ndarray, counts: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """The mean over the images of the groups drawn, one per row of ``draws`` ``(m, G)`` (group
+    indices, with repeats): ``sums`` ``(G,)`` each group's total score, ``counts`` ``(G,)`` its
+    number of images. Returns ``(m,)``; with groups of one image, the mean of the images drawn."""
+    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
 
 
 def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, seed: int = 0,
@@ -160,18 +163,13 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
     confidence = _check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     n, means = len(a), []
-    if groups is not None:
-        index, n_groups = _group_index(groups, n)
-    for start in range(0, n_resamples, 1000):          # (1000, N) indices at a time: bounded memory
+    index, n_groups, counts = _groups_or_images(groups, n)
+    sum_a, sum_b = (np.bincount(index, weights=s, minlength=n_groups) for s in (a, b))
+    for start in range(0, n_resamples, 1000):          # (1000, G) indices at a time: bounded memory
         m = min(1000, n_resamples - start)
-        if groups is None:
-            i = rng.integers(0, n, size=(m, n))
-            j = i if paired else rng.integers(0, n, size=(m, n))
-            means.append(a[i].mean(axis=1) - b[j].mean(axis=1))
-        else:
-            mean_a, draws = _resampled_means(a, index, n_groups, rng, None, m)
-            mean_b, _ = _resampled_means(b, index, n_groups, rng, draws if paired else None, m)
-            means.append(mean_a - mean_b)
+        i = rng.integers(0, n_groups, size=(m, n_groups))
+        j = i if paired else rng.integers(0, n_groups, size=(m, n_groups))
+        means.append(_resampled_means(sum_a, counts, i) - _resampled_means(sum_b, counts, j))
     means = np.concatenate(means)
     low, high = _percentile_interval(means, confidence)
     result = {"kind": "mean difference", "mean": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
@@ -202,9 +200,12 @@ def mean_interval(scores, groups=None, n_resamples: int = 10_000, confidence: fl
     confidence = _check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     n = len(x)
-    index, n_groups = (np.arange(n, dtype=np.int64), n) if groups is None else _group_index(groups, n)
-    means = np.concatenate([_resampled_means(x, index, n_groups, rng, None, min(1000, n_resamples - start))[0]
-                            for start in range(0, n_resamples, 1000)])
+    index, n_groups, counts = _groups_or_images(groups, n)
+    sums, means = np.bincount(index, weights=x, minlength=n_groups), []
+    for start in range(0, n_resamples, 1000):          # (1000, G) indices at a time: bounded memory
+        m = min(1000, n_resamples - start)
+        means.append(_resampled_means(sums, counts, rng.integers(0, n_groups, size=(m, n_groups))))
+    means = np.concatenate(means)
     low, high = _percentile_interval(means, confidence)
     result = {"kind": "mean", "mean": float(x.mean()), "low": float(low), "high": float(high), "n": n,
               "confidence": confidence}
@@ -247,9 +248,7 @@ def design_effect(scores, groups) -> dict[str, float]:
 
 def _binary_labels(labels, n: int) -> np.ndarray:
     """Labels as a bool ``(N,)`` array (True: positive); checked: 0 and 1 only, both present."""
-    if hasattr(labels, "detach"):
-        labels = labels.detach().cpu().numpy()
-    y = np.asarray(labels)
+    y = _as_array(labels)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or len(y) != n:
