@@ -218,6 +218,27 @@ def test_every_build_of_the_site_executes_every_notebook_again():
     assert book_rule and " --all " in book_rule.group(1)
 
 
+def test_make_test_executes_every_lecture_notebook_and_every_solution():
+    """Lecture notebooks run in the site build of tests/test_site.py (it executes every page and
+    fails on a cell that raises), solutions under nbval (they are not pages); exercises raise by
+    design and are only checked through their solutions and the grader."""
+    import fnmatch
+
+    import yaml
+    try:
+        import tomllib
+    except ModuleNotFoundError:      # Python 3.10
+        import tomli as tomllib
+
+    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert {"tests", "solutions"} <= set(pytest_options["testpaths"]) and "--nbval-lax" in pytest_options["addopts"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"]["allow_errors"] is False and config["sphinx"]["config"]["nb_execution_raise_on_error"]
+    skipped = [str(nb.relative_to(ROOT)) for nb in (ROOT / "notebooks").glob("*.ipynb")
+               if any(fnmatch.fnmatch(str(nb.relative_to(ROOT)), p) for p in config["execute"]["exclude_patterns"])]
+    assert not skipped, f"lecture notebooks the site build would not execute: {skipped}"
+
+
 def test_the_site_never_reads_a_hidden_directory(tmp_path):
     """only_build_toc_files leaves out every page not in _toc.yml, but it finds them with glob,
     which skips hidden directories, while Sphinx's own discovery walks into them: a second virtual

@@ -140,3 +140,44 @@ def test_a_build_that_runs_past_its_time_says_where_it_stopped():
     script = "import sys, time; print('notebooks/04_autoencoders.ipynb: Executing notebook', flush=True); time.sleep(30)"
     with pytest.raises(pytest.fail.Exception, match=r"(?s)ran past 1 s and was stopped.*04_autoencoders.ipynb: Executing"):
         run_or_say_where_it_stopped([sys.executable, "-c", script], timeout=1)
+
+
+def mini_book(folder: Path, cell: str) -> Path:
+    """A one-notebook book that executes as the course's site does (the execute section and
+    nb_execution_raise_on_error of its _config.yml), its notebook running ``cell``."""
+    import nbformat
+    import yaml
+
+    course = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config = {"title": "t", "only_build_toc_files": True, "execute": course["execute"],
+              "sphinx": {"config": {"nb_execution_raise_on_error": course["sphinx"]["config"]["nb_execution_raise_on_error"]}}}
+    (folder / "_config.yml").write_text(yaml.safe_dump(config))
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: notebooks/lesson\n")
+    (folder / "intro.md").write_text("# Intro\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lesson"), nbformat.v4.new_code_cell(cell)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (folder / "notebooks").mkdir()
+    nbformat.write(nb, folder / "notebooks" / "lesson.ipynb")
+    return folder
+
+
+def build(book: Path):
+    jb = Path(sys.executable).with_name("jupyter-book")
+    return run_or_say_where_it_stopped([str(jb), "build", str(book), "--warningiserror", "--nitpick", "--keep-going"],
+                                       timeout=300)
+
+
+@pytest.mark.slow
+def test_a_lecture_notebook_whose_cell_raises_fails_the_site_build_and_is_named(tmp_path):
+    # The site build is the one run of the lecture notebooks in `make test` (pyproject.toml's
+    # testpaths leave them out of nbval), so an error in any cell must fail it.
+    proc = build(mini_book(tmp_path, "raise ValueError('a broken lesson')"))
+    assert proc.returncode != 0
+    said = proc.stdout[-4000:] + proc.stderr[-4000:]     # what test_site's build failure shows
+    assert "lesson.ipynb" in said and "a broken lesson" in said
+
+
+@pytest.mark.slow
+def test_the_same_notebook_without_the_error_builds(tmp_path):
+    proc = build(mini_book(tmp_path, "print('a working lesson')"))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
