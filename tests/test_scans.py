@@ -64,9 +64,10 @@ def test_slices_put_the_front_or_the_top_of_the_head_at_the_top(plane):
 
 
 @pytest.mark.parametrize("plane, rows, cols", [("axial", 8, 6), ("coronal", 10, 6), ("sagittal", 10, 8)])
-def test_slices_pad_each_slice_to_a_square_equally_on_both_sides(plane, rows, cols):
+def test_slices_pad_every_plane_equally_on_both_sides_to_the_volumes_longest_side(plane, rows, cols):
+    # one square side for every plane, so a voxel covers as many pixels in each of them
     stack = scans.slices(marked_volume(), plane, min_foreground=0)
-    s = max(rows, cols)
+    s = 10                                               # marked_volume is 6 x 8 x 10 voxels
     assert stack.shape[1:] == (1, s, s)
     filled = (stack[0, 0] > 0)
     r, c = filled.any(dim=1).nonzero().flatten(), filled.any(dim=0).nonzero().flatten()
@@ -80,6 +81,15 @@ def test_slices_drop_the_slices_with_too_little_foreground(template):
     assert len(every) == template.data.shape[2] and 0 < len(kept) < len(every)
     in_brain = (kept > 0.1).sum(dim=(1, 2, 3))          # padding adds only zeros
     assert (in_brain >= 0.1 * 117 * 99).all()             # an axial slice is 117 x 99 before padding
+
+
+def test_a_voxel_of_the_template_is_as_many_pixels_wide_in_every_plane(template):
+    # a coronal slice of the template (197 x 189 voxels) padded to its own longer side and resized
+    # would show each voxel larger than an axial one (233 x 197)
+    extent = {plane: (scans.slices(template, plane, size=64) > 0.1).any(dim=-2).sum(dim=-1).max().item()
+              for plane in scans.PLANES}
+    width_in_voxels = template.data.shape[0]                 # left to right, in axial and coronal slices
+    assert extent["axial"] == extent["coronal"] <= round(64 * width_in_voxels / max(template.data.shape)) + 1
 
 
 def test_slices_resized_to_a_size_are_square_and_stay_in_the_unit_range(template):

@@ -81,8 +81,12 @@ def slices(volume: Volume, plane: str = "axial", min_foreground: float = 0.1, si
     Oriented as nilearn plots them: axial slices with the front of the head at the top and the
     patient's left on the left; coronal and sagittal slices with the top of the head at the top
     (coronal: patient's left on the left; sagittal: the front on the right). Each slice is padded
-    with zeros, equally on both sides, to a square ``S`` = its longer side, then resized to
-    ``size`` pixels a side (antialiased bilinear) when ``size`` is given.
+    with zeros, equally on both sides, to a square ``S`` = the volume's longest side in voxels (the
+    same ``S`` for every plane), then resized to ``size`` pixels a side (antialiased bilinear) when
+    ``size`` is given. So a voxel covers the same number of pixels in every plane: a network trained
+    on axial slices and applied to coronal ones meets anatomy at the scale it learnt (padding each
+    plane to its own longer side made the template's coronal pixels 3.1 mm and its axial ones 3.6 mm
+    at 64 pixels).
     """
     _check_ras(volume)
     if plane not in PLANES:
@@ -100,7 +104,7 @@ def slices(volume: Volume, plane: str = "axial", min_foreground: float = 0.1, si
     keep = (stack > threshold).float().mean(dim=(1, 2)) >= min_foreground
     stack = stack[keep]
     h, w = stack.shape[1:]
-    s = max(h, w)
+    s = max(d.shape)
     top, left = (s - h) // 2, (s - w) // 2
     out = F.pad(stack, (left, s - w - left, top, s - h - top)).unsqueeze(1).contiguous()
     if size is not None:
