@@ -261,9 +261,29 @@ def test_equalize_keeps_the_order_of_grey_levels():
 
 def test_clahe_raises_the_contrast_of_a_low_contrast_image():
     x = 0.45 + 0.1 * scenes(2, 32)
-    out = restore.clahe(x, clip_limit=0.02, tiles=4)
+    out = restore.clahe(x, clip_limit=0.05, tiles=4)          # 8 x 8 tiles cut at 3 counts
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
     assert out.std() > 2 * x.std()
+
+
+def test_clahe_gives_one_image_for_every_clip_limit_that_rounds_to_one_count_and_warns():
+    """scikit-image cuts a tile's bins at max(int(clip_limit * tile pixels), 1) counts: on 28 x 28
+    images in 4 x 4 tiles (49 pixels), every clip_limit below 2 / 49 is a cut at 1 count."""
+    x = scenes(1, 28)
+    with pytest.warns(UserWarning, match="rounds to 1 count: every smaller clip_limit gives the same image"):
+        low = restore.clahe(x, clip_limit=0.005, tiles=4)
+    with pytest.warns(UserWarning, match="49 pixels"):
+        higher = restore.clahe(x, clip_limit=0.04, tiles=4)
+    assert torch.equal(low, higher)
+
+
+def test_clahe_does_not_warn_where_the_clip_limit_is_two_counts_or_more():
+    x = scenes(1, 28)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cut = restore.clahe(x, clip_limit=0.05, tiles=2, bins=64)     # 14 x 14 tiles: 9 counts
+        restore.clahe(x, clip_limit=0.041, tiles=4)                    # 2.009: cut at 2 counts
+    assert not torch.equal(cut, restore.clahe(x, clip_limit=1.0, tiles=2, bins=64))   # the cut acts
 
 
 def test_contrast_refuses_images_outside_the_unit_range():

@@ -12,7 +12,8 @@ Denoisers (the strength is the second argument):
 * :func:`nl_means` (h): non-local means, an average over *similar patches* anywhere near,
   not over neighbouring pixels (Buades et al. 2005).
 * :func:`unbiased_rician` (width): for magnitude MR images, whose noise is not zero-mean (see
-  :func:`coursekit.degrade.rician_noise`): the four above keep the bias, this one removes it.
+  :func:`coursekit.degrade.rician_noise`): the four above keep the bias, this one reduces it
+  several-fold (not to zero: see its docstring).
 
 Deblurring, for a Gaussian point-spread function of known width ``psf_sigma`` (a keyword:
 :func:`gaussian_psf`, the kernel :func:`coursekit.degrade.gaussian_blur` applies):
@@ -27,8 +28,9 @@ adaptive equalisation, tile by tile).
 Images are ``(N, C, H, W)`` float tensors in [0, 1] (a degraded image may stray outside:
 noise is not clipped); each restorer works image by image and channel by channel in float64
 and returns float32 of the same shape on the input's device, clipped to [0, 1] unless
-``clip=False`` (the clean images lie in [0, 1], and a network with a sigmoid output cannot
-leave that range, so a fair comparison lets the baselines use it too). BM3D is not here: its
+``clip=False``: the clean images lie in [0, 1], so clipping can only lower an output's error, and
+:func:`coursekit.enhance.apply` clips the networks' outputs (residual, hence unbounded) the same
+way, so that both are scored alike. BM3D is not here: its
 reference implementation (the ``bm3d`` package) is a binary free for non-commercial use only.
 """
 from __future__ import annotations
@@ -130,7 +132,12 @@ def unbiased_rician(noisy: torch.Tensor, width: float, *, sigma: float, clip: bo
     filter of ``width`` > 0 pixels) minus ``2 sigma^2`` estimates ``A^2``. Filtering ``m``
     instead estimates ``E[m]`` (:func:`coursekit.degrade.rician_mean`), which is above ``A``:
     ``sigma sqrt(pi / 2)`` where ``A = 0``. ``sigma`` (>= 0, a keyword) must be known or
-    estimated, e.g. from the background: ``mean / sqrt(pi / 2)``. ``noisy`` ``(N, C, H, W)`` >= 0."""
+    estimated, e.g. from the background: ``mean / sqrt(pi / 2)``. ``noisy`` ``(N, C, H, W)`` >= 0.
+
+    The bias is reduced several-fold, not removed: where ``A = 0`` the filtered ``m^2`` scatters
+    around ``2 sigma^2``, the excess above it comes back as a positive square root and the shortfall
+    below it is clamped to 0 rather than cancelling it, so the background stays a little above 0
+    (less, the wider the filter, as the scatter shrinks)."""
     _check_input(noisy, "noisy", clip)
     width = check_number(width, "width", "the filter's width in pixels", low_included=False)
     sigma = check_number(sigma, "sigma", "the standard deviation of each of the two parts")
@@ -227,8 +234,18 @@ def equalize(images: torch.Tensor, bins: int = 256) -> torch.Tensor:
 def clahe(images: torch.Tensor, clip_limit: float = 0.01, tiles: int = 8, bins: int = 256) -> torch.Tensor:
     """Contrast-limited adaptive histogram equalisation (``skimage.exposure.equalize_adapthist``):
     equalisation within each of ``tiles x tiles`` regions, interpolated between them, with each
-    histogram cut at ``clip_limit`` (in (0, 1]: higher, more contrast and more amplified noise).
-    ``images`` in [0, 1], at least ``tiles`` pixels on a side."""
+    region's histogram of ``bins`` bins cut at ``clip_limit`` (in (0, 1]: higher, more contrast and
+    more amplified noise; 1 cuts nothing, plain adaptive equalisation). ``images`` ``(N, C, H, W)``
+    in [0, 1], at least ``tiles`` pixels on a side.
+
+    The cut is a whole number of pixels: a region has ``K = (H // tiles) * (W // tiles)`` of them,
+    and scikit-image cuts every bin at ``max(int(clip_limit * K), 1)`` counts (rounded down, at
+    least 1). It caps the slope of the region's grey-level map at about ``clip_limit * bins`` times
+    the identity's. When ``clip_limit * K < 2`` the cut is 1 count, as it is for every smaller
+    ``clip_limit``, so lowering it changes nothing; this warns then (on 28 x 28 images the default
+    8 tiles are 3 x 3 pixels, cut at 1 count for any ``clip_limit`` below 2 / 9). A cut at or below
+    the mean count of a bin, ``K / bins``, flattens the histogram, and the map is then close to
+    linear: small tiles need few bins for a limit to act between the two."""
     from skimage.exposure import equalize_adapthist
 
     check_unit_range(check_images(images, "images"), "images")
@@ -241,6 +258,13 @@ def clahe(images: torch.Tensor, clip_limit: float = 0.01, tiles: int = 8, bins: 
     if min(h, w) < tiles:
         raise ValueError(f"images of {h}x{w} pixels cannot be cut into {tiles}x{tiles} tiles; use tiles <= {min(h, w)}")
     kernel = (max(1, h // tiles), max(1, w // tiles))
+    pixels = kernel[0] * kernel[1]
+    if clip_limit * pixels < 2:        # skimage: max(int(clip_limit * pixels), 1) counts
+        warnings.warn(f"clahe: clip_limit={clip_limit:g} of a tile of {kernel[0]}x{kernel[1]} = {pixels} pixels is "
+                      f"{clip_limit * pixels:.3g} counts per bin, which scikit-image rounds to 1 count: every smaller "
+                      f"clip_limit gives the same image. Use fewer, larger tiles (tiles < {tiles}) or a clip_limit of at "
+                      f"least {2 / pixels:.3g}, and fewer bins than {bins} (a tile has {pixels / bins:.2g} pixels per "
+                      "bin), so that a cut of a few counts falls below its tall bins", stacklevel=2)
     return _per_image(lambda im: equalize_adapthist(im, kernel_size=kernel, clip_limit=clip_limit, nbins=bins),
                       images, clip=True)
 
