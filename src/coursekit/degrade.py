@@ -207,8 +207,9 @@ def downsample(images: torch.Tensor, factor: int) -> torch.Tensor:
 def upsample(images: torch.Tensor, factor: int, mode: str = "bicubic", clip: bool = True) -> torch.Tensor:
     """Interpolation to ``factor`` times the size, the classical super-resolution baseline:
     ``mode`` ``"nearest"``, ``"bilinear"`` or ``"bicubic"`` (PyTorch's, whose cubic
-    overshoots at edges: clipped to [0, 1] unless ``clip=False``, as a network's sigmoid
-    output would be). ``(N, C, H, W)`` -> ``(N, C, H * factor, W * factor)``."""
+    overshoots at edges: clipped to [0, 1] unless ``clip=False``; the clean images lie in [0, 1],
+    so clipping can only lower the error, and :func:`coursekit.enhance.apply` clips a network's
+    output the same way). ``(N, C, H, W)`` -> ``(N, C, H * factor, W * factor)``."""
     check_images(images, "images")
     factor = check_positive_int(factor, "factor")
     if mode not in UPSAMPLE_MODES:
