@@ -228,3 +228,48 @@ def test_interpolated_thick_slices_is_thick_slices_then_interpolate_rows():
     kept, expected_missing = reconstruct.thick_slices(x, 3)
     assert torch.equal(linear, reconstruct.interpolate_rows(kept, 3, 10))
     assert torch.equal(missing, expected_missing)
+
+
+# --------------------------------------------- the axial planes a thick-slice scan keeps
+
+def volume(shape, seed=0):
+    """A volume of foreground everywhere (values in [0.5, 1]), 1 mm voxels."""
+    data = 0.5 + 0.5 * torch.rand(shape, generator=torch.Generator().manual_seed(seed))
+    return scans.Volume(data, np.eye(4))
+
+
+def test_thick_axial_slices_with_factor_1_are_the_axial_slices():
+    v = volume((5, 7, 6))
+    assert torch.equal(reconstruct.thick_axial_slices(v, 1), scans.slices(v, "axial"))
+
+
+def test_thick_axial_slices_are_the_heights_of_the_rows_kept_counted_from_the_top_of_the_padded_slice():
+    # z is padded by 2 voxels on each side to 12 (the longest side) and flipped, so coronal row i is
+    # height z = 8 - i: rows 0, 4 and 8 are the padding above the head, z = 4 and z = 0
+    v = volume((5, 12, 7))
+    axial = scans.slices(v, "axial")
+    assert torch.equal(reconstruct.thick_axial_slices(v, 4), axial[[0, 4]])
+    blank = reconstruct.thick_axial_slices(v, 4, min_foreground=0)[2]
+    assert blank.shape == axial.shape[1:] and not blank.any()
+
+
+def test_thick_axial_slices_hold_what_the_kept_rows_of_resized_coronal_slices_hold():
+    # constant along y, the longest side: every coronal slice is the same image, and every row of an
+    # axial slice is the row of the coronal slices at its height
+    data = (0.5 + 0.5 * torch.rand(6, 1, 14, generator=torch.Generator().manual_seed(0))).expand(6, 20, 14)
+    v = scans.Volume(data.contiguous(), np.eye(4))
+    kept_rows = scans.slices(v, "coronal", size=8)[0, 0, ::3]              # rows 0, 3, 6, from the top
+    planes = reconstruct.thick_axial_slices(v, 3, size=8, min_foreground=0)
+    assert planes.shape == (3, 1, 8, 8)
+    for plane, row in zip(planes.flip(0), kept_rows):                       # from the top, as the rows
+        assert torch.allclose(plane[0], row.expand(8, 8), atol=1e-6)
+
+
+def test_thick_axial_slices_refuses_a_factor_that_is_not_a_positive_whole_number():
+    with pytest.raises(ValueError, match="factor"):
+        reconstruct.thick_axial_slices(volume((4, 4, 4)), 0)
+
+
+def test_thick_axial_slices_refuses_images_instead_of_a_volume():
+    with pytest.raises(TypeError, match="Volume"):
+        reconstruct.thick_axial_slices(torch.rand(4, 4, 4), 2)

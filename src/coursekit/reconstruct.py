@@ -13,8 +13,9 @@ Undersampled MRI (``A = M F``: the centred orthonormal FFT, then the sampled col
   :func:`kspace_error` how far an image is from agreeing.
 * :func:`tv_prox` total-variation denoising by Chambolle's algorithm (the proximal operator of
   ``weight * TV``), batched in torch; the same numbers as ``skimage``'s ``denoise_tv_chambolle``.
-* :func:`cs_tv` compressed sensing with a total-variation prior, by ISTA: with step size 1 its
-  gradient step *is* :func:`data_consistency`, so it alternates a projection and a TV denoising.
+* :func:`cs_tv` compressed sensing with a total-variation prior (on the real and the imaginary
+  parts, each by itself), by ISTA: with step size 1 its gradient step *is*
+  :func:`data_consistency`, so it alternates a projection and a TV denoising.
   :class:`coursekit.models.reconstruction.MRICascade` replaces the TV step by a network.
 * :func:`to_channels` / :func:`from_channels`: complex images as (real, imaginary) channels, as
   networks take them.
@@ -24,7 +25,9 @@ from the FBP-free start) next to :func:`coursekit.degrade.fbp`; :func:`sinogram_
 
 Inpainting and slices to volumes: :func:`keep_known` puts the measured pixels back into a
 network's output; :func:`thick_slices` and :func:`interpolate_rows` treat the rows of an image as
-the slices of a volume (:func:`interpolated_thick_slices` does both); :func:`masked_psnr` scores only the pixels that were not measured.
+the slices of a volume (:func:`interpolated_thick_slices` does both); :func:`thick_axial_slices`
+the axial planes that such an acquisition keeps, the only in-plane images it has to learn from;
+:func:`masked_psnr` scores only the pixels that were not measured.
 
 Images are ``(N, C, H, W)`` float32 tensors in [0, 1] (complex64 where said); results come
 back on their device. Iterations run in torch (:func:`sart` excepted), so on a GPU when given one.
@@ -35,13 +38,15 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from . import degrade
-from .checks import _describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range
+from . import degrade, scans
+from .checks import (_describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range,
+                     is_real)
 
 __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "tv_prox", "cs_tv", "sart",
-           "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices", "masked_psnr", "CS_WEIGHTS",
-           "SART_ITERATIONS"]
+           "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
+           "thick_axial_slices", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
 
 # The strengths that the chapter's notebook and benchmark try on validation images (restore.tune warns
 # when the best lies at an end of the range): the TV weight of cs_tv, as a share of the image range,
@@ -137,11 +142,15 @@ def tv_prox(images: torch.Tensor, weight: float, iterations: int = 50) -> torch.
 
 def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 30, inner: int = 20,
           clip: bool = True) -> torch.Tensor:
-    """Compressed sensing with a total-variation prior: ISTA on ``||M F x - y||^2 / 2 + weight TV(x)``.
+    """Compressed sensing with a total-variation prior: ISTA on
+    ``||M F x - y||^2 / 2 + weight (TV(Re x) + TV(Im x))``, the TV of the real and of the imaginary
+    part added (not the TV of the complex image, ``sum |grad x|`` with ``|grad x|^2 = |grad Re x|^2
+    + |grad Im x|^2``, which would couple the two parts at each pixel).
 
     Each iteration takes a gradient step of size 1, ``x - F^-1 M (M F x - y)``, which is exactly
-    :func:`data_consistency` (``||M F|| = 1``), and then the proximal step :func:`tv_prox` (``inner``
-    Chambolle iterations) on the real and the imaginary parts. Starts from the zero-filled image.
+    :func:`data_consistency` (``||M F|| = 1``), and then the proximal step of that penalty, which
+    separates: :func:`tv_prox` (``inner`` Chambolle iterations) on the real part and on the
+    imaginary part, each by itself. Starts from the zero-filled image.
     k: measured complex ``(N, C, H, W)`` k-space (:func:`coursekit.degrade.undersample`); mask:
     ``(W,)`` bool. Returns the magnitude, float32 ``(N, C, H, W)``, clipped to [0, 1] unless
     ``clip=False``. ``weight`` is the strength to tune on validation images.
@@ -236,6 +245,52 @@ def interpolated_thick_slices(images: torch.Tensor, factor: int) -> tuple[torch.
     it must fill."""
     kept, missing = thick_slices(images, factor)
     return interpolate_rows(kept, factor, images.shape[-2]), missing
+
+
+def thick_axial_slices(volume: scans.Volume, factor: int, size: int | None = None, min_foreground: float = 0.1,
+                       threshold: float = 0.1) -> torch.Tensor:
+    """The axial slices that an axial acquisition with slices ``factor`` times thicker has: the
+    planes at the heights of the rows that :func:`thick_slices` keeps of the coronal and sagittal
+    slices ``scans.slices(volume, plane, size=size)``, cut and oriented as ``scans.slices(volume,
+    "axial", ...)`` cuts axial ones. ``(N, 1, S, S)`` float32 in [0, 1], from the bottom up.
+
+    A network that learns the missing slices in-plane (SMORE) may train on these and on nothing
+    else: every other axial plane lies, at least in part, in the rows that the acquisition lost.
+    Those rows are heights in the coronal slices' frame, after their padding and resizing:
+    ``volume.data`` ``(X, Y, Z)`` has its ``z`` axis flipped (top first), padded with zeros equally
+    on both sides to the longest side ``S`` and resized to ``size`` (antialiased bilinear), exactly
+    as :func:`coursekit.scans.slices` treats the rows of a coronal slice; every ``factor``-th of
+    those rows, the first included, is a kept plane. Each kept plane is then an axial slice as
+    ``scans.slices`` makes it (front of the head at the top, padded to ``S``, resized to ``size``),
+    dropped when less than ``min_foreground`` of its ``X * Y`` voxels exceed ``threshold``. With
+    ``factor=1`` and no ``size``, these are ``scans.slices(volume, "axial")``.
+    """
+    scans._check_ras(volume)
+    factor = check_positive_int(factor, "factor")
+    if not (is_real(min_foreground) and 0 <= min_foreground <= 1):
+        raise ValueError(f"min_foreground (the share of a slice's pixels above threshold) must be in [0, 1]; "
+                         f"got {min_foreground!r}")
+    if not (is_real(threshold) and np.isfinite(threshold)):
+        raise ValueError(f"threshold (the value above which a pixel counts as foreground) must be a finite "
+                         f"number; got {threshold!r}")
+    d = volume.data.float()
+    n_x, n_y, n_z = d.shape
+    s = max(d.shape)
+    top = (s - n_z) // 2
+    heights = F.pad(d.flip(2), (top, s - n_z - top))                  # (X, Y, S): z as a coronal slice's rows
+    if size is not None:
+        size = check_positive_int(size, "size")
+        # resize each voxel column along its last axis; torch mishandles antialiasing along H when W is 1
+        heights = F.interpolate(heights.reshape(1, n_x * n_y, 1, s), size=(1, size), mode="bilinear",
+                                align_corners=False, antialias=size < s).reshape(n_x, n_y, size)
+    stack = heights[:, :, ::factor].flip(2).permute(2, 1, 0).flip(1)     # (kept, Y, X), bottom up, front on top
+    stack = stack[(stack > threshold).float().mean(dim=(1, 2)) >= min_foreground]
+    left, up = (s - n_x) // 2, (s - n_y) // 2
+    out = F.pad(stack, (left, s - n_x - left, up, s - n_y - up)).unsqueeze(1).contiguous()
+    if size is not None:
+        out = F.interpolate(out, size=(size, size), mode="bilinear", align_corners=False,
+                            antialias=size < s).clamp(0, 1)
+    return out
 
 
 def masked_psnr(output: torch.Tensor, clean: torch.Tensor, missing: torch.Tensor) -> float:
