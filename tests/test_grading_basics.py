@@ -100,7 +100,8 @@ def _strip_private(ds):
 
 
 def deidentify_by_recursion(ds, pseudonym):
-    """Blanks with DataElement.clear() (the VR's empty value) and deletes with Dataset.pop."""
+    """Blanks with DataElement.clear() (the VR's empty value), deletes with Dataset.pop and
+    words the method its own way."""
     new = copy.deepcopy(ds)
     _strip_private(new)
     for keyword in basics.BLANKED:
@@ -110,6 +111,7 @@ def deidentify_by_recursion(ds, pseudonym):
         new.pop(keyword, None)
     new.PatientName = new.PatientID = pseudonym
     new.PatientIdentityRemoved = "YES"
+    new.DeidentificationMethod = ["Basic Profile in part", "patient, study ID, institution"]
     return new
 
 
@@ -204,11 +206,17 @@ def _blank_and_delete(new, blanked=basics.BLANKED, deleted=basics.DELETED):
             delattr(new, keyword)
 
 
+def _flag(new):
+    """PatientIdentityRemoved YES, and the DeidentificationMethod that PS3.3 then requires."""
+    new.PatientIdentityRemoved = "YES"
+    new.DeidentificationMethod = basics.METHOD
+
+
 def deid_in_place(ds, pseudonym):
     ds.PatientName = ds.PatientID = pseudonym
     _blank_and_delete(ds)
     ds.remove_private_tags()
-    ds.PatientIdentityRemoved = "YES"
+    _flag(ds)
     return ds
 
 
@@ -220,7 +228,7 @@ def deid_keeps_private_tags(ds, pseudonym):
     new = copy.deepcopy(ds)
     new.PatientName = new.PatientID = pseudonym
     _blank_and_delete(new)
-    new.PatientIdentityRemoved = "YES"
+    _flag(new)
     return new
 
 
@@ -237,7 +245,7 @@ def deid_deletes_the_type_2_elements(ds, pseudonym):
     new.PatientName = new.PatientID = pseudonym
     _blank_and_delete(new, blanked=(), deleted=basics.BLANKED + basics.DELETED)
     new.remove_private_tags()
-    new.PatientIdentityRemoved = "YES"
+    _flag(new)
     return new
 
 
@@ -249,17 +257,17 @@ def deid_blanks_instead_of_deleting(ds, pseudonym):
         if keyword in new:
             setattr(new, keyword, "" if new[keyword].VR != "SQ" else [])
     new.remove_private_tags()
-    new.PatientIdentityRemoved = "YES"
+    _flag(new)
     return new
 
 
 def deid_leaves_the_birth_date(ds, pseudonym):
-    """Blanks the referring physician only; the birth date keeps its value."""
+    """Blanks the referring physician and the study ID only; the birth date keeps its value."""
     new = copy.deepcopy(ds)
     new.PatientName = new.PatientID = pseudonym
-    _blank_and_delete(new, blanked=("ReferringPhysicianName",))
+    _blank_and_delete(new, blanked=("ReferringPhysicianName", "StudyID"))
     new.remove_private_tags()
-    new.PatientIdentityRemoved = "YES"
+    _flag(new)
     return new
 
 
@@ -271,7 +279,7 @@ def deid_blanks_without_checking(ds, pseudonym):
         setattr(new, keyword, "")
     _blank_and_delete(new, blanked=())
     new.remove_private_tags()
-    new.PatientIdentityRemoved = "YES"
+    _flag(new)
     return new
 
 
@@ -282,15 +290,44 @@ def deid_deletes_without_checking(ds, pseudonym):
     for keyword in basics.DELETED:
         delattr(new, keyword)
     new.remove_private_tags()
-    new.PatientIdentityRemoved = "YES"
+    _flag(new)
     return new
 
 
 def deid_forgets_the_flag(ds, pseudonym):
+    new = basics.deidentify_reference(ds, pseudonym)
+    del new.PatientIdentityRemoved
+    return new
+
+
+def deid_forgets_the_method(ds, pseudonym):
+    """PatientIdentityRemoved YES and no DeidentificationMethod (what the task asked before): a file
+    that PS3.3's Type 1C rule makes invalid."""
+    new = basics.deidentify_reference(ds, pseudonym)
+    del new.DeidentificationMethod
+    return new
+
+
+def deid_empty_method(ds, pseudonym):
+    new = basics.deidentify_reference(ds, pseudonym)
+    new.DeidentificationMethod = ""
+    return new
+
+
+def deid_leaves_the_study_id(ds, pseudonym):
+    """Blanks the birth date and the referring physician only (what the task asked before): CT_small.dcm's
+    StudyID still reads its original PatientID."""
     new = copy.deepcopy(ds)
     new.PatientName = new.PatientID = pseudonym
-    _blank_and_delete(new)
+    _blank_and_delete(new, blanked=("PatientBirthDate", "ReferringPhysicianName"))
     new.remove_private_tags()
+    _flag(new)
+    return new
+
+
+def deid_adds_an_element_not_asked_for(ds, pseudonym):
+    new = basics.deidentify_reference(ds, pseudonym)
+    new.PatientComments = "pseudonymised for the course"
     return new
 
 
@@ -329,6 +366,8 @@ WRONG = [
     ("basics.deidentify", deid_deletes_the_type_2_elements), ("basics.deidentify", deid_blanks_instead_of_deleting),
     ("basics.deidentify", deid_leaves_the_birth_date), ("basics.deidentify", deid_blanks_without_checking),
     ("basics.deidentify", deid_deletes_without_checking), ("basics.deidentify", deid_forgets_the_flag),
+    ("basics.deidentify", deid_forgets_the_method), ("basics.deidentify", deid_empty_method),
+    ("basics.deidentify", deid_leaves_the_study_id), ("basics.deidentify", deid_adds_an_element_not_asked_for),
     ("basics.deidentify", deid_keeps_other_patient_ids_sequence),
     ("basics.deidentify", deid_deletes_too_much), ("basics.deidentify", deid_returns_nothing),
 ]
@@ -434,8 +473,49 @@ def test_deidentify_that_deletes_too_much_names_what_it_removed():
     assert "should be kept were removed: PatientSex, StudyDate" in result.cases[0].message
 
 
+def test_deidentify_that_forgets_the_method_fails_every_case_and_is_told_it_is_required():
+    failed = failed_messages("basics.deidentify", deid_forgets_the_method)
+    assert list(failed) == [SHIPPED_CASE, VALUES_CASE, BARE_CASE, NESTED_CASE]
+    assert all(m.startswith("DeidentificationMethod is missing from the result: PS3.3's Patient module requires "
+                            "it, with a value, when PatientIdentityRemoved is YES (Type 1C)") for m in failed.values())
+
+
+def test_deidentify_with_an_empty_method_is_told_it_needs_a_value():
+    failed = failed_messages("basics.deidentify", deid_empty_method)
+    assert list(failed) == [SHIPPED_CASE, VALUES_CASE, BARE_CASE, NESTED_CASE]
+    assert all(m.startswith("DeidentificationMethod is empty") for m in failed.values())
+
+
+def test_any_text_is_accepted_as_the_deidentification_method():
+    def own_words(ds, pseudonym):
+        new = basics.deidentify_reference(ds, pseudonym)
+        new.DeidentificationMethod = "pseudonymised by hand"
+        return new
+    assert_full_marks("basics.deidentify", own_words)
+
+
+def test_deidentify_that_leaves_the_study_id_fails_where_it_holds_the_patient_id():
+    failed = failed_messages("basics.deidentify", deid_leaves_the_study_id)
+    assert list(failed) == [SHIPPED_CASE, VALUES_CASE, NESTED_CASE]   # the bare case has no StudyID
+    assert all(m.startswith("StudyID still holds its value ('1CT1'); blank it") for m in failed.values())
+
+
+def test_the_reference_result_holds_the_original_patient_id_nowhere():
+    ds = scans.dicom_example("CT_small.dcm")
+    found = []
+    basics.deidentify_reference(ds, "SUBJ-0001").walk(
+        lambda _, elem: found.append(elem.keyword) if elem.VR != "SQ" and ds.PatientID in str(elem.value) else None)
+    assert found == []
+
+
+def test_the_reference_says_how_it_de_identified_as_ps3_3_requires_with_the_flag():
+    new = basics.deidentify_reference(scans.dicom_example("CT_small.dcm"), "SUBJ-0001")
+    assert new.PatientIdentityRemoved == "YES" and "DeidentificationMethodCodeSequence" not in new
+    assert new.DeidentificationMethod == basics.METHOD and 0 < len(basics.METHOD) <= 64   # LO: 64 characters
+
+
 def test_the_blanked_and_deleted_elements_are_ps3_15_s_z_and_x():
-    assert basics.BLANKED == ("PatientBirthDate", "ReferringPhysicianName")
+    assert basics.BLANKED == ("PatientBirthDate", "ReferringPhysicianName", "StudyID")
     assert basics.DELETED == ("PatientAddress", "OtherPatientIDs", "OtherPatientIDsSequence", "InstitutionName",
                               "InstitutionAddress")
     assert not set(basics.BLANKED) & set(basics.DELETED)
@@ -444,7 +524,8 @@ def test_the_blanked_and_deleted_elements_are_ps3_15_s_z_and_x():
 def test_the_case_datasets_hold_what_the_cases_say():
     shipped = basics.example_dataset(basics.DEIDENTIFY_CASES[0].make_inputs())
     assert len([e for e in shipped if e.tag.is_private]) == 179 and len(shipped.OtherPatientIDsSequence) == 2
-    assert all(k in shipped and shipped[k].is_empty for k in basics.BLANKED)   # present and empty: kept so
+    assert shipped.PatientBirthDate == shipped.ReferringPhysicianName == ""   # present and empty: kept so
+    assert shipped.StudyID == shipped.PatientID == "1CT1"
     valued = basics.example_dataset(basics.DEIDENTIFY_CASES[1].make_inputs())
     assert all(k in valued and not valued[k].is_empty for k in basics.BLANKED + basics.DELETED)
     bare = basics.example_dataset(basics.DEIDENTIFY_CASES[2].make_inputs())

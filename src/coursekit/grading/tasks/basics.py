@@ -25,14 +25,20 @@ Conventions (those of :mod:`coursekit.scans` and :mod:`coursekit.degrade`):
   takes the actions of the DICOM Basic Application Level Confidentiality Profile
   (PS3.15 Annex E, Table E.1-1): the elements of :data:`BLANKED` get action Z,
   a zero-length value ("", set only where present, never added), because they
-  are Type 2 (PatientBirthDate in the Patient module, ReferringPhysicianName in
-  the General Study module), which must be present, empty if unknown, for the
-  dataset to stay valid; the elements of :data:`DELETED` get action X, removed
-  where present, as Type 3 (optional) elements may be. (PS3.15 gives
+  are Type 2 (PatientBirthDate in the Patient module, ReferringPhysicianName and
+  StudyID in the General Study module), which must be present, empty if unknown,
+  for the dataset to stay valid; the elements of :data:`DELETED` get action X,
+  removed where present, as Type 3 (optional) elements may be. (PS3.15 gives
   InstitutionName X/Z/D: X unless the IOD requires it, and the CT Image IOD's
   General Equipment module has it as Type 3.) Every private element goes
   (``remove_private_tags()``, which also clears sequence items);
-  PatientIdentityRemoved is "YES"; every other element keeps its value.
+  PatientIdentityRemoved is "YES", and DeidentificationMethod says how (PS3.3's
+  Patient module makes it Type 1C: required, with a value, when
+  PatientIdentityRemoved is YES and no DeidentificationMethodCodeSequence is
+  present); every other element keeps its value. The reference's method is
+  :data:`METHOD`; the grader accepts any non-empty text there, and no other
+  added element. The result is pseudonymised, not anonymous: the dates, times,
+  StationName and UIDs that the full profile also replaces stay.
 
 Numeric inputs are seeded float64 tensors (the stored values integers, as DICOM
 stores them), and the windows narrow enough that the usual mistakes (the
@@ -56,7 +62,7 @@ from ..cases import Case, Task, compare_values, describe
 NOTEBOOK = "06_imaging_basics"   # exercises/06_imaging_basics.ipynb, the notebook these tasks grade
 
 __all__ = ["TASKS", "to_hounsfield_reference", "window_reference", "rician_magnitude_reference",
-           "deidentify_reference", "BLANKED", "DELETED", "hu_case", "window_case", "rician_case", "deid_case"]
+           "deidentify_reference", "BLANKED", "DELETED", "METHOD", "hu_case", "window_case", "rician_case", "deid_case"]
 
 # ---------------------------------------------------------------------------
 # basics.hounsfield
@@ -192,12 +198,18 @@ RICIAN_CASES = (
 
 # PS3.15 Annex E's actions (besides PatientName and PatientID, which become the pseudonym).
 # Z: Type 2 elements, which must be present (empty if unknown): set to "" where present, not added.
-BLANKED = ("PatientBirthDate", "ReferringPhysicianName")
+# CT_small.dcm's StudyID repeats its PatientID.
+BLANKED = ("PatientBirthDate", "ReferringPhysicianName", "StudyID")
 # X: Type 3 elements, deleted where present. OtherPatientIDsSequence holds further IDs of the
-# patient (CT_small.dcm has two).
+# patient (CT_small.dcm has two); OtherPatientIDs is the retired element it replaced, which older
+# files may still carry.
 DELETED = ("PatientAddress", "OtherPatientIDs", "OtherPatientIDsSequence", "InstitutionName", "InstitutionAddress")
 PSEUDONYMISED = ("PatientName", "PatientID")
 FLAG = "PatientIdentityRemoved"
+# Type 1C in PS3.3's Patient module: required, with a value, once FLAG is YES (unless a
+# DeidentificationMethodCodeSequence is present). A LO value: at most 64 characters.
+METHOD_KEYWORD = "DeidentificationMethod"
+METHOD = "Partial PS3.15 Basic Profile: dates, times and UIDs kept"
 PRIVATE_GROUP, PRIVATE_CREATOR = 0x0033, "COURSEKIT DEMO"   # a group CT_small.dcm leaves free
 
 
@@ -214,6 +226,7 @@ def deidentify_reference(ds, pseudonym):
             delattr(new, keyword)
     new.remove_private_tags()
     setattr(new, FLAG, "YES")
+    setattr(new, METHOD_KEYWORD, METHOD)
     return new
 
 
@@ -275,7 +288,7 @@ def summarise(before, after) -> dict:
 
     if not isinstance(after, Dataset):
         return {"returned": type(after).__name__}
-    keywords = PSEUDONYMISED + BLANKED + DELETED + (FLAG,)
+    keywords = PSEUDONYMISED + BLANKED + DELETED + (FLAG, METHOD_KEYWORD)
     a, b = _without_private(after), _without_private(before)
     others_a = {e.tag: e for e in a if e.keyword not in keywords}
     others_b = {e.tag: e for e in b if e.keyword not in keywords}
@@ -351,14 +364,32 @@ def _blanked_message(keyword, want, have) -> str | None:
     return None
 
 
+def _method_message(have) -> str | None:
+    """What a student whose DeidentificationMethod is ``have`` (None: absent) is told; None if it
+    has a value (any text is accepted: the standard leaves the wording to whoever de-identifies)."""
+    required = ("PS3.3's Patient module requires it, with a value, when PatientIdentityRemoved is YES "
+                "(Type 1C); set new.DeidentificationMethod = METHOD, a text that says what was done")
+    if have is None:
+        return f"DeidentificationMethod is missing from the result: {required}"
+    if have == "":
+        return f"DeidentificationMethod is empty: {required}"
+    return None
+
+
 def compare_deidentified(expected, got, inputs):
-    """The pseudonymised, blanked and deleted elements as the reference leaves them, no private
-    element, and every other element where it was, with its value."""
+    """The pseudonymised, blanked and deleted elements and the flag as the reference leaves them,
+    a DeidentificationMethod with a value (any text), no private element, and every other element
+    where it was, with its value."""
     msg = _not_a_dataset(got)
     if msg:
         return msg
     for keyword, want in expected["identifying"].items():
         have = got["identifying"].get(keyword)
+        if keyword == METHOD_KEYWORD:
+            msg = _method_message(have)
+            if msg:
+                return msg
+            continue
         if have == want:
             continue
         msg = _blanked_message(keyword, want, have) if keyword in BLANKED else None
@@ -399,12 +430,14 @@ def compare_input_check(expected, got, inputs):
 _IDS_HINT = ("start from new = copy.deepcopy(ds); set new.PatientName and new.PatientID to the pseudonym; set "
              "each keyword of BLANKED that is in new to \"\" (setattr(new, keyword, \"\"): a Type 2 element stays "
              "present, empty); delete each keyword of DELETED that is in new (if keyword in new: "
-             "delattr(new, keyword)); new.remove_private_tags(); new.PatientIdentityRemoved = \"YES\"; leave every "
-             "other element alone.")
+             "delattr(new, keyword)); new.remove_private_tags(); new.PatientIdentityRemoved = \"YES\"; "
+             "new.DeidentificationMethod = METHOD; leave every other element alone.")
 DEIDENTIFY_CASES = (
-    deid_case("CT_small.dcm as pydicom ships it (179 private elements, two other patient IDs, an empty birth date)",
+    deid_case("CT_small.dcm as pydicom ships it (179 private elements, two other patient IDs, an empty birth date, "
+              "a StudyID that repeats the PatientID)",
               hint=("CT_small.dcm's PatientBirthDate and ReferringPhysicianName are present and already empty: "
-                    "they stay so, present. " + _IDS_HINT), seed=1),
+                    "they stay so, present; its StudyID is its PatientID again, '1CT1', and must be blanked too. "
+                    + _IDS_HINT), seed=1),
     deid_case("every element to blank or delete present, with a value", add=dict(
         PatientBirthDate="19580317", PatientAddress="12 Harbour Road, Springfield", OtherPatientIDs="MRN-77812",
         ReferringPhysicianName="Curie^Marie", InstitutionAddress="1 Hospital Square, Springfield"),
