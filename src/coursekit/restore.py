@@ -124,7 +124,7 @@ def nl_means(noisy: torch.Tensor, h: float, sigma: float = 0.0, patch_size: int 
 
 
 def unbiased_rician(noisy: torch.Tensor, width: float, *, sigma: float, clip: bool = True) -> torch.Tensor:
-    """A Gaussian filter for magnitude MR images that removes the Rician bias:
+    """A Gaussian filter for magnitude MR images that corrects for the Rician bias:
     ``sqrt(max(G_width * noisy^2 - 2 sigma^2, 0))``.
 
     A magnitude ``m`` of a true value ``A`` with noise ``sigma`` on each of its two parts has
