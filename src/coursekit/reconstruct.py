@@ -11,6 +11,9 @@ Undersampled MRI (``A = M F``: the centred orthonormal FFT, then the sampled col
 * :func:`data_consistency` the image whose k-space is the measured one where it was measured and
   the estimate's elsewhere: the projection onto every image that agrees with ``y``;
   :func:`kspace_error` how far an image is from agreeing.
+* :func:`zero_filled_real` zero-filling that knows the image is real: each column whose mirror
+  was measured filled with the mirror's conjugate, the minimum-norm real image that agrees
+  with ``y`` (:func:`coursekit.degrade.zero_filled` does not use that the image is real).
 * :func:`tv_prox` total-variation denoising by Chambolle's algorithm (the proximal operator of
   ``weight * TV``), batched in torch; the same numbers as ``skimage``'s ``denoise_tv_chambolle``.
 * :func:`cs_tv` compressed sensing with a total-variation prior (on the real and the imaginary
@@ -44,7 +47,7 @@ from . import degrade, scans
 from .checks import (_describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range,
                      is_real)
 
-__all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "tv_prox", "cs_tv", "sart",
+__all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "zero_filled_real", "tv_prox", "cs_tv", "sart",
            "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
            "thick_axial_slices", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
 
@@ -109,6 +112,33 @@ def kspace_error(images: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> f
     k, mask = _check_measured(k, mask, z)
     diff = (degrade.kspace(z) - k) * mask
     return float(diff.abs().pow(2).sum().sqrt() / k.abs().pow(2).sum().sqrt())
+
+
+def zero_filled_real(k: torch.Tensor, mask: torch.Tensor, clip: bool = True) -> torch.Tensor:
+    """Zero-filling for a *real* image: the minimum-norm real image that agrees with the measured
+    k-space. Float32 ``(N, C, H, W)``, clipped to [0, 1] unless ``clip=False``.
+
+    The k-space of a real image is conjugate symmetric, ``X(-k) = conj X(k)``, so a measured
+    column also gives its mirror column (the zero frequency at ``(H // 2, W // 2)``, as
+    :func:`coursekit.degrade.kspace` puts it). Each column that was not measured but whose mirror
+    was is filled with the mirror's conjugate, the others stay zero, and the real part of the
+    inverse FFT is returned (for measurements of a real image it is real up to rounding). The
+    baseline that :func:`coursekit.degrade.zero_filled` leaves out: a network trained on real
+    images can learn this symmetry; zero-filling of the complex image cannot.
+    k: measured complex ``(N, C, H, W)`` k-space (:func:`coursekit.degrade.undersample`); mask:
+    ``(W,)`` bool, the sampled columns.
+    """
+    if not isinstance(k, torch.Tensor) or not k.is_complex() or k.ndim != 4:
+        raise ValueError(f"k: expected the measured complex (N, C, H, W) k-space, as degrade.undersample "
+                         f"returns; got {_describe(k)}")
+    k, mask = _check_measured(k, mask, k)
+    h, w = k.shape[-2:]
+    rows = (2 * (h // 2) - torch.arange(h, device=k.device)) % h      # index of frequency -f for f's index
+    cols = (2 * (w // 2) - torch.arange(w, device=k.device)) % w
+    measured = k * mask
+    mirrored = measured.index_select(-2, rows).index_select(-1, cols).conj()
+    out = degrade.image_from_kspace(torch.where(mask, measured, mirrored)).real.float()
+    return out.clamp(0, 1) if clip else out
 
 
 def tv_prox(images: torch.Tensor, weight: float, iterations: int = 50) -> torch.Tensor:
