@@ -115,10 +115,10 @@ def slices(volume: Volume, plane: str = "axial", min_foreground: float = 0.1, si
 
 
 def dicom_example(name: str = "CT_small.dcm"):
-    """One of the DICOM files that ship inside pydicom (``CT_small.dcm``: a 128x128 CT slice,
-    the central 85 mm of a 339 mm reconstruction, which lies inside the body: lung, fat, muscle,
-    a contrast-filled aorta and a vertebra, but no air; ``MR_small.dcm``: a 64x64 MR slice;
-    ...), read with ``pydicom.dcmread``: a
+    """One of the DICOM files that ship inside pydicom (``CT_small.dcm``: a 128 x 128 crop (85 mm)
+    of a 339 mm CT reconstruction, which shows lung, fat, muscle, a contrast-filled aorta and a
+    vertebra, but no air; its ImagePositionPatient was not updated for the crop; ``MR_small.dcm``:
+    a 64x64 MR slice; ...), read with ``pydicom.dcmread``: a
     ``pydicom.Dataset`` whose elements are the header and whose ``pixel_array`` is the image."""
     import pydicom
     from pydicom.data import get_testdata_file
