@@ -6,7 +6,7 @@ task                              points  the student writes
 ``enhance.pixel_shuffle``         2       ``pixel_shuffle(x, r)``: ``(N, C r^2, H, W) -> (N, C, rH, rW)``
 ``enhance.wiener``                3       ``wiener_deconvolve(y, psf, balance)``: one image, by FFT
 ``enhance.richardson_lucy_step``  2       ``richardson_lucy_step(x, y, psf)``: one Richardson-Lucy update
-``enhance.unbiased_rician``       3       ``unbiased_rician(m, sigma, local_mean)``: the Rician bias removed
+``enhance.unbiased_rician``       3       ``unbiased_rician(m, sigma, local_mean)``: the Rician bias reduced
 ================================  ======  =====================================================
 
 Conventions:
@@ -396,6 +396,6 @@ TASKS = [
          wiener_deconvolve_reference, WIENER_CASES, forbidden=("coursekit.restore.wiener",)),
     Task("enhance.richardson_lucy_step", "one Richardson-Lucy step", "richardson_lucy_step", 2,
          richardson_lucy_step_reference, RL_CASES, forbidden=("coursekit.restore.richardson_lucy",)),
-    Task("enhance.unbiased_rician", "removing the Rician bias", "unbiased_rician", 3, unbiased_rician_reference,
+    Task("enhance.unbiased_rician", "reducing the Rician bias", "unbiased_rician", 3, unbiased_rician_reference,
          RICIAN_CASES, forbidden=("coursekit.restore.unbiased_rician",)),
 ]
