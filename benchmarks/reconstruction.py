@@ -6,15 +6,18 @@ Every classical strength is chosen on the validation images (:func:`coursekit.re
 every number is on the test images.
 
 * Undersampled MRI (MNI152 template slices of ``mri_size`` pixels; trained on sagittal, chosen on
-  coronal, scored on axial slices; ``acceleration``): ``mri_{zero_filled,cs_tv,unet,unet_dc,cascade}_``
-  ``{psnr,ssim,kspace_error}`` and ``mri_cs_tv_strength`` (the TV weight chosen).
+  coronal, scored on axial slices; ``acceleration``): ``mri_{zero_filled,zero_filled_real,cs_tv,unet,unet_dc,``
+  ``cascade}_{psnr,ssim,kspace_error}`` (``zero_filled_real``: zero-filling that uses that the image is real)
+  and ``mri_cs_tv_strength`` (the TV weight chosen).
 * Sparse-view CT (OrganAMNIST, ``n_views`` projections): ``ct_{fbp_dense,fbp,sart,unet}_``
   ``{psnr,ssim,sinogram_error}`` (``fbp_dense``: FBP from pi n / 2 views, for reference) and
   ``ct_sart_strength`` (the iterations chosen).
 * Inpainting (OrganAMNIST, ``n_boxes`` holes of ``box`` pixels): ``inpaint_{zero,biharmonic,unet}_``
   ``{hole_psnr,ssim}``, the PSNR pooled over the missing pixels.
-* Slices to volumes (template; trained on axial, chosen on sagittal, scored on coronal slices, every
-  ``slice_factor``-th row kept): ``slices_{linear,unet}_{missing_psnr,ssim}``.
+* Slices to volumes (template, every ``slice_factor``-th row of coronal slices kept; trained only on the
+  axial slices that such an axial acquisition keeps, :func:`coursekit.reconstruct.thick_axial_slices`, every
+  third held out to choose the epoch; scored on the coronal rows not kept): ``slices_{linear,unet}_``
+  ``{missing_psnr,ssim}`` and ``slices_n_kept`` (the axial slices kept).
 * ``<net>_train_seconds``, ``<net>_best_epoch`` and ``<net>_parameters`` for unet_mri, cascade,
   unet_ct, unet_inpaint, unet_slices.
 
@@ -39,10 +42,10 @@ NOTEBOOK = "notebooks/08_reconstruction.ipynb"   # the notebook whose parameters
 PARAMS = dict(
     quick=dict(mri_size=64, acceleration=4, center_fraction=0.08, ct_size=28, n_train=2000, n_val=200, n_test=500,
                n_views=8, box=8, n_boxes=2, slice_factor=4, unet_width=16, cascades=3, cascade_width=16,
-               epochs=4, mri_epochs=6, batch_size=32, lr=1e-3, cs_iterations=30),
+               epochs=4, mri_epochs=6, slice_epochs=40, batch_size=32, lr=1e-3, cs_iterations=30),
     full=dict(mri_size=128, acceleration=4, center_fraction=0.08, ct_size=28, n_train=None, n_val=1000, n_test=2000,
               n_views=8, box=8, n_boxes=2, slice_factor=4, unet_width=32, cascades=5, cascade_width=32,
-              epochs=30, mri_epochs=100, batch_size=32, lr=1e-3, cs_iterations=100),
+              epochs=30, mri_epochs=100, slice_epochs=400, batch_size=32, lr=1e-3, cs_iterations=100),
 )
 SEED = 0
 
@@ -84,7 +87,8 @@ def mri(r: dict, P, device, cache) -> None:
     cascade = trained(r, "cascade", lambda: MRICascade(mask, cascades=P.cascades, width=P.cascade_width),
                       complex_zf["train"], planes["train"], (complex_zf["val"], planes["val"]), P.mri_epochs, P, device,
                       cache)
-    out = {"zero_filled": zero_filled["test"], "cs_tv": cs(k["test"], weight),
+    out = {"zero_filled": zero_filled["test"], "zero_filled_real": reconstruct.zero_filled_real(k["test"], mask),
+           "cs_tv": cs(k["test"], weight),
            "unet": enhance.apply(unet, zero_filled["test"], device=device)}
     out["unet_dc"] = reconstruct.data_consistency(out["unet"], k["test"], mask).abs().clamp(0, 1)
     out["cascade"] = enhance.apply(cascade, complex_zf["test"], device=device)
@@ -127,17 +131,25 @@ def ct_and_inpainting(r: dict, P, device, cache) -> None:
         r[f"inpaint_{name}_ssim"] = float(ck.metrics.ssim(y, ct["test"]))
 
 
+def orientations(x: torch.Tensor) -> torch.Tensor:
+    """x in its four flips, each also transposed: the rows, then the columns, play the slices."""
+    flips = torch.cat([x, x.flip(-1), x.flip(-2), x.flip(-1, -2)])
+    return torch.cat([flips, flips.transpose(-1, -2)])
+
+
 def slices(r: dict, P, device, cache) -> None:
     brain = scans.mri_template(1)
-    axial = scans.slices(brain, "axial", size=P.mri_size)
-    vol = {"train": torch.cat([axial, axial.transpose(-1, -2)]), "val": scans.slices(brain, "sagittal", size=P.mri_size),
+    kept = reconstruct.thick_axial_slices(brain, P.slice_factor, size=P.mri_size)   # all that the axial scan has
+    held_out = torch.arange(len(kept)) % 3 == 1               # every third kept slice chooses the epoch
+    r["slices_n_kept"] = len(kept)
+    vol = {"train": orientations(kept[~held_out]), "val": orientations(kept[held_out]),
            "test": scans.slices(brain, "coronal", size=P.mri_size)}
 
     pairs = {role: reconstruct.interpolated_thick_slices(x, P.slice_factor) for role, x in vol.items()}
     linear = {role: interpolated for role, (interpolated, _) in pairs.items()}
     missing = pairs["test"][1]
     unet = trained(r, "unet_slices", lambda: UNet(width=P.unet_width, depth=2), linear["train"], vol["train"],
-                   (linear["val"], vol["val"]), P.mri_epochs, P, device, cache)
+                   (linear["val"], vol["val"]), P.slice_epochs, P, device, cache)
     out = {"linear": linear["test"],
            "unet": reconstruct.keep_known(enhance.apply(unet, linear["test"], device=device), vol["test"], missing)}
     for name, y in out.items():
