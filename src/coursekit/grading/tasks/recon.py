@@ -27,8 +27,10 @@ batch axis. Conventions:
   error while the student's code runs, since writing the centred transform is half the task.
 * ``ramp_filter``: ``sino`` a float64 ``(D, V)`` sinogram as ``skimage.transform.radon`` returns
   it (``D`` detector bins along the rows, one column per view). Each column is zero-padded to
-  ``P = max(64, 2 ** ceil(log2(2 D)))`` rows (``iradon``'s padding: no wrap-around from the
-  circular convolution), transformed along the rows, multiplied by ``2 |fftfreq(P)|``,
+  ``P = max(64, 2 ** ceil(log2(2 D)))`` rows (``iradon``'s padding, which reduces the wrap-around
+  of the circular convolution without removing it: the ramp sampled at ``P`` frequencies has a
+  periodic impulse response, and zero gain at frequency zero, the DC error that ``iradon``'s own
+  ramp avoids), transformed along the rows, multiplied by ``2 |fftfreq(P)|``,
   transformed back; the real part of the first ``D`` rows, float64 ``(D, V)``. The back-projection
   of the result, unfiltered (``iradon(..., filter_name=None)``), is filtered back-projection: the
   same as ``iradon``'s ``"ramp"`` up to its discretisation of the ramp (Kak and Slaney's, from
