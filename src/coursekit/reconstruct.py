@@ -44,8 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from . import degrade, scans
-from .checks import (_describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range,
-                     is_real)
+from .checks import _describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range
 
 __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "zero_filled_real", "tv_prox", "cs_tv", "sart",
            "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
@@ -297,12 +296,7 @@ def thick_axial_slices(volume: scans.Volume, factor: int, size: int | None = Non
     """
     scans._check_ras(volume)
     factor = check_positive_int(factor, "factor")
-    if not (is_real(min_foreground) and 0 <= min_foreground <= 1):
-        raise ValueError(f"min_foreground (the share of a slice's pixels above threshold) must be in [0, 1]; "
-                         f"got {min_foreground!r}")
-    if not (is_real(threshold) and np.isfinite(threshold)):
-        raise ValueError(f"threshold (the value above which a pixel counts as foreground) must be a finite "
-                         f"number; got {threshold!r}")
+    scans._check_foreground(min_foreground, threshold)
     d = volume.data.float()
     n_x, n_y, n_z = d.shape
     s = max(d.shape)
@@ -314,13 +308,7 @@ def thick_axial_slices(volume: scans.Volume, factor: int, size: int | None = Non
         heights = F.interpolate(heights.reshape(1, n_x * n_y, 1, s), size=(1, size), mode="bilinear",
                                 align_corners=False, antialias=size < s).reshape(n_x, n_y, size)
     stack = heights[:, :, ::factor].flip(2).permute(2, 1, 0).flip(1)     # (kept, Y, X), bottom up, front on top
-    stack = stack[(stack > threshold).float().mean(dim=(1, 2)) >= min_foreground]
-    left, up = (s - n_x) // 2, (s - n_y) // 2
-    out = F.pad(stack, (left, s - n_x - left, up, s - n_y - up)).unsqueeze(1).contiguous()
-    if size is not None:
-        out = F.interpolate(out, size=(size, size), mode="bilinear", align_corners=False,
-                            antialias=size < s).clamp(0, 1)
-    return out
+    return scans._square(stack[(stack > threshold).float().mean(dim=(1, 2)) >= min_foreground], s, size)
 
 
 def masked_psnr(output: torch.Tensor, clean: torch.Tensor, missing: torch.Tensor) -> float:

@@ -91,20 +91,29 @@ def slices(volume: Volume, plane: str = "axial", min_foreground: float = 0.1, si
     _check_ras(volume)
     if plane not in PLANES:
         raise ValueError(f"plane must be one of {PLANES}; got {plane!r}")
+    _check_foreground(min_foreground, threshold)
+    d = volume.data
+    # rows of the image: y (axial) or z (coronal, sagittal), flipped so that it grows upwards
+    stack = {"axial": d.permute(2, 1, 0), "coronal": d.permute(1, 2, 0), "sagittal": d.permute(0, 2, 1)}[plane]
+    stack = stack.flip(1)
+    keep = (stack > threshold).float().mean(dim=(1, 2)) >= min_foreground
+    return _square(stack[keep], max(d.shape), size)
+
+
+def _check_foreground(min_foreground, threshold) -> None:
+    """The arguments that decide which slices :func:`slices` keeps."""
     if not (is_real(min_foreground) and 0 <= min_foreground <= 1):
         raise ValueError(f"min_foreground (the share of a slice's pixels above threshold) must be in [0, 1]; "
                          f"got {min_foreground!r}")
     if not (is_real(threshold) and np.isfinite(threshold)):
         raise ValueError(f"threshold (the value above which a pixel counts as foreground) must be a finite "
                          f"number; got {threshold!r}")
-    d = volume.data
-    # rows of the image: y (axial) or z (coronal, sagittal), flipped so that it grows upwards
-    stack = {"axial": d.permute(2, 1, 0), "coronal": d.permute(1, 2, 0), "sagittal": d.permute(0, 2, 1)}[plane]
-    stack = stack.flip(1)
-    keep = (stack > threshold).float().mean(dim=(1, 2)) >= min_foreground
-    stack = stack[keep]
+
+
+def _square(stack: torch.Tensor, s: int, size: int | None) -> torch.Tensor:
+    """Slices ``(N, H, W)`` padded with zeros, equally on both sides, to ``(N, 1, s, s)``, then
+    resized to ``size`` pixels a side (antialiased bilinear, clipped to [0, 1]) when given."""
     h, w = stack.shape[1:]
-    s = max(d.shape)
     top, left = (s - h) // 2, (s - w) // 2
     out = F.pad(stack, (left, s - w - left, top, s - h - top)).unsqueeze(1).contiguous()
     if size is not None:
