@@ -22,8 +22,18 @@ def built_site(tmp_path_factory):
     env = dict(os.environ, COURSEKIT_PROFILE="quick", COURSEKIT_PROGRESS="0")
     proc = run_or_say_where_it_stopped([str(jb), "build", str(ROOT), "--path-output", str(out),
                                         "--warningiserror", "--nitpick", "--keep-going"], env=env, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert proc.returncode == 0, why_the_build_failed(proc)
     return out / "_build" / "html"
+
+
+def why_the_build_failed(proc) -> str:
+    """What a failed build printed that says why: each notebook whose execution failed, with the
+    start of nbclient's report (the cell and its error), then the end of the output. The end alone
+    is Sphinx's and jupyter-book's tracebacks, which can fill 4000 characters by themselves."""
+    said = proc.stdout + proc.stderr
+    failed = sorted(set(re.findall(r"ExecutionError: (\S+\.ipynb)", said)))
+    cells = [said[m.start():m.start() + 1500] for m in re.finditer("An error occurred while executing the following cell", said)]
+    return "\n".join([f"notebooks that failed to execute: {failed}", *cells[:3], "... the end of the output:", said[-3000:]])
 
 
 @pytest.mark.slow
@@ -173,11 +183,25 @@ def test_a_lecture_notebook_whose_cell_raises_fails_the_site_build_and_is_named(
     # testpaths leave them out of nbval), so an error in any cell must fail it.
     proc = build(mini_book(tmp_path, "raise ValueError('a broken lesson')"))
     assert proc.returncode != 0
-    said = proc.stdout[-4000:] + proc.stderr[-4000:]     # what test_site's build failure shows
+    said = why_the_build_failed(proc)                    # what test_site's build failure shows
     assert "lesson.ipynb" in said and "a broken lesson" in said
 
 
 @pytest.mark.slow
 def test_the_same_notebook_without_the_error_builds(tmp_path):
     proc = build(mini_book(tmp_path, "print('a working lesson')"))
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert proc.returncode == 0, why_the_build_failed(proc)
+
+
+def test_a_failed_build_names_the_cell_that_raised_even_under_long_tracebacks():
+    # in a clone under a long path, Sphinx's and jupyter-book's tracebacks alone filled the last
+    # 4000 characters, so the end of the output no longer showed the cell or its error
+    from types import SimpleNamespace
+
+    stderr = ("CellExecutionError: An error occurred while executing the following cell:\n------------------\n"
+              "raise ValueError('a broken lesson')\n------------------\nValueError: a broken lesson\n\n"
+              + '  File "/a/very/long/path/site-packages/sphinx/x.py", line 1, in f\n' * 200
+              + "myst_nb.core.execute.base.ExecutionError: /book/notebooks/lesson.ipynb\n" + "  more\n" * 400)
+    said = why_the_build_failed(SimpleNamespace(stdout="Executing notebook\n", stderr=stderr))
+    assert "['/book/notebooks/lesson.ipynb']" in said and "ValueError: a broken lesson" in said
+    assert "a broken lesson" not in stderr[-4000:]           # what the old message showed
