@@ -70,8 +70,7 @@ def mri(r: dict, P, device, cache) -> None:
     brain = scans.mri_template(1)
     planes = {role: scans.slices(brain, plane, size=P.mri_size)
               for role, plane in (("train", "sagittal"), ("val", "coronal"), ("test", "axial"))}
-    x = planes["train"]
-    planes["train"] = torch.cat([x, x.flip(-1), x.flip(-2), x.flip(-1, -2)])
+    planes["train"] = reconstruct.flips(planes["train"])
     mask = degrade.kspace_mask(P.mri_size, P.acceleration, P.center_fraction, seed=SEED)
     k = {role: degrade.undersample(x, mask) for role, x in planes.items()}
     zero_filled = {role: degrade.zero_filled(kk) for role, kk in k.items()}
@@ -131,18 +130,12 @@ def ct_and_inpainting(r: dict, P, device, cache) -> None:
         r[f"inpaint_{name}_ssim"] = float(ck.metrics.ssim(y, ct["test"]))
 
 
-def orientations(x: torch.Tensor) -> torch.Tensor:
-    """x in its four flips, each also transposed: the rows, then the columns, play the slices."""
-    flips = torch.cat([x, x.flip(-1), x.flip(-2), x.flip(-1, -2)])
-    return torch.cat([flips, flips.transpose(-1, -2)])
-
-
 def slices(r: dict, P, device, cache) -> None:
     brain = scans.mri_template(1)
     kept = reconstruct.thick_axial_slices(brain, P.slice_factor, size=P.mri_size)   # all that the axial scan has
     held_out = torch.arange(len(kept)) % 3 == 1               # every third kept slice chooses the epoch
     r["slices_n_kept"] = len(kept)
-    vol = {"train": orientations(kept[~held_out]), "val": orientations(kept[held_out]),
+    vol = {"train": reconstruct.flips(kept[~held_out], transposed=True), "val": reconstruct.flips(kept[held_out], transposed=True),
            "test": scans.slices(brain, "coronal", size=P.mri_size)}
 
     pairs = {role: reconstruct.interpolated_thick_slices(x, P.slice_factor) for role, x in vol.items()}

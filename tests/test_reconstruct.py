@@ -310,3 +310,18 @@ def test_thick_axial_slices_refuses_a_factor_that_is_not_a_positive_whole_number
 def test_thick_axial_slices_refuses_images_instead_of_a_volume():
     with pytest.raises(TypeError, match="Volume"):
         reconstruct.thick_axial_slices(torch.rand(4, 4, 4), 2)
+
+
+def test_flips_gives_the_four_flips_then_their_transposes_in_order():
+    x = torch.arange(2 * 3 * 4, dtype=torch.float32).reshape(2, 1, 3, 4)
+    four = reconstruct.flips(x)
+    assert torch.equal(four, torch.cat([x, x.flip(-1), x.flip(-2), x.flip(-1, -2)]))
+    square = torch.arange(2 * 3 * 3, dtype=torch.float32).reshape(2, 1, 3, 3)
+    eight = reconstruct.flips(square, transposed=True)
+    assert eight.shape == (16, 1, 3, 3)
+    assert torch.equal(eight[:8], reconstruct.flips(square)) and torch.equal(eight[8:], eight[:8].transpose(-1, -2))
+
+
+def test_transposed_flips_refuse_images_that_are_not_square():
+    with pytest.raises(ValueError, match="square images; got 3x4"):
+        reconstruct.flips(torch.zeros(1, 1, 3, 4), transposed=True)

@@ -48,7 +48,7 @@ from .checks import _describe, check_images, check_number, check_positive_int, c
 
 __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "zero_filled_real", "tv_prox", "cs_tv", "sart",
            "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
-           "thick_axial_slices", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
+           "thick_axial_slices", "flips", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
 
 # The strengths that the chapter's notebook and benchmark try on validation images (restore.tune warns
 # when the best lies at an end of the range): the TV weight of cs_tv, as a share of the image range,
@@ -309,6 +309,18 @@ def thick_axial_slices(volume: scans.Volume, factor: int, size: int | None = Non
                                 align_corners=False, antialias=size < s).reshape(n_x, n_y, size)
     stack = heights[:, :, ::factor].flip(2).permute(2, 1, 0).flip(1)     # (kept, Y, X), bottom up, front on top
     return scans._square(stack[(stack > threshold).float().mean(dim=(1, 2)) >= min_foreground], s, size)
+
+
+def flips(images: torch.Tensor, transposed: bool = False) -> torch.Tensor:
+    """``images`` ``(N, C, H, W)`` in their four flips: as they are, left-right, up-down and both,
+    ``(4N, C, H, W)`` in that order; with ``transposed`` (square images only), then those four
+    transposed too, ``(8N, C, H, H)``, so that the columns play the rows (a training set of slices
+    made larger by the symmetries the task has)."""
+    check_images(images, "images")
+    if transposed and images.shape[-1] != images.shape[-2]:
+        raise ValueError(f"transposed flips need square images; got {images.shape[-2]}x{images.shape[-1]}")
+    four = torch.cat([images, images.flip(-1), images.flip(-2), images.flip(-1, -2)])
+    return torch.cat([four, four.transpose(-1, -2)]) if transposed else four
 
 
 def masked_psnr(output: torch.Tensor, clean: torch.Tensor, missing: torch.Tensor) -> float:
