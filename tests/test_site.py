@@ -18,12 +18,19 @@ from subprocess_helpers import run_or_say_where_it_stopped
 def built_site(tmp_path_factory):
     """Build the whole site once (strict, executing the notebooks); the html folder."""
     out = tmp_path_factory.mktemp("site")
-    jb = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, COURSEKIT_PROFILE="quick", COURSEKIT_PROGRESS="0")
-    proc = run_or_say_where_it_stopped([str(jb), "build", str(ROOT), "--path-output", str(out),
-                                        "--warningiserror", "--nitpick", "--keep-going"], env=env, timeout=1800)
+    proc = build(ROOT, "--path-output", str(out), env=env, timeout=1800)
     assert proc.returncode == 0, why_the_build_failed(proc)
     return out / "_build" / "html"
+
+
+def build(book: Path, *options: str, env=None, timeout: int = 300):
+    """``jupyter-book build`` of ``book`` with `make book`'s strictness (warnings are errors,
+    references checked), the finished process: the one command of the site test and of the
+    mini-books, so that they build alike."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    return run_or_say_where_it_stopped([str(jb), "build", str(book), *options, "--warningiserror", "--nitpick",
+                                        "--keep-going"], env=env, timeout=timeout)
 
 
 def why_the_build_failed(proc) -> str:
@@ -169,12 +176,6 @@ def mini_book(folder: Path, cell: str) -> Path:
     (folder / "notebooks").mkdir()
     nbformat.write(nb, folder / "notebooks" / "lesson.ipynb")
     return folder
-
-
-def build(book: Path):
-    jb = Path(sys.executable).with_name("jupyter-book")
-    return run_or_say_where_it_stopped([str(jb), "build", str(book), "--warningiserror", "--nitpick", "--keep-going"],
-                                       timeout=300)
 
 
 @pytest.mark.slow
