@@ -247,3 +247,24 @@ def test_relative_error_is_the_largest_difference_over_the_larger_of_the_two_sca
 
 def test_relative_error_of_two_zero_tensors_is_zero():
     assert mlp.relative_error(torch.zeros(3), torch.zeros(3)) == 0.0
+
+
+def test_relative_error_refuses_tensors_of_different_shapes_instead_of_broadcasting_them():
+    """(3,) against (3, 1) broadcast to (3, 3) and gave 2/3 for equal values."""
+    a = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"one shape; got \(3,\) and \(3, 1\)"):
+        mlp.relative_error(a, a[:, None])
+
+
+def test_numerical_gradient_refuses_a_transposed_weight_and_says_contiguous():
+    """A transpose cannot be perturbed through view(-1); torch's error said to use reshape, which
+    would perturb a copy that f never reads."""
+    params = {"W": torch.rand(3, 4, dtype=torch.float64).T}
+    with pytest.raises(ValueError, match=r"not contiguous.*contiguous\(\)"):
+        mlp.numerical_gradient(lambda p: (p["W"] ** 2).sum(), params)
+
+
+def test_numerical_gradient_refuses_integer_weights_whose_steps_would_round_away():
+    params = {"W": torch.arange(4)}
+    with pytest.raises(TypeError, match="floating tensor"):
+        mlp.numerical_gradient(lambda p: (p["W"] ** 2).sum(), params)

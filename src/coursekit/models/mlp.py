@@ -228,6 +228,13 @@ def numerical_gradient(f: Callable[[dict], torch.Tensor], params: dict, eps: flo
     unit to the power 2/3, roughly a million times larger in float32 than in float64.
     A large ``eps`` also steps across ReLU's kink, in any precision.
     """
+    for name, w in params.items():
+        if not isinstance(w, torch.Tensor) or not w.is_floating_point():
+            raise TypeError(f"numerical_gradient: params[{name!r}] must be a floating tensor; got {w!r:.80}")
+        if not w.is_contiguous():
+            raise ValueError(f"numerical_gradient: params[{name!r}] is not contiguous (a transpose or a slice, "
+                             f"shape {tuple(w.shape)}), so its entries cannot be perturbed in place; put "
+                             f"params[{name!r}].contiguous() in the dict, and let f read it from there")
     grads = {}
     for name, w in params.items():
         g = torch.zeros_like(w)
@@ -247,6 +254,15 @@ def numerical_gradient(f: Callable[[dict], torch.Tensor], params: dict, eps: flo
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    """``max |a - b| / max(max |a|, max |b|)``: scale-free, 0 for equal tensors."""
+    """``max |a - b| / max(max |a|, max |b|)``: scale-free, 0 for equal tensors.
+
+    ``a`` and ``b`` must have one shape (a gradient and its check): tensors of different shapes
+    are refused rather than broadcast, since ``(3,)`` against ``(3, 1)`` would compare every
+    entry with every other and give a large error for equal values."""
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
+        raise TypeError(f"relative_error compares two tensors; got {type(a).__name__} and {type(b).__name__}")
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error compares two tensors of one shape; got {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
     scale = max(a.abs().max().item(), b.abs().max().item(), 1e-300)
     return (a - b).abs().max().item() / scale
