@@ -17,7 +17,8 @@ and cnn3d: ``NAME_test_auc`` and ``NAME_test_acc`` (means over seeds),
 ``NAME_test_auc_std`` (the sample standard deviation over seeds, ddof=1),
 ``NAME_test_auc_min``, ``NAME_test_auc_max``, and per
 seed S ``NAME_test_auc_seedS``, ``NAME_test_acc_seedS``, ``NAME_best_epoch_seedS``;
-also ``logreg_test_auc``, ``logreg_test_acc``, ``majority_test_acc``,
+also ``logreg_test_auc``, ``logreg_test_acc`` (at ``logreg_C``, the L2 strength chosen on validation
+AUC, ``logreg_val_auc``), ``majority_test_acc``,
 ``n_seeds`` and a few more; ``NAME_train_seconds_seedS`` sums the per-epoch times of that
 run's history, so epochs trained before a resume count too. Seed 0 is the notebook's ``SEED``:
 it starts from the notebook's weights, and the notebook executed in the ``full`` profile on the
@@ -60,10 +61,10 @@ def main() -> int:
     val = ck.data.load_medmnist(FLAG, "val")
     test = ck.data.load_medmnist(FLAG, "test")
     ck.bench.require_real_data()
-    y_test = test.labels.numpy()
 
     majority_acc = ck.classify.majority_class(train, test)["acc"]
-    logreg = ck.classify.pixel_logistic_regression(train, test)
+    logreg_C, logreg_val = ck.classify.choose_logistic_c(train, val)   # on validation volumes, as the networks' epochs
+    logreg = ck.classify.pixel_logistic_regression(train, test, C=logreg_C)
 
     metrics = {}
     test_batches = ck.data.DeviceBatches(test.images, test.labels, batch_size=128, shuffle=False, device=device)
@@ -97,6 +98,7 @@ def main() -> int:
     path = ck.bench.write_result("rnn_adrenal", {
         **metrics,
         "logreg_test_auc": logreg["auc"], "logreg_test_acc": logreg["acc"],
+        "logreg_C": logreg_C, "logreg_val_auc": logreg_val[logreg_C],
         "majority_test_acc": majority_acc, "epochs": P.epochs, "n_train": len(train), "n_seeds": len(seeds),
     })
     print(f"wrote {path}")
