@@ -263,7 +263,8 @@ def test_findings_warn_when_the_cgan_was_trained_with_an_older_recipe():
 
 def test_findings_give_the_confidence_level_of_the_two_standard_error_rule():
     s = imbalance.summarise(imbalance_rows({arm: [0.2, 0.4, 0.6, 0.5, 0.3] for arm in imbalance.ARMS}))
-    assert "with 5 seeds is a two-sided level of about 88%" in imbalance.findings(s)
+    # 88% is the confidence; the level of the test, its rate of false alarms, is 12%
+    assert "with 5 seeds is a two-sided t test at about the 12% level (88% confidence)" in imbalance.findings(s)
 
 
 def test_classical_augment_refuses_images_outside_0_1():

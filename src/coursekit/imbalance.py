@@ -357,5 +357,6 @@ def findings(summary, minority: str = "the rare class") -> str:
                      "comparison); compare their rows in the tables.")
     level = 1 - 2 * stats.t.sf(2, df=n - 1)
     return note + (f"Over {n} seeds (paired difference ± its standard error; 'better' or 'worse' only beyond two "
-                   f"standard errors, which with {n} seeds is a two-sided level of about {level:.0%} for a t "
-                   "distribution: a screening rule, not a 95% test). " + " ".join(parts))
+                   f"standard errors, which with {n} seeds is a two-sided t test at about the {1 - level:.0%} "
+                   f"level ({level:.0%} confidence): a screening rule, not a test at the 5% level). "
+                   + " ".join(parts))
