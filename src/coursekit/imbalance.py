@@ -87,7 +87,9 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
 
     Each copy: a random rotation (up to ``max_degrees``), a random shift (up
     to ``max_shift`` px) and a random intensity gain ``1 +- max_gain``; no
-    flips (a left-right flip turns a left kidney into a right one).
+    flips (a left-right flip turns a left kidney into a right one). The margin that the
+    rotation and the shift uncover is filled with 0 (black): straight-edged black wedges at
+    the borders, which real slices do not have.
     Returns ``(n, C, H, W)`` float32 in [0, 1].
     """
     check_images(images, "classical_augment: images", min_count=1)
