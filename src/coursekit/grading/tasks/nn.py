@@ -255,8 +255,10 @@ ADAM_CASES = (
         "m <- beta1 m + (1 - beta1) g; v <- beta2 v + (1 - beta2) g**2; "
         "p <- p - lr m_hat / (sqrt(v_hat) + eps)."), seed=2),
     adam_case("tiny gradients (1e-10): eps goes after the square root", grad_scale=1e-10, lr=0.01, hint=(
-        "the denominator is sqrt(v_hat) + eps, not sqrt(v_hat + eps); return the uncorrected m and v "
-        "as the new state (m_hat and v_hat are only used for the step)."), seed=3),
+        "the denominator is sqrt(v_hat) + eps, with v_hat the bias-corrected v: not sqrt(v_hat + eps), and "
+        "not the Adam paper's 'efficient' form lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps), "
+        "which adds eps before the correction; return the uncorrected m and v as the new state (m_hat and "
+        "v_hat are only used for the step)."), seed=3),
     adam_case("10 steps in a row, beta1 = 0.8, beta2 = 0.99", steps=10, beta1=0.8, beta2=0.99, lr=0.05, hint=(
         "use the beta1, beta2, lr and eps you are given, and the step number t you are given."), seed=4),
     adam_case("float32 tensors stay float32", steps=3, dtype=torch.float32, hint=(
