@@ -149,6 +149,11 @@ def test_jacobian_norms_refuse_a_bidirectional_module():
         R.input_jacobian_norms(nn.GRU(3, 5, batch_first=True, bidirectional=True), torch.randn(10, 3), [1, 5])
 
 
+def test_jacobian_norms_refuse_an_lstm_with_a_projection():
+    with pytest.raises(ValueError, match=r"without a projection \(proj_size=0\); got proj_size=2"):
+        R.input_jacobian_norms(nn.LSTM(3, 5, batch_first=True, proj_size=2), torch.randn(10, 3), [1, 5])
+
+
 def test_jacobian_norms_refuse_a_module_that_is_not_recurrent():
     with pytest.raises(TypeError, match="torch.nn.RNN, LSTM or GRU; got Linear"):
         R.input_jacobian_norms(nn.Linear(3, 5), torch.randn(10, 3), [1, 5])

@@ -227,7 +227,8 @@ def input_jacobian_norms(module: nn.Module, x: torch.Tensor, lengths) -> np.ndar
     Jacobians: the sequence is copied ``H * len(lengths)`` times, and copy
     ``(l, k)`` back-propagates hidden unit k of ``h_{lengths[l]}``.
     Returns float64 ``(len(lengths),)``. A module with ``batch_first=False`` (torch's
-    default) or ``bidirectional=True`` is refused: it would read the copies as time steps.
+    default) or ``bidirectional=True`` is refused: it would read the copies as time steps; so is
+    an LSTM with ``proj_size > 0``, whose outputs are projections of the hidden state.
     """
     if not isinstance(module, nn.RNNBase):
         raise TypeError(f"module must be a torch.nn.RNN, LSTM or GRU; got {type(module).__name__}")
@@ -235,6 +236,9 @@ def input_jacobian_norms(module: nn.Module, x: torch.Tensor, lengths) -> np.ndar
         raise ValueError("input_jacobian_norms expects a module built with batch_first=True, bidirectional=False; "
                          f"got batch_first={module.batch_first}, bidirectional={module.bidirectional}. Build it "
                          f"with e.g. nn.{type(module).__name__}(..., batch_first=True).")
+    if getattr(module, "proj_size", 0):
+        raise ValueError(f"input_jacobian_norms expects an LSTM without a projection (proj_size=0); got "
+                         f"proj_size={module.proj_size}, whose outputs are not the hidden state h_T")
     lengths = [int(t) for t in lengths]
     if x.ndim != 2:
         raise ValueError(f"x must be one sequence (T, D); got shape {tuple(x.shape)}")
