@@ -357,8 +357,8 @@ def findings(summary, minority: str = "the rare class") -> str:
     else:
         parts.append("This file does not compare the cGAN with the cheap remedies directly (it predates that "
                      "comparison); compare their rows in the tables.")
-    level = 1 - 2 * stats.t.sf(2, df=n - 1)
+    alpha = 2 * stats.t.sf(2, df=n - 1)   # the rule's level: how often it calls a difference that is not there
     return note + (f"Over {n} seeds (paired difference ± its standard error; 'better' or 'worse' only beyond two "
-                   f"standard errors, which with {n} seeds is a two-sided t test at about the {1 - level:.0%} "
-                   f"level ({level:.0%} confidence): a screening rule, not a test at the 5% level). "
+                   f"standard errors, which with {n} seeds is a two-sided t test at about the {alpha:.0%} "
+                   f"level ({1 - alpha:.0%} confidence): a screening rule, not a test at the 5% level). "
                    + " ".join(parts))
