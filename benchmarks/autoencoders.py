@@ -3,7 +3,10 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
 
 * OrganAMNIST (28 px): a convolutional autoencoder vs PCA at the same latent
   size, fitted on the same training images; test MSE on the same test images;
-  a linear probe (logistic regression) on both methods' codes. The same MSE on
+  a linear probe (logistic regression) on both methods' codes, and on a code that learned
+  nothing (``random_probe_acc``: ``latent_dim`` random mixtures of the pixels,
+  :func:`coursekit.latent.random_codes`) beside always answering the training split's most
+  common organ (``majority_test_acc``). The same MSE on
   training images (``ae_train_mse``, ``pca_train_mse``; a subset of the size of
   the test split) separates a weak model from one that does not generalise.
   PCA's test MSE with more components (``pca_test_mse_k001`` ... ``_k256``, at the
@@ -16,7 +19,9 @@ notebooks/04_autoencoders.ipynb (a test keeps PARAMS equal to its parameters cel
 * Denoising (Gaussian noise of ``noise_sigma``): the denoising autoencoder vs a
   Gaussian filter and total variation, their strengths tuned on validation images
   (``latent.GAUSS_SIGMAS``, ``latent.TV_WEIGHTS``, as in the notebook), their outputs
-  clipped to [0, 1] like the autoencoder's; test PSNR/SSIM.
+  clipped to [0, 1] like the autoencoder's; test PSNR/SSIM. Also of the noisy input as it is
+  (``noisy_test_*``) and clipped to [0, 1] and nothing else (``clipped_test_*``): the part of a
+  denoiser's gain that staying in range alone gives.
 * A VAE: test reconstruction MSE (decoding mu) and KL per image. Its epoch is chosen,
   like the other networks', by the validation MSE of its reconstructions (decoding
   mu), not by its loss.
@@ -95,6 +100,10 @@ def main() -> int:
     for epoch, (loss, val_mse) in enumerate(zip(h["train_loss"], h["val_mse"]), start=1):
         r[f"ae_train_loss_epoch_{epoch:03d}"], r[f"ae_val_mse_epoch_{epoch:03d}"] = loss, val_mse
     r.update(latent.versus_pca(ae, pca, train, test))   # test MSE and probe accuracy of both methods
+    r["random_probe_acc"] = latent.linear_probe(latent.random_codes(train.images, P.latent_dim, seed=SEED),
+                                                train.labels, latent.random_codes(test.images, P.latent_dim, seed=SEED),
+                                                test.labels)["acc"]
+    r["majority_test_acc"] = float((test.labels == train.labels.mode().values).float().mean())
     r["ae_over_pca_mse"] = r["ae_test_mse"] / r["pca_test_mse"]
     seen = train.subset(len(test), seed=SEED).images
     r["ae_train_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, seen), seen))
@@ -122,7 +131,7 @@ def main() -> int:
     outputs = {"noisy": noisy_test, "gauss": latent.classical_denoise(noisy_test, "gaussian", best_gauss),
                "tv": latent.classical_denoise(noisy_test, "tv", best_tv),
                "dae": latent.reconstruct(dae, noisy_test, device=device)}
-    for name, out in outputs.items():
+    for name, out in {**outputs, "clipped": noisy_test.clamp(0, 1)}.items():
         r[f"{name}_test_psnr"] = float(ck.metrics.psnr(out, test.images))
         r[f"{name}_test_ssim"] = float(ck.metrics.ssim(out, test.images))
     r["gauss_sigma"], r["tv_weight"], r["noise_sigma"] = best_gauss, best_tv, P.noise_sigma

@@ -380,6 +380,27 @@ def test_linear_probe_rejects_codes_of_different_sizes():
         latent.linear_probe(np.zeros((4, 3)), [0, 1, 0, 1], np.zeros((4, 2)), [0, 1, 0, 1])
 
 
+def test_random_codes_are_the_images_times_one_fixed_matrix_drawn_from_the_seed():
+    """Training and test codes must share the matrix: codes of a batch equal the codes of its halves."""
+    x = blobs(10)
+    whole = latent.random_codes(x, 5, seed=3)
+    assert whole.shape == (10, 5) and whole.dtype == np.float64
+    np.testing.assert_array_equal(np.concatenate([latent.random_codes(x[:4], 5, seed=3),
+                                                  latent.random_codes(x[4:], 5, seed=3)]), whole)
+    assert not np.allclose(latent.random_codes(x, 5, seed=4), whole)
+
+
+def test_random_codes_are_linear_in_the_pixels():
+    x, y = blobs(4, seed=0).double(), blobs(4, seed=1).double()   # float64: no rounding in x + 2y
+    np.testing.assert_allclose(latent.random_codes(x + 2 * y, 3), latent.random_codes(x, 3) + 2 * latent.random_codes(y, 3),
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_random_codes_refuse_a_k_that_is_not_a_positive_int():
+    with pytest.raises(ValueError, match="positive int"):
+        latent.random_codes(blobs(4), 0)
+
+
 # ------------------------------------------------------------- denoisers
 
 def test_classical_denoisers_raise_psnr_on_noisy_smooth_images():

@@ -27,6 +27,7 @@ DATASET_COLUMNS = {"n_train": "training images", "ae_test_mse": "AE test MSE", "
                    "pca_train_mse": "PCA MSE, training images", "ae_probe_acc": "probe on AE codes",
                    "pca_probe_acc": "probe on PCA codes", "ae_best_epoch": "AE best epoch"}
 CHAPTER_SET = "organamnist"   # the set of notebook 04 and autoencoders.json
+CLIPPED = "noisy input clipped to [0, 1]"   # the denoising table's row of the input clipped, and nothing else
 
 
 def _listed(names) -> str:
@@ -166,22 +167,30 @@ def datasets_findings(table: pd.DataFrame, result: Mapping[str, float] | None = 
 
 def denoiser_note(psnr: Mapping[str, float], epochs: int, n_train: int) -> str:
     """A sentence on the denoising table: ``psnr`` maps each method to its test PSNR (dB), with
-    the keys ``"noisy input"`` and ``"denoising autoencoder"``; the others are the classical
-    denoisers. An autoencoder worse than its own input has not learned yet (a quick run of
-    ``epochs`` epochs on ``n_train`` images), which the sentence says rather than leave the
-    reader to blame the architecture; otherwise it gives the gain and the distance to the best
-    classical denoiser."""
+    the keys ``"noisy input"`` and ``"denoising autoencoder"``, optionally :data:`CLIPPED` (the
+    noisy input clipped to [0, 1]); the others are the classical denoisers. An autoencoder worse
+    than its own input has not learned yet (a quick run of ``epochs`` epochs on ``n_train``
+    images), which the sentence says rather than leave the reader to blame the architecture;
+    otherwise it gives the gain, the distance to the best classical denoiser and, with
+    :data:`CLIPPED`, how much of the gain clipping alone gives (the autoencoder's sigmoid output
+    cannot leave [0, 1], so part of its gain over the unclipped input is only that)."""
     noisy, dae = psnr["noisy input"], psnr["denoising autoencoder"]
     if dae < noisy:
         return (f"In this run the denoising autoencoder is {noisy - dae:.1f} dB worse than the noisy input it was "
                 f"given: after {epochs} epochs on {n_train} images it has not yet learned to rebuild the slices, "
                 "so the table says nothing yet about its architecture. Compare the full-profile run at the end of "
                 "the notebook.")
-    classical = {k: v for k, v in psnr.items() if k not in ("noisy input", "denoising autoencoder")}
+    classical = {k: v for k, v in psnr.items() if k not in ("noisy input", CLIPPED, "denoising autoencoder")}
     text = f"The denoising autoencoder gains {dae - noisy:.1f} dB over the noisy input"
     if classical:
         best = max(classical, key=classical.get)
         gap = dae - classical[best]
         text += (f", {gap:.1f} dB above {best}, the best classical denoiser here" if gap >= 0 else
                  f", but stays {-gap:.1f} dB below {best}, the best classical denoiser here")
-    return text + "."
+    text += "."
+    if CLIPPED in psnr:
+        clip_gain = psnr[CLIPPED] - noisy
+        text += (f" Of its gain, {clip_gain:.1f} dB is what clipping the noisy input to [0, 1] alone gives."
+                 if psnr[CLIPPED] <= dae else
+                 f" Clipping the noisy input to [0, 1] alone gives {clip_gain:.1f} dB, more than the autoencoder gains.")
+    return text

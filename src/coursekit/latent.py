@@ -16,7 +16,8 @@ benchmark (so that both compute the same numbers):
   baseline at the same latent size, fitted on the same training images;
   :func:`pca_error_curve`, :func:`components_to_reach` and
   :func:`components_bracket`: how many PCA components a code of k numbers is worth.
-* :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy).
+* :func:`linear_probe`: logistic regression on codes (train codes -> test accuracy);
+  :func:`random_codes`: a code of k numbers that learned nothing, the probe's floor.
 * :func:`reconstruction_errors`: per-image MSE, the anomaly score.
 * :func:`classical_denoise`, :func:`tune_classical`: the classical denoisers a
   denoising autoencoder must beat (on :func:`coursekit.degrade.gaussian_noise`), with
@@ -320,6 +321,22 @@ def linear_probe(train_codes, train_labels, test_codes, test_labels, C: float = 
     scores[:, clf.classes_.astype(int)] = proba
     acc = float((scores.argmax(1) == y_te).mean())
     return {"acc": acc, "scores": scores}
+
+
+def random_codes(images: torch.Tensor, k: int, seed: int = 0) -> np.ndarray:
+    """k random mixtures of the pixels: a code of k numbers that learned nothing, the floor of a
+    :func:`linear_probe` (what any k linear numbers of the pixels already tell).
+
+    ``images`` ``(N, C, H, W)`` flattened, times a fixed ``(C*H*W, k)`` matrix of standard
+    normal entries drawn from ``seed`` alone, without looking at any image: the same matrix for
+    every call with the same image size, ``k`` and ``seed``, so training and test codes share it.
+    Returns ``(N, k)`` float64 numpy."""
+    check_images(images, "images")
+    if not is_int(k) or k < 1:
+        raise ValueError(f"k (the number of mixtures) must be a positive int; got {k!r}")
+    mixing = torch.randn(images[0].numel(), int(k), dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(int(seed)))
+    return (images.flatten(1).double().cpu() @ mixing).numpy()
 
 
 def versus_pca(model: nn.Module, pca, train, test) -> dict[str, float]:
