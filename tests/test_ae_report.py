@@ -191,6 +191,13 @@ def test_target_findings_give_the_autoencoders_probe_accuracy_before_pcas():
     assert ae_report.target_findings(ae_result())[0].endswith("its codes' probe accuracy is 0.628 against PCA's 0.616")
 
 
+def test_target_findings_set_the_probe_beside_random_codes_and_the_majority_class_where_the_file_has_them():
+    line = ae_report.target_findings(ae_result(random_probe_acc=0.4712, majority_test_acc=0.1851))[0]
+    assert line.endswith("probe accuracy is 0.628 against PCA's 0.616 and 0.471 for 16 random mixtures of the pixels "
+                         "(always the most common organ: 0.185)")
+    assert "random" not in ae_report.target_findings(ae_result())[0]
+
+
 def test_target_findings_give_each_methods_growth_in_error_from_training_to_test_images():
     lines = ae_report.target_findings(ae_result())   # AE 0.025 -> 0.0276, PCA 0.0299 -> 0.0287
     assert "the autoencoder: MSE 0.0250 on training images, 0.0276 on test images (+10%)" in lines

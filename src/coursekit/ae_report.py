@@ -67,7 +67,8 @@ def pca_worth(curve: Mapping[int, float], ae_mse: float, pca_mse: float, k: int)
 
 
 def target_findings(result: Mapping[str, float]) -> list[str]:
-    """Lines reading ``autoencoders.json``: the ratio against the target and the probe; what
+    """Lines reading ``autoencoders.json``: the ratio against the target and the probe (beside
+    the probe's floor, random codes and the majority class, where the file has them); what
     the autoencoder's code is worth in PCA components (where the file has PCA's error curve);
     each method's error on training against test images; and what each anomaly AUC means.
     The worth in PCA components is an interval between two points of the file's curve
@@ -77,6 +78,10 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
     lines = [f"full profile, k = {k}: the autoencoder's test MSE is {ratio:.2f} x PCA's "
              f"({'meets' if ratio <= MAX_AE_OVER_PCA else 'misses'} the target of at most {MAX_AE_OVER_PCA:g}); "
              f"its codes' probe accuracy is {r['ae_probe_acc']:.3f} against PCA's {r['pca_probe_acc']:.3f}"]
+    if "random_probe_acc" in r:   # the probe's floor: a code of k numbers that learned nothing
+        lines[0] += f" and {r['random_probe_acc']:.3f} for {k} random mixtures of the pixels"
+        if "majority_test_acc" in r:
+            lines[0] += f" (always the most common organ: {r['majority_test_acc']:.3f})"
     curve = series(r, "pca_test_mse_k")   # {k: PCA's test MSE with k components}
     if curve:   # pca_k_matching_ae and pca_k_for_half are the upper ends of these intervals
         lines.append(pca_worth(curve, r["ae_test_mse"], r["pca_test_mse"], k))
