@@ -421,6 +421,13 @@ def test_the_exercise_option_overrides_the_notebook_s_metadata(tmp_path, monkeyp
     assert f"{ae}: 0 / 0 (exercise cnn)" in capsys.readouterr().out
 
 
+def test_the_exercise_option_s_help_says_it_holds_for_every_notebook(capsys):
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "--exercise EXERCISE exercise of every submission, whatever its notebook says:" in said
+
+
 def test_a_notebook_naming_an_unknown_exercise_is_told_the_name_it_gave(tmp_path):
     typo = tmp_path / "ann.ipynb"
     typo.write_text(json.dumps({"cells": [], "metadata": {"coursekit": {"exercise": "cnnn"}},

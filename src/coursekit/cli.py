@@ -1,7 +1,8 @@
 """The ``coursekit`` command.
 
     coursekit assign solutions/02_cnn.ipynb [...] --out exercises [--force]
-    coursekit grade SUBMISSION.ipynb [...] --out DIR [--timeout S] [--hidden DIR] [--force]
+    coursekit grade SUBMISSION.ipynb [...] --out DIR [--timeout S] [--memory MB] [--hidden DIR]
+                    [--jobs N] [--exercise NAME] [--force]
     coursekit checkpoints [FOLDER ...] [--prune]
 
 Exit status: 0 when the command completed (also when students score zero),
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="memory limit per task in MiB (default: 2048; Linux only)")
     g.add_argument("--jobs", type=_count, default=None, help="submissions graded at once (default: CPU cores)")
     g.add_argument("--exercise", default=None,
-                   help="exercise, when a notebook does not say: its name or its notebook's (e.g. cnn or 02_cnn)")
+                   help="exercise of every submission, whatever its notebook says: its name or its notebook's "
+                        "(e.g. cnn or 02_cnn)")
     g.add_argument("--force", action="store_true", help="replace existing reports")
 
     c = sub.add_parser("checkpoints", help="list the training checkpoints that this coursekit can resume, "
