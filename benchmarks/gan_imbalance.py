@@ -12,7 +12,8 @@ Writes ``benchmarks/results/gan_imbalance.json`` in the ``full`` profile
 ``balanced_acc_<arm>_mean``/``_std``, ``acc_<arm>_mean``/``_std``, each seed's value
 ``<metric>_<arm>_seed<k>``, the paired differences from plain ``<metric>_<arm>_diff_mean``/``_diff_se``
 and of the cGAN from the cheap remedies ``<metric>_cgan_vs_reweight_diff_mean``/``_se`` (and
-``_vs_augment_``), ``gan_recipe`` (:data:`coursekit.generative.GAN_RECIPE`), and ``n_seeds``, ``n_train``,
+``_vs_augment_``), ``gan_recipe`` (:data:`coursekit.generative.GAN_RECIPE`), ``augment_recipe``
+(:data:`coursekit.imbalance.AUGMENT_RECIPE`: the fill of the augmentation's uncovered margin), and ``n_seeds``, ``n_train``,
 ``n_minority``, ``n_test_minority``, ``train_seconds`` (the sum of every arm's ``train seconds``:
 the per-epoch times in the histories, so epochs trained before a resume count too).
 Run: ``COURSEKIT_PROFILE=full python benchmarks/gan_imbalance.py``. The checkpoints of every

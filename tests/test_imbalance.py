@@ -296,3 +296,28 @@ def test_a_difference_between_one_and_two_standard_errors_is_not_distinguishable
     recalls["cGAN samples"] = [0.4, 0.4, 0.7]              # +0.2, 0, +0.1: mean 0.1, se 0.058 (1.7 se)
     verdict = imbalance.table(imbalance.summarise(imbalance_rows(recalls)))["minority recall: verdict"]
     assert verdict["cGAN samples"] == "not distinguishable"
+
+
+def test_classical_augment_fills_the_uncovered_margin_with_the_border_not_with_black():
+    """Black wedges at the corners mark every copy as a copy; real slices do not have them."""
+    gray = torch.full((1, 1, 28, 28), 0.5)
+    copies = imbalance.classical_augment(gray, 50, seed=0)
+    assert float(copies.min()) >= 0.45 * 0.99           # the gain is 1 +- 0.1, nothing else moves a pixel
+    black = imbalance.classical_augment(gray, 50, seed=0, padding="zeros")   # recipe 1, for comparison
+    assert float(black[:, 0, [0, 0, -1, -1], [0, -1, 0, -1]].min()) == 0.0
+
+
+def test_classical_augment_refuses_an_unknown_padding():
+    with pytest.raises(ValueError, match="padding must be one of"):
+        imbalance.classical_augment(torch.rand(4, 1, 8, 8), 2, padding="reflect")
+
+
+def test_findings_warn_when_the_augmentation_arm_used_an_older_fill():
+    s = imbalance.summarise(imbalance_rows({arm: [0.2, 0.4, 0.6] for arm in imbalance.ARMS}))
+    assert s["augment_recipe"] == imbalance.AUGMENT_RECIPE
+    assert "older one" not in imbalance.findings(s)
+    for older in ({**s, "augment_recipe": 1},
+                  {k: v for k, v in s.items() if k != "augment_recipe"}):   # files from before the record: black
+        text = imbalance.findings(older)
+        assert text.startswith("**Its classical augmentation is an older one:** the uncovered margin filled with black")
+        assert "Over 3 seeds" in text

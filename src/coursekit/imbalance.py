@@ -31,7 +31,8 @@ from .data import MedMNIST
 from .device import get_device, seed_everything
 from .generative import GAN_RECIPE, GAN_RECIPES, class_accuracy, generate, train_gan
 
-__all__ = ["imbalanced_subset", "extra_needed", "classical_augment", "class_weights", "ARMS", "conditional_gan", "trial",
+__all__ = ["imbalanced_subset", "extra_needed", "classical_augment", "AUGMENT_RECIPE", "AUGMENT_RECIPES",
+           "class_weights", "ARMS", "conditional_gan", "trial",
            "summarise", "table", "findings"]
 
 
@@ -81,20 +82,32 @@ def extra_needed(data: MedMNIST, minority: int) -> tuple[int, int]:
     return n_target, n_extra
 
 
+AUGMENT_RECIPES = {1: "the uncovered margin filled with black (zeros)",
+                   2: "the uncovered margin filled with the nearest border pixel"}
+"""The versions of :func:`classical_augment` that full-profile results were run with, by number."""
+AUGMENT_RECIPE = max(AUGMENT_RECIPES)
+"""The version :func:`classical_augment` runs by default (recorded by :func:`summarise` as
+``augment_recipe``, so that a page can tell a result of the black fill from one of this fill)."""
+_PADDING = {1: "zeros", 2: "border"}
+
+
 def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: int = 2,
-                      max_degrees: float = 10.0, max_gain: float = 0.1) -> torch.Tensor:
+                      max_degrees: float = 10.0, max_gain: float = 0.1, padding: str = "border") -> torch.Tensor:
     """``n`` augmented copies of randomly chosen ``images`` ``(N, C, H, W)`` in [0, 1].
 
     Each copy: a random rotation (up to ``max_degrees``), a random shift (up
     to ``max_shift`` px) and a random intensity gain ``1 +- max_gain``; no
-    flips (a left-right flip turns a left kidney into a right one). The margin that the
-    rotation and the shift uncover is filled with 0 (black): straight-edged black wedges at
-    the borders, which real slices do not have.
+    flips (a left-right flip turns a left kidney into a right one). ``padding``: what fills the
+    margin that the rotation and the shift uncover, ``"border"`` (the nearest border pixel: the
+    default, :data:`AUGMENT_RECIPE` 2) or ``"zeros"`` (black, recipe 1: straight-edged black
+    wedges at the borders, which real slices do not have).
     Returns ``(n, C, H, W)`` float32 in [0, 1].
     """
     check_images(images, "classical_augment: images", min_count=1)
     check_unit_range(images, "classical_augment: images")   # the copies are clipped to [0, 1]
     check_positive_int(n, "n")
+    if padding not in _PADDING.values():
+        raise ValueError(f"padding must be one of {tuple(_PADDING.values())}; got {padding!r}")
     g = torch.Generator().manual_seed(check_seed(seed))
     src = images[torch.randint(0, len(images), (n,), generator=g)].float().cpu()
     h, w = src.shape[-2:]
@@ -105,7 +118,7 @@ def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: in
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0] * 2 / w], 1),
                          torch.stack([sin, cos, shift[:, 1] * 2 / h], 1)], 1)
     grid = nn.functional.affine_grid(theta, list(src.shape), align_corners=False)
-    out = nn.functional.grid_sample(src, grid, padding_mode="zeros", align_corners=False)
+    out = nn.functional.grid_sample(src, grid, padding_mode=padding, align_corners=False)
     return (out * gain).clamp(0, 1)
 
 
@@ -231,8 +244,9 @@ def summarise(rows) -> dict[str, float]:
     seed, ``{metric}_{arm}_diff_mean`` and its standard error ``_diff_se``; for the
     cGAN, its paired differences from the two cheap remedies it has to beat,
     ``{metric}_cgan_vs_reweight_diff_mean``/``_se`` and ``..._cgan_vs_augment_...``;
-    plus ``n_seeds`` and ``gan_recipe`` (:data:`coursekit.generative.GAN_RECIPE`, the
-    recipe :func:`trial` trains its cGAN with). (The keys of
+    plus ``n_seeds``, ``gan_recipe`` (:data:`coursekit.generative.GAN_RECIPE`, the
+    recipe :func:`trial` trains its cGAN with) and ``augment_recipe`` (:data:`AUGMENT_RECIPE`, the
+    fill of its classical augmentation). (The keys of
     ``benchmarks/results/gan_imbalance.json``.)
     """
     table = {(r["seed"], r["arm"]): r for r in rows}
@@ -240,7 +254,7 @@ def summarise(rows) -> dict[str, float]:
     missing = [(s, a) for s in seeds for a in ARMS if (s, a) not in table]
     if not seeds or missing:
         raise ValueError(f"every seed needs a row for every arm; missing (seed, arm): {missing or 'all'}")
-    out: dict[str, float] = {"n_seeds": len(seeds), "gan_recipe": GAN_RECIPE}
+    out: dict[str, float] = {"n_seeds": len(seeds), "gan_recipe": GAN_RECIPE, "augment_recipe": AUGMENT_RECIPE}
     ddof = 1 if len(seeds) > 1 else 0
 
     def paired(key: str, v: np.ndarray, base: np.ndarray) -> None:
@@ -311,17 +325,25 @@ def table(summary, metric: str | None = None):
 
 
 def _recipe_note(summary) -> str:
-    """A warning when the cGAN arm of ``summary`` was not trained with the current GAN recipe.
+    """A warning when the cGAN arm of ``summary`` was not trained with the current GAN recipe, or
+    its augmentation arm not run with the current :data:`AUGMENT_RECIPE`.
     A summary without ``gan_recipe`` predates that record; the only such file, the
-    gan_imbalance.json of commit 4ba56c3, was trained with recipe 1, so that is what it is read as."""
+    gan_imbalance.json of commit 4ba56c3, was trained with recipe 1, so that is what it is read as.
+    A summary without ``augment_recipe`` predates the border fill: recipe 1 (black)."""
+    note = ""
     recipe = int(summary.get("gan_recipe", 1))
-    if recipe == GAN_RECIPE:
-        return ""
-    told = "records" if "gan_recipe" in summary else "predates the record of the recipe; it used"
-    return (f"**These results come from an older GAN.** The file {told} GAN recipe {recipe} "
-            f"({GAN_RECIPES.get(recipe, 'unknown')}); this chapter's GANs use recipe {GAN_RECIPE} "
-            f"({GAN_RECIPES[GAN_RECIPE]}). So its cGAN row shows a GAN this page no longer describes; the other "
-            "four arms do not involve a GAN. Running `benchmarks/gan_imbalance.py` again updates the file. ")
+    if recipe != GAN_RECIPE:
+        told = "records" if "gan_recipe" in summary else "predates the record of the recipe; it used"
+        note += (f"**These results come from an older GAN.** The file {told} GAN recipe {recipe} "
+                 f"({GAN_RECIPES.get(recipe, 'unknown')}); this chapter's GANs use recipe {GAN_RECIPE} "
+                 f"({GAN_RECIPES[GAN_RECIPE]}). So its cGAN row shows a GAN this page no longer describes; the "
+                 "other four arms do not involve a GAN. Running `benchmarks/gan_imbalance.py` again updates the file. ")
+    augment = int(summary.get("augment_recipe", 1))
+    if augment != AUGMENT_RECIPE:
+        note += (f"**Its classical augmentation is an older one:** {AUGMENT_RECIPES.get(augment, 'unknown')}, where "
+                 f"this page's has {AUGMENT_RECIPES[AUGMENT_RECIPE]}. So read its *classical augmentation* row as "
+                 "that augmentation, possibly a weaker baseline than this page's. ")
+    return note
 
 
 def findings(summary, minority: str = "the rare class") -> str:
@@ -330,7 +352,8 @@ def findings(summary, minority: str = "the rare class") -> str:
     verdict against plain with its paired difference and standard error, then the cGAN's
     against the two cheap remedies (when the summary has those comparisons; files written
     before they were recorded do not). Starts with a warning when the summary's cGAN was
-    trained with an older GAN recipe than :data:`coursekit.generative.GAN_RECIPE`."""
+    trained with an older GAN recipe than :data:`coursekit.generative.GAN_RECIPE`, or its
+    augmentation arm run with an older :data:`AUGMENT_RECIPE`."""
     n = int(summary["n_seeds"])
     note = _recipe_note(summary)
     if n < 3:
