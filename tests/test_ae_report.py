@@ -289,3 +289,14 @@ def test_denoiser_note_never_takes_the_clipped_input_for_a_classical_denoiser():
     note = ae_report.denoiser_note({"noisy input": 20.0, ae_report.CLIPPED: 20.4, "denoising autoencoder": 22.0},
                                    epochs=30, n_train=34561)
     assert "classical" not in note
+
+
+def test_target_findings_read_the_denoising_keys_with_the_clipped_input_where_the_file_has_it():
+    denoising = dict(noisy_test_psnr=20.0, gauss_test_psnr=22.2, tv_test_psnr=23.1, dae_test_psnr=23.6,
+                     gauss_sigma=0.5, tv_weight=0.04, n_train=34561)
+    line = ae_report.target_findings(ae_result(**denoising, clipped_test_psnr=20.6))[4]
+    assert line == ("denoising, full profile: the denoising autoencoder gains 3.6 dB over the noisy input, 0.5 dB above total "
+                    "variation (weight 0.04), the best classical denoiser here. Of its gain, 0.6 dB is what clipping "
+                    "the noisy input to [0, 1] alone gives.")
+    assert ae_report.target_findings(ae_result(**denoising))[4].endswith("the best classical denoiser here.")
+    assert not any("denoising" in line for line in ae_report.target_findings(ae_result()))

@@ -70,7 +70,8 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
     """Lines reading ``autoencoders.json``: the ratio against the target and the probe (beside
     the probe's floor, random codes and the majority class, where the file has them); what
     the autoencoder's code is worth in PCA components (where the file has PCA's error curve);
-    each method's error on training against test images; and what each anomaly AUC means.
+    each method's error on training against test images; the denoising result
+    (:func:`denoising_finding`); and what each anomaly AUC means.
     The worth in PCA components is an interval between two points of the file's curve
     (:func:`pca_worth`)."""
     r = result
@@ -91,6 +92,8 @@ def target_findings(result: Mapping[str, float]) -> list[str]:
     for name, key in (("the autoencoder", "ae"), ("PCA", "pca")):   # does each carry over to new patients?
         seen, new = r[f"{key}_train_mse"], r[f"{key}_test_mse"]
         lines.append(f"{name}: MSE {seen:.4f} on training images, {new:.4f} on test images ({new / seen - 1:+.0%})")
+    if "dae_test_psnr" in r:
+        lines.append(denoising_finding(r))
     counts = r.get("anomaly_n_test_pneumonia"), r.get("anomaly_n_test_normal")
     for name, key in (("the autoencoder", "anomaly_ae_auc"), ("PCA", "anomaly_pca_auc")):
         line = f"anomaly AUC of {name}'s error: {r[key]:.3f}"
@@ -199,3 +202,18 @@ def denoiser_note(psnr: Mapping[str, float], epochs: int, n_train: int) -> str:
                  if psnr[CLIPPED] <= dae else
                  f" Clipping the noisy input to [0, 1] alone gives {clip_gain:.1f} dB, more than the autoencoder gains.")
     return text
+
+
+def denoising_finding(result: Mapping[str, float]) -> str:
+    """:func:`denoiser_note` of ``autoencoders.json``'s denoising keys: the test PSNR of the noisy
+    input, of the Gaussian filter and total variation at their validation-chosen strengths, of the
+    denoising autoencoder and, where the file has it, of the noisy input clipped to [0, 1]."""
+    r = result
+    psnr = {"noisy input": r["noisy_test_psnr"],
+            f"the Gaussian filter (sigma {r['gauss_sigma']:g})": r["gauss_test_psnr"],
+            f"total variation (weight {r['tv_weight']:g})": r["tv_test_psnr"],
+            "denoising autoencoder": r["dae_test_psnr"]}
+    if "clipped_test_psnr" in r:
+        psnr[CLIPPED] = r["clipped_test_psnr"]
+    note = denoiser_note(psnr, len(series(r, "ae_train_loss_epoch_")), int(r["n_train"]))
+    return "denoising, full profile: " + note[0].lower() + note[1:]
