@@ -103,7 +103,7 @@ def main() -> int:
     r["random_probe_acc"] = latent.linear_probe(latent.random_codes(train.images, P.latent_dim, seed=SEED),
                                                 train.labels, latent.random_codes(test.images, P.latent_dim, seed=SEED),
                                                 test.labels)["acc"]
-    r["majority_test_acc"] = float((test.labels == train.labels.mode().values).float().mean())
+    r["majority_test_acc"] = ck.classify.majority_class(train, test)["acc"]
     r["ae_over_pca_mse"] = r["ae_test_mse"] / r["pca_test_mse"]
     seen = train.subset(len(test), seed=SEED).images
     r["ae_train_mse"] = float(ck.metrics.mse(latent.reconstruct(ae, seen), seen))
