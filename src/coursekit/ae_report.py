@@ -28,6 +28,7 @@ DATASET_COLUMNS = {"n_train": "training images", "ae_test_mse": "AE test MSE", "
                    "pca_probe_acc": "probe on PCA codes", "ae_best_epoch": "AE best epoch"}
 CHAPTER_SET = "organamnist"   # the set of notebook 04 and autoencoders.json
 CLIPPED = "noisy input clipped to [0, 1]"   # the denoising table's row of the input clipped, and nothing else
+NOT_CLASSICAL = ("noisy input", CLIPPED, "denoising autoencoder")   # the denoising table's other rows
 
 
 def _listed(names) -> str:
@@ -188,7 +189,7 @@ def denoiser_note(psnr: Mapping[str, float], epochs: int, n_train: int) -> str:
                 f"given: after {epochs} epochs on {n_train} images it has not yet learned to rebuild the slices, "
                 "so the table says nothing yet about its architecture. Compare the full-profile run at the end of "
                 "the notebook.")
-    classical = {k: v for k, v in psnr.items() if k not in ("noisy input", CLIPPED, "denoising autoencoder")}
+    classical = {k: v for k, v in psnr.items() if k not in NOT_CLASSICAL}
     text = f"The denoising autoencoder gains {dae - noisy:.1f} dB over the noisy input"
     if classical:
         best = max(classical, key=classical.get)
