@@ -88,11 +88,11 @@ AUGMENT_RECIPES = {1: "the uncovered margin filled with black (zeros)",
 AUGMENT_RECIPE = max(AUGMENT_RECIPES)
 """The version :func:`classical_augment` runs by default (recorded by :func:`summarise` as
 ``augment_recipe``, so that a page can tell a result of the black fill from one of this fill)."""
-_PADDING = {1: "zeros", 2: "border"}
+_PADDING = {1: "zeros", 2: "border"}   # grid_sample's padding_mode of each recipe
 
 
 def classical_augment(images: torch.Tensor, n: int, seed: int = 0, max_shift: int = 2,
-                      max_degrees: float = 10.0, max_gain: float = 0.1, padding: str = "border") -> torch.Tensor:
+                      max_degrees: float = 10.0, max_gain: float = 0.1, padding: str = _PADDING[AUGMENT_RECIPE]) -> torch.Tensor:
     """``n`` augmented copies of randomly chosen ``images`` ``(N, C, H, W)`` in [0, 1].
 
     Each copy: a random rotation (up to ``max_degrees``), a random shift (up
