@@ -29,8 +29,15 @@ help:
 # (scikit-image had no wheel for Python 3.15 on 2026-12-06).
 NEWEST_PYTHON := 3.14
 
+# On Linux pip installs PyTorch's CUDA build even where there is no GPU, and the venv takes about
+# 6 GB (6.2 GB for `make test` on 2026-12-07). A disk that fills part-way stops pip with
+# "[Errno 28] No space left on device" after minutes of downloads, as a CI run did on 2026-12-07,
+# so a disk with less than VENV_GB free is told so before pip starts.
+VENV_GB := 8
+
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; v > tuple(map(int, "$(NEWEST_PYTHON)".split("."))) and print(f"note: Python {v[0]}.{v[1]} is newer than any this course has been tested on (3.10 to $(NEWEST_PYTHON)). If pip fails below while building a package from source, start again with an older Python: rm -rf $(VENV) && make $(MAKECMDGOALS) PYTHON=python$(NEWEST_PYTHON)")'
+	@$(PYTHON) -c 'import shutil; free = shutil.disk_usage(".").free / 2**30; free < $(VENV_GB) and print(f"note: {free:.1f} GB free on this disk; on Linux $(VENV) takes about 6 GB (PyTorch with its CUDA libraries). If pip stops with No space left on device, free $(VENV_GB) GB and run make again.")'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 

@@ -100,9 +100,10 @@ def test_make_test_floors_refuses_an_interpreter_that_is_found_but_does_not_run(
     assert not (tmp_path / ".venv-floors").exists()
 
 
-def _make_venv_with(tmp_path, newest: str) -> subprocess.CompletedProcess:
-    """``make .venv/bin/python`` in ``tmp_path`` with ``NEWEST_PYTHON=newest``, through a PYTHON
-    that runs this interpreter for the version check and then fails at ``-m venv`` (nothing is
+def _make_venv_with(tmp_path, newest: str, venv_gb: float = 0) -> subprocess.CompletedProcess:
+    """``make .venv/bin/python`` in ``tmp_path`` with ``NEWEST_PYTHON=newest`` and
+    ``VENV_GB=venv_gb`` (the free space below which make gives a note; 0: never), through a PYTHON
+    that runs this interpreter for the checks and then fails at ``-m venv`` (nothing is
     installed)."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
@@ -110,7 +111,8 @@ def _make_venv_with(tmp_path, newest: str) -> subprocess.CompletedProcess:
     python.write_text(f'#!/bin/sh\n[ "$1" = "-c" ] && exec "{sys.executable}" "$@"\nexit 3\n')
     python.chmod(0o755)
     return subprocess.run(["make", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), ".venv/bin/python",
-                           f"PYTHON={python}", f"NEWEST_PYTHON={newest}"], capture_output=True, text=True)
+                           f"PYTHON={python}", f"NEWEST_PYTHON={newest}", f"VENV_GB={venv_gb}"],
+                          capture_output=True, text=True)
 
 
 def test_a_python_newer_than_any_tested_is_told_how_to_start_again_with_an_older_one(tmp_path):
@@ -125,6 +127,13 @@ def test_a_tested_python_makes_its_venv_without_a_note(tmp_path):
     run = _make_venv_with(tmp_path, newest="3.99")
     assert "note:" not in run.stdout + run.stderr
     assert "-m venv .venv" in run.stdout      # it went on to make the venv
+
+
+def test_a_disk_with_less_free_space_than_the_venv_needs_is_told_so_before_pip_starts(tmp_path):
+    free = shutil.disk_usage(tmp_path).free / 2**30
+    run = _make_venv_with(tmp_path, newest="3.99", venv_gb=free * 2 + 1)
+    assert re.search(r"note: [0-9.]+ GB free on this disk; on Linux .venv takes about 6 GB", run.stdout)
+    assert "-m venv .venv" in run.stdout      # a note, not a refusal: pip may still fit
 
 
 def test_the_readme_and_the_intro_give_the_range_of_pythons_the_makefile_names():
