@@ -379,6 +379,11 @@ def ramp_padded_to_the_next_power_of_two(sino):
     return _filtered(sino, max(64, 2 ** math.ceil(math.log2(sino.shape[0]))))
 
 
+def ramp_padded_one_power_of_two_too_many(sino):
+    """1 << (2 D).bit_length(), the same as 2 ** ceil(log2(2 D)) unless 2 D is a power of two."""
+    return _filtered(sino, max(64, 1 << (2 * sino.shape[0]).bit_length()))
+
+
 def ramp_always_64(sino):
     return _filtered(sino, 64)
 
@@ -546,6 +551,7 @@ WRONG = [
     ("recon.ramp_filter", ramp_along_views), ("recon.ramp_filter", ramp_without_padding),
     ("recon.ramp_filter", ramp_padded_to_2d), ("recon.ramp_filter", ramp_no_minimum_of_64),
     ("recon.ramp_filter", ramp_padded_to_the_next_power_of_two), ("recon.ramp_filter", ramp_always_64),
+    ("recon.ramp_filter", ramp_padded_one_power_of_two_too_many),
     ("recon.ramp_filter", ramp_always_256), ("recon.ramp_filter", ramp_without_factor_2),
     ("recon.ramp_filter", ramp_without_abs), ("recon.ramp_filter", ramp_returns_complex),
     ("recon.ramp_filter", ramp_keeps_the_last_rows),
@@ -658,6 +664,16 @@ def test_a_padding_of_another_length_is_named_with_the_right_one():
     assert list(failed) == RAMP_NAMES
     assert "padded to 12 rows (no zero-padding: the circular convolution wraps around)" in failed[RAMP_NAMES[0]]
     assert list(messages("recon.ramp_filter", ramp_always_64)) == [RAMP_NAMES[1], RAMP_NAMES[3], RAMP_NAMES[4]]
+
+
+def test_one_power_of_two_too_many_is_caught_where_2d_is_a_power_of_two():
+    # 32 bins: 2 D = 64 is a power of two, which no other case has, so P = 64 and not 128
+    failed = messages("recon.ramp_filter", ramp_padded_one_power_of_two_too_many)
+    assert len(failed) == 1
+    assert list(failed) == [c.name for c in recon.RAMP_CASES if c.make_inputs()["sino"].shape[0] == 32]
+    assert all(m.startswith("output: the detector axis padded to 128 rows (2 ** (floor(log2(2 D)) + 1), or (2 D)"
+                            ".bit_length(): one power of two too many") and "= 64 rows for D = 32" in m
+               for m in failed.values())
 
 
 def test_the_filter_s_mistakes_are_named():

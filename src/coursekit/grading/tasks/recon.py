@@ -52,8 +52,9 @@ batch axis. Conventions:
 Inputs are seeded: random complex images and k-space of odd and even, non-square sizes (on an
 odd axis ``fftshift`` and ``ifftshift`` differ, so a swapped shift shows there; a missing one
 shows everywhere), random and real sinograms of 12 to 40 bins (padded to 64 or 128 rows, so that
-padding to another length, or none, changes the result), complex and real tensors with exact
-zeros for the threshold, and volumes whose depth is a multiple of the factor and volumes whose
+padding to another length, or none, changes the result; and 32 bins, where 2 D is a power of
+two, so that one power of two too many shows), complex and real tensors with exact zeros for the
+threshold, and volumes whose depth is a multiple of the factor and volumes whose
 depth is not (with and without slices past the last kept one). The usual mistakes (the mask inverted or applied to the
 rows, no ``norm="ortho"``, averaging the two k-spaces instead of replacing, the k-space or the
 magnitude returned; filtering along the views, another padding, ``|f|`` without the factor 2,
@@ -304,7 +305,10 @@ def _ramp_mistakes(sino) -> dict[str, torch.Tensor]:
                       (2 ** math.ceil(math.log2(2 * d)), "2 ** ceil(log2(2 D)) without the minimum of 64"),
                       (2 * d, "2 D rows, not a power of two"),
                       (2 ** math.ceil(math.log2(d)), "the next power of two above D, not above 2 D"),
-                      (64, "always 64 rows")):
+                      (64, "always 64 rows"),
+                      (4 * d if (2 * d) & (2 * d - 1) == 0 else 0,     # only where 2 D is a power of two
+                       "2 ** (floor(log2(2 D)) + 1), or (2 D).bit_length(): one power of two too many where 2 D "
+                       "is a power of two already, and then P = 2 D")):
         if rows != p and rows >= d and why not in reasons.get(rows, []):
             reasons.setdefault(rows, []).append(why)
     out = {f"the detector axis padded to {rows} rows ({'; or '.join(why)}); pad it to P = max(64, 2 ** ceil("
@@ -347,6 +351,10 @@ RAMP_CASES = (
               hint=_RAMP_HINT, seed=4),
     ramp_case("a random 33x33 sinogram (as many views as bins): padded to 128", shape=(33, 33), hint=(
         "filter along dim 0, the detector bins, whatever the number of views. " + _RAMP_HINT), seed=5),
+    ramp_case("a random 32x4 sinogram: 2 D = 64 is a power of two already, so padded to 64 rows, not 128",
+              shape=(32, 4), hint=(
+        "2 ** ceil(log2(64)) is 64 itself; 2 ** (floor(log2(2 D)) + 1) and 1 << (2 D).bit_length() give 128 when 2 D "
+        "is a power of two. " + _RAMP_HINT), seed=6),
 )
 
 # ---------------------------------------------------------------------------
