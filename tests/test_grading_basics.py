@@ -2,6 +2,7 @@
 library (coursekit.scans, coursekit.degrade), and every wrong-but-plausible implementation loses
 points (scored in this process; see grading_helpers.py)."""
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +18,10 @@ from grading_helpers import (assert_every_task_has_an_independent_implementation
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 SHIPPED_CASE, VALUES_CASE, BARE_CASE, NESTED_CASE, INPUT_CASE = (c.name for c in basics.DEIDENTIFY_CASES)
+# the cases that compare outputs, and the one that checks the caller's tensors were left alone
+WINDOW_OUTPUT_CASES = [c.name for c in basics.WINDOW_CASES if c.run is not basics.run_inputs_kept]
+WINDOW_INPUT_CASE, RICIAN_INPUT_CASE = (next(c.name for c in cases if c.run is basics.run_inputs_kept)
+                                        for cases in (basics.WINDOW_CASES, basics.RICIAN_CASES))
 
 
 def test_basics_exercise_has_four_tasks_with_points():
@@ -151,6 +156,11 @@ def hu_returns_float32(stored, slope, intercept):
     return stored * slope + intercept
 
 
+def hu_float32_arithmetic_converted_after(stored, slope, intercept):
+    """Returns float64, but computed in float32 (an integer tensor times a Python float)."""
+    return (stored * slope + intercept).double()
+
+
 def window_naive(values, center, width):
     """(x - (c - w / 2)) / w: the window of width w that is not DICOM's."""
     return ((values - (center - width / 2)) / width).clamp(0, 1)
@@ -166,6 +176,17 @@ def window_center_and_width_swapped(values, center, width):
 
 def window_returns_float32(values, center, width):
     return ((values - (center - 0.5)) / (width - 1) + 0.5).clamp(0, 1).float()
+
+
+def window_in_place(values, center, width):
+    """The right numbers, written over the caller's tensor."""
+    return values.sub_(center - 0.5).div_(width - 1).add_(0.5).clamp_(0, 1)
+
+
+def rician_in_place(signal, sigma, eps_real, eps_imag):
+    """The right numbers, but the noise is added to the caller's signal."""
+    signal += sigma * eps_real
+    return torch.sqrt(signal ** 2 + (sigma * eps_imag) ** 2)
 
 
 def rician_gaussian_on_magnitude(signal, sigma, eps_real, eps_imag):
@@ -314,6 +335,19 @@ def deid_empty_method(ds, pseudonym):
     return new
 
 
+LONG_METHOD = ("Pseudonymised: name and ID replaced, birth date, referring physician and study ID blanked, "
+               "addresses and institution removed")
+
+
+def deid_method_too_long(ds, pseudonym):
+    """A DeidentificationMethod longer than an LO value may be (64 characters: pydicom warns)."""
+    new = basics.deidentify_reference(ds, pseudonym)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        new.DeidentificationMethod = LONG_METHOD
+    return new
+
+
 def deid_leaves_the_study_id(ds, pseudonym):
     """Blanks the birth date and the referring physician only (what the task asked before): CT_small.dcm's
     StudyID still reads its original PatientID."""
@@ -354,9 +388,10 @@ def deid_returns_nothing(ds, pseudonym):
 WRONG = [
     ("basics.hounsfield", hu_forgets_intercept), ("basics.hounsfield", hu_intercept_before_slope),
     ("basics.hounsfield", hu_truncates_slope), ("basics.hounsfield", hu_integer_arithmetic),
-    ("basics.hounsfield", hu_returns_float32),
+    ("basics.hounsfield", hu_returns_float32), ("basics.hounsfield", hu_float32_arithmetic_converted_after),
     ("basics.window", window_naive), ("basics.window", window_not_clipped),
     ("basics.window", window_center_and_width_swapped), ("basics.window", window_returns_float32),
+    ("basics.window", window_in_place), ("basics.rician", rician_in_place),
     ("basics.rician", rician_gaussian_on_magnitude), ("basics.rician", rician_abs_of_real_part),
     ("basics.rician", rician_sigma_outside_root), ("basics.rician", rician_adds_noise_magnitude),
     ("basics.rician", rician_imag_noise_added_to_signal), ("basics.rician", rician_signal_in_both_parts),
@@ -367,6 +402,7 @@ WRONG = [
     ("basics.deidentify", deid_leaves_the_birth_date), ("basics.deidentify", deid_blanks_without_checking),
     ("basics.deidentify", deid_deletes_without_checking), ("basics.deidentify", deid_forgets_the_flag),
     ("basics.deidentify", deid_forgets_the_method), ("basics.deidentify", deid_empty_method),
+    ("basics.deidentify", deid_method_too_long),
     ("basics.deidentify", deid_leaves_the_study_id), ("basics.deidentify", deid_adds_an_element_not_asked_for),
     ("basics.deidentify", deid_keeps_other_patient_ids_sequence),
     ("basics.deidentify", deid_deletes_too_much), ("basics.deidentify", deid_returns_nothing),
@@ -396,14 +432,36 @@ def test_hu_in_float32_or_in_the_stored_integers_is_told_to_convert_first():
         assert all("stored.double() * slope + intercept" in c.message for c in result.cases)
 
 
+def test_hu_computed_in_float32_and_converted_after_fails_where_the_slope_has_no_exact_binary_form():
+    failed = failed_messages("basics.hounsfield", hu_float32_arithmetic_converted_after)
+    assert list(failed) == [basics.HOUNSFIELD_CASES[-1].name]   # slopes 1, 0.5 and 2.5 are exact in float32
+    assert "slope 0.1" in basics.HOUNSFIELD_CASES[-1].name
+
+
 def test_the_naive_window_fails_even_the_window_s_centre():
     names = failed_cases("basics.window", window_naive)
-    assert basics.WINDOW_CASES[0].name in names and len(names) == len(basics.WINDOW_CASES)
+    assert basics.WINDOW_CASES[0].name in names and names == WINDOW_OUTPUT_CASES
 
 
 def test_an_unclipped_window_passes_only_where_every_value_lies_inside_the_window():
     assert failed_cases("basics.window", window_not_clipped) == [
-        c.name for c in basics.WINDOW_CASES if "every value inside" not in c.name]
+        name for name in WINDOW_OUTPUT_CASES if "every value inside" not in name]
+
+
+@pytest.mark.parametrize("task_id, wrong, case, argument", [
+    ("basics.window", window_in_place, WINDOW_INPUT_CASE, "values"),
+    ("basics.rician", rician_in_place, RICIAN_INPUT_CASE, "signal")], ids=["window", "rician"])
+def test_a_function_that_changes_its_input_in_place_fails_only_the_input_case_and_is_told_so(
+        task_id, wrong, case, argument):
+    failed = failed_messages(task_id, wrong)
+    assert list(failed) == [case]
+    assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
+@pytest.mark.parametrize("task", basics.TASKS[1:3], ids=lambda t: t.id)
+def test_the_reference_leaves_the_caller_s_tensors_alone(task):
+    assert not failed_cases(task.id, task.reference)
+    assert sum(c.run is basics.run_inputs_kept for c in task.cases) == 1
 
 
 def test_gaussian_noise_on_the_magnitude_goes_negative_on_the_black_background():
@@ -484,6 +542,21 @@ def test_deidentify_with_an_empty_method_is_told_it_needs_a_value():
     failed = failed_messages("basics.deidentify", deid_empty_method)
     assert list(failed) == [SHIPPED_CASE, VALUES_CASE, BARE_CASE, NESTED_CASE]
     assert all(m.startswith("DeidentificationMethod is empty") for m in failed.values())
+
+
+def test_a_deidentification_method_longer_than_an_lo_value_fails_every_dataset_case():
+    failed = failed_messages("basics.deidentify", deid_method_too_long)
+    assert list(failed) == [SHIPPED_CASE, VALUES_CASE, BARE_CASE, NESTED_CASE]
+    assert all(m.startswith(f"DeidentificationMethod has a value of {len(LONG_METHOD)} characters; its VR, LO "
+                            "(Long String), holds at most 64") for m in failed.values())
+
+
+def test_several_short_method_values_each_fit_the_lo_limit():
+    def two_values(ds, pseudonym):
+        new = basics.deidentify_reference(ds, pseudonym)
+        new.DeidentificationMethod = ["x" * 64, "name, ID, birth date, study ID, addresses, institution"]
+        return new
+    assert_full_marks("basics.deidentify", two_values)
 
 
 def test_any_text_is_accepted_as_the_deidentification_method():

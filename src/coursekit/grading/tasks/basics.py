@@ -36,15 +36,20 @@ Conventions (those of :mod:`coursekit.scans` and :mod:`coursekit.degrade`):
   Patient module makes it Type 1C: required, with a value, when
   PatientIdentityRemoved is YES and no DeidentificationMethodCodeSequence is
   present); every other element keeps its value. The reference's method is
-  :data:`METHOD`; the grader accepts any non-empty text there, and no other
-  added element. The result is pseudonymised, not anonymous: the dates, times,
-  StationName and UIDs that the full profile also replaces stay.
+  :data:`METHOD`; the grader accepts any non-empty text there that fits its VR,
+  LO (at most 64 characters a value), and no other added element. The result
+  is pseudonymised, not anonymous: the dates, times, StationName and UIDs that
+  the full profile also replaces stay.
 
 Numeric inputs are seeded float64 tensors (the stored values integers, as DICOM
 stores them), and the windows narrow enough that the usual mistakes (the
 intercept forgotten or added before the slope, a width of ``w`` instead of
 ``w - 1``, no clipping, centre and width swapped, Gaussian noise on the
-magnitude) change the result far beyond the tolerance. A Dataset cannot cross
+magnitude) change the result far beyond the tolerance; a slope of 0.1, which no
+binary fraction holds exactly, catches HU computed in float32 and converted to
+float64 afterwards. ``window`` and ``rician_magnitude`` each have one case that
+checks only that the caller's tensors are left as they were (the notebook
+windows one image three times, and keeps the clean slice). A Dataset cannot cross
 the grader's process boundary, so each de-identification case builds its
 dataset from pydicom's ``CT_small.dcm`` in the student's process, from plain
 data, and reports back what the result holds. The helpers ``hu_case``,
@@ -57,7 +62,7 @@ import copy
 import torch
 
 from ...scans import dicom_example
-from ..cases import Case, Task, compare_values, describe
+from ..cases import Case, Task, call, compare_values, describe
 
 NOTEBOOK = "06_imaging_basics"   # exercises/06_imaging_basics.ipynb, the notebook these tasks grade
 
@@ -106,7 +111,37 @@ HOUNSFIELD_CASES = (
     hu_case("slope 2.5, intercept -3000, negative int32 values, a (2, 1, 6, 7) batch", 2.5, -3000.0,
             shape=(2, 1, 6, 7), low=-500, high=2500, dtype=torch.int32,
             hint=_HU_HINT + " Any shape and any integer dtype: the formula is elementwise.", seed=3),
+    hu_case("slope 0.1 (no exact binary fraction), intercept -1000: float64 arithmetic, not float32 converted after",
+            0.1, -1000.0, shape=(2, 8, 8), low=0, high=20000, hint=(
+        _HU_HINT + " float32 keeps about 7 digits, so stored * slope + intercept computed in float32 (an integer "
+        "tensor times a Python float) and converted with .double() afterwards is already off by up to some 1e-5 "
+        "HU; near 0 HU that is far outside the tolerance."), seed=4),
 )
+
+# ---------------------------------------------------------------------------
+# the caller's tensors are left as they were (window, rician)
+# ---------------------------------------------------------------------------
+
+
+def run_inputs_kept(obj, inputs):
+    """Call ``obj(**inputs)`` and name the tensor arguments it changed in place, as
+    ``{"changed": [names]}`` (the output itself is checked by the other cases)."""
+    kept = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
+    obj(**inputs)
+    return {"changed": [k for k, v in kept.items() if not torch.equal(v, inputs[k])]}
+
+
+def compare_inputs_kept(expected, got, inputs):
+    """No tensor argument changed."""
+    if not isinstance(got, dict) or "changed" not in got:
+        return f"expected the names of the arguments changed in place, got {describe(got)}"
+    if got["changed"]:
+        names = ", ".join(got["changed"])
+        return (f"your function changed its argument(s) {names} in place: the caller's tensor no longer holds "
+                "what it passed. Compute a new tensor (x - c makes one); x -= c, x.sub_(c) or x.clamp_(0, 1) "
+                "on an argument change the caller's tensor")
+    return None
+
 
 # ---------------------------------------------------------------------------
 # basics.window
@@ -120,13 +155,13 @@ def window_reference(values, center, width):
 
 
 def window_case(name, center, width, shape=(2, 1, 8, 8), spread=1.5, dtype=torch.float64, hint="",
-                seed=0) -> Case:
+                seed=0, run=call, compare=None) -> Case:
     """A ``window`` case on values spread over ``spread`` times the window, centred on it, so
     that some lie below it and some above it (``spread`` < 1: all inside)."""
     def inputs(gen):
         u = torch.rand(shape, generator=gen, dtype=torch.float64) - 0.5
         return dict(values=(center + spread * width * u).to(dtype), center=center, width=width)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 def edges_case(name, center, width, hint="", seed=0) -> Case:
@@ -152,6 +187,11 @@ WINDOW_CASES = (
                 hint=_WINDOW_HINT + " The centre is the first argument, the width the second.", seed=4),
     window_case("float32 in, float32 out: bone window (400, 1800)", 400, 1800, dtype=torch.float32,
                 hint=_WINDOW_HINT, seed=5),
+    window_case("the values passed in are left as they were (the notebook windows one image three times)", 40, 80,
+                run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "y = (values - (center - 0.5)) / (width - 1) + 0.5 makes a new tensor; values -= ..., values.sub_(...) "
+        "or values.clamp_(0, 1) change the caller's image, so the next window would start from the last one's "
+        "result."), seed=6),
 )
 
 # ---------------------------------------------------------------------------
@@ -165,7 +205,8 @@ def rician_magnitude_reference(signal, sigma, eps_real, eps_imag):
     return torch.sqrt((signal + sigma * eps_real) ** 2 + (sigma * eps_imag) ** 2)
 
 
-def rician_case(name, sigma, shape=(2, 1, 8, 8), background=0.0, dtype=torch.float64, hint="", seed=0) -> Case:
+def rician_case(name, sigma, shape=(2, 1, 8, 8), background=0.0, dtype=torch.float64, hint="", seed=0,
+                run=call, compare=None) -> Case:
     """A ``rician_magnitude`` case: a signal in [0.2, 1] whose left ``background`` share of columns
     is black (0), and standard normal ``eps_real``, ``eps_imag``."""
     def inputs(gen):
@@ -174,7 +215,7 @@ def rician_case(name, sigma, shape=(2, 1, 8, 8), background=0.0, dtype=torch.flo
         eps_real = torch.randn(shape, generator=gen, dtype=torch.float64)
         eps_imag = torch.randn(shape, generator=gen, dtype=torch.float64)
         return dict(signal=signal.to(dtype), sigma=sigma, eps_real=eps_real.to(dtype), eps_imag=eps_imag.to(dtype))
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 _RICIAN_HINT = ("the scanner measures a complex value: real part signal + sigma * eps_real, imaginary part "
@@ -190,6 +231,11 @@ RICIAN_CASES = (
                 hint=_RICIAN_HINT + " sigma multiplies the noise only, inside the square root.", seed=3),
     rician_case("float32 in, float32 out", 0.1, dtype=torch.float32, background=0.25,
                 hint=_RICIAN_HINT + " Keep the inputs' dtype.", seed=4),
+    rician_case("the signal and the noise passed in are left as they were", 0.1, background=0.5,
+                run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "signal + sigma * eps_real makes a new tensor; signal += ... or signal.add_(...) change the caller's "
+        "clean image (in the notebook, the clean slice and its black background would hold the noise too)."),
+                seed=5),
 )
 
 # ---------------------------------------------------------------------------
@@ -210,6 +256,7 @@ FLAG = "PatientIdentityRemoved"
 # DeidentificationMethodCodeSequence is present). A LO value: at most 64 characters.
 METHOD_KEYWORD = "DeidentificationMethod"
 METHOD = "Partial PS3.15 Basic Profile: dates, times and UIDs kept"
+METHOD_MAX = 64   # PS3.5 Table 6.2-1: an LO value holds at most 64 characters
 PRIVATE_GROUP, PRIVATE_CREATOR = 0x0033, "COURSEKIT DEMO"   # a group CT_small.dcm leaves free
 
 
@@ -266,6 +313,14 @@ def _value(elem) -> str:
     return "" if elem.is_empty else str(elem.value)
 
 
+def _longest_value(ds, keyword) -> int:
+    """The number of characters of the longest value of ``ds``'s element ``keyword`` (0: absent or empty)."""
+    if keyword not in ds or ds[keyword].is_empty:
+        return 0
+    elem = ds[keyword]
+    return max(len(str(v)) for v in (elem.value if elem.VM > 1 else [elem.value]))
+
+
 def _private_elements(ds) -> list[str]:
     """Every private element of ``ds``, sequence items included, as ``"(gggg,eeee)"``."""
     found = []
@@ -295,6 +350,7 @@ def summarise(before, after) -> dict:
     return {
         "returned": "Dataset",
         "identifying": {k: (_value(after[k]) if k in after else None) for k in keywords},
+        "method longest": _longest_value(after, METHOD_KEYWORD),
         "private": _private_elements(after),
         "removed": sorted(_name(e) for t, e in others_b.items() if t not in others_a),
         "added": sorted(_name(e) for t, e in others_a.items() if t not in others_b),
@@ -366,13 +422,23 @@ def _blanked_message(keyword, want, have) -> str | None:
 
 def _method_message(have) -> str | None:
     """What a student whose DeidentificationMethod is ``have`` (None: absent) is told; None if it
-    has a value (any text is accepted: the standard leaves the wording to whoever de-identifies)."""
+    has a value (any text is accepted: the standard leaves the wording to whoever de-identifies;
+    :func:`_method_length_message` checks its length)."""
     required = ("PS3.3's Patient module requires it, with a value, when PatientIdentityRemoved is YES "
                 "(Type 1C); set new.DeidentificationMethod = METHOD, a text that says what was done")
     if have is None:
         return f"DeidentificationMethod is missing from the result: {required}"
     if have == "":
         return f"DeidentificationMethod is empty: {required}"
+    return None
+
+
+def _method_length_message(longest: int) -> str | None:
+    """What a student whose longest DeidentificationMethod value has ``longest`` characters is told;
+    None if it fits the VR."""
+    if longest > METHOD_MAX:
+        return (f"DeidentificationMethod has a value of {longest} characters; its VR, LO (Long String), holds at "
+                f"most {METHOD_MAX} characters per value, so the file would not be valid: say it in fewer words")
     return None
 
 
@@ -386,7 +452,7 @@ def compare_deidentified(expected, got, inputs):
     for keyword, want in expected["identifying"].items():
         have = got["identifying"].get(keyword)
         if keyword == METHOD_KEYWORD:
-            msg = _method_message(have)
+            msg = _method_message(have) or _method_length_message(got.get("method longest", 0))
             if msg:
                 return msg
             continue
