@@ -60,8 +60,10 @@ rows, no ``norm="ortho"``, averaging the two k-spaces instead of replacing, the 
 magnitude returned; filtering along the views, another padding, ``|f|`` without the factor 2,
 ``fftfreq`` without ``abs``, a complex result; the real and imaginary parts thresholded
 separately, hard thresholding, NaN at 0, a negative ``t`` let through; the weights swapped,
-extrapolation past the last kept slice, positions off by one) fail at least one case, and the
-comparisons say which mistake a result matches where they can tell. The helpers ``dc_case``,
+extrapolation past the last kept slice, positions off by one; and, for ``data_consistency`` and
+``soft_threshold``, an argument changed in place, which one case of each compares with a copy taken
+before the call) fail at least one case, and the comparisons say which mistake a result matches
+where they can tell. The helpers ``dc_case``,
 ``ramp_case``, ``threshold_case``, ``threshold_error_case`` and ``slices_case`` also make hidden
 cases.
 """
@@ -127,6 +129,31 @@ def _close(a, b) -> bool:
     rtol, atol = TOLERANCES[torch.float64]
     return bool(torch.isclose(a.to(b.dtype), b, rtol=rtol, atol=atol).all())
 
+
+def call_leaving_inputs(obj, inputs: dict):
+    """``obj(**inputs)``, and the names of the tensor arguments that it changed in place (compared
+    with copies taken before the call): ``{"output": ..., "changed": [names]}``."""
+    before = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
+    out = obj(**inputs)
+    return {"output": out, "changed": [k for k, v in before.items() if not torch.equal(inputs[k], v)]}
+
+
+def _leaving_inputs(compare, function: str, why: str):
+    """A compare for the cases run by :func:`call_leaving_inputs`: fails where the student's
+    ``function`` changed an argument in place (saying ``why`` that matters), else compares the
+    outputs with ``compare``."""
+    def compare_leaving_inputs(expected, got, inputs):
+        if not (isinstance(got, dict) and isinstance(got.get("changed"), list)):
+            return compare_values(expected, got)
+        if got["changed"]:
+            names = " and ".join(got["changed"])
+            return (f"{function} changed its argument {names} in place; {why}. Leave the arguments as they are: "
+                    "compute the result in a new tensor (torch.where, or .clone() before assigning into it, or "
+                    "an out-of-place operation instead of mul_, +=, [...] =)")
+        return compare(expected["output"], got["output"], inputs)
+    return compare_leaving_inputs
+
+
 # ---------------------------------------------------------------------------
 # recon.data_consistency
 # ---------------------------------------------------------------------------
@@ -166,17 +193,24 @@ def _column_mask(gen, width, sampled, centre):
     return mask
 
 
-def dc_case(name, shape=(8, 10), sampled=4, centre=2, estimate="random", hint="", seed=0) -> Case:
+def dc_case(name, shape=(8, 10), sampled=4, centre=2, estimate="random", hint="", seed=0,
+            leave_inputs=False) -> Case:
     """A ``data_consistency`` case on an ``(H, W)`` = ``shape`` image: ``mask`` samples ``sampled``
     of the ``W`` columns, ``centre`` of them around ``W // 2``; ``y`` the centred k-space of a
     random complex image, zero in the other columns; ``x`` a random complex estimate
     (``"random"``, inconsistent with ``y`` everywhere) or the zero-filled image ``ifft_c(y)``
-    (``"zero_filled"``, which is consistent already)."""
+    (``"zero_filled"``, which is consistent already). With ``leave_inputs``, the case also fails
+    where the function changes ``x``, ``y`` or ``mask`` in place."""
     def inputs(gen):
         mask = _column_mask(gen, shape[1], sampled, centre)
         y = centred_fft(_complex_image(gen, shape)) * mask
         x = _complex_image(gen, shape) if estimate == "random" else centred_ifft(y)
         return dict(x=x, y=y, mask=mask)
+    if leave_inputs:
+        compare = _leaving_inputs(compare_dc, "data_consistency", (
+            "the caller still needs its tensors as they were: ISTA calls data_consistency with the same y at every "
+            "iteration, and for every threshold it tries"))
+        return Case(name, inputs, run=call_leaving_inputs, compare=compare, hint=hint, seed=seed)
     return Case(name, inputs, compare=compare_dc, hint=hint, seed=seed)
 
 
@@ -251,6 +285,11 @@ DC_CASES = (
             sampled=5, centre=1, hint=(
         "with every column sampled nothing of the estimate's k-space is left: the result is the inverse "
         "centred FFT of y. " + _DC_HINT), seed=5),
+    dc_case("x, y and mask are left as they were (10x7, a random estimate)", shape=(10, 7), sampled=3, centre=1,
+            leave_inputs=True, hint=(
+        "assigning the measured columns into y, or into x's k-space where it is x itself, changes the caller's "
+        "tensor: build the new k-space with torch.where(mask, y, k), or clone before assigning. " + _DC_HINT),
+            seed=7),
 )
 
 # ---------------------------------------------------------------------------
@@ -372,10 +411,11 @@ def soft_threshold_reference(z, t):
     return z * (shrunk / torch.where(magnitude > 0, magnitude, torch.ones_like(magnitude)))
 
 
-def threshold_case(name, t, shape=(6, 5), kind="complex", zeros=0, hint="", seed=0) -> Case:
+def threshold_case(name, t, shape=(6, 5), kind="complex", zeros=0, hint="", seed=0, leave_inputs=False) -> Case:
     """A ``soft_threshold`` case: ``z`` a ``shape`` tensor, ``"complex"`` (complex128, magnitudes
     spread over [0, 2) and every phase) or ``"real"`` (float64 in (-2, 2)), with its first
-    ``zeros`` elements (flattened) exactly 0; the threshold ``t``, a Python float."""
+    ``zeros`` elements (flattened) exactly 0; the threshold ``t``, a Python float. With
+    ``leave_inputs``, the case also fails where the function changes ``z`` in place."""
     def inputs(gen):
         magnitude = 2 * torch.rand(shape, generator=gen, dtype=torch.float64)
         if kind == "complex":
@@ -384,6 +424,11 @@ def threshold_case(name, t, shape=(6, 5), kind="complex", zeros=0, hint="", seed
             z = magnitude * (1 - 2 * (torch.rand(shape, generator=gen) < 0.5).double())
         z.view(-1)[:zeros] = 0
         return dict(z=z, t=t)
+    if leave_inputs:
+        compare = _leaving_inputs(compare_threshold, "soft_threshold", (
+            "the caller's tensor is not the function's to change (soft_threshold(line, 0.5) would change line "
+            "before softshrink(line, 0.5) sees it)"))
+        return Case(name, inputs, run=call_leaving_inputs, compare=compare, hint=hint, seed=seed)
     return Case(name, inputs, compare=compare_threshold, hint=hint, seed=seed)
 
 
@@ -455,6 +500,9 @@ THRESHOLD_CASES = (
                    hint=_THRESHOLD_HINT, seed=5),
     threshold_error_case("t = -0.1: a negative threshold, so ValueError", -0.1, hint=(
         "check that t >= 0 and raise ValueError(...) with a message that says so, before any arithmetic."), seed=6),
+    threshold_case("z is left as it was (complex 4x5, t = 0.4)", 0.4, shape=(4, 5), leave_inputs=True, hint=(
+        "z.mul_(...), z *= ... or z[...] = ... change the caller's tensor: return z * ratio, a new one. "
+        + _THRESHOLD_HINT), seed=7),
 )
 
 # ---------------------------------------------------------------------------
