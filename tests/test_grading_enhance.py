@@ -19,6 +19,14 @@ from grading_helpers import (assert_every_task_has_an_independent_implementation
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+def _output_cases(cases):
+    """The cases that compare outputs (not the one that checks the caller's tensors were left alone)."""
+    return [c for c in cases if c.compare is not enhance.compare_inputs_kept]
+
+
+RL_BLACK_CASE = next(c.name for c in enhance.RL_CASES if "without a photon" in c.name)
+
+
 def test_enhance_exercise_has_four_tasks_with_points():
     tasks = exercise_tasks("enhance")
     assert "enhance" in exercises() and notebooks()["enhance"] == "07_enhancement"
@@ -58,10 +66,14 @@ def test_the_non_symmetric_psfs_have_a_complex_transfer_function():
             assert float(inputs["psf"].sum()) == pytest.approx(1.0) and float(inputs["psf"].min()) >= 0
 
 
-def test_every_richardson_lucy_case_keeps_the_blurred_estimate_above_0_1():
+def test_every_richardson_lucy_case_keeps_the_blurred_estimate_above_0_1_or_has_no_photon():
     # the docstring's promise: an epsilon up to 1e-9 in the denominator stays within the tolerance
+    # (where y is 0 everywhere, the ratio is 0 whatever the epsilon)
     for case in enhance.RL_CASES:
         inputs = case.make_inputs()
+        if case.name == RL_BLACK_CASE:
+            assert not inputs["y"].any() and not inputs["x"].any()
+            continue
         assert float(enhance.circular_convolve(inputs["x"], inputs["psf"]).min()) >= 0.1
         assert float(inputs["y"].min()) > 0
 
@@ -326,6 +338,23 @@ def wiener_magnitude_not_real_part(y, psf, balance):
     return enhance.wiener_deconvolve_reference(y, psf, balance).abs()
 
 
+def wiener_rfft_without_size(y, psf, balance):
+    """rfft2 / irfft2 without s=y.shape: right for an even width only."""
+    k = psf.shape[0] // 2
+    h = torch.fft.rfft2(F.pad(psf, (0, y.shape[1] - psf.shape[1], 0, y.shape[0] - psf.shape[0])).roll((-k, -k), (0, 1)))
+    return torch.fft.irfft2(h.conj() * torch.fft.rfft2(y) / (h.abs() ** 2 + balance))
+
+
+def wiener_fftshift_for_ifftshift(y, psf, balance):
+    """The PSF placed with its centre at (H // 2, W // 2), then fftshift-ed: (0, 0) for even sizes only."""
+    k = psf.shape[0] // 2
+    padded = torch.zeros(y.shape, dtype=psf.dtype)
+    cy, cx = y.shape[0] // 2, y.shape[1] // 2
+    padded[cy - k:cy + k + 1, cx - k:cx + k + 1] = psf
+    h = torch.fft.fft2(torch.fft.fftshift(padded))
+    return torch.fft.ifft2(h.conj() * torch.fft.fft2(y) / (h.abs() ** 2 + balance)).real
+
+
 def wiener_float32(y, psf, balance):
     return enhance.wiener_deconvolve_reference(y.float(), psf.float(), balance)
 
@@ -335,11 +364,39 @@ def _conv(u, psf):
 
 
 def rl_unflipped(x, y, psf):
-    return x * _conv(y / _conv(x, psf), psf)
+    return x * _conv(y / (_conv(x, psf) + 1e-12), psf)
 
 
 def rl_ratio_inverted(x, y, psf):
     return x * _conv(_conv(x, psf) / y, psf.flip(0, 1))
+
+
+def rl_without_epsilon(x, y, psf):
+    """The formula as written, y / C(x) with nothing added: 0 / 0 where no photon arrived."""
+    return x * _conv(y / _conv(x, psf), psf.flip(0, 1))
+
+
+def rl_divides_y_in_place(x, y, psf):
+    """The right numbers, but the caller's y now holds the ratio."""
+    y /= _conv(x, psf) + 1e-12
+    return x * _conv(y, psf.flip(0, 1))
+
+
+def rl_updates_x_in_place(x, y, psf):
+    """The right numbers, written over the caller's estimate."""
+    x *= _conv(y / (_conv(x, psf) + 1e-12), psf.flip(0, 1))
+    return x
+
+
+def _conv_rfft(u, psf):
+    """The circular convolution by rfft2, but irfft2 without s=: W - 1 columns for an odd W."""
+    k = psf.shape[0] // 2
+    padded = F.pad(psf, (0, u.shape[1] - psf.shape[1], 0, u.shape[0] - psf.shape[0])).roll((-k, -k), (0, 1))
+    return torch.fft.irfft2(torch.fft.rfft2(u) * torch.fft.rfft2(padded))
+
+
+def rl_rfft_without_size(x, y, psf):
+    return x * _conv_rfft(y / (_conv_rfft(x, psf) + 1e-12), psf.flip(0, 1))
 
 
 def rl_update_added(x, y, psf):
@@ -395,6 +452,13 @@ def rician_keeps_float32(m, sigma, local_mean):
     return torch.sqrt((local_mean(m ** 2) - 2 * sigma ** 2).clamp_min(0))
 
 
+def rician_squares_in_place(m, sigma, local_mean):
+    """m.double() is m itself for float64 input, so m **= 2 squares the caller's magnitudes."""
+    m = m.double()
+    m **= 2
+    return torch.sqrt((local_mean(m) - 2 * sigma ** 2).clamp_min(0))
+
+
 def rician_own_gaussian_filter(m, sigma, local_mean):
     """Ignores the local_mean it is given."""
     return torch.sqrt((degrade.gaussian_blur(m.double() ** 2, 1.0).double() - 2 * sigma ** 2).clamp_min(0))
@@ -413,6 +477,10 @@ WRONG = [
     ("enhance.richardson_lucy_step", rl_unflipped), ("enhance.richardson_lucy_step", rl_ratio_inverted),
     ("enhance.richardson_lucy_step", rl_update_added), ("enhance.richardson_lucy_step", rl_landweber),
     ("enhance.richardson_lucy_step", rl_psf_not_centred), ("enhance.richardson_lucy_step", rl_correction_only),
+    ("enhance.richardson_lucy_step", rl_without_epsilon), ("enhance.richardson_lucy_step", rl_divides_y_in_place),
+    ("enhance.richardson_lucy_step", rl_updates_x_in_place), ("enhance.richardson_lucy_step", rl_rfft_without_size),
+    ("enhance.wiener", wiener_rfft_without_size), ("enhance.wiener", wiener_fftshift_for_ifftshift),
+    ("enhance.unbiased_rician", rician_squares_in_place),
     ("enhance.unbiased_rician", rician_filters_then_squares), ("enhance.unbiased_rician", rician_sigma_squared_once),
     ("enhance.unbiased_rician", rician_not_clipped), ("enhance.unbiased_rician", rician_clipped_after_the_root),
     ("enhance.unbiased_rician", rician_no_square_root), ("enhance.unbiased_rician", rician_abs_instead_of_clip),
@@ -445,7 +513,8 @@ def _max_relative_error(task, wrong, case):
 
 @pytest.mark.parametrize("task_id, wrong", [w for w in WRONG if w[1] not in (
     shuffle_without_check, shuffle_checks_r_not_r_squared, shuffle_always_float64, wiener_returns_complex,
-    wiener_float32, rician_keeps_float32)], ids=lambda v: getattr(v, "__name__", v))
+    wiener_float32, rician_keeps_float32, rl_divides_y_in_place, rl_updates_x_in_place, rician_squares_in_place,
+    wiener_rfft_without_size, rl_rfft_without_size)], ids=lambda v: getattr(v, "__name__", v))
 def test_a_wrong_formula_misses_by_far_more_than_the_tolerance(task_id, wrong):
     task = next(t for t in enhance.TASKS if t.id == task_id)
     failed = set(failed_cases(task_id, wrong))
@@ -457,8 +526,8 @@ def test_a_wrong_formula_misses_by_far_more_than_the_tolerance(task_id, wrong):
 
 SHUFFLE_NAMES = [c.name for c in enhance.SHUFFLE_CASES]
 WIENER_NAMES = [c.name for c in enhance.WIENER_CASES]
-RL_NAMES = [c.name for c in enhance.RL_CASES]
-RICIAN_NAMES = [c.name for c in enhance.RICIAN_CASES]
+RL_NAMES = [c.name for c in _output_cases(enhance.RL_CASES)]
+RICIAN_NAMES = [c.name for c in _output_cases(enhance.RICIAN_CASES)]
 
 
 def messages(task_id, obj) -> dict[str, str]:
@@ -527,8 +596,37 @@ def test_richardson_lucy_mistakes_fail_every_case():
 
 
 def test_a_landweber_step_passes_only_from_a_constant_estimate_where_it_coincides():
-    # from x = 0.5 with a PSF summing to 1: 0.5 + C^T(y - 0.5) = C^T(y) = 0.5 * C^T(y / 0.5)
-    assert failed_cases("enhance.richardson_lucy_step", rl_landweber) == [n for n in RL_NAMES if "constant" not in n]
+    # from x = 0.5 with a PSF summing to 1: 0.5 + C^T(y - 0.5) = C^T(y) = 0.5 * C^T(y / 0.5); and from 0 on y = 0
+    assert failed_cases("enhance.richardson_lucy_step", rl_landweber) == [
+        n for n in RL_NAMES if "constant" not in n and n != RL_BLACK_CASE]
+
+
+def test_richardson_lucy_without_an_epsilon_fails_only_the_frame_without_a_photon_and_is_told_why():
+    failed = messages("enhance.richardson_lucy_step", rl_without_epsilon)
+    assert list(failed) == [RL_BLACK_CASE]
+    assert failed[RL_BLACK_CASE].startswith("output: NaN or inf at 256 of 256 pixels")
+    assert "add a tiny epsilon (1e-12) to the denominator" in failed[RL_BLACK_CASE]
+
+
+@pytest.mark.parametrize("task_id, wrong", [("enhance.wiener", wiener_rfft_without_size),
+                                            ("enhance.wiener", wiener_fftshift_for_ifftshift),
+                                            ("enhance.richardson_lucy_step", rl_rfft_without_size)],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_a_shortcut_right_only_for_even_sizes_fails_only_the_odd_sized_case(task_id, wrong):
+    odd = [c.name for c in next(t for t in enhance.TASKS if t.id == task_id).cases if "odd" in c.name]
+    assert len(odd) == 1 and failed_cases(task_id, wrong) == odd
+
+
+@pytest.mark.parametrize("task_id, wrong, argument", [
+    ("enhance.richardson_lucy_step", rl_divides_y_in_place, "y"),
+    ("enhance.richardson_lucy_step", rl_updates_x_in_place, "x"),
+    ("enhance.unbiased_rician", rician_squares_in_place, "m")], ids=lambda v: getattr(v, "__name__", v))
+def test_a_function_that_changes_its_input_in_place_fails_only_the_input_case_and_is_told_so(task_id, wrong, argument):
+    failed = messages(task_id, wrong)
+    kept = [c.name for c in next(t for t in enhance.TASKS if t.id == task_id).cases
+            if c.compare is enhance.compare_inputs_kept]
+    assert list(failed) == kept and len(kept) == 1
+    assert failed[kept[0]].startswith(f"your function changed its argument(s) {argument} in place")
 
 
 def test_an_unclipped_root_is_told_about_the_nan():

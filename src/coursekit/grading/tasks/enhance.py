@@ -26,10 +26,12 @@ Conventions:
   float64 ``(H, W)`` image. The Tikhonov form with a constant regulariser: simpler than
   :func:`coursekit.restore.wiener` (skimage's), whose regulariser is ``balance |L|^2`` with
   ``L`` a Laplacian's transfer function, and which pads the image by reflection.
-* ``richardson_lucy_step``: ``x * C^T(y / C(x))``, float64 ``(H, W)``. An epsilon added to
-  the denominator (skimage adds 1e-12) is within the tolerance up to 1e-9: in every case
-  ``x`` and the PSF are >= 0 with ``C(x) >= 0.1``, so it changes the ratio by at most 1e-8
-  relative, against the float64 ``rtol`` of 1e-7.
+* ``richardson_lucy_step``: ``x * C^T(y / (C(x) + 1e-12))``, float64 ``(H, W)``. The epsilon
+  (skimage's) is required: one case is a frame without a photon, ``x = y = 0``, where
+  ``C(x)`` is exactly 0 and ``0 / 0`` would be NaN (the notebook's Poisson counts have such a
+  background, and the estimate is 0 there after one step). Any epsilon up to 1e-9 passes: in
+  every other case ``x`` and the PSF are >= 0 with ``C(x) >= 0.1``, so it changes the ratio by
+  at most 1e-8 relative, against the float64 ``rtol`` of 1e-7; where ``y`` is 0 the ratio is 0.
 * ``unbiased_rician``: ``sqrt(max(local_mean(m^2) - 2 sigma^2, 0))`` with ``m`` converted to
   float64 first and ``local_mean`` a function that the grader passes (:func:`run_unbiased_rician`
   builds it in the student's process, a box or Gaussian mean with reflected borders, from the
@@ -38,11 +40,15 @@ Conventions:
 
 Inputs are seeded float64 tensors (one case in float32 for each of pixel_shuffle and
 unbiased_rician), with a non-symmetric PSF in tasks 2 and 3, so that ``H`` for ``conj(H)``
-(equivalently, the PSF left unflipped) shows, and non-square images. The usual mistakes
-(channels grouped or placed in the wrong order, the PSF not centred, the regulariser ignored
-or added to ``|H|``, a complex result, the ratio inverted or the update added, the local mean
-of ``m`` squared, ``sigma^2`` for ``2 sigma^2``, no clipping, no square root) change the
-result far beyond the tolerance. The helpers ``shuffle_case``, ``shuffle_error_case``,
+(equivalently, the PSF left unflipped) shows, non-square images, and in tasks 2 and 3 one of
+odd height and width, where ``irfft2`` without ``s=`` and ``fftshift`` for ``ifftshift`` go
+wrong. Tasks 3 and 4 each have one case that checks only that the caller's tensors are left
+as they were (:func:`coursekit.grading.tasks.basics.run_inputs_kept`): the notebook keeps an
+early Richardson-Lucy estimate for a panel, and ``m.double()`` is ``m`` itself in float64.
+The usual mistakes (channels grouped or placed in the wrong order, the PSF not centred, the
+regulariser ignored or added to ``|H|``, a complex result, the ratio inverted or the update
+added, the local mean of ``m`` squared, ``sigma^2`` for ``2 sigma^2``, no clipping, no square
+root) change the result far beyond the tolerance. The helpers ``shuffle_case``, ``shuffle_error_case``,
 ``wiener_case``, ``rl_case`` and ``rician_case`` also make hidden cases.
 """
 from __future__ import annotations
@@ -51,7 +57,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cases import Case, Task, call_expecting_value_error, compare_values
+from ..cases import Case, Task, call, call_expecting_value_error, compare_values
+from .basics import compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "07_enhancement"   # exercises/07_enhancement.ipynb, the notebook these tasks grade
 
@@ -225,6 +232,9 @@ def compare_deconvolved(expected, got, inputs):
     return msg
 
 
+_ODD_HINT = ("an odd size is where two shortcuts part from the formula: torch.fft.irfft2 gives back W - 1 "
+             "columns for an odd W unless it is told the size (s=y.shape), and the centre of an odd-sized "
+             "array moves to (0, 0) with torch.fft.ifftshift, not fftshift (they agree only for even sizes). ")
 _WIENER_HINT = ("Pad the PSF with zeros to the image's shape, roll it by (-k, -k) (torch.roll) so that its "
                 "centre pixel psf[k, k] sits at index (0, 0), and take H = torch.fft.fft2 of that; then "
                 "X = conj(H) * fft2(y) / (|H| ** 2 + balance), and return the real part of ifft2(X).")
@@ -242,6 +252,8 @@ WIENER_CASES = (
     wiener_case("a strong regulariser: balance 1, non-symmetric 5x5 PSF", psf="random", balance=1.0, hint=(
         "balance is added to |H| ** 2, the squared magnitude (H.abs() ** 2), not to |H|. " + _WIENER_HINT),
                 seed=5),
+    wiener_case("a 15x13 image (H and W odd), non-symmetric 5x5 PSF, balance 0.01", shape=(15, 13), psf="random",
+                hint=(_ODD_HINT + _WIENER_HINT), seed=6),
 )
 
 # ---------------------------------------------------------------------------
@@ -249,22 +261,42 @@ WIENER_CASES = (
 # ---------------------------------------------------------------------------
 
 
+RL_EPS = 1e-12   # added to the denominator, as skimage.restoration.richardson_lucy does
+
+
 def richardson_lucy_step_reference(x, y, psf):
-    """``x * C^T(y / C(x))``: ``C`` the circular convolution with ``psf``, ``C^T`` with ``psf`` flipped."""
-    return x * circular_convolve(y / circular_convolve(x, psf), psf.flip(0, 1))
+    """``x * C^T(y / (C(x) + 1e-12))``: ``C`` the circular convolution with ``psf``, ``C^T`` with
+    ``psf`` flipped; the epsilon keeps ``0 / 0`` (no photon, and an estimate of 0) from becoming NaN."""
+    return x * circular_convolve(y / (circular_convolve(x, psf) + RL_EPS), psf.flip(0, 1))
 
 
-def rl_case(name, shape=(16, 16), psf="gaussian", psf_size=5, start="blurred", hint="", seed=0) -> Case:
+def rl_case(name, shape=(16, 16), psf="gaussian", psf_size=5, start="blurred", black=False, hint="", seed=0,
+            run=call, compare=None) -> Case:
     """A ``richardson_lucy_step`` case: ``y`` a random image in [0.2, 1] blurred circularly plus
     noise of 0.01; ``x`` the estimate so far: ``"blurred"`` (``y`` itself, where the iterations
-    usually start), ``"constant"`` (0.5) or ``"random"`` (in [0.2, 1])."""
+    usually start), ``"constant"`` (0.5) or ``"random"`` (in [0.2, 1]). With ``black``, a frame
+    without a photon: ``y`` and ``x`` 0 everywhere (``start`` unused), where ``C(x)`` is exactly 0."""
     def inputs(gen):
         kernel = _psf(psf, gen, psf_size)
+        if black:
+            return dict(x=torch.zeros(shape, dtype=torch.float64), y=torch.zeros(shape, dtype=torch.float64),
+                        psf=kernel)
         _, y = _blurred(gen, shape, kernel, 0.01, low=0.2)
         x = {"blurred": lambda: y.clone(), "constant": lambda: torch.full(shape, 0.5, dtype=torch.float64),
              "random": lambda: 0.2 + 0.8 * torch.rand(shape, generator=gen, dtype=torch.float64)}[start]()
         return dict(x=x, y=y, psf=kernel)
-    return Case(name, inputs, compare=compare_deconvolved, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare or compare_rl, hint=hint, seed=seed)
+
+
+def compare_rl(expected, got, inputs):
+    """:func:`compare_deconvolved`, saying so where the result is NaN or infinite (a division by 0)."""
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
+        bad = ~torch.isfinite(got) & torch.isfinite(expected)
+        if bad.any():
+            return (f"output: NaN or inf at {int(bad.sum())} of {got.numel()} pixels, where the expected values are "
+                    "finite: where the blurred estimate is 0, y / blur(x) divides by 0 (0 / 0 is NaN), and the "
+                    "FFT spreads it over the whole image; add a tiny epsilon (1e-12) to the denominator")
+    return compare_deconvolved(expected, got, inputs)
 
 
 _RL_HINT = ("In order: blurred = conv(x, psf); ratio = y / blurred; x_new = x * conv(ratio, psf flipped), "
@@ -279,6 +311,17 @@ RL_CASES = (
             psf_size=3, start="constant", hint=_RL_HINT, seed=3),
     rl_case("a 20x14 image, non-symmetric 5x5 PSF, from the blurred image", shape=(20, 14), psf="random",
             hint=_RL_HINT, seed=4),
+    rl_case("a 13x11 image (H and W odd), non-symmetric 3x3 PSF, from a random estimate", shape=(13, 11),
+            psf="random", psf_size=3, start="random", hint=_ODD_HINT + _RL_HINT, seed=5),
+    rl_case("a frame without a photon (y = 0) and an estimate of 0: the next estimate is 0, not NaN", black=True,
+            hint=("where no photon arrived, y is 0, and after a step the estimate is 0 there too (the notebook's "
+                  "Poisson counts have such a background); its blur is then 0, and y / blur(x) is 0 / 0 = NaN, "
+                  "which the FFT of the next blur spreads over every pixel. Add a tiny epsilon to the denominator: "
+                  "y / (blur(x, psf) + 1e-12). " + _RL_HINT), seed=6),
+    rl_case("the estimate and the image passed in are left as they were", psf="random", start="random",
+            run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "x * correction makes a new tensor; x *= ... or y /= ... change the caller's tensors: the notebook keeps "
+        "the estimate after 5 iterations for a panel, and uses y in every step."), seed=7),
 )
 
 # ---------------------------------------------------------------------------
@@ -328,8 +371,17 @@ def run_unbiased_rician(unbiased_rician, inputs):
     return unbiased_rician(m=inputs["m"], sigma=inputs["sigma"], local_mean=local_mean_filter(inputs["filter"]))
 
 
+def run_unbiased_rician_inputs_kept(unbiased_rician, inputs):
+    """:func:`run_unbiased_rician`, reporting only whether it changed ``m`` in place, as
+    :func:`coursekit.grading.tasks.basics.run_inputs_kept` does."""
+    m = inputs["m"]
+    kept = m.clone()
+    unbiased_rician(m=m, sigma=inputs["sigma"], local_mean=local_mean_filter(inputs["filter"]))
+    return {"changed": [] if torch.equal(m, kept) else ["m"]}
+
+
 def rician_case(name, sigma, mean_filter, shape=(1, 1, 16, 16), signal="disc", dtype=torch.float64, hint="",
-                seed=0) -> Case:
+                seed=0, run=run_unbiased_rician, compare=None) -> Case:
     """An ``unbiased_rician`` case: the Rician magnitude of a ``signal`` (``"disc"``: values in
     [0.4, 0.9] inside a disc, 0 outside; ``"zero"``: no signal, the noise made by
     :func:`coursekit.degrade.rician_noise`) with noise ``sigma``, and the filter ``mean_filter`` (a dict) that
@@ -348,7 +400,7 @@ def rician_case(name, sigma, mean_filter, shape=(1, 1, 16, 16), signal="disc", d
             eps = torch.randn((2, *shape), generator=gen, dtype=torch.float64)
             m = torch.sqrt((a + sigma * eps[0]) ** 2 + (sigma * eps[1]) ** 2)
         return dict(m=m.to(dtype), sigma=sigma, filter=dict(mean_filter))
-    return Case(name, inputs, run=run_unbiased_rician, compare=compare_rician, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare or compare_rician, hint=hint, seed=seed)
 
 
 def compare_rician(expected, got, inputs):
@@ -384,6 +436,10 @@ RICIAN_CASES = (
                 shape=(2, 1, 12, 10), hint=_RICIAN_HINT, seed=3),
     rician_case("float32 magnitudes in, float64 out: sigma 0.08, Gaussian mean (width 1.5)", 0.08, _GAUSS15,
                 dtype=torch.float32, hint="convert m with m.double() first. " + _RICIAN_HINT, seed=4),
+    rician_case("float64 magnitudes passed in are left as they were", 0.05, _BOX3,
+                run=run_unbiased_rician_inputs_kept, compare=compare_inputs_kept, hint=(
+        "m.double() is m itself when m is float64 already, so m **= 2 or m.pow_(2) after it squares the "
+        "caller's image; m.double() ** 2 makes a new tensor."), seed=5),
 )
 
 # coursekit's own answers (the chapter uses them) and torch's: a notebook function that only calls
