@@ -386,6 +386,24 @@ def bootstrap_returns_tensors(a, b, n_resamples=10_000, confidence=0.95, seed=0)
     return tuple(torch.tensor(v, dtype=torch.float64) for v in bootstrap_numpy(a, b, n_resamples, confidence, seed))
 
 
+def bootstrap_index_range_one_short(a, b, n_resamples=10_000, confidence=0.95, seed=0):
+    """randint's high end taken as inclusive: integers(0, N - 1) never draws the last image."""
+    rng = np.random.default_rng(seed)
+    d = (a - b).numpy()
+    low, high = _quantiles(d[rng.integers(0, len(d) - 1, (n_resamples, len(d)))].mean(1), confidence)
+    return float(d.mean()), float(low), float(high)
+
+
+def bootstrap_n_resamples_ignored(a, b, n_resamples=10_000, confidence=0.95, seed=0):
+    return bootstrap_numpy(a, b, 10_000, confidence, seed)
+
+
+def bootstrap_subtracts_in_place(a, b, n_resamples=10_000, confidence=0.95, seed=0):
+    """a -= b: the right interval, but a is left holding the differences."""
+    a -= b
+    return bootstrap_numpy(a, torch.zeros_like(a), n_resamples, confidence, seed)
+
+
 def duplicates_euclidean(queries, reference, max_rmse):
     q, r = queries.flatten(1), reference.flatten(1)
     best, nearest = torch.cdist(q, r).min(dim=1)
@@ -503,6 +521,9 @@ WRONG = [
     ("capstone.paired_bootstrap", bootstrap_confidence_ignored),
     ("capstone.paired_bootstrap", bootstrap_mean_of_the_resampled_means),
     ("capstone.paired_bootstrap", bootstrap_returns_tensors),
+    ("capstone.paired_bootstrap", bootstrap_index_range_one_short),
+    ("capstone.paired_bootstrap", bootstrap_n_resamples_ignored),
+    ("capstone.paired_bootstrap", bootstrap_subtracts_in_place),
     ("capstone.near_duplicates", duplicates_euclidean), ("capstone.near_duplicates", duplicates_pixels_of_one_channel),
     ("capstone.near_duplicates", duplicates_strict), ("capstone.near_duplicates", duplicates_first_within),
     ("capstone.near_duplicates", duplicates_mean_absolute), ("capstone.near_duplicates", duplicates_mean_squared),
@@ -549,7 +570,8 @@ def test_a_90_percent_interval_is_caught_by_the_width_on_normal_differences():
 
 def test_resampling_without_replacement_gives_no_width_and_is_named():
     failed = messages("capstone.paired_bootstrap", bootstrap_without_replacement)
-    assert set(failed) == set(BOOTSTRAP) - {BOOTSTRAP[4]}        # the constant difference has no width anyway
+    # the constant difference has no width anyway, nor a single resample
+    assert set(failed) == set(BOOTSTRAP) - {BOOTSTRAP[4], BOOTSTRAP[7]}
     assert all("no width" in m and "without replacement" in m for m in failed.values())
 
 
@@ -560,7 +582,8 @@ def test_the_quantiles_of_the_differences_are_named():
 
 def test_the_normal_interval_fails_the_skewed_case_and_ignores_the_seed():
     failed = messages("capstone.paired_bootstrap", bootstrap_normal_interval)
-    assert list(failed) == [BOOTSTRAP[2], BOOTSTRAP[5]]
+    # (it fails the case of two images apart and the single resample too: it draws nothing)
+    assert set(failed) - {BOOTSTRAP[6], BOOTSTRAP[7]} == {BOOTSTRAP[2], BOOTSTRAP[5]} and BOOTSTRAP[7] in failed
     assert "high - mean is 1 times mean - low" in failed[BOOTSTRAP[2]]
     assert "a normal interval mean +- z sd / sqrt(N) is symmetric" in failed[BOOTSTRAP[2]]
 
@@ -578,6 +601,40 @@ def test_the_seed_must_be_used_and_must_be_the_only_source_of_randomness():
     assert failed_cases("capstone.paired_bootstrap", bootstrap_fixed_seed) == [BOOTSTRAP[5]]
     assert "seed=7 and seed=8 returned the same interval" in messages(
         "capstone.paired_bootstrap", bootstrap_fixed_seed)[BOOTSTRAP[5]]
+
+
+def test_an_index_range_one_short_fails_where_only_the_first_and_last_images_differ():
+    # integers(0, N - 1) never draws the last image: [0, 0.15] for [0, 0.25]; the other cases cannot tell
+    assert capstone.paired_bootstrap_reference(**capstone.BOOTSTRAP_CASES[6].make_inputs())[1:] == (0.0, 0.25)
+    failed = messages("capstone.paired_bootstrap", bootstrap_index_range_one_short)
+    assert list(failed) == [BOOTSTRAP[6]]
+    assert failed[BOOTSTRAP[6]].startswith("output: high: expected 0.25 +- 0.025, got 0.15")
+    assert "randint(0, N - 1) never draws the last image" in failed[BOOTSTRAP[6]]
+
+
+def test_ignoring_n_resamples_fails_the_single_resample_case_and_is_named():
+    failed = messages("capstone.paired_bootstrap", bootstrap_n_resamples_ignored)
+    assert list(failed) == [BOOTSTRAP[7]]
+    assert "n_resamples=1 gives one resampled mean, so both quantiles are that value and low == high" in (
+        failed[BOOTSTRAP[7]])
+
+
+def test_a_single_resample_is_checked_as_one_resampled_mean_whatever_the_draw():
+    case = capstone.BOOTSTRAP_CASES[7]
+    inputs = case.make_inputs()
+    expected = case.run(capstone.paired_bootstrap_reference, inputs)
+    d = inputs["a"] - inputs["b"]
+    mean = float(d.mean())
+    assert case.check(expected, (mean, float(d[:3].mean()), float(d[:3].mean())), inputs) is None
+    assert "between the smallest and the largest difference" in case.check(
+        expected, (mean, float(d.max()) + 1, float(d.max()) + 1), inputs)
+
+
+def test_subtracting_in_place_is_told_so_not_told_to_seed():
+    failed = messages("capstone.paired_bootstrap", bootstrap_subtracts_in_place)
+    assert list(failed) == [BOOTSTRAP[5]]          # the only case that calls the function twice on the same a
+    assert "the first call changed a or b in place" in failed[BOOTSTRAP[5]]
+    assert "generator" not in failed[BOOTSTRAP[5]].split("hint:")[0]
 
 
 def test_ignoring_the_confidence_fails_the_confidence_case_and_is_named():

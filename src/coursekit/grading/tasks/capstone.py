@@ -51,11 +51,15 @@ reference's end (a correct one lands within 3% at 95% and 5% at 50%, with 10,000
 differences, an interval whose upper arm ``high - mean`` is at least :data:`MIN_ASYMMETRY` (1.4)
 times its lower arm ``mean - low`` (the reference's is 1.82, a correct one's above 1.77, a
 normal interval's 1); a constant difference gives ``low == high`` (within 1e-9); two calls with
-one seed return the same interval and a call with another seed another one. The usual mistakes
+one seed return the same interval, with the same mean (``a`` and ``b`` left as they were), and a
+call with another seed another one; on 20 images whose scores differ only on the first and the
+last, every correct bootstrap gives exactly ``[0, 0.25]`` and one that never draws the last image
+``[0, 0.15]``; with ``n_resamples=1``, ``low == high``, one resampled mean. The usual mistakes
 (``a`` and ``b`` resampled with separate indices, a 90% interval, resampling without
 replacement, the quantiles of the per-image differences, the normal interval ``mean +- 1.96 sd /
-sqrt(N)``, ``b - a``, the seed or the confidence ignored) fail at least one case, and the
-comparison names the mistake where it can tell.
+sqrt(N)``, ``b - a``, the seed, the confidence or ``n_resamples`` ignored, indices drawn from
+``[0, N - 1)``, ``a -= b``) fail at least one case, and the comparison names the mistake where it
+can tell.
 
 ``near_duplicates`` and ``verdict`` are checked exactly. Every pixel value of the
 ``near_duplicates`` cases is a multiple of 1/256, so that every way of computing the RMSE
@@ -120,13 +124,20 @@ def _scores(gen, kind, n):
     * ``"normal"``: the same with independent noise of sd 0.5: normal differences, sd 0.71.
     * ``"skewed"``: ``a - b`` lognormal, ``0.1 exp(2 z)``: most images gain little, a few a lot.
     * ``"constant"``: ``a = b + 0.75`` exactly (every score a multiple of 1/8).
+    * ``"ends"``: ``a = b`` exactly but on the first and the last image, where ``a = b + 1``: with
+      ``n = 20``, every correct bootstrap gives ``[0, 0.25]``, and one that never draws the first or the
+      last image (an index range one short) ``[0, 0.15]``.
     """
     def randn():
         return torch.randn(n, generator=gen, dtype=torch.float64)
 
-    if kind == "constant":
+    if kind in ("constant", "ends"):
         b = 20 + torch.randint(0, 80, (n,), generator=gen).double() / 8
-        return b + 0.75, b
+        if kind == "constant":
+            return b + 0.75, b
+        gain = torch.zeros(n, dtype=torch.float64)
+        gain[[0, -1]] = 1.0
+        return b + gain, b
     base = 26 + 3 * randn()
     if kind == "skewed":
         return base + 0.1 * torch.exp(2 * randn()), base
@@ -205,6 +216,17 @@ def compare_bootstrap(expected, got, inputs, *, width_check=False, asymmetry_che
                 "images' differences itself, not the mean of the resampled means, which differs from it by chance)")
     if low > high:
         return f"{where}: low {low:.6g} is above high {high:.6g}: low is the lower quantile"
+    if n_resamples == 1:
+        # one resampled mean, the student's own draw: both quantiles are that mean, one of the images' means
+        d = inputs["a"] - inputs["b"]
+        if high - low > 1e-9 * max(1.0, abs(high)):
+            return (f"{where}: n_resamples=1 gives one resampled mean, so both quantiles are that value and low == "
+                    f"high; got [{low:.6g}, {high:.6g}]: n_resamples ignored (or a fixed number of resamples drawn)? "
+                    "draw an (n_resamples, N) tensor of indices")
+        if not float(d.min()) - 1e-9 <= low <= float(d.max()) + 1e-9:
+            return (f"{where}: n_resamples=1: low = high = {low:.6g}, but a resampled mean lies between the smallest "
+                    f"and the largest difference, [{float(d.min()):.6g}, {float(d.max()):.6g}]")
+        return None
     detail = None
     if width_check:
         z = normal_quantile(0.5 + confidence / 2)
@@ -266,6 +288,10 @@ def compare_seeds(expected, got, inputs):
         if isinstance(result, str):
             return result
     first = _interval(got[0])
+    if again[0] != first[0]:
+        return (f"two calls with the same a and b returned the means {first[0]:.6g} and {again[0]:.6g}: the first "
+                "call changed a or b in place (a -= b, or d = a; d -= b, makes a the differences); compute d = a - b, "
+                "a new tensor, and leave the arguments as they are")
     if again != first:
         return (f"two calls with seed={seed} returned different intervals, {first[1:]} and {again[1:]}: draw from a "
                 "generator seeded with seed (np.random.default_rng(seed), or torch.Generator().manual_seed(seed) "
@@ -310,6 +336,14 @@ BOOTSTRAP_CASES = (
                    seed=5),
     bootstrap_seed_case("the same seed twice gives the same interval; another seed another one", hint=(
         "make the generator inside the function from its seed argument, on every call. " + _BOOTSTRAP_HINT), seed=6),
+    bootstrap_case("20 images, the same scores but on the first and the last, 1 dB better: [0, 0.25]", kind="ends",
+                   n=20, hint=(
+        "only the first and the last image differ, so an interval that ends below 0.25 seldom or never draws one "
+        "of them: torch.randint(0, N) and rng.integers(0, N) draw from 0 to N - 1 already (the high end is "
+        "excluded), and randint(0, N - 1) never draws the last image. " + _BOOTSTRAP_HINT), seed=7),
+    bootstrap_case("n_resamples = 1: a single resampled mean, so low == high", n=30, n_resamples=1, hint=(
+        "draw n_resamples resamples, as many as the argument says: with one, both quantiles are its mean. "
+        + _BOOTSTRAP_HINT), seed=8),
 )
 
 # ---------------------------------------------------------------------------
