@@ -573,6 +573,17 @@ def test_deidentify_that_leaves_the_study_id_fails_where_it_holds_the_patient_id
     assert all(m.startswith("StudyID still holds its value ('1CT1'); blank it") for m in failed.values())
 
 
+def test_deidentify_that_gives_the_study_id_the_pseudonym_is_told_to_blank_it_not_that_it_kept_its_value():
+    def study_id_pseudonymised(ds, pseudonym):
+        new = basics.deidentify_reference(ds, pseudonym)
+        if "StudyID" in ds:
+            new.StudyID = pseudonym
+        return new
+    failed = failed_messages("basics.deidentify", study_id_pseudonymised)
+    assert list(failed) == [SHIPPED_CASE, VALUES_CASE, NESTED_CASE]
+    assert all(m.startswith("StudyID holds the pseudonym ('SUBJ-") and "blank it" in m for m in failed.values())
+
+
 def test_the_reference_result_holds_the_original_patient_id_nowhere():
     ds = scans.dicom_example("CT_small.dcm")
     found = []

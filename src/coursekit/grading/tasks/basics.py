@@ -404,10 +404,13 @@ def _not_a_dataset(got) -> str | None:
     return None
 
 
-def _blanked_message(keyword, want, have) -> str | None:
+def _blanked_message(keyword, want, have, pseudonym=None) -> str | None:
     """What a student who mishandled the BLANKED (Type 2) element ``keyword`` is told; None if
     the mistake is another."""
     type_2 = "it is a Type 2 element, which must be present"
+    if want == "" and have is not None and have == pseudonym:
+        return (f"{keyword} holds the pseudonym ({have!r}); blank it (new.{keyword} = \"\"): the pseudonym "
+                f"replaces only PatientName and PatientID, and {type_2}, with an empty value")
     if want == "" and have is None:
         return (f"keep {keyword} with an empty value (new.{keyword} = \"\"): {type_2} (PS3.15's action Z); "
                 "delete only the elements of DELETED")
@@ -458,7 +461,7 @@ def compare_deidentified(expected, got, inputs):
             continue
         if have == want:
             continue
-        msg = _blanked_message(keyword, want, have) if keyword in BLANKED else None
+        msg = _blanked_message(keyword, want, have, inputs.get("pseudonym")) if keyword in BLANKED else None
         if msg:
             return msg
         if want is None:
