@@ -73,7 +73,7 @@ import math
 
 import torch
 
-from ..cases import TOLERANCES, Case, Task, call_expecting_value_error, compare_values
+from ..cases import TOLERANCES, Case, Task, _apart, call_expecting_value_error, compare_values
 
 NOTEBOOK = "08_reconstruction"   # exercises/08_reconstruction.ipynb, the notebook these tasks grade
 
@@ -115,7 +115,7 @@ def compare_complex(expected, got, where: str = "output",
     first = tuple(int(i) for i in torch.nonzero(bad)[0]) if expected.ndim else ()
     e, g = complex(expected[first].item()), complex(got[first].item())
     return (f"{where}: {n_bad} of {expected.numel()} elements differ (max abs error {float(err.max()):.3g}); "
-            f"first at index {first}: expected {e:.6g}, got {g:.6g} [shape {tuple(expected.shape)}, dtype "
+            f"first at index {first}: expected {_apart(e, g)} [shape {tuple(expected.shape)}, dtype "
             f"{expected.dtype}, |got - expected| <= {atol:g} + {rtol:g} |expected|]")
 
 
