@@ -860,10 +860,12 @@ def test_the_helpers_make_hidden_cases(tmp_path):
         "from coursekit.grading.tasks.recon import (dc_case, ramp_case, slices_case, threshold_case,\n"
         "                                           threshold_error_case)\n"
         "CASES = {\n"
-        "    'recon.data_consistency': [dc_case('15x11', shape=(15, 11), sampled=4, centre=1, seed=11)],\n"
+        "    'recon.data_consistency': [dc_case('15x11', shape=(15, 11), sampled=4, centre=1, seed=11),\n"
+        "                               dc_case('y kept', shape=(5, 9), leave_inputs=True, seed=17)],\n"
         "    'recon.ramp_filter': [ramp_case('70 bins', shape=(70, 3), seed=12),\n"
         "                          ramp_case('a 30x30 disc', shape=(30, 5), kind='disc', seed=13)],\n"
         "    'recon.soft_threshold': [threshold_case('t = 2', 2.0, shape=(5, 5), zeros=4, seed=14),\n"
+        "                             threshold_case('z kept', 0.1, leave_inputs=True, seed=18),\n"
         "                             threshold_error_case('t = -1', -1.0, seed=15)],\n"
         "    'recon.interpolate_slices': [slices_case('factor 6, depth 20', 6, 20, seed=16)],\n"
         "}\n")
