@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.grading.cases import compare_values
+from coursekit.grading.cases import compare_inputs_kept, compare_values, run_inputs_kept
 from coursekit.grading.tasks import cnn, exercise_tasks, exercises, get_task, load_hidden
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
@@ -479,6 +479,23 @@ def test_shape_mismatch_message_names_both_shapes():
 def test_float_instead_of_int_is_explained():
     result = grade_in_process("cnn.output_size", size_missing_floor)
     assert "use // (floor division)" in result.cases[0].message
+
+
+
+def scale_first_in_place(x, y, factor):
+    x.mul_(factor)          # changes the caller's x
+    return y * factor       # a new tensor: y is left as it was
+
+
+def test_the_inputs_kept_check_names_each_tensor_argument_changed_in_place():
+    got = run_inputs_kept(scale_first_in_place, dict(x=torch.ones(3), y=torch.ones(3), factor=2.0))
+    assert got == {"changed": ["x"]}
+    assert compare_inputs_kept({"changed": []}, got, {}).startswith("your function changed its argument(s) x in place")
+
+
+def test_the_inputs_kept_check_passes_a_function_that_makes_new_tensors():
+    got = run_inputs_kept(lambda x, y, factor: (x * factor, y + factor), dict(x=torch.ones(3), y=torch.ones(3), factor=2.0))
+    assert got == {"changed": []} and compare_inputs_kept({"changed": []}, got, {}) is None
 
 
 # ----------------------------------------------------------- hidden cases

@@ -59,6 +59,33 @@ def call_expecting_value_error(obj, inputs: dict):
     return f"returned {describe(out)}"
 
 
+def changed_in_place(obj, inputs: dict):
+    """``(obj(**inputs), names)``: the output, and the names of the tensor arguments that the
+    call changed in place, found by comparing them with copies taken before it."""
+    before = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
+    out = obj(**inputs)
+    return out, [k for k, v in before.items() if not torch.equal(v, inputs[k])]
+
+
+def run_inputs_kept(obj, inputs: dict):
+    """For a case that checks only that a student's function leaves its tensor arguments as they
+    were (other cases check the output): ``{"changed": [names]}``, judged by
+    :func:`compare_inputs_kept`."""
+    return {"changed": changed_in_place(obj, inputs)[1]}
+
+
+def compare_inputs_kept(expected, got, inputs):
+    """No tensor argument changed (the compare of the cases run by :func:`run_inputs_kept`)."""
+    if not isinstance(got, dict) or "changed" not in got:
+        return f"expected the names of the arguments changed in place, got {describe(got)}"
+    if got["changed"]:
+        names = ", ".join(got["changed"])
+        return (f"your function changed its argument(s) {names} in place: the caller's tensor no longer holds "
+                "what it passed. Compute a new tensor (x - c makes one); x -= c, x.sub_(c) or x.clamp_(0, 1) "
+                "on an argument change the caller's tensor")
+    return None
+
+
 @dataclass(frozen=True)
 class Case:
     """One graded case of a task.

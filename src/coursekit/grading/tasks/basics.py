@@ -62,7 +62,7 @@ import copy
 import torch
 
 from ...scans import dicom_example
-from ..cases import Case, Task, call, compare_values, describe
+from ..cases import Case, Task, call, compare_inputs_kept, compare_values, describe, run_inputs_kept
 
 NOTEBOOK = "06_imaging_basics"   # exercises/06_imaging_basics.ipynb, the notebook these tasks grade
 
@@ -117,31 +117,6 @@ HOUNSFIELD_CASES = (
         "tensor times a Python float) and converted with .double() afterwards is already off by up to some 1e-5 "
         "HU; near 0 HU that is far outside the tolerance."), seed=4),
 )
-
-# ---------------------------------------------------------------------------
-# the caller's tensors are left as they were (window, rician)
-# ---------------------------------------------------------------------------
-
-
-def run_inputs_kept(obj, inputs):
-    """Call ``obj(**inputs)`` and name the tensor arguments it changed in place, as
-    ``{"changed": [names]}`` (the output itself is checked by the other cases)."""
-    kept = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
-    obj(**inputs)
-    return {"changed": [k for k, v in kept.items() if not torch.equal(v, inputs[k])]}
-
-
-def compare_inputs_kept(expected, got, inputs):
-    """No tensor argument changed."""
-    if not isinstance(got, dict) or "changed" not in got:
-        return f"expected the names of the arguments changed in place, got {describe(got)}"
-    if got["changed"]:
-        names = ", ".join(got["changed"])
-        return (f"your function changed its argument(s) {names} in place: the caller's tensor no longer holds "
-                "what it passed. Compute a new tensor (x - c makes one); x -= c, x.sub_(c) or x.clamp_(0, 1) "
-                "on an argument change the caller's tensor")
-    return None
-
 
 # ---------------------------------------------------------------------------
 # basics.window

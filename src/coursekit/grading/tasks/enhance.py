@@ -43,7 +43,7 @@ unbiased_rician), with a non-symmetric PSF in tasks 2 and 3, so that ``H`` for `
 (equivalently, the PSF left unflipped) shows, non-square images, and in tasks 2 and 3 one of
 odd height and width, where ``irfft2`` without ``s=`` and ``fftshift`` for ``ifftshift`` go
 wrong. Tasks 3 and 4 each have one case that checks only that the caller's tensors are left
-as they were (:func:`coursekit.grading.tasks.basics.run_inputs_kept`): the notebook keeps an
+as they were (:func:`coursekit.grading.cases.run_inputs_kept`): the notebook keeps an
 early Richardson-Lucy estimate for a panel, and ``m.double()`` is ``m`` itself in float64.
 The usual mistakes (channels grouped or placed in the wrong order, the PSF not centred, the
 regulariser ignored or added to ``|H|``, a complex result, the ratio inverted or the update
@@ -57,8 +57,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cases import Case, Task, call, call_expecting_value_error, compare_values
-from .basics import compare_inputs_kept, run_inputs_kept
+from ..cases import (Case, Task, call, call_expecting_value_error, changed_in_place, compare_inputs_kept,
+                     compare_values, run_inputs_kept)
 
 NOTEBOOK = "07_enhancement"   # exercises/07_enhancement.ipynb, the notebook these tasks grade
 
@@ -373,11 +373,8 @@ def run_unbiased_rician(unbiased_rician, inputs):
 
 def run_unbiased_rician_inputs_kept(unbiased_rician, inputs):
     """:func:`run_unbiased_rician`, reporting only whether it changed ``m`` in place, as
-    :func:`coursekit.grading.tasks.basics.run_inputs_kept` does."""
-    m = inputs["m"]
-    kept = m.clone()
-    unbiased_rician(m=m, sigma=inputs["sigma"], local_mean=local_mean_filter(inputs["filter"]))
-    return {"changed": [] if torch.equal(m, kept) else ["m"]}
+    :func:`coursekit.grading.cases.run_inputs_kept` does."""
+    return {"changed": changed_in_place(lambda **given: run_unbiased_rician(unbiased_rician, given), inputs)[1]}
 
 
 def rician_case(name, sigma, mean_filter, shape=(1, 1, 16, 16), signal="disc", dtype=torch.float64, hint="",

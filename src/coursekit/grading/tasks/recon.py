@@ -73,7 +73,8 @@ import math
 
 import torch
 
-from ..cases import TOLERANCES, Case, Task, _apart, call_expecting_value_error, compare_values
+from ..cases import (TOLERANCES, Case, Task, _apart, call_expecting_value_error, changed_in_place,
+                     compare_values)
 
 NOTEBOOK = "08_reconstruction"   # exercises/08_reconstruction.ipynb, the notebook these tasks grade
 
@@ -133,9 +134,8 @@ def _close(a, b) -> bool:
 def call_leaving_inputs(obj, inputs: dict):
     """``obj(**inputs)``, and the names of the tensor arguments that it changed in place (compared
     with copies taken before the call): ``{"output": ..., "changed": [names]}``."""
-    before = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
-    out = obj(**inputs)
-    return {"output": out, "changed": [k for k, v in before.items() if not torch.equal(inputs[k], v)]}
+    out, changed = changed_in_place(obj, inputs)
+    return {"output": out, "changed": changed}
 
 
 def _leaving_inputs(compare, function: str, why: str):
