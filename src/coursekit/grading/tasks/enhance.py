@@ -372,8 +372,8 @@ def run_unbiased_rician(unbiased_rician, inputs):
 
 
 def run_unbiased_rician_inputs_kept(unbiased_rician, inputs):
-    """:func:`run_unbiased_rician`, reporting only whether it changed ``m`` in place, as
-    :func:`coursekit.grading.cases.run_inputs_kept` does."""
+    """:func:`run_unbiased_rician`, reporting only the tensor arguments (here ``m``) that it changed
+    in place, as :func:`coursekit.grading.cases.run_inputs_kept` does."""
     return {"changed": changed_in_place(lambda **given: run_unbiased_rician(unbiased_rician, given), inputs)[1]}
 
 
