@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from coursekit import optim
-from coursekit.grading.cases import compare_values
+from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import exercise_tasks, exercises, nn
 from coursekit.models import mlp
 from grading_helpers import assert_every_task_has_wrong_implementations, assert_loses_points, grade_in_process
@@ -250,6 +250,11 @@ def _failed(task_id, impl):
     return {c.case.name for c in grade_in_process(task_id, impl).cases if not c.passed}
 
 
+def _output_cases(cases):
+    """The names of the cases that check the output (not that the arguments were left alone)."""
+    return [c.name for c in cases if c.run is not run_inputs_kept]
+
+
 def test_overflowing_sigmoid_derivative_fails_only_the_large_input_case():
     assert _failed("nn.activations", grads_sigmoid_from_exp) == {"large inputs, down to -1000 and up to 1000"}
 
@@ -268,8 +273,8 @@ def test_book_log_sum_exp_formula_earns_full_marks_in_float32_too():
     assert result.score() == pytest.approx(result.task.points), [c.message for c in result.cases]
 
 
-def test_missing_relu_mask_fails_every_mlp_case():
-    assert len(_failed("nn.mlp_backward", bw_no_relu_mask)) == len(nn.MLP_CASES)
+def test_missing_relu_mask_fails_every_mlp_case_of_the_output():
+    assert _failed("nn.mlp_backward", bw_no_relu_mask) == set(_output_cases(nn.MLP_CASES))
 
 
 def test_eps_inside_the_square_root_is_caught_by_tiny_gradients():
@@ -286,3 +291,78 @@ def test_article_schedule_fails_at_step_zero_with_a_message_about_lr0():
     result = grade_in_process("nn.lr_schedule", schedule_article)
     first = result.cases[0]
     assert not first.passed and "expected 0.1" in first.message and "lr0 / 2" in first.message
+
+
+def adam_ignores_eps(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Uses the default eps whatever eps it is given."""
+    return adam_step_by_formula(param, grad, m, v, t, lr=lr, beta1=beta1, beta2=beta2, eps=1e-8)
+
+
+def adam_step_by_formula(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    return param - lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps), m, v
+
+
+def test_an_adam_step_that_ignores_the_eps_it_is_given_fails_the_case_that_gives_one():
+    assert _failed("nn.adam_step", adam_ignores_eps) == {"eps = 0.001 given, gradients about 0.01"}
+    assert not _failed("nn.adam_step", adam_step_by_formula)
+
+
+# ------------------------------------------ arguments changed in place
+
+def grads_sigmoid_in_place(z):
+    """z.sigmoid_() turns the caller's z into sigmoid(z)."""
+    tanh, relu = 1 - torch.tanh(z) ** 2, (z > 0).to(z.dtype)
+    s = z.sigmoid_()
+    return {"sigmoid": s * (1 - s), "tanh": tanh, "relu": relu}
+
+
+def ce_shifts_logits_in_place(logits, y):
+    """logits -= max: right loss and gradient, and the caller's logits shifted."""
+    n = logits.shape[0]
+    logits -= logits.max(dim=1, keepdim=True).values
+    log_probs = logits - logits.exp().sum(dim=1, keepdim=True).log()
+    onehot = F.one_hot(y, logits.shape[1]).to(logits.dtype)
+    return -log_probs[torch.arange(n), y].mean(), (log_probs.exp() - onehot) / n
+
+
+def bw_zeroes_b1(x, y, W1, b1, W2, b2):
+    """Right gradients, then b1.zero_() (to "reset" a bias): the caller's hidden bias is gone."""
+    z1 = x @ W1.T + b1
+    h = torch.relu(z1)
+    _, dlogits = nn.softmax_cross_entropy_reference(h @ W2.T + b2, y)
+    dz1 = (dlogits @ W2) * (z1 > 0).to(x.dtype)
+    b1.zero_()
+    return {"W1": dz1.T @ x, "b1": dz1.sum(0), "W2": dlogits.T @ h, "b2": dlogits.sum(0)}
+
+
+IN_PLACE = [("nn.activations", grads_sigmoid_in_place, "z"), ("nn.cross_entropy", ce_shifts_logits_in_place, "logits"),
+            ("nn.mlp_backward", bw_zeroes_b1, "b1")]
+
+
+@pytest.mark.parametrize("task_id, wrong, argument", IN_PLACE, ids=[t for t, _, _ in IN_PLACE])
+def test_a_function_that_changes_an_argument_in_place_fails_only_the_inputs_case_and_is_told_so(
+        task_id, wrong, argument):
+    result = grade_in_process(task_id, wrong)
+    failed = {c.case.name: c.message for c in result.cases if not c.passed}
+    (case,) = [c.name for c in result.task.cases if c.run is run_inputs_kept]
+    assert list(failed) == [case]
+    assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
+@pytest.mark.parametrize("task", nn.TASKS[:3], ids=lambda t: t.id)
+def test_the_tasks_on_tensors_the_notebook_reuses_have_one_inputs_case_that_the_reference_passes(task):
+    assert sum(c.run is run_inputs_kept for c in task.cases) == 1
+    assert not _failed(task.id, task.reference)
+
+
+def test_adam_may_update_its_state_in_place_as_torch_optim_does():
+    """The notebook replaces param, m and v by what adam_step returns; its text asks for no copies."""
+    def adam_in_place(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m.mul_(beta1).add_(grad, alpha=1 - beta1)
+        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        param.sub_(lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps))
+        return param, m, v
+    assert not _failed("nn.adam_step", adam_in_place)
+    assert not any(c.run is run_inputs_kept for c in nn.ADAM_CASES)

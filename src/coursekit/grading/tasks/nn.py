@@ -15,6 +15,13 @@ hand-written code is checked against an independent computation. Inputs are
 seeded, float64 unless a case tests float32. Every case targets one mistake
 that looks right: a missing ReLU mask, a sum instead of a mean, ``log(softmax)``
 that underflows, Adam without bias correction, a "decay" that grows.
+
+``nn.activations``, ``nn.cross_entropy`` and ``nn.mlp_backward`` also have a case that checks
+that the tensors passed in are left as they were (:func:`coursekit.grading.cases.run_inputs_kept`):
+the notebook goes on using them (the weights after ``mlp_backward``, in training and in the
+comparison with autograd). ``nn.adam_step`` has none: its text asks for the new
+``(param, m, v)``, and the notebook replaces all three with what it returns, so an update in
+place, as ``torch.optim`` makes it, is allowed (its cases pass copies).
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..cases import TOLERANCES, Case, Task, compare_values
+from ..cases import TOLERANCES, Case, Task, call, compare_inputs_kept, compare_values, run_inputs_kept
 
 NOTEBOOK = "01_neural_networks"   # exercises/01_neural_networks.ipynb, the notebook these tasks grade
 
@@ -42,14 +49,15 @@ def activation_grads_reference(z):
     return out
 
 
-def activation_case(name, values=None, n=12, scale=4.0, dtype=torch.float64, hint="", seed=0) -> Case:
+def activation_case(name, values=None, n=12, scale=4.0, dtype=torch.float64, hint="", seed=0,
+                    run=call, compare=None) -> Case:
     """``activation_grads`` on ``values`` (if given) followed by ``n`` random values in ±scale."""
     def inputs(gen):
         z = scale * (2 * torch.rand(n, generator=gen, dtype=dtype) - 1)
         if values is not None:
             z = torch.cat([torch.tensor(values, dtype=dtype), z])
         return dict(z=z)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 ACTIVATION_CASES = (
@@ -64,6 +72,10 @@ ACTIVATION_CASES = (
         "at z = 0 use relu'(0) = 0, as PyTorch's autograd does: (z > 0), not (z >= 0)."), seed=3),
     activation_case("float32 input gives float32 derivatives", dtype=torch.float32, hint=(
         "convert the ReLU mask with .to(z.dtype): a bool or float64 tensor is the wrong dtype."), seed=4),
+    activation_case("z is left as it was", values=[0.0, -1000.0, 1000.0], run=run_inputs_kept,
+                    compare=compare_inputs_kept, hint=(
+        "torch.sigmoid(z) makes a new tensor; z.sigmoid_(), z.tanh_(), z.clamp_(...) or z[z < 0] = 0 change "
+        "the caller's z, and with it every derivative computed after that."), seed=5),
 )
 
 # ---------------------------------------------------------------------------
@@ -110,7 +122,7 @@ def compare_cross_entropy(expected, got, inputs):
 
 
 def cross_entropy_case(name, n=8, k=3, scale=2.0, shift=0.0, spread_row=False, dtype=torch.float64,
-                       hint="", seed=0) -> Case:
+                       hint="", seed=0, run=run_cross_entropy, compare=compare_cross_entropy) -> Case:
     """Random ``(n, k)`` logits ``shift + scale * randn``; with ``spread_row`` the first
     row puts the true class 800 below another class (its softmax underflows to 0)."""
     def inputs(gen):
@@ -120,7 +132,7 @@ def cross_entropy_case(name, n=8, k=3, scale=2.0, shift=0.0, spread_row=False, d
             logits[0] = torch.tensor([0.0, 800.0] + [-5.0] * (k - 2), dtype=dtype)
             y[0] = 0
         return dict(logits=logits, y=y)
-    return Case(name, inputs, run=run_cross_entropy, compare=compare_cross_entropy, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 CROSS_ENTROPY_CASES = (
@@ -137,6 +149,10 @@ CROSS_ENTROPY_CASES = (
     cross_entropy_case("float32 logits give a float32 gradient", n=7, k=5, dtype=torch.float32, hint=(
         "dlogits must have the logits' dtype: create every new tensor (the one-hot matrix) with "
         "dtype=logits.dtype. The loss is compared at float32 precision (rtol 1e-4)."), seed=5),
+    cross_entropy_case("the logits and labels passed in are left as they were", n=6, k=4, shift=50.0,
+                       run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "logits - logits.max(dim=1, keepdim=True).values makes a new tensor; logits -= ... or logits.sub_(...) "
+        "change the caller's logits (in the notebook, the network's output)."), seed=6),
 )
 
 # ---------------------------------------------------------------------------
@@ -154,7 +170,7 @@ def mlp_backward_reference(x, y, W1, b1, W2, b2):
 
 
 def mlp_case(name, n=6, d=5, h=4, k=3, bias_shift=0.0, zero_inputs=False, dtype=torch.float64, hint="",
-             seed=0) -> Case:
+             seed=0, run=call, compare=None) -> Case:
     """A one-hidden-layer MLP with ``d`` inputs, ``h`` hidden units and ``k`` classes on ``n`` samples;
     ``bias_shift`` is added to ``b1`` (negative: many units inactive); ``zero_inputs``: the first
     sample is all zeros and half the hidden biases are 0, so some units get an input of exactly 0."""
@@ -169,7 +185,7 @@ def mlp_case(name, n=6, d=5, h=4, k=3, bias_shift=0.0, zero_inputs=False, dtype=
             x[0] = 0.0
             b1[: h // 2] = 0.0
         return dict(x=x, y=y, W1=W1, b1=b1, W2=W2, b2=b2)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 MLP_CASES = (
@@ -185,6 +201,11 @@ MLP_CASES = (
         "the loss is the mean over the batch, so every gradient carries a factor 1/N (from dlogits)."), seed=4),
     mlp_case("a sample of zeros and hidden biases of 0: units with input exactly 0", zero_inputs=True, hint=(
         "ReLU'(0) = 0, as in task 1 and in PyTorch: the mask is (z1 > 0), not (z1 >= 0)."), seed=5),
+    mlp_case("the data and the weights passed in are left as they were", bias_shift=-0.3, run=run_inputs_kept,
+             compare=compare_inputs_kept, hint=(
+        "compute new tensors (z1 = x @ W1.T + b1); x -= ..., W1.mul_(...), b1.zero_() or torch.relu_(...) on an "
+        "argument change the caller's data or weights: the notebook trains with the same weights afterwards."),
+             seed=6),
 )
 
 # ---------------------------------------------------------------------------
@@ -261,6 +282,9 @@ ADAM_CASES = (
         "v_hat are only used for the step)."), seed=3),
     adam_case("10 steps in a row, beta1 = 0.8, beta2 = 0.99", steps=10, beta1=0.8, beta2=0.99, lr=0.05, hint=(
         "use the beta1, beta2, lr and eps you are given, and the step number t you are given."), seed=4),
+    adam_case("eps = 0.001 given, gradients about 0.01", steps=2, grad_scale=1e-2, lr=0.01, eps=1e-3, hint=(
+        "use the eps you are given (here 1e-3, not the default 1e-8): it is added to sqrt(v_hat), which is "
+        "about 0.01 here."), seed=6),
     adam_case("float32 tensors stay float32", steps=3, dtype=torch.float32, hint=(
         "do all arithmetic on the given tensors; do not convert to float64 or numpy."), seed=5),
 )
