@@ -6,7 +6,7 @@ import itertools
 import pytest
 import torch
 
-from coursekit.grading.cases import compare_values
+from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import exercise_tasks, exercises, rnn
 from coursekit.models import recurrent as R
 from grading_helpers import (assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
@@ -291,3 +291,83 @@ def test_a_type_error_inside_the_student_s_function_gets_no_signature_note():
         return volumes.transpose(1)                    # a wrong call inside: not the signature
     message = grade_in_process("rnn.slices", volume_to_sequence).cases[0].message
     assert "TypeError" in message and "keep the signature" not in message
+
+
+# ------------------------------------------ arguments changed in place
+
+def rnn_bias_summed_into_bias_ih(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """bias_ih += bias_hh: the right state, and the caller's bias_ih changed."""
+    pre = x @ weight_ih.T + h @ weight_hh.T
+    if bias_ih is not None:
+        bias_ih += bias_hh
+        pre = pre + bias_ih
+    return torch.tanh(pre)
+
+
+def lstm_cell_state_in_place(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """c.mul_(f).add_(i * g): the caller's c becomes c'."""
+    pre = x @ weight_ih.T + h @ weight_hh.T
+    if bias_ih is not None:
+        pre = pre + bias_ih + bias_hh
+    i, f, g, o = pre.chunk(4, dim=1)
+    c.mul_(torch.sigmoid(f)).add_(torch.sigmoid(i) * torch.tanh(g))
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def gru_state_in_place(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """h.mul_(z).add_((1 - z) * n): the caller's h becomes h'."""
+    ax, ah = x @ weight_ih.T, h @ weight_hh.T
+    if bias_ih is not None:
+        ax, ah = ax + bias_ih, ah + bias_hh
+    (xr, xz, xn), (hr, hz, hn) = ax.chunk(3, dim=1), ah.chunk(3, dim=1)
+    r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+    n = torch.tanh(xn + r * hn)
+    return h.mul_(z).add_((1 - z) * n)
+
+
+def unroll_state_in_h0(cell, x, h0):
+    """h0.copy_(...) at each step: the caller's h0 ends as the last state."""
+    states = []
+    for t in range(x.shape[1]):
+        h0.copy_(cell(x[:, t], h0))
+        states.append(h0.clone())
+    return torch.stack(states, dim=1)
+
+
+def slices_transposed_in_place(volumes):
+    """volumes.transpose_(1, 2): the caller's volumes become (N, D, C, H, W) themselves."""
+    return volumes.transpose_(1, 2)
+
+
+IN_PLACE = [("rnn.rnn_cell", rnn_bias_summed_into_bias_ih, "bias_ih"), ("rnn.lstm_cell", lstm_cell_state_in_place, "c"),
+            ("rnn.gru_cell", gru_state_in_place, "h"), ("rnn.unroll", unroll_state_in_h0, "h0"),
+            ("rnn.slices", slices_transposed_in_place, "volumes")]
+
+
+@pytest.mark.parametrize("task_id, wrong, argument", IN_PLACE, ids=[t for t, _, _ in IN_PLACE])
+def test_a_function_that_changes_an_argument_in_place_fails_only_the_inputs_case_and_is_told_so(
+        task_id, wrong, argument):
+    result = grade_in_process(task_id, wrong)
+    failed = {c.case.name: c.message for c in result.cases if not c.passed}
+    (case,) = [c.name for c in result.task.cases if c.run in (run_inputs_kept, rnn.run_unroll_inputs_kept)]
+    assert list(failed) == [case]
+    assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
+@pytest.mark.parametrize("task", rnn.TASKS, ids=lambda t: t.id)
+def test_every_task_has_one_inputs_case_that_the_reference_passes(task):
+    assert sum(c.run in (run_inputs_kept, rnn.run_unroll_inputs_kept) for c in task.cases) == 1
+    assert_full_marks(task.id, task.reference)
+
+
+def test_unroll_that_writes_into_the_sequence_is_told_it_changed_x():
+    def unroll(cell, x, h0):
+        h, states = h0, []
+        for t in range(x.shape[1]):
+            h = cell(x[:, t], h)
+            states.append(h)
+            x[:, t] = 0.0                      # "consumed"
+        return torch.stack(states, dim=1)
+    result = grade_in_process("rnn.unroll", unroll)
+    assert [c.message.split(" in place")[0] for c in result.cases if not c.passed] == [
+        "your function changed its argument(s) x"]

@@ -18,13 +18,19 @@ with input size != hidden size and large enough weights that swapped gates,
 a missing reset gate or ``z`` and ``1 - z`` exchanged change the output far
 beyond the tolerance. The helpers ``cell_case``, ``unroll_case`` and
 ``slices_case`` also make hidden cases.
+
+Each task also has a case that checks that the tensors passed in are left as they
+were (:func:`coursekit.grading.cases.run_inputs_kept`): ``unroll`` feeds a cell the
+state it returned, the notebook calls the cells again with the same weights, and an
+``h.mul_(z)`` or a ``volumes.transpose_(1, 2)`` gives the right output while it
+changes the caller's tensors.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from ..cases import Case, Task
+from ..cases import Case, Task, call, changed_in_place, compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "03_rnn"   # exercises/03_rnn.ipynb, the notebook these tasks grade
 
@@ -67,7 +73,7 @@ def gru_cell_reference(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 
 
 def cell_case(name, kind, *, n=3, input_size=5, hidden_size=4, bias=True, scale=1.0,
-              dtype=torch.float64, hint="", seed=0) -> Case:
+              dtype=torch.float64, hint="", seed=0, run=call, compare=None) -> Case:
     """A cell case: random ``x (n, D)``, states ``(n, H)`` and weights ~ N(0, scale^2).
 
     Weights of standard deviation ~1 keep every gate away from 0.5, so a gate
@@ -86,7 +92,7 @@ def cell_case(name, kind, *, n=3, input_size=5, hidden_size=4, bias=True, scale=
                  bias_ih=scale * randn(n_gates * hidden_size) if bias else None,
                  bias_hh=scale * randn(n_gates * hidden_size) if bias else None)
         return d
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 _SHAPES = ("x is (N, D) and weight_ih is (H, D): the product is x @ weight_ih.T, of shape (N, H); "
@@ -101,6 +107,10 @@ RNN_CELL_CASES = (
         "when bias_ih is None there is no bias to add; test `if bias_ih is not None`."), seed=3),
     cell_case("float32 input gives float32 output", "rnn", dtype=torch.float32, hint=(
         "do not create new tensors with a fixed dtype; compute with the inputs' dtype."), seed=4),
+    cell_case("the state, input and weights passed in are left as they were", "rnn", run=run_inputs_kept,
+              compare=compare_inputs_kept, hint=(
+        "x @ weight_ih.T + h @ weight_hh.T makes a new tensor; h += ..., h.copy_(...), bias_ih += bias_hh or "
+        "torch.tanh_(h) change the caller's state or weights."), seed=5),
 )
 
 _LSTM_ORDER = ("the 4H rows of weight_ih/weight_hh are the gates in PyTorch's order i, f, g, o "
@@ -115,6 +125,10 @@ LSTM_CELL_CASES = (
     cell_case("without biases", "lstm", bias=False, hint="when bias_ih is None there is no bias to add.", seed=3),
     cell_case("float32 input gives float32 output", "lstm", dtype=torch.float32,
               hint="keep the inputs' dtype; return the tuple (h_new, c_new) in this order.", seed=4),
+    cell_case("the states, input and weights passed in are left as they were", "lstm", run=run_inputs_kept,
+              compare=compare_inputs_kept, hint=(
+        "c_new = f * c + i * g makes a new tensor; c *= f, c.mul_(f).add_(i * g) or h.copy_(...) change the "
+        "caller's c or h: return new tensors."), seed=5),
 )
 
 _GRU_ORDER = ("the 3H rows are PyTorch's gates r, z, n (reset, update, new); "
@@ -129,6 +143,10 @@ GRU_CELL_CASES = (
         "the reset gate r must appear in n; without biases its place still matters."), seed=3),
     cell_case("float32 input gives float32 output", "gru", dtype=torch.float32,
               hint="keep the inputs' dtype.", seed=4),
+    cell_case("the state, input and weights passed in are left as they were", "gru", run=run_inputs_kept,
+              compare=compare_inputs_kept, hint=(
+        "(1 - z) * n + z * h makes a new tensor; h.mul_(z).add_(...), h *= z or h[:] = ... change the "
+        "caller's state."), seed=5),
 )
 
 # ---------------------------------------------------------------------------
@@ -145,17 +163,34 @@ def unroll_reference(cell, x, h0):
     return torch.stack(out, dim=1)
 
 
-def run_unroll(unroll, inputs):
-    """Call ``unroll(cell, x, h0)`` with a tanh RNN cell made from the case's weights."""
+def _tanh_cell(inputs):
+    """The case's cell: a tanh RNN step with its weights."""
     w_ih, w_hh, b = inputs["weight_ih"], inputs["weight_hh"], inputs["bias"]
 
     def cell(x_t, h):
         return torch.tanh(x_t @ w_ih.T + h @ w_hh.T + b)
 
-    return unroll(cell, inputs["x"], inputs["h0"])
+    return cell
 
 
-def unroll_case(name, *, n=2, steps=5, input_size=3, hidden_size=4, hint="", seed=0) -> Case:
+def run_unroll(unroll, inputs):
+    """Call ``unroll(cell, x, h0)`` with a tanh RNN cell made from the case's weights."""
+    return unroll(_tanh_cell(inputs), inputs["x"], inputs["h0"])
+
+
+def run_unroll_inputs_kept(unroll, inputs):
+    """``{"changed": [names]}``: which of ``x`` and ``h0`` ``unroll(cell, x, h0)`` changed in place
+    (judged by :func:`coursekit.grading.cases.compare_inputs_kept`)."""
+    cell = _tanh_cell(inputs)
+
+    def call_unroll(x, h0):
+        return unroll(cell, x, h0)
+
+    return {"changed": changed_in_place(call_unroll, {"x": inputs["x"], "h0": inputs["h0"]})[1]}
+
+
+def unroll_case(name, *, n=2, steps=5, input_size=3, hidden_size=4, hint="", seed=0, run=run_unroll,
+                compare=None) -> Case:
     """An ``unroll`` case: x ``(n, steps, D)``, h0 ``(n, H)``, a fixed tanh cell."""
     def inputs(gen):
         def randn(*shape):
@@ -163,7 +198,7 @@ def unroll_case(name, *, n=2, steps=5, input_size=3, hidden_size=4, hint="", see
         return dict(x=randn(n, steps, input_size), h0=randn(n, hidden_size),
                     weight_ih=randn(hidden_size, input_size), weight_hh=randn(hidden_size, hidden_size),
                     bias=randn(hidden_size))
-    return Case(name, inputs, run=run_unroll, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 UNROLL_CASES = (
@@ -176,6 +211,11 @@ UNROLL_CASES = (
     unroll_case("a batch of 4 sequences of 3 steps (N != T)", n=4, steps=3, hint=(
         "loop over time (x.shape[1]), not over the batch (x.shape[0]); stack along dim 1."), seed=3),
     unroll_case("a single step", n=2, steps=1, hint="a sequence of length 1 gives (N, 1, H).", seed=4),
+    unroll_case("the sequence and h0 passed in are left as they were", run=run_unroll_inputs_kept,
+                compare=compare_inputs_kept, hint=(
+        "h = cell(x[:, t], h) gives the state a new tensor at each step; h0.copy_(...), h0 += ... or "
+        "x[:, t] = ... change the caller's h0 or sequence (the notebook unrolls the same x from the same h0 "
+        "again for every length)."), seed=5),
 )
 
 # ---------------------------------------------------------------------------
@@ -188,11 +228,11 @@ def volume_to_sequence_reference(volumes):
     return volumes.transpose(1, 2)
 
 
-def slices_case(name, shape, hint="", seed=0) -> Case:
+def slices_case(name, shape, hint="", seed=0, run=call, compare=None) -> Case:
     """A ``volume_to_sequence`` case on a random volume batch of ``shape`` (N, C, D, H, W)."""
     def inputs(gen):
         return dict(volumes=torch.rand(*shape, generator=gen, dtype=torch.float64))
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 SLICES_CASES = (
@@ -207,6 +247,10 @@ SLICES_CASES = (
                 (2, 3, 5, 5, 5), hint=(
                     "slice t is volumes[:, :, t] (D is dim 2); with equal sides a wrong axis or a "
                     "reshape still gives the right shape, but not the right values."), seed=4),
+    slices_case("the volumes passed in are left as they were", (2, 2, 4, 5, 6), run=run_inputs_kept,
+                compare=compare_inputs_kept, hint=(
+        "volumes.transpose(1, 2) returns a new view and leaves volumes alone; volumes.transpose_(1, 2) turns "
+        "the caller's volumes themselves into (N, D, C, H, W)."), seed=5),
 )
 
 # The exercise asks for each cell in tensor operations, not with PyTorch's own recurrent layers.
