@@ -4,13 +4,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.grading.cases import compare_values
+from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import ae, exercise_tasks, exercises
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
                              grade_in_process)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def input_cases(task):
+    """The names of the task's cases that check only that the caller's tensors were left alone."""
+    return [c.name for c in task.cases if c.run is run_inputs_kept]
 
 
 def test_ae_exercise_has_at_least_three_tasks_with_points():
@@ -169,7 +174,33 @@ def pca_wrong_orientation(x, mean, components):
     return ((x - mean).T[: components.shape[0]].T @ components @ components.T) + mean
 
 
+def reparam_in_place(mu, logvar, eps):
+    """The right numbers, written over the caller's eps."""
+    return eps.mul_(torch.exp(0.5 * logvar)).add_(mu)
+
+
+def kl_in_place(mu, logvar):
+    """The right numbers, but mu is squared in the caller's tensor."""
+    variance = logvar.exp()
+    return (-0.5 * (1 + logvar - mu.pow_(2) - variance).sum(1)).mean()
+
+
+def loss_in_place(x_hat, x, mu, logvar, beta=1.0):
+    """The right numbers, but the decoder's output becomes the squared error."""
+    return x_hat.sub_(x).pow_(2).flatten(1).sum(1).mean() + beta * ae.kl_divergence_reference(mu, logvar)
+
+
+def pca_in_place(x, mean, components):
+    """The right numbers, but the caller's images are centred in place."""
+    x -= mean
+    return x @ components.T @ components + mean
+
+
+IN_PLACE = [("ae.reparameterize", reparam_in_place, "eps"), ("ae.kl_divergence", kl_in_place, "mu"),
+            ("ae.vae_loss", loss_in_place, "x_hat"), ("ae.pca_reconstruct", pca_in_place, "x")]
+
 WRONG = [
+    *((task_id, wrong) for task_id, wrong, _ in IN_PLACE),
     ("ae.reparameterize", reparam_variance_as_std), ("ae.reparameterize", reparam_logvar_as_std),
     ("ae.reparameterize", reparam_inverse_std), ("ae.reparameterize", reparam_new_noise),
     ("ae.reparameterize", reparam_returns_float32),
@@ -196,8 +227,24 @@ def test_every_task_has_wrong_implementations_in_the_tests():
 
 def test_a_kl_that_is_right_on_the_prior_only_still_fails_the_other_cases():
     result = grade_in_process("ae.kl_divergence", kl_missing_half)
-    passed = [c.passed for c in result.cases]
+    passed = [c.passed for c in result.cases if c.case.run is not run_inputs_kept]
     assert passed[0] and not any(passed[1:])
+
+
+@pytest.mark.parametrize("task_id, wrong, argument", IN_PLACE, ids=[t for t, _, _ in IN_PLACE])
+def test_a_function_that_changes_its_input_in_place_fails_only_the_input_case_and_is_told_so(
+        task_id, wrong, argument):
+    result = grade_in_process(task_id, wrong)
+    failed = {c.case.name: c.message for c in result.cases if not c.passed}
+    assert list(failed) == input_cases(result.task)
+    (case,) = failed
+    assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
+@pytest.mark.parametrize("task", ae.TASKS, ids=lambda t: t.id)
+def test_every_task_has_one_case_for_the_caller_s_tensors_and_the_reference_passes_it(task):
+    assert len(input_cases(task)) == 1
+    assert all(c.passed for c in grade_in_process(task.id, task.reference).cases)
 
 
 def test_variance_for_std_is_caught_but_passes_where_logvar_is_zero():

@@ -13,14 +13,17 @@ Conventions (those of the chapter and of :mod:`coursekit.models.autoencoders`):
 
 Every numeric case uses float64 inputs and values chosen so that the usual
 mistakes (variance for standard deviation, a flipped sign, a missing 1/2, a
-mean where a sum belongs, forgetting to centre) change the result.
+mean where a sum belongs, forgetting to centre) change the result. Each task also
+has one case that checks only that the tensors passed in are left as they were
+(``run_inputs_kept``): the notebook's VAE uses ``mu`` and ``logvar`` again after
+``reparameterize``, and compares ``pca_reconstruct`` with scikit-learn on the same ``x``.
 """
 from __future__ import annotations
 
 import torch
 
 from ...models.autoencoders import kl_divergence, reparameterize, vae_loss
-from ..cases import Case, Task
+from ..cases import Case, Task, call, compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "04_autoencoders"   # exercises/04_autoencoders.ipynb, the notebook these tasks grade
 
@@ -50,31 +53,32 @@ def _gaussian_params(gen, n, k, dtype=torch.float64, logvar_scale=1.5):
     return mu, logvar
 
 
-def reparam_case(name, n=4, k=3, dtype=torch.float64, zero_logvar=False, hint="", seed=0) -> Case:
+def reparam_case(name, n=4, k=3, dtype=torch.float64, zero_logvar=False, hint="", seed=0, run=call,
+                 compare=None) -> Case:
     def inputs(gen):
         mu, logvar = _gaussian_params(gen, n, k, dtype)
         if zero_logvar:
             logvar = torch.zeros_like(logvar)
         return dict(mu=mu, logvar=logvar, eps=torch.randn(n, k, generator=gen, dtype=dtype))
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
-def kl_case(name, n=5, k=3, dtype=torch.float64, zero=False, hint="", seed=0) -> Case:
+def kl_case(name, n=5, k=3, dtype=torch.float64, zero=False, hint="", seed=0, run=call, compare=None) -> Case:
     def inputs(gen):
         mu, logvar = _gaussian_params(gen, n, k, dtype)
         if zero:
             mu, logvar = torch.zeros_like(mu), torch.zeros_like(logvar)
         return dict(mu=mu, logvar=logvar)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
-def vae_loss_case(name, n=3, k=4, size=6, beta=1.0, channels=1, hint="", seed=0) -> Case:
+def vae_loss_case(name, n=3, k=4, size=6, beta=1.0, channels=1, hint="", seed=0, run=call, compare=None) -> Case:
     def inputs(gen):
         x = torch.rand(n, channels, size, size, generator=gen, dtype=torch.float64)
         x_hat = (x + 0.3 * torch.randn(x.shape, generator=gen, dtype=torch.float64)).clamp(0, 1)
         mu, logvar = _gaussian_params(gen, n, k)
         return dict(x_hat=x_hat, x=x, mu=mu, logvar=logvar, beta=beta)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 def _orthonormal_rows(gen, k, d, dtype=torch.float64):
@@ -82,12 +86,12 @@ def _orthonormal_rows(gen, k, d, dtype=torch.float64):
     return q.T.contiguous()                         # (k, d), rows orthonormal
 
 
-def pca_case(name, n=5, d=12, k=3, offset=0.5, hint="", seed=0) -> Case:
+def pca_case(name, n=5, d=12, k=3, offset=0.5, hint="", seed=0, run=call, compare=None) -> Case:
     def inputs(gen):
         mean = offset + torch.rand(d, generator=gen, dtype=torch.float64)
         x = mean + 0.2 * torch.randn(n, d, generator=gen, dtype=torch.float64)
         return dict(x=x, mean=mean, components=_orthonormal_rows(gen, k, d))
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 # ---------------------------------------------------------------------- cases
@@ -100,6 +104,10 @@ REPARAM_CASES = (
     reparam_case("logvar = 0 (sigma = 1): z = mu + eps", n=3, k=5, zero_logvar=True, hint=_REPARAM_HINT, seed=2),
     reparam_case("float32 in, float32 out; 8 samples, 2 dimensions", n=8, k=2, dtype=torch.float32,
                  hint=_REPARAM_HINT + " Keep the inputs' dtype.", seed=3),
+    reparam_case("mu, logvar and eps are left as they were", run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "mu + torch.exp(0.5 * logvar) * eps makes a new tensor; eps.mul_(...), mu.add_(...) or logvar.exp_() "
+        "change the caller's tensors (in the notebook's VAE, mu would then hold z, and the KL term would see z "
+        "instead of the encoder's mean)."), seed=4),
 )
 
 _KL_HINT = ("per sample -1/2 * sum over the latent dimensions of (1 + logvar - mu^2 - exp(logvar)); "
@@ -110,6 +118,9 @@ KL_CASES = (
     kl_case("2 samples, 7 latent dimensions (sum over dims, mean over the batch)", n=2, k=7,
             hint=_KL_HINT, seed=3),
     kl_case("float32: 6 samples, 4 dimensions", n=6, k=4, dtype=torch.float32, hint=_KL_HINT, seed=4),
+    kl_case("mu and logvar are left as they were", run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "mu ** 2 and logvar.exp() make new tensors; mu.pow_(2), logvar.exp_() or mu *= mu change the caller's "
+        "tensors (in the notebook's VAE loss, the encoder's mean and log-variance)."), seed=5),
 )
 
 _LOSS_HINT = ("reconstruction = squared error summed over all pixels of an image (dims 1, 2, 3), "
@@ -123,6 +134,9 @@ VAE_LOSS_CASES = (
                   hint=_LOSS_HINT, seed=3),
     vae_loss_case("3 images with 3 channels: the squared error sums over the channels too", channels=3,
                   hint=_LOSS_HINT, seed=4),
+    vae_loss_case("x_hat, x, mu and logvar are left as they were", run=run_inputs_kept, compare=compare_inputs_kept,
+                  hint=("(x_hat - x) ** 2 makes a new tensor; x_hat.sub_(x), x_hat -= x or .pow_(2) change the "
+                        "caller's images (the decoder's output, or the batch of training images)."), seed=5),
 )
 
 _PCA_HINT = ("centre first (x - mean), project on the components (codes = centred @ components.T, "
@@ -132,6 +146,9 @@ PCA_CASES = (
     pca_case("one component, a mean far from 0", n=4, d=9, k=1, offset=3.0, hint=_PCA_HINT, seed=2),
     pca_case("all 10 components of 10 pixels: the images come back unchanged", n=3, d=10, k=10,
              hint=_PCA_HINT, seed=3),
+    pca_case("x, mean and components are left as they were", run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "x - mean makes a new tensor; x -= mean or x.sub_(mean) change the caller's images (in the notebook, the "
+        "images then handed to scikit-learn for the comparison)."), seed=4),
 )
 
 # coursekit's own answers (the chapter's models use them): a notebook function that only calls
