@@ -13,6 +13,10 @@ task                   points  the student writes
 Inputs are small seeded tensors, float64 where the task allows, so that a wrong
 formula cannot hide inside the tolerance. The helpers ``conv_case``,
 ``size_case``, ``stats_case`` and ``train_step_case`` also make hidden cases.
+
+``cnn.normalize`` has a case that checks that the images passed in are left as they were
+(:func:`coursekit.grading.cases.run_inputs_kept`): the notebook normalises the training
+images with the statistics right after computing them.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..cases import Case, Task, describe
+from ..cases import Case, Task, call, compare_inputs_kept, describe, run_inputs_kept
 
 NOTEBOOK = "02_cnn"   # exercises/02_cnn.ipynb, the notebook these tasks grade
 
@@ -110,14 +114,15 @@ def channel_stats_reference(images):
     return images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3), correction=0)
 
 
-def stats_case(name, n=6, channels=3, size=8, dtype=torch.float64, hint="", seed=0) -> Case:
+def stats_case(name, n=6, channels=3, size=8, dtype=torch.float64, hint="", seed=0, run=call,
+               compare=None) -> Case:
     """A ``channel_stats`` case: images whose brightness differs per channel *and* per image."""
     def inputs(gen):
         x = torch.rand(n, channels, size, size, generator=gen, dtype=dtype)
         channel_offset = torch.arange(channels, dtype=dtype).view(1, -1, 1, 1)
         image_gain = 0.5 + torch.rand(n, 1, 1, 1, generator=gen, dtype=dtype)
         return dict(images=(x + channel_offset) * image_gain)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 _STATS_HINT = ("one mean and one std per channel, over all images and pixels (dims 0, 2, 3), "
@@ -127,6 +132,9 @@ NORMALIZE_CASES = (
     stats_case("grey-scale (1 channel), 10 images", n=10, channels=1, size=7, hint=_STATS_HINT, seed=2),
     stats_case("float32 input gives float32 statistics", n=4, channels=2, size=5, dtype=torch.float32,
                hint=_STATS_HINT + " Keep the input's dtype.", seed=3),
+    stats_case("the images passed in are left as they were", run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+        "images - mean makes a new tensor; images -= mean, images.sub_(...) or images.pow_(2) change the "
+        "caller's training set, which the notebook normalises with these statistics next."), seed=4),
 )
 
 # ---------------------------------------------------------------------------
@@ -179,7 +187,9 @@ def run_train_steps(train_step, inputs):
 
 
 def run_mode_check(train_step, inputs):
-    """Whether TinyNet, handed over in training mode, is still in it whenever it runs in the step."""
+    """Whether TinyNet, handed over in training mode, is still in it whenever it runs in the step,
+    and whether the step gives it back in training mode (a step that ends with ``model.eval()``
+    trains every later step in eval mode)."""
     model = fresh(TinyNet).double()
     model.load_state_dict(inputs["state"])
     optimizer = torch.optim.SGD(model.parameters(), lr=inputs["lr"], momentum=inputs["momentum"])
@@ -187,7 +197,8 @@ def run_mode_check(train_step, inputs):
     model.register_forward_pre_hook(lambda module, args: modes.append(module.training))
     x, y = inputs["batches"][0]
     train_step(model, x, y, optimizer)
-    return {"the model ran": bool(modes), "in training mode every time it ran": all(modes)}
+    return {"the model ran": bool(modes), "in training mode every time it ran": all(modes),
+            "still in training mode after the step": model.training}
 
 
 def train_step_case(name, batch_size=8, steps=1, lr=0.1, momentum=0.0, stale=False, hint="", seed=0,
@@ -219,9 +230,10 @@ TRAIN_STEP_CASES = (
     train_step_case("gradients left in .grad by an earlier backward() do not leak into the step", stale=True, hint=(
         "reset the gradients with optimizer.zero_grad() *before* loss.backward(), not after optimizer.step(): "
         "a backward() run before this step (to check a gradient, say) leaves gradients behind."), seed=4),
-    train_step_case("the model trains in training mode", run=run_mode_check, hint=(
-        "leave the model in the training mode it arrives in: do not call model.eval() in a training step "
-        "(in eval mode batch norm uses its running statistics instead of the batch's, and dropout is off)."),
+    train_step_case("the model trains in training mode, and is given back in it", run=run_mode_check, hint=(
+        "leave the model in the training mode it arrives in: do not call model.eval() in a training step, "
+        "not even after optimizer.step() (the next step would train in eval mode, where batch norm uses its "
+        "running statistics instead of the batch's, and dropout is off)."),
         seed=5),
 )
 

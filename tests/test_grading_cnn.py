@@ -1,0 +1,50 @@
+"""The CNN exercise's tasks (cnn.conv2d ... cnn.model; most of their tests are in
+test_grading_tasks.py): an argument changed in place, and a model given back in eval mode."""
+import pytest
+import torch.nn.functional as F
+
+from coursekit.grading.cases import run_inputs_kept
+from coursekit.grading.tasks import cnn
+from grading_helpers import assert_full_marks, failed_cases, grade_in_process
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+INPUT_CASE = next((c.name for c in cnn.NORMALIZE_CASES if c.run is run_inputs_kept), None)
+MODE_CASE = next(c.name for c in cnn.TRAIN_STEP_CASES if c.run is cnn.run_mode_check)
+
+
+def stats_centred_in_place(images):
+    """images -= mean to compute the std: right statistics, and the caller's images centred."""
+    mean = images.mean(dim=(0, 2, 3))
+    images -= mean.view(1, -1, 1, 1)
+    return mean, images.pow(2).mean(dim=(0, 2, 3)).sqrt()
+
+
+def test_channel_stats_that_centres_the_images_in_place_fails_only_the_inputs_case_and_is_told_so():
+    result = grade_in_process("cnn.normalize", stats_centred_in_place)
+    failed = {c.case.name: c.message for c in result.cases if not c.passed}
+    assert list(failed) == [INPUT_CASE]
+    assert failed[INPUT_CASE].startswith("your function changed its argument(s) images in place")
+
+
+def test_channel_stats_has_one_inputs_case_that_the_reference_passes():
+    assert sum(c.run is run_inputs_kept for c in cnn.NORMALIZE_CASES) == 1
+    assert_full_marks("cnn.normalize", cnn.channel_stats_reference)
+
+
+def step_ends_in_eval_mode(model, x, y, optimizer):
+    """A right step that then switches to eval mode (to look at the batch's accuracy, say) and stays there."""
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    model.eval()
+    return loss.item()
+
+
+def test_a_train_step_that_gives_the_model_back_in_eval_mode_fails_the_mode_case():
+    assert failed_cases("cnn.train_step", step_ends_in_eval_mode) == [MODE_CASE]
+    message = next(c.message for c in grade_in_process("cnn.train_step", step_ends_in_eval_mode).cases
+                   if not c.passed)
+    assert "'still in training mode after the step']: expected True, got bool False" in message
+
