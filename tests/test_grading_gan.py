@@ -6,13 +6,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.grading.cases import compare_values
+from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import exercise_tasks, exercises, gan
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
                              grade_in_process)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def input_cases(task):
+    """The names of the task's cases that check only that the caller's tensors were left alone."""
+    return [c.name for c in task.cases if c.run is run_inputs_kept]
 
 
 def test_gan_exercise_tasks_and_points():
@@ -408,7 +413,49 @@ class KeepdimDiscriminator(gan.DiscriminatorReference):
         return self.net(x)
 
 
+def d_loss_in_place(real_logits, fake_logits, smooth=0.0):
+    """The right numbers, but -log(1 - D(G(z))) = -log sigmoid(-l) is taken by negating the caller's logits."""
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, 1 - smooth))
+    return real - F.logsigmoid(fake_logits.neg_()).mean()
+
+
+def g_loss_in_place(fake_logits):
+    """Negates the caller's logits; the checks pass logits that require grad, where that raises."""
+    return F.softplus(fake_logits.neg_()).mean()
+
+
+def dstar_in_place(p_data, p_g):
+    """The right numbers, written over the caller's p_data (the notebook's value function then fails)."""
+    p_data /= p_data + p_g
+    return p_data
+
+
+def dstar_in_place_into_p_g(p_data, p_g):
+    p_g += p_data
+    return p_data / p_g
+
+
+def labels_unsqueeze_in_place(t, y, n_classes):
+    """The right numbers, but y.unsqueeze_(1) leaves the caller's labels with shape (N, 1)."""
+    code = torch.zeros(len(y), n_classes, dtype=t.dtype).scatter_(1, y.unsqueeze_(1), 1.0)
+    if t.ndim == 4:
+        code = code[:, :, None, None].expand(-1, -1, *t.shape[2:])
+    return torch.cat([t, code], dim=1)
+
+
+IN_PLACE = [("gan.d_loss", d_loss_in_place, "fake_logits"), ("gan.optimal_d", dstar_in_place, "p_data"),
+            ("gan.optimal_d", dstar_in_place_into_p_g, "p_g"), ("gan.conditioning", labels_unsqueeze_in_place, "y")]
+
+
+def real_batch_one_image_repeated(images, batch_size, generator):
+    """One random image, repeated batch_size times: random, fair, but every batch is one image."""
+    i = torch.randint(0, images.shape[0], (1,), generator=generator)
+    return images[i].expand(batch_size, -1, -1, -1)
+
+
 WRONG = [
+    *((task_id, wrong) for task_id, wrong, _ in IN_PLACE), ("gan.g_loss", g_loss_in_place),
+    ("gan.real_batch", real_batch_one_image_repeated),
     ("gan.d_loss", d_loss_wrong_sign), ("gan.d_loss", d_loss_unguarded_log), ("gan.d_loss", d_loss_clamped_log),
     ("gan.d_loss", d_loss_averaged), ("gan.d_loss", d_loss_one_mean_over_all),
     ("gan.d_loss", d_loss_two_sided_smoothing), ("gan.d_loss", d_loss_smooth_as_target),
@@ -446,6 +493,37 @@ def test_every_task_has_wrong_implementations_in_the_tests():
 
 def _passed(task_id, obj):
     return {c.case.name: c.passed for c in grade_in_process(task_id, obj).cases}
+
+
+@pytest.mark.parametrize("task_id, wrong, argument", IN_PLACE, ids=lambda v: getattr(v, "__name__", v))
+def test_a_function_that_changes_its_input_in_place_fails_only_the_input_case_and_is_told_so(
+        task_id, wrong, argument):
+    result = grade_in_process(task_id, wrong)
+    failed = {c.case.name: c.message for c in result.cases if not c.passed}
+    assert list(failed) == input_cases(result.task)
+    (case,) = failed
+    assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
+@pytest.mark.parametrize("task_id", ["gan.d_loss", "gan.optimal_d", "gan.conditioning"])
+def test_the_tasks_on_tensors_have_one_case_for_the_caller_s_tensors_and_the_reference_passes_it(task_id):
+    task = next(t for t in gan.TASKS if t.id == task_id)
+    result = grade_in_process(task_id, task.reference)
+    assert len(input_cases(task)) == 1
+    assert all(c.passed for c in result.cases)
+
+
+def test_a_generator_loss_that_changes_its_logits_in_place_raises_under_autograd():
+    """Its cases differentiate the loss with respect to the logits, leaves that require grad."""
+    result = grade_in_process("gan.g_loss", g_loss_in_place)
+    assert not any(c.passed for c in result.cases)
+    assert all("in-place operation" in c.message for c in result.cases)
+
+
+def test_one_image_repeated_as_a_batch_fails_the_repeat_check_only():
+    for case in grade_in_process("gan.real_batch", real_batch_one_image_repeated).cases:
+        assert not case.passed
+        assert case.message.startswith("output['a batch is not one image repeated']")
 
 
 def test_missing_detach_is_caught_even_when_the_numbers_are_right():

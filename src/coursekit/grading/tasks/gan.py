@@ -17,7 +17,10 @@ The last four are the fixes of the debugging part (the article's GAN). Cases
 catch the plausible mistakes: a flipped sign, the saturating loss passed off as
 the non-saturating one, probabilities put through ``log`` without a guard, a
 missing ``detach()`` in the discriminator update, noise used as "real" data,
-and networks whose shapes do not fit together.
+and networks whose shapes do not fit together. ``gan.d_loss``, ``gan.optimal_d``
+and ``gan.conditioning`` each have one case that checks only that the tensors
+passed in are left as they were (``run_inputs_kept``); ``gan.g_loss`` needs none,
+because its cases call it on logits that require grad, where an in-place change raises.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..cases import Case, Task
+from ..cases import Case, Task, call, compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "05_gan"   # exercises/05_gan.ipynb, the notebook these tasks grade
 
@@ -47,7 +50,7 @@ def generator_loss_reference(fake_logits):
 
 
 def logits_case(name, n_real=6, n_fake=6, scale=2.0, shift=0.0, smooth=None, dtype=torch.float64,
-                hint="", seed=0) -> Case:
+                hint="", seed=0, run=call, compare=None) -> Case:
     """A loss case on seeded logits ``scale * randn + shift`` (``smooth`` passed when not None)."""
     def inputs(gen):
         real = scale * torch.randn(n_real, generator=gen, dtype=dtype) + shift
@@ -56,7 +59,7 @@ def logits_case(name, n_real=6, n_fake=6, scale=2.0, shift=0.0, smooth=None, dty
         if smooth is not None:
             out["smooth"] = smooth
         return out
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 def extreme_case(name, value, dtype=torch.float32, hint="") -> Case:
@@ -82,6 +85,11 @@ D_LOSS_CASES = (
     extreme_case("a confident, wrong D in float32 (logits of +-120): finite loss", 120.0, hint=(
         "sigmoid(-120) rounds to 0 in float32 and log(0) = -inf; a clamp such as log(p + 1e-8) "
         "gives a wrong value instead. " + _LOGITS_HINT)),
+    logits_case("the logits passed in are left as they were", smooth=0.1, run=run_inputs_kept,
+                compare=compare_inputs_kept, hint=(
+        "-fake_logits makes a new tensor; fake_logits.neg_(), fake_logits *= -1 or real_logits.clamp_(...) change "
+        "the caller's logits (a training loop that also reads D's accuracy from them would see other numbers)."),
+                seed=5),
 )
 
 
@@ -120,11 +128,11 @@ def optimal_discriminator_reference(p_data, p_g):
     return p_data / (p_data + p_g)
 
 
-def density_case(name, make, hint="", seed=0) -> Case:
+def density_case(name, make, hint="", seed=0, run=call, compare=None) -> Case:
     def inputs(gen):
         p, q = make(gen)
         return dict(p_data=p, p_g=q)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 def _gaussians(gen):
@@ -150,6 +158,11 @@ OPTIMAL_D_CASES = (
                               torch.tensor([1e-10, 1e-9, 1e-6], dtype=torch.float64)),
                  hint="D* depends only on the ratio of the densities: 3e-10 against 1e-10 gives 0.75. Do not add an "
                       "epsilon to the denominator; the two densities are never both 0 in these cases.", seed=2),
+    density_case("the densities passed in are left as they were", _gaussians, run=run_inputs_kept,
+                 compare=compare_inputs_kept, hint=(
+        "p_data / (p_data + p_g) makes a new tensor; p_data /= ..., p_g += p_data or torch.div(..., out=p_data) "
+        "change the caller's densities (in the notebook, the value function and the JSD are computed from them "
+        "after your D*)."), seed=3),
 )
 
 # ---------------------------------------------------------------------------
@@ -165,11 +178,12 @@ def add_labels_reference(t, y, n_classes):
     return torch.cat([t, code], dim=1)
 
 
-def label_case(name, shape, labels, n_classes, dtype=torch.float64, hint="", seed=0) -> Case:
+def label_case(name, shape, labels, n_classes, dtype=torch.float64, hint="", seed=0, run=call,
+               compare=None) -> Case:
     def inputs(gen):
         return dict(t=torch.randn(*shape, generator=gen, dtype=dtype), y=torch.tensor(labels, dtype=torch.int64),
                     n_classes=n_classes)
-    return Case(name, inputs, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
 _ONE_HOT_HINT = ("y holds class indices; F.one_hot(y, n_classes) makes (N, n_classes) 0/1 codes "
@@ -185,6 +199,10 @@ CONDITIONING_CASES = (
         "(code[:, :, None, None].expand(-1, -1, H, W)) and concatenate along dim 1."), seed=5),
     label_case("float32 input keeps float32", (2, 3), [1, 0], 2, dtype=torch.float32,
                hint="F.one_hot returns int64: convert the code with .to(t.dtype) before torch.cat.", seed=4),
+    label_case("t and y are left as they were (shape and values)", (2, 1, 3, 4), [2, 0], 3, run=run_inputs_kept,
+               compare=compare_inputs_kept, hint=(
+        "y[:, None] or y.unsqueeze(1) makes a new view; y.unsqueeze_(1) reshapes the caller's labels to (N, 1), and "
+        "writing into t changes the caller's batch."), seed=6),
 )
 
 # ---------------------------------------------------------------------------
@@ -348,17 +366,19 @@ def run_real_batch(real_batch, inputs):
     # Over FAIR_BATCHES batches: every image is drawn, unless the draw leaves some out (as
     # randint(0, len(images) - 1) does the last); each about equally often (rounding uniform
     # numbers draws the first and last half as often); and one draw does not follow from the
-    # previous (a block of neighbours from one random start puts image i + 1 after image i).
+    # previous (a block of neighbours from one random start puts image i + 1 after image i, and one
+    # image drawn once and repeated puts image i after image i: chance does that for 1 pair in N).
     # A uniform draw of 8 of 40 images (200 draws of each expected, standard deviation 14) misses
     # the +-40% bound with odds below 1e-6; the seed fixes the draws anyway.
     counts = torch.zeros(len(images))
-    neighbours = pairs = 0
+    neighbours = repeats = pairs = 0
     gen = torch.Generator().manual_seed(inputs["seed"] + 1)
     for _ in range(FAIR_BATCHES):
         match = matches(real_batch(images, n, gen))
         idx = match.float().argmax(1)
         counts += match.sum(0)
         neighbours += int((idx[1:] == (idx[:-1] + 1) % len(images)).sum())
+        repeats += int((idx[1:] == idx[:-1]).sum())
         pairs += len(idx) - 1
     share = counts / counts.sum().clamp(min=1)
     return {"shape": tuple(first.shape), "dtype": str(first.dtype),
@@ -367,7 +387,8 @@ def run_real_batch(real_batch, inputs):
             "two batches in a row differ": not torch.equal(again, second),
             f"every image of the data set is drawn in {FAIR_BATCHES} batches": bool((counts > 0).all()),
             "each image is drawn about equally often": bool(((share * len(images) - 1).abs() < 0.4).all()),
-            "each draw is independent of the one before": neighbours < 0.5 * pairs}
+            "each draw is independent of the one before": neighbours < 0.5 * pairs,
+            "a batch is not one image repeated": repeats < 0.5 * pairs}
 
 
 def batch_case(name, n_images=40, batch_size=8, hint="", seed=0) -> Case:
@@ -379,9 +400,10 @@ def batch_case(name, n_images=40, batch_size=8, hint="", seed=0) -> Case:
 REAL_BATCH_CASES = (
     batch_case("8 of 40 images", hint=(
         "'real' images come from the data set: index it with torch.randint(0, len(images), (batch_size,), "
-        "generator=generator). Uniform noise is not data."), seed=1),
+        "generator=generator), one index per image of the batch. Uniform noise is not data."), seed=1),
     batch_case("a batch larger than the data set", n_images=5, batch_size=12, hint=(
-        "draw indices with replacement (torch.randint), so any batch size works."), seed=2),
+        "draw batch_size indices with replacement (torch.randint(0, len(images), (batch_size,), ...)), so any "
+        "batch size works."), seed=2),
 )
 
 # ---------------------------------------------------------------------------
