@@ -1,10 +1,15 @@
 """The neural-networks exercise's tasks: the reference earns full marks, and every
 wrong-but-plausible implementation loses points (scored in this process with the
 grader's own comparison, as in test_grading_tasks.py)."""
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 import torch
 import torch.nn.functional as F
 
+import coursekit
 from coursekit import optim
 from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import exercise_tasks, exercises, nn
@@ -366,3 +371,40 @@ def test_adam_may_update_its_state_in_place_as_torch_optim_does():
         return param, m, v
     assert not _failed("nn.adam_step", adam_in_place)
     assert not any(c.run is run_inputs_kept for c in nn.ADAM_CASES)
+
+
+# ------------------------------------------ the notebook's own cells take any answer the text allows
+
+def _solution_cell(marker):
+    """The source of the code cell of the solutions notebook that contains ``marker``."""
+    nb = json.loads((Path(__file__).parents[1] / "solutions" / f"{nn.NOTEBOOK}.ipynb").read_text())
+    (source,) = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
+    return source
+
+
+def test_the_notebook_compares_the_gradients_with_autograd_by_name_whatever_order_the_dict_has(capsys):
+    def mlp_backward(x, y, W1, b1, W2, b2):          # backwards: the last layer's gradients first
+        grads = nn.mlp_backward_reference(x, y, W1, b1, W2, b2)
+        return {k: grads[k] for k in ("W2", "b2", "W1", "b1")}
+    gen = torch.Generator().manual_seed(0)
+    namespace = dict(torch=torch, F=F, coursekit=coursekit, mlp_backward=mlp_backward,
+                     x_train=torch.rand(64, 784, generator=gen), y_train=torch.randint(0, 2, (64,), generator=gen))
+    exec(_solution_cell("largest difference to autograd"), namespace)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["W1", "b1", "W2", "b2"]
+    assert all(float(line.rsplit(" ", 1)[1]) < 1e-12 for line in lines)
+
+
+def test_the_training_cell_takes_a_loss_returned_as_a_float():
+    """Task 2 allows the loss as "a 0-dimensional tensor or a float"; the cell once called .item() on it."""
+    def softmax_cross_entropy(logits, y):
+        loss, dlogits = nn.softmax_cross_entropy_reference(logits, y)
+        return loss.item(), dlogits
+    gen = torch.Generator().manual_seed(0)
+    namespace = dict(torch=torch, coursekit=coursekit, P=SimpleNamespace(hidden=4, steps=11, lr0=0.003, decay_rate=0.01),
+                     x_train=torch.rand(32, 784, generator=gen), y_train=torch.randint(0, 2, (32,), generator=gen),
+                     softmax_cross_entropy=softmax_cross_entropy, mlp_backward=nn.mlp_backward_reference,
+                     adam_step=nn.adam_step_reference, inverse_time_decay=nn.inverse_time_decay_reference)
+    exec(_solution_cell("losses.append("), namespace)
+    assert [t for t, _ in namespace["losses"]] == [1, 11]
+    assert all(isinstance(loss, float) for _, loss in namespace["losses"])
