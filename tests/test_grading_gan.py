@@ -453,9 +453,31 @@ def real_batch_one_image_repeated(images, batch_size, generator):
     return images[i].expand(batch_size, -1, -1, -1)
 
 
+class TanhDiscriminator(gan.DiscriminatorReference):
+    """Ends in a tanh: logits in [-1, 1], so BCE-with-logits stays at or above 0.313."""
+
+    def forward(self, x):
+        return torch.tanh(super().forward(x))
+
+
+class ReluDiscriminator(gan.DiscriminatorReference):
+    """A ReLU after the last layer (shifted so that it is not dead): no logit below 0, no confident 'fake'."""
+
+    def forward(self, x):
+        return torch.relu(super().forward(x) + 3)
+
+
+class LogSigmoidDiscriminator(gan.DiscriminatorReference):
+    """Returns log D(x): no logit above 0, no confident 'real'."""
+
+    def forward(self, x):
+        return F.logsigmoid(super().forward(x))
+
+
 WRONG = [
     *((task_id, wrong) for task_id, wrong, _ in IN_PLACE), ("gan.g_loss", g_loss_in_place),
-    ("gan.real_batch", real_batch_one_image_repeated),
+    ("gan.real_batch", real_batch_one_image_repeated), ("gan.discriminator", TanhDiscriminator),
+    ("gan.discriminator", ReluDiscriminator), ("gan.discriminator", LogSigmoidDiscriminator),
     ("gan.d_loss", d_loss_wrong_sign), ("gan.d_loss", d_loss_unguarded_log), ("gan.d_loss", d_loss_clamped_log),
     ("gan.d_loss", d_loss_averaged), ("gan.d_loss", d_loss_one_mean_over_all),
     ("gan.d_loss", d_loss_two_sided_smoothing), ("gan.d_loss", d_loss_smooth_as_target),
@@ -557,6 +579,15 @@ def _learning_message(model_class):
 
 def test_a_discriminator_that_ends_in_a_sigmoid_is_told_so():
     assert "ends in a sigmoid" in _learning_message(SigmoidDiscriminator)
+
+
+@pytest.mark.parametrize("model_class, told", [
+    (TanhDiscriminator, "as a tanh's do"), (ReluDiscriminator, "at least 0, as a ReLU's are"),
+    (LogSigmoidDiscriminator, "at most 0, as a log-probability's are")], ids=["tanh", "relu", "logsigmoid"])
+def test_a_discriminator_whose_outputs_are_bounded_is_told_the_bound_not_that_it_learns_too_slowly(model_class, told):
+    message = _learning_message(model_class)
+    assert told in message
+    assert "too slowly" not in message and "ends in a sigmoid" not in message
 
 
 class GlobalAverageDiscriminator(PoolingDiscriminator):

@@ -515,7 +515,8 @@ def run_d_learns(model_class, inputs):
         real_logits, fake_logits = D(real), D(fake)
         outputs = torch.cat([real_logits.flatten(), fake_logits.flatten()])
         return {"loss": (discriminator_loss_reference(real_logits, fake_logits) / 2).item(),
-                "outputs_in_0_1": bool(((outputs >= 0) & (outputs <= 1)).all())}
+                "outputs_in_0_1": bool(((outputs >= 0) & (outputs <= 1)).all()),
+                "outputs_min": outputs.min().item(), "outputs_max": outputs.max().item()}
 
 
 def compare_d_learns(expected, got, inputs):
@@ -525,12 +526,28 @@ def compare_d_learns(expected, got, inputs):
     if not loss < 0.1:
         said = (f"after {D_TRAIN_STEPS} Adam steps the mean binary cross-entropy (on logits) is {loss:.3f}; expected "
                 "below 0.1. ")
+        low, high = got.get("outputs_min"), got.get("outputs_max")
         if got.get("outputs_in_0_1"):
             return said + ("All its outputs lie in [0, 1], as a sigmoid's do: a network that ends in a sigmoid "
                            "returns probabilities, and BCE-with-logits then treats them as logits in (0, 1), so it "
-                           "can never be confident.")
-        return said + ("Its outputs are not confined to [0, 1], so it learns, but too slowly: compare it with the "
-                       "design the task suggests (two strided 4x4 convolutions, a flatten, one linear layer).")
+                           "can never be confident. (A ReLU at the end does the same harm: no output below 0.)")
+        if isinstance(low, float) and isinstance(high, float):
+            if low >= 0:
+                return said + ("All its outputs are at least 0, as a ReLU's are: a logit below 0 is how D says "
+                               "'fake', so on the fakes BCE-with-logits never falls below log 2 = 0.693. Return "
+                               "the last linear layer's output as it is, with no activation after it.")
+            if high <= 0:
+                return said + ("All its outputs are at most 0, as a log-probability's are (F.logsigmoid, "
+                               "log_softmax): a logit above 0 is how D says 'real', so on the real images "
+                               "BCE-with-logits never falls below log 2 = 0.693. Return the last linear layer's "
+                               "output as it is, with no activation after it.")
+            if low >= -1 and high <= 1:
+                return said + ("All its outputs lie in [-1, 1], as a tanh's do: BCE-with-logits on a logit in "
+                               "[-1, 1] is at least log(1 + e^-1) = 0.313 for every image, so it can never be "
+                               "confident. Return the last linear layer's output as it is, with no tanh.")
+        return said + ("Its outputs are not confined to [0, 1] or [-1, 1], so it learns, but too slowly: compare it "
+                       "with the design the task suggests (two strided 4x4 convolutions, a flatten, one linear "
+                       "layer).")
     return None
 
 
@@ -545,8 +562,8 @@ DISCRIMINATOR_CASES = (
              "and returns a 0-d tensor."), seed=3),
     Case(f"learns to tell discs from noise within {D_TRAIN_STEPS} Adam steps", _two_kinds, run=run_d_learns,
          compare=compare_d_learns, hint=(
-             "return raw logits, with no sigmoid at the end; the design the task suggests learns this case "
-             "well within the steps allowed."), seed=2),
+             "return raw logits, with no sigmoid (nor tanh, nor ReLU) after the last linear layer; the design the "
+             "task suggests learns this case well within the steps allowed."), seed=2),
 )
 
 # coursekit's own answers (the chapter's GANs use them): a notebook function or class that only
