@@ -47,6 +47,7 @@ def g_loss_by_softplus(fake_logits):
 
 
 def dstar_by_log_odds(p_data, p_g):
+    p_data, p_g = torch.as_tensor(p_data), torch.as_tensor(p_g)   # the notebook passes NumPy arrays
     return torch.sigmoid(torch.log(p_data) - torch.log(p_g))   # D* = sigma(log p_data - log p_g)
 
 
@@ -447,6 +448,11 @@ IN_PLACE = [("gan.d_loss", d_loss_in_place, "fake_logits"), ("gan.optimal_d", ds
             ("gan.optimal_d", dstar_in_place_into_p_g, "p_g"), ("gan.conditioning", labels_unsqueeze_in_place, "y")]
 
 
+def dstar_tensors_only(p_data, p_g):
+    """Right on tensors, but torch.where refuses the NumPy arrays that the notebook passes."""
+    return torch.where(p_data + p_g > 0, p_data / (p_data + p_g), 0.5)
+
+
 def real_batch_one_image_repeated(images, batch_size, generator):
     """One random image, repeated batch_size times: random, fair, but every batch is one image."""
     i = torch.randint(0, images.shape[0], (1,), generator=generator)
@@ -477,6 +483,7 @@ class LogSigmoidDiscriminator(gan.DiscriminatorReference):
 WRONG = [
     *((task_id, wrong) for task_id, wrong, _ in IN_PLACE), ("gan.g_loss", g_loss_in_place),
     ("gan.real_batch", real_batch_one_image_repeated), ("gan.discriminator", TanhDiscriminator),
+    ("gan.optimal_d", dstar_tensors_only),
     ("gan.discriminator", ReluDiscriminator), ("gan.discriminator", LogSigmoidDiscriminator),
     ("gan.d_loss", d_loss_wrong_sign), ("gan.d_loss", d_loss_unguarded_log), ("gan.d_loss", d_loss_clamped_log),
     ("gan.d_loss", d_loss_averaged), ("gan.d_loss", d_loss_one_mean_over_all),
@@ -533,6 +540,13 @@ def test_the_tasks_on_tensors_have_one_case_for_the_caller_s_tensors_and_the_ref
     result = grade_in_process(task_id, task.reference)
     assert len(input_cases(task)) == 1
     assert all(c.passed for c in result.cases)
+
+
+def test_a_d_star_that_takes_only_tensors_fails_only_the_numpy_case():
+    result = grade_in_process("gan.optimal_d", dstar_tensors_only)
+    failed = [c for c in result.cases if not c.passed]
+    assert [c.case.run for c in failed] == [gan.run_on_arrays]
+    assert "raised TypeError" in failed[0].message and "NumPy arrays" in failed[0].message
 
 
 def test_a_generator_loss_that_changes_its_logits_in_place_raises_under_autograd():

@@ -135,6 +135,12 @@ def density_case(name, make, hint="", seed=0, run=call, compare=None) -> Case:
     return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
+def run_on_arrays(obj, inputs):
+    """``obj`` called on the inputs as NumPy arrays, as the notebook calls ``optimal_discriminator``
+    (on the densities of a grid); an array that comes back crosses as a tensor."""
+    return obj(**{k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in inputs.items()})
+
+
 def _gaussians(gen):
     x = torch.linspace(-3, 3, 13, dtype=torch.float64)
     return torch.exp(-0.5 * (x + 1) ** 2), 0.5 * torch.exp(-0.5 * ((x - 1) / 1.5) ** 2)
@@ -158,6 +164,11 @@ OPTIMAL_D_CASES = (
                               torch.tensor([1e-10, 1e-9, 1e-6], dtype=torch.float64)),
                  hint="D* depends only on the ratio of the densities: 3e-10 against 1e-10 gives 0.75. Do not add an "
                       "epsilon to the denominator; the two densities are never both 0 in these cases.", seed=2),
+    density_case("NumPy arrays in (as in the notebook): two Gaussian densities on a grid", _gaussians,
+                 run=run_on_arrays, hint=(
+        "the arguments may be tensors or NumPy arrays, and the notebook passes arrays: plain arithmetic, "
+        "p_data / (p_data + p_g), works on both; torch.div, torch.where or tensor methods such as .div() and "
+        ".clamp() do not take arrays."), seed=4),
     density_case("the densities passed in are left as they were", _gaussians, run=run_inputs_kept,
                  compare=compare_inputs_kept, hint=(
         "p_data / (p_data + p_g) makes a new tensor; p_data /= ..., p_g += p_data or torch.div(..., out=p_data) "
