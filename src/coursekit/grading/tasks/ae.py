@@ -13,7 +13,10 @@ Conventions (those of the chapter and of :mod:`coursekit.models.autoencoders`):
 
 Every numeric case uses float64 inputs and values chosen so that the usual
 mistakes (variance for standard deviation, a flipped sign, a missing 1/2, a
-mean where a sum belongs, forgetting to centre) change the result. Each task also
+mean where a sum belongs, forgetting to centre) change the result. The three
+functions that the VAE trains through each have a case that compares the
+gradients with respect to ``mu`` and ``logvar`` (and ``x_hat``) too, so a result cut
+from the graph (``.detach()``, ``.data``, ``.item()``) loses it. Each task also
 has one case that checks only that the tensors passed in are left as they were
 (``run_inputs_kept``): the notebook's VAE uses ``mu`` and ``logvar`` again after
 ``reparameterize``, and compares ``pca_reconstruct`` with scikit-learn on the same ``x``.
@@ -94,6 +97,39 @@ def pca_case(name, n=5, d=12, k=3, offset=0.5, hint="", seed=0, run=call, compar
     return Case(name, inputs, run=run, compare=compare, hint=hint, seed=seed)
 
 
+# ------------------------------------------------------------------ gradients
+
+NOT_CONNECTED = ("none: the result does not depend on the arguments through autograd (a .detach(), .data, "
+                 ".item(), .numpy() or torch.tensor(...) on the way cuts the graph)")
+
+
+def _with_gradients(obj, inputs, wrt):
+    """The output, and the gradient of a fixed weighted sum of it with respect to each argument in
+    ``wrt`` (as leaves that require grad); a message in place of the gradients when there are none."""
+    leaves = {k: inputs[k].clone().requires_grad_(True) for k in wrt}
+    out = obj(**{**inputs, **leaves})
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        return {"output": out, "gradients": NOT_CONNECTED}
+    weights = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype).view(out.shape)
+    grads = torch.autograd.grad((out * weights).sum(), list(leaves.values()), allow_unused=True)
+    return {"output": out, "gradients": {k: NOT_CONNECTED if g is None else g for k, g in zip(leaves, grads)}}
+
+
+def run_reparam_gradients(obj, inputs):
+    """z, and its gradients with respect to mu and logvar (those the encoder learns from)."""
+    return _with_gradients(obj, inputs, ("mu", "logvar"))
+
+
+def run_kl_gradients(obj, inputs):
+    """The KL term, and its gradients with respect to mu and logvar."""
+    return _with_gradients(obj, inputs, ("mu", "logvar"))
+
+
+def run_loss_gradients(obj, inputs):
+    """The loss, and its gradients with respect to the decoder's output and the encoder's mu and logvar."""
+    return _with_gradients(obj, inputs, ("x_hat", "mu", "logvar"))
+
+
 # ---------------------------------------------------------------------- cases
 
 _REPARAM_HINT = ("logvar is the log of the *variance*; the standard deviation is "
@@ -104,6 +140,10 @@ REPARAM_CASES = (
     reparam_case("logvar = 0 (sigma = 1): z = mu + eps", n=3, k=5, zero_logvar=True, hint=_REPARAM_HINT, seed=2),
     reparam_case("float32 in, float32 out; 8 samples, 2 dimensions", n=8, k=2, dtype=torch.float32,
                  hint=_REPARAM_HINT + " Keep the inputs' dtype.", seed=3),
+    reparam_case("gradients flow to mu and logvar (the point of the trick)", run=run_reparam_gradients, hint=(
+        "z must stay differentiable with respect to mu and logvar: compute it with tensor operations on the "
+        "arguments themselves, without .detach(), .data, .item(), .numpy() or torch.tensor(...). " + _REPARAM_HINT),
+                 seed=5),
     reparam_case("mu, logvar and eps are left as they were", run=run_inputs_kept, compare=compare_inputs_kept, hint=(
         "mu + torch.exp(0.5 * logvar) * eps makes a new tensor; eps.mul_(...), mu.add_(...) or logvar.exp_() "
         "change the caller's tensors (in the notebook's VAE, mu would then hold z, and the KL term would see z "
@@ -118,6 +158,9 @@ KL_CASES = (
     kl_case("2 samples, 7 latent dimensions (sum over dims, mean over the batch)", n=2, k=7,
             hint=_KL_HINT, seed=3),
     kl_case("float32: 6 samples, 4 dimensions", n=6, k=4, dtype=torch.float32, hint=_KL_HINT, seed=4),
+    kl_case("gradients flow to mu and logvar", run=run_kl_gradients, hint=(
+        "the KL term trains the encoder, so it must stay differentiable: tensor operations on mu and logvar, "
+        "without .detach(), .data, .item() or torch.tensor(...). " + _KL_HINT), seed=6),
     kl_case("mu and logvar are left as they were", run=run_inputs_kept, compare=compare_inputs_kept, hint=(
         "mu ** 2 and logvar.exp() make new tensors; mu.pow_(2), logvar.exp_() or mu *= mu change the caller's "
         "tensors (in the notebook's VAE loss, the encoder's mean and log-variance)."), seed=5),
@@ -134,6 +177,10 @@ VAE_LOSS_CASES = (
                   hint=_LOSS_HINT, seed=3),
     vae_loss_case("3 images with 3 channels: the squared error sums over the channels too", channels=3,
                   hint=_LOSS_HINT, seed=4),
+    vae_loss_case("gradients flow to x_hat, mu and logvar", run=run_loss_gradients, hint=(
+        "the loss trains both networks, so it must stay differentiable with respect to the decoder's output "
+        "and the encoder's mu and logvar: no .detach(), .data, .item() or torch.tensor(...) on the way. "
+        + _LOSS_HINT), seed=6),
     vae_loss_case("x_hat, x, mu and logvar are left as they were", run=run_inputs_kept, compare=compare_inputs_kept,
                   hint=("(x_hat - x) ** 2 makes a new tensor; x_hat.sub_(x), x_hat -= x or .pow_(2) change the "
                         "caller's images (the decoder's output, or the batch of training images)."), seed=5),
