@@ -70,6 +70,19 @@ def extreme_case(name, value, dtype=torch.float32, hint="") -> Case:
     return Case(name, inputs, hint=hint)
 
 
+def run_d_loss_and_grad(obj, inputs):
+    """The loss and its gradients with respect to both batches of logits (D learns from them)."""
+    real = inputs["real_logits"].clone().requires_grad_(True)
+    fake = inputs["fake_logits"].clone().requires_grad_(True)
+    loss = obj(**{**inputs, "real_logits": real, "fake_logits": fake})
+    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
+        return {"loss": loss, "gradients": "none: the loss does not depend on the logits through autograd "
+                                             "(a .detach(), .data, .item() or torch.tensor(...) on the way cuts it)"}
+    grad_real, grad_fake = torch.autograd.grad(loss, [real, fake], allow_unused=True)
+    return {"loss": loss, "gradients": {"real_logits": "none" if grad_real is None else grad_real,
+                                        "fake_logits": "none" if grad_fake is None else grad_fake}}
+
+
 _LOGITS_HINT = ("D returns logits l; D(x) = sigmoid(l). Use F.binary_cross_entropy_with_logits, which computes "
                 "-log sigmoid(l) and -log(1 - sigmoid(l)) without ever taking log(0).")
 D_LOSS_CASES = (
@@ -85,6 +98,11 @@ D_LOSS_CASES = (
     extreme_case("a confident, wrong D in float32 (logits of +-120): finite loss", 120.0, hint=(
         "sigmoid(-120) rounds to 0 in float32 and log(0) = -inf; a clamp such as log(p + 1e-8) "
         "gives a wrong value instead. " + _LOGITS_HINT)),
+    logits_case("5 real and 7 fake logits, smoothing 0.2: the loss and its gradients", n_real=5, n_fake=7, smooth=0.2,
+                run=run_d_loss_and_grad, hint=(
+        "the loss trains D, so it must stay differentiable with respect to the logits: no .detach(), .item() or "
+        "torch.tensor(...) on the way. The gradient of each mean is 1/N (sigmoid(l) - target) per logit."),
+                seed=6),
     logits_case("the logits passed in are left as they were", smooth=0.1, run=run_inputs_kept,
                 compare=compare_inputs_kept, hint=(
         "-fake_logits makes a new tensor; fake_logits.neg_(), fake_logits *= -1 or real_logits.clamp_(...) change "
