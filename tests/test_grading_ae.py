@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.grading.cases import compare_values, run_inputs_kept
+from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import ae, exercise_tasks, exercises, get_task
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def input_cases(task):
     """The names of the task's cases that check only that the caller's tensors were left alone."""
-    return [c.name for c in task.cases if c.run is run_inputs_kept]
+    return [c.name for c in task.cases if c.run is ae.run_output_and_inputs_kept]
 
 
 def test_ae_exercise_has_at_least_three_tasks_with_points():
@@ -213,6 +213,16 @@ def loss_kl_detached(x_hat, x, mu, logvar, beta=1.0):
     return (x_hat - x).pow(2).flatten(1).sum(1).mean() + beta * ae.kl_divergence_reference(mu, logvar).detach()
 
 
+def kl_always_zero(mu, logvar):
+    """Right on the prior only; changes nothing, because it computes nothing."""
+    return torch.zeros((), dtype=mu.dtype)
+
+
+def pca_returns_the_images(x, mean, components):
+    """Right with all components only; leaves x alone by returning it."""
+    return x
+
+
 CUT_GRAPH = [("ae.reparameterize", reparam_through_data), ("ae.reparameterize", reparam_sigma_detached),
              ("ae.kl_divergence", kl_rebuilt_from_item), ("ae.vae_loss", loss_kl_detached)]
 
@@ -221,6 +231,7 @@ IN_PLACE = [("ae.reparameterize", reparam_in_place, "eps"), ("ae.kl_divergence",
 
 WRONG = [
     *((task_id, wrong) for task_id, wrong, _ in IN_PLACE), *CUT_GRAPH,
+    ("ae.kl_divergence", kl_always_zero), ("ae.pca_reconstruct", pca_returns_the_images),
     ("ae.reparameterize", reparam_variance_as_std), ("ae.reparameterize", reparam_logvar_as_std),
     ("ae.reparameterize", reparam_inverse_std), ("ae.reparameterize", reparam_new_noise),
     ("ae.reparameterize", reparam_returns_float32),
@@ -247,7 +258,7 @@ def test_every_task_has_wrong_implementations_in_the_tests():
 
 def test_a_kl_that_is_right_on_the_prior_only_still_fails_the_other_cases():
     result = grade_in_process("ae.kl_divergence", kl_missing_half)
-    passed = [c.passed for c in result.cases if c.case.run is not run_inputs_kept]
+    passed = [c.passed for c in result.cases if c.case.run is not ae.run_output_and_inputs_kept]
     assert passed[0] and not any(passed[1:])
 
 
@@ -268,6 +279,15 @@ def test_a_result_cut_from_the_autograd_graph_fails_only_the_gradient_case_and_i
     failed = [c for c in grade_in_process(task_id, wrong).cases if not c.passed]
     assert [c.case.name for c in failed] == [c.name for c in get_task(task_id).cases if "gradients flow" in c.name]
     assert ".detach(), .data, .item()" in failed[0].message
+
+
+@pytest.mark.parametrize("task_id, wrong", [("ae.kl_divergence", kl_always_zero),
+                                            ("ae.pca_reconstruct", pca_returns_the_images)], ids=["kl", "pca"])
+def test_an_answer_that_computes_nothing_earns_nothing_from_the_case_for_the_caller_s_tensors(task_id, wrong):
+    result = grade_in_process(task_id, wrong)
+    (case,) = input_cases(result.task)
+    (outcome,) = [c for c in result.cases if c.case.name == case]
+    assert not outcome.passed and outcome.message.startswith("output: ")
 
 
 @pytest.mark.parametrize("task", ae.TASKS, ids=lambda t: t.id)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.grading.cases import compare_values, run_inputs_kept
+from coursekit.grading.cases import compare_values
 from coursekit.grading.tasks import exercise_tasks, exercises, gan
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def input_cases(task):
     """The names of the task's cases that check only that the caller's tensors were left alone."""
-    return [c.name for c in task.cases if c.run is run_inputs_kept]
+    return [c.name for c in task.cases if c.run is gan.run_output_and_inputs_kept]
 
 
 def test_gan_exercise_tasks_and_points():
@@ -463,6 +463,15 @@ def dstar_tensors_only(p_data, p_g):
     return torch.where(p_data + p_g > 0, p_data / (p_data + p_g), 0.5)
 
 
+def dstar_always_half(p_data, p_g):
+    """Right where p_g = p_data only; changes nothing, because it computes nothing."""
+    return torch.full_like(p_data, 0.5)
+
+
+def labels_return_t(t, y, n_classes):
+    return t
+
+
 def real_batch_one_image_repeated(images, batch_size, generator):
     """One random image, repeated batch_size times: random, fair, but every batch is one image."""
     i = torch.randint(0, images.shape[0], (1,), generator=generator)
@@ -494,7 +503,8 @@ WRONG = [
     *((task_id, wrong) for task_id, wrong, _ in IN_PLACE), ("gan.g_loss", g_loss_in_place),
     ("gan.real_batch", real_batch_one_image_repeated), ("gan.discriminator", TanhDiscriminator),
     ("gan.optimal_d", dstar_tensors_only), ("gan.d_loss", d_loss_real_part_detached),
-    ("gan.d_loss", d_loss_rebuilt_from_item),
+    ("gan.d_loss", d_loss_rebuilt_from_item), ("gan.optimal_d", dstar_always_half),
+    ("gan.conditioning", labels_return_t),
     ("gan.discriminator", ReluDiscriminator), ("gan.discriminator", LogSigmoidDiscriminator),
     ("gan.d_loss", d_loss_wrong_sign), ("gan.d_loss", d_loss_unguarded_log), ("gan.d_loss", d_loss_clamped_log),
     ("gan.d_loss", d_loss_averaged), ("gan.d_loss", d_loss_one_mean_over_all),
@@ -545,6 +555,15 @@ def test_a_function_that_changes_its_input_in_place_fails_the_input_case_and_is_
     assert [name for name in failed if name not in gradient_cases] == input_cases(result.task)
     (case,) = input_cases(result.task)
     assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
+@pytest.mark.parametrize("task_id, wrong", [("gan.optimal_d", dstar_always_half),
+                                            ("gan.conditioning", labels_return_t)], ids=["optimal_d", "conditioning"])
+def test_an_answer_that_computes_nothing_earns_nothing_from_the_case_for_the_caller_s_tensors(task_id, wrong):
+    result = grade_in_process(task_id, wrong)
+    (case,) = input_cases(result.task)
+    (outcome,) = [c for c in result.cases if c.case.name == case]
+    assert not outcome.passed and outcome.message.startswith("output: ")
 
 
 @pytest.mark.parametrize("task_id", ["gan.d_loss", "gan.optimal_d", "gan.conditioning"])
