@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.grading.cases import compare_values
+from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import ae, exercise_tasks, exercises, get_task
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def input_cases(task):
     """The names of the task's cases that check only that the caller's tensors were left alone."""
-    return [c.name for c in task.cases if c.run is ae.run_output_and_inputs_kept]
+    return [c.name for c in task.cases if c.run is run_inputs_kept]
 
 
 def test_ae_exercise_has_at_least_three_tasks_with_points():
@@ -258,7 +258,7 @@ def test_every_task_has_wrong_implementations_in_the_tests():
 
 def test_a_kl_that_is_right_on_the_prior_only_still_fails_the_other_cases():
     result = grade_in_process("ae.kl_divergence", kl_missing_half)
-    passed = [c.passed for c in result.cases if c.case.run is not ae.run_output_and_inputs_kept]
+    passed = [c.passed for c in result.cases if c.case.run is not run_inputs_kept]
     assert passed[0] and not any(passed[1:])
 
 

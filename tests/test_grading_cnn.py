@@ -11,7 +11,7 @@ from grading_helpers import assert_full_marks, failed_cases, grade_in_process
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 INPUT_CASE = next((c.name for c in cnn.NORMALIZE_CASES if c.run is run_inputs_kept), None)
-CONV_INPUT_CASE = next((c.name for c in cnn.CONV2D_CASES if c.run is getattr(cnn, "run_conv2d_inputs_kept", None)),
+CONV_INPUT_CASE = next((c.name for c in cnn.CONV2D_CASES if c.run is run_inputs_kept),
                        None)
 MODE_CASE = next(c.name for c in cnn.TRAIN_STEP_CASES if c.run is cnn.run_mode_check)
 
@@ -49,7 +49,7 @@ def test_conv2d_that_returns_zeros_earns_nothing_even_from_the_inputs_case():
 
 
 def test_conv2d_has_one_inputs_case_that_the_reference_and_an_unfold_conv2d_pass():
-    assert sum(c.run is getattr(cnn, "run_conv2d_inputs_kept", None) for c in cnn.CONV2D_CASES) == 1
+    assert sum(c.run is run_inputs_kept for c in cnn.CONV2D_CASES) == 1
     assert_full_marks("cnn.conv2d", cnn.conv2d_reference)
     assert_full_marks("cnn.conv2d", conv2d_by_unfold)
 

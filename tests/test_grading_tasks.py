@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.grading.cases import compare_inputs_kept, compare_values, run_inputs_kept
-from coursekit.grading.tasks import cnn, exercise_tasks, exercises, get_task, load_hidden
+from coursekit.grading.cases import compare_inputs_kept, compare_values, inputs_kept, run_inputs_kept
+from coursekit.grading.tasks import cnn, exercise_tasks, exercises, load_hidden
 from grading_helpers import (assert_every_task_has_an_independent_implementation,
                              assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
                              failed_cases, grade_in_process)
@@ -487,15 +487,62 @@ def scale_first_in_place(x, y, factor):
     return y * factor       # a new tensor: y is left as it was
 
 
+def scale_both(x, y, factor):
+    return x * factor, y * factor
+
+
 def test_the_inputs_kept_check_names_each_tensor_argument_changed_in_place():
-    got = run_inputs_kept(scale_first_in_place, dict(x=torch.ones(3), y=torch.ones(3), factor=2.0))
-    assert got == {"changed": ["x"]}
-    assert compare_inputs_kept({"changed": []}, got, {}).startswith("your function changed its argument(s) x in place")
+    inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
+    expected = run_inputs_kept(scale_both, dict(inputs, x=torch.ones(3), y=torch.ones(3)))
+    got = run_inputs_kept(scale_first_in_place, inputs)
+    assert got["changed"] == ["x"]
+    assert compare_inputs_kept(expected, got, inputs).startswith("your function changed its argument(s) x in place")
 
 
 def test_the_inputs_kept_check_passes_a_function_that_makes_new_tensors():
-    got = run_inputs_kept(lambda x, y, factor: (x * factor, y + factor), dict(x=torch.ones(3), y=torch.ones(3), factor=2.0))
-    assert got == {"changed": []} and compare_inputs_kept({"changed": []}, got, {}) is None
+    inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
+    expected = run_inputs_kept(scale_both, dict(inputs))
+    got = run_inputs_kept(lambda x, y, factor: (factor * x, factor * y), inputs)
+    assert got["changed"] == [] and compare_inputs_kept(expected, got, inputs) is None
+
+
+def test_the_inputs_kept_check_wants_the_right_output_too():
+    # an answer that changes nothing because it computes nothing must not earn the case
+    inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
+    expected = run_inputs_kept(scale_both, dict(inputs))
+    got = run_inputs_kept(lambda x, y, factor: (x, y), inputs)
+    assert got["changed"] == [] and compare_inputs_kept(expected, got, inputs) is not None
+
+
+def test_the_inputs_kept_check_compares_the_output_with_the_compare_it_is_given():
+    inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
+    expected = run_inputs_kept(scale_both, dict(inputs))
+    got = run_inputs_kept(scale_both, inputs)
+    assert inputs_kept(lambda e, g, i: "the task's own message")(expected, got, inputs) == "the task's own message"
+
+
+INPUTS_KEPT_CASES = [(t.id, c.name) for e in exercises() for t in exercise_tasks(e) for c in t.cases
+                     if c.run.__name__.endswith("inputs_kept")]
+
+
+def test_every_exercise_task_that_transforms_tensors_has_an_inputs_kept_case_judged_by_the_shared_check():
+    assert len({task_id for task_id, _ in INPUTS_KEPT_CASES}) >= 20
+    compares = {c.compare.__qualname__ for e in exercises() for t in exercise_tasks(e) for c in t.cases
+                if c.run.__name__.endswith("inputs_kept")}
+    assert compares == {"inputs_kept.<locals>.compare_inputs_kept"}
+
+
+@pytest.mark.parametrize("task_id, case", INPUTS_KEPT_CASES, ids=lambda v: v if "." in v else None)
+def test_an_answer_that_computes_nothing_earns_nothing_on_the_case_that_checks_the_arguments(task_id, case):
+    # it changes no argument, but it does not compute what the task asks either
+    result = grade_in_process(task_id, lambda *args, **kwargs: None)
+    assert not next(c for c in result.cases if c.case.name == case).passed
+
+
+def test_the_inputs_kept_check_says_why_the_notebook_needs_the_arguments_when_told():
+    got = run_inputs_kept(scale_first_in_place, dict(x=torch.ones(3), y=torch.ones(3), factor=2.0))
+    message = inputs_kept(why="the notebook calls it twice")({"output": None, "changed": []}, got, {})
+    assert "(the notebook calls it twice)" in message
 
 
 # ----------------------------------------------------------- hidden cases

@@ -67,23 +67,37 @@ def changed_in_place(obj, inputs: dict):
     return out, [k for k, v in before.items() if not torch.equal(v, inputs[k])]
 
 
-def run_inputs_kept(obj, inputs: dict):
-    """For a case that checks only that a student's function leaves its tensor arguments as they
-    were (other cases check the output): ``{"changed": [names]}``, judged by
-    :func:`compare_inputs_kept`."""
-    return {"changed": changed_in_place(obj, inputs)[1]}
+def run_inputs_kept(obj, inputs: dict, run=None):
+    """For a case that checks that a student's function leaves its tensor arguments as they were:
+    ``{"output": out, "changed": [names]}``, the output of ``run(obj, inputs)`` (default: ``obj(**inputs)``)
+    and the names of the tensor arguments that the call changed in place. Judged by a compare that
+    :func:`inputs_kept` makes, which wants the right output too, so that an answer which changes
+    nothing because it computes nothing (a constant, its input) earns nothing there."""
+    run = run or call
+    out, changed = changed_in_place(lambda **given: run(obj, given), inputs)
+    return {"output": out, "changed": changed}
 
 
-def compare_inputs_kept(expected, got, inputs):
-    """No tensor argument changed (the compare of the cases run by :func:`run_inputs_kept`)."""
-    if not isinstance(got, dict) or "changed" not in got:
-        return f"expected the names of the arguments changed in place, got {describe(got)}"
-    if got["changed"]:
-        names = ", ".join(got["changed"])
-        return (f"your function changed its argument(s) {names} in place: the caller's tensor no longer holds "
-                "what it passed. Compute a new tensor (x - c makes one); x -= c, x.sub_(c) or x.clamp_(0, 1) "
-                "on an argument change the caller's tensor")
-    return None
+def inputs_kept(compare=None, why: str = ""):
+    """The compare of the cases run by :func:`run_inputs_kept`: a message naming the tensor arguments
+    changed in place (saying ``why`` that matters to the notebook, when given), else the outputs
+    compared by ``compare(expected, got, inputs)`` (default: :func:`compare_values`)."""
+    def compare_inputs_kept(expected, got, inputs):
+        if not isinstance(got, dict) or not isinstance(got.get("changed"), list):
+            return f"expected the output and the names of the arguments changed in place, got {describe(got)}"
+        if got["changed"]:
+            names = ", ".join(got["changed"])
+            because = f" ({why})" if why else ""
+            return (f"your function changed its argument(s) {names} in place: the caller's tensor no longer holds "
+                    f"what it passed{because}. Compute a new tensor (x - c makes one); x -= c, x.sub_(c), "
+                    "x.clamp_(0, 1) or y[mask] = ... on an argument change the caller's tensor")
+        if compare is None:
+            return compare_values(expected["output"], got.get("output"))
+        return compare(expected["output"], got.get("output"), inputs)
+    return compare_inputs_kept
+
+
+compare_inputs_kept = inputs_kept()   # for the tasks whose other cases compare with compare_values
 
 
 @dataclass(frozen=True)

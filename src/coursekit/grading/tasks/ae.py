@@ -18,7 +18,7 @@ functions that the VAE trains through each have a case that compares the
 gradients with respect to ``mu`` and ``logvar`` (and ``x_hat``) too, so a result cut
 from the graph (``.detach()``, ``.data``, ``.item()``) loses it. Each task also
 has one case that checks that the tensors passed in are left as they were, and that
-the output is right (:func:`run_output_and_inputs_kept`), so that a constant, which
+the output is right (:func:`run_inputs_kept`), so that a constant, which
 changes nothing, earns nothing there: the notebook's VAE uses ``mu`` and ``logvar``
 again after ``reparameterize``, and compares ``pca_reconstruct`` with scikit-learn on
 the same ``x``.
@@ -28,25 +28,10 @@ from __future__ import annotations
 import torch
 
 from ...models.autoencoders import kl_divergence, reparameterize, vae_loss
-from ..cases import Case, Task, call, changed_in_place, compare_inputs_kept, compare_values
+from ..cases import Case, Task, call, compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "04_autoencoders"   # exercises/04_autoencoders.ipynb, the notebook these tasks grade
 
-
-def run_output_and_inputs_kept(obj, inputs):
-    """``{"changed": [names], "output": out}``: the output of ``obj(**inputs)`` and the tensor arguments
-    it changed in place (:func:`coursekit.grading.cases.changed_in_place`)."""
-    out, changed = changed_in_place(obj, inputs)
-    return {"changed": changed, "output": out}
-
-
-def compare_output_and_inputs_kept(expected, got, inputs):
-    """No argument changed (:func:`coursekit.grading.cases.compare_inputs_kept`), and the right output:
-    an answer that changes nothing because it computes nothing (a constant, its input) earns nothing here."""
-    msg = compare_inputs_kept(expected, got, inputs)
-    if msg or not isinstance(got, dict):
-        return msg
-    return compare_values(expected["output"], got.get("output"))
 
 __all__ = ["TASKS", "reparameterize_reference", "kl_divergence_reference", "vae_loss_reference",
            "pca_reconstruct_reference"]
@@ -162,8 +147,8 @@ REPARAM_CASES = (
         "z must stay differentiable with respect to mu and logvar: compute it with tensor operations on the "
         "arguments themselves, without .detach(), .data, .item(), .numpy() or torch.tensor(...). " + _REPARAM_HINT),
                  seed=5),
-    reparam_case("mu, logvar and eps are left as they were", run=run_output_and_inputs_kept,
-                 compare=compare_output_and_inputs_kept, hint=(
+    reparam_case("mu, logvar and eps are left as they were", run=run_inputs_kept,
+                 compare=compare_inputs_kept, hint=(
         "mu + torch.exp(0.5 * logvar) * eps makes a new tensor; eps.mul_(...), mu.add_(...) or logvar.exp_() "
         "change the caller's tensors (in the notebook's VAE, mu would then hold z, and the KL term would see z "
         "instead of the encoder's mean)."), seed=4),
@@ -180,8 +165,8 @@ KL_CASES = (
     kl_case("gradients flow to mu and logvar", run=run_kl_gradients, hint=(
         "the KL term trains the encoder, so it must stay differentiable: tensor operations on mu and logvar, "
         "without .detach(), .data, .item() or torch.tensor(...). " + _KL_HINT), seed=6),
-    kl_case("mu and logvar are left as they were", run=run_output_and_inputs_kept,
-            compare=compare_output_and_inputs_kept, hint=(
+    kl_case("mu and logvar are left as they were", run=run_inputs_kept,
+            compare=compare_inputs_kept, hint=(
         "mu ** 2 and logvar.exp() make new tensors; mu.pow_(2), logvar.exp_() or mu *= mu change the caller's "
         "tensors (in the notebook's VAE loss, the encoder's mean and log-variance)."), seed=5),
 )
@@ -201,8 +186,8 @@ VAE_LOSS_CASES = (
         "the loss trains both networks, so it must stay differentiable with respect to the decoder's output "
         "and the encoder's mu and logvar: no .detach(), .data, .item() or torch.tensor(...) on the way. "
         + _LOSS_HINT), seed=6),
-    vae_loss_case("x_hat, x, mu and logvar are left as they were", run=run_output_and_inputs_kept,
-                  compare=compare_output_and_inputs_kept,
+    vae_loss_case("x_hat, x, mu and logvar are left as they were", run=run_inputs_kept,
+                  compare=compare_inputs_kept,
                   hint=("(x_hat - x) ** 2 makes a new tensor; x_hat.sub_(x), x_hat -= x or .pow_(2) change the "
                         "caller's images (the decoder's output, or the batch of training images)."), seed=5),
 )
@@ -214,8 +199,8 @@ PCA_CASES = (
     pca_case("one component, a mean far from 0", n=4, d=9, k=1, offset=3.0, hint=_PCA_HINT, seed=2),
     pca_case("all 10 components of 10 pixels: the images come back unchanged", n=3, d=10, k=10,
              hint=_PCA_HINT, seed=3),
-    pca_case("x, mean and components are left as they were", run=run_output_and_inputs_kept,
-             compare=compare_output_and_inputs_kept, hint=(
+    pca_case("x, mean and components are left as they were", run=run_inputs_kept,
+             compare=compare_inputs_kept, hint=(
         "x - mean makes a new tensor; x -= mean or x.sub_(mean) change the caller's images (in the notebook, the "
         "images then handed to scikit-learn for the comparison)."), seed=4),
 )

@@ -14,11 +14,10 @@ Inputs are small seeded tensors, float64 where the task allows, so that a wrong
 formula cannot hide inside the tolerance. The helpers ``conv_case``,
 ``size_case``, ``stats_case`` and ``train_step_case`` also make hidden cases.
 
-``cnn.normalize`` has a case that checks that the images passed in are left as they were
-(:func:`coursekit.grading.cases.run_inputs_kept`): the notebook normalises the training
-images with the statistics right after computing them. ``cnn.conv2d`` has one too, which
-also wants the right output (:func:`run_conv2d_inputs_kept`), so that a ``conv2d`` that returns
-zeros of the right shape, and so changes nothing, still earns nothing.
+``cnn.conv2d`` and ``cnn.normalize`` each have a case that checks that the tensors passed in
+are left as they were, and the output (:func:`coursekit.grading.cases.run_inputs_kept`): the
+notebook hands the same X-ray and kernels to ``F.conv2d`` next, and normalises the training
+images with the statistics right after computing them.
 """
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..cases import (Case, Task, call, changed_in_place, compare_inputs_kept, compare_values, describe,
-                     run_inputs_kept)
+from ..cases import Case, Task, call, compare_inputs_kept, describe, run_inputs_kept
 
 NOTEBOOK = "02_cnn"   # exercises/02_cnn.ipynb, the notebook these tasks grade
 
@@ -41,21 +39,6 @@ NOTEBOOK = "02_cnn"   # exercises/02_cnn.ipynb, the notebook these tasks grade
 def conv2d_reference(x, weight, bias=None, stride=1, padding=0):
     """What the student's ``conv2d`` must return: PyTorch's cross-correlation."""
     return F.conv2d(x, weight, bias, stride=stride, padding=padding)
-
-
-def run_conv2d_inputs_kept(conv2d, inputs):
-    """``{"changed": [names], "output": out}``: the output of ``conv2d(**inputs)`` and the tensor
-    arguments it changed in place (:func:`coursekit.grading.cases.changed_in_place`)."""
-    out, changed = changed_in_place(conv2d, inputs)
-    return {"changed": changed, "output": out}
-
-
-def compare_conv2d_inputs_kept(expected, got, inputs):
-    """No argument changed (:func:`coursekit.grading.cases.compare_inputs_kept`), and the right output."""
-    msg = compare_inputs_kept(expected, got, inputs)
-    if msg or not isinstance(got, dict):
-        return msg
-    return compare_values(expected["output"], got.get("output"))
 
 
 def conv_case(name, *, n=1, c_in=1, c_out=1, size=(5, 5), kernel=(3, 3), stride=1, padding=0,
@@ -88,7 +71,7 @@ CONV2D_CASES = (
     conv_case("float32 input gives float32 output", c_in=2, c_out=2, size=(6, 6), padding=1, bias=True,
               dtype=torch.float32, hint="create the output with dtype=x.dtype.", seed=6),
     conv_case("the input, weights and bias passed in are left as they were", n=2, c_in=2, c_out=3, size=(6, 5),
-              padding=1, bias=True, run=run_conv2d_inputs_kept, compare=compare_conv2d_inputs_kept, hint=(
+              padding=1, bias=True, run=run_inputs_kept, compare=compare_inputs_kept, hint=(
         "x_pad = F.pad(x, ...) and out = out + bias.view(1, -1, 1, 1) make new tensors; x.mul_(...), "
         "bias.unsqueeze_(-1), weight.zero_() or x[...] = ... change the caller's image or layer (in the "
         "notebook, the X-ray and the Sobel kernels that F.conv2d gets right after)."), seed=7),

@@ -42,8 +42,8 @@ Inputs are seeded float64 tensors (one case in float32 for each of pixel_shuffle
 unbiased_rician), with a non-symmetric PSF in tasks 2 and 3, so that ``H`` for ``conj(H)``
 (equivalently, the PSF left unflipped) shows, non-square images, and in tasks 2 and 3 one of
 odd height and width, where ``irfft2`` without ``s=`` and ``fftshift`` for ``ifftshift`` go
-wrong. Tasks 3 and 4 each have one case that checks only that the caller's tensors are left
-as they were (:func:`coursekit.grading.cases.run_inputs_kept`): the notebook keeps an
+wrong. Tasks 3 and 4 each have one case that checks that the caller's tensors are left as
+they were, and the output (:func:`coursekit.grading.cases.run_inputs_kept`): the notebook keeps an
 early Richardson-Lucy estimate for a panel, and ``m.double()`` is ``m`` itself in float64.
 The usual mistakes (channels grouped or placed in the wrong order, the PSF not centred, the
 regulariser ignored or added to ``|H|``, a complex result, the ratio inverted or the update
@@ -57,8 +57,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cases import (Case, Task, call, call_expecting_value_error, changed_in_place, compare_inputs_kept,
-                     compare_values, run_inputs_kept)
+from ..cases import Case, Task, call, call_expecting_value_error, compare_values, inputs_kept, run_inputs_kept
 
 NOTEBOOK = "07_enhancement"   # exercises/07_enhancement.ipynb, the notebook these tasks grade
 
@@ -319,7 +318,7 @@ RL_CASES = (
                   "which the FFT of the next blur spreads over every pixel. Add a tiny epsilon to the denominator: "
                   "y / (blur(x, psf) + 1e-12). " + _RL_HINT), seed=6),
     rl_case("the estimate and the image passed in are left as they were", psf="random", start="random",
-            run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+            run=run_inputs_kept, compare=inputs_kept(compare_rl), hint=(
         "x * correction makes a new tensor; x *= ... or y /= ... change the caller's tensors: the notebook keeps "
         "the estimate after 5 iterations for a panel, and uses y in every step."), seed=7),
 )
@@ -372,9 +371,9 @@ def run_unbiased_rician(unbiased_rician, inputs):
 
 
 def run_unbiased_rician_inputs_kept(unbiased_rician, inputs):
-    """:func:`run_unbiased_rician`, reporting only the tensor arguments (here ``m``) that it changed
-    in place, as :func:`coursekit.grading.cases.run_inputs_kept` does."""
-    return {"changed": changed_in_place(lambda **given: run_unbiased_rician(unbiased_rician, given), inputs)[1]}
+    """:func:`coursekit.grading.cases.run_inputs_kept` for :func:`run_unbiased_rician`: its output,
+    and the tensor arguments (here ``m``) that it changed in place."""
+    return run_inputs_kept(unbiased_rician, inputs, run_unbiased_rician)
 
 
 def rician_case(name, sigma, mean_filter, shape=(1, 1, 16, 16), signal="disc", dtype=torch.float64, hint="",
@@ -434,7 +433,7 @@ RICIAN_CASES = (
     rician_case("float32 magnitudes in, float64 out: sigma 0.08, Gaussian mean (width 1.5)", 0.08, _GAUSS15,
                 dtype=torch.float32, hint="convert m with m.double() first. " + _RICIAN_HINT, seed=4),
     rician_case("float64 magnitudes passed in are left as they were", 0.05, _BOX3,
-                run=run_unbiased_rician_inputs_kept, compare=compare_inputs_kept, hint=(
+                run=run_unbiased_rician_inputs_kept, compare=inputs_kept(compare_rician), hint=(
         "m.double() is m itself when m is float64 already, so m **= 2 or m.pow_(2) after it squares the "
         "caller's image; m.double() ** 2 makes a new tensor."), seed=5),
 )

@@ -19,7 +19,7 @@ the non-saturating one, probabilities put through ``log`` without a guard, a
 missing ``detach()`` in the discriminator update, noise used as "real" data,
 and networks whose shapes do not fit together. ``gan.d_loss``, ``gan.optimal_d``
 and ``gan.conditioning`` each have one case that checks that the tensors passed
-in are left as they were, and that the output is right (:func:`run_output_and_inputs_kept`,
+in are left as they were, and that the output is right (:func:`run_inputs_kept`,
 so that a constant earns nothing there); ``gan.g_loss`` needs none, because its
 cases call it on logits that require grad, where an in-place change raises.
 """
@@ -29,25 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..cases import Case, Task, call, changed_in_place, compare_inputs_kept, compare_values
+from ..cases import Case, Task, call, compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "05_gan"   # exercises/05_gan.ipynb, the notebook these tasks grade
 
-
-def run_output_and_inputs_kept(obj, inputs):
-    """``{"changed": [names], "output": out}``: the output of ``obj(**inputs)`` and the tensor arguments
-    it changed in place (:func:`coursekit.grading.cases.changed_in_place`)."""
-    out, changed = changed_in_place(obj, inputs)
-    return {"changed": changed, "output": out}
-
-
-def compare_output_and_inputs_kept(expected, got, inputs):
-    """No argument changed (:func:`coursekit.grading.cases.compare_inputs_kept`), and the right output:
-    an answer that changes nothing because it computes nothing (a constant, its input) earns nothing here."""
-    msg = compare_inputs_kept(expected, got, inputs)
-    if msg or not isinstance(got, dict):
-        return msg
-    return compare_values(expected["output"], got.get("output"))
 
 # ---------------------------------------------------------------------------
 # gan.d_loss and gan.g_loss
@@ -120,8 +105,8 @@ D_LOSS_CASES = (
         "the loss trains D, so it must stay differentiable with respect to the logits: no .detach(), .item() or "
         "torch.tensor(...) on the way. The gradient of each mean is 1/N (sigmoid(l) - target) per logit."),
                 seed=6),
-    logits_case("the logits passed in are left as they were", smooth=0.1, run=run_output_and_inputs_kept,
-                compare=compare_output_and_inputs_kept, hint=(
+    logits_case("the logits passed in are left as they were", smooth=0.1, run=run_inputs_kept,
+                compare=compare_inputs_kept, hint=(
         "-fake_logits makes a new tensor; fake_logits.neg_(), fake_logits *= -1 or real_logits.clamp_(...) change "
         "the caller's logits (a training loop that also reads D's accuracy from them would see other numbers)."),
                 seed=5),
@@ -204,8 +189,8 @@ OPTIMAL_D_CASES = (
         "the arguments may be tensors or NumPy arrays, and the notebook passes arrays: plain arithmetic, "
         "p_data / (p_data + p_g), works on both; torch.div, torch.where or tensor methods such as .div() and "
         ".clamp() do not take arrays."), seed=4),
-    density_case("the densities passed in are left as they were", _gaussians, run=run_output_and_inputs_kept,
-                 compare=compare_output_and_inputs_kept, hint=(
+    density_case("the densities passed in are left as they were", _gaussians, run=run_inputs_kept,
+                 compare=compare_inputs_kept, hint=(
         "p_data / (p_data + p_g) makes a new tensor; p_data /= ..., p_g += p_data or torch.div(..., out=p_data) "
         "change the caller's densities (in the notebook, the value function and the JSD are computed from them "
         "after your D*)."), seed=3),
@@ -246,7 +231,7 @@ CONDITIONING_CASES = (
     label_case("float32 input keeps float32", (2, 3), [1, 0], 2, dtype=torch.float32,
                hint="F.one_hot returns int64: convert the code with .to(t.dtype) before torch.cat.", seed=4),
     label_case("t and y are left as they were (shape and values)", (2, 1, 3, 4), [2, 0], 3,
-               run=run_output_and_inputs_kept, compare=compare_output_and_inputs_kept, hint=(
+               run=run_inputs_kept, compare=compare_inputs_kept, hint=(
         "y[:, None] or y.unsqueeze(1) makes a new view; y.unsqueeze_(1) reshapes the caller's labels to (N, 1), and "
         "writing into t changes the caller's batch."), seed=6),
 )

@@ -73,8 +73,8 @@ import math
 
 import torch
 
-from ..cases import (TOLERANCES, Case, Task, _apart, call_expecting_value_error, changed_in_place,
-                     compare_values)
+from ..cases import (TOLERANCES, Case, Task, _apart, call_expecting_value_error, compare_values, inputs_kept,
+                     run_inputs_kept)
 
 NOTEBOOK = "08_reconstruction"   # exercises/08_reconstruction.ipynb, the notebook these tasks grade
 
@@ -131,29 +131,6 @@ def _close(a, b) -> bool:
     return bool(torch.isclose(a.to(b.dtype), b, rtol=rtol, atol=atol).all())
 
 
-def call_leaving_inputs(obj, inputs: dict):
-    """``obj(**inputs)``, and the names of the tensor arguments that it changed in place (compared
-    with copies taken before the call): ``{"output": ..., "changed": [names]}``."""
-    out, changed = changed_in_place(obj, inputs)
-    return {"output": out, "changed": changed}
-
-
-def _leaving_inputs(compare, function: str, why: str):
-    """A compare for the cases run by :func:`call_leaving_inputs`: fails where the student's
-    ``function`` changed an argument in place (saying ``why`` that matters), else compares the
-    outputs with ``compare``."""
-    def compare_leaving_inputs(expected, got, inputs):
-        if not (isinstance(got, dict) and isinstance(got.get("changed"), list)):
-            return compare_values(expected, got)
-        if got["changed"]:
-            names = " and ".join(got["changed"])
-            return (f"{function} changed its argument {names} in place; {why}. Leave the arguments as they are: "
-                    "compute the result in a new tensor (torch.where, or .clone() before assigning into it, or "
-                    "an out-of-place operation instead of mul_, +=, [...] =)")
-        return compare(expected["output"], got["output"], inputs)
-    return compare_leaving_inputs
-
-
 # ---------------------------------------------------------------------------
 # recon.data_consistency
 # ---------------------------------------------------------------------------
@@ -207,10 +184,9 @@ def dc_case(name, shape=(8, 10), sampled=4, centre=2, estimate="random", hint=""
         x = _complex_image(gen, shape) if estimate == "random" else centred_ifft(y)
         return dict(x=x, y=y, mask=mask)
     if leave_inputs:
-        compare = _leaving_inputs(compare_dc, "data_consistency", (
-            "the caller still needs its tensors as they were: ISTA calls data_consistency with the same y at every "
-            "iteration, and for every threshold it tries"))
-        return Case(name, inputs, run=call_leaving_inputs, compare=compare, hint=hint, seed=seed)
+        compare = inputs_kept(compare_dc, why=(
+            "ISTA calls data_consistency with the same y at every iteration, and for every threshold it tries"))
+        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
     return Case(name, inputs, compare=compare_dc, hint=hint, seed=seed)
 
 
@@ -425,10 +401,9 @@ def threshold_case(name, t, shape=(6, 5), kind="complex", zeros=0, hint="", seed
         z.view(-1)[:zeros] = 0
         return dict(z=z, t=t)
     if leave_inputs:
-        compare = _leaving_inputs(compare_threshold, "soft_threshold", (
-            "the caller's tensor is not the function's to change (soft_threshold(line, 0.5) would change line "
-            "before softshrink(line, 0.5) sees it)"))
-        return Case(name, inputs, run=call_leaving_inputs, compare=compare, hint=hint, seed=seed)
+        compare = inputs_kept(compare_threshold, why=(
+            "in the notebook, soft_threshold(line, 0.5) would change line before softshrink(line, 0.5) sees it"))
+        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
     return Case(name, inputs, compare=compare_threshold, hint=hint, seed=seed)
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..cases import Case, Task, call, changed_in_place, compare_inputs_kept, run_inputs_kept
+from ..cases import Case, Task, call, compare_inputs_kept, run_inputs_kept
 
 NOTEBOOK = "03_rnn"   # exercises/03_rnn.ipynb, the notebook these tasks grade
 
@@ -179,14 +179,9 @@ def run_unroll(unroll, inputs):
 
 
 def run_unroll_inputs_kept(unroll, inputs):
-    """``{"changed": [names]}``: which of ``x`` and ``h0`` ``unroll(cell, x, h0)`` changed in place
-    (judged by :func:`coursekit.grading.cases.compare_inputs_kept`)."""
-    cell = _tanh_cell(inputs)
-
-    def call_unroll(x, h0):
-        return unroll(cell, x, h0)
-
-    return {"changed": changed_in_place(call_unroll, {"x": inputs["x"], "h0": inputs["h0"]})[1]}
+    """:func:`coursekit.grading.cases.run_inputs_kept` for :func:`run_unroll`: its output, and the
+    tensors passed in (``x``, ``h0``, the cell's weights) that it changed in place."""
+    return run_inputs_kept(unroll, inputs, run_unroll)
 
 
 def unroll_case(name, *, n=2, steps=5, input_size=3, hidden_size=4, hint="", seed=0, run=run_unroll,
