@@ -114,7 +114,13 @@ def hostile_run(tmp_path_factory):
             "def conv2d(x, weight, bias=None, stride=1, padding=0,\n"
             "           _=setattr(torch, 'equal', lambda *a: True)):\n"
             "    n, h, w = x.shape[0], x.shape[2] + 2 * padding - weight.shape[2], x.shape[3] + 2 * padding - weight.shape[3]\n"
-            "    return torch.zeros(n, weight.shape[0], h // stride + 1, w // stride + 1, dtype=x.dtype)\n")),
+            "    return torch.zeros(n, weight.shape[0], h // stride + 1, w // stride + 1, dtype=x.dtype)\n"),
+            channel_stats=(   # right statistics, then the images changed in place, with torch.equal patched
+            "import torch\n"
+            "def channel_stats(images, _=setattr(torch, 'equal', lambda *a: True)):\n"
+            "    mean, std = images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3), unbiased=False)\n"
+            "    images.mul_(2)\n"
+            "    return mean, std\n")),
         submission(tmp / "flood.ipynb", channel_stats=(
             "def channel_stats(images):\n    while True:\n        print('spam ' * 1000)\n"),
             train_step=(
@@ -725,8 +731,12 @@ def test_monkeypatching_the_checker_changes_nothing(hostile_run):
     data = results(hostile_run[1], "tamper")
     scores = task_scores(data)
     assert scores.pop("cnn.conv2d") == 0           # zeros of the right shape, despite the patches
+    # the images changed in place are seen, although torch.equal is patched where the student's code runs
+    assert scores.pop("cnn.normalize") == pytest.approx(2 * 3 / 4)
+    normalize = " ".join(t["output"] for t in data["tests"] if t["name"].startswith("cnn.normalize"))
+    assert "changed its argument(s) images in place" in normalize
     assert all(s > 0 for s in scores.values())
-    assert data["score"] == pytest.approx(9)
+    assert data["score"] == pytest.approx(8.5)
 
 
 def test_output_flooding_is_truncated_and_costs_only_that_task(hostile_run):

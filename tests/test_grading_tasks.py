@@ -1,6 +1,7 @@
 """The CNN exercise's tasks: the reference earns full marks, and every
 wrong-but-plausible implementation loses points (scored in this process; see
 grading_helpers.py)."""
+import copy
 import math
 import re
 
@@ -491,42 +492,61 @@ def scale_both(x, y, factor):
     return x * factor, y * factor
 
 
-def test_the_inputs_kept_check_names_each_tensor_argument_changed_in_place():
+def kept_case_outcome(obj, compare=compare_inputs_kept):
+    """Run an inputs-kept case as the grader does (the student's run on a copy of the inputs, the
+    compare on the originals) for ``obj(x, y, factor)``; the compare's message, or None."""
     inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
-    expected = run_inputs_kept(scale_both, dict(inputs, x=torch.ones(3), y=torch.ones(3)))
-    got = run_inputs_kept(scale_first_in_place, inputs)
-    assert got["changed"] == ["x"]
-    assert compare_inputs_kept(expected, got, inputs).startswith("your function changed its argument(s) x in place")
+    expected = run_inputs_kept(scale_both, copy.deepcopy(inputs))
+    got = run_inputs_kept(obj, copy.deepcopy(inputs))
+    return compare(expected, got, inputs)
+
+
+def test_the_inputs_kept_check_names_each_tensor_argument_changed_in_place():
+    assert kept_case_outcome(scale_first_in_place).startswith("your function changed its argument(s) x in place")
 
 
 def test_the_inputs_kept_check_passes_a_function_that_makes_new_tensors():
-    inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
-    expected = run_inputs_kept(scale_both, dict(inputs))
-    got = run_inputs_kept(lambda x, y, factor: (factor * x, factor * y), inputs)
-    assert got["changed"] == [] and compare_inputs_kept(expected, got, inputs) is None
+    assert kept_case_outcome(lambda x, y, factor: (factor * x, factor * y)) is None
 
 
 def test_the_inputs_kept_check_wants_the_right_output_too():
     # an answer that changes nothing because it computes nothing must not earn the case
+    assert kept_case_outcome(lambda x, y, factor: (x, y)) is not None
+
+
+def test_the_inputs_kept_check_sees_an_argument_whose_shape_changed_in_place():
+    def unsqueezes_y(x, y, factor):
+        y.unsqueeze_(0)
+        return x * factor, y[0] * factor
+    assert kept_case_outcome(unsqueezes_y).startswith("your function changed its argument(s) y in place")
+
+
+def test_the_inputs_kept_check_compares_in_the_checker_not_with_the_student_s_torch_equal(monkeypatch):
+    # the student's process may patch torch.equal; the arguments come back, and the checker compares them
     inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
-    expected = run_inputs_kept(scale_both, dict(inputs))
-    got = run_inputs_kept(lambda x, y, factor: (x, y), inputs)
-    assert got["changed"] == [] and compare_inputs_kept(expected, got, inputs) is not None
+    with monkeypatch.context() as m:
+        m.setattr(torch, "equal", lambda *a: True)
+        got = run_inputs_kept(scale_first_in_place, copy.deepcopy(inputs))
+    expected = run_inputs_kept(scale_both, copy.deepcopy(inputs))
+    assert compare_inputs_kept(expected, got, inputs).startswith("your function changed its argument(s) x in place")
 
 
 def test_the_inputs_kept_check_compares_the_output_with_the_compare_it_is_given():
-    inputs = dict(x=torch.ones(3), y=torch.ones(3), factor=2.0)
-    expected = run_inputs_kept(scale_both, dict(inputs))
-    got = run_inputs_kept(scale_both, inputs)
-    assert inputs_kept(lambda e, g, i: "the task's own message")(expected, got, inputs) == "the task's own message"
+    assert kept_case_outcome(scale_both, inputs_kept(lambda e, g, i: "the task's own message")) == (
+        "the task's own message")
+
+
+def test_the_inputs_kept_check_says_why_the_notebook_needs_the_arguments_when_told():
+    message = kept_case_outcome(scale_first_in_place, inputs_kept(why="the notebook calls it twice"))
+    assert "(the notebook calls it twice)" in message
 
 
 INPUTS_KEPT_CASES = [(t.id, c.name) for e in exercises() for t in exercise_tasks(e) for c in t.cases
                      if c.run.__name__.endswith("inputs_kept")]
 
 
-def test_every_exercise_task_that_transforms_tensors_has_an_inputs_kept_case_judged_by_the_shared_check():
-    assert len({task_id for task_id, _ in INPUTS_KEPT_CASES}) >= 20
+def test_the_cases_that_check_the_arguments_are_all_judged_by_the_shared_compare():
+    assert len({task_id for task_id, _ in INPUTS_KEPT_CASES}) >= 20      # 23 tasks in 8 exercises
     compares = {c.compare.__qualname__ for e in exercises() for t in exercise_tasks(e) for c in t.cases
                 if c.run.__name__.endswith("inputs_kept")}
     assert compares == {"inputs_kept.<locals>.compare_inputs_kept"}
@@ -537,12 +557,6 @@ def test_an_answer_that_computes_nothing_earns_nothing_on_the_case_that_checks_t
     # it changes no argument, but it does not compute what the task asks either
     result = grade_in_process(task_id, lambda *args, **kwargs: None)
     assert not next(c for c in result.cases if c.case.name == case).passed
-
-
-def test_the_inputs_kept_check_says_why_the_notebook_needs_the_arguments_when_told():
-    got = run_inputs_kept(scale_first_in_place, dict(x=torch.ones(3), y=torch.ones(3), factor=2.0))
-    message = inputs_kept(why="the notebook calls it twice")({"output": None, "changed": []}, got, {})
-    assert "(the notebook calls it twice)" in message
 
 
 # ----------------------------------------------------------- hidden cases

@@ -59,23 +59,24 @@ def call_expecting_value_error(obj, inputs: dict):
     return f"returned {describe(out)}"
 
 
-def changed_in_place(obj, inputs: dict):
-    """``(obj(**inputs), names)``: the output, and the names of the tensor arguments that the
-    call changed in place, found by comparing them with copies taken before it."""
-    before = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
-    out = obj(**inputs)
-    return out, [k for k, v in before.items() if not torch.equal(v, inputs[k])]
-
-
 def run_inputs_kept(obj, inputs: dict, run=None):
     """For a case that checks that a student's function leaves its tensor arguments as they were:
-    ``{"output": out, "changed": [names]}``, the output of ``run(obj, inputs)`` (default: ``obj(**inputs)``)
-    and the names of the tensor arguments that the call changed in place. Judged by a compare that
-    :func:`inputs_kept` makes, which wants the right output too, so that an answer which changes
-    nothing because it computes nothing (a constant, its input) earns nothing there."""
-    run = run or call
-    out, changed = changed_in_place(lambda **given: run(obj, given), inputs)
-    return {"output": out, "changed": changed}
+    ``{"output": out, "after": {name: tensor}}``, the output of ``run(obj, inputs)`` (default:
+    ``obj(**inputs)``) and the tensor arguments as they are after the call. The compare that
+    :func:`inputs_kept` makes compares them with the inputs in the checker's process (where nothing
+    the student's code patched can change the comparison), and wants the right output too, so that
+    an answer which changes nothing because it computes nothing (a constant, its input) earns
+    nothing there."""
+    out = (run or call)(obj, inputs)
+    return {"output": out, "after": {k: v for k, v in inputs.items() if isinstance(v, torch.Tensor)}}
+
+
+def changed_arguments(inputs: dict, after: dict) -> list[str]:
+    """The names of the tensor arguments in ``inputs`` that differ (in shape, dtype or values) from
+    what ``after`` holds for them, or that ``after`` lacks."""
+    def same(a, b):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
+    return [k for k, v in inputs.items() if isinstance(v, torch.Tensor) and not same(v, after.get(k))]
 
 
 def inputs_kept(compare=None, why: str = ""):
@@ -83,10 +84,11 @@ def inputs_kept(compare=None, why: str = ""):
     changed in place (saying ``why`` that matters to the notebook, when given), else the outputs
     compared by ``compare(expected, got, inputs)`` (default: :func:`compare_values`)."""
     def compare_inputs_kept(expected, got, inputs):
-        if not isinstance(got, dict) or not isinstance(got.get("changed"), list):
-            return f"expected the output and the names of the arguments changed in place, got {describe(got)}"
-        if got["changed"]:
-            names = ", ".join(got["changed"])
+        if not isinstance(got, dict) or not isinstance(got.get("after"), dict):
+            return f"expected the output and the arguments after the call, got {describe(got)}"
+        changed = changed_arguments(inputs, got["after"])
+        if changed:
+            names = ", ".join(changed)
             because = f" ({why})" if why else ""
             return (f"your function changed its argument(s) {names} in place: the caller's tensor no longer holds "
                     f"what it passed{because}. Compute a new tensor (x - c makes one); x -= c, x.sub_(c), "
