@@ -14,7 +14,8 @@ from coursekit import optim
 from coursekit.grading.cases import compare_values, run_inputs_kept
 from coursekit.grading.tasks import exercise_tasks, exercises, nn
 from coursekit.models import mlp
-from grading_helpers import assert_every_task_has_wrong_implementations, assert_loses_points, grade_in_process
+from grading_helpers import (assert_every_task_has_wrong_implementations, assert_full_marks, assert_loses_points,
+                             grade_in_process)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -339,6 +340,9 @@ def bw_zeroes_b1(x, y, W1, b1, W2, b2):
     return {"W1": dz1.T @ x, "b1": dz1.sum(0), "W2": dlogits.T @ h, "b2": dlogits.sum(0)}
 
 
+# the runs of the cases that check the arguments are left as they were
+INPUTS_KEPT_RUNS = (run_inputs_kept, nn.run_cross_entropy_inputs_kept)
+
 IN_PLACE = [("nn.activations", grads_sigmoid_in_place, "z"), ("nn.cross_entropy", ce_shifts_logits_in_place, "logits"),
             ("nn.mlp_backward", bw_zeroes_b1, "b1")]
 
@@ -348,14 +352,14 @@ def test_a_function_that_changes_an_argument_in_place_fails_only_the_inputs_case
         task_id, wrong, argument):
     result = grade_in_process(task_id, wrong)
     failed = {c.case.name: c.message for c in result.cases if not c.passed}
-    (case,) = [c.name for c in result.task.cases if c.run is run_inputs_kept]
+    (case,) = [c.name for c in result.task.cases if c.run in INPUTS_KEPT_RUNS]
     assert list(failed) == [case]
     assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
 
 
 @pytest.mark.parametrize("task", nn.TASKS[:3], ids=lambda t: t.id)
 def test_the_tasks_on_tensors_the_notebook_reuses_have_one_inputs_case_that_the_reference_passes(task):
-    assert sum(c.run is run_inputs_kept for c in task.cases) == 1
+    assert sum(c.run in INPUTS_KEPT_RUNS for c in task.cases) == 1
     assert not _failed(task.id, task.reference)
 
 
@@ -367,7 +371,7 @@ def test_adam_may_update_its_state_in_place_as_torch_optim_does():
         param.sub_(lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps))
         return param, m, v
     assert not _failed("nn.adam_step", adam_in_place)
-    assert not any(c.run is run_inputs_kept for c in nn.ADAM_CASES)
+    assert not any(c.run in INPUTS_KEPT_RUNS for c in nn.ADAM_CASES)
 
 
 # ------------------------------------------ the notebook's own cells take any answer the text allows
@@ -390,6 +394,16 @@ def test_the_notebook_compares_the_gradients_with_autograd_by_name_whatever_orde
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == ["W1", "b1", "W2", "b2"]
     assert all(float(line.rsplit(" ", 1)[1]) < 1e-12 for line in lines)
+
+
+def ce_loss_as_float(logits, y):
+    """Task 2 allows the loss as a Python float."""
+    loss, dlogits = nn.softmax_cross_entropy_reference(logits, y)
+    return float(loss), dlogits
+
+
+def test_a_cross_entropy_whose_loss_is_a_float_earns_full_marks_the_inputs_case_included():
+    assert_full_marks("nn.cross_entropy", ce_loss_as_float)
 
 
 def test_the_training_cell_takes_a_loss_returned_as_a_float():

@@ -30,7 +30,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..cases import TOLERANCES, Case, Task, call, compare_inputs_kept, compare_values, run_inputs_kept
+from ..cases import (TOLERANCES, Case, Task, call, compare_inputs_kept, compare_values, inputs_kept,
+                     run_inputs_kept)
 
 NOTEBOOK = "01_neural_networks"   # exercises/01_neural_networks.ipynb, the notebook these tasks grade
 
@@ -103,6 +104,12 @@ def run_cross_entropy(fn, inputs):
     return {"loss": loss, "dlogits": dlogits}
 
 
+def run_cross_entropy_inputs_kept(fn, inputs):
+    """:func:`coursekit.grading.cases.run_inputs_kept` for :func:`run_cross_entropy` (so the loss
+    may be a float here too): its output, and the tensors passed in as they are after the call."""
+    return run_inputs_kept(fn, inputs, run_cross_entropy)
+
+
 def compare_cross_entropy(expected, got, inputs):
     """:func:`compare_values`, except that the loss is held to the tolerance of the logits'
     dtype (:data:`TOLERANCES`), not to a float64 one. The loss arrives as a Python float
@@ -150,7 +157,7 @@ CROSS_ENTROPY_CASES = (
         "dlogits must have the logits' dtype: create every new tensor (the one-hot matrix) with "
         "dtype=logits.dtype. The loss is compared at float32 precision (rtol 1e-4)."), seed=5),
     cross_entropy_case("the logits and labels passed in are left as they were", n=6, k=4, shift=50.0,
-                       run=run_inputs_kept, compare=compare_inputs_kept, hint=(
+                       run=run_cross_entropy_inputs_kept, compare=inputs_kept(compare_cross_entropy), hint=(
         "logits - logits.max(dim=1, keepdim=True).values makes a new tensor; logits -= ... or logits.sub_(...) "
         "change the caller's logits (in the notebook, the network's output)."), seed=6),
 )
