@@ -38,6 +38,17 @@ def assert_loses_points(task_id, wrong) -> None:
     assert all(c.message for c in failed)
 
 
+def assert_fails_only_the_inputs_case(task_id, wrong, argument) -> None:
+    """``wrong`` (right outputs, an argument changed in place) fails one case, the task's one case
+    run by ``cases.run_inputs_kept`` (directly or through the task's own run), whose message names
+    ``argument``."""
+    result = grade_in_process(task_id, wrong)
+    failed = {c.case.name: c.message for c in result.cases if not c.passed}
+    (case,) = [c.name for c in result.task.cases if c.run.__name__.endswith("inputs_kept")]
+    assert list(failed) == [case]
+    assert failed[case].startswith(f"your function changed its argument(s) {argument} in place")
+
+
 def failed_cases(task_id, obj) -> list[str]:
     """The names of the public cases of ``task_id`` that ``obj`` fails, in order."""
     return [c.case.name for c in grade_in_process(task_id, obj).cases if not c.passed]
