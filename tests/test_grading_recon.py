@@ -448,6 +448,12 @@ def ramp_float32(sino):
     return recon.ramp_filter_reference(sino).float()
 
 
+def ramp_into_sino(sino):
+    """The right filtered sinogram, written over the caller's (sino.copy_), which the notebook back-projects
+    unfiltered too."""
+    return sino.copy_(recon.ramp_filter_reference(sino))
+
+
 def threshold_parts_separately(z, t):
     if t < 0:
         raise ValueError("t")
@@ -555,6 +561,14 @@ def slices_stretched_over_the_volume(thin, factor, depth):
                          align_corners=True).reshape(*thin.shape[1:], depth).permute(2, 0, 1)
 
 
+def slices_scales_thin_in_place(thin, factor, depth):
+    """The right volume, and the caller's kept slices scaled afterwards (thin.mul_): in the notebook thin is a
+    view of the volume the result is scored against."""
+    volume = recon.interpolate_slices_reference(thin, factor, depth)
+    thin.mul_(0.5)
+    return volume
+
+
 def slices_nearest(thin, factor, depth):
     return thin[torch.clamp(torch.round(torch.arange(depth) / factor).long(), max=len(thin) - 1)]
 
@@ -585,7 +599,7 @@ WRONG = [
     ("recon.ramp_filter", ramp_always_256), ("recon.ramp_filter", ramp_without_factor_2),
     ("recon.ramp_filter", ramp_without_abs), ("recon.ramp_filter", ramp_returns_complex),
     ("recon.ramp_filter", ramp_keeps_the_last_rows),
-    ("recon.ramp_filter", ramp_float32),
+    ("recon.ramp_filter", ramp_float32), ("recon.ramp_filter", ramp_into_sino),
     ("recon.soft_threshold", threshold_parts_separately), ("recon.soft_threshold", threshold_hard),
     ("recon.soft_threshold", threshold_nan_at_zero), ("recon.soft_threshold", threshold_by_t_times_z),
     ("recon.soft_threshold", threshold_negative_t_allowed), ("recon.soft_threshold", threshold_without_dividing),
@@ -595,7 +609,7 @@ WRONG = [
     ("recon.interpolate_slices", slices_weights_swapped), ("recon.interpolate_slices", slices_extrapolated),
     ("recon.interpolate_slices", slices_off_by_one), ("recon.interpolate_slices", slices_stretched_over_the_volume),
     ("recon.interpolate_slices", slices_nearest), ("recon.interpolate_slices", slices_repeated),
-    ("recon.interpolate_slices", slices_kept_count_floor),
+    ("recon.interpolate_slices", slices_kept_count_floor), ("recon.interpolate_slices", slices_scales_thin_in_place),
 ]
 
 
@@ -627,7 +641,7 @@ def _max_relative_error(task, wrong, case):
 @pytest.mark.parametrize("task_id, wrong", [w for w in WRONG if w[1] not in (
     dc_mask_on_rows, dc_complex64, ramp_float32, threshold_negative_t_allowed, threshold_raises_type_error,
     threshold_epsilon_in_the_denominator, dc_assigns_into_y, dc_assigns_into_x, threshold_in_place,
-    dc_in_complex64_cast_back)],
+    dc_in_complex64_cast_back, ramp_into_sino, slices_scales_thin_in_place)],
     ids=lambda v: getattr(v, "__name__", v))
 def test_a_wrong_formula_misses_by_far_more_than_the_tolerance(task_id, wrong):
     # relative to the largest value of the expected output: the filtered sinograms cross 0
@@ -764,7 +778,8 @@ def test_a_negative_threshold_must_raise_value_error():
 
 @pytest.mark.parametrize("task_id, wrong, changed", [
     ("recon.data_consistency", dc_assigns_into_y, "y"), ("recon.data_consistency", dc_assigns_into_x, "x"),
-    ("recon.soft_threshold", threshold_in_place, "z")], ids=lambda v: getattr(v, "__name__", v))
+    ("recon.soft_threshold", threshold_in_place, "z"), ("recon.ramp_filter", ramp_into_sino, "sino"),
+    ("recon.interpolate_slices", slices_scales_thin_in_place, "thin")], ids=lambda v: getattr(v, "__name__", v))
 def test_a_function_that_changes_its_arguments_in_place_fails_the_case_that_checks_them(task_id, wrong, changed):
     # the right values, so only the case that compares the arguments with copies taken before the call fails;
     # in the notebook, ISTA's threshold search started each run from the previous one's k-space
@@ -777,7 +792,7 @@ def test_a_function_that_changes_its_arguments_in_place_fails_the_case_that_chec
 
 def test_a_wrong_slice_is_explained_with_its_kept_neighbours_and_weights():
     failed = messages("recon.interpolate_slices", slices_weights_swapped)
-    assert list(failed) == SLICES_NAMES[:4]       # with a single kept slice, both weights fall on it
+    assert list(failed) == SLICES_NAMES[:4] + SLICES_NAMES[5:]   # with a single kept slice, both weights fall on it
     assert failed[SLICES_NAMES[0]].startswith("output slice 0 (of 8) differs: it is kept slice thin[0] itself "
                                               "(depth 0 = 0 * 2)")
     failed = messages("recon.interpolate_slices", slices_nearest)
@@ -789,7 +804,7 @@ def test_a_wrong_slice_is_explained_with_its_kept_neighbours_and_weights():
 
 def test_extrapolation_fails_only_where_slices_lie_past_the_last_kept_one():
     failed = messages("recon.interpolate_slices", slices_extrapolated)
-    assert list(failed) == [SLICES_NAMES[i] for i in (0, 2)]
+    assert list(failed) == [SLICES_NAMES[i] for i in (0, 2, 5)]
     assert failed[SLICES_NAMES[0]].startswith("output slice 7 (of 8) differs: it lies past the last kept slice, "
                                               "thin[3] at depth 6, so it repeats it")
 
@@ -797,7 +812,7 @@ def test_extrapolation_fails_only_where_slices_lie_past_the_last_kept_one():
 def test_stretching_the_kept_slices_over_the_volume_passes_only_where_depth_mod_factor_is_1():
     # F.interpolate(..., align_corners=True) puts the last kept slice at depth - 1: right only when it lies there
     assert failed_cases("recon.interpolate_slices", slices_stretched_over_the_volume) == [
-        SLICES_NAMES[i] for i in (0, 2)]
+        SLICES_NAMES[i] for i in (0, 2, 5)]
 
 
 # ------------------------------------------------- the library's answers are not the student's

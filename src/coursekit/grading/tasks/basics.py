@@ -49,7 +49,9 @@ magnitude) change the result far beyond the tolerance; a slope of 0.1, which no
 binary fraction holds exactly, catches HU computed in float32 and converted to
 float64 afterwards. ``window`` and ``rician_magnitude`` each have one case that
 checks only that the caller's tensors are left as they were (the notebook
-windows one image three times, and keeps the clean slice). A Dataset cannot cross
+windows one image three times, and keeps the clean slice). ``to_hounsfield`` needs none: its
+argument is an integer tensor, which cannot hold ``* slope + intercept`` in place (torch refuses
+to cast the float result back), and ``stored.double()`` is a copy. A Dataset cannot cross
 the grader's process boundary, so each de-identification case builds its
 dataset from pydicom's ``CT_small.dcm`` in the student's process, from plain
 data, and reports back what the result holds. The helpers ``hu_case``,

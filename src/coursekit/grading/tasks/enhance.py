@@ -42,9 +42,10 @@ Inputs are seeded float64 tensors (one case in float32 for each of pixel_shuffle
 unbiased_rician), with a non-symmetric PSF in tasks 2 and 3, so that ``H`` for ``conj(H)``
 (equivalently, the PSF left unflipped) shows, non-square images, and in tasks 2 and 3 one of
 odd height and width, where ``irfft2`` without ``s=`` and ``fftshift`` for ``ifftshift`` go
-wrong. Tasks 3 and 4 each have one case that checks that the caller's tensors are left as
-they were, and the output (:func:`coursekit.grading.cases.run_inputs_kept`): the notebook keeps an
-early Richardson-Lucy estimate for a panel, and ``m.double()`` is ``m`` itself in float64.
+wrong. Tasks 2, 3 and 4 each have one case that checks that the caller's tensors are left as
+they were, and the output (:func:`coursekit.grading.cases.run_inputs_kept`): the notebook deconvolves
+one noisy image with two balances, keeps an early Richardson-Lucy estimate for a panel, and
+``m.double()`` is ``m`` itself in float64. Task 1 has none: its input is not used again.
 The usual mistakes (channels grouped or placed in the wrong order, the PSF not centred, the
 regulariser ignored or added to ``|H|``, a complex result, the ratio inverted or the update
 added, the local mean of ``m`` squared, ``sigma^2`` for ``2 sigma^2``, no clipping, no square
@@ -200,7 +201,7 @@ def wiener_deconvolve_reference(y, psf, balance):
 
 
 def wiener_case(name, shape=(16, 16), psf="gaussian", psf_size=5, balance=1e-2, noise=0.01, hint="",
-                seed=0) -> Case:
+                seed=0, run=call, compare=None) -> Case:
     """A ``wiener_deconvolve`` case: a random image, black on its left 40%, blurred circularly by
     a ``psf`` (``"gaussian"`` or ``"random"``, non-symmetric, of ``psf_size``) plus noise of
     ``noise`` (so that the deconvolved image has negative values too, on the black side)."""
@@ -208,7 +209,7 @@ def wiener_case(name, shape=(16, 16), psf="gaussian", psf_size=5, balance=1e-2, 
         kernel = _psf(psf, gen, psf_size)
         _, y = _blurred(gen, shape, kernel, noise, background=0.4)
         return dict(y=y, psf=kernel, balance=balance)
-    return Case(name, inputs, compare=compare_deconvolved, hint=hint, seed=seed)
+    return Case(name, inputs, run=run, compare=compare or compare_deconvolved, hint=hint, seed=seed)
 
 
 def compare_deconvolved(expected, got, inputs):
@@ -253,6 +254,11 @@ WIENER_CASES = (
                 seed=5),
     wiener_case("a 15x13 image (H and W odd), non-symmetric 5x5 PSF, balance 0.01", shape=(15, 13), psf="random",
                 hint=(_ODD_HINT + _WIENER_HINT), seed=6),
+    wiener_case("the image and the PSF passed in (a non-symmetric 5x5 one) are left as they were", psf="random",
+                run=run_inputs_kept, compare=inputs_kept(compare_deconvolved), hint=(
+        "fft2(y), the padded copy of the PSF and the quotient are new tensors; y -= ..., psf /= ... or y.clamp_(...) "
+        "change the caller's: the notebook deconvolves the same noisy image with two balances, and shows it beside "
+        "them. " + _WIENER_HINT), seed=7),
 )
 
 # ---------------------------------------------------------------------------

@@ -60,9 +60,8 @@ rows, no ``norm="ortho"``, averaging the two k-spaces instead of replacing, the 
 magnitude returned; filtering along the views, another padding, ``|f|`` without the factor 2,
 ``fftfreq`` without ``abs``, a complex result; the real and imaginary parts thresholded
 separately, hard thresholding, NaN at 0, a negative ``t`` let through; the weights swapped,
-extrapolation past the last kept slice, positions off by one; and, for ``data_consistency`` and
-``soft_threshold``, an argument changed in place, which one case of each compares with a copy taken
-before the call) fail at least one case, and the comparisons say which mistake a result matches
+extrapolation past the last kept slice, positions off by one; and an argument changed in place,
+which one case of each task compares with what it held before the call) fail at least one case, and the comparisons say which mistake a result matches
 where they can tell. The helpers ``dc_case``,
 ``ramp_case``, ``threshold_case``, ``threshold_error_case`` and ``slices_case`` also make hidden
 cases.
@@ -293,11 +292,12 @@ def ramp_filter_reference(sino):
     return _ramp(sino, ramp_padding(sino.shape[0]))
 
 
-def ramp_case(name, shape=(12, 5), kind="random", hint="", seed=0) -> Case:
+def ramp_case(name, shape=(12, 5), kind="random", hint="", seed=0, leave_inputs=False) -> Case:
     """A ``ramp_filter`` case: ``kind`` ``"random"``, a float64 ``shape`` = ``(D, V)`` sinogram of
     values in [0, 1); or ``"disc"``, :func:`coursekit.degrade.sinogram` (skimage's ``radon``) of a
     ``S x S`` image of random values inside an off-centre disc, ``S = shape[0]`` (``D`` is then
-    ``ceil(S sqrt 2)``, or one more), at ``shape[1]`` views."""
+    ``ceil(S sqrt 2)``, or one more), at ``shape[1]`` views. With ``leave_inputs``, the case also
+    fails where the function changes ``sino`` in place."""
     def inputs(gen):
         if kind == "random":
             return dict(sino=torch.rand(shape, generator=gen, dtype=torch.float64))
@@ -308,6 +308,10 @@ def ramp_case(name, shape=(12, 5), kind="random", hint="", seed=0) -> Case:
         disc = (yy - 0.4 * size) ** 2 + (xx - 0.55 * size) ** 2 <= (0.3 * size) ** 2
         image = (0.5 + 0.5 * torch.rand(size, size, generator=gen, dtype=torch.float64)) * disc
         return dict(sino=sinogram(image[None, None].float(), shape[1])[0, 0].double())
+    if leave_inputs:
+        compare = inputs_kept(compare_ramp, why=(
+            "the notebook back-projects the same sinogram unfiltered too, to show what the filter does"))
+        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
     return Case(name, inputs, compare=compare_ramp, hint=hint, seed=seed)
 
 
@@ -370,6 +374,9 @@ RAMP_CASES = (
               shape=(32, 4), hint=(
         "2 ** ceil(log2(64)) is 64 itself; 2 ** (floor(log2(2 D)) + 1) and 1 << (2 D).bit_length() give 128 when 2 D "
         "is a power of two. " + _RAMP_HINT), seed=6),
+    ramp_case("the sinogram passed in is left as it was", shape=(20, 6), hint=(
+        "torch.fft.fft(sino, n=P, dim=0) pads a new tensor; sino -= ..., sino.mul_(...) or sino[:] = ... change the "
+        "caller's. " + _RAMP_HINT), seed=7, leave_inputs=True),
 )
 
 # ---------------------------------------------------------------------------
@@ -502,12 +509,18 @@ def interpolate_slices_reference(thin, factor, depth):
     return (1 - weight) * thin[below] + weight * thin[above]
 
 
-def slices_case(name, factor, depth, size=(3, 4), hint="", seed=0) -> Case:
+def slices_case(name, factor, depth, size=(3, 4), hint="", seed=0, leave_inputs=False) -> Case:
     """An ``interpolate_slices`` case: ``thin``, the ``ceil(depth / factor)`` kept slices of a random
-    float64 volume of ``depth`` slices of ``size``, every ``factor``-th from the first."""
+    float64 volume of ``depth`` slices of ``size``, every ``factor``-th from the first. With
+    ``leave_inputs``, the case also fails where the function changes ``thin`` in place."""
     def inputs(gen):
         volume = torch.rand(depth, *size, generator=gen, dtype=torch.float64)
         return dict(thin=volume[::factor].clone(), factor=factor, depth=depth)
+    if leave_inputs:
+        compare = inputs_kept(compare_slices, why=(
+            "in the notebook thin = volume[::factor] is a view of the volume that the result is scored against, so "
+            "changing thin changes that volume"))
+        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
     return Case(name, inputs, compare=compare_slices, hint=hint, seed=seed)
 
 
@@ -552,6 +565,9 @@ SLICES_CASES = (
     slices_case("factor 1: the volume comes back unchanged", 1, 5, hint=_SLICES_HINT, seed=4),
     slices_case("factor 5, depth 4: a single kept slice, repeated 4 times", 5, 4, size=(2, 2), hint=(
         "ceil(4 / 5) = 1 slice is kept; every slice lies past it (or on it). " + _SLICES_HINT), seed=5),
+    slices_case("the kept slices passed in are left as they were", 3, 9, hint=(
+        "(1 - w) * thin[a] + w * thin[b] makes new tensors; thin[a] *= ..., thin.mul_(...) or out = thin followed by "
+        "out[...] = ... change the caller's. " + _SLICES_HINT), seed=6, leave_inputs=True),
 )
 
 # coursekit's own answers (the chapter uses them) and torch's: a notebook function that only calls
