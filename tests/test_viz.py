@@ -510,6 +510,16 @@ def test_plot_roc_puts_a_long_legend_below_the_axes_off_the_curves():
     assert few.get_legend().get_window_extent().overlaps(few.get_window_extent())   # two fit in the corner
 
 
+def test_plot_roc_keeps_the_axes_size_when_the_legend_goes_below():
+    """The legend below the axes took its height from the axes: with five models the square plot
+    shrank to about half the width of the figure, and its curves were hard to read."""
+    y, scores = roc_case()
+    many = {f"model {i}": scores["CNN"] ** (1 + i) for i in range(5)}
+    side = lambda fig: fig.axes[0].get_window_extent().height
+    big, small = rendered(viz.plot_roc(y, many)), rendered(viz.plot_roc(y, scores))
+    assert side(big) > 0.9 * side(small)
+
+
 def test_plain_log_labels_write_plain_numbers_at_powers_of_ten_and_at_2_and_5_only():
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 40])

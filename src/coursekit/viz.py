@@ -539,7 +539,8 @@ def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.
             :func:`coursekit.metrics.auc`). Probabilities or any real score:
             only the ranking matters. At most ``len(PALETTE)`` models.
         title: axes title.
-        size: figure side in inches.
+        size: figure width in inches, and its height when the legend sits in the axes;
+            a legend below the axes adds its own height, so that the axes keep their size.
 
     Returns:
         The Figure, with one Axes: a curve per model in :data:`PALETTE` order,
@@ -561,7 +562,9 @@ def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.
         raise ValueError(f"plot_roc: at most {len(PALETTE)} curves stay distinguishable; "
                          f"got {len(scores)}.")
 
-    fig, ax = plt.subplots(figsize=(size, size), layout="constrained")
+    below = len(scores) > 3   # then the legend goes below the axes, and the figure grows by its height
+    height = size + (0.3 + 0.2 * (len(scores) + 1) if below else 0.0)   # about 0.2 inch per legend line
+    fig, ax = plt.subplots(figsize=(size, height), layout="constrained")
     ax.plot([0, 1], [0, 1], linestyle=":", color="0.6", label="chance (AUC 0.5)")
     for colour, (name, s) in zip(PALETTE, scores.items()):
         s = _binary_scores(s, len(y), f"plot_roc: scores[{name!r}]")
@@ -573,7 +576,7 @@ def plot_roc(y_true, scores: Mapping, title: str | None = None, size: float = 4.
     ax.set_xlabel("false positive rate (1 - specificity)")
     ax.set_ylabel("true positive rate (sensitivity)")
     ax.set_title(title or "ROC", fontsize=TITLE_FONTSIZE + 1)
-    if len(scores) <= 3:     # the corner under the curves is free
+    if not below:            # the corner under the curves is free
         ax.legend(loc="lower right", fontsize=TITLE_FONTSIZE)
     else:                    # more entries would cover the curves at low false positive rates
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=TITLE_FONTSIZE)
