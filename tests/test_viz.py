@@ -789,3 +789,24 @@ def test_show_montage_refuses_row_labels_it_cannot_place(labels, expected):
 def test_show_montage_refuses_a_scale_that_is_not_a_positive_number(scale):
     with pytest.raises(ValueError, match="pixels_per_inch must be a positive number"):
         viz.show_montage(np.zeros((10, 10)), pixels_per_inch=scale)
+
+
+def test_compare_error_maps_for_the_panels_named_share_a_scale_set_by_them_alone():
+    clean, noisy = pair()
+    mild = clean + 0.1 * (noisy - clean)
+    fig = viz.compare({"noisy": noisy, "mild": mild, "clean": clean}, reference="clean", errors=["mild"])
+    error_axes = [ax for ax in fig.axes if ax.get_title().startswith("|")]
+    assert [ax.get_title() for ax in error_axes] == ["|mild - clean|"]
+    largest = float((mild - clean).abs().mean(1).max())
+    assert error_axes[0].images[0].get_clim() == (0.0, pytest.approx(largest))
+    assert len(fig.axes) == 3 + 1 + 1                      # panels, one error map, its colorbar
+
+
+def test_compare_error_maps_named_must_be_panels_besides_the_reference():
+    clean, noisy = pair()
+    with pytest.raises(ValueError, match="not panels besides the reference"):
+        viz.compare({"noisy": noisy, "clean": clean}, reference="clean", errors=["clean"])
+    with pytest.raises(ValueError, match="not panels besides the reference"):
+        viz.compare({"noisy": noisy, "clean": clean}, reference="clean", errors=["blurred"])
+    with pytest.raises(TypeError, match="list of panel names"):
+        viz.compare({"noisy": noisy, "clean": clean}, reference="clean", errors="noisy")

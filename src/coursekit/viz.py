@@ -19,7 +19,7 @@ Colour conventions (colour-blind safe, used by every chapter):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -229,7 +229,7 @@ def show_montage(picture, title: str | None = None, row_labels=None, pixels_per_
 
 
 def compare(panels: Mapping, reference: str | None = None, ncols: int | None = None,
-            errors: bool = False, data_range: float = 1.0, vmin: float = 0.0,
+            errors: bool | Sequence[str] = False, data_range: float = 1.0, vmin: float = 0.0,
             vmax: float = 1.0, size: float = 2.0) -> Figure:
     """Side-by-side columns, e.g. ``{"noisy": x, "denoised": y, "clean": z}``.
 
@@ -248,6 +248,9 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
         errors: add, for each non-reference panel, a column with the error map
             ``|x - reference|`` (mean over channels) in :data:`CMAP_HEAT` with a
             colorbar; all error maps share one colour scale. Needs ``reference``.
+            A list of panel names maps only those panels, and the shared scale is
+            set by them alone: leave out a panel whose large error (a noisy input)
+            would make the others' maps too dark to compare.
         vmin, vmax: display range of the images (not of the error maps).
         size: inches per panel.
 
@@ -265,13 +268,23 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
         raise ValueError(f"compare: every panel must have the same shape; got {shapes}.")
     if reference is not None and reference not in images:
         raise ValueError(f"compare: reference {reference!r} is not one of the panels {list(images)}.")
-    if errors and reference is None:
-        raise ValueError("compare: errors=True needs a reference panel to compute |x - reference|.")
+    if errors is not False and reference is None:
+        raise ValueError("compare: errors needs a reference panel to compute |x - reference|.")
     n = len(next(iter(images.values())))
     others = [k for k in images if k != reference]
-    if errors and not others:
+    if errors is True and not others:
         raise ValueError(f"compare: errors=True maps |x - reference| for the other panels, and there is none "
                          f"besides the reference {reference!r}; add a panel or pass errors=False.")
+    if isinstance(errors, bool):
+        mapped = others if errors else []
+    elif isinstance(errors, str) or not isinstance(errors, Sequence) or not errors:
+        raise TypeError(f"compare: errors must be True, False or a non-empty list of panel names; got {errors!r}.")
+    else:
+        mapped = [str(k) for k in errors]
+        unknown = [k for k in mapped if k not in others]
+        if unknown:
+            raise ValueError(f"compare: errors names {unknown}, which are not panels besides the reference "
+                             f"{reference!r}; the panels are {others}.")
 
     titles = {k: [k] * n for k in images}
     if reference is not None:
@@ -283,8 +296,8 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
                          for i in range(n)]
         titles[reference] = [f"{reference} (reference)"] * n
     error_maps = {}
-    if errors:
-        error_maps = {k: (images[k] - images[reference]).abs().mean(dim=1) for k in others}
+    if mapped:
+        error_maps = {k: (images[k] - images[reference]).abs().mean(dim=1) for k in mapped}
         err_max = max(float(e.max()) for e in error_maps.values()) or 1.0
 
     # one "cell" per drawn panel, row by row (one row per image)
