@@ -202,7 +202,15 @@ def ladder(floor=1.0):
 
 def test_as_blur_names_the_blur_that_scores_the_same():
     assert gan_report.as_blur(ladder(), "fd", 4.0) == "a 0.60 px blur"
-    assert gan_report.as_blur(ladder(), "fd", 9.0) == "none of the ladder's blurs (outside their range)"
+
+def test_as_blur_says_on_which_side_of_the_ladder_a_score_outside_it_lies():
+    # worse than the largest blur: FD above its FD, precision and recall below theirs
+    assert gan_report.as_blur(ladder(), "fd", 9.0) == "no blur on the ladder (worse than its largest, 0.8 px)"
+    assert gan_report.as_blur(ladder(), "precision", 0.1) == "no blur on the ladder (worse than its largest, 0.8 px)"
+    assert gan_report.as_blur(ladder(), "recall", 0.0) == "no blur on the ladder (worse than its largest, 0.8 px)"
+    # better than the undegraded images: FD below the floor, precision above theirs
+    assert gan_report.as_blur(ladder(), "fd", 0.5) == "no blur on the ladder (better than the undegraded images)"
+    assert gan_report.as_blur(ladder(), "precision", 0.9) == "no blur on the ladder (better than the undegraded images)"
 
 
 def test_only_generators_scored_with_the_ladders_classifier_are_read_on_it():

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from .bench import series
-from .generative import equivalent_degradation
+from .generative import equivalent_degradation, ladder_points
 
 FD_OVER_FLOOR = 2.0          # FD at most this many times the floor
 MIN_PRECISION_RECALL = 0.5   # precision and recall each at least this
@@ -250,14 +250,22 @@ def truncation_findings(sweep: pd.DataFrame, floor: float) -> str:
 
 # ------------------------------------------------------------ the yardstick (blurred real images)
 
-def _blur_words(sigma: float) -> str:
-    return f"a {sigma:.2f} px blur" if math.isfinite(sigma) else "none of the ladder's blurs (outside their range)"
-
-
 def as_blur(ladder, metric: str, value: float) -> str:
     """``"a 0.46 px blur"``: the blur at which real images score ``value`` on ``metric``
-    (:func:`coursekit.generative.equivalent_degradation`), or words saying that none does."""
-    return _blur_words(equivalent_degradation(ladder, "blur", metric, value))
+    (:func:`coursekit.generative.equivalent_degradation`), or words saying that none does and
+    on which side of the ladder the score lies: worse than its largest blur, or better than the
+    undegraded images (a reader cannot tell which from "none")."""
+    sigma = equivalent_degradation(ladder, "blur", metric, value)
+    if math.isfinite(sigma):
+        return f"a {sigma:.2f} px blur"
+    points = ladder_points(ladder, "blur")
+    (_, first), (largest, last) = points[0], points[-1]
+    worsening = last[metric] - first[metric]          # the direction in which blur moves the score
+    if worsening != 0 and (value - last[metric]) * worsening > 0:
+        return f"no blur on the ladder (worse than its largest, {largest:g} px)"
+    if worsening != 0:
+        return "no blur on the ladder (better than the undegraded images)"
+    return "no blur on the ladder"
 
 
 def on_ladder(ladder, result: Mapping[str, float] | None, table: pd.DataFrame) -> tuple[dict, list[str]]:
@@ -317,8 +325,9 @@ def ladder_findings(ladder, scored: Mapping[str, Mapping[str, float]], chosen: s
     text = (f"On the full profile's yardstick the targets ask for samples as close to the test images as real "
             f"training images blurred by {px(t['fd'])} (FD at most twice the floor) and by "
             f"{px(t['precision'])} (precision at least 0.5). {named}, {best} ({q['fd']:.2f}), matches "
-            f"{_blur_words(b['fd'])}; its precision ({q['precision']:.2f}) matches "
-            f"{_blur_words(b['precision'])} and its recall ({q['recall']:.2f}) {_blur_words(b['recall'])}.")
+            f"{as_blur(ladder, 'fd', q['fd'])}; its precision ({q['precision']:.2f}) matches "
+            f"{as_blur(ladder, 'precision', q['precision'])} and its recall ({q['recall']:.2f}) "
+            f"{as_blur(ladder, 'recall', q['recall'])}.")
     if b["precision"] > b["fd"] and b["recall"] < b["fd"]:
         text += (" Its precision is worse, and its recall better, than those of the images blurred to the same FD: "
                  "its samples cover the data better, but more of them lie off it. What keeps it from the target is "
