@@ -293,7 +293,27 @@ def test_plot_history_keys_select_curves_and_logy_applies_to_losses():
 def test_plot_history_logy_writes_loss_ticks_as_plain_numbers():
     fig = rendered(viz.plot_history({"train_loss": [0.09, 0.05, 0.03, 0.025]}, logy=True))
     ticks = {t.get_text() for t in fig.axes[0].yaxis.get_ticklabels(minor=True)} - {""}
-    assert ticks and ticks <= {"0.02", "0.05"}, ticks          # not 3 x 10^-2 nor a crowd of 3 4 6 7 8 9
+    # not 3 x 10^-2; 2 and 5 alone would leave "0.05" as the only label of this range, so 3, 4, 6
+    # and 8 join it, but not 7 and 9, which crowd the top of a decade
+    assert ticks == {"0.03", "0.04", "0.05", "0.06", "0.08"}, ticks
+
+
+def test_plain_log_labels_give_a_short_range_at_least_two_labels():
+    # chapter 4's quick autoencoder: a loss from 0.072 to 0.041 was labelled "0.05" alone
+    fig = rendered(viz.plot_history({"train_loss": [0.0719, 0.0474, 0.0417],
+                                     "val_loss": [0.0529, 0.0426, 0.0406]}, logy=True))
+    ticks = {t.get_text() for t in fig.axes[0].yaxis.get_ticklabels(minor=True)} - {""}
+    assert ticks == {"0.04", "0.05", "0.06"}, ticks
+    for (low, high), expected in {(0.052, 0.088): {"0.06", "0.08"},           # 3, 4, 6 and 8 suffice
+                                  (0.064, 0.098): {"0.07", "0.08", "0.09"}}.items():   # only 8 of them: every tick
+        fig, ax = plt.subplots()
+        ax.plot([1, 2], [low, high])
+        ax.set_yscale("log")
+        ax.set_ylim(low, high)
+        viz.plain_log_labels(ax.yaxis)
+        fig.canvas.draw()
+        assert {t.get_text() for t in ax.yaxis.get_minorticklabels()} - {""} == expected, (low, high)
+        plt.close(fig)
 
 
 def test_plot_history_colours_curves_from_the_palette():

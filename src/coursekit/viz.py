@@ -512,22 +512,42 @@ MINOR_LABEL_DECADES = 2     # plain_log_labels labels minor ticks on log axes sp
 def plain_log_labels(axis) -> None:
     """Label a log-scaled ``axis`` (``ax.yaxis``, ``ax.xaxis``) in plain numbers: "6", not
     "6 x 10^0", at the powers of ten and, between them, only at 2 and 5 times one, so that the
-    minor labels of a short range (7, 8, 9) do not run into each other. Over more than
+    minor labels of a short range (7, 8, 9) do not run into each other. A range so short that
+    this leaves fewer than two labels (a loss from 0.072 to 0.041 showed "0.05" alone, so no
+    value could be read off) is labelled at 3, 4, 6 and 8 times one too, and at every tick if
+    even that leaves fewer than two (see :data:`LOG_LABEL_MANTISSAS`). Over more than
     ``MINOR_LABEL_DECADES`` decades the powers of ten alone are labelled."""
     def minor(value: float, _) -> str:
         low, high = sorted(axis.get_view_interval())
         short = low > 0 and math.log10(high / low) <= MINOR_LABEL_DECADES
         # a tick outside the view is not drawn; older Matplotlib (3.7) still asks for its label
         seen = low * (1 - 1e-9) <= value <= high * (1 + 1e-9)
-        return _label_2_and_5(value) if short and seen else ""
+        return f"{value:g}" if short and seen and _mantissa(value) in _labelled_mantissas(low, high) else ""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
-def _label_2_and_5(value: float) -> str:
-    """Minor tick labels of a log axis: 2 and 5 times a power of ten, plainly written."""
-    mantissa = value / 10 ** math.floor(math.log10(value)) if value > 0 else 0
-    return f"{value:g}" if round(mantissa) in (2, 5) and abs(mantissa - round(mantissa)) < 1e-6 else ""
+# The mantissas plain_log_labels labels on a short log axis: the first set that puts at least two
+# labels in view. 7 and 9 come last: near the top of a decade their labels crowd their neighbours.
+LOG_LABEL_MANTISSAS = ((1, 2, 5), (1, 2, 3, 4, 5, 6, 8), (1, 2, 3, 4, 5, 6, 7, 8, 9))
+
+
+def _mantissa(value: float) -> int | None:
+    """The leading digit of a log axis's tick (3 for 0.03), or None between the digits."""
+    if value <= 0:
+        return None
+    mantissa = value / 10 ** math.floor(math.log10(value))
+    return round(mantissa) if abs(mantissa - round(mantissa)) < 1e-6 else None
+
+
+def _labelled_mantissas(low: float, high: float) -> tuple[int, ...]:
+    """The first set of :data:`LOG_LABEL_MANTISSAS` with at least two ticks in ``[low, high]``."""
+    decades = range(math.floor(math.log10(low)), math.floor(math.log10(high)) + 1)
+    for mantissas in LOG_LABEL_MANTISSAS:
+        ticks = [m * 10.0 ** n for n in decades for m in mantissas]
+        if sum(low * (1 - 1e-9) <= t <= high * (1 + 1e-9) for t in ticks) >= 2:
+            return mantissas
+    return LOG_LABEL_MANTISSAS[-1]
 
 
 def _binary_scores(scores, n: int, name: str) -> np.ndarray:
