@@ -531,6 +531,22 @@ def test_latent_explorer_draws_a_static_panel_without_a_kernel(monkeypatch):
     np.testing.assert_allclose(panel.images[0].get_array(), expected, atol=1e-6)
 
 
+def test_latent_explorer_title_says_where_the_other_dimensions_sit(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    torch.manual_seed(0)
+    model = ConvVAE(4, width=4)
+    latent.latent_explorer(model, steps=3, settings=[(0, 1)])
+    latent.latent_explorer(model, z_base=np.ones(4, np.float32), steps=3, settings=[(0, 1)])
+    titles = [o._suptitle.get_text() for o in shown if isinstance(o, Figure)]
+    assert titles == ["Decoded codes, the other dimensions at 0, 3 steps from -2.5 to 2.5",
+                      "Decoded codes, the other dimensions at z_base, 3 steps from -2.5 to 2.5"]
+
+
 def test_latent_explorer_gives_the_model_back_in_the_mode_it_was_in(monkeypatch):
     import matplotlib
     matplotlib.use("Agg")

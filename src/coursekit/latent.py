@@ -449,6 +449,8 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
             raise ValueError(f"settings[{n}] = {tuple(pair)}: each setting is two different code dimensions "
                              f"(columns, rows), ints in [0, {k}) for this model's latent_dim of {k}")
     z0 = np.zeros(k, dtype=np.float32) if z_base is None else np.asarray(z_base, dtype=np.float32)
+    # the title says where the other dimensions sit: "z[others] fixed" left a reader guessing at what
+    others = "the other dimensions at 0" if z_base is None else "the other dimensions at z_base"
 
     def render(dim_x: int = 0, dim_y: int = 1, span: float = span):
         if dim_x == dim_y:
@@ -461,7 +463,7 @@ def latent_explorer(model: nn.Module, z_base=None, span: float = 2.5, steps: int
     return widgets.explore(render, {"dim_x": (0, k - 1), "dim_y": (0, k - 1), "span": (0.5, top, 0.5)},
                            settings=[{"dim_x": a, "dim_y": b} for a, b in settings],
                            titles=[f"rows: z[{b}], columns: z[{a}]" for a, b in settings],
-                           suptitle=f"Decoded codes, z[others] fixed, {steps} steps from -{span} to {span}",
+                           suptitle=f"Decoded codes, {others}, {steps} steps from -{span} to {span}",
                            size=4.0,   # a grid of steps x steps images per panel
                            title=lambda dim_x, dim_y, span: f"rows: z[{dim_y}], columns: z[{dim_x}], "
                                                             f"from -{span} to {span}")
