@@ -250,7 +250,8 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: to
             with torch.set_grad_enabled(last):   # only the last part's fakes train G: no graph for the others
                 fake = G(z, yi) if conditional else G(z)
 
-            # 1) the discriminator: real -> 1 (or 1 - smooth), fake -> 0; G is frozen by detach()
+            # 1) the discriminator: its loss pushes real logits up and fake ones down (BCE: targets
+            #    1, or 1 - smooth, and 0; hinge: real above +1, fake below -1); G is frozen by detach()
             opt_d.zero_grad(set_to_none=True)
             real_logits = D(xi, yi) if conditional else D(xi)
             fake_logits = D(fake.detach(), yi) if conditional else D(fake.detach())
