@@ -631,6 +631,14 @@ def test_show_image_draws_the_saved_picture_with_its_title_and_row_labels(tmp_pa
     plt.close(fig)
 
 
+def test_a_missing_file_in_the_repository_is_named_by_its_path_in_the_repository(capsys):
+    # the site is built in a checkout: its absolute path (/home/.../benchmarks/...) means nothing to a reader
+    assert bench.find_image("no_such_picture", "gan") is None
+    out = capsys.readouterr().out
+    assert str(bench.ROOT) not in out
+    assert f"{bench.image_path('no_such_picture', 'full').relative_to(bench.ROOT)} does not exist yet" in out
+
+
 def test_show_image_without_the_file_says_which_benchmark_saves_it_and_draws_nothing(tmp_path, capsys):
     import matplotlib.pyplot as plt
 

@@ -348,7 +348,10 @@ def _absent(path: Path, benchmark: str, profile: str, results_dir: Path | None, 
     benchmark, in the repository; outside it (a notebook opened alone on Colab, with coursekit
     installed by pip), where to find it, since the benchmark script is not there to run."""
     if results_dir is not None or RESULTS_DIR.parent.is_dir():
-        return f"{path} does not exist yet: run `COURSEKIT_PROFILE={profile} python benchmarks/{benchmark}.py`"
+        # relative to the repository, as the command beside it is: the site is built in a checkout
+        # whose absolute path means nothing to its readers
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        return f"{shown} does not exist yet: run `COURSEKIT_PROFILE={profile} python benchmarks/{benchmark}.py`"
     from .book import repository_url
 
     try:
