@@ -646,3 +646,10 @@ def test_show_image_without_the_file_says_which_benchmark_saves_it_and_draws_not
     assert bench.show_image("gan_samples", "gan", "Full profile: samples", results_dir=tmp_path) is None
     assert "benchmarks/gan.py" in capsys.readouterr().out
     assert plt.get_fignums() == open_before
+
+
+def test_result_table_shows_a_count_stored_as_an_int_as_an_int():
+    table = bench.result_table({"copies": 8, "psnr": 24.96641, "ok": True}, {"psnr": "PSNR", "copies": "copies"})
+    assert list(table["value"]) == [24.9664, 8]
+    assert type(table["value"].iloc[1]) is int
+    assert "8.0" not in table.to_string() and "24.9664" in table.to_string()

@@ -401,7 +401,8 @@ def result_table(result: Mapping[str, float], labels: Mapping[str, str]):
     """A table of selected metrics of a result (:func:`find_result`), for a notebook cell.
 
     ``labels`` maps metric keys to row labels. Returns a ``pandas.DataFrame`` with
-    one column, the value (rounded to 4 decimals), in the order of ``labels``; a
+    one column, the value (rounded to 4 decimals; a count stored as an int stays an
+    int, so 8 copies do not read as 8.0000), in the order of ``labels``; a
     ``KeyError`` names the keys the result lacks.
     """
     import pandas as pd
@@ -412,7 +413,9 @@ def result_table(result: Mapping[str, float], labels: Mapping[str, str]):
     missing = [k for k in labels if k not in result]
     if missing:
         raise KeyError(f"the result has no keys {missing}; it has {sorted(result)}")
-    return pd.DataFrame({"value": [result[k] for k in labels]}, index=list(labels.values())).round(4)
+    values = [result[k] if type(result[k]) is int else round(float(result[k]), 4) for k in labels]
+    counts = any(type(v) is int for v in values)        # then an object column, or pandas would print 8.0
+    return pd.DataFrame({"value": pd.Series(values, index=list(labels.values()), dtype=object if counts else float)})
 
 
 def show_result(name: str, labels: Mapping[str, str], profile: str = "full", results_dir: Path | None = None):
