@@ -515,34 +515,36 @@ def test_latent_grid_rejects_the_same_dimension_twice():
         latent.latent_grid(lambda z: z, np.zeros(3), dims=(1, 1))
 
 
-def test_latent_explorer_draws_a_static_panel_without_a_kernel(monkeypatch):
+def _static_figures(monkeypatch) -> list:
+    """The list that collects the matplotlib figures displayed from now on (no kernel: static panels)."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     shown = []
-    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr("IPython.display.display",
+                        lambda *objs, **kw: shown.extend(o for o in objs if isinstance(o, Figure)))
+    return shown
+
+
+def test_latent_explorer_draws_a_static_panel_without_a_kernel(monkeypatch):
+    shown = _static_figures(monkeypatch)
     torch.manual_seed(0)
     model = ConvVAE(4, width=4)
     latent.latent_explorer(model, steps=3, settings=[(0, 1)])
-    fig = next(o for o in shown if isinstance(o, Figure))
+    fig = shown[0]
     panel = next(ax for ax in fig.axes if ax.get_title() == "rows: z[1], columns: z[0]")
     expected = latent.latent_grid(model.decode, np.zeros(4, np.float32), (1, 0), np.linspace(-2.5, 2.5, 3))
     np.testing.assert_allclose(panel.images[0].get_array(), expected, atol=1e-6)
 
 
 def test_latent_explorer_title_says_where_the_other_dimensions_sit(monkeypatch):
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    shown = []
-    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    shown = _static_figures(monkeypatch)
     torch.manual_seed(0)
     model = ConvVAE(4, width=4)
     latent.latent_explorer(model, steps=3, settings=[(0, 1)])
     latent.latent_explorer(model, z_base=np.ones(4, np.float32), steps=3, settings=[(0, 1)])
-    titles = [o._suptitle.get_text() for o in shown if isinstance(o, Figure)]
+    titles = [fig._suptitle.get_text() for fig in shown]
     assert titles == ["Decoded codes, the other dimensions at 0, 3 steps from -2.5 to 2.5",
                       "Decoded codes, the other dimensions at z_base, 3 steps from -2.5 to 2.5"]
 
