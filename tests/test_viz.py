@@ -830,3 +830,42 @@ def test_compare_error_maps_named_must_be_panels_besides_the_reference():
         viz.compare({"noisy": noisy, "clean": clean}, reference="clean", errors=["blurred"])
     with pytest.raises(TypeError, match="list of panel names"):
         viz.compare({"noisy": noisy, "clean": clean}, reference="clean", errors="noisy")
+
+
+# --------------------------------------------------------------------------
+# signed_maps
+# --------------------------------------------------------------------------
+
+def test_signed_maps_draws_one_row_per_image_and_one_column_per_name():
+    clean, noisy = pair(n=3)
+    fig = rendered(viz.signed_maps({"a": noisy - clean, "b": 0.5 * (noisy - clean)}, label="noisy minus output"))
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == ["a", "b"] * 3
+    np.testing.assert_allclose(panels[3].images[0].get_array(), 0.5 * (noisy - clean)[1, 0].numpy(), rtol=1e-6)
+    assert fig.axes[-1].get_ylabel() == "noisy minus output"          # the colour bar
+    plt.close(fig)
+
+
+def test_signed_maps_share_one_scale_symmetric_about_zero_set_by_the_largest_magnitude():
+    small = torch.full((1, 1, 4, 4), 0.1)
+    large = torch.full((1, 1, 4, 4), -0.3)
+    fig = viz.signed_maps({"small": small, "large": large})
+    for ax in fig.axes[:2]:
+        assert ax.images[0].get_clim() == (pytest.approx(-0.3), pytest.approx(0.3))
+        assert ax.images[0].get_cmap().name == viz.CMAP_SIGNED
+    plt.close(fig)
+
+
+def test_signed_maps_takes_one_map_without_a_batch_axis():
+    fig = viz.signed_maps({"one": torch.zeros(1, 5, 6)})
+    assert fig.axes[0].images[0].get_array().shape == (5, 6)
+    plt.close(fig)
+
+
+def test_signed_maps_rejects_maps_of_different_shapes_or_several_channels_or_none():
+    with pytest.raises(ValueError, match="same shape"):
+        viz.signed_maps({"a": torch.zeros(1, 1, 4, 4), "b": torch.zeros(2, 1, 4, 4)})
+    with pytest.raises(ValueError, match="one channel"):
+        viz.signed_maps({"rgb": torch.zeros(1, 3, 4, 4)})
+    with pytest.raises(TypeError, match="non-empty dict"):
+        viz.signed_maps({})

@@ -31,8 +31,8 @@ from sklearn.metrics import roc_curve
 from . import metrics
 from .checks import check_images, check_positive_int, check_unit_range, is_real
 
-__all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE",
-           "show_images", "show_montage", "compare", "plot_history", "plot_roc", "kernel_panel", "plot_ladder", "plain_log_labels"]
+__all__ = ["CMAP_IMAGE", "CMAP_HEAT", "CMAP_SIGNED", "PALETTE", "show_images", "show_montage", "compare",
+           "signed_maps", "plot_history", "plot_roc", "kernel_panel", "plot_ladder", "plain_log_labels"]
 
 CMAP_IMAGE = "gray"
 CMAP_HEAT = "cividis"
@@ -319,6 +319,39 @@ def compare(panels: Mapping, reference: str | None = None, ncols: int | None = N
             ax.set_axis_off()
             ax.set_title(f"|{k} - {reference}|", fontsize=TITLE_FONTSIZE)
             fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def signed_maps(maps: Mapping, label: str | None = None, size: float = 2.3) -> Figure:
+    """Signed maps side by side on one symmetric colour scale: one column per name, one row per
+    image. For differences that can be negative, such as what a denoiser removed from its input
+    (:func:`coursekit.enhance.method_noise`): :data:`CMAP_SIGNED` from ``-b`` to ``b``, ``b`` the
+    largest ``|value|`` over all the maps, so that 0 is the middle colour and the columns compare.
+
+    Args:
+        maps: name -> ``(N, 1, H, W)`` float tensor or array (one map ``(1, H, W)`` too), all of
+            the same shape; any sign.
+        label: the colour bar's label.
+        size: inches per panel.
+    """
+    if not isinstance(maps, Mapping) or not maps:
+        raise TypeError(f"signed_maps: expected a non-empty dict of name -> (N, 1, H, W) maps; got {maps!r:.80}.")
+    arrays = {str(k): _as_image_batch(v, f"signed_maps[{k!r}]", allow_single=True) for k, v in maps.items()}
+    shapes = {k: tuple(v.shape) for k, v in arrays.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"signed_maps: every map must have the same shape; got {shapes}.")
+    n, channels = next(iter(shapes.values()))[:2]
+    if channels != 1:
+        raise ValueError(f"signed_maps: expected maps of one channel, (N, 1, H, W); got {channels} channels.")
+    bound = max(float(v.abs().max()) for v in arrays.values()) or 1.0
+    fig, axes = plt.subplots(n, len(arrays), figsize=(size * len(arrays) + 0.8, size * n + 0.3), squeeze=False,
+                             layout="constrained")
+    for row in range(n):
+        for col, (name, v) in enumerate(arrays.items()):
+            im = axes[row, col].imshow(v[row, 0].numpy(), cmap=CMAP_SIGNED, vmin=-bound, vmax=bound)
+            axes[row, col].set_title(name, fontsize=TITLE_FONTSIZE)
+            axes[row, col].set_axis_off()
+    fig.colorbar(im, ax=axes, shrink=0.8 if n == 1 else 0.5, label=label)
     return fig
 
 
