@@ -315,6 +315,17 @@ def test_a_sheet_without_both_gradebook_columns_is_refused_before_grading(tmp_pa
     assert "is not a coursekit gradebook" in capsys.readouterr().err and not (out / "bob").exists()
 
 
+@pytest.mark.parametrize("sheet", ["submission,nn.adam_step,late,total\nbob,3,2 days,3\n",
+                                   "submission,nn.adam_step,total,late\nbob,3,3,2 days\n"])
+def test_an_instructor_s_own_column_in_the_gradebook_is_named_and_kept_not_dropped(tmp_path, capsys, sheet):
+    # re-grading bob rewrote his row without the 'late' cell (a column before 'total'), or stopped
+    # with a message that listed the gradebook's first columns, not the one that was not its own
+    status, out = grade_beside(tmp_path, sheet, "--force")
+    assert status == 2
+    assert "column(s) that coursekit grade did not write: ['late']" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text() == sheet and not (out / "bob").exists()
+
+
 @pytest.mark.parametrize("option", ["--timeout", "--memory"])
 def test_a_limit_of_zero_is_refused(tmp_path, capsys, option):
     with pytest.raises(SystemExit) as stop:

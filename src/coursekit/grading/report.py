@@ -125,9 +125,16 @@ def read_grades(path: Path) -> list[dict[str, str]]:
             columns = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ValueError(f"{path} cannot be read as a gradebook ({err}); move it away or choose another --out") from None
-    if columns[:1] != ["submission"] or columns[-1:] != ["total"]:
+    if columns[:1] != ["submission"] or "total" not in columns:
         raise ValueError(f"{path} is not a coursekit gradebook (its columns are {columns[:4]}..., not "
                          "'submission', the tasks, 'total'); move it away or choose another --out folder")
+    from .tasks import exercise_tasks, exercises    # here: the task modules import the grading package
+    ours = {"total"} | {t.id for e in exercises() for t in exercise_tasks(e)}
+    foreign = [c for c in columns[1:] if c not in ours]
+    if foreign:     # an instructor's own column ("comment", "late"): a rewrite would drop or blank it
+        raise ValueError(f"{path} has column(s) that coursekit grade did not write: {foreign}. Every run "
+                         "rewrites the gradebook, which would lose them; keep your own columns in a copy "
+                         "of the file, or choose another --out folder")
     for number, row in enumerate(rows, start=2):
         if None in row:        # more cells than columns: its rewrite would have a column with no name
             raise ValueError(f"{path}, line {number}: {len(columns) + len(row[None])} cells under {len(columns)} "
