@@ -274,6 +274,17 @@ def test_regrading_one_submission_with_force_keeps_the_other_rows_of_the_gradebo
     assert "also keeps the rows of 1 submission(s) graded by earlier runs: a" in capsys.readouterr().out
 
 
+def test_a_hand_edited_row_replaced_by_regrading_is_named_with_its_old_total(tmp_path, capsys):
+    # bob's notebook did not open, so the instructor graded it by hand and typed 5 into the
+    # gradebook; re-grading the class with --force put back the 0 without a word
+    status, out = grade_beside(tmp_path, "\ufeffsubmission,total\nbob,5\n", "--force")
+    assert status == 0 and read_gradebook(out)[1] == ["bob", "0"]
+    assert ("re-grading replaced the gradebook rows of 1 submission(s) whose cells differed (a hand edit, "
+            "or other cases): bob (total was 5, now 0)") in capsys.readouterr().out
+    assert main(["grade", str(tmp_path / "bob.ipynb"), "--out", str(out), "--force"]) == 0
+    assert "re-grading replaced" not in capsys.readouterr().out     # the same row again: nothing to say
+
+
 def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
     a, late = no_exercise(tmp_path / "a.ipynb"), no_exercise(tmp_path / "late.ipynb")
     out = tmp_path / "grades"

@@ -136,8 +136,25 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     atomic_write_text(gradebook, grades_csv(reports, earlier))     # in the order of the submissions
     kept = [row for row in earlier if row["submission"] not in {r.name for r in reports}]
     log(f"{len(reports)} submission(s) graded in {time.monotonic() - started:.1f} s; gradebook: {gradebook}"
-        + _kept_rows(kept) + _mixed_exercises(kept, reports) + _copies(earlier, reports))
+        + _replaced_rows(earlier, reports) + _kept_rows(kept) + _mixed_exercises(kept, reports)
+        + _copies(earlier, reports))
     return reports
+
+
+def _replaced_rows(earlier: list[dict], reports: list[Report]) -> str:
+    """A note naming the earlier rows that this run re-graded (with ``--force``) and whose cells
+    it changed, such as a total corrected by hand in the gradebook, with the old and new totals."""
+    new_rows = {r.name: {**{t.task.id: fmt(t.score()) for t in r.tasks}, "total": fmt(r.score)} for r in reports}
+    changed = []
+    for row in earlier:
+        cells = new_rows.get(row["submission"])
+        if cells is not None and any((row.get(k) or "") != v for k, v in cells.items()):
+            changed.append(f"{row['submission']} (total was {row.get('total') or 'empty'}, now {cells['total']})")
+    if not changed:
+        return ""
+    listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return (f"\nnote: re-grading replaced the gradebook rows of {len(changed)} submission(s) whose cells "
+            f"differed (a hand edit, or other cases): {listed}")
 
 
 def _copies(earlier: list[dict], reports: list[Report]) -> str:
