@@ -141,3 +141,20 @@ def test_a_solution_region_that_is_not_whole_statements_is_refused(tmp_path):
     sol = _notebook(tmp_path / "01_x.ipynb", "y = (1 +\n### BEGIN SOLUTION\n2)\n### END SOLUTION")
     with pytest.raises(ValueError, match="does not parse"):
         exercise_text(sol)
+
+
+def test_a_folder_or_a_missing_notebook_is_named_not_a_traceback(tmp_path, capsys):
+    # `coursekit assign solutions --out exercises` ended in an IsADirectoryError traceback
+    (tmp_path / "solutions").mkdir()
+    assert main(["assign", str(tmp_path / "solutions"), "--out", str(tmp_path / "exercises")]) == 2
+    assert "solutions is a folder: pass the solution notebooks in it, e.g. " in capsys.readouterr().err
+    assert main(["assign", str(tmp_path / "nope.ipynb"), "--out", str(tmp_path / "exercises")]) == 2
+    assert "no such solution notebook(s): " in capsys.readouterr().err
+    assert not (tmp_path / "exercises").exists()
+
+
+def test_a_notebook_without_a_solution_region_is_pointed_out(tmp_path, capsys):
+    # an exercise passed instead of its solution gives back a copy of itself
+    sol = _notebook(tmp_path / "01_x.ipynb", "k = ...")
+    assert main(["assign", str(sol), "--out", str(tmp_path / "exercises")]) == 0
+    assert f"has no '{BEGIN}' region" in capsys.readouterr().out

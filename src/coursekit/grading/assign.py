@@ -105,7 +105,19 @@ def assign(solutions, out, force: bool = False, log=print) -> list[Path]:
     an identical one is left alone. Returns the paths written.
     """
     out = Path(out)
-    texts = {Path(s): exercise_text(s) for s in solutions}   # every solution must convert first
+    solutions = [Path(s) for s in solutions]
+    folders = [s for s in solutions if s.is_dir()]
+    if folders:    # `coursekit assign solutions` ended in a traceback (IsADirectoryError)
+        raise ValueError(f"{folders[0]} is a folder: pass the solution notebooks in it, "
+                         f"e.g. {folders[0] / '*.ipynb'}")
+    missing = [str(s) for s in solutions if not s.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such solution notebook(s): {', '.join(missing)}")
+    texts = {s: exercise_text(s) for s in solutions}   # every solution must convert first
+    for solution in texts:
+        if BEGIN not in solution.read_text(encoding="utf-8"):
+            log(f"note: {solution} has no '{BEGIN}' region, so its exercise is a copy without outputs: "
+                "is it a solution notebook?")
     for solution in texts:
         if (out / solution.name).resolve() == solution.resolve():
             raise ValueError(f"{solution}: the exercise would overwrite its solution; choose another --out")
