@@ -593,6 +593,33 @@ def test_ctrl_c_kills_the_student_process_at_once_and_leaves_no_report_for_it(tm
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="lists processes through /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)])
+def test_a_kill_or_a_closed_terminal_stops_the_grader_as_ctrl_c_does(tmp_path, signum):
+    # SIGTERM (kill, timeout, a scheduler's limit) ended the grader and left the student's process
+    # running, its infinite loop included, with its temporary folder
+    import os
+    import subprocess
+
+    proc, tmp = grading_a_sleeper(tmp_path, [str(Path(sys.executable).with_name("coursekit"))])
+    try:
+        job = next(tmp.glob("coursekit-grade-*"))
+        proc.send_signal(signum)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            pytest.fail(f"the grader did not stop within 60 s of {signum!r}:\n" + proc.communicate()[1][-6000:])
+        assert proc.returncode == 128 + signum, err
+        assert f"stopped by {signal.Signals(signum).name}" in err and "the reports printed above are kept" in err
+        assert processes_mentioning(str(job)) == [], "a student process outlived the grader"
+        assert not job.exists() and not (tmp_path / "grades" / "sleeper").exists()
+    finally:
+        proc.kill()
+        for pid in processes_mentioning(str(tmp)):
+            os.kill(pid, signal.SIGKILL)
+
+
 # ------------------------------------------------------------ the grader's own process
 
 SIZE_TASK = "cnn.output_size"

@@ -7,7 +7,8 @@
 
 Exit status: 0 when the command completed (also when students score zero),
 2 for a usage problem (missing file or folder, a report that already exists...) or a grading process that
-cannot start (the submission being graded then gets no report), 130 when interrupted.
+cannot start (the submission being graded then gets no report), 130 when interrupted (Ctrl-C), and
+128 + the signal's number when stopped by SIGTERM (143) or SIGHUP (129), which stop it as Ctrl-C does.
 """
 from __future__ import annotations
 
@@ -68,8 +69,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during ``grade`` (a ``kill``, a scheduler's or ``timeout``'s time limit,
+    a closed terminal): handled as Ctrl-C is, so that the student processes are killed with the
+    grader instead of running on, an infinite loop included, after it is gone."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_termination() -> dict:
+    """Make SIGTERM and SIGHUP raise :class:`_Stopped` in the main thread, where they have their
+    default action (not under ``nohup``, which ignores SIGHUP); returns the handlers replaced."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise _Stopped(signum)
+
+    replaced = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+                replaced[sig] = signal.signal(sig, stop)
+    return replaced
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     args = _parser().parse_args(argv)
+    replaced = _stop_on_termination() if args.command == "grade" else {}
+    try:
+        return _run(args)
+    finally:
+        for sig, handler in replaced.items():
+            signal.signal(sig, handler)
+
+
+def _run(args) -> int:
     try:
         if args.command == "assign":
             from .grading.assign import assign
@@ -86,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError, FileNotFoundError, NotADirectoryError) as err:
         print(f"coursekit {args.command}: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, _Stopped):
+            import signal
+            print(f"coursekit {args.command}: stopped by {signal.Signals(stop.signum).name}{_kept(args)}",
+                  file=sys.stderr)
+            return 128 + stop.signum
         print(f"coursekit {args.command}: interrupted{_kept(args)}", file=sys.stderr)
         return 130
     except RuntimeError as err:
