@@ -158,3 +158,10 @@ def test_a_notebook_without_a_solution_region_is_pointed_out(tmp_path, capsys):
     sol = _notebook(tmp_path / "01_x.ipynb", "k = ...")
     assert main(["assign", str(sol), "--out", str(tmp_path / "exercises")]) == 0
     assert f"has no '{BEGIN}' region" in capsys.readouterr().out
+
+
+def test_an_out_that_is_a_file_is_named(tmp_path, capsys):
+    sol = _notebook(tmp_path / "01_x.ipynb", "### BEGIN SOLUTION\nk = 3\n### END SOLUTION")
+    (tmp_path / "exercises").write_text("notes")
+    assert main(["assign", str(sol), "--out", str(tmp_path / "exercises")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err and (tmp_path / "exercises").read_text() == "notes"

@@ -285,6 +285,13 @@ def test_a_hand_edited_row_replaced_by_regrading_is_named_with_its_old_total(tmp
     assert "re-grading replaced" not in capsys.readouterr().out     # the same row again: nothing to say
 
 
+def test_an_out_that_is_a_file_is_named(tmp_path, capsys):
+    (tmp_path / "grades").write_text("the instructor's notes")
+    assert main(["grade", str(no_exercise(tmp_path / "a.ipynb")), "--out", str(tmp_path / "grades")]) == 2
+    assert f"--out {tmp_path / 'grades'} is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "grades").read_text() == "the instructor's notes"
+
+
 def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
     a, late = no_exercise(tmp_path / "a.ipynb"), no_exercise(tmp_path / "late.ipynb")
     out = tmp_path / "grades"

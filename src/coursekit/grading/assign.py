@@ -113,6 +113,8 @@ def assign(solutions, out, force: bool = False, log=print) -> list[Path]:
     missing = [str(s) for s in solutions if not s.is_file()]
     if missing:
         raise FileNotFoundError(f"no such solution notebook(s): {', '.join(missing)}")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file, not a folder: name a folder for the exercises")
     texts = {s: exercise_text(s) for s in solutions}   # every solution must convert first
     for solution in texts:
         if BEGIN not in solution.read_text(encoding="utf-8"):

@@ -63,6 +63,8 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
     submissions, out = [Path(p) for p in submissions], Path(out)
     if not submissions:
         raise ValueError("no submissions to grade")
+    if out.exists() and not out.is_dir():   # was "[Errno 20] Not a directory: 'OUT/NAME'"
+        raise NotADirectoryError(f"--out {out} is a file, not a folder: name a folder for the reports")
     folders = [str(p) for p in submissions if p.is_dir()]
     if folders:
         raise ValueError(f"{folders[0]} is a folder: pass the notebooks in it, e.g. {Path(folders[0]) / '*.ipynb'}")
