@@ -292,6 +292,14 @@ def test_an_out_that_is_a_file_is_named(tmp_path, capsys):
     assert (tmp_path / "grades").read_text() == "the instructor's notes"
 
 
+def test_one_notebook_given_twice_is_named_as_such(tmp_path, capsys):
+    # `coursekit grade submissions/*.ipynb submissions/ann.ipynb`: the message spoke of several
+    # submissions sharing a name, as for two students' files
+    ann = no_exercise(tmp_path / "ann.ipynb")
+    assert main(["grade", str(ann), str(tmp_path / "." / "ann.ipynb"), "--out", str(tmp_path / "g")]) == 2
+    assert f"is given twice (also as {ann})" in capsys.readouterr().err and not (tmp_path / "g").exists()
+
+
 def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
     a, late = no_exercise(tmp_path / "a.ipynb"), no_exercise(tmp_path / "late.ipynb")
     out = tmp_path / "grades"

@@ -73,6 +73,11 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
         patterns = " (a pattern the shell matched to no file is passed on as it is)" if any(
             c in m for m in missing for c in "*?[") else ""
         raise FileNotFoundError(f"no such submission file(s): {', '.join(missing)}{patterns}")
+    seen: dict[Path, Path] = {}
+    for p in submissions:    # was "several submissions are named [...]", as for two students' files
+        if p.resolve() in seen:
+            raise ValueError(f"{p} is given twice (also as {seen[p.resolve()]}): name each submission once")
+        seen[p.resolve()] = p
     if exercise is not None:
         exercise = _tasks.exercise_named(exercise)   # "nn", or its notebook "01_neural_networks"
     planned = planned_outputs(submissions, out)
