@@ -300,6 +300,19 @@ def test_one_notebook_given_twice_is_named_as_such(tmp_path, capsys):
     assert f"is given twice (also as {ann})" in capsys.readouterr().err and not (tmp_path / "g").exists()
 
 
+def test_a_notebook_of_another_exercise_graded_with_exercise_is_pointed_out(tmp_path, capsys):
+    # a chapter 6 notebook uploaded to chapter 1's assignment and graded with --exercise nn
+    # scored 0 with nothing in the log or the report to say why
+    notebook = tmp_path / "gina.ipynb"
+    notebook.write_text(json.dumps({"cells": [], "metadata": {"coursekit": {"exercise": "basics"}},
+                                    "nbformat": 4, "nbformat_minor": 5}))
+    out = tmp_path / "grades"
+    assert main(["grade", str(notebook), "--out", str(out), "--exercise", "nn"]) == 0
+    said = "this notebook says it is exercise 'basics', but it was graded as exercise 'nn'"
+    assert f"note: {notebook}: {said}" in capsys.readouterr().out
+    assert said in results(out, "gina")["output"]
+
+
 def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):
     a, late = no_exercise(tmp_path / "a.ipynb"), no_exercise(tmp_path / "late.ipynb")
     out = tmp_path / "grades"

@@ -93,6 +93,10 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
 
     with_hidden = _tasks.check_hidden_folder(hidden) if hidden else []
     prepared = [_prepare(p, exercise) for p in submissions]
+    for path, _, extraction in prepared:
+        for note in extraction.notes:
+            if note.startswith(OTHER_EXERCISE):
+                log(f"note: {path}: {note}")
     graded = {ex for _, ex, _ in prepared if ex}
     for ex in sorted(graded - set(with_hidden) if hidden else ()):
         log(f"note: --hidden {hidden} has no {ex}.py: {ex} is graded on its public cases only")
@@ -222,7 +226,15 @@ def _prepare(path: Path, exercise: str | None):
         extraction = extract(nb)
         extraction.notes.insert(0, f"unknown exercise {ex!r}; known: {_tasks.exercises()}")
         return path, None, extraction
-    return path, ex, extract(nb)
+    extraction = extract(nb)
+    own = exercise_of(nb) if exercise else None
+    if own is not None and own != exercise:    # most likely uploaded to the wrong assignment
+        extraction.notes.insert(0, f"{OTHER_EXERCISE} {own!r}, but it was graded as exercise {exercise!r} "
+                                   "(--exercise): was it submitted to the wrong assignment?")
+    return path, ex, extraction
+
+
+OTHER_EXERCISE = "this notebook says it is exercise"
 
 
 def _plans(exercises: set[str], hidden) -> dict[str, list[Plan]]:
