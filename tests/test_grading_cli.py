@@ -278,9 +278,9 @@ def test_a_hand_edited_row_replaced_by_regrading_is_named_with_its_old_total(tmp
     # bob's notebook did not open, so the instructor graded it by hand and typed 5 into the
     # gradebook; re-grading the class with --force put back the 0 without a word
     status, out = grade_beside(tmp_path, "\ufeffsubmission,total\nbob,5\n", "--force")
-    assert status == 0 and read_gradebook(out)[1] == ["bob", "0"]
+    assert status == 0 and read_gradebook(out)[1] == ["bob", ""]
     assert ("re-grading replaced the gradebook rows of 1 submission(s) whose cells differed (a hand edit, "
-            "or other cases): bob (total was 5, now 0)") in capsys.readouterr().out
+            "or other cases): bob (total was 5, now empty)") in capsys.readouterr().out
     assert main(["grade", str(tmp_path / "bob.ipynb"), "--out", str(out), "--force"]) == 0
     assert "re-grading replaced" not in capsys.readouterr().out     # the same row again: nothing to say
 
@@ -311,6 +311,16 @@ def test_a_notebook_of_another_exercise_graded_with_exercise_is_pointed_out(tmp_
     said = "this notebook says it is exercise 'basics', but it was graded as exercise 'nn'"
     assert f"note: {notebook}: {said}" in capsys.readouterr().out
     assert said in results(out, "gina")["output"]
+
+
+def test_a_notebook_that_was_not_graded_has_no_total_in_the_gradebook(tmp_path):
+    # its total was 0, which a gradebook import takes for a grade; its results.json keeps score 0
+    broken, other = tmp_path / "broken.ipynb", no_exercise(tmp_path / "other.ipynb")
+    broken.write_text("{")
+    out = tmp_path / "grades"
+    assert main(["grade", str(broken), str(other), "--out", str(out)]) == 0
+    assert read_gradebook(out)[1:] == [["broken", ""], ["other", ""]]
+    assert results(out, "broken")["score"] == 0
 
 
 def test_a_late_submission_joins_the_gradebook_without_force(tmp_path):

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..files import atomic_write_text
 from . import tasks as _tasks
 from .extract import Extraction, exercise_of, extract, read_notebook, unkept_notes
-from .report import Report, fmt, grades_csv, read_grades, write_report
+from .report import Report, fmt, gradebook_total, grades_csv, read_grades, write_report
 from .runner import Plan, expected_outputs, run_submission
 
 __all__ = ["grade", "planned_outputs"]
@@ -155,12 +155,14 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
 def _replaced_rows(earlier: list[dict], reports: list[Report]) -> str:
     """A note naming the earlier rows that this run re-graded (with ``--force``) and whose cells
     it changed, such as a total corrected by hand in the gradebook, with the old and new totals."""
-    new_rows = {r.name: {**{t.task.id: fmt(t.score()) for t in r.tasks}, "total": fmt(r.score)} for r in reports}
+    new_rows = {r.name: {**{t.task.id: fmt(t.score()) for t in r.tasks}, "total": gradebook_total(r)}
+                for r in reports}
     changed = []
     for row in earlier:
         cells = new_rows.get(row["submission"])
         if cells is not None and any((row.get(k) or "") != v for k, v in cells.items()):
-            changed.append(f"{row['submission']} (total was {row.get('total') or 'empty'}, now {cells['total']})")
+            changed.append(f"{row['submission']} (total was {row.get('total') or 'empty'}, "
+                           f"now {cells['total'] or 'empty'})")
     if not changed:
         return ""
     listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")

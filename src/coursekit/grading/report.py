@@ -17,7 +17,7 @@ from pathlib import Path
 from ..files import atomic_write_text
 from .runner import TaskResult
 
-__all__ = ["Report", "results_json", "summary_text", "grades_csv", "read_grades"]
+__all__ = ["Report", "results_json", "summary_text", "grades_csv", "gradebook_total", "read_grades"]
 
 
 @dataclass
@@ -158,7 +158,7 @@ def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str
         task_ids += [k for k in row if k not in ("submission", "total") and k not in task_ids]
     for rep in reports:
         task_ids += [r.task.id for r in rep.tasks if r.task.id not in task_ids]
-    new = {rep.name: [rep.name, *_task_scores(rep, task_ids), fmt(rep.score)] for rep in reports}
+    new = {rep.name: [rep.name, *_task_scores(rep, task_ids), gradebook_total(rep)] for rep in reports}
     rows = [new.pop(row["submission"], None) or [row["submission"], *(row.get(t) or "" for t in task_ids),
                                                  row["total"]] for row in earlier]
     buf = io.StringIO()
@@ -167,6 +167,12 @@ def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str
     writer.writerow(["submission", *task_ids, "total"])
     writer.writerows(rows + list(new.values()))
     return buf.getvalue()
+
+
+def gradebook_total(report: Report) -> str:
+    """The total in the gradebook: empty for a notebook that was not graded (unreadable, or of no
+    known exercise), where a 0 would enter a gradebook import as a grade like any other."""
+    return fmt(report.score) if report.exercise else ""
 
 
 def _task_scores(report: Report, task_ids: list[str]) -> list[str]:
