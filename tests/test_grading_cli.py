@@ -590,12 +590,17 @@ def grading_a_sleeper(tmp_path, command: list[str]):
         "    import time\n    time.sleep(600)\n"))
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    # SIGINT's default action, as in a terminal: a background job of a shell without job control (`make
-    # test &` in a script) inherits SIGINT ignored, and Python then leaves Ctrl-C ignored, as it should
+    # the default actions of SIGINT, SIGTERM and SIGHUP, as in a terminal: a background job of a shell
+    # without job control (`make test &` in a script) inherits SIGINT ignored, and a run under nohup SIGHUP
+    # ignored, and the grader then leaves them ignored, as it should
+    def default_signals():
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+
     proc = subprocess.Popen([*command, "grade", str(sleeper), "--out", str(tmp_path / "grades"), "--timeout", "300"],
                             env={**os.environ, "TMPDIR": str(tmp), "PYTHONFAULTHANDLER": "1"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     deadline = time.monotonic() + 240
     while not any(f.read_text().strip().isdigit() for f in tmp.glob("coursekit-grade-*/status")):
         if proc.poll() is not None or time.monotonic() > deadline:
