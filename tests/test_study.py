@@ -2,6 +2,7 @@
 applies, covers the true difference as often as it says, and is narrower than an unpaired one
 when the images differ in difficulty; the verdict says only what its interval allows; and
 classify.correct scores a classifier image by image."""
+import math
 import warnings
 
 import numpy as np
@@ -108,10 +109,27 @@ def right_or_wrong(n, a_only, b_only, seed=0):
 
 def test_few_discordant_answers_warn_that_the_interval_is_too_narrow_and_the_verdict_says_so():
     a, b = right_or_wrong(624, a_only=4, b_only=0)   # exact McNemar: p = 2 * 0.5**4 = 0.125
-    with pytest.warns(UserWarning, match=r"only 4 images .*binomtest\(4, 4\)"):
+    with pytest.warns(study.FewDiscordantWarning, match=r"only 4 images .*binomtest\(4, 4\)"):
         r = study.paired_bootstrap(a, b)
     assert r["n_discordant"] == 4 and r["low"] > 0        # the percentile interval alone would claim a difference
-    assert "exact McNemar test decides" in study.verdict(r, ("A", "B"))
+    assert r["mcnemar_p"] == pytest.approx(0.125)
+    assert study.verdict(r, ("A", "B")).endswith(
+        "an exact McNemar test decides, and it gives p = 0.12 (4 right for A alone, 0 for B alone): not below 0.05, "
+        "so no difference is shown.")
+
+
+def test_right_or_wrong_scores_carry_the_exact_mcnemar_p_value():
+    from scipy.stats import binomtest
+    a, b = right_or_wrong(300, a_only=17, b_only=3)
+    with pytest.warns(study.FewDiscordantWarning):
+        r = study.paired_bootstrap(a, b)
+    assert (r["a_only"], r["b_only"]) == (17, 3)
+    assert r["mcnemar_p"] == pytest.approx(binomtest(17, 20).pvalue)
+    assert r["mcnemar_p"] == pytest.approx(2 * sum(math.comb(20, k) for k in range(4)) / 2 ** 20)   # by hand
+    said = study.verdict(r, ("A", "B"))
+    assert "p = 0.0026" in said and said.endswith("below 0.05, so the difference is shown.")
+    with pytest.warns(study.FewDiscordantWarning):
+        assert study.paired_bootstrap(a, a)["mcnemar_p"] == 1.0     # no discordant image: nothing to test
 
 
 def test_many_discordant_answers_neither_warn_nor_qualify_the_verdict():

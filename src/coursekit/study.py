@@ -38,7 +38,8 @@ import numpy as np
 from .checks import check_number, check_positive_int, check_seed
 from .generative import nearest_neighbour_distances
 
-__all__ = ["paired_bootstrap", "mean_interval", "design_effect", "paired_auc", "verdict", "worst", "near_duplicates"]
+__all__ = ["paired_bootstrap", "mean_interval", "design_effect", "paired_auc", "verdict", "worst", "near_duplicates",
+           "FewDiscordantWarning"]
 
 
 def _as_array(x) -> np.ndarray:
@@ -79,6 +80,13 @@ FEW_DISCORDANT = 25
 accuracy rests on them alone, and the percentile interval is then too narrow."""
 
 
+class FewDiscordantWarning(UserWarning):
+    """:func:`paired_bootstrap` on right/wrong scores with fewer than :data:`FEW_DISCORDANT`
+    discordant images: its interval is too narrow, and its result's ``"mcnemar_p"`` (which
+    :func:`verdict` reports) is the test to decide with. A page that reports the verdict can
+    ignore this category alone."""
+
+
 def _right_or_wrong(s: np.ndarray) -> bool:
     """Whether per-image scores are right/wrong answers (0 and 1 only)."""
     return bool(np.isin(s, (0.0, 1.0)).all())
@@ -87,7 +95,8 @@ def _right_or_wrong(s: np.ndarray) -> bool:
 def _few_discordant(discordant: int, a_only: int, b_only: int) -> str:
     return (f"only {discordant} images are right for one method and wrong for the other ({a_only} for a, {b_only} for "
             f"b); the difference in accuracy rests on them alone, and with fewer than {FEW_DISCORDANT} the bootstrap "
-            f"interval is too narrow. Use an exact test: McNemar's, scipy.stats.binomtest({a_only}, {discordant}).")
+            f"interval is too narrow. Use an exact test: McNemar's, scipy.stats.binomtest({a_only}, {discordant}) (the "
+            f"result's 'mcnemar_p').")
 
 
 def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
@@ -154,9 +163,12 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
     interval, "fraction_better": share of images with a > b, "fraction_worse": a < b, "n": N,
     "confidence"}``, and ``"n_groups": G`` when ``groups`` is given (``fraction_*`` compare the
     images one by one, also when ``paired=False``). For right/wrong scores (0 and 1 only) also
-    ``"n_discordant"``, the images right for one method and wrong for the other: the difference
-    rests on them alone, and with fewer than :data:`FEW_DISCORDANT` the percentile interval is too
-    narrow (a warning says so and names the exact test, McNemar's).
+    ``"n_discordant"``, the images right for one method and wrong for the other (``"a_only"`` of
+    them right for ``a`` alone, ``"b_only"`` for ``b`` alone), and ``"mcnemar_p"``, the two-sided
+    p-value of the exact McNemar test (``scipy.stats.binomtest(a_only, n_discordant)``; 1 without
+    discordant images): the difference rests on those images alone, and with fewer than
+    :data:`FEW_DISCORDANT` the percentile interval is too narrow (a :class:`FewDiscordantWarning`
+    says so, and the exact test decides).
     """
     a, b = _scores(a, b)
     check_positive_int(n_resamples, "n_resamples")
@@ -178,9 +190,14 @@ def paired_bootstrap(a, b, n_resamples: int = 10_000, confidence: float = 0.95, 
     if groups is not None:
         result["n_groups"] = n_groups
     if _right_or_wrong(a) and _right_or_wrong(b):
-        result["n_discordant"] = discordant = int((a != b).sum())
+        from scipy.stats import binomtest
+
+        a_only, b_only = int((a > b).sum()), int((a < b).sum())
+        discordant = a_only + b_only
+        result.update(n_discordant=discordant, a_only=a_only, b_only=b_only,
+                      mcnemar_p=float(binomtest(a_only, discordant).pvalue) if discordant else 1.0)
         if discordant < FEW_DISCORDANT:
-            warnings.warn(_few_discordant(discordant, int((a > b).sum()), int((a < b).sum())), stacklevel=2)
+            warnings.warn(_few_discordant(discordant, a_only, b_only), FewDiscordantWarning, stacklevel=2)
     return result
 
 
@@ -377,7 +394,14 @@ def verdict(result: dict, names: tuple[str, str] = ("a", "b"), unit: str = "", m
     text = f"{what[0].upper()}{what[1:]}. {diff[0].upper()}{diff[1:]}."
     if result.get("n_discordant", FEW_DISCORDANT) < FEW_DISCORDANT:
         text += (f" Only {result['n_discordant']} images are right for one and wrong for the other, too few for this "
-                 "interval: an exact McNemar test decides.")
+                 "interval: an exact McNemar test decides")
+        if "mcnemar_p" in result:
+            p_value = result["mcnemar_p"]
+            text += (f", and it gives p = {p_value:.2g} ({result['a_only']} right for {a} alone, {result['b_only']} for "
+                     f"{b} alone): " + ("below 0.05, so the difference is shown." if p_value < 0.05 else
+                                        "not below 0.05, so no difference is shown."))
+        else:
+            text += "."
     return text
 
 
