@@ -169,6 +169,15 @@ def _column_mask(gen, width, sampled, centre):
     return mask
 
 
+def _case(name, inputs, compare, hint, seed, leave_inputs=False, why="") -> Case:
+    """A case compared by ``compare``; with ``leave_inputs``, run by :func:`run_inputs_kept`, so that
+    it also fails where the function changes an argument in place (its message says ``why`` that
+    matters to the notebook)."""
+    if leave_inputs:
+        return Case(name, inputs, run=run_inputs_kept, compare=inputs_kept(compare, why=why), hint=hint, seed=seed)
+    return Case(name, inputs, compare=compare, hint=hint, seed=seed)
+
+
 def dc_case(name, shape=(8, 10), sampled=4, centre=2, estimate="random", hint="", seed=0,
             leave_inputs=False) -> Case:
     """A ``data_consistency`` case on an ``(H, W)`` = ``shape`` image: ``mask`` samples ``sampled``
@@ -182,11 +191,8 @@ def dc_case(name, shape=(8, 10), sampled=4, centre=2, estimate="random", hint=""
         y = centred_fft(_complex_image(gen, shape)) * mask
         x = _complex_image(gen, shape) if estimate == "random" else centred_ifft(y)
         return dict(x=x, y=y, mask=mask)
-    if leave_inputs:
-        compare = inputs_kept(compare_dc, why=(
-            "ISTA calls data_consistency with the same y at every iteration, and for every threshold it tries"))
-        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
-    return Case(name, inputs, compare=compare_dc, hint=hint, seed=seed)
+    return _case(name, inputs, compare_dc, hint, seed, leave_inputs, why=(
+        "ISTA calls data_consistency with the same y at every iteration, and for every threshold it tries"))
 
 
 def _dc_mistakes(inputs) -> dict[str, torch.Tensor]:
@@ -308,11 +314,8 @@ def ramp_case(name, shape=(12, 5), kind="random", hint="", seed=0, leave_inputs=
         disc = (yy - 0.4 * size) ** 2 + (xx - 0.55 * size) ** 2 <= (0.3 * size) ** 2
         image = (0.5 + 0.5 * torch.rand(size, size, generator=gen, dtype=torch.float64)) * disc
         return dict(sino=sinogram(image[None, None].float(), shape[1])[0, 0].double())
-    if leave_inputs:
-        compare = inputs_kept(compare_ramp, why=(
-            "the notebook back-projects the same sinogram unfiltered too, to show what the filter does"))
-        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
-    return Case(name, inputs, compare=compare_ramp, hint=hint, seed=seed)
+    return _case(name, inputs, compare_ramp, hint, seed, leave_inputs, why=(
+        "the notebook back-projects the same sinogram unfiltered too, to show what the filter does"))
 
 
 def _ramp_mistakes(sino) -> dict[str, torch.Tensor]:
@@ -407,11 +410,8 @@ def threshold_case(name, t, shape=(6, 5), kind="complex", zeros=0, hint="", seed
             z = magnitude * (1 - 2 * (torch.rand(shape, generator=gen) < 0.5).double())
         z.view(-1)[:zeros] = 0
         return dict(z=z, t=t)
-    if leave_inputs:
-        compare = inputs_kept(compare_threshold, why=(
-            "in the notebook, soft_threshold(line, 0.5) would change line before softshrink(line, 0.5) sees it"))
-        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
-    return Case(name, inputs, compare=compare_threshold, hint=hint, seed=seed)
+    return _case(name, inputs, compare_threshold, hint, seed, leave_inputs, why=(
+        "in the notebook, soft_threshold(line, 0.5) would change line before softshrink(line, 0.5) sees it"))
 
 
 def _shrink_real(u, t):
@@ -516,12 +516,9 @@ def slices_case(name, factor, depth, size=(3, 4), hint="", seed=0, leave_inputs=
     def inputs(gen):
         volume = torch.rand(depth, *size, generator=gen, dtype=torch.float64)
         return dict(thin=volume[::factor].clone(), factor=factor, depth=depth)
-    if leave_inputs:
-        compare = inputs_kept(compare_slices, why=(
-            "in the notebook thin = volume[::factor] is a view of the volume that the result is scored against, so "
-            "changing thin changes that volume"))
-        return Case(name, inputs, run=run_inputs_kept, compare=compare, hint=hint, seed=seed)
-    return Case(name, inputs, compare=compare_slices, hint=hint, seed=seed)
+    return _case(name, inputs, compare_slices, hint, seed, leave_inputs, why=(
+        "in the notebook thin = volume[::factor] is a view of the volume that the result is scored against, so "
+        "changing thin changes that volume"))
 
 
 def compare_slices(expected, got, inputs):
