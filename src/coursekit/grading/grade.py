@@ -25,7 +25,7 @@ from pathlib import Path
 from ..files import atomic_write_text
 from . import tasks as _tasks
 from .extract import Extraction, exercise_of, extract, read_notebook, unkept_notes
-from .report import Report, fmt, gradebook_total, grades_csv, read_grades, write_report
+from .report import Report, fmt, gradebook_cells, grades_csv, read_grades, write_report
 from .runner import Plan, expected_outputs, run_submission
 
 __all__ = ["grade", "planned_outputs"]
@@ -155,8 +155,7 @@ def grade(submissions, out, *, timeout: float | None = None, hidden=None, memory
 def _replaced_rows(earlier: list[dict], reports: list[Report]) -> str:
     """A note naming the earlier rows that this run re-graded (with ``--force``) and whose cells
     it changed, such as a total corrected by hand in the gradebook, with the old and new totals."""
-    new_rows = {r.name: {**{t.task.id: fmt(t.score()) for t in r.tasks}, "total": gradebook_total(r)}
-                for r in reports}
+    new_rows = {r.name: gradebook_cells(r) for r in reports}
     changed = []
     for row in earlier:
         cells = new_rows.get(row["submission"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..files import atomic_write_text
 from .runner import TaskResult
 
-__all__ = ["Report", "results_json", "summary_text", "grades_csv", "gradebook_total", "read_grades"]
+__all__ = ["Report", "results_json", "summary_text", "grades_csv", "gradebook_cells", "read_grades"]
 
 
 @dataclass
@@ -158,7 +158,8 @@ def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str
         task_ids += [k for k in row if k not in ("submission", "total") and k not in task_ids]
     for rep in reports:
         task_ids += [r.task.id for r in rep.tasks if r.task.id not in task_ids]
-    new = {rep.name: [rep.name, *_task_scores(rep, task_ids), gradebook_total(rep)] for rep in reports}
+    cells = {rep.name: gradebook_cells(rep) for rep in reports}
+    new = {name: [name, *(c.get(t, "") for t in task_ids), c["total"]] for name, c in cells.items()}
     rows = [new.pop(row["submission"], None) or [row["submission"], *(row.get(t) or "" for t in task_ids),
                                                  row["total"]] for row in earlier]
     buf = io.StringIO()
@@ -169,15 +170,12 @@ def grades_csv(reports: list[Report], earlier: list[dict[str, str]] = ()) -> str
     return buf.getvalue()
 
 
-def gradebook_total(report: Report) -> str:
-    """The total in the gradebook: empty for a notebook that was not graded (unreadable, or of no
-    known exercise), where a 0 would enter a gradebook import as a grade like any other."""
-    return fmt(report.score) if report.exercise else ""
-
-
-def _task_scores(report: Report, task_ids: list[str]) -> list[str]:
-    scores = {r.task.id: fmt(r.score()) for r in report.tasks}
-    return [scores.get(t, "") for t in task_ids]
+def gradebook_cells(report: Report) -> dict[str, str]:
+    """A submission's cells in the gradebook: each task's score by task id, and ``"total"``, which
+    is empty for a notebook that was not graded (unreadable, or of no known exercise), where a 0
+    would enter a gradebook import as a grade like any other."""
+    return {**{r.task.id: fmt(r.score()) for r in report.tasks},
+            "total": fmt(report.score) if report.exercise else ""}
 
 
 def write_report(report: Report, folder: Path, module_source: str) -> None:
