@@ -65,6 +65,17 @@ def test_an_error_raised_inside_an_installed_package_points_at_the_student_s_cal
     assert "LinAlgError" in record["error"] and record["error"].endswith("in invert: return np.linalg.inv(matrix))")
 
 
+def test_the_output_limit_error_says_the_limit_holds_for_a_task_s_cases_together(loaded):
+    import errno
+
+    def chatty():
+        raise OSError(errno.EFBIG, "File too large")   # what print raises past RLIMIT_FSIZE
+
+    record = execute(lambda obj, inputs: obj(), chatty, {})
+    assert record["error"].startswith(f"OutputLimit: the code printed more than the grader allows, "
+                                      f"{cases.MAX_FILE_BYTES // 2**20} MiB for all the cases of one task together")
+
+
 LIMITS_WITHOUT_PROC = """
 import pathlib, resource
 from coursekit.grading import sandbox

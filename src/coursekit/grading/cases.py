@@ -215,8 +215,9 @@ def format_error(err: BaseException, obj=None) -> str:
     if isinstance(err, SystemExit):
         text = f"SystemExit({err.code!r}): the code called sys.exit() or exit()"
     if isinstance(err, OSError) and err.errno == errno.EFBIG:   # the grader's RLIMIT_FSIZE
-        text = ("OutputLimit: the code printed (or wrote to one file) more than the grader allows, "
-                f"{MAX_FILE_BYTES // 2**20} MiB; print less, e.g. not inside a loop")
+        text = ("OutputLimit: the code printed more than the grader allows, "
+                f"{MAX_FILE_BYTES // 2**20} MiB for all the cases of one task together "
+                "(or wrote a file that large); print less, e.g. not inside a loop")
     paths = sysconfig.get_paths()
     library = (str(Path(torch.__file__).parent), str(Path(__file__).parent),
                *(paths[k] for k in ("stdlib", "purelib", "platlib")))
