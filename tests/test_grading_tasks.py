@@ -585,6 +585,24 @@ def test_hidden_case_run_must_live_in_the_package(tmp_path):
         load_hidden(tmp_path, "cnn")
 
 
+def test_a_hidden_file_named_after_a_notebook_is_told_the_exercise_s_file_name(tmp_path):
+    from coursekit.grading.tasks import check_hidden_folder
+    (tmp_path / "02_cnn.py").write_text("CASES = {}\n")
+    (tmp_path / "extra.py").write_text("CASES = {}\n")
+    with pytest.raises(ValueError) as refused:
+        check_hidden_folder(tmp_path)
+    assert "02_cnn.py, extra.py name(s) no exercise" in str(refused.value)
+    assert str(refused.value).endswith("(a file is named after the exercise, not its notebook: "
+                                       "rename 02_cnn.py to cnn.py)")
+
+
+def test_a_hidden_file_named_after_nothing_known_gets_no_rename_advice(tmp_path):
+    from coursekit.grading.tasks import check_hidden_folder
+    (tmp_path / "extra.py").write_text("CASES = {}\n")
+    with pytest.raises(ValueError, match="name each file after its exercise") as refused:
+        check_hidden_folder(tmp_path)
+    assert "rename" not in str(refused.value)
+
 def test_an_exercise_can_be_named_by_its_notebook():
     from coursekit.grading.tasks import exercise_named
 

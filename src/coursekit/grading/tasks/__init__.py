@@ -81,8 +81,12 @@ def check_hidden_folder(directory: str | Path) -> list[str]:
     known, stems = exercises(), sorted(p.stem for p in folder.glob("*.py"))
     strays = [stem + ".py" for stem in stems if stem not in known]
     if strays:
+        by_notebook = {notebook: ex for ex, notebook in notebooks().items()}
+        renames = [f"{stem}.py to {by_notebook[stem]}.py" for stem in stems if stem in by_notebook]
         raise ValueError(f"--hidden {directory}: {', '.join(strays)} name(s) no exercise, so their cases would "
-                         f"never be graded; name each file after its exercise: {', '.join(e + '.py' for e in known)}")
+                         f"never be graded; name each file after its exercise: {', '.join(e + '.py' for e in known)}"
+                         + (f" (a file is named after the exercise, not its notebook: rename {', '.join(renames)})"
+                            if renames else ""))
     return stems
 
 
