@@ -203,6 +203,61 @@ def test_sinogram_error_is_zero_for_the_truth_and_positive_for_a_blurred_image()
     assert reconstruct.sinogram_error(degrade.gaussian_blur(x, 2.0), sino) > 0.01
 
 
+
+def test_centre_distance_is_zero_at_the_centre_of_an_odd_image_and_symmetric_in_an_even_one():
+    odd, even = reconstruct.centre_distance(5, 5), reconstruct.centre_distance(4, 6)
+    assert odd[2, 2] == 0 and odd[0, 0] == pytest.approx(8 ** 0.5)
+    assert even.shape == (4, 6) and torch.equal(even, even.flip(0)) and torch.equal(even, even.flip(1))
+    assert even[0, 0] == pytest.approx((1.5 ** 2 + 2.5 ** 2) ** 0.5)
+
+
+def test_radial_error_is_the_mean_squared_error_of_each_ring():
+    truth = blobs(3, 12)
+    images = truth.clone()
+    d = reconstruct.centre_distance(12, 12)
+    images[..., d >= 5] += 0.1                       # an error in the outer ring only
+    images[..., d < 2] -= 0.3                        # and a larger one in the middle
+    mse = reconstruct.radial_error(images, truth, [0, 2, 5, 9])
+    assert mse == pytest.approx([0.09, 0.0, 0.01])
+    by_hand = ((images - truth) ** 2)[..., (d >= 2) & (d < 5)].mean()
+    assert mse[1] == pytest.approx(float(by_hand), abs=1e-12)
+
+
+def test_radial_error_gives_nan_for_a_ring_without_pixels():
+    x = blobs(1, 8)
+    assert np.isnan(reconstruct.radial_error(x + 0.1, x, [0, 3, 20, 30])[-1])
+
+
+@pytest.mark.parametrize("edges", [[5], [0, 3, 3], [4, 2], [[0, 1], [2, 3]]], ids=str)
+def test_radial_error_refuses_edges_that_are_not_increasing_distances(edges):
+    x = blobs(1, 8)
+    with pytest.raises(ValueError, match="at least two increasing distances"):
+        reconstruct.radial_error(x, x, edges)
+
+
+def test_error_share_is_the_region_s_part_of_the_squared_error():
+    truth = blobs(2, 10)
+    corners = reconstruct.centre_distance(10, 10) > 5
+    images = truth + 0.2 * corners                   # an error in the corners only
+    assert reconstruct.error_share(images, truth, corners) == pytest.approx(1.0)
+    assert reconstruct.error_share(images, truth, ~corners) == 0.0
+    images = truth + 0.1                              # the same error everywhere: the region's share of pixels
+    assert reconstruct.error_share(images, truth, corners) == pytest.approx(float(corners.float().mean()))
+
+
+def test_error_share_refuses_a_region_of_another_size_or_not_bool():
+    x = blobs(1, 8)
+    for region in (torch.ones(6, 6, dtype=torch.bool), torch.ones(8, 8)):
+        with pytest.raises(ValueError, match="bool tensor of the images' height and width"):
+            reconstruct.error_share(x + 0.1, x, region)
+
+
+def test_radial_error_and_error_share_refuse_images_of_different_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        reconstruct.radial_error(blobs(1, 8), blobs(2, 8), [0, 4])
+    with pytest.raises(ValueError, match="same shape"):
+        reconstruct.error_share(blobs(1, 8), blobs(1, 10), torch.ones(8, 8, dtype=torch.bool))
+
 # ---------------------------------------------- inpainting, slices to volumes
 
 def test_keep_known_takes_the_output_only_where_pixels_are_missing():

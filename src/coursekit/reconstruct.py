@@ -24,7 +24,9 @@ Undersampled MRI (``A = M F``: the centred orthonormal FFT, then the sampled col
   networks take them.
 
 Sparse-view CT: :func:`sart` (the simultaneous algebraic reconstruction technique, iterations
-from the FBP-free start) next to :func:`coursekit.degrade.fbp`; :func:`sinogram_error`.
+from the FBP-free start) next to :func:`coursekit.degrade.fbp`; :func:`sinogram_error`;
+where the error lies: :func:`centre_distance`, :func:`radial_error` (by distance from the
+centre of rotation) and :func:`error_share` (the part of it in a region, such as the corners).
 
 Inpainting and slices to volumes: :func:`keep_known` puts the measured pixels back into a
 network's output; :func:`thick_slices` and :func:`interpolate_rows` treat the rows of an image as
@@ -47,7 +49,7 @@ from . import degrade, scans
 from .checks import _describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range
 
 __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "zero_filled_real", "tv_prox", "cs_tv", "sart",
-           "sinogram_error", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
+           "sinogram_error", "centre_distance", "radial_error", "error_share", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
            "thick_axial_slices", "flips", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
 
 # The strengths that the chapter's notebook and benchmark try on validation images (restore.tune warns
@@ -234,6 +236,57 @@ def sinogram_error(images: torch.Tensor, sino: torch.Tensor) -> float:
     sino = sino.to(projected.device)
     return float((projected - sino).pow(2).sum().sqrt() / sino.pow(2).sum().sqrt())
 
+
+
+def centre_distance(height: int, width: int) -> torch.Tensor:
+    """Each pixel's distance from the centre of an image of ``height`` x ``width`` pixels, in
+    pixels: ``(H, W)`` float32, 0 at ``((H - 1) / 2, (W - 1) / 2)``. The views of
+    :func:`coursekit.degrade.sinogram` rotate about the image's centre, so a CT error that grows
+    with this distance is the sampling's, not the anatomy's."""
+    check_positive_int(height, "height")
+    check_positive_int(width, "width")
+    rows = torch.arange(height, dtype=torch.float32) - (height - 1) / 2
+    cols = torch.arange(width, dtype=torch.float32) - (width - 1) / 2
+    return torch.hypot(rows[:, None], cols[None, :])
+
+
+def _squared_error(images: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    check_images(images, "images")
+    check_images(truth, "truth")
+    check_same_shape(images, truth, ("images", "truth"))
+    return (images - truth.to(images.device)).double().pow(2)
+
+
+def radial_error(images: torch.Tensor, truth: torch.Tensor, edges) -> np.ndarray:
+    """The mean squared error of ``images`` against ``truth`` (both ``(N, C, H, W)``) in rings
+    around the image's centre: entry ``i`` pools every image's pixels at a
+    :func:`centre_distance` ``d`` with ``edges[i] <= d < edges[i + 1]``. ``edges``: increasing
+    distances in pixels (at least two). Returns ``(len(edges) - 1,)`` float64; NaN for a ring
+    that holds no pixel."""
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim != 1 or len(edges) < 2 or not np.all(np.diff(edges) > 0):
+        raise ValueError(f"radial_error: edges must be at least two increasing distances in pixels, "
+                         f"e.g. numpy.arange(0, 22, 2); got {edges.tolist()}")
+    error = _squared_error(images, truth)
+    d = centre_distance(*error.shape[-2:]).to(error.device)
+    out = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        ring = (d >= low) & (d < high)
+        out.append(float(error[..., ring].mean()) if ring.any() else float("nan"))
+    return np.array(out)
+
+
+def error_share(images: torch.Tensor, truth: torch.Tensor, region: torch.Tensor) -> float:
+    """The share (0 to 1) of the squared error of ``images`` against ``truth`` (both
+    ``(N, C, H, W)``), summed over the set, that lies in ``region``: a bool ``(H, W)`` mask, e.g.
+    ``centre_distance(h, w) > h / 2`` for the corners outside the inscribed circle. Compare it
+    with the region's share of the pixels, ``region.float().mean()``. NaN when there is no error."""
+    error = _squared_error(images, truth)
+    if not isinstance(region, torch.Tensor) or region.dtype != torch.bool or region.shape != error.shape[-2:]:
+        raise ValueError(f"error_share: region must be a bool tensor of the images' height and width "
+                         f"{tuple(error.shape[-2:])}, e.g. centre_distance(h, w) > h / 2; got {_describe(region)}")
+    total = float(error.sum())
+    return float(error[..., region.to(error.device)].sum()) / total if total > 0 else float("nan")
 
 # ------------------------------------------ inpainting, slices to volumes
 
