@@ -366,3 +366,45 @@ def test_a_network_built_before_the_seed_is_caught():
     assert unseeded_constructions("g = torch.Generator().manual_seed(0)\nae = ConvAutoencoder(16)\n", classes)
     assert not unseeded_constructions("def f():\n    torch.manual_seed(0)\n    return Generator()\n", classes)
     assert "ConvAutoencoder" in model_classes() and "SliceRNN" in model_classes()
+
+
+CHAPTER_PAGES = sorted((ROOT / "book").glob("0*.md"))
+
+
+def _chapter_label(text: str) -> str:
+    return re.match(r"\((?P<label>[a-z-]+)\)=\s*\n#\s", text).group("label")
+
+
+def _questions_and_answers(text: str, label: str) -> tuple[int, int]:
+    """The numbered questions of the page's check-your-understanding section, and its folded answers."""
+    section = text.split(f"({label}-questions)=", 1)[1].split("\n## ", 2)
+    body = section[1] if len(section) > 1 else ""
+    questions = len(re.findall(r"^\d+\. ", body, flags=re.M))
+    answers = len(re.findall(r"```\{admonition\} Answer\n\s*:class: dropdown\n", body))
+    return questions, answers
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES, ids=lambda p: p.name)
+def test_every_chapter_page_opens_with_its_learning_goals(page):
+    text = page.read_text(encoding="utf-8")
+    label = _chapter_label(text)
+    goals = text.index(f"({label}-goals)=\n## Learning goals")
+    assert goals < text.index("\n## ", text.index("\n# ")) + 1, "the goals come before the first section"
+    items = text[goals:].split("\n## ", 2)[1]
+    assert 4 <= len(re.findall(r"^- ", items, flags=re.M)) <= 8
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES, ids=lambda p: p.name)
+def test_every_chapter_page_has_questions_each_with_a_folded_answer(page):
+    text = page.read_text(encoding="utf-8")
+    label = _chapter_label(text)
+    assert f"({label}-questions)=\n## Check your understanding" in text
+    questions, answers = _questions_and_answers(text, label)
+    assert questions >= 4 and answers == questions
+
+
+def test_a_question_whose_answer_is_not_folded_is_caught():
+    page = ("(x)=\n# X\n\n(x-questions)=\n## Check your understanding\n\n1. Why?\n\n"
+            "   ```{admonition} Answer\n   :class: dropdown\n\n   Because.\n   ```\n\n"
+            "2. And why not?\n\n   Because not.\n")
+    assert _questions_and_answers(page, "x") == (2, 1)
