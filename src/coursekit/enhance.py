@@ -38,7 +38,7 @@ DENOISERS = {"gaussian": (restore.gaussian, (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0
              "tv": (restore.tv, (0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.25, 0.4)),                # weight
              "nl_means": (restore.nl_means, (0.02, 0.04, 0.06, 0.09, 0.13, 0.2, 0.3, 0.45))}    # h
 DEBLURRERS = {"wiener": (restore.wiener, (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)),       # balance
-              "richardson_lucy": (restore.richardson_lucy, (2, 4, 8, 16, 32, 64, 128))}          # iterations
+              "richardson_lucy": (restore.richardson_lucy, (2, 4, 8, 16, 32, 64, 128, 256))}     # iterations
 
 
 def tune_each(restorers: Mapping[str, tuple[Callable, Sequence]], val_degraded: torch.Tensor,

@@ -165,13 +165,16 @@ def gaussian_psf(sigma: float) -> np.ndarray:
 
 def _deconvolve(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], blurred: torch.Tensor, psf_sigma: float,
                 clip: bool) -> torch.Tensor:
-    """``fn(padded image, psf)`` on each image mirrored by the kernel's radius and cropped back:
-    the blur reflected the borders, and a deconvolution that assumed zeros (or a periodic image)
-    beyond them would ring there."""
+    """``fn(padded image, psf)`` on each image mirrored on every side by its own size (at least
+    the kernel's radius) and cropped back. The blur reflected the borders, and a deconvolution
+    that assumed zeros (Richardson-Lucy) or a periodic image (Wiener, by the FFT) beyond them
+    would ring there. A mirror of only the kernel's radius is not enough: the inverse reaches
+    much farther than the blur (every Richardson-Lucy iteration carries the border's zeros
+    one radius further in), and left 10 to 20 times the frame error on noise-free test scenes."""
     psf = gaussian_psf(psf_sigma)
-    r = psf.shape[0] // 2
 
     def one(im: np.ndarray) -> np.ndarray:
+        r = max(psf.shape[0] // 2, *im.shape)
         padded = np.pad(im, r, mode="symmetric")     # scipy's "reflect" is NumPy's "symmetric"
         return fn(padded, psf)[r:r + im.shape[0], r:r + im.shape[1]]
 
