@@ -49,8 +49,8 @@ from . import degrade, scans
 from .checks import _describe, check_images, check_number, check_positive_int, check_same_shape, check_unit_range
 
 __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "zero_filled_real", "tv_prox", "cs_tv", "sart",
-           "sinogram_error", "centre_distance", "radial_error", "error_share", "keep_known", "thick_slices", "interpolate_rows", "interpolated_thick_slices",
-           "thick_axial_slices", "flips", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
+           "sinogram_error", "centre_distance", "radial_error", "error_share", "keep_known", "thick_slices",
+           "interpolate_rows", "interpolated_thick_slices", "thick_axial_slices", "flips", "masked_psnr", "CS_WEIGHTS", "SART_ITERATIONS"]
 
 # The strengths that the chapter's notebook and benchmark try on validation images (restore.tune warns
 # when the best lies at an end of the range): the TV weight of cs_tv, as a share of the image range,
@@ -237,12 +237,12 @@ def sinogram_error(images: torch.Tensor, sino: torch.Tensor) -> float:
     return float((projected - sino).pow(2).sum().sqrt() / sino.pow(2).sum().sqrt())
 
 
-
 def centre_distance(height: int, width: int) -> torch.Tensor:
     """Each pixel's distance from the centre of an image of ``height`` x ``width`` pixels, in
     pixels: ``(H, W)`` float32, 0 at ``((H - 1) / 2, (W - 1) / 2)``. The views of
-    :func:`coursekit.degrade.sinogram` rotate about the image's centre, so a CT error that grows
-    with this distance is the sampling's, not the anatomy's."""
+    :func:`coursekit.degrade.sinogram` rotate about the image's centre: an error of few views
+    that grows with this distance faster than dense views' error on the same images is the
+    sampling's, not the anatomy's."""
     check_positive_int(height, "height")
     check_positive_int(width, "width")
     rows = torch.arange(height, dtype=torch.float32) - (height - 1) / 2
@@ -287,6 +287,7 @@ def error_share(images: torch.Tensor, truth: torch.Tensor, region: torch.Tensor)
                          f"{tuple(error.shape[-2:])}, e.g. centre_distance(h, w) > h / 2; got {_describe(region)}")
     total = float(error.sum())
     return float(error[..., region.to(error.device)].sum()) / total if total > 0 else float("nan")
+
 
 # ------------------------------------------ inpainting, slices to volumes
 
