@@ -603,6 +603,7 @@ def test_a_hidden_file_named_after_nothing_known_gets_no_rename_advice(tmp_path)
         check_hidden_folder(tmp_path)
     assert "rename" not in str(refused.value)
 
+
 def test_an_exercise_can_be_named_by_its_notebook():
     from coursekit.grading.tasks import exercise_named
 

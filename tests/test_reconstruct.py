@@ -203,7 +203,6 @@ def test_sinogram_error_is_zero_for_the_truth_and_positive_for_a_blurred_image()
     assert reconstruct.sinogram_error(degrade.gaussian_blur(x, 2.0), sino) > 0.01
 
 
-
 def test_centre_distance_is_zero_at_the_centre_of_an_odd_image_and_symmetric_in_an_even_one():
     odd, even = reconstruct.centre_distance(5, 5), reconstruct.centre_distance(4, 6)
     assert odd[2, 2] == 0 and odd[0, 0] == pytest.approx(8 ** 0.5)
