@@ -173,3 +173,22 @@ def test_window_maps_its_centre_to_one_half_and_its_ends_to_0_and_1():
 def test_window_refuses_a_width_of_1_or_less(width):
     with pytest.raises(ValueError, match="width must be a finite number > 1"):
         scans.window(torch.zeros(2), 40, width)
+
+
+def test_unwindow_gives_back_the_hu_inside_the_window_and_its_ends_outside(ct):
+    hu = scans.hounsfield(ct)
+    for centre, width in scans.CT_WINDOWS.values():
+        y = scans.window(hu, centre, width)
+        back = scans.unwindow(y, centre, width)
+        inside = (y > 0) & (y < 1)
+        assert inside.any(), (centre, width)
+        assert torch.allclose(back[inside], hu[inside], atol=1e-3 * width), (centre, width)
+        low, high = centre - 0.5 - (width - 1) / 2, centre - 0.5 + (width - 1) / 2
+        assert torch.allclose(back[y == 0], torch.tensor(low, dtype=torch.float32))
+        assert torch.allclose(back[y == 1], torch.tensor(high, dtype=torch.float32))
+        assert (hu[y == 0] <= low).all() and (hu[y == 1] >= high).all()
+
+
+def test_unwindow_refuses_a_width_of_1_or_less():
+    with pytest.raises(ValueError, match="width must be a finite number > 1"):
+        scans.unwindow(torch.zeros(2), 40, 1)

@@ -11,7 +11,9 @@ stored scan to the course's images.
 * :func:`hounsfield`: a CT image's stored values rescaled to Hounsfield units (air -1000,
   water 0, bone several hundred and more).
 * :func:`window`: the DICOM linear window (centre, width), which maps the values a reader
-  looks at onto [0, 1]; :data:`CT_WINDOWS` the usual ones.
+  looks at onto [0, 1]; :data:`CT_WINDOWS` the usual ones. :func:`unwindow` maps [0, 1] back
+  into the window's units (HU), so that an image scaled with one fixed window, a restored one
+  say, can be read in HU again.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import torch.nn.functional as F
 
 from .checks import check_positive_int, is_real
 
-__all__ = ["Volume", "mri_template", "slices", "PLANES", "dicom_example", "hounsfield", "window", "CT_WINDOWS"]
+__all__ = ["Volume", "mri_template", "slices", "PLANES", "dicom_example", "hounsfield", "window", "unwindow",
+           "CT_WINDOWS"]
 
 PLANES = ("axial", "coronal", "sagittal")
 
@@ -156,9 +159,25 @@ def window(values, center: float, width: float) -> torch.Tensor:
     become 1, and the values between are spread linearly. Narrow windows show small differences
     (brain: 40, 80); wide ones show everything faintly (bone: 400, 1800). ``values`` a tensor
     or array of any shape, in the units of ``center`` and ``width`` (HU for CT); returns float32."""
+    _check_window(center, width)
+    x = torch.as_tensor(values).double()
+    return ((x - (center - 0.5)) / (width - 1) + 0.5).clamp(0, 1).float()
+
+
+def unwindow(values, center: float, width: float) -> torch.Tensor:
+    """The inverse of :func:`window` on its linear part: ``(values - 0.5) * (width - 1) + center
+    - 0.5``, in the units of ``center`` and ``width`` (HU for CT). A value strictly between 0 and 1
+    comes back as the value that the window mapped onto it; 0 and 1 come back as the window's
+    ends, which only bound the values that the window clipped (air and bone under the soft tissue
+    window). ``values`` a tensor or array of any shape on the window's [0, 1] scale, a windowed
+    image or a network's output; returns float32."""
+    _check_window(center, width)
+    y = torch.as_tensor(values).double()
+    return ((y - 0.5) * (width - 1) + (center - 0.5)).float()
+
+
+def _check_window(center, width) -> None:
     if not (is_real(center) and np.isfinite(center)):
         raise ValueError(f"center must be a finite number; got {center!r}")
     if not (is_real(width) and np.isfinite(width) and width > 1):
         raise ValueError(f"width must be a finite number > 1 (DICOM's linear window); got {width!r}")
-    x = torch.as_tensor(values).double()
-    return ((x - (center - 0.5)) / (width - 1) + 0.5).clamp(0, 1).float()
