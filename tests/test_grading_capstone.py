@@ -459,6 +459,16 @@ def duplicates_int32(queries, reference, max_rmse):
     return tuple(t.int() for t in duplicates_by_cdist(queries, reference, max_rmse))
 
 
+def duplicates_scaled_in_place(queries, reference, max_rmse):
+    """Right answer, but the queries turned into grey levels 0..255 in the caller's tensor (a view)."""
+    q = queries.flatten(1)
+    q *= 256
+    rmse = torch.cdist(q, reference.flatten(1) * 256) / 256 / q.shape[1] ** 0.5
+    best, nearest = rmse.min(dim=1)
+    hit = torch.nonzero(best <= max_rmse).flatten()
+    return hit, nearest[hit]
+
+
 def verdict_margin_ignored(low, high, margin):
     if margin < 0 or low > high:
         raise ValueError("bad")
@@ -528,6 +538,7 @@ WRONG = [
     ("capstone.near_duplicates", duplicates_strict), ("capstone.near_duplicates", duplicates_first_within),
     ("capstone.near_duplicates", duplicates_mean_absolute), ("capstone.near_duplicates", duplicates_mean_squared),
     ("capstone.near_duplicates", duplicates_threshold_ignored), ("capstone.near_duplicates", duplicates_int32),
+    ("capstone.near_duplicates", duplicates_scaled_in_place),
     ("capstone.verdict", verdict_margin_ignored), ("capstone.verdict", verdict_no_difference_below_the_margin),
     ("capstone.verdict", verdict_low_at_the_margin_is_better), ("capstone.verdict", verdict_zero_counts_as_above),
     ("capstone.verdict", verdict_high_at_minus_the_margin_is_worse), ("capstone.verdict", verdict_no_errors),
@@ -661,7 +672,7 @@ def test_the_mistakes_of_near_duplicates_are_caught_where_they_matter_and_named(
             duplicates_first_within: ([3], "the first reference image within max_rmse"),
             duplicates_mean_absolute: ([2, 5], "the mean absolute difference"),
             duplicates_mean_squared: ([1, 2, 4, 5, 6], "the mean squared difference"),
-            duplicates_threshold_ignored: ([0, 1, 2, 3, 4, 5, 6], "max_rmse ignored")}
+            duplicates_threshold_ignored: ([0, 1, 2, 3, 4, 5, 6, 7], "max_rmse ignored")}
     for wrong, (cases, text) in said.items():
         failed = messages("capstone.near_duplicates", wrong)
         assert list(failed) == [DUPLICATES[i] for i in cases], (wrong.__name__, list(failed))
@@ -680,6 +691,12 @@ def test_a_missing_or_extra_duplicate_is_explained_with_its_rmse():
     assert "(query 2: reference image 3, at RMSE 0.03125, but image 8 is nearer, at 0.015625)" in failed[DUPLICATES[3]]
     failed = messages("capstone.near_duplicates", duplicates_int32)
     assert list(failed) == DUPLICATES and all("int64" in m for m in failed.values())
+
+
+def test_images_changed_in_place_fail_only_the_inputs_case_and_are_named():
+    failed = messages("capstone.near_duplicates", duplicates_scaled_in_place)
+    assert list(failed) == [DUPLICATES[7]]
+    assert "changed its argument(s) queries in place" in failed[DUPLICATES[7]]
 
 
 def test_the_mistakes_of_verdict_fail_the_cases_at_their_boundaries():

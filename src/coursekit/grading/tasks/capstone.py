@@ -66,7 +66,7 @@ can tell.
 (``cdist``'s matrix products included) is exact in float64, and an RMSE can equal ``max_rmse``
 exactly. The usual mistakes (the Euclidean distance, the RMSE over one channel's pixels, the
 mean squared or absolute difference, ``<`` for ``<=``, the first reference image within
-``max_rmse`` for the nearest, ``max_rmse`` ignored; the margin ignored, "no difference shown"
+``max_rmse`` for the nearest, ``max_rmse`` ignored, the images scaled in place; the margin ignored, "no difference shown"
 for an interval above 0 and below the margin, "perhaps" for an interval wholly inside the margin,
 a boundary on the wrong side, no error) fail at
 least one case. The helpers ``bootstrap_case``, ``bootstrap_seed_case``, ``duplicates_case``,
@@ -79,7 +79,7 @@ import math
 
 import torch
 
-from ..cases import Case, Task, call_expecting_value_error, compare_values, describe
+from ..cases import Case, Task, call_expecting_value_error, compare_values, describe, inputs_kept, run_inputs_kept
 
 NOTEBOOK = "09_capstone"   # exercises/09_capstone.ipynb, the notebook these tasks grade
 
@@ -449,14 +449,16 @@ def _images(gen, n, shape, high=192):
 
 
 def duplicates_case(name, plants, n_queries=8, n_reference=10, shape=(2, 8, 9), max_rmse=0.02, hint="",
-                    seed=0) -> Case:
+                    seed=0, leave_inputs=False) -> Case:
     """A ``near_duplicates`` case: ``n_queries`` and ``n_reference`` random images of ``shape`` (values
     k / 256 in [0, 0.75], about 0.3 apart in RMSE), then for each ``(i, j, change)`` of ``plants``
     query ``i`` made from reference image ``j``: ``("copy",)``; ``("offset", k)``, every value
     ``k / 256`` brighter (an RMSE of exactly ``k / 256``); ``("pixels", m, k)``, the first ``m`` values
     ``k / 256`` brighter; ``("near", j2, k2, k)``, reference image ``j2`` replaced by image ``j``
     ``k2 / 256`` brighter and the query image ``j`` ``k / 256`` brighter (with ``0 < k < k2 / 2``
-    the query is nearer to ``j``, and with ``j2 < j`` image ``j2`` comes first)."""
+    the query is nearer to ``j``, and with ``j2 < j`` image ``j2`` comes first). With ``leave_inputs``
+    the case is run by :func:`~coursekit.grading.cases.run_inputs_kept`, so it also fails where the
+    function changes ``queries`` or ``reference`` in place."""
     def inputs(gen):
         reference = _images(gen, n_reference, shape)
         queries = _images(gen, n_queries, shape)
@@ -476,6 +478,10 @@ def duplicates_case(name, plants, n_queries=8, n_reference=10, shape=(2, 8, 9), 
             else:
                 raise ValueError(f"unknown change {change!r}")
         return dict(queries=queries, reference=reference, max_rmse=max_rmse)
+    if leave_inputs:
+        why = "the notebook goes on to use the splits that it searched"
+        return Case(name, inputs, run=run_inputs_kept, compare=inputs_kept(compare_duplicates, why=why), hint=hint,
+                    seed=seed)
     return Case(name, inputs, compare=compare_duplicates, hint=hint, seed=seed)
 
 
@@ -512,6 +518,10 @@ DUPLICATES_CASES = (
     duplicates_case("no duplicates: two empty int64 tensors", [], n_queries=5, n_reference=6, max_rmse=0.1, hint=(
         "when no query is within max_rmse, return two empty int64 tensors (torch.nonzero finds none). "
         + _DUPLICATES_HINT), seed=7),
+    duplicates_case("queries and reference are left as they were: query 1 copies reference image 2",
+                    [(1, 2, ("copy",))], leave_inputs=True, hint=(
+        "work on new tensors: queries.flatten(1) is a view of the caller's images, so q *= 256 or q.sub_(...) on it "
+        "changes them. " + _DUPLICATES_HINT), seed=8),
 )
 
 # ---------------------------------------------------------------------------
