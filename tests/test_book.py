@@ -2,6 +2,7 @@
 no outputs, gives each figure alt text, and every page is in the table of contents."""
 import ast
 import json
+import os
 import re
 from pathlib import Path
 
@@ -408,3 +409,45 @@ def test_a_question_whose_answer_is_not_folded_is_caught():
             "   ```{admonition} Answer\n   :class: dropdown\n\n   Because.\n   ```\n\n"
             "2. And why not?\n\n   Because not.\n")
     assert _questions_and_answers(page, "x") == (2, 1)
+
+
+def chapter_sections() -> dict[str, list[str]]:
+    """Each chapter page of the table of contents (book/NN_x) and the files listed under it: its
+    lecture notebooks and its exercise."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return {ch["file"]: [s["file"] for s in ch["sections"]]
+            for part in toc["parts"] for ch in part["chapters"] if ch.get("sections")}
+
+
+def closing_map_errors(page: str, text: str, sections: list[str]) -> list[str]:
+    """What is wrong with the page's closing "In this chapter": it must be the last section (after
+    the questions), and link with {doc} every notebook and exercise listed under the page."""
+    headings = re.findall(r"^## (.+?)\s*$", text, flags=re.M)
+    if not headings or headings[-1] != "In this chapter":
+        return [f"{page}: the last section is {headings[-1:]}, not 'In this chapter'"]
+    closing = text.rsplit("\n## In this chapter", 1)[1]
+    folder = Path(page).parent
+    linked = {str(Path(os.path.normpath(folder / m["target"]))) for m in
+              re.finditer(r"\{doc\}`(?:[^`<]*<)?(?P<target>[^`<>]+)>?`", closing)}
+    return [f"{page}: 'In this chapter' does not link {f}" for f in sections if f not in linked]
+
+
+@pytest.mark.parametrize("page", sorted(chapter_sections()))
+def test_every_chapter_page_ends_with_a_map_of_its_notebooks_and_exercise(page):
+    text = (ROOT / f"{page}.md").read_text(encoding="utf-8")
+    assert not closing_map_errors(page, text, chapter_sections()[page])
+
+
+def test_a_closing_map_that_misses_a_notebook_or_comes_too_early_is_caught():
+    page, sections = "book/02_cnn", chapter_sections()["book/02_cnn"]
+    text = (ROOT / f"{page}.md").read_text(encoding="utf-8")
+    assert not closing_map_errors(page, text, sections)
+    for target in sections:
+        link = f"{{doc}}`../{target}`"
+        assert link in text
+        assert closing_map_errors(page, text.replace(link, "it"), sections)
+    closing = "## In this chapter" + text.rsplit("## In this chapter", 1)[1]
+    early = text.replace(closing, "").replace("## Check your understanding", closing + "\n## Check your understanding")
+    assert closing_map_errors(page, early, sections)
