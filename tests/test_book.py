@@ -451,3 +451,71 @@ def test_a_closing_map_that_misses_a_notebook_or_comes_too_early_is_caught():
     closing = "## In this chapter" + text.rsplit("## In this chapter", 1)[1]
     early = text.replace(closing, "").replace("## Check your understanding", closing + "\n## Check your understanding")
     assert closing_map_errors(page, early, sections)
+
+
+def heading_slugs(markdown: str) -> set[str]:
+    """The anchors that myst_heading_anchors (levels 1 to 3 in _config.yml) gives a document's
+    headings: myst's slug of the heading's text and code (math dropped), made unique with -1, -2."""
+    slugs, fences = [], []
+    for line in markdown.splitlines():
+        fence = re.match(r"^\s*(`{3,})(.*)$", line)
+        if fence:
+            ticks, info = len(fence[1]), fence[2].strip()
+            if fences and ticks >= fences[-1] and not info:
+                fences.pop()
+            else:
+                fences.append(ticks)
+            continue
+        heading = re.match(r"^#{1,3}\s+(.+?)\s*#*\s*$", line)
+        if heading and not fences:
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", re.sub(r"\$[^$]*\$", "", heading[1]))
+            slug = base = re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.replace("`", "").replace("*", "")
+                                 .lower().replace(" ", "-"))
+            n = 1
+            while slug in slugs:
+                slug, n = f"{base}-{n}", n + 1
+            slugs.append(slug)
+    return set(slugs)
+
+
+def labels(markdown: str) -> set[str]:
+    return set(re.findall(r"^\(([\w-]+)\)=\s*$", markdown, flags=re.M))
+
+
+def broken_anchors(path: Path) -> list[str]:
+    """The Markdown links of a page or notebook, [text](file#anchor) or [text](#anchor), whose
+    anchor no heading (nor label) of the target document has. On the site, myst also resolves
+    [text](#label) to a label of another page, so such a link is accepted too."""
+    errors = []
+    for target, anchor in re.findall(r"\]\(([^()\s#]*)#([^()\s]+)\)", markdown_of(path)):
+        if "://" in target:
+            continue
+        document = (path.parent / target).resolve() if target else path
+        if not document.exists():
+            errors.append(f"{target}#{anchor}: no such file")
+            continue
+        anchors = heading_slugs(markdown_of(document)) | labels(markdown_of(document))
+        if not target:
+            anchors |= {label for page in PAGES for label in labels(markdown_of(page))}
+        if anchor not in anchors:
+            errors.append(f"{target}#{anchor}: no such heading in {document.name}")
+    return errors
+
+
+@pytest.mark.parametrize("path", PAGES + NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_section_link_lands_on_a_heading(path):
+    assert not broken_anchors(path)
+
+
+def test_heading_slugs_follow_myst_and_a_wrong_anchor_is_caught(tmp_path):
+    assert heading_slugs("## GRU: two gates, and where the reset gate goes\n") == {
+        "gru-two-gates-and-where-the-reset-gate-goes"}
+    assert heading_slugs("## What the source article's project gets wrong\n### `conv2d`, by hand\n"
+                         "## Noise\n```python\n# Noise\n```\n## Noise\n") == {
+        "what-the-source-articles-project-gets-wrong", "conv2d-by-hand", "noise", "noise-1"}
+    (tmp_path / "a.md").write_text("## Is the code useful? The linear probe\n")
+    page = tmp_path / "b.md"
+    page.write_text("See [the probe](a.md#is-the-code-useful-the-linear-probe).\n")
+    assert not broken_anchors(page)
+    page.write_text("See [the probe](a.md#is-the-code-useful-the-linear-probe-1) and [x](#x).\n")
+    assert len(broken_anchors(page)) == 2
