@@ -350,6 +350,32 @@ def test_tune_warns_when_the_best_is_the_largest_value_tried():
     assert best == 0.2
 
 
+def test_tune_takes_named_settings_and_warns_at_the_first_or_last_given():
+    """Named settings (FBP's filters) have no size: their ends are those of the order given."""
+    clean = scenes(2)
+    gain = {"weak": 0.6, "middle": 0.8, "strong": 0.9}
+
+    def scaled(x, name):
+        return x * gain[name]
+
+    with pytest.warns(UserWarning, match=r"strong, is the last tried \(weak to strong\)"):
+        best, psnrs = restore.tune(scaled, clean, clean, list(gain))
+    assert best == "strong" and list(psnrs) == list(gain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        best, _ = restore.tune(scaled, clean, clean, ["weak", "strong", "middle"])     # in the middle: no warning
+    assert best == "strong"
+
+
+def test_tune_chooses_fbp_s_filter_from_few_views_inside_the_filters():
+    clean = scenes(3, 28)
+    sino = degrade.sinogram(clean, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        best, psnrs = restore.tune(lambda s, f: degrade.fbp(s, 28, filter_name=f), sino, clean, degrade.FBP_FILTERS)
+    assert best not in ("ramp", "hann") and psnrs[best] > psnrs["ramp"] + 2
+
+
 def test_tune_refuses_no_values():
     x = scenes(1)
     with pytest.raises(ValueError, match="values is empty"):

@@ -35,7 +35,8 @@ Undersampled MRI (Cartesian: whole phase-encoding lines, the columns, are sample
 Sparse-view CT (parallel beam):
 
 * :func:`sinogram`: the Radon transform at ``n_views`` angles over 180 degrees;
-  :func:`fbp`: filtered back-projection, the classical baseline.
+  :func:`fbp`: filtered back-projection, the classical baseline (its filter, one of
+  :data:`FBP_FILTERS`, to choose on validation images).
 
 Inpainting and slices to volumes:
 
@@ -59,7 +60,7 @@ from .checks import _describe, check_images, check_number, check_positive_int, c
 
 __all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "blurred", "downsample", "upsample",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
-           "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES"]
+           "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES", "FBP_FILTERS"]
 
 UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
 
@@ -320,21 +321,38 @@ def sinogram(images: torch.Tensor, n_views: int) -> torch.Tensor:
     return torch.from_numpy(out).float().to(images.device)
 
 
-def fbp(sino: torch.Tensor, size: int, clip: bool = True) -> torch.Tensor:
-    """Filtered back-projection (ramp filter), the classical reconstruction of a
-    :func:`sinogram`: ``(N, C, D, n_views)`` -> ``(N, C, size, size)`` float32, clipped to
-    [0, 1] unless ``clip=False``. With few views, streaks radiate from every edge."""
+FBP_FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
+"""The filters of :func:`fbp` (scikit-image's), from the sharpest to the smoothest."""
+
+
+def fbp(sino: torch.Tensor, size: int, clip: bool = True, filter_name: str = "ramp",
+        interpolation: str = "linear") -> torch.Tensor:
+    """Filtered back-projection, the classical reconstruction of a :func:`sinogram`:
+    ``(N, C, D, n_views)`` -> ``(N, C, size, size)`` float32, clipped to [0, 1] unless
+    ``clip=False``. With few views, streaks radiate from every edge.
+
+    ``filter_name``, one of :data:`FBP_FILTERS`: the ramp (the default) is exact for dense views;
+    the others damp the high frequencies, which is FBP's only regularisation, and from few views the
+    smoothest win by far (8 views of 200 OrganAMNIST validation slices, 28 pixels: ramp 14.2 dB, hamming
+    17.5 dB). ``interpolation`` (``"linear"``, ``"nearest"`` or ``"cubic"``) reads the filtered
+    projections between detector bins (44 views, ramp: linear 22.5 dB, cubic 23.9 dB). Both are
+    choices to make on validation images, as :func:`coursekit.restore.tune` makes them."""
     from skimage.transform import iradon
 
     check_images(sino, "sino")
     size = check_positive_int(size, "size")
+    if filter_name not in FBP_FILTERS:
+        raise ValueError(f"filter_name must be one of {FBP_FILTERS}; got {filter_name!r}")
+    if interpolation not in ("linear", "nearest", "cubic"):
+        raise ValueError(f"interpolation must be 'linear', 'nearest' or 'cubic'; got {interpolation!r}")
     if size > sino.shape[-2] / math.sqrt(2):
         raise ValueError(f"a sinogram of {sino.shape[-2]} detector bins covers images of at most "
                          f"{int(sino.shape[-2] / math.sqrt(2))} pixels a side; got size {size} (the size of the "
                          "images that sinogram() projected?)")
     theta = _angles(sino.shape[-1])
     arr = sino.detach().cpu().double().numpy()
-    out = np.stack([np.stack([iradon(ch, theta, output_size=size, filter_name="ramp", circle=False)
+    out = np.stack([np.stack([iradon(ch, theta, output_size=size, filter_name=filter_name, circle=False,
+                                     interpolation=interpolation)
                               for ch in s]) for s in arr])
     out = torch.from_numpy(out).float().to(sino.device)
     return out.clamp(0, 1) if clip else out

@@ -289,7 +289,9 @@ def tune(restorer: Callable[..., torch.Tensor], degraded: torch.Tensor, clean: t
     clipped to [0, 1] as the restorers return them by default.
 
     Warns when the best is the smallest or the largest of several values: the optimum may lie
-    outside the range tried, so widen it on that side.
+    outside the range tried, so widen it on that side. ``values`` may also be named settings in an
+    order from the weakest to the strongest (e.g. :data:`coursekit.degrade.FBP_FILTERS`); then the
+    first and the last given are the ends.
     """
     values = list(values)
     name = getattr(restorer, "__name__", "restorer")
@@ -306,9 +308,19 @@ def tune(restorer: Callable[..., torch.Tensor], degraded: torch.Tensor, clean: t
 
     psnrs = {v: psnr(v) for v in values}
     best = max(psnrs, key=psnrs.get)
-    low, high = min(psnrs), max(psnrs)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in psnrs):
+        low, high = min(psnrs), max(psnrs)
+        ends = ("smallest", "largest")
+    else:                   # named settings (e.g. FBP's filters): the ends of the order given
+        low, high = values[0], values[-1]
+        ends = ("first", "last")
     if len(psnrs) > 1 and best in (low, high):
-        side = "smallest" if best == low else "largest"
-        warnings.warn(f"tune({name}): the best strength, {best:g}, is the {side} tried ({low:g} to {high:g}); "
-                      f"a better one may lie beyond it, so extend the values on that side", stacklevel=2)
+        side = ends[0] if best == low else ends[1]
+        warnings.warn(f"tune({name}): the best strength, {_fmt(best)}, is the {side} tried ({_fmt(low)} to "
+                      f"{_fmt(high)}); a better one may lie beyond it, so extend the values on that side",
+                      stacklevel=2)
     return best, psnrs
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
