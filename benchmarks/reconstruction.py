@@ -9,9 +9,10 @@ every number is on the test images.
   coronal, scored on axial slices; ``acceleration``): ``mri_{zero_filled,zero_filled_real,cs_tv,unet,unet_dc,``
   ``cascade}_{psnr,ssim,kspace_error}`` (``zero_filled_real``: zero-filling that uses that the image is real)
   and ``mri_cs_tv_strength`` (the TV weight chosen).
-* Sparse-view CT (OrganAMNIST, ``n_views`` projections): ``ct_{fbp_dense,fbp,sart,unet}_``
-  ``{psnr,ssim,sinogram_error}`` (``fbp_dense``: FBP from pi n / 2 views, for reference) and
-  ``ct_sart_strength`` (the iterations chosen).
+* Sparse-view CT (OrganAMNIST, ``n_views`` projections): ``ct_{fbp_dense,fbp,fbp_tuned,sart,unet}_``
+  ``{psnr,ssim,sinogram_error}`` (``fbp_dense``: FBP from pi n / 2 views, for reference; ``fbp``: the
+  ramp filter, the U-Net's input; ``fbp_tuned``: the filter chosen on validation slices, whose index in
+  ``degrade.FBP_FILTERS`` is ``ct_fbp_filter_index``) and ``ct_sart_strength`` (the iterations chosen).
 * Inpainting (OrganAMNIST, ``n_boxes`` holes of ``box`` pixels): ``inpaint_{zero,biharmonic,unet}_``
   ``{hole_psnr,ssim}``, the PSNR pooled over the missing pixels.
 * Slices to volumes (template, every ``slice_factor``-th row of coronal slices kept; trained only on the
@@ -105,12 +106,16 @@ def ct_and_inpainting(r: dict, P, device, cache) -> None:
     sino = {split: degrade.sinogram(x, P.n_views) for split, x in ct.items()}
     fbp = {split: degrade.fbp(s, P.ct_size) for split, s in sino.items()}
     n_dense = round(np.pi * P.ct_size / 2)
+    fbp_filter, _ = restore.tune(lambda s, f: degrade.fbp(s, P.ct_size, filter_name=f), sino["val"], ct["val"],
+                                 degrade.FBP_FILTERS)
+    r["ct_fbp_filter_index"] = degrade.FBP_FILTERS.index(fbp_filter)
     iterations, _ = restore.tune(lambda s, n: reconstruct.sart(s, P.ct_size, n), sino["val"], ct["val"],
                                  reconstruct.SART_ITERATIONS)
     r["ct_sart_strength"] = iterations
     unet = trained(r, "unet_ct", lambda: UNet(width=P.unet_width, depth=2), fbp["train"], ct["train"],
                    (fbp["val"], ct["val"]), P.epochs, P, device, cache)
     out = {"fbp_dense": degrade.fbp(degrade.sinogram(ct["test"], n_dense), P.ct_size), "fbp": fbp["test"],
+           "fbp_tuned": degrade.fbp(sino["test"], P.ct_size, filter_name=fbp_filter),
            "sart": reconstruct.sart(sino["test"], P.ct_size, iterations),
            "unet": enhance.apply(unet, fbp["test"], device=device)}
     record(r, "ct", out, ct["test"])
