@@ -1,5 +1,18 @@
-"""Small generated images for the tests of restoration code (no data needed)."""
+"""Small generated images for the tests of restoration code (no data needed), and the marker of
+the tests that read a real MedMNIST file instead."""
+import os
+from pathlib import Path
+
+import pytest
 import torch
+
+
+def needs_data(filename: str):
+    """A marker that skips a test unless the folder in COURSEKIT_DATA holds ``filename``
+    (e.g. ``"organamnist.npz"``)."""
+    folder = os.environ.get("COURSEKIT_DATA", "")
+    return pytest.mark.skipif(not (folder and (Path(folder) / filename).is_file()),
+                              reason=f"needs COURSEKIT_DATA with {filename}")
 
 
 def blobs(n=8, size=16, seed=0):

@@ -1,6 +1,4 @@
 """coursekit.models.autoencoders and coursekit.latent: shapes, formulas, baselines, widget."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,12 +7,10 @@ import torch
 from coursekit import degrade, latent, metrics
 from coursekit.models.autoencoders import (ConvAutoencoder, ConvVAE, kl_divergence, reconstruction_error,
                                            reparameterize, vae_loss)
+from image_helpers import needs_data
 
-DATA = os.environ.get("COURSEKIT_DATA", "")
-needs_organamnist = pytest.mark.skipif(not (DATA and (Path(DATA) / "organamnist.npz").is_file()),
-                                       reason="needs COURSEKIT_DATA with organamnist.npz")
-needs_pneumonia = pytest.mark.skipif(not (DATA and (Path(DATA) / "pneumoniamnist.npz").is_file()),
-                                     reason="needs COURSEKIT_DATA with pneumoniamnist.npz")
+needs_organamnist = needs_data("organamnist.npz")
+needs_pneumonia = needs_data("pneumoniamnist.npz")
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,12 @@
 """coursekit.enhance: a restoration network trained on pairs beats its input, its runs are
 repeatable and keep their checkpoints apart, and its outputs are scored like the baselines'."""
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from coursekit import degrade, enhance, metrics, restore
 from coursekit.models.restoration import DnCNN, ESPCN
-from image_helpers import blobs
+from image_helpers import blobs, needs_data
 
 
 def noisy_pairs(n=32, seed=0):
@@ -21,9 +18,7 @@ def quiet(**kw):
     return dict(device="cpu", progress=False, verbose=False, **kw)
 
 
-DATA = os.environ.get("COURSEKIT_DATA", "")
-needs_organamnist = pytest.mark.skipif(not (DATA and (Path(DATA) / "organamnist.npz").is_file()),
-                                       reason="needs COURSEKIT_DATA with organamnist.npz")
+needs_organamnist = needs_data("organamnist.npz")
 
 
 # ------------------------------------------------------------------ training

@@ -1,19 +1,16 @@
 """coursekit.restore: each classical restorer undoes what its degradation did (measured, on
 generated images, and on real scans when COURSEKIT_DATA has them), equals the reference
 implementation it wraps, and refuses input it would get wrong."""
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from coursekit import degrade, metrics, restore
+from image_helpers import needs_data
 
-DATA = os.environ.get("COURSEKIT_DATA", "")
-needs_breastmnist_64 = pytest.mark.skipif(not (DATA and (Path(DATA) / "breastmnist_64.npz").is_file()),
-                                          reason="needs COURSEKIT_DATA with breastmnist_64.npz")
+needs_breastmnist_64 = needs_data("breastmnist_64.npz")
 
 # A strength for each restorer that suits the test images below (sigma 0.1 noise; a blur of 1.5 px).
 DENOISE = {"gaussian": 1.0, "median": 3, "tv": 0.1, "nl_means": 0.08}
