@@ -283,6 +283,16 @@ def test_bicubic_upsampling_overshoots_at_an_edge_unless_clipped():
     assert clipped.min() >= 0 and clipped.max() <= 1
 
 
+def test_block_means_keep_what_downsample_sees_and_the_detail_has_mean_0_per_block():
+    x = torch.rand(2, 1, 8, 12, generator=torch.Generator().manual_seed(0))
+    m = degrade.block_means(x, 2)
+    assert m.shape == x.shape
+    assert torch.equal(m, degrade.upsample(degrade.downsample(x, 2), 2, "nearest", clip=False))
+    assert torch.allclose(degrade.downsample(m, 2), degrade.downsample(x, 2), atol=1e-7)
+    assert torch.allclose(degrade.downsample(x - m, 2), torch.zeros(2, 1, 4, 6), atol=1e-7)
+    assert torch.equal(m[..., 0, 0], m[..., 1, 1])          # one value per block
+
+
 def test_upsample_refuses_an_unknown_mode():
     with pytest.raises(ValueError, match="mode must be one of"):
         degrade.upsample(torch.rand(1, 1, 4, 4), 2, "lanczos")

@@ -23,7 +23,9 @@ Resolution:
 * :func:`gaussian_blur`: a Gaussian point-spread function; :func:`blurred`: the deblurring
   tasks' observation, the blur and then a little Gaussian noise, kept >= 0.
 * :func:`downsample`: the mean over ``factor x factor`` blocks (a detector with larger pixels);
-  :func:`upsample`: nearest, bilinear or bicubic interpolation, the super-resolution baseline.
+  :func:`upsample`: nearest, bilinear or bicubic interpolation, the super-resolution baseline;
+  :func:`block_means`: what :func:`downsample` keeps, at full size (the image less it is the
+  detail inside the blocks, which no low-resolution image measures).
 
 Undersampled MRI (Cartesian: whole phase-encoding lines, the columns, are sampled or skipped):
 
@@ -58,7 +60,7 @@ import torch.nn.functional as F
 
 from .checks import _describe, check_images, check_number, check_positive_int, check_seed, check_unit_range
 
-__all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "blurred", "downsample", "upsample",
+__all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "blurred", "downsample", "upsample", "block_means",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
            "box_mask", "mask_out", "inpaint", "thin_slices", "interpolate_slices", "UPSAMPLE_MODES", "FBP_FILTERS"]
 
@@ -203,6 +205,14 @@ def downsample(images: torch.Tensor, factor: int) -> torch.Tensor:
                          f"crop them to a multiple of {factor} first, e.g. images[..., :{h - h % factor}, "
                          f":{w - w % factor}]")
     return F.avg_pool2d(images, factor)
+
+
+def block_means(images: torch.Tensor, factor: int) -> torch.Tensor:
+    """Each ``factor x factor`` block replaced by its mean: :func:`downsample` repeated over its
+    blocks (nearest-neighbour :func:`upsample`, unclipped), ``(N, C, H, W)`` -> the same shape.
+    ``images - block_means(images, factor)`` is the detail inside the blocks, of mean 0 over each:
+    every image with the same low-resolution image differs from ``images`` only there."""
+    return upsample(downsample(images, factor), factor, "nearest", clip=False)
 
 
 def upsample(images: torch.Tensor, factor: int, mode: str = "bicubic", clip: bool = True) -> torch.Tensor:
