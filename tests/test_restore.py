@@ -364,6 +364,14 @@ def test_tune_takes_named_settings_and_warns_at_the_first_or_last_given():
     assert best == "strong"
 
 
+def test_tune_takes_numpy_integers_as_numbers_not_as_names():
+    """np.int64 is no Python int: the ends are still the smallest and the largest, not the first and last."""
+    clean = scenes(2)
+    with pytest.warns(UserWarning, match=r"the best strength, 1, is the smallest tried \(1 to 4\)"):
+        best, _ = restore.tune(lambda x, s: x * (1 - 0.1 * s), clean, clean, list(np.array([4, 1, 2])))
+    assert best == 1
+
+
 def test_tune_chooses_fbp_s_filter_from_few_views_inside_the_filters():
     clean = scenes(3, 28)
     sino = degrade.sinogram(clean, 8)

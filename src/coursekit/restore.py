@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from . import degrade, metrics
-from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range
+from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range, is_real
 
 __all__ = ["gaussian", "median", "tv", "nl_means", "gaussian_psf", "wiener", "richardson_lucy", "unsharp",
            "equalize", "clahe", "tune", "unbiased_rician", "DENOISERS", "DEBLURRERS"]
@@ -308,7 +308,7 @@ def tune(restorer: Callable[..., torch.Tensor], degraded: torch.Tensor, clean: t
 
     psnrs = {v: psnr(v) for v in values}
     best = max(psnrs, key=psnrs.get)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in psnrs):
+    if all(is_real(v) for v in psnrs):
         low, high = min(psnrs), max(psnrs)
         ends = ("smallest", "largest")
     else:                   # named settings (e.g. FBP's filters): the ends of the order given
@@ -323,4 +323,4 @@ def tune(restorer: Callable[..., torch.Tensor], degraded: torch.Tensor, clean: t
 
 
 def _fmt(value) -> str:
-    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+    return f"{value:g}" if is_real(value) else str(value)
