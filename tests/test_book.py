@@ -52,15 +52,21 @@ def test_every_page_and_lecture_notebook_is_in_the_toc():
     assert not missing, f"_toc.yml lists missing files: {missing}"
 
 
-def published_chapters() -> list[str]:
-    """Titles of the course's chapters in the table of contents' order: the pages that have
-    sections (a lecture notebook and an exercise), not the pages about using the course."""
+def chapter_sections() -> dict[str, list[str]]:
+    """Each chapter page of the table of contents (book/NN_x) and the files listed under it: its
+    lecture notebooks and its exercise."""
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [ch["file"] for part in toc["parts"] for ch in part["chapters"] if ch.get("sections")]
+    return {ch["file"]: [s["file"] for s in ch["sections"]]
+            for part in toc["parts"] for ch in part["chapters"] if ch.get("sections")}
+
+
+def published_chapters() -> list[str]:
+    """Titles of the course's chapters in the table of contents' order: the pages that have
+    sections (a lecture notebook and an exercise), not the pages about using the course."""
     return [next(line[2:].strip() for line in (ROOT / f"{f}.md").read_text().splitlines() if line.startswith("# "))
-            for f in files]
+            for f in chapter_sections()]
 
 
 def intro_chapter_plan(text: str) -> list[str]:
@@ -409,16 +415,6 @@ def test_a_question_whose_answer_is_not_folded_is_caught():
             "   ```{admonition} Answer\n   :class: dropdown\n\n   Because.\n   ```\n\n"
             "2. And why not?\n\n   Because not.\n")
     assert _questions_and_answers(page, "x") == (2, 1)
-
-
-def chapter_sections() -> dict[str, list[str]]:
-    """Each chapter page of the table of contents (book/NN_x) and the files listed under it: its
-    lecture notebooks and its exercise."""
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return {ch["file"]: [s["file"] for s in ch["sections"]]
-            for part in toc["parts"] for ch in part["chapters"] if ch.get("sections")}
 
 
 def closing_map_errors(page: str, text: str, sections: list[str]) -> list[str]:
