@@ -272,6 +272,13 @@ def test_plot_history_puts_losses_and_metrics_on_two_panels():
     assert labels(fig.axes[1]) == ["val_auc", "val_acc"]
 
 
+def test_plot_history_labels_each_y_axis_by_its_curve_or_its_panel():
+    fig = rendered(viz.plot_history(HISTORY))
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "value"]
+    fig = rendered(viz.plot_history(HISTORY, keys=["train_loss", "val_auc"]))
+    assert [ax.get_ylabel() for ax in fig.axes] == ["train_loss", "val_auc"]
+
+
 def test_plot_history_uses_the_epoch_column_as_x():
     history = dict(HISTORY, epoch=[5, 6, 7, 8])              # e.g. after resuming
     fig = rendered(viz.plot_history(history))

@@ -435,7 +435,8 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
         size: inches per panel (height).
 
     Returns:
-        The Figure, with one Axes per non-empty panel (1 or 2).
+        The Figure, with one Axes per non-empty panel (1 or 2). A panel's y axis is labelled
+        with its curve's name when it has one curve, else "loss" or "value".
     """
     if not isinstance(history, Mapping) or len(history) == 0:
         raise TypeError("plot_history: history must be a non-empty dict {name: list of floats}; "
@@ -471,6 +472,7 @@ def plot_history(history: Mapping, keys=None, logy: bool = False, size: float = 
                     color=PALETTE[keys.index(k) % len(PALETTE)])
         ax.set_title(title, fontsize=TITLE_FONTSIZE + 1)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(ks[0] if len(ks) == 1 else {"loss": "loss", "metrics": "value"}[title])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if title == "loss" and logy:
             ax.set_yscale("log")
