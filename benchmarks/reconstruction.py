@@ -6,9 +6,10 @@ Every classical strength is chosen on the validation images (:func:`coursekit.re
 every number is on the test images.
 
 * Undersampled MRI (MNI152 template slices of ``mri_size`` pixels; trained on sagittal, chosen on
-  coronal, scored on axial slices; ``acceleration``): ``mri_{zero_filled,zero_filled_real,cs_tv,unet,unet_dc,``
-  ``cascade}_{psnr,ssim,kspace_error}`` (``zero_filled_real``: zero-filling that uses that the image is real)
-  and ``mri_cs_tv_strength`` (the TV weight chosen).
+  coronal, scored on axial slices; ``acceleration``): ``mri_{zero_filled,zero_filled_real,cs_tv,cs_tv_nonneg,``
+  ``unet,unet_dc,cascade}_{psnr,ssim,kspace_error}`` (``zero_filled_real``: zero-filling that uses that the
+  image is real; ``cs_tv_nonneg``: CS-TV for a real, non-negative image) and ``mri_cs_tv_strength``,
+  ``mri_cs_tv_nonneg_strength`` (the TV weights chosen).
 * Sparse-view CT (OrganAMNIST, ``n_views`` projections): ``ct_{fbp_dense,fbp,fbp_tuned,sart,unet}_``
   ``{psnr,ssim,sinogram_error}`` (``fbp_dense``: FBP from pi n / 2 views, for reference; ``fbp``: the
   ramp filter, the U-Net's input; ``fbp_tuned``: the filter chosen on validation slices, whose index in
@@ -43,10 +44,10 @@ NOTEBOOK = "notebooks/08_reconstruction.ipynb"   # the notebook whose parameters
 PARAMS = dict(
     quick=dict(mri_size=64, acceleration=4, center_fraction=0.08, ct_size=28, n_train=2000, n_val=200, n_test=500,
                n_views=8, box=8, n_boxes=2, slice_factor=4, unet_width=16, cascades=3, cascade_width=16,
-               epochs=4, mri_epochs=6, slice_epochs=40, batch_size=32, lr=1e-3, cs_iterations=30),
+               epochs=4, mri_epochs=6, slice_epochs=40, batch_size=32, lr=1e-3, cs_iterations=100, cs_tune_every=4),
     full=dict(mri_size=128, acceleration=4, center_fraction=0.08, ct_size=28, n_train=None, n_val=1000, n_test=2000,
               n_views=8, box=8, n_boxes=2, slice_factor=4, unet_width=32, cascades=5, cascade_width=32,
-              epochs=30, mri_epochs=100, slice_epochs=400, batch_size=32, lr=1e-3, cs_iterations=100),
+              epochs=30, mri_epochs=100, slice_epochs=400, batch_size=32, lr=1e-3, cs_iterations=100, cs_tune_every=1),
 )
 SEED = 0
 
@@ -77,18 +78,23 @@ def mri(r: dict, P, device, cache) -> None:
     zero_filled = {role: degrade.zero_filled(kk) for role, kk in k.items()}
     complex_zf = {role: reconstruct.to_channels(degrade.image_from_kspace(kk)) for role, kk in k.items()}
 
-    def cs(kk, weight):
-        return reconstruct.cs_tv(kk, mask, weight, iterations=P.cs_iterations)
+    def cs(kk, weight, **prior):
+        return reconstruct.cs_tv(kk, mask, weight, iterations=P.cs_iterations, **prior)
 
-    weight, _ = restore.tune(cs, k["val"], planes["val"], reconstruct.CS_WEIGHTS)
-    r["mri_cs_tv_strength"] = weight
+    def cs_nonneg(kk, weight):
+        return cs(kk, weight, real=True, nonnegative=True)
+
+    tune_k, tune_x = k["val"][::P.cs_tune_every], planes["val"][::P.cs_tune_every]
+    weight, _ = restore.tune(cs, tune_k, tune_x, reconstruct.CS_WEIGHTS)
+    nonneg_weight, _ = restore.tune(cs_nonneg, tune_k, tune_x, reconstruct.CS_WEIGHTS)
+    r["mri_cs_tv_strength"], r["mri_cs_tv_nonneg_strength"] = weight, nonneg_weight
     unet = trained(r, "unet_mri", lambda: UNet(width=P.unet_width, depth=2), zero_filled["train"], planes["train"],
                    (zero_filled["val"], planes["val"]), P.mri_epochs, P, device, cache)
     cascade = trained(r, "cascade", lambda: MRICascade(mask, cascades=P.cascades, width=P.cascade_width),
                       complex_zf["train"], planes["train"], (complex_zf["val"], planes["val"]), P.mri_epochs, P, device,
                       cache)
     out = {"zero_filled": zero_filled["test"], "zero_filled_real": reconstruct.zero_filled_real(k["test"], mask),
-           "cs_tv": cs(k["test"], weight),
+           "cs_tv": cs(k["test"], weight), "cs_tv_nonneg": cs_nonneg(k["test"], nonneg_weight),
            "unet": enhance.apply(unet, zero_filled["test"], device=device)}
     out["unet_dc"] = reconstruct.data_consistency(out["unet"], k["test"], mask).abs().clamp(0, 1)
     out["cascade"] = enhance.apply(cascade, complex_zf["test"], device=device)
