@@ -25,11 +25,12 @@ needs_organamnist = needs_data("organamnist.npz")
 
 def test_a_trained_denoiser_beats_its_noisy_input_on_validation_images():
     train_pairs, val_pairs = noisy_pairs(64), noisy_pairs(16, seed=5)
+    torch.manual_seed(0)             # the first weights; with seeds 0 to 7 the gain was 3.5 to 4.6 dB
     model = DnCNN(depth=4, width=16)
     history = enhance.train_restorer(model, *train_pairs, epochs=8, val=val_pairs, batch_size=16, lr=3e-3, **quiet())
     assert len(history["val_psnr"]) == 8
     noisy_psnr = float(metrics.psnr(val_pairs[0].clamp(0, 1), val_pairs[1]))
-    assert max(history["val_psnr"]) > noisy_psnr + 3
+    assert max(history["val_psnr"]) > noisy_psnr + 3, f"gain {max(history['val_psnr']) - noisy_psnr:.2f} dB"
 
 
 def test_training_restores_the_epoch_with_the_best_validation_psnr():
