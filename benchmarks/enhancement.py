@@ -7,8 +7,9 @@ same degraded images. Every classical strength, and the choice among classical m
 the validation pairs (:func:`coursekit.enhance.tune_each`); every number is on the test pairs.
 
 * Low-dose CT (Poisson noise of ``photons``): ``denoise_noisy_*``, ``denoise_<method>_*`` for the
-  Gaussian filter, total variation and non-local means (``psnr``, ``ssim``, and ``strength``, the
-  value chosen), ``denoise_best_classical_*`` (the one best on validation), ``denoise_dncnn_*``.
+  Gaussian filter, total variation and non-local means, and the last two after the Anscombe transform
+  (``tv_anscombe``, ``nl_means_anscombe``: :func:`coursekit.enhance.denoisers`) (``psnr``, ``ssim``, and
+  ``strength``, the value chosen), ``denoise_best_classical_*`` (the one best on validation), ``denoise_dncnn_*``.
 * The same DnCNN at half and at twice its training dose, against the classical denoiser best on
   validation kept at the strength tuned at the training dose (:func:`coursekit.enhance.restorer_for`;
   like for like: neither method has clean images at a new dose), and against the classical denoisers
@@ -88,7 +89,8 @@ def main() -> int:
 
     # low-dose CT
     noisy = {s: degrade.poisson_noise(clean[s], P.photons, seed=seeds[s]) for s in clean}
-    classical, val_psnr = enhance.tune_each(enhance.DENOISERS, noisy["val"], clean["val"], noisy["test"])
+    chosen_from = enhance.denoisers(P.photons)
+    classical, val_psnr = enhance.tune_each(chosen_from, noisy["val"], clean["val"], noisy["test"])
     ck.seed_everything(SEED)   # each network's first weights depend on SEED alone, as in the notebook
     dncnn = trained(r, "dncnn", DnCNN(depth=P.depth, width=P.width), noisy["train"], clean["train"],
                     (noisy["val"], clean["val"]), P, device, cache)
@@ -100,11 +102,11 @@ def main() -> int:
     for label, key in (("noisy", "noisy"), ("classical_kept", "best_classical"),
                        ("classical_retuned", "best_classical"), ("dncnn", "dncnn")):
         r[f"dose_train_{label}_psnr"] = r[f"denoise_{key}_psnr"]
-    kept = enhance.restorer_for(max(val_psnr, key=val_psnr.get), enhance.DENOISERS)   # the training dose's strength
+    kept = enhance.restorer_for(max(val_psnr, key=val_psnr.get), chosen_from)   # the training dose's strength
     for label, photons in (("half", P.photons / 2), ("double", 2 * P.photons)):
         val_noisy = degrade.poisson_noise(clean["val"], photons, seed=seeds["val"])
         test_noisy = degrade.poisson_noise(clean["test"], photons, seed=seeds["test"])
-        outputs, psnrs = enhance.tune_each(enhance.DENOISERS, val_noisy, clean["val"], test_noisy)
+        outputs, psnrs = enhance.tune_each(enhance.denoisers(photons), val_noisy, clean["val"], test_noisy)
         best = max(psnrs, key=psnrs.get)
         r[f"dose_{label}_noisy_psnr"] = float(ck.metrics.psnr(test_noisy.clamp(0, 1), clean["test"]))
         r[f"dose_{label}_classical_kept_psnr"] = float(ck.metrics.psnr(kept(test_noisy), clean["test"]))

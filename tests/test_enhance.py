@@ -110,7 +110,8 @@ def test_tune_each_passes_the_fixed_arguments_on():
 @needs_organamnist
 @pytest.mark.parametrize("photons", [15, 30, 60])
 def test_the_chapters_denoising_strengths_are_fine_enough_to_find_the_best_on_organamnist(photons):
-    """At the doses that chapter 7 tunes at, each denoiser's best strength in DENOISERS scores
+    """At the doses that chapter 7 tunes at, each denoiser's best strength in denoisers(photons)
+    (DENOISERS, and TV and non-local means after the Anscombe transform) scores
     within 0.1 dB of the best of steps of 5% within 1.5 times of it, on validation CT slices (non-local
     means peaks within 20% of h: steps of 1.5x were 0.5 dB short at 30 photons; the Gaussian filter's
     steps 0.2 dB at 60)."""
@@ -118,7 +119,7 @@ def test_the_chapters_denoising_strengths_are_fine_enough_to_find_the_best_on_or
 
     val = data.load_medmnist("organamnist", "val").subset(60, seed=0).images
     noisy = degrade.poisson_noise(val, photons, seed=1)
-    for name, (restorer, strengths) in enhance.DENOISERS.items():
+    for name, (restorer, strengths) in enhance.denoisers(photons).items():
         psnr = {s: float(metrics.psnr(restorer(noisy, s), val)) for s in strengths}
         best = max(psnr, key=psnr.get)
         fine = best * 1.05 ** np.arange(-8, 9)
@@ -170,6 +171,16 @@ def test_scores_name_the_output_whose_shape_is_wrong():
 def test_method_noise_is_what_the_restorer_took_away():
     noisy, clean = noisy_pairs(4)
     assert torch.allclose(enhance.method_noise(noisy, clean) + clean, noisy)
+
+
+def test_denoisers_add_tv_and_nl_means_after_the_anscombe_transform_at_the_dose_given():
+    chosen = enhance.denoisers(30)
+    assert list(chosen) == [*enhance.DENOISERS, "tv_anscombe", "nl_means_anscombe"]
+    assert chosen["tv_anscombe"][1] == enhance.ANSCOMBE_STRENGTHS["tv"]
+    noisy = degrade.poisson_noise(blobs(2, 16), 30, seed=0)
+    expected = restore.stabilised(restore.tv)(noisy, 0.1, photons=30)
+    assert torch.equal(enhance.restorer_for("tv_anscombe (0.1)", chosen)(noisy), expected)
+    assert "tv_anscombe" not in enhance.DENOISERS                       # a new dict, DENOISERS unchanged
 
 
 def test_restorer_for_applies_the_restorer_a_tune_each_key_names_at_its_strength():

@@ -168,6 +168,68 @@ def test_unbiased_rician_refuses_negative_values_that_no_magnitude_has():
         restore.unbiased_rician(torch.full((1, 1, 8, 8), -0.2), 1.0, sigma=0.1)
 
 
+# ------------------------------------------------------- Anscombe transform
+
+def poisson_expectation(fn, mean_count: float):
+    """E[fn(counts)] for counts ~ Poisson(mean_count), summed over the probabilities."""
+    from scipy.stats import poisson
+
+    k = np.arange(0, int(mean_count + 20 * np.sqrt(mean_count) + 20))
+    return float((poisson.pmf(k, mean_count) * fn(k)).sum())
+
+
+@pytest.mark.parametrize("mean_count", [2.0, 5.0, 30.0])
+def test_inverse_anscombe_maps_the_expected_transform_back_to_the_mean_intensity(mean_count):
+    photons = 30.0
+    expected = poisson_expectation(lambda k: np.sqrt(k / photons + 3 / (8 * photons)), mean_count)
+    back = float(restore.inverse_anscombe(torch.full((1, 1, 1, 1), expected), photons))
+    algebraic = expected ** 2 - 3 / (8 * photons)
+    assert back == pytest.approx(mean_count / photons, rel=0.005)
+    assert abs(algebraic - mean_count / photons) > 0.005 * mean_count / photons    # the bias it removes
+
+
+def test_anscombe_makes_the_noise_as_strong_in_bright_tissue_as_in_dark():
+    photons = 30
+    clean = torch.cat([torch.full((1, 1, 64, 64), 0.1), torch.full((1, 1, 64, 64), 0.9)])  # 3 and 27 counts
+    noisy = degrade.poisson_noise(clean, photons, seed=0)
+    raw = noisy.std(dim=(1, 2, 3))
+    flat = restore.anscombe(noisy, photons).std(dim=(1, 2, 3))
+    assert raw[1] / raw[0] > 2.5                                          # sqrt(9) = 3 before
+    assert flat[1] / flat[0] == pytest.approx(1.0, abs=0.1)
+    assert flat.mean() == pytest.approx(1 / (2 * np.sqrt(photons)), rel=0.1)
+
+
+def test_anscombe_refuses_negative_values_that_no_count_has():
+    with pytest.raises(ValueError, match=">= 0"):
+        restore.anscombe(torch.full((1, 1, 4, 4), -0.1), 30)
+
+
+def test_inverse_anscombe_gives_zero_for_the_transform_of_a_zero_count():
+    photons = 30
+    zero = restore.anscombe(torch.zeros(1, 1, 2, 2), photons)
+    assert float(restore.inverse_anscombe(zero, photons).abs().max()) < 1e-6
+    assert float(restore.inverse_anscombe(zero * 0.5, photons).min()) == 0.0      # below it: held at 0
+
+
+def test_stabilised_denoiser_needs_the_dose_and_returns_clipped_images():
+    tv = restore.stabilised(restore.tv)
+    noisy = degrade.poisson_noise(torch.rand(2, 1, 16, 16), 10, seed=0)
+    with pytest.raises(TypeError, match="photons"):
+        tv(noisy, 0.1)
+    out = tv(noisy, 0.1, photons=10)
+    assert out.shape == noisy.shape and out.dtype == torch.float32 and 0 <= out.min() and out.max() <= 1
+
+
+def test_stabilised_denoiser_with_almost_no_smoothing_returns_about_the_mean_intensity():
+    """With a strength too small to change anything, the unbiased inverse brings the transformed
+    values back to the mean: no bias left by the square root."""
+    photons = 30
+    clean = torch.full((1, 1, 64, 64), 0.2)                               # 6 counts
+    noisy = degrade.poisson_noise(clean, photons, seed=1)
+    out = restore.stabilised(restore.gaussian)(noisy, 5.0, photons=photons)   # a wide blur: the local mean
+    assert float(out[..., 16:-16, 16:-16].mean()) == pytest.approx(0.2, rel=0.03)
+
+
 # ----------------------------------------------------------------- deblurring
 
 def test_gaussian_psf_is_the_kernel_degrade_blurs_with():

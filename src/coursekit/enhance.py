@@ -4,7 +4,8 @@ uses them, so that its numbers come from one implementation).
 
 * :func:`tune_each` tunes several classical restorers of :mod:`coursekit.restore` on validation
   pairs and applies each, at its best strength, to the test images; :data:`DENOISERS` and
-  :data:`DEBLURRERS` are the chapter's, each with the strengths it tries.
+  :data:`DEBLURRERS` are the chapter's, each with the strengths it tries; :func:`denoisers` adds
+  two for Poisson noise of a known dose (TV and non-local means after the Anscombe transform).
 * :func:`train_restorer` trains any image-to-image model (e.g. those of
   :mod:`coursekit.models.restoration`) with the MSE between ``model(degraded)`` and ``clean``,
   choosing the epoch by the validation PSNR.
@@ -18,17 +19,19 @@ Images are ``(N, C, H, W)`` float32 tensors; clean images in [0, 1].
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import nn
 
 from . import metrics, restore, train
-from .checks import check_images, check_positive_int, check_same_shape, check_unit_range
+from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range
 from .data import DeviceBatches
 from .device import get_device, model_device
 
-__all__ = ["tune_each", "restorer_for", "train_restorer", "apply", "scores", "method_noise", "DENOISERS", "DEBLURRERS"]
+__all__ = ["tune_each", "restorer_for", "train_restorer", "apply", "scores", "method_noise", "denoisers", "DENOISERS",
+           "DEBLURRERS", "ANSCOMBE_STRENGTHS"]
 
 # The chapter's classical restorers, {name: (restorer, strengths)} for tune_each, as its notebook and
 # benchmark try them: strengths wide enough that the best lies inside the range at 28 and at 64 pixels
@@ -46,6 +49,29 @@ DENOISERS = {"gaussian": (restore.gaussian, (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.
                                              0.15, 0.17, 0.2, 0.3, 0.45))}
 DEBLURRERS = {"wiener": (restore.wiener, (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)),       # balance
               "richardson_lucy": (restore.richardson_lucy, (2, 4, 8, 16, 32, 64, 128, 256))}     # iterations
+
+
+# The strengths of TV and non-local means after the Anscombe transform: the transformed noise,
+# about 1 / (2 sqrt(photons)), is below the untransformed one's sqrt(x / photons) wherever x > 1/4, so
+# the best strengths are smaller, and DENOISERS' coarse steps at the small end were 0.1 dB short at 60
+# photons (TV: 0.02 and 0.04 tried, the best between; non-local means: 0.03 and 0.05 around its 0.05).
+ANSCOMBE_STRENGTHS = {"tv": (0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.25),     # weight
+                      "nl_means": (0.025, 0.03, 0.035, 0.04, 0.045, 0.05, 0.055, 0.06, 0.07, 0.08, 0.09,  # h
+                                   0.1, 0.11, 0.12, 0.15, 0.2)}
+
+
+def denoisers(photons: float) -> dict[str, tuple[Callable, Sequence]]:
+    """The denoisers for Poisson noise drawn at ``photons`` (:func:`coursekit.degrade.poisson_noise`):
+    :data:`DENOISERS`, and TV and non-local means after the Anscombe transform
+    (:func:`coursekit.restore.stabilised`), as ``tv_anscombe`` and ``nl_means_anscombe``, with
+    ``photons`` bound and the strengths of :data:`ANSCOMBE_STRENGTHS`. For :func:`tune_each` and
+    :func:`restorer_for`; a new dict each call."""
+    photons = check_number(photons, "photons", "the expected count at intensity 1", low_included=False)
+    out = dict(DENOISERS)
+    for name, strengths in ANSCOMBE_STRENGTHS.items():
+        out[f"{name}_anscombe"] = (functools.partial(restore.stabilised(DENOISERS[name][0]), photons=photons),
+                                   strengths)
+    return out
 
 
 def tune_each(restorers: Mapping[str, tuple[Callable, Sequence]], val_degraded: torch.Tensor,

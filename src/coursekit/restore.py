@@ -14,6 +14,9 @@ Denoisers (the strength is the second argument):
 * :func:`unbiased_rician` (width): for magnitude MR images, whose noise is not zero-mean (see
   :func:`coursekit.degrade.rician_noise`): the four above keep the bias, this one reduces it
   several-fold (not to zero: see its docstring).
+* :func:`stabilised` makes any of them a denoiser for Poisson counts (low dose): :func:`anscombe`
+  first, so that the noise is (nearly) as strong everywhere as those denoisers assume, and
+  :func:`inverse_anscombe` after.
 
 Deblurring, for a Gaussian point-spread function of known width ``psf_sigma`` (a keyword:
 :func:`gaussian_psf`, the kernel :func:`coursekit.degrade.gaussian_blur` applies):
@@ -35,6 +38,7 @@ reference implementation (the ``bm3d`` package) is a binary free for non-commerc
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Callable, Sequence
 
@@ -45,7 +49,8 @@ from . import degrade, metrics
 from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range, is_real
 
 __all__ = ["gaussian", "median", "tv", "nl_means", "gaussian_psf", "wiener", "richardson_lucy", "unsharp",
-           "equalize", "clahe", "tune", "unbiased_rician", "DENOISERS", "DEBLURRERS"]
+           "equalize", "clahe", "tune", "unbiased_rician", "anscombe", "inverse_anscombe", "stabilised",
+           "DENOISERS", "DEBLURRERS"]
 
 
 def _check_input(images, name: str, clip: bool) -> torch.Tensor:
@@ -147,6 +152,60 @@ def unbiased_rician(noisy: torch.Tensor, width: float, *, sigma: float, clip: bo
     second_moment = degrade.gaussian_blur(noisy ** 2, width)
     out = torch.sqrt((second_moment - 2 * sigma ** 2).clamp_min(0))
     return out.clamp(0, 1) if clip else out
+
+
+def anscombe(noisy: torch.Tensor, photons: float) -> torch.Tensor:
+    """The Anscombe transform (Anscombe 1948) of photon-counting images, on the images' scale:
+    ``sqrt(noisy + 3 / (8 photons))``, for ``noisy = counts / photons``
+    (:func:`coursekit.degrade.poisson_noise`). It is the textbook ``2 sqrt(counts + 3/8)``
+    divided by ``2 sqrt(photons)``.
+
+    A Poisson count's variance equals its mean, so the noise of ``noisy`` grows with the intensity;
+    after the transform its standard deviation is close to ``1 / (2 sqrt(photons))`` at every
+    intensity whose count averages more than a few (within 5% from a mean count of 2 on).
+    A denoiser that assumes one noise level everywhere (TV's weight, non-local means' ``h``) then
+    meets one. ``noisy`` ``(N, C, H, W)`` >= 0; returns float32 of the same shape."""
+    check_images(noisy, "noisy")
+    photons = check_number(photons, "photons", "the expected count at intensity 1", low_included=False)
+    if noisy.numel() and float(noisy.min()) < 0:
+        raise ValueError(f"noisy: photon counts divided by photons are >= 0; got values down to "
+                         f"{float(noisy.min()):.4g}")
+    return torch.sqrt(noisy.float() + 3 / (8 * photons))
+
+
+def inverse_anscombe(stabilised: torch.Tensor, photons: float) -> torch.Tensor:
+    """Back from :func:`anscombe`'s scale to intensities, by the closed-form approximation of the
+    *exact unbiased inverse* (Makitalo and Foi 2011). With ``D = 2 sqrt(photons) * stabilised``
+    (the textbook scale), the count is ``D^2 / 4 + sqrt(3/2) / (4 D) - 11 / (8 D^2)
+    + 5 sqrt(3/2) / (8 D^3) - 1/8``, divided by ``photons``.
+
+    The algebraic inverse ``stabilised^2 - 3 / (8 photons)`` is biased: a denoiser returns about
+    the *mean* of the transformed values, and the mean of a square root is below the square root
+    of the mean, by most at low counts. The unbiased inverse maps ``E[anscombe(y)]`` back to
+    ``E[y]``. ``D`` is held at or above ``2 sqrt(3/8)``, the transform of a zero count, where the
+    formula gives 0. Returns float32 of the same shape, >= 0 (not clipped above)."""
+    check_images(stabilised, "stabilised")
+    photons = check_number(photons, "photons", "the expected count at intensity 1", low_included=False)
+    d = (2 * math.sqrt(photons) * stabilised.double()).clamp_min(2 * math.sqrt(3 / 8))
+    r = math.sqrt(3 / 2)
+    counts = d ** 2 / 4 + r / (4 * d) - 11 / (8 * d ** 2) + 5 * r / (8 * d ** 3) - 1 / 8
+    return (counts.clamp_min(0) / photons).float()
+
+
+def stabilised(denoiser: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """``denoiser`` (a restorer of this module, ``denoiser(noisy, strength, clip=...)``) for Poisson
+    counts: :func:`anscombe`, the denoiser unclipped, :func:`inverse_anscombe`. Returns
+    ``restorer(noisy, strength, *, photons, clip=True)``, with ``photons`` the dose that the
+    noise was drawn at (:func:`coursekit.degrade.poisson_noise`); the strength is on the
+    transform's scale, where the noise's standard deviation is about ``1 / (2 sqrt(photons))``."""
+    def restorer(noisy: torch.Tensor, strength, *, photons: float, clip: bool = True) -> torch.Tensor:
+        out = inverse_anscombe(denoiser(anscombe(noisy, photons), strength, clip=False), photons)
+        return out.clamp(0, 1) if clip else out
+
+    name = getattr(denoiser, "__name__", "denoiser")
+    restorer.__name__ = f"stabilised_{name}"
+    restorer.__doc__ = f"{name} between anscombe and inverse_anscombe, for Poisson counts at ``photons``."
+    return restorer
 
 
 # --------------------------------------------------------------- deblurring
