@@ -226,3 +226,10 @@ def test_env_flag_refuses_what_is_neither_yes_nor_no_and_names_the_variable(monk
     monkeypatch.setenv("COURSEKIT_TEST_FLAG", value)
     with pytest.raises(ValueError, match=rf"COURSEKIT_TEST_FLAG='{value}' is not a yes/no setting"):
         checks.env_flag("COURSEKIT_TEST_FLAG")
+
+
+def test_check_nonnegative_says_why_and_how_low_the_values_go():
+    checks.check_nonnegative(torch.tensor([0.0, 1.0]), "x", "counts are >= 0")        # passes quietly
+    checks.check_nonnegative(torch.empty(0), "x", "counts are >= 0")
+    with pytest.raises(ValueError, match=r"^x: counts are >= 0; got values down to -0.25 \(clip them\)$"):
+        checks.check_nonnegative(torch.tensor([0.5, -0.25]), "x", "counts are >= 0", " (clip them)")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 __all__ = ["check_images", "check_same_shape", "check_unit_range", "check_seed", "check_positive_int", "check_number",
+           "check_nonnegative",
            "check_class_labels", "check_candidates", "is_int", "is_real", "check_model_dtype", "check_model_input",
            "env_path", "env_flag"]
 
@@ -136,6 +137,13 @@ def check_number(value, name: str, what: str, low: float = 0.0, low_included: bo
         sign = ">=" if low_included else ">"
         raise ValueError(f"{name} ({what}) must be a finite number {sign} {low:g}; got {value!r}")
     return float(value)
+
+
+def check_nonnegative(x: torch.Tensor, name: str, why: str, hint: str = "") -> None:
+    """Refuse a tensor with a negative value: ``"{name}: {why}; got values down to {min}{hint}"``,
+    with ``why`` saying why it must be >= 0 and ``hint`` (e.g. ``" (clip them)"``) what to do."""
+    if x.numel() and float(x.min()) < 0:
+        raise ValueError(f"{name}: {why}; got values down to {float(x.min()):.4g}{hint}")
 
 
 def check_class_labels(labels, n: int, n_classes: int | None) -> torch.Tensor:

@@ -58,7 +58,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import _describe, check_images, check_number, check_positive_int, check_seed, check_unit_range
+from .checks import _describe, check_images, check_nonnegative, check_number, check_positive_int, check_seed, check_unit_range
 
 __all__ = ["gaussian_noise", "poisson_noise", "rician_noise", "rician_mean", "gaussian_blur", "blurred", "downsample", "upsample", "block_means",
            "kspace", "image_from_kspace", "kspace_mask", "undersample", "zero_filled", "sinogram", "fbp",
@@ -158,8 +158,7 @@ def rician_mean(signal, sigma: float) -> torch.Tensor:
     from scipy.special import i0e, i1e
 
     a = torch.as_tensor(signal).detach().cpu().double()
-    if a.numel() and float(a.min()) < 0:
-        raise ValueError(f"signal: a magnitude A >= 0; got values down to {float(a.min()):.4g}")
+    check_nonnegative(a, "signal", "a magnitude A >= 0")
     sigma = check_number(sigma, "sigma", "the standard deviation of each of the two parts")
     if sigma == 0:
         return a.clone()

@@ -46,7 +46,8 @@ import numpy as np
 import torch
 
 from . import degrade, metrics
-from .checks import check_images, check_number, check_positive_int, check_same_shape, check_unit_range, is_real
+from .checks import (check_images, check_nonnegative, check_number, check_positive_int, check_same_shape,
+                     check_unit_range, is_real)
 
 __all__ = ["gaussian", "median", "tv", "nl_means", "gaussian_psf", "wiener", "richardson_lucy", "unsharp",
            "equalize", "clahe", "tune", "unbiased_rician", "anscombe", "inverse_anscombe", "stabilised",
@@ -146,9 +147,7 @@ def unbiased_rician(noisy: torch.Tensor, width: float, *, sigma: float, clip: bo
     _check_input(noisy, "noisy", clip)
     width = check_number(width, "width", "the filter's width in pixels", low_included=False)
     sigma = check_number(sigma, "sigma", "the standard deviation of each of the two parts")
-    if noisy.numel() and float(noisy.min()) < 0:
-        raise ValueError(f"noisy: a magnitude image is >= 0; got values down to {float(noisy.min()):.4g} "
-                         "(Gaussian noise? Use restore.gaussian)")
+    check_nonnegative(noisy, "noisy", "a magnitude image is >= 0", " (Gaussian noise? Use restore.gaussian)")
     second_moment = degrade.gaussian_blur(noisy ** 2, width)
     out = torch.sqrt((second_moment - 2 * sigma ** 2).clamp_min(0))
     return out.clamp(0, 1) if clip else out
@@ -167,9 +166,7 @@ def anscombe(noisy: torch.Tensor, photons: float) -> torch.Tensor:
     meets one. ``noisy`` ``(N, C, H, W)`` >= 0; returns float32 of the same shape."""
     check_images(noisy, "noisy")
     photons = check_number(photons, "photons", "the expected count at intensity 1", low_included=False)
-    if noisy.numel() and float(noisy.min()) < 0:
-        raise ValueError(f"noisy: photon counts divided by photons are >= 0; got values down to "
-                         f"{float(noisy.min()):.4g}")
+    check_nonnegative(noisy, "noisy", "photon counts divided by photons are >= 0")
     return torch.sqrt(noisy.float() + 3 / (8 * photons))
 
 
@@ -263,9 +260,9 @@ def richardson_lucy(blurred: torch.Tensor, iterations: int, *, psf_sigma: float,
 
     _check_input(blurred, "blurred", clip)
     iterations = check_positive_int(iterations, "iterations")
-    if blurred.numel() and float(blurred.min()) < 0:
-        raise ValueError(f"blurred: Richardson-Lucy multiplies by ratios of intensities, so it needs values "
-                         f">= 0; got values down to {float(blurred.min()):.4g} (clip them: blurred.clamp_min(0))")
+    check_nonnegative(blurred, "blurred",
+                      "Richardson-Lucy multiplies by ratios of intensities, so it needs values >= 0",
+                      " (clip them: blurred.clamp_min(0))")
     return _deconvolve(lambda im, psf: sk_rl(im, psf, num_iter=iterations, clip=False), blurred, psf_sigma, clip)
 
 
