@@ -210,14 +210,14 @@ def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 
     iterations = check_positive_int(iterations, "iterations")
     if nonnegative and not real:
         raise ValueError("nonnegative=True needs real=True: only a real image has a sign to constrain")
-    x = zero_filled_real(k, mask, clip=False).to(torch.complex64) if real else degrade.image_from_kspace(k)
+    x = zero_filled_real(k, mask, clip=False) if real else degrade.image_from_kspace(k)   # a real image stays real
     k, mask = _check_measured(k, mask, x)
     y, t = x, 1.0
     for _ in range(iterations):
         z = data_consistency(y, k, mask)
         if real:
             x_next = tv_prox(z.real, weight, inner)
-            x_next = (x_next.clamp(min=0) if nonnegative else x_next).to(torch.complex64)
+            x_next = x_next.clamp(min=0) if nonnegative else x_next
         else:
             x_next = torch.complex(tv_prox(z.real, weight, inner), tv_prox(z.imag, weight, inner))
         if accelerated:
@@ -227,7 +227,7 @@ def cs_tv(k: torch.Tensor, mask: torch.Tensor, weight: float, iterations: int = 
         else:
             y = x_next
         x = x_next
-    out = (x.real if real else x.abs()).float()
+    out = (x if real else x.abs()).float()
     return out.clamp(0, 1) if clip else out
 
 
